@@ -1,0 +1,11 @@
+# Script mode: writes a C++ file that holds the given SQL files as ordered migrations.
+set(body "// Generated from SQL files; do not edit.\n#include \"common/pg/migrations.h\"\n\nnamespace stellenwerk::pg {\n\nconst std::vector<Migration>& ${COMPONENT}Migrations() {\n  static const std::vector<Migration> kMigrations = {\n")
+foreach(f ${FILES})
+  get_filename_component(name ${f} NAME_WE)
+  string(REGEX MATCH "^[0-9]+" version ${name})
+  file(READ ${f} content)
+  set(body "${body}      {${version}, \"${name}\", R\"__sql__(${content})__sql__\"},\n")
+endforeach()
+set(body "${body}  };\n  return kMigrations;\n}\n\n}  // namespace stellenwerk::pg\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

@@ -1,0 +1,382 @@
+#include "common/cache/redis_cache.h"
+
+#include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/time.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "spdlog/spdlog.h"
+
+namespace stellenwerk::cache {
+namespace {
+
+// "<20 digits>|<kind>|" in front of every payload.
+constexpr size_t kHeaderSize = 23;
+constexpr char kValue = 'v';
+constexpr char kTombstone = 't';
+
+// Redis refuses expiries that overflow; nobody caches for longer than this anyway.
+constexpr int64_t kMaxTtlMillis = int64_t{365} * 24 * 3600 * 1000;
+
+// The two scripts share this prelude. Lua numbers are doubles (exact only to 2^53), so the
+// 20-digit versions are compared as two 10-digit halves, each exact. An entry that does not
+// look like ours is treated as absent and overwritten.
+constexpr char kLuaPrelude[] = R"lua(
+local function cmp(a, b)
+  local ah, bh = tonumber(string.sub(a, 1, 10)), tonumber(string.sub(b, 1, 10))
+  if ah ~= bh then return ah < bh and -1 or 1 end
+  local al, bl = tonumber(string.sub(a, 11, 20)), tonumber(string.sub(b, 11, 20))
+  if al ~= bl then return al < bl and -1 or 1 end
+  return 0
+end
+local function ours(e)
+  return #e >= 23 and string.find(string.sub(e, 1, 20), '^%d+$') ~= nil
+     and string.sub(e, 21, 21) == '|' and string.sub(e, 23, 23) == '|'
+end
+local new = ARGV[1]
+local cur = redis.call('GET', KEYS[1])
+)lua";
+
+// KEYS[1] key, ARGV[1] the encoded value, ARGV[2] TTL in ms. A fill may replace an older
+// value, or a tombstone of the same or an older version: the tombstone carries the committed
+// version, and a reader that loaded that very commit holds current data.
+constexpr char kPutBody[] = R"lua(
+if cur and ours(cur) then
+  local c = cmp(new, cur)
+  if c < 0 or (c == 0 and string.sub(cur, 22, 22) ~= 't') then return 0 end
+end
+redis.call('SET', KEYS[1], new, 'PX', ARGV[2])
+return 1
+)lua";
+
+// KEYS[1] key, ARGV[1] the encoded tombstone, ARGV[2] its TTL in ms. Anything newer than the
+// invalidated commit already reflects a later write and stays.
+constexpr char kInvalidateBody[] = R"lua(
+if cur and ours(cur) and cmp(new, cur) < 0 then return 0 end
+redis.call('SET', KEYS[1], new, 'PX', ARGV[2])
+return 1
+)lua";
+
+const std::string& PutScript() {
+  static const std::string* script = new std::string(absl::StrCat(kLuaPrelude, kPutBody));
+  return *script;
+}
+
+const std::string& InvalidateScript() {
+  static const std::string* script =
+      new std::string(absl::StrCat(kLuaPrelude, kInvalidateBody));
+  return *script;
+}
+
+std::string Header(int64_t version, char kind) {
+  // Flipping the sign bit maps int64 order onto uint64 order; fixed width makes the digit
+  // strings compare like the numbers.
+  const uint64_t biased = static_cast<uint64_t>(version) ^ (uint64_t{1} << 63);
+  return absl::StrFormat("%020u|%c|", biased, kind);
+}
+
+std::string TtlMillis(absl::Duration ttl) {
+  const int64_t ms = absl::ToInt64Milliseconds(ttl);
+  return absl::StrCat(std::clamp<int64_t>(ms, 1, kMaxTtlMillis));
+}
+
+absl::Time MonotonicNow() {
+  return absl::UnixEpoch() +
+         absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
+}
+
+// hiredis 0.14 writes with write(2), not send(MSG_NOSIGNAL): writing to a connection the
+// server has already reset raises SIGPIPE, whose default action kills the whole service.
+// Rather than changing the process-wide disposition behind the owner's back, block SIGPIPE on
+// this thread for the duration of a command and swallow one we caused (SIGPIPE from a write
+// is directed at the writing thread). If one is already pending, it is someone else's and
+// blocked already; leave everything as it is.
+class ScopedSigpipeBlock {
+ public:
+  ScopedSigpipeBlock() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigemptyset(&pending);
+    if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) return;
+    active_ = pthread_sigmask(SIG_BLOCK, &pipe_, &old_) == 0;
+  }
+  ~ScopedSigpipeBlock() {
+    if (!active_) return;
+    sigset_t pending;
+    sigemptyset(&pending);
+    if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+      const timespec zero{0, 0};
+      while (sigtimedwait(&pipe_, nullptr, &zero) == -1 && errno == EINTR) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  ScopedSigpipeBlock(const ScopedSigpipeBlock&) = delete;
+  ScopedSigpipeBlock& operator=(const ScopedSigpipeBlock&) = delete;
+
+ private:
+  sigset_t pipe_;
+  sigset_t old_;
+  bool active_ = false;
+};
+
+}  // namespace
+
+void RedisCache::ReplyDeleter::operator()(redisReply* reply) const { freeReplyObject(reply); }
+
+RedisCache::RedisCache(RedisOptions options) : options_(std::move(options)) {
+  std::lock_guard lock(pool_mu_);
+  idle_.assign(static_cast<size_t>(std::max(1, options_.pool_size)), nullptr);
+}
+
+RedisCache::~RedisCache() {
+  std::lock_guard lock(pool_mu_);
+  for (redisContext* c : idle_) {
+    if (c != nullptr) redisFree(c);
+  }
+}
+
+// Debian's Abseil does not alias absl::string_view to std::string_view, so absl::StrCat
+// does not take the std::string_view keys; concatenate by hand.
+std::string RedisCache::Key(std::string_view key) const { return Key("", key); }
+
+std::string RedisCache::Key(std::string_view infix, std::string_view key) const {
+  std::string full;
+  full.reserve(options_.key_prefix.size() + infix.size() + key.size());
+  full.append(options_.key_prefix).append(infix).append(key);
+  return full;
+}
+
+std::optional<std::string> RedisCache::Get(std::string_view key) {
+  ReplyPtr reply = Execute({"GET", Key(key)});
+  if (reply != nullptr && reply->type == REDIS_REPLY_STRING) {
+    std::string_view entry(reply->str, reply->len);
+    if (entry.size() >= kHeaderSize && entry[20] == '|' && entry[22] == '|' &&
+        entry[21] == kValue) {
+      hits_.fetch_add(1, std::memory_order_relaxed);
+      return std::string(entry.substr(kHeaderSize));
+    }
+  }
+  // Nil, tombstone, foreign data, or Redis trouble: all the same to the caller.
+  misses_.fetch_add(1, std::memory_order_relaxed);
+  return std::nullopt;
+}
+
+void RedisCache::Put(std::string_view key, int64_t version, std::string_view value,
+                     absl::Duration ttl) {
+  if (ttl <= absl::ZeroDuration()) return;
+  std::string entry = Header(version, kValue);
+  entry.append(value);
+  Execute({"EVAL", PutScript(), "1", Key(key), entry, TtlMillis(ttl)});
+}
+
+void RedisCache::Invalidate(std::string_view key, int64_t version) {
+  Execute({"EVAL", InvalidateScript(), "1", Key(key), Header(version, kTombstone),
+           TtlMillis(options_.tombstone_ttl)});
+}
+
+std::optional<int64_t> RedisCache::Generation(std::string_view family) {
+  // No TTL on generation keys: if one expired, the counter would restart at 0 and pages
+  // cached under an old generation could come back.
+  ReplyPtr reply = Execute({"GET", Key("gen:", family)});
+  if (reply == nullptr) return std::nullopt;
+  if (reply->type == REDIS_REPLY_NIL) return 0;
+  int64_t generation = 0;
+  if (reply->type == REDIS_REPLY_STRING &&
+      absl::SimpleAtoi(absl::string_view(reply->str, reply->len), &generation)) {
+    return generation;
+  }
+  errors_.fetch_add(1, std::memory_order_relaxed);
+  return std::nullopt;
+}
+
+void RedisCache::BumpGeneration(std::string_view family) {
+  Execute({"INCR", Key("gen:", family)});
+}
+
+bool RedisCache::Healthy() const {
+  std::lock_guard lock(breaker_mu_);
+  return !open_;
+}
+
+RedisCache::Stats RedisCache::stats() const {
+  return Stats{
+      .hits = hits_.load(std::memory_order_relaxed),
+      .misses = misses_.load(std::memory_order_relaxed),
+      .errors = errors_.load(std::memory_order_relaxed),
+      .breaker_skips = breaker_skips_.load(std::memory_order_relaxed),
+  };
+}
+
+RedisCache::ReplyPtr RedisCache::Execute(std::initializer_list<std::string_view> args) {
+  const Admission admission = Admit();
+  if (admission == Admission::kSkip) {
+    breaker_skips_.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
+  }
+  const bool probe = admission == Admission::kProbe;
+
+  redisContext* context = nullptr;
+  if (!Acquire(&context)) {
+    // Every connection busy for a whole command timeout: Redis is slow or we are overloaded.
+    // Skip this call; the callers holding the connections will tell the breaker about Redis.
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    OnAbandon(probe);
+    return nullptr;
+  }
+
+  if (context == nullptr) {
+    std::string error;
+    context = Connect(&error);
+    if (context == nullptr) {
+      Release(nullptr);
+      errors_.fetch_add(1, std::memory_order_relaxed);
+      if (OnFailure(probe, error)) DropIdleConnections();
+      return nullptr;
+    }
+  }
+
+  std::vector<const char*> argv;
+  std::vector<size_t> argvlen;
+  argv.reserve(args.size());
+  argvlen.reserve(args.size());
+  for (std::string_view a : args) {
+    argv.push_back(a.data());
+    argvlen.push_back(a.size());
+  }
+  ReplyPtr reply;
+  {
+    ScopedSigpipeBlock no_sigpipe;
+    reply.reset(static_cast<redisReply*>(
+        redisCommandArgv(context, static_cast<int>(argv.size()), argv.data(), argvlen.data())));
+  }
+  if (reply == nullptr) {
+    // Timeout, reset or protocol error: hiredis leaves the context unusable.
+    std::string error = context->errstr;
+    redisFree(context);
+    Release(nullptr);
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    if (OnFailure(probe, error)) DropIdleConnections();
+    return nullptr;
+  }
+  Release(context);
+  // Redis answered, so it is reachable even if it refused this command (WRONGTYPE, OOM,
+  // LOADING ...): those answers are fast and must not open the breaker.
+  OnSuccess();
+  if (reply->type == REDIS_REPLY_ERROR) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    SPDLOG_DEBUG("redis cache: {} answered {}", *args.begin(),
+                 std::string_view(reply->str, reply->len));
+    return nullptr;
+  }
+  return reply;
+}
+
+redisContext* RedisCache::Connect(std::string* error) const {
+  redisContext* c = redisConnectWithTimeout(options_.host.c_str(), options_.port,
+                                            absl::ToTimeval(options_.connect_timeout));
+  if (c == nullptr) {
+    *error = "cannot allocate redis context";
+    return nullptr;
+  }
+  if (c->err == 0) redisSetTimeout(c, absl::ToTimeval(options_.command_timeout));
+  // Keepalive finds half-dead connections (e.g. after a failover) while they sit idle.
+  if (c->err == 0) redisEnableKeepAlive(c);
+  if (c->err != 0) {
+    *error = c->errstr;
+    redisFree(c);
+    return nullptr;
+  }
+  return c;
+}
+
+bool RedisCache::Acquire(redisContext** context) {
+  std::unique_lock lock(pool_mu_);
+  if (!pool_cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.command_timeout),
+                         [this] { return !idle_.empty(); })) {
+    return false;
+  }
+  *context = idle_.back();
+  idle_.pop_back();
+  return true;
+}
+
+void RedisCache::Release(redisContext* context) {
+  {
+    std::lock_guard lock(pool_mu_);
+    // Connected contexts go to the back, where Acquire takes from: reuse beats reconnecting.
+    if (context == nullptr) {
+      idle_.insert(idle_.begin(), nullptr);
+    } else {
+      idle_.push_back(context);
+    }
+  }
+  pool_cv_.notify_one();
+}
+
+void RedisCache::DropIdleConnections() {
+  std::vector<redisContext*> dropped;
+  {
+    std::lock_guard lock(pool_mu_);
+    for (redisContext*& c : idle_) {
+      if (c != nullptr) dropped.push_back(std::exchange(c, nullptr));
+    }
+  }
+  for (redisContext* c : dropped) redisFree(c);
+}
+
+absl::Time RedisCache::Now() const { return options_.now ? options_.now() : MonotonicNow(); }
+
+RedisCache::Admission RedisCache::Admit() {
+  std::lock_guard lock(breaker_mu_);
+  if (!open_) return Admission::kAllow;
+  if (probing_ || Now() < retry_at_) return Admission::kSkip;
+  probing_ = true;  // exactly one caller tries; the rest keep skipping until it reports
+  return Admission::kProbe;
+}
+
+void RedisCache::OnSuccess() {
+  std::lock_guard lock(breaker_mu_);
+  consecutive_failures_ = 0;
+  probing_ = false;
+  if (open_) {
+    open_ = false;
+    spdlog::info("redis cache {}:{} reachable again, using it", options_.host, options_.port);
+  }
+}
+
+bool RedisCache::OnFailure(bool probe, std::string_view reason) {
+  std::lock_guard lock(breaker_mu_);
+  if (probe) probing_ = false;
+  ++consecutive_failures_;
+  if (open_) {
+    if (probe) retry_at_ = Now() + options_.breaker_cooldown;
+    return false;
+  }
+  if (consecutive_failures_ >= options_.breaker_failures) {
+    open_ = true;
+    retry_at_ = Now() + options_.breaker_cooldown;
+    // Logged on the transition only: a dead Redis must not flood the log.
+    spdlog::warn("redis cache {}:{} failing ({}), bypassing it; retry in {}", options_.host,
+                 options_.port, reason, absl::FormatDuration(options_.breaker_cooldown));
+    return true;
+  }
+  return false;
+}
+
+void RedisCache::OnAbandon(bool probe) {
+  if (!probe) return;
+  std::lock_guard lock(breaker_mu_);
+  probing_ = false;  // no verdict; the next caller after retry_at_ probes instead
+}
+
+}  // namespace stellenwerk::cache

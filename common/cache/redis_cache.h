@@ -1,0 +1,132 @@
+#pragma once
+// Cache on Redis (hiredis 0.14, blocking API). Fail-open by design (PITFALLS.md "Redis"):
+//  - a small pool of connections, because a hiredis context is not thread-safe; a context
+//    that errored is freed and reconnected lazily by the next caller that takes its slot;
+//  - connect and command timeouts, so a hung Redis costs a caller at most about
+//    connect_timeout + command_timeout (plus up to command_timeout waiting for a free
+//    connection when all are busy);
+//  - a circuit breaker, so a dead Redis does not add its timeout to every call: after
+//    `breaker_failures` consecutive transport failures every call is skipped (a miss or a
+//    no-op) until `breaker_cooldown` passed, then exactly one call probes.
+//
+// Entries are "<version>|<kind>|<payload>": version is 20 decimal digits (the int64 with its
+// sign bit flipped, so the digits order like the signed number), kind is 'v' (value) or 't'
+// (tombstone), payload is opaque bytes (serialized protobuf). Put and Invalidate compare and
+// write in one Lua script, so the version check and the write are atomic.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/time/time.h"
+#include "common/cache/cache.h"
+
+// hiredis stays out of this header: users of the cache need not see it.
+struct redisContext;
+struct redisReply;
+
+namespace stellenwerk::cache {
+
+struct RedisOptions {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  absl::Duration connect_timeout = absl::Milliseconds(100);
+  absl::Duration command_timeout = absl::Milliseconds(100);
+  int pool_size = 8;
+  int breaker_failures = 3;                            // consecutive failures that open it
+  absl::Duration breaker_cooldown = absl::Seconds(2);  // open time before one probe is allowed
+  // Must outlast the slowest reader between its database read and its Put; after that a
+  // stale fill is possible again (bounded by the fill's TTL).
+  absl::Duration tombstone_ttl = absl::Seconds(30);
+  std::string key_prefix = "stw:";
+  // Time source of the breaker. Empty: a monotonic clock (wall-clock jumps must not keep the
+  // breaker open). Tests inject a fake to step through the cooldown without sleeping.
+  std::function<absl::Time()> now;
+};
+
+class RedisCache final : public Cache {
+ public:
+  // Does not connect; the first call does (so a service starts even when Redis is down).
+  explicit RedisCache(RedisOptions options);
+  ~RedisCache() override;  // callers must have returned
+  RedisCache(const RedisCache&) = delete;
+  RedisCache& operator=(const RedisCache&) = delete;
+
+  std::optional<std::string> Get(std::string_view key) override;
+  void Put(std::string_view key, int64_t version, std::string_view value,
+           absl::Duration ttl) override;
+  void Invalidate(std::string_view key, int64_t version) override;
+  std::optional<int64_t> Generation(std::string_view family) override;
+  void BumpGeneration(std::string_view family) override;
+
+  // Breaker closed (a probe in flight still counts as open).
+  bool Healthy() const;
+
+  struct Stats {
+    uint64_t hits = 0;
+    uint64_t misses = 0;         // Get returned nullopt, for whatever reason
+    uint64_t errors = 0;         // calls that reached for Redis and failed (incl. error replies)
+    uint64_t breaker_skips = 0;  // calls not sent because the breaker was open
+  };
+  Stats stats() const;
+
+ private:
+  struct ReplyDeleter {
+    void operator()(redisReply* reply) const;
+  };
+  using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
+  enum class Admission { kAllow, kProbe, kSkip };
+
+  // Sends one command (binary-safe arguments) through the breaker and the pool. nullptr when
+  // skipped or failed, including error replies; stats and breaker are updated here.
+  ReplyPtr Execute(std::initializer_list<std::string_view> args);
+
+  redisContext* Connect(std::string* error) const;
+  // Takes an idle slot (nullptr inside means "not connected"); false if none freed up in time.
+  bool Acquire(redisContext** context);
+  void Release(redisContext* context);
+  // Once the breaker opens, the idle connections are most likely dead too (Redis restarted,
+  // failed over); were they kept, each later probe could pick a stale one and fail although
+  // Redis is back, holding the breaker open for another cooldown.
+  void DropIdleConnections();
+
+  Admission Admit();
+  void OnSuccess();
+  // True when this failure opened the breaker.
+  bool OnFailure(bool probe, std::string_view reason);
+  void OnAbandon(bool probe);
+  absl::Time Now() const;
+
+  std::string Key(std::string_view key) const;  // prefix + key
+  std::string Key(std::string_view infix, std::string_view key) const;
+
+  const RedisOptions options_;
+
+  // std::mutex rather than absl::Mutex: Debian's Abseil is not built with ThreadSanitizer,
+  // so absl::Mutex hides real races behind false reports in TSan builds.
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;  // an idle slot was returned
+  std::vector<redisContext*> idle_ ABSL_GUARDED_BY(pool_mu_);
+
+  mutable std::mutex breaker_mu_;
+  int consecutive_failures_ ABSL_GUARDED_BY(breaker_mu_) = 0;
+  bool open_ ABSL_GUARDED_BY(breaker_mu_) = false;
+  bool probing_ ABSL_GUARDED_BY(breaker_mu_) = false;
+  absl::Time retry_at_ ABSL_GUARDED_BY(breaker_mu_);
+
+  std::atomic<uint64_t> hits_{0};
+  std::atomic<uint64_t> misses_{0};
+  std::atomic<uint64_t> errors_{0};
+  std::atomic<uint64_t> breaker_skips_{0};
+};
+
+}  // namespace stellenwerk::cache

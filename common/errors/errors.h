@@ -1,0 +1,51 @@
+#pragma once
+// Errors are values (absl::Status); this maps them to gRPC once, with CONTRACT.md's codes and
+// google.rpc.BadRequest details for field problems.
+
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "grpcpp/support/status.h"
+
+namespace stellenwerk::errors {
+
+struct FieldViolation {
+  std::string field;
+  std::string description;
+};
+
+// INVALID_ARGUMENT naming the field(s), carrying google.rpc.BadRequest details.
+absl::Status InvalidField(std::string_view field, std::string_view description);
+absl::Status InvalidFields(const std::vector<FieldViolation>& violations);
+
+// Field violations attached to a status by InvalidField(s); empty if none.
+std::vector<FieldViolation> FieldViolationsOf(const absl::Status& status);
+
+// Collects field problems while validating a request.
+class Validator {
+ public:
+  void Check(bool ok, std::string_view field, std::string_view description) {
+    if (!ok) violations_.push_back({std::string(field), std::string(description)});
+  }
+  void Add(std::string_view field, std::string_view description) {
+    violations_.push_back({std::string(field), std::string(description)});
+  }
+  bool ok() const { return violations_.empty(); }
+  absl::Status status() const {
+    return violations_.empty() ? absl::OkStatus() : InvalidFields(violations_);
+  }
+
+ private:
+  std::vector<FieldViolation> violations_;
+};
+
+// absl::Status -> grpc::Status with the same code; BadRequest details travel in the
+// grpc-status-details-bin trailer as google.rpc.Status.
+grpc::Status ToGrpc(const absl::Status& status);
+
+// grpc::Status -> absl::Status (for clients inside the fleet).
+absl::Status FromGrpc(const grpc::Status& status);
+
+}  // namespace stellenwerk::errors

@@ -1,0 +1,159 @@
+#include <atomic>
+
+#include "common/amqp/consumer.h"
+#include "common/ids/uuid.h"
+#include "common/testing/test_env.h"
+#include "gtest/gtest.h"
+
+namespace stellenwerk::amqp {
+namespace {
+
+using testing::UniqueName;
+
+const std::vector<pg::Migration> kEffects = {
+    {1, "0001_effects", "CREATE TABLE effects (event_id text PRIMARY KEY, body text NOT NULL)"}};
+
+class ConsumerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    infra_ = testing::TestInfra::FromEnv();
+    if (!infra_) GTEST_SKIP() << "needs scripts/test infrastructure";
+    schema_ = UniqueName("t_consumer");
+    type_ = "test." + schema_ + ".thing.v1";
+    pool_ = testing::MigratedPool(*infra_, schema_, kEffects);
+    auto conn = Connection::Open(infra_->amqp_uri, absl::Seconds(5));
+    ASSERT_TRUE(conn.ok()) << conn.status();
+    publisher_ = *std::move(conn);
+    ASSERT_TRUE(publisher_->DeclareTopology().ok());
+    ASSERT_TRUE(publisher_->EnableConfirms().ok());
+  }
+
+  std::unique_ptr<Consumer> MakeConsumer(int max_attempts = 3) {
+    ConsumerOptions o;
+    o.amqp_uri = infra_->amqp_uri;
+    o.name = "test";
+    o.queue = QueueSpec{"stellenwerk." + schema_, {type_}, "classic"};
+    o.max_attempts = max_attempts;
+    o.retry_delay = absl::Milliseconds(10);
+    auto c = std::make_unique<Consumer>(o, *pool_);
+    c->On(type_, [this](pqxx::work& tx, const Delivery& d) -> absl::Status {
+      ++calls_;
+      if (d.message.body == "poison") return absl::InternalError("cannot apply this one");
+      if (d.message.body == "garbage") return absl::InvalidArgumentError("undecodable body");
+      tx.exec_params("INSERT INTO effects (event_id, body) VALUES ($1, $2)", d.message.message_id,
+                     d.message.body);
+      return absl::OkStatus();
+    });
+    return c;
+  }
+
+  // The queue exists once the consumer is connected; publishing earlier would route nowhere.
+  void StartAndWait(Consumer& c) {
+    c.Start();
+    ASSERT_TRUE(testing::WaitFor([&] { return c.connected(); }, absl::Seconds(10)));
+  }
+
+  Message Make(std::string body, std::string id = ids::NewUuid()) {
+    Message m;
+    m.message_id = std::move(id);
+    m.type = type_;
+    m.tenant_id = "t";
+    m.timestamp = absl::Now();
+    m.body = std::move(body);
+    return m;
+  }
+
+  void Publish(std::vector<Message> batch) {
+    ASSERT_TRUE(publisher_->PublishConfirmed(batch, absl::Seconds(5)).ok());
+  }
+
+  int Effects() {
+    int n = -1;
+    EXPECT_TRUE(pool_->Read([&](pqxx::work& tx) {
+                      n = tx.exec("SELECT count(*) FROM effects")[0][0].as<int>();
+                      return absl::OkStatus();
+                    }).ok());
+    return n;
+  }
+
+  std::vector<Delivery> DeadLettered(size_t want) {
+    std::vector<Delivery> out;
+    testing::WaitFor(
+        [&] {
+          auto d = publisher_->Get("stellenwerk." + schema_ + ".dead", true);
+          if (d.ok() && d->has_value()) out.push_back(**d);
+          return out.size() >= want;
+        },
+        absl::Seconds(10));
+    return out;
+  }
+
+  std::optional<testing::TestInfra> infra_;
+  std::string schema_;
+  std::string type_;
+  std::unique_ptr<pg::Pool> pool_;
+  std::unique_ptr<Connection> publisher_;
+  std::atomic<int> calls_{0};
+};
+
+TEST_F(ConsumerTest, DuplicateDeliveryIsAppliedOnce) {
+  auto consumer = MakeConsumer();
+  StartAndWait(*consumer);
+  const Message m = Make("hello");
+  Publish({m, m, m});  // the same event id three times (e.g. a relay retry)
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return consumer->stats().applied + consumer->stats().duplicates == 3; },
+      absl::Seconds(10)));
+  EXPECT_EQ(consumer->stats().applied, 1u);
+  EXPECT_EQ(consumer->stats().duplicates, 2u);
+  EXPECT_EQ(Effects(), 1);
+  consumer->Stop();
+}
+
+TEST_F(ConsumerTest, PoisonMessageIsDeadLetteredWhileTheNextIsProcessed) {
+  auto consumer = MakeConsumer(/*max_attempts=*/3);
+  StartAndWait(*consumer);
+  const Message poison = Make("poison");
+  const Message good = Make("good");
+  Publish({poison, good});
+  ASSERT_TRUE(testing::WaitFor([&] { return Effects() == 1; }, absl::Seconds(10)));
+  auto dead = DeadLettered(1);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].message.message_id, poison.message_id);
+  EXPECT_EQ(dead[0].message.body, "poison");
+  EXPECT_EQ(consumer->stats().dead_lettered, 1u);
+  EXPECT_EQ(consumer->stats().retried, 2u);  // attempts 1 and 2 retried, 3rd dead-lettered
+  consumer->Stop();
+}
+
+TEST_F(ConsumerTest, PermanentFailuresAndNewerSchemaVersionsGoStraightToTheDeadLetterQueue) {
+  auto consumer = MakeConsumer(/*max_attempts=*/5);
+  StartAndWait(*consumer);
+  Message future = Make("from the future");
+  future.schema_version = 2;
+  Publish({Make("garbage"), future, Make("fine")});
+  auto dead = DeadLettered(2);
+  EXPECT_EQ(dead.size(), 2u);
+  EXPECT_TRUE(testing::WaitFor([&] { return Effects() == 1; }, absl::Seconds(10)));
+  EXPECT_EQ(consumer->stats().retried, 0u);
+  consumer->Stop();
+}
+
+TEST_F(ConsumerTest, FailedEffectLeavesNoTraceSoTheRetryCanSucceed) {
+  // The handler's insert and the dedup row commit together: a failed attempt must not mark
+  // the event as processed.
+  auto consumer = MakeConsumer(/*max_attempts=*/3);
+  StartAndWait(*consumer);
+  Publish({Make("poison")});
+  ASSERT_EQ(DeadLettered(1).size(), 1u);
+  int processed = -1;
+  ASSERT_TRUE(pool_->Read([&](pqxx::work& tx) {
+                     processed = tx.exec("SELECT count(*) FROM processed_events")[0][0].as<int>();
+                     return absl::OkStatus();
+                   }).ok());
+  EXPECT_EQ(processed, 0);
+  consumer->Stop();
+}
+
+}  // namespace
+}  // namespace stellenwerk::amqp

@@ -1,0 +1,128 @@
+#include "common/timers/timers.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/logging/log.h"
+
+namespace stellenwerk::timers {
+
+void Schedule(pqxx::work& tx, std::string_view kind, std::string_view key, absl::Time due_at,
+              const std::string& payload) {
+  tx.exec_params(
+      "INSERT INTO timers (kind, key, due_at, payload) VALUES ($1, $2, $3::timestamptz, $4)"
+      " ON CONFLICT (kind, key) DO UPDATE SET due_at = EXCLUDED.due_at,"
+      " payload = EXCLUDED.payload, attempts = 0, last_error = NULL",
+      std::string(kind), std::string(key), pg::ToPgTimestamp(due_at), pg::Bytes(payload));
+}
+
+void Cancel(pqxx::work& tx, std::string_view kind, std::string_view key) {
+  tx.exec_params("DELETE FROM timers WHERE kind = $1 AND key = $2", std::string(kind),
+                 std::string(key));
+}
+
+Scheduler::Scheduler(SchedulerOptions options, pg::Pool& db, const Clock& clock)
+    : options_(options), db_(db), clock_(clock) {}
+
+Scheduler::~Scheduler() { Stop(); }
+
+void Scheduler::On(std::string kind, TimerHandler handler) {
+  handlers_[std::move(kind)] = std::move(handler);
+}
+
+void Scheduler::Start() {
+  stopping_ = false;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Scheduler::Stop() {
+  stopping_ = true;
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Scheduler::Wake() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_all();
+}
+
+absl::StatusOr<int> Scheduler::RunOnce() {
+  int total = 0;
+  for (bool full = true; full;) {
+    auto n = RunBatch(&full);
+    if (!n.ok()) return n.status();
+    total += *n;
+  }
+  return total;
+}
+
+absl::StatusOr<int> Scheduler::RunBatch(bool* full) {
+  const absl::Time now = clock_.Now();
+  int fired = 0;
+  int claimed = 0;
+  absl::Status status = db_.Transact([&](pqxx::work& tx) -> absl::Status {
+    fired = 0;
+    auto rows = tx.exec_params(
+        "SELECT id, kind, key, micros(due_at), payload, attempts FROM timers"
+        " WHERE due_at <= $1::timestamptz ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+        pg::ToPgTimestamp(now), options_.batch_size);
+    claimed = static_cast<int>(rows.size());
+    for (const auto& row : rows) {
+      Timer t{row[0].as<int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
+              pg::FromMicros(row[3]), pg::BytesOf(row[4]), row[5].as<int>()};
+      auto handler = handlers_.find(t.kind);
+      absl::Status effect;
+      // A savepoint per timer: one failing timer must not undo the others. (Plain SQL:
+      // libpqxx 6 opens a subtransaction lazily, which would miss the handler's statements.)
+      tx.exec("SAVEPOINT timer");
+      try {
+        effect = handler == handlers_.end()
+                     ? absl::NotFoundError(absl::StrCat("no handler for timer kind ", t.kind))
+                     : handler->second(tx, t);
+      } catch (const std::exception& e) {
+        effect = pg::StatusFromException(e);
+      }
+      if (effect.ok()) {
+        tx.exec_params("DELETE FROM timers WHERE id = $1", t.id);
+        tx.exec("RELEASE SAVEPOINT timer");
+        ++fired;
+        continue;
+      }
+      tx.exec("ROLLBACK TO SAVEPOINT timer");
+      if (effect.code() == absl::StatusCode::kUnavailable) return effect;
+      // Back off exponentially so a broken timer does not spin, and keep the reason.
+      const absl::Duration delay =
+          std::min(absl::Seconds(1) * (1 << std::min(t.attempts, 16)), options_.max_retry_delay);
+      spdlog::error("timer {}/{} failed (attempt {}): {}", t.kind, t.key, t.attempts + 1,
+                    effect.message());
+      tx.exec_params(
+          "UPDATE timers SET attempts = attempts + 1, last_error = $2,"
+          " due_at = $3::timestamptz WHERE id = $1",
+          t.id, std::string(effect.message()), pg::ToPgTimestamp(now + delay));
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  fired_ += fired;
+  *full = claimed == options_.batch_size;
+  return fired;
+}
+
+void Scheduler::Run() {
+  while (!stopping_) {
+    bool full = false;
+    auto n = RunBatch(&full);
+    if (!n.ok()) {
+      spdlog::warn("timer scheduler: {}", n.status().message());
+    } else if (full) {
+      continue;  // more may be due
+    }
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.poll_interval),
+                 [this] { return woken_ || stopping_.load(); });
+    woken_ = false;
+  }
+}
+
+}  // namespace stellenwerk::timers

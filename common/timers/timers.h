@@ -1,0 +1,80 @@
+#pragma once
+// Durable timers (ARCHITECTURE.md "Time"): a deadline is a row, never an in-memory sleep.
+// Due rows are claimed with FOR UPDATE SKIP LOCKED and deleted in the same transaction as the
+// handler's effect, so with any number of replicas and across restarts each timer takes
+// effect exactly once. Overdue timers fire at once after a restart.
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/clock/clock.h"
+#include "common/pg/pool.h"
+
+namespace stellenwerk::timers {
+
+struct Timer {
+  int64_t id = 0;
+  std::string kind;
+  std::string key;  // usually the aggregate id
+  absl::Time due_at;
+  std::string payload;
+  int attempts = 0;
+};
+
+// Creates or moves the timer (kind, key) in the caller's transaction.
+void Schedule(pqxx::work& tx, std::string_view kind, std::string_view key, absl::Time due_at,
+              const std::string& payload = {});
+void Cancel(pqxx::work& tx, std::string_view kind, std::string_view key);
+
+// Applies the timer's effect inside the transaction that deletes it. Handlers make their
+// state change conditional (UPDATE … WHERE status = 'open') so a stale timer is harmless.
+// Returning an error rolls the effect back and retries the timer later with backoff.
+using TimerHandler = std::function<absl::Status(pqxx::work&, const Timer&)>;
+
+struct SchedulerOptions {
+  int batch_size = 500;
+  absl::Duration poll_interval = absl::Milliseconds(500);
+  absl::Duration max_retry_delay = absl::Minutes(5);
+};
+
+class Scheduler {
+ public:
+  Scheduler(SchedulerOptions options, pg::Pool& db, const Clock& clock);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  void On(std::string kind, TimerHandler handler);  // before Start
+  void Start();
+  void Stop();
+  void Wake();  // e.g. the fake clock moved
+
+  // Fires everything due now in the calling thread (tests, benchmarks). Returns count fired.
+  absl::StatusOr<int> RunOnce();
+
+  uint64_t fired() const { return fired_.load(); }
+
+ private:
+  void Run();
+  absl::StatusOr<int> RunBatch(bool* full);
+
+  const SchedulerOptions options_;
+  pg::Pool& db_;
+  const Clock& clock_;
+  std::map<std::string, TimerHandler> handlers_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> fired_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool woken_ = false;
+};
+
+}  // namespace stellenwerk::timers

@@ -1,0 +1,251 @@
+#include "services/postings/adapters/pg_posting_store.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/errors/errors.h"
+#include "common/idempotency/idempotency.h"
+#include "common/ids/uuid.h"
+#include "common/outbox/events.h"
+#include "common/time/berlin_calendar.h"
+#include "common/timers/timers.h"
+#include "services/postings/domain/posting_rules.h"
+#include "services/postings/domain/posting_service.h"
+
+namespace stellenwerk::postings {
+namespace {
+
+v1::Posting Parse(const pqxx::row& row) {
+  // Columns: data, version
+  v1::Posting p;
+  p.ParseFromString(pg::BytesOf(row[0]));
+  p.set_etag(std::to_string(row[1].as<int64_t>()));
+  return p;
+}
+
+idempotency::Key KeyOf(const Actor& actor, const IdempotencyRequest& idem) {
+  return idempotency::Key{actor.tenant, idem.operation, idem.request_id};
+}
+
+// Replays a stored answer, if this request was seen before.
+absl::StatusOr<std::optional<v1::Posting>> Replay(pqxx::work& tx, const Actor& actor,
+                                                  const IdempotencyRequest& idem) {
+  auto stored = idempotency::Begin(tx, KeyOf(actor, idem), idem.request_hash);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) return std::optional<v1::Posting>();
+  v1::Posting p;
+  if (!p.ParseFromString(**stored)) return absl::InternalError("stored answer unreadable");
+  return std::optional<v1::Posting>(std::move(p));
+}
+
+std::string PageToken(absl::Time created, const std::string& id) {
+  return absl::WebSafeBase64Escape(absl::StrCat(absl::ToUnixMicros(created), "|", id));
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Posting> PgPostingStore::Create(
+    const Actor& actor, const IdempotencyRequest& idem, absl::Time now,
+    const std::function<absl::StatusOr<Change>(const std::string&, const std::string&)>& build) {
+  v1::Posting result;
+  absl::Status status = db_.Transact([&](pqxx::work& tx) -> absl::Status {
+    auto replay = Replay(tx, actor, idem);
+    if (!replay.ok()) return replay.status();
+    if (replay->has_value()) {
+      result = **replay;
+      return absl::OkStatus();
+    }
+    const int year = static_cast<int>(calendar::CivilDayInBerlin(now).year());
+    auto counter = tx.exec_params1(
+        "INSERT INTO kennziffer_counters (tenant_id, year, last_number) VALUES ($1, $2, 1)"
+        " ON CONFLICT (tenant_id, year) DO UPDATE"
+        " SET last_number = kennziffer_counters.last_number + 1 RETURNING last_number",
+        actor.tenant, year);
+    const std::string kennziffer = FormatKennziffer(year, counter[0].as<int64_t>());
+    auto change = build(ids::NewUuid(), kennziffer);
+    if (!change.ok()) return change.status();
+    result = Write(tx, actor, v1::Posting(), *std::move(change), /*insert=*/true);
+    idempotency::Remember(tx, KeyOf(actor, idem), idem.request_hash, result);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<v1::Posting> PgPostingStore::Lock(pqxx::work& tx, const std::string& id,
+                                                 const std::string* tenant) {
+  auto rows = tenant == nullptr
+                  ? tx.exec_params("SELECT data, version FROM postings WHERE id = $1::uuid FOR UPDATE", id)
+                  : tx.exec_params(
+                        "SELECT data, version FROM postings WHERE id = $1::uuid AND tenant_id = $2"
+                        " FOR UPDATE",
+                        id, *tenant);
+  if (rows.empty()) return absl::NotFoundError(absl::StrCat("posting ", id, " not found"));
+  return Parse(rows[0]);
+}
+
+absl::StatusOr<v1::Posting> PgPostingStore::Update(const Actor& actor,
+                                                   const IdempotencyRequest& idem,
+                                                   const std::string& id, const Decide& decide) {
+  v1::Posting result;
+  absl::Status status = db_.Transact([&](pqxx::work& tx) -> absl::Status {
+    auto replay = Replay(tx, actor, idem);
+    if (!replay.ok()) return replay.status();
+    if (replay->has_value()) {
+      result = **replay;
+      return absl::OkStatus();
+    }
+    auto current = Lock(tx, id, &actor.tenant);
+    if (!current.ok()) return current.status();
+    auto change = decide(*current);
+    if (!change.ok()) return change.status();
+    result = Write(tx, actor, *current, *std::move(change), /*insert=*/false);
+    idempotency::Remember(tx, KeyOf(actor, idem), idem.request_hash, result);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<v1::Posting> PgPostingStore::ApplyInTransaction(pqxx::work& tx, const Actor& actor,
+                                                               const std::string& id,
+                                                               const Decide& decide) {
+  auto current = Lock(tx, id, nullptr);
+  if (!current.ok()) return current.status();
+  auto change = decide(*current);
+  if (!change.ok()) return change.status();
+  Actor tenant_actor = actor;
+  tenant_actor.tenant = current->tenant_id();
+  return Write(tx, tenant_actor, *current, *std::move(change), /*insert=*/false);
+}
+
+v1::Posting PgPostingStore::Write(pqxx::work& tx, const Actor& actor, const v1::Posting& current,
+                                  Change change, bool insert) {
+  v1::Posting& next = change.next;
+  const bool unchanged = !insert && change.events.empty() &&
+                         next.SerializeAsString() == current.SerializeAsString();
+  if (!unchanged) {
+    int64_t version = 1;
+    if (!insert) {
+      absl::SimpleAtoi(current.etag(), &version);
+      ++version;
+    }
+    next.clear_etag();  // the version column is the etag; never stored twice
+    const std::string data = next.SerializeAsString();
+    auto deadline = DeadlineInstant(next);
+    const std::optional<std::string> deadline_text =
+        deadline.ok() ? std::optional<std::string>(pg::ToPgTimestamp(*deadline)) : std::nullopt;
+    const std::string now = pg::ToPgTimestamp(clock_.Now());
+    if (insert) {
+      tx.exec_params(
+          "INSERT INTO postings (id, tenant_id, kennziffer, status, version, title, location,"
+          " posting_kind, deadline_at, data, created_at, updated_at)"
+          " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9::timestamptz, $10,"
+          " $11::timestamptz, $11::timestamptz)",
+          next.id(), next.tenant_id(), next.kennziffer(), std::string(StatusName(next.status())),
+          version, next.title(), next.location(), static_cast<int>(next.posting_kind()),
+          deadline_text, pg::Bytes(data), now);
+    } else {
+      tx.exec_params(
+          "UPDATE postings SET status = $2, version = $3, title = $4, location = $5,"
+          " posting_kind = $6, deadline_at = $7::timestamptz, data = $8,"
+          " updated_at = $9::timestamptz WHERE id = $1::uuid",
+          next.id(), std::string(StatusName(next.status())), version, next.title(),
+          next.location(), static_cast<int>(next.posting_kind()), deadline_text, pg::Bytes(data),
+          now);
+    }
+    next.set_etag(std::to_string(version));
+  }
+
+  const outbox::EventContext ctx{schema_, next.tenant_id(), actor.correlation_id, actor.sub,
+                                 clock_.Now()};
+  for (auto& [type, event] : change.events) outbox::Publish(tx, ctx, type, *event);
+
+  switch (change.timer) {
+    case DeadlineTimer::kSchedule: {
+      auto deadline = DeadlineInstant(next);
+      if (deadline.ok()) timers::Schedule(tx, kDeadlineTimerKind, next.id(), *deadline);
+      break;
+    }
+    case DeadlineTimer::kCancel:
+      timers::Cancel(tx, kDeadlineTimerKind, next.id());
+      break;
+    case DeadlineTimer::kKeep:
+      break;
+  }
+  return next;
+}
+
+absl::StatusOr<v1::Posting> PgPostingStore::Get(const std::string& id) {
+  v1::Posting result;
+  absl::Status status = db_.Read([&](pqxx::work& tx) -> absl::Status {
+    auto rows = tx.exec_params("SELECT data, version FROM postings WHERE id = $1::uuid", id);
+    if (rows.empty()) return absl::NotFoundError(absl::StrCat("posting ", id, " not found"));
+    result = Parse(rows[0]);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<v1::Posting> PgPostingStore::GetByKennziffer(const std::string& tenant_id,
+                                                            const std::string& kennziffer) {
+  v1::Posting result;
+  absl::Status status = db_.Read([&](pqxx::work& tx) -> absl::Status {
+    auto rows = tx.exec_params(
+        "SELECT data, version FROM postings WHERE tenant_id = $1 AND kennziffer = $2", tenant_id,
+        kennziffer);
+    if (rows.empty()) {
+      return absl::NotFoundError(absl::StrCat("posting ", kennziffer, " not found"));
+    }
+    result = Parse(rows[0]);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<PostingPage> PgPostingStore::List(const ListQuery& q) {
+  // Keyset pagination on (created_at, id): stable under inserts, no OFFSET scans.
+  std::optional<std::string> after_time;
+  std::optional<std::string> after_id;
+  if (!q.page_token.empty()) {
+    std::string raw;
+    std::vector<std::string> parts;
+    int64_t micros = 0;
+    if (absl::WebSafeBase64Unescape(q.page_token, &raw)) parts = absl::StrSplit(raw, '|');
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &micros) || !ids::IsUuid(parts[1])) {
+      return errors::InvalidField("page_token", "not a token from a previous page");
+    }
+    after_time = pg::ToPgTimestamp(absl::FromUnixMicros(micros));
+    after_id = parts[1];
+  }
+  std::string statuses = "{";
+  for (size_t i = 0; i < q.statuses.size(); ++i) {
+    absl::StrAppend(&statuses, i ? "," : "", StatusName(q.statuses[i]));
+  }
+  statuses += "}";
+  PostingPage page;
+  absl::Status status = db_.Read([&](pqxx::work& tx) -> absl::Status {
+    auto rows = tx.exec_params(
+        "SELECT data, version, micros(created_at), id::text FROM postings WHERE tenant_id = $1"
+        " AND (cardinality($2::text[]) = 0 OR status = ANY($2::text[]))"
+        " AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))"
+        " ORDER BY created_at DESC, id DESC LIMIT $5",
+        q.tenant_id, statuses, after_time, after_id, q.page_size + 1);
+    page.postings.clear();
+    for (size_t i = 0; i < rows.size() && static_cast<int>(i) < q.page_size; ++i) {
+      page.postings.push_back(Parse(rows[i]));
+    }
+    if (static_cast<int>(rows.size()) > q.page_size) {
+      const auto& last = rows[q.page_size - 1];
+      page.next_page_token = PageToken(pg::FromMicros(last[2]), last[3].as<std::string>());
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return page;
+}
+
+}  // namespace stellenwerk::postings

@@ -1,0 +1,101 @@
+#include "services/postings/api/posting_grpc_service.h"
+
+#include "common/logging/log.h"
+
+namespace stellenwerk::postings {
+
+template <typename Fn>
+grpc::ServerUnaryReactor* PostingGrpcService::Mutation(grpc::CallbackServerContext* ctx,
+                                                       v1::Posting* response, Fn fn) {
+  return runtime_.Unary(ctx, [fn = std::move(fn), response](const rpc::Call& call) {
+    auto who = call.Principal();
+    if (!who.ok()) return who.status();
+    logging::ScopedLogContext log_context("", who->tenant);
+    absl::StatusOr<v1::Posting> result = fn(*who, call.correlation_id());
+    if (!result.ok()) return result.status();
+    *response = *std::move(result);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* PostingGrpcService::CreatePosting(
+    grpc::CallbackServerContext* ctx, const v1::CreatePostingRequest* request,
+    v1::Posting* response) {
+  return Mutation(ctx, response, [this, request](const auth::Principal& who, const std::string& cid) {
+    return service_.Create(who, cid, *request);
+  });
+}
+
+grpc::ServerUnaryReactor* PostingGrpcService::UpdatePosting(
+    grpc::CallbackServerContext* ctx, const v1::UpdatePostingRequest* request,
+    v1::Posting* response) {
+  return Mutation(ctx, response, [this, request](const auth::Principal& who, const std::string& cid) {
+    return service_.Update(who, cid, *request);
+  });
+}
+
+grpc::ServerUnaryReactor* PostingGrpcService::PublishPosting(
+    grpc::CallbackServerContext* ctx, const v1::PublishPostingRequest* request,
+    v1::Posting* response) {
+  return Mutation(ctx, response, [this, request](const auth::Principal& who, const std::string& cid) {
+    return service_.Publish(who, cid, *request);
+  });
+}
+
+grpc::ServerUnaryReactor* PostingGrpcService::ClosePosting(grpc::CallbackServerContext* ctx,
+                                                           const v1::ClosePostingRequest* request,
+                                                           v1::Posting* response) {
+  return Mutation(ctx, response, [this, request](const auth::Principal& who, const std::string& cid) {
+    return service_.Close(who, cid, *request);
+  });
+}
+
+grpc::ServerUnaryReactor* PostingGrpcService::WithdrawPosting(
+    grpc::CallbackServerContext* ctx, const v1::WithdrawPostingRequest* request,
+    v1::Posting* response) {
+  return Mutation(ctx, response, [this, request](const auth::Principal& who, const std::string& cid) {
+    return service_.Withdraw(who, cid, *request);
+  });
+}
+
+grpc::ServerUnaryReactor* PostingGrpcService::GetPosting(grpc::CallbackServerContext* ctx,
+                                                         const v1::GetPostingRequest* request,
+                                                         v1::Posting* response) {
+  return runtime_.Unary(ctx, [this, request, response](const rpc::Call& call) {
+    auto who = call.OptionalPrincipal();
+    if (!who.ok()) return who.status();
+    auto posting = service_.Get(*who, request->id());
+    if (!posting.ok()) return posting.status();
+    *response = *std::move(posting);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* PostingGrpcService::GetPostingByKennziffer(
+    grpc::CallbackServerContext* ctx, const v1::GetPostingByKennzifferRequest* request,
+    v1::Posting* response) {
+  return runtime_.Unary(ctx, [this, request, response](const rpc::Call& call) {
+    auto who = call.OptionalPrincipal();
+    if (!who.ok()) return who.status();
+    auto posting = service_.GetByKennziffer(*who, request->tenant_id(), request->kennziffer());
+    if (!posting.ok()) return posting.status();
+    *response = *std::move(posting);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* PostingGrpcService::ListPostings(grpc::CallbackServerContext* ctx,
+                                                           const v1::ListPostingsRequest* request,
+                                                           v1::ListPostingsResponse* response) {
+  return runtime_.Unary(ctx, [this, request, response](const rpc::Call& call) {
+    auto who = call.Principal();
+    if (!who.ok()) return who.status();
+    auto page = service_.List(*who, *request);
+    if (!page.ok()) return page.status();
+    for (auto& p : page->postings) *response->add_postings() = std::move(p);
+    response->set_next_page_token(page->next_page_token);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace stellenwerk::postings

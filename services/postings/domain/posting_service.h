@@ -1,0 +1,75 @@
+#pragma once
+// The postings use cases: authorisation by role and tenant, the rules of posting_rules.h,
+// events, the deadline timer and the read cache. No transport, no SQL.
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/auth/principal.h"
+#include "common/cache/cache.h"
+#include "common/clock/clock.h"
+#include "services/postings/domain/posting_store.h"
+#include "stellenwerk/events/v1/postings.pb.h"
+#include "stellenwerk/postings/v1/postings.pb.h"
+
+namespace stellenwerk::postings {
+
+inline constexpr char kDeadlineTimerKind[] = "posting.deadline";
+
+inline constexpr char kPublishedEvent[] = "postings.posting.published.v1";
+inline constexpr char kUpdatedEvent[] = "postings.posting.updated.v1";
+inline constexpr char kClosedEvent[] = "postings.posting.closed.v1";
+inline constexpr char kWithdrawnEvent[] = "postings.posting.withdrawn.v1";
+
+class PostingService {
+ public:
+  PostingService(PostingStore& store, cache::Cache& cache, const Clock& clock)
+      : store_(store), cache_(cache), clock_(clock) {}
+
+  // Mutations need the tenant's hr_clerk or admin.
+  absl::StatusOr<v1::Posting> Create(const auth::Principal& who, const std::string& correlation_id,
+                                     const v1::CreatePostingRequest& request);
+  absl::StatusOr<v1::Posting> Update(const auth::Principal& who, const std::string& correlation_id,
+                                     const v1::UpdatePostingRequest& request);
+  absl::StatusOr<v1::Posting> Publish(const auth::Principal& who, const std::string& correlation_id,
+                                      const v1::PublishPostingRequest& request);
+  absl::StatusOr<v1::Posting> Close(const auth::Principal& who, const std::string& correlation_id,
+                                    const v1::ClosePostingRequest& request);
+  absl::StatusOr<v1::Posting> Withdraw(const auth::Principal& who,
+                                       const std::string& correlation_id,
+                                       const v1::WithdrawPostingRequest& request);
+
+  // Reads: published (and closed) postings are public; drafts and withdrawn ones only for
+  // the tenant's HR. Another tenant's hidden posting is NOT_FOUND (no existence leak).
+  absl::StatusOr<v1::Posting> Get(const std::optional<auth::Principal>& who,
+                                  const std::string& id);
+  absl::StatusOr<v1::Posting> GetByKennziffer(const std::optional<auth::Principal>& who,
+                                              const std::string& tenant_id,
+                                              const std::string& kennziffer);
+  absl::StatusOr<PostingPage> List(const auth::Principal& who,
+                                   const v1::ListPostingsRequest& request);
+
+  // The deadline timer's decision: PUBLISHED and due → CLOSED with posting.closed
+  // (by_deadline). Anything else (withdrawn, already closed, deadline extended) → no change.
+  static absl::StatusOr<Change> CloseByDeadline(const v1::Posting& current, absl::Time now);
+
+  static std::string CacheKey(const std::string& id) { return "posting:" + id; }
+
+ private:
+  absl::StatusOr<v1::Posting> Mutate(const auth::Principal& who,
+                                     const std::string& correlation_id,
+                                     const IdempotencyRequest& idem, const std::string& id,
+                                     const Decide& decide);
+  void AfterCommit(const v1::Posting& posting);
+  bool CanSeeHidden(const std::optional<auth::Principal>& who, const v1::Posting& p) const;
+
+  PostingStore& store_;
+  cache::Cache& cache_;
+  const Clock& clock_;
+};
+
+// Snapshot for events (what consumers need without calling back).
+void FillSnapshot(const v1::Posting& p, events::v1::PostingSnapshot* snapshot);
+
+}  // namespace stellenwerk::postings

@@ -1,0 +1,77 @@
+#pragma once
+// The postings service's storage port. Each method is one transaction in which the state
+// change, its events (outbox), its durable timer and the idempotent answer commit together.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "google/protobuf/message.h"
+#include "stellenwerk/postings/v1/postings.pb.h"
+
+namespace stellenwerk::postings {
+
+// Who causes a change (from the verified token) and the request's correlation id.
+struct Actor {
+  std::string sub;
+  std::string tenant;
+  std::string correlation_id;
+};
+
+struct IdempotencyRequest {
+  std::string operation;
+  std::string request_id;  // empty = not keyed
+  std::string request_hash;
+};
+
+enum class DeadlineTimer { kKeep, kSchedule, kCancel };
+
+// What a decision produces: the next state, the events to publish, the deadline timer.
+struct Change {
+  v1::Posting next;
+  std::vector<std::pair<std::string, std::shared_ptr<google::protobuf::Message>>> events;
+  DeadlineTimer timer = DeadlineTimer::kKeep;
+};
+
+// Decides a change from the current state (called inside the transaction, row locked).
+using Decide = std::function<absl::StatusOr<Change>(const v1::Posting& current)>;
+
+struct PostingPage {
+  std::vector<v1::Posting> postings;
+  std::string next_page_token;
+};
+
+struct ListQuery {
+  std::string tenant_id;
+  std::vector<v1::PostingStatus> statuses;  // empty = all
+  int page_size = 20;
+  std::string page_token;
+};
+
+class PostingStore {
+ public:
+  virtual ~PostingStore() = default;
+
+  // Assigns id and Kennziffer (per tenant and Berlin year of `now`), then lets `build` fill
+  // the posting and its events.
+  virtual absl::StatusOr<v1::Posting> Create(
+      const Actor& actor, const IdempotencyRequest& idem, absl::Time now,
+      const std::function<absl::StatusOr<Change>(const std::string& id,
+                                                 const std::string& kennziffer)>& build) = 0;
+
+  // Locks the posting of actor.tenant (NOT_FOUND otherwise) and applies `decide`.
+  virtual absl::StatusOr<v1::Posting> Update(const Actor& actor, const IdempotencyRequest& idem,
+                                             const std::string& id, const Decide& decide) = 0;
+
+  virtual absl::StatusOr<v1::Posting> Get(const std::string& id) = 0;
+  virtual absl::StatusOr<v1::Posting> GetByKennziffer(const std::string& tenant_id,
+                                                      const std::string& kennziffer) = 0;
+  virtual absl::StatusOr<PostingPage> List(const ListQuery& query) = 0;
+};
+
+}  // namespace stellenwerk::postings

@@ -1,0 +1,334 @@
+// End to end through gRPC against an in-process postings service on the real PostgreSQL,
+// RabbitMQ and Redis of scripts/test.
+#include <cstdio>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/time/berlin_calendar.h"
+#include "common/testing/test_env.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "services/postings/app.h"
+#include "stellenwerk/events/v1/postings.pb.h"
+#include "stellenwerk/postings/v1/postings.grpc.pb.h"
+
+namespace stellenwerk::postings {
+namespace {
+
+using testing::TestInfra;
+using testing::UniqueName;
+
+const absl::Time kStart = calendar::StartOfDay(absl::CivilDay(2024, 10, 1)) + absl::Hours(10);
+
+v1::Posting Herne() {
+  v1::Posting p;
+  p.set_title("Sachbearbeiter*in (w/m/d) Bürgerdienste");
+  p.set_department("Fachbereich Bürgerdienste");
+  p.set_location("Herne");
+  p.set_description("Wir suchen Verstärkung für die Bürgerdienste.");
+  p.add_tasks("Bearbeitung von Melde- und Passangelegenheiten");
+  auto* pay = p.add_pay();
+  pay->set_scheme(v1::TVOED);
+  pay->add_grades("EG 6");
+  pay->set_min_cents(306'000);
+  pay->set_max_cents(381'000);
+  p.mutable_employment()->set_contract(v1::FIXED_TERM);
+  p.mutable_employment()->set_fixed_term_months(24);
+  p.mutable_employment()->set_weekly_hours(39);
+  p.set_application_deadline("2024-10-20");
+  auto* c = p.add_contacts();
+  c->set_kind(v1::PROCEDURE);
+  c->set_name("Frau Beispiel");
+  c->set_email("personal@herne.de");
+  p.set_posting_kind(v1::JOB);
+  return p;
+}
+
+class PostingsE2eTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    infra_ = TestInfra::FromEnv();
+    if (!infra_) return;
+    auto config = testing::TestRuntimeConfig(*infra_, UniqueName("postings_e2e"));
+    config.fake_clock = true;
+    app_ = new PostingsApp(config);
+    absl::Status s = app_->Init();
+    ASSERT_TRUE(s.ok()) << s;
+    app_->runtime().fake_clock()->Set(kStart);
+    ASSERT_TRUE(app_->runtime().Start().ok());
+    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", app_->runtime().port()),
+                                       grpc::InsecureChannelCredentials());
+    stub_ = v1::PostingService::NewStub(channel).release();
+  }
+  static void TearDownTestSuite() {
+    delete stub_;
+    delete app_;
+    stub_ = nullptr;
+    app_ = nullptr;
+  }
+  void SetUp() override {
+    if (!infra_) GTEST_SKIP() << "needs scripts/test infrastructure";
+    tenant_ = UniqueName("stadt");
+  }
+
+  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return ctx;
+  }
+  std::string Hr(const std::string& tenant = "") {
+    return testing::Token(*infra_, tenant.empty() ? tenant_ : tenant, {"hr_clerk"}, "hr-1");
+  }
+
+  grpc::Status Create(const v1::Posting& p, v1::Posting* out, const std::string& token = "",
+                      const std::string& request_id = "") {
+    v1::CreatePostingRequest req;
+    *req.mutable_posting() = p;
+    req.set_request_id(request_id);
+    return stub_->CreatePosting(Ctx(token.empty() ? Hr() : token).get(), req, out);
+  }
+  grpc::Status Publish(const std::string& id, v1::Posting* out, const std::string& token = "") {
+    v1::PublishPostingRequest req;
+    req.set_id(id);
+    return stub_->PublishPosting(Ctx(token.empty() ? Hr() : token).get(), req, out);
+  }
+  grpc::Status Get(const std::string& id, v1::Posting* out, const std::string& token = "") {
+    v1::GetPostingRequest req;
+    req.set_id(id);
+    return stub_->GetPosting(Ctx(token).get(), req, out);
+  }
+  v1::Posting Published() {
+    v1::Posting created, published;
+    EXPECT_TRUE(Create(Herne(), &created).ok());
+    EXPECT_TRUE(Publish(created.id(), &published).ok());
+    return published;
+  }
+
+  static std::vector<amqp::Delivery> About(const std::vector<amqp::Delivery>& all,
+                                          const std::string& posting_id) {
+    std::vector<amqp::Delivery> out;
+    for (const auto& d : all) {
+      events::v1::PostingPublished e;  // every posting event has meta=1, posting=2
+      if (e.ParseFromString(d.message.body) && e.posting().posting_id() == posting_id) {
+        out.push_back(d);
+      }
+    }
+    return out;
+  }
+
+  static inline std::optional<TestInfra> infra_;
+  static inline PostingsApp* app_ = nullptr;
+  static inline v1::PostingService::Stub* stub_ = nullptr;
+  std::string tenant_;
+};
+
+TEST_F(PostingsE2eTest, CreatePublishReadBackAndThePublishedEventArrivesExactlyOnce) {
+  testing::EventTap tap(*infra_, {kPublishedEvent});
+  v1::Posting created;
+  ASSERT_TRUE(Create(Herne(), &created).ok());
+  EXPECT_EQ(created.status(), v1::DRAFT);
+  EXPECT_EQ(created.kennziffer(), "24/0001");
+  EXPECT_EQ(created.tenant_id(), tenant_);
+  EXPECT_EQ(created.etag(), "1");
+
+  v1::Posting published;
+  ASSERT_TRUE(Publish(created.id(), &published).ok());
+  EXPECT_EQ(published.status(), v1::PUBLISHED);
+  EXPECT_EQ(published.etag(), "2");
+  EXPECT_TRUE(published.has_publish_time());
+  // 2024-10-20 24:00 CEST = 2024-10-20T22:00:00Z
+  EXPECT_EQ(published.deadline_time().seconds(),
+            absl::ToUnixSeconds(absl::FromCivil(absl::CivilSecond(2024, 10, 20, 22, 0, 0),
+                                                 absl::UTCTimeZone())));
+
+  v1::Posting read;
+  ASSERT_TRUE(Get(created.id(), &read, /*anonymous*/ "").ok());
+  EXPECT_EQ(read.SerializeAsString(), published.SerializeAsString());
+
+  auto events = About(tap.Collect(1, absl::Seconds(10)), created.id());
+  auto more = About(tap.Drain(absl::Seconds(1)), created.id());
+  ASSERT_EQ(events.size() + more.size(), 1u);
+  events::v1::PostingPublished e;
+  ASSERT_TRUE(e.ParseFromString(events[0].message.body));
+  EXPECT_EQ(e.meta().event_id(), events[0].message.message_id);
+  EXPECT_EQ(e.meta().tenant_id(), tenant_);
+  EXPECT_EQ(e.posting().kennziffer(), "24/0001");
+  EXPECT_EQ(e.posting().status(), "PUBLISHED");
+  EXPECT_EQ(events[0].message.tenant_id, tenant_);
+}
+
+TEST_F(PostingsE2eTest, KennzifferIsUniqueUnderFiftyConcurrentCreates) {
+  std::vector<std::string> kennziffern(50);
+  std::vector<grpc::Status> results(50);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 50; ++i) {
+    threads.emplace_back([&, i] {
+      v1::Posting out;
+      results[i] = Create(Herne(), &out);
+      kennziffern[i] = out.kennziffer();
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::string> distinct;
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(results[i].ok()) << results[i].error_message();
+    distinct.insert(kennziffern[i]);
+  }
+  EXPECT_EQ(distinct.size(), 50u);
+  EXPECT_EQ(*distinct.begin(), "24/0001");
+  EXPECT_EQ(*distinct.rbegin(), "24/0050");
+}
+
+TEST_F(PostingsE2eTest, CallersGetTheContractsStatusCodes) {
+  v1::Posting draft, out;
+  ASSERT_TRUE(Create(Herne(), &draft).ok());
+  v1::CreatePostingRequest req;
+  *req.mutable_posting() = Herne();
+  // No token.
+  EXPECT_EQ(stub_->CreatePosting(Ctx("").get(), req, &out).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  // Forged token.
+  EXPECT_EQ(stub_->CreatePosting(Ctx(Hr() + "x").get(), req, &out).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  // Wrong role.
+  EXPECT_EQ(Create(Herne(), &out, testing::Token(*infra_, tenant_, {"applicant"})).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Another tenant's draft: not even its existence is revealed.
+  const std::string other = Hr(UniqueName("kreis"));
+  EXPECT_EQ(Get(draft.id(), &out, other).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Get(draft.id(), &out, "").error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Publish(draft.id(), &out, other).error_code(), grpc::StatusCode::NOT_FOUND);
+  // The owner sees it.
+  EXPECT_TRUE(Get(draft.id(), &out, Hr()).ok());
+}
+
+TEST_F(PostingsE2eTest, BadInputIsRefusedWithDetailsAndChangesNothing) {
+  v1::Posting bad = Herne();
+  bad.mutable_pay(0)->set_min_cents(900'000);
+  v1::Posting out;
+  grpc::Status s = Create(bad, &out);
+  ASSERT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  google::rpc::Status rich;
+  ASSERT_TRUE(rich.ParseFromString(s.error_details()));
+  google::rpc::BadRequest br;
+  ASSERT_TRUE(rich.details(0).UnpackTo(&br));
+  EXPECT_EQ(br.field_violations(0).field(), "posting.pay[0].min_cents");
+
+  // Nothing was written: the next posting still gets the first number.
+  ASSERT_TRUE(Create(Herne(), &out).ok());
+  EXPECT_EQ(out.kennziffer(), "24/0001");
+
+  v1::Posting published;
+  ASSERT_TRUE(Publish(out.id(), &published).ok());
+  EXPECT_EQ(Publish(out.id(), &published).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+
+  // Stale etag.
+  v1::UpdatePostingRequest update;
+  *update.mutable_posting() = published;
+  update.mutable_posting()->set_etag("1");
+  update.mutable_posting()->set_description("neu");
+  EXPECT_EQ(stub_->UpdatePosting(Ctx(Hr()).get(), update, &out).error_code(),
+            grpc::StatusCode::ABORTED);
+
+  // A publish without title, contacts: says what is missing.
+  v1::Posting empty;
+  empty.set_title("Nur ein Titel");
+  v1::Posting draft;
+  ASSERT_TRUE(Create(empty, &draft).ok());
+  s = Publish(draft.id(), &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(s.error_message().find("contacts"), std::string::npos) << s.error_message();
+
+  // Malformed ids.
+  EXPECT_EQ(Get("../../etc/passwd", &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  v1::GetPostingByKennzifferRequest by_kz;
+  by_kz.set_tenant_id(tenant_);
+  by_kz.set_kennziffer("24/0001' OR 1=1");
+  EXPECT_EQ(stub_->GetPostingByKennziffer(Ctx("").get(), by_kz, &out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(PostingsE2eTest, RequestIdReplaysTheFirstAnswerAndRefusesADifferentBody) {
+  v1::Posting first, again, other;
+  ASSERT_TRUE(Create(Herne(), &first, "", "req-1").ok());
+  ASSERT_TRUE(Create(Herne(), &again, "", "req-1").ok());
+  EXPECT_EQ(first.id(), again.id());
+  EXPECT_EQ(first.kennziffer(), again.kennziffer());
+  v1::Posting changed = Herne();
+  changed.set_title("Etwas anderes");
+  EXPECT_EQ(Create(changed, &other, "", "req-1").error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  ASSERT_TRUE(Create(Herne(), &other).ok());
+  EXPECT_EQ(other.kennziffer(), "24/0002");  // the replay consumed no number
+}
+
+TEST_F(PostingsE2eTest, HotReadsSeeChangesAndSurviveRedisGoingAway) {
+  const v1::Posting p = Published();
+  v1::Posting read;
+  ASSERT_TRUE(Get(p.id(), &read).ok());  // fills the cache
+  ASSERT_TRUE(Get(p.id(), &read).ok());  // served hot
+
+  v1::UpdatePostingRequest update;
+  *update.mutable_posting() = read;
+  update.mutable_posting()->set_description("Aktualisierte Beschreibung");
+  update.mutable_update_mask()->add_paths("description");
+  v1::Posting updated;
+  ASSERT_TRUE(stub_->UpdatePosting(Ctx(Hr()).get(), update, &updated).ok());
+  ASSERT_TRUE(Get(p.id(), &read).ok());
+  EXPECT_EQ(read.description(), "Aktualisierte Beschreibung");  // invalidated, not stale
+  EXPECT_EQ(read.etag(), updated.etag());
+
+  if (infra_->infra_script.empty()) GTEST_SKIP() << "cannot stop Redis here";
+  ASSERT_EQ(infra_->Run("stop-redis"), 0);
+  for (int i = 0; i < 5; ++i) {
+    grpc::Status s = Get(p.id(), &read);
+    EXPECT_TRUE(s.ok()) << "read failed with Redis down: " << s.error_message();
+  }
+  ASSERT_EQ(infra_->Run("start-redis"), 0);
+}
+
+TEST_F(PostingsE2eTest, TheDeadlineClosesThePostingByItselfExactlyOnce) {
+  testing::EventTap tap(*infra_, {kClosedEvent});
+  const v1::Posting p = Published();
+  // 2024-10-20 is the deadline: at 23:59 it is still open ...
+  app_->runtime().fake_clock()->Set(calendar::StartOfDay(absl::CivilDay(2024, 10, 20)) +
+                                    absl::Hours(23) + absl::Minutes(59));
+  absl::SleepFor(absl::Milliseconds(300));
+  v1::Posting read;
+  ASSERT_TRUE(Get(p.id(), &read, Hr()).ok());
+  EXPECT_EQ(read.status(), v1::PUBLISHED);
+  // ... and at 24:00 Europe/Berlin it closes.
+  app_->runtime().fake_clock()->Set(calendar::StartOfDay(absl::CivilDay(2024, 10, 21)));
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return Get(p.id(), &read, Hr()).ok() && read.status() == v1::CLOSED; },
+      absl::Seconds(10)));
+  auto closed = About(tap.Collect(1, absl::Seconds(10)), p.id());
+  auto more = About(tap.Drain(absl::Seconds(1)), p.id());
+  EXPECT_EQ(closed.size() + more.size(), 1u);
+  app_->runtime().fake_clock()->Set(kStart);
+}
+
+TEST(PostingsBinaryTest, BadConfigurationExitsWithStatusTwoAndOneClearLine) {
+  const char* build = std::getenv("STELLENWERK_BUILD_DIR");
+  if (build == nullptr) GTEST_SKIP() << "needs STELLENWERK_BUILD_DIR";
+  const std::string cmd = absl::StrCat(
+      "env -i STELLENWERK_PG_URI=postgresql://x@127.0.0.1:1/x STELLENWERK_AMQP_URI=amqp://x",
+      " STELLENWERK_JWT_HS256_SECRET=0123456789abcdef0123456789abcdef",
+      " STELLENWERK_GRPC_PORT=not-a-port ", build,
+      "/services/postings/stellenwerk-postings 2>&1; echo \"exit=$?\"");
+  FILE* pipe = popen(cmd.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buf[512];
+  while (fgets(buf, sizeof(buf), pipe) != nullptr) output += buf;
+  pclose(pipe);
+  EXPECT_EQ(output,
+            "postings: configuration error: STELLENWERK_GRPC_PORT=\"not-a-port\" is not an "
+            "integer in [0, 65535]\nexit=2\n");
+}
+
+}  // namespace
+}  // namespace stellenwerk::postings
