@@ -1,4 +1,6 @@
-# Script mode: writes a C++ file that holds the given SQL files as ordered migrations.
+# Script mode: writes a C++ file that holds the SQL files of DIR as ordered migrations.
+file(GLOB FILES ${DIR}/*.sql)
+list(SORT FILES)
 set(body "// Generated from SQL files; do not edit.\n#include \"common/pg/migrations.h\"\n\nnamespace stellenwerk::pg {\n\nconst std::vector<Migration>& ${COMPONENT}Migrations() {\n  static const std::vector<Migration> kMigrations = {\n")
 foreach(f ${FILES})
   get_filename_component(name ${f} NAME_WE)

@@ -41,7 +41,7 @@ function(stellenwerk_embed_sql TARGET COMPONENT DIR)
   set(out ${CMAKE_CURRENT_BINARY_DIR}/${COMPONENT}_migrations.cc)
   add_custom_command(
     OUTPUT ${out}
-    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DCOMPONENT=${COMPONENT} "-DFILES=${sql}"
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DCOMPONENT=${COMPONENT} -DDIR=${DIR}
             -P ${CMAKE_SOURCE_DIR}/cmake/EmbedSql.cmake
     DEPENDS ${sql} ${CMAKE_SOURCE_DIR}/cmake/EmbedSql.cmake
     COMMENT "embedding ${COMPONENT} migrations")

@@ -10,6 +10,7 @@
 #include "common/outbox/events.h"
 #include "common/time/berlin_calendar.h"
 #include "common/timers/timers.h"
+#include "services/postings/domain/german_text.h"
 #include "services/postings/domain/posting_rules.h"
 #include "services/postings/domain/posting_service.h"
 
@@ -156,6 +157,7 @@ v1::Posting PgPostingStore::Write(pqxx::work& tx, const Actor& actor, const v1::
           now);
     }
     next.set_etag(std::to_string(version));
+    WriteSearchIndex(tx, next);
   }
 
   const outbox::EventContext ctx{schema_, next.tenant_id(), actor.correlation_id, actor.sub,
@@ -175,6 +177,79 @@ v1::Posting PgPostingStore::Write(pqxx::work& tx, const Actor& actor, const v1::
       break;
   }
   return next;
+}
+
+void PgPostingStore::WriteSearchIndex(pqxx::work& tx, const v1::Posting& p) {
+  std::string place = absl::StrCat(p.department(), " ", p.location(), " ", p.employer_name(), " ",
+                                   p.regional_office());
+  std::string body = p.description();
+  for (const auto& t : p.tasks()) absl::StrAppend(&body, "\n", t);
+  for (const auto& r : p.requirements()) absl::StrAppend(&body, "\n", r);
+  for (const auto& q : p.qualification_paths()) absl::StrAppend(&body, "\n", q.description());
+  const bool part_time =
+      p.employment().part_time_possible() || p.employment().job_sharing_possible() ||
+      (p.employment().weekly_hours() > 0 && p.employment().weekly_hours() < 39);
+  tx.exec_params(
+      "UPDATE postings SET search_doc ="
+      " setweight(to_tsvector('german', $2), 'A') || setweight(to_tsvector('german', $3), 'B')"
+      " || setweight(to_tsvector('german', $4), 'C'),"
+      " contract = $5, part_time = $6, location_norm = $7 WHERE id = $1::uuid",
+      p.id(), NormalizeGermanText(p.title()), NormalizeGermanText(place), NormalizeGermanText(body),
+      static_cast<int>(p.employment().contract()), part_time, NormalizeGermanText(p.location()));
+  tx.exec_params("DELETE FROM posting_grades WHERE posting_id = $1::uuid", p.id());
+  for (const auto& pay : p.pay()) {
+    for (const auto& grade : pay.grades()) {
+      if (auto rank = GradeRank(pay.scheme(), grade)) {
+        tx.exec_params(
+            "INSERT INTO posting_grades (posting_id, scheme, rank) VALUES ($1::uuid, $2, $3)"
+            " ON CONFLICT DO NOTHING",
+            p.id(), static_cast<int>(pay.scheme()), *rank);
+      }
+    }
+  }
+}
+
+absl::StatusOr<SearchResult> PgPostingStore::Search(const SearchQuery& q) {
+  // LIKE metacharacters in the user's location are literal.
+  std::string location;
+  for (char c : q.location) {
+    if (c == '%' || c == '_' || c == '\\') location += '\\';
+    location += c;
+  }
+  SearchResult result;
+  absl::Status status = db_.Read([&](pqxx::work& tx) -> absl::Status {
+    auto rows = tx.exec_params(
+        "WITH q AS (SELECT CASE WHEN $1 = '' THEN NULL"
+        "                  ELSE websearch_to_tsquery('german', $1) END AS query)"
+        " SELECT p.data, p.version,"
+        "  CASE WHEN q.query IS NULL THEN 0 ELSE ts_rank_cd(p.search_doc, q.query) END AS rank,"
+        "  count(*) OVER () AS total"
+        " FROM postings p, q"
+        " WHERE p.status IN ('PUBLISHED', 'CLOSED')"
+        "  AND (q.query IS NULL OR p.search_doc @@ q.query)"
+        "  AND ($2 = '' OR p.tenant_id = $2)"
+        "  AND ($3 = 0 OR EXISTS (SELECT 1 FROM posting_grades g WHERE g.posting_id = p.id"
+        "       AND g.scheme = $3 AND ($4::int IS NULL OR g.rank >= $4)"
+        "       AND ($5::int IS NULL OR g.rank <= $5)))"
+        "  AND ($6 = '' OR p.location_norm LIKE '%' || $6 || '%')"
+        "  AND ($7 = 0 OR p.contract = $7)"
+        "  AND ($8 = 0 OR p.posting_kind = $8)"
+        "  AND (NOT $9 OR (p.status = 'PUBLISHED' AND p.deadline_at > $10::timestamptz))"
+        "  AND (NOT $11 OR p.part_time)"
+        " ORDER BY rank DESC, p.deadline_at ASC NULLS LAST, p.id"
+        " LIMIT $12 OFFSET $13",
+        q.text, q.tenant_id, q.pay_scheme, q.grade_min, q.grade_max, location, q.contract,
+        q.posting_kind, q.open_only, pg::ToPgTimestamp(q.now), q.part_time, q.page_size, q.offset);
+    result.hits.clear();
+    result.total = 0;
+    for (const auto& row : rows) {
+      result.hits.emplace_back(Parse(row), row[2].as<double>());
+      result.total = row[3].as<int>();
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
 }
 
 absl::StatusOr<v1::Posting> PgPostingStore::Get(const std::string& id) {

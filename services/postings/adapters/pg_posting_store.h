@@ -25,6 +25,7 @@ class PgPostingStore final : public PostingStore {
   absl::StatusOr<v1::Posting> GetByKennziffer(const std::string& tenant_id,
                                               const std::string& kennziffer) override;
   absl::StatusOr<PostingPage> List(const ListQuery& query) override;
+  absl::StatusOr<SearchResult> Search(const SearchQuery& query) override;
 
   // Applies `decide` to posting `id` (any tenant) inside an existing transaction — for the
   // deadline timer. Returns the resulting posting.
@@ -35,6 +36,7 @@ class PgPostingStore final : public PostingStore {
   absl::StatusOr<v1::Posting> Lock(pqxx::work& tx, const std::string& id,
                                    const std::string* tenant);
   // Writes `change` (row, events, timer) when it changes anything; returns the new state.
+  void WriteSearchIndex(pqxx::work& tx, const v1::Posting& posting);
   v1::Posting Write(pqxx::work& tx, const Actor& actor, const v1::Posting& current,
                     Change change, bool insert);
 

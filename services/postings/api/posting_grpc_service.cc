@@ -98,4 +98,30 @@ grpc::ServerUnaryReactor* PostingGrpcService::ListPostings(grpc::CallbackServerC
   });
 }
 
+grpc::ServerUnaryReactor* PostingGrpcService::SearchPostings(
+    grpc::CallbackServerContext* ctx, const v1::SearchPostingsRequest* request,
+    v1::SearchPostingsResponse* response) {
+  return runtime_.Unary(ctx, [this, request, response](const rpc::Call& call) {
+    auto who = call.OptionalPrincipal();  // public; a bad token is still refused
+    if (!who.ok()) return who.status();
+    auto result = service_.Search(*request);
+    if (!result.ok()) return result.status();
+    *response = *std::move(result);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* PostingGrpcService::ExportJobPosting(
+    grpc::CallbackServerContext* ctx, const v1::ExportJobPostingRequest* request,
+    v1::ExportJobPostingResponse* response) {
+  return runtime_.Unary(ctx, [this, request, response](const rpc::Call& call) {
+    auto who = call.OptionalPrincipal();
+    if (!who.ok()) return who.status();
+    auto json = service_.ExportJobPosting(*who, request->id());
+    if (!json.ok()) return json.status();
+    response->set_json_ld(*std::move(json));
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace stellenwerk::postings

@@ -38,6 +38,13 @@ class PostingGrpcService final : public v1::PostingService::CallbackService {
                                          const v1::ListPostingsRequest* request,
                                          v1::ListPostingsResponse* response) override;
 
+  grpc::ServerUnaryReactor* SearchPostings(grpc::CallbackServerContext* ctx,
+                                           const v1::SearchPostingsRequest* request,
+                                           v1::SearchPostingsResponse* response) override;
+  grpc::ServerUnaryReactor* ExportJobPosting(grpc::CallbackServerContext* ctx,
+                                             const v1::ExportJobPostingRequest* request,
+                                             v1::ExportJobPostingResponse* response) override;
+
  private:
   // Authenticated mutation: fn(principal) -> StatusOr<Posting> into response.
   template <typename Fn>

@@ -1,5 +1,6 @@
 #include "services/postings/domain/posting_service.h"
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/errors/errors.h"
@@ -7,6 +8,8 @@
 #include "common/ids/uuid.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/postings/domain/german_text.h"
+#include "services/postings/domain/job_posting_jsonld.h"
 #include "services/postings/domain/posting_rules.h"
 
 namespace stellenwerk::postings {
@@ -16,6 +19,8 @@ using google::protobuf::util::TimeUtil;
 namespace ev = events::v1;
 
 constexpr absl::Duration kCacheTtl = absl::Minutes(10);
+constexpr absl::Duration kSearchTtl = absl::Seconds(30);
+constexpr int kMaxSearchOffset = 10'000;
 
 google::protobuf::Timestamp Ts(absl::Time t) {
   return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
@@ -413,6 +418,96 @@ absl::StatusOr<PostingPage> PostingService::List(const auth::Principal& who,
 void PostingService::AfterCommit(const v1::Posting& posting) {
   int64_t version = 0;
   if (absl::SimpleAtoi(posting.etag(), &version)) cache_.Invalidate(CacheKey(posting.id()), version);
+  if (posting.status() != v1::DRAFT) cache_.BumpGeneration(kSearchFamily);
+}
+
+absl::StatusOr<v1::SearchPostingsResponse> PostingService::Search(
+    const v1::SearchPostingsRequest& r) {
+  errors::Validator v;
+  v.Check(r.query().size() <= 200, "query", "at most 200 characters");
+  v.Check(r.tenant_id().size() <= 64, "tenant_id", "at most 64 characters");
+  v.Check(r.location().size() <= 100, "location", "at most 100 characters");
+  v.Check(r.page_size() >= 0 && r.page_size() <= 100, "page_size", "0–100");
+  v.Check(v1::PayScheme_IsValid(r.pay_scheme()), "pay_scheme", "unknown pay scheme");
+  v.Check(v1::ContractType_IsValid(r.contract()), "contract", "unknown contract type");
+  v.Check(v1::PostingKind_IsValid(r.posting_kind()), "posting_kind", "unknown kind");
+  SearchQuery q;
+  for (const auto& [field, grade, out] :
+       {std::tuple{"grade_min", &r.grade_min(), &q.grade_min},
+        std::tuple{"grade_max", &r.grade_max(), &q.grade_max}}) {
+    if (grade->empty()) continue;
+    if (r.pay_scheme() == v1::PAY_SCHEME_UNSPECIFIED) {
+      v.Add(field, "a grade range needs pay_scheme");
+      continue;
+    }
+    *out = GradeRank(r.pay_scheme(), *grade);
+    if (!out->has_value()) {
+      v.Add(field, absl::StrCat("\"", *grade, "\" is not a grade of ",
+                                v1::PayScheme_Name(r.pay_scheme())));
+    }
+  }
+  int offset = 0;
+  if (!r.page_token().empty()) {
+    std::string raw;
+    if (!absl::WebSafeBase64Unescape(r.page_token(), &raw) || raw.rfind("o:", 0) != 0 ||
+        !absl::SimpleAtoi(raw.substr(2), &offset) || offset < 0 || offset > kMaxSearchOffset) {
+      v.Add("page_token", "not a token from a previous page");
+    }
+  }
+  if (!v.ok()) return v.status();
+
+  q.text = NormalizeGermanText(r.query());
+  q.tenant_id = r.tenant_id();
+  q.pay_scheme = r.pay_scheme();
+  q.location = NormalizeGermanText(r.location());
+  q.contract = r.contract();
+  q.posting_kind = r.posting_kind();
+  q.open_only = r.open_only();
+  q.part_time = r.part_time();
+  q.page_size = r.page_size() == 0 ? 20 : r.page_size();
+  q.offset = offset;
+  q.now = clock_.Now();
+
+  // Cache key: the normalised request under the current generation; open-only pages also
+  // carry the minute, so a passing deadline shows within a minute even before its event.
+  std::optional<int64_t> generation = cache_.Generation(kSearchFamily);
+  v1::SearchPostingsRequest normalised = r;
+  normalised.set_query(q.text);
+  normalised.set_location(q.location);
+  std::string key;
+  if (generation.has_value()) {
+    key = absl::StrCat("search:", *generation, ":",
+                       r.open_only() ? absl::ToUnixSeconds(q.now) / 60 : 0, ":",
+                       idempotency::RequestHash(normalised));
+    if (auto hit = cache_.Get(key)) {
+      v1::SearchPostingsResponse cached;
+      if (cached.ParseFromString(*hit)) return cached;
+    }
+  }
+  auto result = store_.Search(q);
+  if (!result.ok()) return result.status();
+  v1::SearchPostingsResponse response;
+  for (auto& [posting, rank] : result->hits) {
+    auto* hit = response.add_hits();
+    *hit->mutable_posting() = std::move(posting);
+    hit->set_rank(rank);
+  }
+  response.set_total_size(result->total);
+  if (offset + q.page_size < result->total && offset + q.page_size <= kMaxSearchOffset) {
+    response.set_next_page_token(
+        absl::WebSafeBase64Escape(absl::StrCat("o:", offset + q.page_size)));
+  }
+  if (generation.has_value()) {
+    cache_.Put(key, *generation, response.SerializeAsString(), kSearchTtl);
+  }
+  return response;
+}
+
+absl::StatusOr<std::string> PostingService::ExportJobPosting(
+    const std::optional<auth::Principal>& who, const std::string& id) {
+  auto posting = Get(who, id);
+  if (!posting.ok()) return posting.status();
+  return JobPostingJsonLd(*posting);
 }
 
 }  // namespace stellenwerk::postings

@@ -50,11 +50,21 @@ class PostingService {
   absl::StatusOr<PostingPage> List(const auth::Principal& who,
                                    const v1::ListPostingsRequest& request);
 
+  // German full-text search over published postings (public), ranked, filtered, paged;
+  // hot pages come from the cache.
+  absl::StatusOr<v1::SearchPostingsResponse> Search(const v1::SearchPostingsRequest& request);
+
+  // schema.org JobPosting JSON-LD of a published posting.
+  absl::StatusOr<std::string> ExportJobPosting(const std::optional<auth::Principal>& who,
+                                               const std::string& id);
+
   // The deadline timer's decision: PUBLISHED and due → CLOSED with posting.closed
   // (by_deadline). Anything else (withdrawn, already closed, deadline extended) → no change.
   static absl::StatusOr<Change> CloseByDeadline(const v1::Posting& current, absl::Time now);
 
   static std::string CacheKey(const std::string& id) { return "posting:" + id; }
+  // Generation family of all search pages; bumped by every change visible in search.
+  static constexpr char kSearchFamily[] = "search";
 
  private:
   absl::StatusOr<v1::Posting> Mutate(const auth::Principal& who,

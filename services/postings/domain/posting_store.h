@@ -53,6 +53,27 @@ struct ListQuery {
   std::string page_token;
 };
 
+struct SearchQuery {
+  std::string text;  // already normalised (german_text.h); empty = all
+  std::string tenant_id;
+  int pay_scheme = 0;
+  std::optional<int> grade_min;  // GradeRank within pay_scheme
+  std::optional<int> grade_max;
+  std::string location;  // normalised substring
+  int contract = 0;
+  int posting_kind = 0;
+  bool open_only = false;
+  bool part_time = false;
+  int page_size = 20;
+  int offset = 0;
+  absl::Time now;
+};
+
+struct SearchResult {
+  std::vector<std::pair<v1::Posting, double>> hits;
+  int total = 0;
+};
+
 class PostingStore {
  public:
   virtual ~PostingStore() = default;
@@ -72,6 +93,8 @@ class PostingStore {
   virtual absl::StatusOr<v1::Posting> GetByKennziffer(const std::string& tenant_id,
                                                       const std::string& kennziffer) = 0;
   virtual absl::StatusOr<PostingPage> List(const ListQuery& query) = 0;
+  // Published (and, unless open_only, closed) postings only: search is the public view.
+  virtual absl::StatusOr<SearchResult> Search(const SearchQuery& query) = 0;
 };
 
 }  // namespace stellenwerk::postings
