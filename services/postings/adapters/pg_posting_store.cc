@@ -48,6 +48,7 @@ std::string PageToken(absl::Time created, const std::string& id) {
 
 absl::StatusOr<v1::Posting> PgPostingStore::Create(
     const Actor& actor, const IdempotencyRequest& idem, absl::Time now,
+    const std::optional<std::string>& imported_kennziffer,
     const std::function<absl::StatusOr<Change>(const std::string&, const std::string&)>& build) {
   v1::Posting result;
   absl::Status status = db_.Transact([&](pqxx::work& tx) -> absl::Status {
@@ -57,13 +58,31 @@ absl::StatusOr<v1::Posting> PgPostingStore::Create(
       result = **replay;
       return absl::OkStatus();
     }
-    const int year = static_cast<int>(calendar::CivilDayInBerlin(now).year());
-    auto counter = tx.exec_params1(
-        "INSERT INTO kennziffer_counters (tenant_id, year, last_number) VALUES ($1, $2, 1)"
-        " ON CONFLICT (tenant_id, year) DO UPDATE"
-        " SET last_number = kennziffer_counters.last_number + 1 RETURNING last_number",
-        actor.tenant, year);
-    const std::string kennziffer = FormatKennziffer(year, counter[0].as<int64_t>());
+    std::string kennziffer;
+    if (imported_kennziffer.has_value()) {
+      kennziffer = *imported_kennziffer;
+      const int year = 2000 + std::stoi(kennziffer.substr(0, 2));
+      const int64_t number = std::stoll(kennziffer.substr(3));
+      if (!tx.exec_params("SELECT 1 FROM postings WHERE tenant_id = $1 AND kennziffer = $2",
+                          actor.tenant, kennziffer)
+               .empty()) {
+        return absl::AlreadyExistsError(absl::StrCat("Kennziffer ", kennziffer, " is taken"));
+      }
+      // Never hand out the imported number again.
+      tx.exec_params(
+          "INSERT INTO kennziffer_counters (tenant_id, year, last_number) VALUES ($1, $2, $3)"
+          " ON CONFLICT (tenant_id, year) DO UPDATE"
+          " SET last_number = GREATEST(kennziffer_counters.last_number, EXCLUDED.last_number)",
+          actor.tenant, year, number);
+    } else {
+      const int year = static_cast<int>(calendar::CivilDayInBerlin(now).year());
+      auto counter = tx.exec_params1(
+          "INSERT INTO kennziffer_counters (tenant_id, year, last_number) VALUES ($1, $2, 1)"
+          " ON CONFLICT (tenant_id, year) DO UPDATE"
+          " SET last_number = kennziffer_counters.last_number + 1 RETURNING last_number",
+          actor.tenant, year);
+      kennziffer = FormatKennziffer(year, counter[0].as<int64_t>());
+    }
     auto change = build(ids::NewUuid(), kennziffer);
     if (!change.ok()) return change.status();
     result = Write(tx, actor, v1::Posting(), *std::move(change), /*insert=*/true);

@@ -17,6 +17,7 @@ class PgPostingStore final : public PostingStore {
 
   absl::StatusOr<v1::Posting> Create(
       const Actor& actor, const IdempotencyRequest& idem, absl::Time now,
+      const std::optional<std::string>& imported_kennziffer,
       const std::function<absl::StatusOr<Change>(const std::string&, const std::string&)>& build)
       override;
   absl::StatusOr<v1::Posting> Update(const Actor& actor, const IdempotencyRequest& idem,

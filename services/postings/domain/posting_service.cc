@@ -124,6 +124,18 @@ absl::StatusOr<v1::Posting> PostingService::Create(const auth::Principal& who,
                                                    const v1::CreatePostingRequest& request) {
   if (absl::Status s = RequireHr(who); !s.ok()) return s;
   if (!request.has_posting()) return errors::InvalidField("posting", "required");
+  // The Kennziffer is assigned here. Only an admin may take over one from a legacy system.
+  std::optional<std::string> imported_kennziffer;
+  if (!request.posting().kennziffer().empty()) {
+    if (!who.HasRole(auth::roles::kAdmin)) {
+      return errors::InvalidField("posting.kennziffer",
+                                  "assigned by the service; leave it empty");
+    }
+    if (!IsWellFormedKennziffer(request.posting().kennziffer())) {
+      return errors::InvalidField("posting.kennziffer", "expected YY/NNNN, e.g. 24/0296");
+    }
+    imported_kennziffer = request.posting().kennziffer();
+  }
   v1::Posting draft = request.posting();
   ClearServerFields(draft);
   const absl::Time now = clock_.Now();
@@ -141,7 +153,7 @@ absl::StatusOr<v1::Posting> PostingService::Create(const auth::Principal& who,
 
   const Actor actor{who.sub, who.tenant, correlation_id};
   return store_.Create(
-      actor, Idem("CreatePosting", request.request_id(), request), now,
+      actor, Idem("CreatePosting", request.request_id(), request), now, imported_kennziffer,
       [&](const std::string& id, const std::string& kennziffer) -> absl::StatusOr<Change> {
         Change change;
         change.next = draft;

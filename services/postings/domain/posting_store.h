@@ -78,10 +78,12 @@ class PostingStore {
  public:
   virtual ~PostingStore() = default;
 
-  // Assigns id and Kennziffer (per tenant and Berlin year of `now`), then lets `build` fill
-  // the posting and its events.
+  // Assigns id and Kennziffer (per tenant and Berlin year of `now`; or `imported_kennziffer`
+  // for a posting taken over from a legacy system — ALREADY_EXISTS if taken, and the counter
+  // is raised past it), then lets `build` fill the posting and its events.
   virtual absl::StatusOr<v1::Posting> Create(
       const Actor& actor, const IdempotencyRequest& idem, absl::Time now,
+      const std::optional<std::string>& imported_kennziffer,
       const std::function<absl::StatusOr<Change>(const std::string& id,
                                                  const std::string& kennziffer)>& build) = 0;
 

@@ -332,3 +332,26 @@ TEST(PostingsBinaryTest, BadConfigurationExitsWithStatusTwoAndOneClearLine) {
 
 }  // namespace
 }  // namespace stellenwerk::postings
+
+namespace stellenwerk::postings {
+namespace {
+
+TEST_F(PostingsE2eTest, OnlyAnAdminMayTakeOverALegacyKennzifferAndItIsNeverReused) {
+  v1::Posting p = Herne();
+  p.set_kennziffer("24/0296");
+  v1::Posting out;
+  // A clerk cannot choose (or forge) a Kennziffer.
+  EXPECT_EQ(Create(p, &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  const std::string admin = testing::Token(*infra_, tenant_, {"admin"});
+  ASSERT_TRUE(Create(p, &out, admin).ok());
+  EXPECT_EQ(out.kennziffer(), "24/0296");
+  EXPECT_EQ(Create(p, &out, admin).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  p.set_kennziffer("24/02x6");
+  EXPECT_EQ(Create(p, &out, admin).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // The next regular posting of 2024 continues after the imported number.
+  ASSERT_TRUE(Create(Herne(), &out).ok());
+  EXPECT_EQ(out.kennziffer(), "24/0297");
+}
+
+}  // namespace
+}  // namespace stellenwerk::postings

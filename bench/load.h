@@ -1,0 +1,37 @@
+#pragma once
+// A closed-loop load generator: `concurrency` callers, each issuing its next call when the
+// previous one completed, for `duration`. The same generator drives the service and its
+// baseline, so their ratio is honest on a noisy machine.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace stellenwerk::bench {
+
+struct LoadResult {
+  std::string name;
+  int concurrency = 0;
+  uint64_t calls = 0;
+  uint64_t errors = 0;
+  double seconds = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  double max_ms = 0;
+  double throughput() const { return seconds > 0 ? calls / seconds : 0; }
+};
+
+// One asynchronous call: invoke `done(ok)` when it finished (from any thread).
+using AsyncCall = std::function<void(int caller, std::function<void(bool ok)> done)>;
+
+LoadResult RunClosedLoop(const std::string& name, int concurrency, absl::Duration duration,
+                         const AsyncCall& call);
+
+std::string FormatRow(const LoadResult& r);
+
+// Resident set size of a process in MiB (from /proc/<pid>/status), -1 if unknown.
+double RssMiB(int pid);
+
+}  // namespace stellenwerk::bench

@@ -1,0 +1,214 @@
+// Search and JSON-LD export end to end (German full text on the real PostgreSQL).
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/testing/test_env.h"
+#include "common/time/berlin_calendar.h"
+#include "grpcpp/grpcpp.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "services/postings/app.h"
+#include "stellenwerk/postings/v1/postings.grpc.pb.h"
+
+namespace stellenwerk::postings {
+namespace {
+
+using testing::TestInfra;
+using testing::UniqueName;
+
+v1::Posting Make(const std::string& title, v1::PayScheme scheme, const std::string& grade,
+                 const std::string& location) {
+  v1::Posting p;
+  p.set_title(title);
+  p.set_location(location);
+  p.set_description("Eine Stelle im öffentlichen Dienst.");
+  auto* pay = p.add_pay();
+  pay->set_scheme(scheme);
+  pay->add_grades(grade);
+  pay->set_min_cents(300'000);
+  pay->set_max_cents(400'000);
+  p.set_application_deadline("2030-06-30");
+  auto* c = p.add_contacts();
+  c->set_kind(v1::PROCEDURE);
+  c->set_name("Personalservice");
+  c->set_email("personal@example.de");
+  p.set_posting_kind(v1::JOB);
+  return p;
+}
+
+class PostingsSearchE2eTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    infra_ = TestInfra::FromEnv();
+    if (!infra_) return;
+    app_ = new PostingsApp(testing::TestRuntimeConfig(*infra_, UniqueName("postings_search")));
+    ASSERT_TRUE(app_->Init().ok());
+    ASSERT_TRUE(app_->runtime().Start().ok());
+    stub_ = v1::PostingService::NewStub(
+                grpc::CreateChannel(absl::StrCat("127.0.0.1:", app_->runtime().port()),
+                                    grpc::InsecureChannelCredentials()))
+                .release();
+  }
+  static void TearDownTestSuite() {
+    delete stub_;
+    delete app_;
+  }
+  void SetUp() override {
+    if (!infra_) GTEST_SKIP() << "needs scripts/test infrastructure";
+    tenant_ = UniqueName("stadt");
+    token_ = testing::Token(*infra_, tenant_, {"hr_clerk"});
+  }
+  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token = "") {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+    return ctx;
+  }
+  v1::Posting Post(v1::Posting p, bool publish = true) {
+    v1::CreatePostingRequest create;
+    *create.mutable_posting() = std::move(p);
+    v1::Posting created;
+    EXPECT_TRUE(stub_->CreatePosting(Ctx(token_).get(), create, &created).ok());
+    if (!publish) return created;
+    v1::PublishPostingRequest publish_request;
+    publish_request.set_id(created.id());
+    v1::Posting published;
+    EXPECT_TRUE(stub_->PublishPosting(Ctx(token_).get(), publish_request, &published).ok());
+    return published;
+  }
+  std::vector<std::string> Titles(v1::SearchPostingsRequest r) {
+    r.set_tenant_id(tenant_);
+    v1::SearchPostingsResponse response;
+    grpc::Status s = stub_->SearchPostings(Ctx().get(), r, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::vector<std::string> titles;
+    for (const auto& h : response.hits()) titles.push_back(h.posting().title());
+    return titles;
+  }
+  std::vector<std::string> Query(const std::string& q) {
+    v1::SearchPostingsRequest r;
+    r.set_query(q);
+    return Titles(r);
+  }
+
+  static inline std::optional<TestInfra> infra_;
+  static inline PostingsApp* app_ = nullptr;
+  static inline v1::PostingService::Stub* stub_ = nullptr;
+  std::string tenant_;
+  std::string token_;
+};
+
+TEST_F(PostingsSearchE2eTest, GenderFormsUmlautsAndSharpSFindEachOther) {
+  Post(Make("Sachbearbeiter*in (w/m/d) Bürgerdienste", v1::TVOED, "EG 6", "Herne"));
+  Post(Make("Referentin für Grundsatzfragen", v1::LBESG_NRW, "A 13", "Düsseldorf"));
+  Post(Make("Fahrer:in Straßenbau", v1::PKW_FAHRER_TV_L, "PG 3", "Köln"));
+  using ::testing::ElementsAre;
+  EXPECT_THAT(Query("Sachbearbeiterin"), ElementsAre("Sachbearbeiter*in (w/m/d) Bürgerdienste"));
+  EXPECT_THAT(Query("SachbearbeiterIn"), ElementsAre("Sachbearbeiter*in (w/m/d) Bürgerdienste"));
+  EXPECT_THAT(Query("Sachbearbeiter"), ElementsAre("Sachbearbeiter*in (w/m/d) Bürgerdienste"));
+  EXPECT_EQ(Query("buergerdienste").size(), 0u);  // no transliteration guessing
+  EXPECT_THAT(Query("Bürgerdienst"), ElementsAre("Sachbearbeiter*in (w/m/d) Bürgerdienste"));
+  EXPECT_THAT(Query("Referent*in"), ElementsAre("Referentin für Grundsatzfragen"));
+  EXPECT_THAT(Query("Strassenbau"), ElementsAre("Fahrer:in Straßenbau"));
+  EXPECT_THAT(Query("Fahrerin"), ElementsAre("Fahrer:in Straßenbau"));
+  EXPECT_EQ(Query("").size(), 3u);
+}
+
+TEST_F(PostingsSearchE2eTest, FiltersAndRankingAndPublicVisibility) {
+  Post(Make("Sachbearbeiter*in Bürgerdienste", v1::TVOED, "EG 6", "Herne"));
+  Post(Make("Sachbearbeiter*in Personal", v1::TVOED, "EG 9b", "Herne"));
+  Post(Make("Teamassistenz Sachbearbeitung", v1::TV_L, "EG 5", "Düsseldorf"));
+  Post(Make("Sachbearbeiter*in Entwurf", v1::TVOED, "EG 6", "Herne"), /*publish=*/false);
+
+  v1::SearchPostingsRequest r;
+  r.set_pay_scheme(v1::TVOED);
+  r.set_grade_min("EG 7");
+  r.set_grade_max("EG 10");
+  EXPECT_THAT(Titles(r), ::testing::ElementsAre("Sachbearbeiter*in Personal"));
+  r.Clear();
+  r.set_location("düsseldorf");
+  EXPECT_THAT(Titles(r), ::testing::ElementsAre("Teamassistenz Sachbearbeitung"));
+  // The draft never shows ("Sachbearbeitung" shares the stem); a title match outranks a
+  // mention in the description.
+  v1::Posting body_only = Make("Verwaltungskraft Bürgeramt", v1::TVOED, "EG 5", "Herne");
+  body_only.set_description("Unterstützung der Sachbearbeiter*innen im Bürgeramt.");
+  Post(body_only);
+  r.Clear();
+  r.set_query("Sachbearbeiter");
+  auto titles = Titles(r);
+  EXPECT_EQ(titles.size(), 4u);
+  EXPECT_EQ(std::count(titles.begin(), titles.end(), "Sachbearbeiter*in Entwurf"), 0);
+  EXPECT_EQ(titles.back(), "Verwaltungskraft Bürgeramt");
+}
+
+TEST_F(PostingsSearchE2eTest, PagesAreStableAndBadRequestsAreRefused) {
+  for (int i = 0; i < 5; ++i) {
+    Post(Make(absl::StrCat("Verwaltungsfachangestellte*r ", i), v1::TVOED, "EG 5", "Herne"));
+  }
+  v1::SearchPostingsRequest r;
+  r.set_tenant_id(tenant_);
+  r.set_page_size(2);
+  std::set<std::string> seen;
+  int pages = 0;
+  for (;;) {
+    v1::SearchPostingsResponse page;
+    ASSERT_TRUE(stub_->SearchPostings(Ctx().get(), r, &page).ok());
+    EXPECT_EQ(page.total_size(), 5);
+    for (const auto& h : page.hits()) seen.insert(h.posting().id());
+    ++pages;
+    if (page.next_page_token().empty()) break;
+    r.set_page_token(page.next_page_token());
+  }
+  EXPECT_EQ(seen.size(), 5u);
+  EXPECT_EQ(pages, 3);
+
+  v1::SearchPostingsResponse out;
+  v1::SearchPostingsRequest bad;
+  bad.set_grade_min("EG 7");  // a range without a scheme
+  EXPECT_EQ(stub_->SearchPostings(Ctx().get(), bad, &out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  bad.Clear();
+  bad.set_page_token("garbage");
+  EXPECT_EQ(stub_->SearchPostings(Ctx().get(), bad, &out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  bad.Clear();
+  bad.set_query(std::string(201, 'x'));
+  EXPECT_EQ(stub_->SearchPostings(Ctx().get(), bad, &out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  bad.Clear();
+  bad.set_query("' OR 1=1; --");  // just text to the parser
+  EXPECT_TRUE(stub_->SearchPostings(Ctx().get(), bad, &out).ok());
+}
+
+TEST_F(PostingsSearchE2eTest, CachedPagesSeeAWithdrawalAtOnce) {
+  const v1::Posting p = Post(Make("Hausmeister*in Schulzentrum", v1::TVOED, "EG 4", "Herne"));
+  EXPECT_EQ(Query("Hausmeister").size(), 1u);
+  EXPECT_EQ(Query("Hausmeister").size(), 1u);  // served from the cache
+  v1::WithdrawPostingRequest w;
+  w.set_id(p.id());
+  w.set_reason("Stelle entfällt");
+  v1::Posting withdrawn;
+  ASSERT_TRUE(stub_->WithdrawPosting(Ctx(token_).get(), w, &withdrawn).ok());
+  EXPECT_EQ(Query("Hausmeister").size(), 0u);
+}
+
+TEST_F(PostingsSearchE2eTest, ExportsJsonLdForPublishedPostingsOnly) {
+  const v1::Posting p = Post(Make("Sachbearbeiter*in (w/m/d) Bürgerdienste", v1::TVOED, "EG 6", "Herne"));
+  v1::ExportJobPostingRequest r;
+  r.set_id(p.id());
+  v1::ExportJobPostingResponse out;
+  ASSERT_TRUE(stub_->ExportJobPosting(Ctx().get(), r, &out).ok());
+  const auto doc = nlohmann::json::parse(out.json_ld());
+  EXPECT_EQ(doc["@type"], "JobPosting");
+  EXPECT_EQ(doc["identifier"]["value"], p.kennziffer());
+  EXPECT_EQ(doc["validThrough"], "2030-06-30T23:59:59+02:00");
+
+  const v1::Posting draft = Post(Make("Entwurf", v1::TVOED, "EG 6", "Herne"), false);
+  r.set_id(draft.id());
+  EXPECT_EQ(stub_->ExportJobPosting(Ctx().get(), r, &out).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(stub_->ExportJobPosting(Ctx(token_).get(), r, &out).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+}  // namespace
+}  // namespace stellenwerk::postings
