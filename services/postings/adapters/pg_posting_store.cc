@@ -1,5 +1,7 @@
 #include "services/postings/adapters/pg_posting_store.h"
 
+#include <map>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -209,10 +211,15 @@ void PgPostingStore::WriteSearchIndex(pqxx::work& tx, const v1::Posting& p) {
       p.employment().part_time_possible() || p.employment().job_sharing_possible() ||
       (p.employment().weekly_hours() > 0 && p.employment().weekly_hours() < 39);
   tx.exec_params(
-      "UPDATE postings SET search_doc ="
-      " setweight(to_tsvector('german', $2), 'A') || setweight(to_tsvector('german', $3), 'B')"
-      " || setweight(to_tsvector('german', $4), 'C'),"
-      " contract = $5, part_time = $6, location_norm = $7 WHERE id = $1::uuid",
+      "INSERT INTO posting_search (posting_id, tenant_id, status, deadline_at, posting_kind,"
+      " contract, part_time, location_norm, search_doc)"
+      " SELECT id, tenant_id, status, deadline_at, posting_kind, $5, $6, $7,"
+      "  setweight(to_tsvector('german', $2), 'A') || setweight(to_tsvector('german', $3), 'B')"
+      "  || setweight(to_tsvector('german', $4), 'C') FROM postings WHERE id = $1::uuid"
+      " ON CONFLICT (posting_id) DO UPDATE SET status = EXCLUDED.status,"
+      " deadline_at = EXCLUDED.deadline_at, posting_kind = EXCLUDED.posting_kind,"
+      " contract = EXCLUDED.contract, part_time = EXCLUDED.part_time,"
+      " location_norm = EXCLUDED.location_norm, search_doc = EXCLUDED.search_doc",
       p.id(), NormalizeGermanText(p.title()), NormalizeGermanText(place), NormalizeGermanText(body),
       static_cast<int>(p.employment().contract()), part_time, NormalizeGermanText(p.location()));
   tx.exec_params("DELETE FROM posting_grades WHERE posting_id = $1::uuid", p.id());
@@ -237,33 +244,46 @@ absl::StatusOr<SearchResult> PgPostingStore::Search(const SearchQuery& q) {
   }
   SearchResult result;
   absl::Status status = db_.Read([&](pqxx::work& tx) -> absl::Status {
+    // Phase 1 on the narrow table: ranks, total and the page's ids.
     auto rows = tx.exec_params(
         "WITH q AS (SELECT CASE WHEN $1 = '' THEN NULL"
         "                  ELSE websearch_to_tsquery('german', $1) END AS query)"
-        " SELECT p.data, p.version,"
-        "  CASE WHEN q.query IS NULL THEN 0 ELSE ts_rank_cd(p.search_doc, q.query) END AS rank,"
+        " SELECT s.posting_id::text,"
+        "  CASE WHEN q.query IS NULL THEN 0 ELSE ts_rank_cd(s.search_doc, q.query) END AS rank,"
         "  count(*) OVER () AS total"
-        " FROM postings p, q"
-        " WHERE p.status IN ('PUBLISHED', 'CLOSED')"
-        "  AND (q.query IS NULL OR p.search_doc @@ q.query)"
-        "  AND ($2 = '' OR p.tenant_id = $2)"
-        "  AND ($3 = 0 OR EXISTS (SELECT 1 FROM posting_grades g WHERE g.posting_id = p.id"
+        " FROM posting_search s, q"
+        " WHERE s.status IN ('PUBLISHED', 'CLOSED')"
+        "  AND (q.query IS NULL OR s.search_doc @@ q.query)"
+        "  AND ($2 = '' OR s.tenant_id = $2)"
+        "  AND ($3 = 0 OR EXISTS (SELECT 1 FROM posting_grades g WHERE g.posting_id = s.posting_id"
         "       AND g.scheme = $3 AND ($4::int IS NULL OR g.rank >= $4)"
         "       AND ($5::int IS NULL OR g.rank <= $5)))"
-        "  AND ($6 = '' OR p.location_norm LIKE '%' || $6 || '%')"
-        "  AND ($7 = 0 OR p.contract = $7)"
-        "  AND ($8 = 0 OR p.posting_kind = $8)"
-        "  AND (NOT $9 OR (p.status = 'PUBLISHED' AND p.deadline_at > $10::timestamptz))"
-        "  AND (NOT $11 OR p.part_time)"
-        " ORDER BY rank DESC, p.deadline_at ASC NULLS LAST, p.id"
+        "  AND ($6 = '' OR s.location_norm LIKE '%' || $6 || '%')"
+        "  AND ($7 = 0 OR s.contract = $7)"
+        "  AND ($8 = 0 OR s.posting_kind = $8)"
+        "  AND (NOT $9 OR (s.status = 'PUBLISHED' AND s.deadline_at > $10::timestamptz))"
+        "  AND (NOT $11 OR s.part_time)"
+        " ORDER BY rank DESC, s.deadline_at ASC NULLS LAST, s.posting_id"
         " LIMIT $12 OFFSET $13",
         q.text, q.tenant_id, q.pay_scheme, q.grade_min, q.grade_max, location, q.contract,
         q.posting_kind, q.open_only, pg::ToPgTimestamp(q.now), q.part_time, q.page_size, q.offset);
     result.hits.clear();
     result.total = 0;
+    if (rows.empty()) return absl::OkStatus();
+    // Phase 2: the messages of this page only.
+    std::string ids = "{";
+    for (const auto& row : rows) absl::StrAppend(&ids, ids.size() > 1 ? "," : "", row[0].c_str());
+    ids += "}";
+    std::map<std::string, v1::Posting> by_id;
+    for (const auto& row : tx.exec_params(
+             "SELECT data, version, id::text FROM postings WHERE id = ANY($1::uuid[])", ids)) {
+      by_id.emplace(row[2].as<std::string>(), Parse(row));
+    }
     for (const auto& row : rows) {
-      result.hits.emplace_back(Parse(row), row[2].as<double>());
-      result.total = row[3].as<int>();
+      auto it = by_id.find(row[0].as<std::string>());
+      if (it == by_id.end()) continue;
+      result.hits.emplace_back(std::move(it->second), row[1].as<double>());
+      result.total = row[2].as<int>();
     }
     return absl::OkStatus();
   });

@@ -501,6 +501,14 @@ absl::StatusOr<v1::SearchPostingsResponse> PostingService::Search(
   v1::SearchPostingsResponse response;
   for (auto& [posting, rank] : result->hits) {
     auto* hit = response.add_hits();
+    // Hits carry the listing fields; the full text is one GetPosting away. Keeps pages (and
+    // their cache entries) small.
+    posting.clear_description();
+    posting.clear_tasks();
+    posting.clear_requirements();
+    posting.clear_qualification_paths();
+    posting.clear_contacts();
+    posting.clear_benefits();
     *hit->mutable_posting() = std::move(posting);
     hit->set_rank(rank);
   }
