@@ -16,6 +16,8 @@ STW_RMQ_NODE="${STW_RMQ_NODE:-stw@localhost}"
 STW_REDIS_PORT="${STW_REDIS_PORT:-56379}"
 STW_SMTP_PORT="${STW_SMTP_PORT:-2525}"
 PG_BIN=/usr/lib/postgresql/15/bin
+# Debian's interpreter: python3-grpcio and grpc-tools live there, not in a pyenv/venv python.
+STW_PY=/usr/bin/python3
 
 stw_log() { printf '%s\n' "$*" >&2; }
 
@@ -142,7 +144,7 @@ stop_redis() {
 start_smtp() {
   mkdir -p "$STW_RUN_DIR/logs" "$STW_RUN_DIR/mail"
   if pid_alive "$STW_RUN_DIR/smtp.pid"; then return 0; fi
-  nohup python3 "$STW_ROOT/tests/tools/smtp_sink.py" --port "$STW_SMTP_PORT" \
+  nohup "$STW_PY" "$STW_ROOT/tests/tools/smtp_sink.py" --port "$STW_SMTP_PORT" \
     --dir "$STW_RUN_DIR/mail" >"$STW_RUN_DIR/logs/smtp.log" 2>&1 &
   echo $! >"$STW_RUN_DIR/smtp.pid"
   wait_port "$STW_SMTP_PORT" 10

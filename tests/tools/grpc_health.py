@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """grpc_health.py HOST:PORT [SERVICE] — prints SERVING/NOT_SERVING/UNKNOWN/DOWN and exits 0
 only for SERVING. Uses Debian's python3-grpcio with a hand-encoded grpc.health.v1 request
 (Debian ships no grpc_health package)."""

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """A minimal SMTP sink for local stacks and tests: accepts every message on 127.0.0.1 and
 stores it as <dir>/<time>-<n>.eml plus a .json sidecar with the envelope. Standard library
 only (asyncio), so it needs no extra package."""
