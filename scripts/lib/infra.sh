@@ -21,6 +21,18 @@ STW_PY=/usr/bin/python3
 
 stw_log() { printf '%s\n' "$*" >&2; }
 
+# Data directory for a server that runs as its own user (postgres, rabbitmq): under the run
+# dir when that user can reach it, else under /var/tmp (a checkout below a 0700 home dir).
+data_dir() {
+  local name=$1 user=$2
+  mkdir -p "$STW_RUN_DIR"
+  if runuser -u "$user" -- test -x "$STW_RUN_DIR" 2>/dev/null; then
+    echo "$STW_RUN_DIR/$name"
+  else
+    echo "/var/tmp/stellenwerk-$(echo "$STW_RUN_DIR" | md5sum | cut -c1-12)/$name"
+  fi
+}
+
 # wait_port PORT SECONDS: until something accepts on 127.0.0.1:PORT.
 wait_port() {
   local port=$1 secs=${2:-30} i
@@ -54,7 +66,8 @@ install_deps() {
 }
 
 start_postgres() {
-  local dir="$STW_RUN_DIR/pg"
+  local dir
+  dir=$(data_dir pg postgres)
   mkdir -p "$STW_RUN_DIR/logs"
   if runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
     stw_log "postgres already running on $STW_PG_PORT"
@@ -62,7 +75,7 @@ start_postgres() {
   fi
   if [[ ! -f $dir/PG_VERSION ]]; then
     mkdir -p "$dir"
-    chown postgres "$STW_RUN_DIR" "$dir"
+    chown postgres "$(dirname "$dir")" "$dir"
     chmod 700 "$dir"
     runuser -u postgres -- "$PG_BIN/initdb" -D "$dir" -U stellenwerk --auth=trust -E UTF8 \
       --locale=C.UTF-8 >"$STW_RUN_DIR/logs/initdb.log"
@@ -72,28 +85,33 @@ shared_buffers = 256MB
 listen_addresses = '127.0.0.1'
 CONF
   fi
-  mkdir -p "$STW_RUN_DIR/pgsock"
-  chown postgres "$STW_RUN_DIR/pgsock" "$STW_RUN_DIR/logs"
-  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir" -w -t 60 -l "$STW_RUN_DIR/logs/postgres.log" \
-    -o "-p $STW_PG_PORT -k $STW_RUN_DIR/pgsock" start >/dev/null
+  local sock
+  sock="$(dirname "$dir")/pgsock"
+  mkdir -p "$sock"
+  chown postgres "$sock"
+  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir" -w -t 60 -l "$(dirname "$dir")/postgres.log" \
+    -o "-p $STW_PG_PORT -k $sock" start >/dev/null
   psql -h 127.0.0.1 -p "$STW_PG_PORT" -U stellenwerk -d postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname = 'stellenwerk'" | grep -q 1 ||
     psql -h 127.0.0.1 -p "$STW_PG_PORT" -U stellenwerk -d postgres -qc "CREATE DATABASE stellenwerk"
 }
 
 stop_postgres() {
-  local dir="$STW_RUN_DIR/pg"
+  local dir
+  dir=$(data_dir pg postgres)
   [[ -f $dir/postmaster.pid ]] || return 0
   runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
 }
 
 rmq_env() {
+  local base
+  base=$(data_dir rmq rabbitmq)
   env RABBITMQ_NODE_PORT="$STW_RMQ_PORT" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
     RABBITMQ_NODENAME="$STW_RMQ_NODE" RABBITMQ_DIST_PORT="$STW_RMQ_DIST_PORT" \
     ERL_EPMD_PORT="$STW_EPMD_PORT" ERL_EPMD_ADDRESS=127.0.0.1 \
-    RABBITMQ_MNESIA_BASE="$STW_RUN_DIR/rmq/mnesia" RABBITMQ_LOG_BASE="$STW_RUN_DIR/rmq/log" \
-    RABBITMQ_PID_FILE="$STW_RUN_DIR/rmq/pid" RABBITMQ_ENABLED_PLUGINS_FILE="$STW_RUN_DIR/rmq/enabled_plugins" \
-    HOME="$STW_RUN_DIR/rmq" "$@"
+    RABBITMQ_MNESIA_BASE="$base/mnesia" RABBITMQ_LOG_BASE="$base/log" \
+    RABBITMQ_PID_FILE="$base/pid" RABBITMQ_ENABLED_PLUGINS_FILE="$base/enabled_plugins" \
+    HOME="$base" "$@"
 }
 
 start_rabbitmq() {
@@ -101,25 +119,29 @@ start_rabbitmq() {
     stw_log "rabbitmq already running on $STW_RMQ_PORT"
     return 0
   fi
-  mkdir -p "$STW_RUN_DIR/rmq"
-  [[ -f $STW_RUN_DIR/rmq/enabled_plugins ]] || echo '[].' >"$STW_RUN_DIR/rmq/enabled_plugins"
+  local base
+  base=$(data_dir rmq rabbitmq)
+  mkdir -p "$base"
+  [[ -f $base/enabled_plugins ]] || echo '[].' >"$base/enabled_plugins"
   # rabbitmq-server switches to the rabbitmq user and dies silently without its own dirs.
-  chown -R rabbitmq:rabbitmq "$STW_RUN_DIR/rmq"
+  chown -R rabbitmq:rabbitmq "$base"
   rmq_env rabbitmq-server -detached >/dev/null 2>&1
   if ! wait_port "$STW_RMQ_PORT" 90; then
-    stw_log "rabbitmq did not start; see $STW_RUN_DIR/rmq/log"
+    stw_log "rabbitmq did not start; see $base/log"
     return 1
   fi
 }
 
 stop_rabbitmq() {
-  [[ -d $STW_RUN_DIR/rmq ]] || return 0
-  if port_open "$STW_RMQ_PORT" || [[ -f $STW_RUN_DIR/rmq/pid ]]; then
-    rmq_env rabbitmqctl -n "$STW_RMQ_NODE" stop "$STW_RUN_DIR/rmq/pid" >/dev/null 2>&1 || true
+  local base
+  base=$(data_dir rmq rabbitmq)
+  [[ -d $base ]] || return 0
+  if port_open "$STW_RMQ_PORT" || [[ -f $base/pid ]]; then
+    rmq_env rabbitmqctl -n "$STW_RMQ_NODE" stop "$base/pid" >/dev/null 2>&1 || true
   fi
   # epmd outlives the node; end the one on our port only.
   ERL_EPMD_PORT="$STW_EPMD_PORT" epmd -kill >/dev/null 2>&1 || true
-  rm -f "$STW_RUN_DIR/rmq/pid"
+  rm -f "$base/pid"
 }
 
 start_redis() {
@@ -189,6 +211,11 @@ status() {
 
 start_all() { start_postgres; start_redis; start_smtp; start_rabbitmq; }
 stop_all() { stop_rabbitmq; stop_smtp; stop_redis; stop_postgres; }
+
+# Removes the data of postgres, rabbitmq and the mail sink (the test stack starts clean).
+wipe_data() {
+  rm -rf "$(data_dir pg postgres)" "$(data_dir rmq rabbitmq)" "$STW_RUN_DIR/mail"
+}
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
   cmd=${1:-}
