@@ -355,3 +355,62 @@ TEST_F(PostingsE2eTest, OnlyAnAdminMayTakeOverALegacyKennzifferAndItIsNeverReuse
 
 }  // namespace
 }  // namespace stellenwerk::postings
+
+namespace stellenwerk::postings {
+namespace {
+
+// The service was down when the deadline passed; two replicas come back at once: the posting
+// closes, and posting.closed is published exactly once.
+TEST(PostingsRestartTest, ADeadlinePassedWhileDownClosesOnceWithTwoReplicas) {
+  auto infra = TestInfra::FromEnv();
+  if (!infra) GTEST_SKIP() << "needs scripts/test infrastructure";
+  testing::EventTap tap(*infra, {kClosedEvent});
+  auto config = testing::TestRuntimeConfig(*infra, UniqueName("postings_restart"));
+  config.fake_clock = true;
+  const std::string tenant = UniqueName("stadt");
+  const auth::Principal hr{"hr-1", tenant, {"hr_clerk"}};
+  std::string id;
+  {
+    PostingsApp before(config);
+    ASSERT_TRUE(before.Init().ok());
+    before.runtime().fake_clock()->Set(kStart);
+    v1::CreatePostingRequest create;
+    *create.mutable_posting() = Herne();
+    auto created = before.service().Create(hr, "corr", create);
+    ASSERT_TRUE(created.ok()) << created.status();
+    v1::PublishPostingRequest publish;
+    publish.set_id(created->id());
+    ASSERT_TRUE(before.service().Publish(hr, "corr", publish).ok());
+    id = created->id();
+    ASSERT_TRUE(before.runtime().Start().ok());
+    before.runtime().Shutdown();  // down before 2024-10-20 24:00
+  }
+  // Back after the deadline (the fake clock starts at the real now, years later).
+  PostingsApp a(config);
+  PostingsApp b(config);
+  ASSERT_TRUE(a.Init().ok());
+  ASSERT_TRUE(b.Init().ok());
+  ASSERT_TRUE(a.runtime().Start().ok());
+  ASSERT_TRUE(b.runtime().Start().ok());
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        auto p = a.service().Get(hr, id);
+        return p.ok() && p->status() == v1::CLOSED;
+      },
+      absl::Seconds(10)));
+  std::vector<amqp::Delivery> closed;
+  for (auto& d : tap.Collect(1, absl::Seconds(10))) closed.push_back(d);
+  for (auto& d : tap.Drain(absl::Seconds(2))) closed.push_back(d);
+  int about = 0;
+  for (const auto& d : closed) {
+    events::v1::PostingClosed e;
+    if (e.ParseFromString(d.message.body) && e.posting().posting_id() == id) {
+      ++about;
+      EXPECT_TRUE(e.by_deadline());
+    }
+  }
+  EXPECT_EQ(about, 1);
+}
+
+}  // namespace
+}  // namespace stellenwerk::postings
