@@ -1,0 +1,147 @@
+#include "services/applications/api/application_grpc_service.h"
+
+#include "common/errors/errors.h"
+#include "common/logging/log.h"
+#include "services/applications/domain/application_rules.h"
+
+namespace stellenwerk::applications {
+namespace {
+
+// Client-streaming upload: the first message is metadata, then chunks. The size limit is
+// enforced while reading, so an oversized upload is refused before it is all in memory.
+class UploadReactor final : public grpc::ServerReadReactor<v1::UploadDocumentRequest> {
+ public:
+  UploadReactor(grpc::CallbackServerContext* ctx, Runtime& runtime, ApplicationService& service,
+                v1::Document* response)
+      : ctx_(ctx), runtime_(runtime), service_(service), response_(response) {
+    auto who = runtime_.authn().Authenticate(ctx->client_metadata());
+    if (!who.ok()) {
+      Finish(errors::ToGrpc(who.status()));
+      return;
+    }
+    who_ = *who;
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // client finished sending
+      Complete();
+      return;
+    }
+    if (first_) {
+      first_ = false;
+      if (request_.part_case() != v1::UploadDocumentRequest::kMetadata) {
+        Finish(errors::ToGrpc(errors::InvalidField("metadata", "the first message must be metadata")));
+        return;
+      }
+      metadata_ = request_.metadata();
+    } else if (request_.part_case() != v1::UploadDocumentRequest::kChunk) {
+      Finish(errors::ToGrpc(errors::InvalidField("chunk", "metadata may be sent only once")));
+      return;
+    } else {
+      if (static_cast<int64_t>(content_.size() + request_.chunk().size()) > kMaxDocumentBytes) {
+        Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                            "a document may have at most 20 MB"));
+        return;
+      }
+      content_ += request_.chunk();
+    }
+    StartRead(&request_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void Complete() {
+    if (first_) {
+      Finish(errors::ToGrpc(errors::InvalidField("metadata", "no metadata was sent")));
+      return;
+    }
+    const bool queued = runtime_.workers().TrySubmit([this] {
+      logging::ScopedLogContext log_context("", who_.tenant);
+      auto doc = service_.Upload(who_, metadata_, content_);
+      if (doc.ok()) *response_ = *std::move(doc);
+      Finish(errors::ToGrpc(doc.status()));
+    });
+    if (!queued) Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server overloaded"));
+  }
+
+  grpc::CallbackServerContext* ctx_;
+  Runtime& runtime_;
+  ApplicationService& service_;
+  v1::Document* response_;
+  auth::Principal who_;
+  v1::UploadDocumentRequest request_;
+  v1::DocumentMetadata metadata_;
+  std::string content_;
+  bool first_ = true;
+};
+
+}  // namespace
+
+grpc::ServerReadReactor<v1::UploadDocumentRequest>* ApplicationGrpcService::UploadDocument(
+    grpc::CallbackServerContext* ctx, v1::Document* response) {
+  return new UploadReactor(ctx, runtime_, service_, response);
+}
+
+template <typename Fn>
+grpc::ServerUnaryReactor* ApplicationGrpcService::WithPrincipal(grpc::CallbackServerContext* ctx,
+                                                                v1::Application* response, Fn fn) {
+  return runtime_.Unary(ctx, [fn = std::move(fn), response](const rpc::Call& call) {
+    auto who = call.Principal();
+    if (!who.ok()) return who.status();
+    logging::ScopedLogContext log_context("", who->tenant);
+    absl::StatusOr<v1::Application> result = fn(*who, call.correlation_id());
+    if (!result.ok()) return result.status();
+    *response = *std::move(result);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ApplicationGrpcService::SubmitApplication(
+    grpc::CallbackServerContext* ctx, const v1::SubmitApplicationRequest* request,
+    v1::Application* response) {
+  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who, const std::string& cid) {
+    return service_.Submit(who, cid, *request);
+  });
+}
+
+grpc::ServerUnaryReactor* ApplicationGrpcService::GetApplication(
+    grpc::CallbackServerContext* ctx, const v1::GetApplicationRequest* request,
+    v1::Application* response) {
+  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who, const std::string&) {
+    return service_.Get(who, request->id());
+  });
+}
+
+grpc::ServerUnaryReactor* ApplicationGrpcService::WithdrawApplication(
+    grpc::CallbackServerContext* ctx, const v1::WithdrawApplicationRequest* request,
+    v1::Application* response) {
+  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who, const std::string& cid) {
+    return service_.Withdraw(who, cid, *request);
+  });
+}
+
+grpc::ServerUnaryReactor* ApplicationGrpcService::ChangeStatus(
+    grpc::CallbackServerContext* ctx, const v1::ChangeStatusRequest* request,
+    v1::Application* response) {
+  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who, const std::string& cid) {
+    return service_.ChangeStatus(who, cid, *request);
+  });
+}
+
+grpc::ServerUnaryReactor* ApplicationGrpcService::ListApplications(
+    grpc::CallbackServerContext* ctx, const v1::ListApplicationsRequest* request,
+    v1::ListApplicationsResponse* response) {
+  return runtime_.Unary(ctx, [this, request, response](const rpc::Call& call) {
+    auto who = call.Principal();
+    if (!who.ok()) return who.status();
+    auto page = service_.List(*who, *request);
+    if (!page.ok()) return page.status();
+    for (auto& a : page->applications) *response->add_applications() = std::move(a);
+    response->set_next_page_token(page->next_page_token);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace stellenwerk::applications

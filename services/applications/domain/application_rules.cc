@@ -1,0 +1,148 @@
+#include "services/applications/domain/application_rules.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/errors/errors.h"
+
+namespace stellenwerk::applications {
+
+std::optional<std::string> SniffType(std::string_view head) {
+  if (head.substr(0, 5) == "%PDF-") return "application/pdf";
+  if (head.substr(0, 8) == std::string_view("\x89PNG\r\n\x1a\n", 8)) return "image/png";
+  if (head.size() >= 3 && static_cast<unsigned char>(head[0]) == 0xFF &&
+      static_cast<unsigned char>(head[1]) == 0xD8 && static_cast<unsigned char>(head[2]) == 0xFF) {
+    return "image/jpeg";
+  }
+  return std::nullopt;
+}
+
+absl::Status CheckDeclaredType(const v1::DocumentMetadata& m, const std::string& detected) {
+  errors::Validator v;
+  std::string name = absl::AsciiStrToLower(m.file_name());
+  auto ends = [&](std::string_view ext) {
+    return name.size() >= ext.size() && name.compare(name.size() - ext.size(), ext.size(), ext) == 0;
+  };
+  std::optional<std::string> by_name;
+  if (ends(".pdf")) by_name = "application/pdf";
+  if (ends(".png")) by_name = "image/png";
+  if (ends(".jpg") || ends(".jpeg")) by_name = "image/jpeg";
+  if (by_name.has_value() && *by_name != detected) {
+    v.Add("metadata.file_name",
+          absl::StrCat("\"", m.file_name(), "\" is named like ", *by_name, " but contains ", detected));
+  }
+  if (!m.declared_content_type().empty() && m.declared_content_type() != detected) {
+    v.Add("metadata.declared_content_type",
+          absl::StrCat("declared ", m.declared_content_type(), " but the content is ", detected));
+  }
+  return v.status();
+}
+
+absl::Status ValidateSubmission(const v1::SubmitApplicationRequest& r, bool has_cv,
+                                bool has_cover_letter_document) {
+  errors::Validator v;
+  const auto& a = r.applicant();
+  v.Check(!absl::StripAsciiWhitespace(a.family_name()).empty(), "applicant.family_name",
+          "required");
+  v.Check(!absl::StripAsciiWhitespace(a.given_name()).empty(), "applicant.given_name", "required");
+  v.Check(a.email().find('@') != std::string::npos && a.email().size() <= 254, "applicant.email",
+          "a valid email address is required");
+  v.Check(a.family_name().size() <= 200 && a.given_name().size() <= 200, "applicant",
+          "names of at most 200 characters");
+  // GDPR Art. 7: the controller must be able to show which notice was accepted, and when.
+  v.Check(!r.consent().version().empty(), "consent.version", "the accepted privacy notice version");
+  v.Check(r.consent().has_given_time(), "consent.given_time", "when consent was given");
+  v.Check(has_cv, "document_ids", "a CV (document kind CV) is required");
+  v.Check(!r.cover_letter_text().empty() || has_cover_letter_document, "cover_letter_text",
+          "a cover letter (text or document) is required");
+  v.Check(r.cover_letter_text().size() <= 20000, "cover_letter_text", "at most 20,000 characters");
+  v.Check(r.document_ids_size() <= kMaxDocuments, "document_ids", "at most 20 documents");
+  return v.status();
+}
+
+bool IsOpen(v1::ApplicationStatus s) {
+  return s != v1::HIRED && s != v1::REJECTED && s != v1::WITHDRAWN &&
+         s != v1::APPLICATION_STATUS_UNSPECIFIED;
+}
+
+bool IsAllowedTransition(v1::ApplicationStatus from, v1::ApplicationStatus to) {
+  using S = v1::ApplicationStatus;
+  if (to == v1::WITHDRAWN) return IsOpen(from);
+  static const std::vector<std::pair<S, std::vector<S>>> kFlow = {
+      {v1::RECEIVED, {v1::SCREENING}},
+      {v1::SCREENING, {v1::SHORTLISTED, v1::REJECTED}},
+      {v1::SHORTLISTED, {v1::INVITED, v1::REJECTED}},
+      {v1::INVITED, {v1::INTERVIEWED, v1::REJECTED}},
+      {v1::INTERVIEWED, {v1::PROPOSED, v1::REJECTED}},
+      {v1::PROPOSED, {v1::PENDING_COORDINATION, v1::OFFER_APPROVED, v1::REJECTED}},
+      {v1::PENDING_COORDINATION, {v1::OFFER_APPROVED, v1::PROPOSED}},
+      {v1::OFFER_APPROVED, {v1::HIRED}},
+  };
+  for (const auto& [f, tos] : kFlow) {
+    if (f == from) return std::find(tos.begin(), tos.end(), to) != tos.end();
+  }
+  return false;
+}
+
+absl::Status CheckStatusChange(const v1::Application& current, const v1::ChangeStatusRequest& r,
+                               const auth::Principal& who) {
+  using namespace auth::roles;
+  static const v1::ApplicationStatus kSettable[] = {v1::SCREENING, v1::SHORTLISTED, v1::INVITED,
+                                                    v1::INTERVIEWED, v1::REJECTED};
+  if (std::find(std::begin(kSettable), std::end(kSettable), r.target()) == std::end(kSettable)) {
+    return errors::InvalidField(
+        "target", "ChangeStatus sets SCREENING, SHORTLISTED, INVITED, INTERVIEWED or REJECTED;"
+                  " hiring and withdrawal have their own calls");
+  }
+  // The committee screens and rates; inviting and rejecting are HR's acts towards the applicant.
+  const bool hr = who.HasAnyRole({kHrClerk, kAdmin});
+  const bool committee = who.HasRole(kCommitteeMember);
+  if (!hr && !(committee && r.target() == v1::SHORTLISTED)) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("your roles may not set ", StatusName(r.target())));
+  }
+  if (!IsAllowedTransition(current.status(), r.target())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "an application in ", StatusName(current.status()), " cannot become ",
+        StatusName(r.target())));
+  }
+  if (r.target() == v1::REJECTED) {
+    if (absl::StripAsciiWhitespace(r.reason()).empty()) {
+      return errors::InvalidField("reason", "a rejection needs a reason");
+    }
+    const bool before_interview = current.status() == v1::RECEIVED ||
+                                  current.status() == v1::SCREENING ||
+                                  current.status() == v1::SHORTLISTED ||
+                                  current.status() == v1::INVITED;
+    if ((current.severely_disabled() || current.equivalent_status()) && before_interview &&
+        !r.obviously_unqualified()) {
+      // SGB IX § 165 S. 3–4: a public employer must invite a severely disabled applicant
+      // unless the professional aptitude is obviously lacking.
+      return absl::FailedPreconditionError(
+          "SGB IX § 165: a severely disabled applicant must be invited to the interview unless "
+          "obviously unqualified; set obviously_unqualified with the reason");
+    }
+  }
+  return absl::OkStatus();
+}
+
+const char* StatusName(v1::ApplicationStatus s) {
+  switch (s) {
+    case v1::RECEIVED: return "RECEIVED";
+    case v1::SCREENING: return "SCREENING";
+    case v1::SHORTLISTED: return "SHORTLISTED";
+    case v1::INVITED: return "INVITED";
+    case v1::INTERVIEWED: return "INTERVIEWED";
+    case v1::PROPOSED: return "PROPOSED";
+    case v1::PENDING_COORDINATION: return "PENDING_COORDINATION";
+    case v1::OFFER_APPROVED: return "OFFER_APPROVED";
+    case v1::HIRED: return "HIRED";
+    case v1::REJECTED: return "REJECTED";
+    case v1::WITHDRAWN: return "WITHDRAWN";
+    default: return "UNSPECIFIED";
+  }
+}
+
+}  // namespace stellenwerk::applications

@@ -1,0 +1,46 @@
+#pragma once
+// The rules of an application (DOMAIN.md "Applications"), pure.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "common/auth/principal.h"
+#include "stellenwerk/applications/v1/applications.pb.h"
+
+namespace stellenwerk::applications {
+
+namespace v1 = ::stellenwerk::applications::v1;
+
+inline constexpr int64_t kMaxDocumentBytes = 20LL * 1024 * 1024;     // per file
+inline constexpr int64_t kMaxApplicationBytes = 50LL * 1024 * 1024;  // all files together
+inline constexpr int kMaxDocuments = 20;
+
+// The type by content, never by name: PDF, PNG or JPEG; nullopt for anything else.
+std::optional<std::string> SniffType(std::string_view head);
+
+// A declared type or file extension that contradicts the content is refused (a ".pdf" that
+// is not a PDF). INVALID_ARGUMENT naming the field.
+absl::Status CheckDeclaredType(const v1::DocumentMetadata& metadata, const std::string& detected);
+
+// Submission shape: applicant name and email, GDPR consent with version and time, CV and a
+// cover letter (text or document).
+absl::Status ValidateSubmission(const v1::SubmitApplicationRequest& request,
+                                bool has_cv, bool has_cover_letter_document);
+
+// The status flow: RECEIVED → SCREENING → SHORTLISTED | REJECTED → INVITED → INTERVIEWED →
+// PROPOSED → (PENDING_COORDINATION) → OFFER_APPROVED → HIRED; WITHDRAWN from any open state.
+bool IsAllowedTransition(v1::ApplicationStatus from, v1::ApplicationStatus to);
+bool IsOpen(v1::ApplicationStatus status);
+
+// ChangeStatus by a person (not the system): the target must be one ChangeStatus may set,
+// the role must allow it, a rejection needs a reason, and SGB IX § 165: a severely disabled
+// (or equivalent) applicant rejected before the interview needs the explicit finding
+// "obviously unqualified" with its reason.
+absl::Status CheckStatusChange(const v1::Application& current, const v1::ChangeStatusRequest& r,
+                               const auth::Principal& who);
+
+const char* StatusName(v1::ApplicationStatus status);
+
+}  // namespace stellenwerk::applications

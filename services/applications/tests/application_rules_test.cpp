@@ -1,0 +1,88 @@
+#include "services/applications/domain/application_rules.h"
+
+#include "gtest/gtest.h"
+
+namespace stellenwerk::applications {
+namespace {
+
+const auth::Principal kHr{"hr", "stadt", {"hr_clerk"}};
+const auth::Principal kCommittee{"c", "stadt", {"committee_member"}};
+
+TEST(SniffTest, RecognisesByContentNotByName) {
+  EXPECT_EQ(SniffType("%PDF-1.7\n..."), "application/pdf");
+  EXPECT_EQ(SniffType(std::string("\x89PNG\r\n\x1a\n....", 12)), "image/png");
+  EXPECT_EQ(SniffType("\xFF\xD8\xFF\xE0...."), "image/jpeg");
+  EXPECT_FALSE(SniffType("MZ\x90\x00 an exe").has_value());
+  EXPECT_FALSE(SniffType("<html>").has_value());
+  EXPECT_FALSE(SniffType("").has_value());
+}
+
+TEST(SniffTest, AMislabelledPdfIsRefused) {
+  v1::DocumentMetadata m;
+  m.set_file_name("Lebenslauf.PDF");
+  EXPECT_TRUE(CheckDeclaredType(m, "application/pdf").ok());
+  EXPECT_EQ(CheckDeclaredType(m, "image/png").code(), absl::StatusCode::kInvalidArgument);
+  m.set_file_name("foto.jpg");
+  m.set_declared_content_type("application/pdf");
+  EXPECT_EQ(CheckDeclaredType(m, "image/jpeg").code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(StateMachineTest, FollowsTheDomainFlow) {
+  EXPECT_TRUE(IsAllowedTransition(v1::RECEIVED, v1::SCREENING));
+  EXPECT_TRUE(IsAllowedTransition(v1::SCREENING, v1::SHORTLISTED));
+  EXPECT_TRUE(IsAllowedTransition(v1::INTERVIEWED, v1::PROPOSED));
+  EXPECT_TRUE(IsAllowedTransition(v1::PROPOSED, v1::PENDING_COORDINATION));
+  EXPECT_TRUE(IsAllowedTransition(v1::PENDING_COORDINATION, v1::PROPOSED));
+  EXPECT_TRUE(IsAllowedTransition(v1::OFFER_APPROVED, v1::HIRED));
+  EXPECT_TRUE(IsAllowedTransition(v1::INVITED, v1::WITHDRAWN));
+  EXPECT_FALSE(IsAllowedTransition(v1::RECEIVED, v1::INVITED));
+  EXPECT_FALSE(IsAllowedTransition(v1::SCREENING, v1::HIRED));
+  EXPECT_FALSE(IsAllowedTransition(v1::HIRED, v1::WITHDRAWN));
+  EXPECT_FALSE(IsAllowedTransition(v1::REJECTED, v1::SCREENING));
+}
+
+v1::ChangeStatusRequest To(v1::ApplicationStatus s, std::string reason = "") {
+  v1::ChangeStatusRequest r;
+  r.set_target(s);
+  r.set_reason(std::move(reason));
+  return r;
+}
+
+TEST(ChangeStatusTest, RejectionNeedsAReason) {
+  v1::Application a;
+  a.set_status(v1::SCREENING);
+  EXPECT_EQ(CheckStatusChange(a, To(v1::REJECTED), kHr).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(CheckStatusChange(a, To(v1::REJECTED, "Voraussetzungen fehlen"), kHr).ok());
+}
+
+TEST(ChangeStatusTest, Sgb9SeverelyDisabledBeforeInterviewNeedsTheObviouslyUnqualifiedFinding) {
+  v1::Application a;
+  a.set_status(v1::SCREENING);
+  a.set_severely_disabled(true);
+  auto r = To(v1::REJECTED, "kein Abschluss");
+  EXPECT_EQ(CheckStatusChange(a, r, kHr).code(), absl::StatusCode::kFailedPrecondition);
+  r.set_obviously_unqualified(true);
+  EXPECT_TRUE(CheckStatusChange(a, r, kHr).ok());
+  // After the interview the normal rules apply.
+  a.set_status(v1::INTERVIEWED);
+  r.set_obviously_unqualified(false);
+  EXPECT_TRUE(CheckStatusChange(a, r, kHr).ok());
+  // Equivalent status (Gleichstellung) counts the same.
+  a.set_status(v1::SHORTLISTED);
+  a.set_severely_disabled(false);
+  a.set_equivalent_status(true);
+  EXPECT_EQ(CheckStatusChange(a, r, kHr).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(ChangeStatusTest, RolesAndTargets) {
+  v1::Application a;
+  a.set_status(v1::SCREENING);
+  EXPECT_TRUE(CheckStatusChange(a, To(v1::SHORTLISTED), kCommittee).ok());
+  EXPECT_EQ(CheckStatusChange(a, To(v1::REJECTED, "x"), kCommittee).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(CheckStatusChange(a, To(v1::HIRED), kHr).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CheckStatusChange(a, To(v1::INVITED), kHr).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace stellenwerk::applications
