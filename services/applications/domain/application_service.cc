@@ -189,7 +189,8 @@ absl::StatusOr<ApplicationPage> ApplicationService::List(const auth::Principal& 
 absl::StatusOr<v1::Application> ApplicationService::Transition(
     const auth::Principal& who, const Actor& actor, const IdempotencyRequest& idem,
     const std::string& id, v1::ApplicationStatus to, const std::string& reason,
-    const std::function<absl::Status(const v1::Application&)>& check) {
+    const std::function<absl::Status(const v1::Application&)>& check,
+    const std::function<void(v1::Application&)>& amend) {
   if (!ids::IsUuid(id)) return errors::InvalidField("id", "not an application id");
   const absl::Time now = clock_.Now();
   auto result = store_.Update(actor, idem, id, [&](const v1::Application& current) -> absl::StatusOr<AppChange> {
@@ -201,6 +202,7 @@ absl::StatusOr<v1::Application> ApplicationService::Transition(
     c.next = current;
     c.next.set_status(to);
     *c.next.mutable_update_time() = Ts(now);
+    if (amend) amend(c.next);
     auto* h = c.next.add_history();
     h->set_from(current.status());
     h->set_to(to);
@@ -261,6 +263,10 @@ absl::StatusOr<v1::Application> ApplicationService::ChangeStatus(
                         return absl::AbortedError("etag is stale; re-read and retry");
                       }
                       return CheckStatusChange(current, r, who);
+                    },
+                    [&](v1::Application& next) {
+                      // SGB IX § 165: the finding is part of the record.
+                      if (r.obviously_unqualified()) next.set_obviously_unqualified(true);
                     });
 }
 

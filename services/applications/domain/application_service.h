@@ -46,7 +46,8 @@ class ApplicationService {
   absl::StatusOr<v1::Application> Transition(const auth::Principal& who, const Actor& actor,
                                              const IdempotencyRequest& idem, const std::string& id,
                                              v1::ApplicationStatus to, const std::string& reason,
-                                             const std::function<absl::Status(const v1::Application&)>& check);
+                                             const std::function<absl::Status(const v1::Application&)>& check,
+                                             const std::function<void(v1::Application&)>& amend = {});
 
   ApplicationStore& store_;
   const Clock& clock_;

@@ -273,5 +273,24 @@ TEST_F(ApplicationsE2eTest, StatusChangesFollowTheRulesAndAnonymisedProceduresHi
             grpc::StatusCode::FAILED_PRECONDITION);
 }
 
+TEST_F(ApplicationsE2eTest, TheObviouslyUnqualifiedFindingIsRecordedWithTheRejection) {
+  const std::string posting = OpenPosting();
+  auto r = Submission(posting, applicant_);
+  r.set_equivalent_status(true);
+  v1::Application a, out;
+  ASSERT_TRUE(stub_->SubmitApplication(Ctx(applicant_).get(), r, &a).ok());
+  v1::ChangeStatusRequest change;
+  change.set_id(a.id());
+  change.set_target(v1::SCREENING);
+  ASSERT_TRUE(stub_->ChangeStatus(Ctx(hr_).get(), change, &out).ok());
+  change.set_target(v1::REJECTED);
+  change.set_reason("Die geforderte Laufbahnbefähigung fehlt offensichtlich.");
+  change.set_obviously_unqualified(true);
+  ASSERT_TRUE(stub_->ChangeStatus(Ctx(hr_).get(), change, &out).ok());
+  EXPECT_EQ(out.status(), v1::REJECTED);
+  EXPECT_TRUE(out.obviously_unqualified());
+  EXPECT_EQ(out.history(1).reason(), change.reason());
+}
+
 }  // namespace
 }  // namespace stellenwerk::applications
