@@ -91,8 +91,7 @@ class ApplicationsE2eTest : public ::testing::Test {
     EXPECT_TRUE(posting_stub_->PublishPosting(Ctx(hr_).get(), publish, &published).ok());
     EXPECT_TRUE(testing::WaitFor(
         [&] {
-          auto s = apps_->service();  // copy-free check through the store via Submit pre-check
-          (void)s;
+          // Listing succeeds once the posting's snapshot has arrived by event.
           v1::ListApplicationsRequest r;
           r.set_posting_id(created.id());
           v1::ListApplicationsResponse out;
