@@ -130,5 +130,25 @@ TEST(TimersTest, RescheduleMovesTheTimerAndCancelRemovesIt) {
   EXPECT_EQ(*s.RunOnce(), 1);
 }
 
+TEST(TimersTest, AHandlerThatReschedulesItsOwnTimerKeepsTheNewOne) {
+  STW_REQUIRE_INFRA(infra);
+  const std::string schema = UniqueName("t_timers_self");
+  auto pool = testing::MigratedPool(infra, schema, kFired);
+  FakeClock clock(absl::FromUnixSeconds(1'700'000'000));
+  ScheduleMany(*pool, 1, clock.Now());
+  Scheduler s({}, *pool, clock);
+  int calls = 0;
+  s.On("test", [&](pqxx::work& tx, const Timer& t) {
+    if (++calls == 1) Schedule(tx, "test", t.key, clock.Now() + absl::Hours(1));  // not yet
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(*s.RunOnce(), 1);
+  EXPECT_EQ(Count(*pool, "SELECT count(*) FROM timers"), 1);
+  clock.Advance(absl::Hours(1));
+  EXPECT_EQ(*s.RunOnce(), 1);
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(Count(*pool, "SELECT count(*) FROM timers"), 0);
+}
+
 }  // namespace
 }  // namespace stellenwerk::timers

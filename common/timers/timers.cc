@@ -84,7 +84,9 @@ absl::StatusOr<int> Scheduler::RunBatch(bool* full) {
         effect = pg::StatusFromException(e);
       }
       if (effect.ok()) {
-        tx.exec_params("DELETE FROM timers WHERE id = $1", t.id);
+        // Only if the handler did not move its own timer (e.g. a deadline extended meanwhile).
+        tx.exec_params("DELETE FROM timers WHERE id = $1 AND due_at = $2::timestamptz", t.id,
+                       pg::ToPgTimestamp(t.due_at));
         tx.exec("RELEASE SAVEPOINT timer");
         ++fired;
         continue;

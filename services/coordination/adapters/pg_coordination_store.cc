@@ -1,0 +1,549 @@
+#include "services/coordination/adapters/pg_coordination_store.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/errors/errors.h"
+#include "common/idempotency/idempotency.h"
+#include "common/ids/uuid.h"
+#include "common/outbox/events.h"
+#include "common/time/berlin_calendar.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace stellenwerk::coordination {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+google::protobuf::Timestamp Ts(absl::Time t) {
+  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
+}
+absl::Time FromTs(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
+}
+
+constexpr char kNoticeColumns[] = "data, version";
+
+v1::StaffingNotice Parse(const pqxx::row& row) {
+  v1::StaffingNotice n;
+  n.ParseFromString(pg::BytesOf(row[0]));
+  n.set_etag(std::to_string(row[1].as<int64_t>()));
+  return n;
+}
+
+idempotency::Key KeyOf(const Actor& actor, const IdempotencyRequest& idem) {
+  return idempotency::Key{actor.tenant, idem.operation, idem.request_id};
+}
+
+template <typename M>
+absl::StatusOr<std::optional<M>> Replay(pqxx::work& tx, const Actor& actor,
+                                        const IdempotencyRequest& idem) {
+  auto stored = idempotency::Begin(tx, KeyOf(actor, idem), idem.request_hash);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) return std::optional<M>();
+  M m;
+  if (!m.ParseFromString(**stored)) return absl::InternalError("stored answer unreadable");
+  return std::optional<M>(std::move(m));
+}
+
+const char* SideColumn(Side side) {
+  return side == Side::kCity ? "city_tenant_id" : "district_tenant_id";
+}
+
+std::string TimerPayload(const std::string& city, const std::string& office, Quarter q) {
+  return absl::StrCat(city, "\n", office, "\n", FormatQuarter(q));
+}
+std::string TimerKey(const std::string& city, const std::string& office, Quarter q) {
+  return absl::StrCat(city, "|", office, "|", FormatQuarter(q));
+}
+
+std::string PageToken(absl::Time filed, const std::string& id) {
+  return absl::WebSafeBase64Escape(absl::StrCat(absl::ToUnixMicros(filed), "|", id));
+}
+
+}  // namespace
+
+absl::StatusOr<v1::StaffingNotice> PgCoordinationStore::File(const Actor& actor,
+                                                             const IdempotencyRequest& idem,
+                                                             const Build& build) {
+  v1::StaffingNotice result;
+  absl::Status status = db_.Transact([&](pqxx::work& tx) -> absl::Status {
+    auto replay = Replay<v1::StaffingNotice>(tx, actor, idem);
+    if (!replay.ok()) return replay.status();
+    if (replay->has_value()) {
+      result = **replay;
+      return absl::OkStatus();
+    }
+    auto filed = FileInTransaction(tx, actor, build);
+    if (!filed.ok()) return filed.status();
+    result = *std::move(filed);
+    idempotency::Remember(tx, KeyOf(actor, idem), idem.request_hash, result);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<v1::StaffingNotice> PgCoordinationStore::FileInTransaction(pqxx::work& tx,
+                                                                          const Actor& actor,
+                                                                          const Build& build) {
+  auto change = build(ids::NewUuid());
+  if (!change.ok()) return change.status();
+  v1::StaffingNotice& n = change->next;
+  const std::string data = n.SerializeAsString();
+  const std::string now = pg::ToPgTimestamp(clock_.Now());
+  // One notice per proposed hiring: a second filing for the application returns the first.
+  auto inserted = tx.exec_params(
+      "INSERT INTO staffing_notices (id, city_tenant_id, district_tenant_id, application_id,"
+      " regional_office, status, version, filed_at, window_end_at, data, updated_at)"
+      " VALUES ($1::uuid, $2, $3, $4, $5, $6, 1, $7::timestamptz, $8::timestamptz, $9,"
+      " $10::timestamptz) ON CONFLICT DO NOTHING RETURNING id",
+      n.id(), n.city_tenant_id(), n.district_tenant_id(), n.application_id(),
+      n.regional_office(), v1::NoticeStatus_Name(n.status()),
+      pg::ToPgTimestamp(FromTs(n.file_time())), pg::ToPgTimestamp(FromTs(n.window_end_time())),
+      pg::Bytes(data), now);
+  if (inserted.empty()) {
+    auto existing = tx.exec_params(
+        "SELECT data, version FROM staffing_notices WHERE city_tenant_id = $1"
+        " AND application_id = $2 AND application_id <> ''",
+        n.city_tenant_id(), n.application_id());
+    if (existing.empty()) return absl::AbortedError("concurrent filing; retry");
+    return Parse(existing[0]);
+  }
+  EnsureObligation(tx, n.city_tenant_id(), n.regional_office(), n.district_tenant_id(),
+                   clock_.Now());
+  return Write(tx, actor, v1::StaffingNotice(), *std::move(change), /*insert=*/true);
+}
+
+absl::StatusOr<v1::StaffingNotice> PgCoordinationStore::Lock(pqxx::work& tx,
+                                                             const std::string& id,
+                                                             const std::string* tenant,
+                                                             Side side) {
+  auto rows =
+      tenant == nullptr
+          ? tx.exec_params("SELECT data, version FROM staffing_notices WHERE id = $1::uuid FOR UPDATE",
+                           id)
+          : tx.exec_params(absl::StrCat("SELECT data, version FROM staffing_notices WHERE id = "
+                                        "$1::uuid AND ",
+                                        SideColumn(side), " = $2 FOR UPDATE"),
+                           id, *tenant);
+  if (rows.empty()) return absl::NotFoundError(absl::StrCat("staffing notice ", id, " not found"));
+  return Parse(rows[0]);
+}
+
+absl::StatusOr<v1::StaffingNotice> PgCoordinationStore::Update(const Actor& actor,
+                                                               const IdempotencyRequest& idem,
+                                                               const std::string& id, Side side,
+                                                               const Decide& decide) {
+  v1::StaffingNotice result;
+  absl::Status status = db_.Transact([&](pqxx::work& tx) -> absl::Status {
+    auto replay = Replay<v1::StaffingNotice>(tx, actor, idem);
+    if (!replay.ok()) return replay.status();
+    if (replay->has_value()) {
+      result = **replay;
+      return absl::OkStatus();
+    }
+    auto current = Lock(tx, id, &actor.tenant, side);
+    if (!current.ok()) return current.status();
+    auto change = decide(*current);
+    if (!change.ok()) return change.status();
+    result = Write(tx, actor, *current, *std::move(change), /*insert=*/false);
+    idempotency::Remember(tx, KeyOf(actor, idem), idem.request_hash, result);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::Status PgCoordinationStore::ElapseWindowInTransaction(pqxx::work& tx,
+                                                            const std::string& id) {
+  auto current = Lock(tx, id, nullptr, Side::kCity);
+  if (!current.ok()) {
+    // Nothing left to clear.
+    return current.status().code() == absl::StatusCode::kNotFound ? absl::OkStatus()
+                                                                  : current.status();
+  }
+  Change change = ElapseWindow(*current, clock_.Now());
+  if (change.events.empty()) return absl::OkStatus();  // reacted or withdrawn meanwhile
+  const Actor system{"system", "system", current->city_tenant_id(), ""};
+  Write(tx, system, *current, std::move(change), /*insert=*/false);
+  return absl::OkStatus();
+}
+
+v1::StaffingNotice PgCoordinationStore::Write(pqxx::work& tx, const Actor& actor,
+                                              const v1::StaffingNotice& current, Change change,
+                                              bool insert) {
+  v1::StaffingNotice& next = change.next;
+  next.clear_history();
+  int64_t version = 1;  // a new row is inserted with version 1
+  if (!insert) {
+    absl::SimpleAtoi(current.etag(), &version);
+    ++version;
+    next.clear_etag();
+    const std::string data = next.SerializeAsString();
+    // Conditional on the version read under the row lock: a stale decision never lands.
+    tx.exec_params(
+        "UPDATE staffing_notices SET status = $2, version = $3, data = $4,"
+        " updated_at = $5::timestamptz WHERE id = $1::uuid AND version = $6",
+        next.id(), v1::NoticeStatus_Name(next.status()), version, pg::Bytes(data),
+        pg::ToPgTimestamp(clock_.Now()), version - 1);
+  }
+  next.set_etag(std::to_string(version));
+  for (const auto& h : change.history) {
+    tx.exec_params(
+        "INSERT INTO notice_history (notice_id, at, actor_sub, actor_role, actor_tenant, action,"
+        " details) VALUES ($1::uuid, $2::timestamptz, $3, $4, $5, $6, $7)",
+        next.id(), pg::ToPgTimestamp(FromTs(h.time())), h.actor_sub(), h.actor_role(),
+        h.actor_tenant(), h.action(), h.details());
+  }
+  if (change.reduction.has_value()) {
+    tx.exec_params(
+        "INSERT INTO reimbursement_reductions (notice_id, city_tenant_id, district_tenant_id,"
+        " year, amount_cents, data, recorded_at) VALUES ($1::uuid, $2, $3, $4, $5, $6,"
+        " $7::timestamptz)",
+        next.id(), next.city_tenant_id(), next.district_tenant_id(), change.reduction->year(),
+        change.reduction->amount_cents(), pg::Bytes(change.reduction->SerializeAsString()),
+        pg::ToPgTimestamp(clock_.Now()));
+  }
+  // Staffing events belong to the city: its applications service unblocks on them.
+  const outbox::EventContext ctx{schema_, next.city_tenant_id(), actor.correlation_id, actor.sub,
+                                 clock_.Now()};
+  for (auto& [type, event] : change.events) outbox::Publish(tx, ctx, type, *event);
+  switch (change.timer) {
+    case WindowTimer::kSchedule:
+      timers::Schedule(tx, kWindowTimerKind, next.id(), FromTs(next.window_end_time()));
+      break;
+    case WindowTimer::kCancel:
+      timers::Cancel(tx, kWindowTimerKind, next.id());
+      break;
+    case WindowTimer::kKeep:
+      break;
+  }
+  return next;
+}
+
+absl::StatusOr<v1::StaffingNotice> PgCoordinationStore::Get(const std::string& id) {
+  v1::StaffingNotice result;
+  absl::Status status = db_.Read([&](pqxx::work& tx) -> absl::Status {
+    auto rows = tx.exec_params("SELECT data, version FROM staffing_notices WHERE id = $1::uuid", id);
+    if (rows.empty()) return absl::NotFoundError(absl::StrCat("staffing notice ", id, " not found"));
+    result = Parse(rows[0]);
+    for (const auto& h : tx.exec_params(
+             "SELECT seq, micros(at), actor_sub, actor_role, actor_tenant, action, details"
+             " FROM notice_history WHERE notice_id = $1::uuid ORDER BY seq",
+             id)) {
+      auto* e = result.add_history();
+      e->set_seq(h[0].as<int64_t>());
+      *e->mutable_time() = Ts(pg::FromMicros(h[1]));
+      e->set_actor_sub(h[2].as<std::string>());
+      e->set_actor_role(h[3].as<std::string>());
+      e->set_actor_tenant(h[4].as<std::string>());
+      e->set_action(h[5].as<std::string>());
+      e->set_details(h[6].as<std::string>());
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<NoticePage> PgCoordinationStore::List(const NoticeQuery& q) {
+  std::optional<std::string> after_time;
+  std::optional<std::string> after_id;
+  if (!q.page_token.empty()) {
+    std::string raw;
+    std::vector<std::string> parts;
+    int64_t micros = 0;
+    if (absl::WebSafeBase64Unescape(q.page_token, &raw)) parts = absl::StrSplit(raw, '|');
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &micros) || !ids::IsUuid(parts[1])) {
+      return errors::InvalidField("page_token", "not a token from a previous page");
+    }
+    after_time = pg::ToPgTimestamp(absl::FromUnixMicros(micros));
+    after_id = parts[1];
+  }
+  std::string statuses = "{";
+  for (size_t i = 0; i < q.statuses.size(); ++i) {
+    absl::StrAppend(&statuses, i ? "," : "", v1::NoticeStatus_Name(q.statuses[i]));
+  }
+  statuses += "}";
+  NoticePage page;
+  absl::Status status = db_.Read([&](pqxx::work& tx) -> absl::Status {
+    auto rows = tx.exec_params(
+        absl::StrCat(
+            "SELECT data, version, micros(filed_at), id::text FROM staffing_notices WHERE ",
+            SideColumn(q.side),
+            " = $1 AND (cardinality($2::text[]) = 0 OR status = ANY($2::text[]))"
+            " AND ($3 = '' OR regional_office = $3)"
+            " AND ($4::timestamptz IS NULL OR (filed_at, id) < ($4::timestamptz, $5::uuid))"
+            " ORDER BY filed_at DESC, id DESC LIMIT $6"),
+        q.tenant, statuses, q.regional_office, after_time, after_id, q.page_size + 1);
+    page.notices.clear();
+    page.next_page_token.clear();
+    for (size_t i = 0; i < rows.size() && static_cast<int>(i) < q.page_size; ++i) {
+      page.notices.push_back(Parse(rows[i]));
+    }
+    if (static_cast<int>(rows.size()) > q.page_size) {
+      const auto& last = rows[q.page_size - 1];
+      page.next_page_token = PageToken(pg::FromMicros(last[2]), last[3].as<std::string>());
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return page;
+}
+
+void PgCoordinationStore::EnsureObligation(pqxx::work& tx, const std::string& city,
+                                           const std::string& office, const std::string& district,
+                                           absl::Time now) {
+  auto rows = tx.exec_params(
+      "INSERT INTO base_data_obligations (city_tenant_id, regional_office, district_tenant_id)"
+      " VALUES ($1, $2, $3) ON CONFLICT (city_tenant_id, regional_office) DO UPDATE"
+      " SET district_tenant_id = EXCLUDED.district_tenant_id RETURNING (xmax = 0)",
+      city, office, district);
+  if (!rows.empty() && rows[0][0].as<bool>()) {
+    // A new reporting office: from now on, every quarter must see a submission (seed 004, 6.:
+    // "mindestens vierteljährlich").
+    const Quarter q = QuarterOf(calendar::CivilDayInBerlin(now));
+    timers::Schedule(tx, kBaseDataTimerKind, TimerKey(city, office, q), QuarterEnd(q),
+                     TimerPayload(city, office, q));
+  }
+}
+
+absl::Status PgCoordinationStore::CheckBaseDataInTransaction(pqxx::work& tx,
+                                                             const timers::Timer& timer) {
+  std::vector<std::string> parts = absl::StrSplit(timer.payload, '\n');
+  if (parts.size() != 3) return absl::InvalidArgumentError("bad base-data timer payload");
+  auto q = ParseQuarter(parts[2]);
+  if (!q.ok()) return q.status();
+  const std::string& city = parts[0];
+  const std::string& office = parts[1];
+  auto obligation = tx.exec_params(
+      "SELECT district_tenant_id FROM base_data_obligations WHERE city_tenant_id = $1"
+      " AND regional_office = $2",
+      city, office);
+  if (obligation.empty()) return absl::OkStatus();
+  const std::string district = obligation[0][0].as<std::string>();
+  const absl::Time due = QuarterEnd(*q);
+  const absl::Time now = clock_.Now();
+  auto submitted = tx.exec_params(
+      "SELECT 1 FROM base_data_submissions WHERE city_tenant_id = $1 AND regional_office = $2"
+      " AND year = $3 AND quarter = $4 LIMIT 1",
+      city, office, q->year, q->q);
+  if (submitted.empty()) {
+    auto flagged = tx.exec_params(
+        "INSERT INTO base_data_overdue (city_tenant_id, regional_office, year, quarter,"
+        " district_tenant_id, due_at, flagged_at) VALUES ($1, $2, $3, $4, $5, $6::timestamptz,"
+        " $7::timestamptz) ON CONFLICT DO NOTHING RETURNING 1",
+        city, office, q->year, q->q, district, pg::ToPgTimestamp(due), pg::ToPgTimestamp(now));
+    if (!flagged.empty()) {
+      events::v1::BaseDataOverdue e;
+      e.set_city_tenant_id(city);
+      e.set_district_tenant_id(district);
+      e.set_regional_office(office);
+      e.set_quarter(FormatQuarter(*q));
+      *e.mutable_due_time() = Ts(due);
+      outbox::Publish(tx, outbox::EventContext{schema_, city, "", "system", now},
+                      kBaseDataOverdueEvent, e);
+    }
+  }
+  // Arm the next quarter (a new key: this timer's row is deleted with this effect).
+  const Quarter next = NextQuarter(*q);
+  timers::Schedule(tx, kBaseDataTimerKind, TimerKey(city, office, next), QuarterEnd(next),
+                   TimerPayload(city, office, next));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::BaseDataSubmission> PgCoordinationStore::SubmitBaseData(
+    const Actor& actor, const IdempotencyRequest& idem, v1::BaseDataSubmission s,
+    Quarter quarter) {
+  v1::BaseDataSubmission result;
+  absl::Status status = db_.Transact([&](pqxx::work& tx) -> absl::Status {
+    auto replay = Replay<v1::BaseDataSubmission>(tx, actor, idem);
+    if (!replay.ok()) return replay.status();
+    if (replay->has_value()) {
+      result = **replay;
+      return absl::OkStatus();
+    }
+    // Serialise revisions of one (city, office) so numbers stay dense.
+    tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))",
+                   absl::StrCat("coordination.base_data.", s.city_tenant_id(), "|",
+                                s.regional_office()));
+    auto rev = tx.exec_params1(
+        "SELECT COALESCE(max(revision), 0) + 1 FROM base_data_submissions WHERE"
+        " city_tenant_id = $1 AND regional_office = $2 AND year = $3 AND quarter = $4",
+        s.city_tenant_id(), s.regional_office(), quarter.year, quarter.q);
+    result = s;
+    result.set_revision(rev[0].as<int>());
+    const absl::Time now = clock_.Now();
+    tx.exec_params(
+        "INSERT INTO base_data_submissions (city_tenant_id, district_tenant_id, regional_office,"
+        " year, quarter, revision, personnel_cost_cents, data, submitted_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::timestamptz)",
+        result.city_tenant_id(), result.district_tenant_id(), result.regional_office(),
+        quarter.year, quarter.q, result.revision(), result.personnel_cost_cents(),
+        pg::Bytes(result.SerializeAsString()), pg::ToPgTimestamp(now));
+    tx.exec_params(
+        "UPDATE base_data_overdue SET resolved_at = $5::timestamptz WHERE city_tenant_id = $1"
+        " AND regional_office = $2 AND year = $3 AND quarter = $4 AND resolved_at IS NULL",
+        result.city_tenant_id(), result.regional_office(), quarter.year, quarter.q,
+        pg::ToPgTimestamp(now));
+    EnsureObligation(tx, result.city_tenant_id(), result.regional_office(),
+                     result.district_tenant_id(), now);
+    idempotency::Remember(tx, KeyOf(actor, idem), idem.request_hash, result);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<std::vector<v1::OverdueBaseData>> PgCoordinationStore::ListOverdue(
+    const std::string& city, const std::string& district) {
+  std::vector<v1::OverdueBaseData> result;
+  absl::Status status = db_.Read([&](pqxx::work& tx) -> absl::Status {
+    result.clear();
+    for (const auto& r : tx.exec_params(
+             "SELECT city_tenant_id, district_tenant_id, regional_office, year, quarter,"
+             " micros(due_at) FROM base_data_overdue WHERE resolved_at IS NULL"
+             " AND ($1 = '' OR city_tenant_id = $1) AND ($2 = '' OR district_tenant_id = $2)"
+             " ORDER BY city_tenant_id, regional_office, year, quarter LIMIT 10000",
+             city, district)) {
+      v1::OverdueBaseData o;
+      o.set_city_tenant_id(r[0].as<std::string>());
+      o.set_district_tenant_id(r[1].as<std::string>());
+      o.set_regional_office(r[2].as<std::string>());
+      o.set_quarter(FormatQuarter(Quarter{r[3].as<int>(), r[4].as<int>()}));
+      *o.mutable_due_time() = Ts(pg::FromMicros(r[5]));
+      result.push_back(std::move(o));
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<std::vector<v1::BaseDataSubmission>> PgCoordinationStore::LatestBaseData(
+    const std::string& city, const std::string& district) {
+  std::vector<v1::BaseDataSubmission> result;
+  absl::Status status = db_.Read([&](pqxx::work& tx) -> absl::Status {
+    result.clear();
+    for (const auto& r : tx.exec_params(
+             "SELECT DISTINCT ON (city_tenant_id, regional_office) data"
+             " FROM base_data_submissions WHERE ($1 = '' OR city_tenant_id = $1)"
+             " AND ($2 = '' OR district_tenant_id = $2)"
+             " ORDER BY city_tenant_id, regional_office, year DESC, quarter DESC, revision DESC",
+             city, district)) {
+      v1::BaseDataSubmission s;
+      s.ParseFromString(pg::BytesOf(r[0]));
+      result.push_back(std::move(s));
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+namespace {
+
+absl::StatusOr<v1::ReimbursementStatus> ReadReimbursement(pqxx::work& tx, const std::string& city,
+                                                          int year) {
+  v1::ReimbursementStatus s;
+  s.set_city_tenant_id(city);
+  s.set_year(year);
+  auto cap = tx.exec_params(
+      "SELECT district_tenant_id, cap_cents FROM reimbursement_caps WHERE city_tenant_id = $1"
+      " AND year = $2",
+      city, year);
+  if (!cap.empty()) {
+    s.set_district_tenant_id(cap[0][0].as<std::string>());
+    s.set_cap_cents(cap[0][1].as<int64_t>());
+  }
+  // Claimed: the latest revision of each (office, quarter) of the year.
+  auto claimed = tx.exec_params1(
+      "SELECT COALESCE(sum(personnel_cost_cents), 0)::bigint FROM ("
+      " SELECT DISTINCT ON (regional_office, quarter) personnel_cost_cents"
+      " FROM base_data_submissions WHERE city_tenant_id = $1 AND year = $2"
+      " ORDER BY regional_office, quarter, revision DESC) latest",
+      city, year);
+  s.set_claimed_cents(claimed[0].as<int64_t>());
+  int64_t reductions = 0;
+  for (const auto& r : tx.exec_params(
+           "SELECT data FROM reimbursement_reductions WHERE city_tenant_id = $1 AND year = $2"
+           " ORDER BY id",
+           city, year)) {
+    v1::ReimbursementReduction red;
+    red.ParseFromString(pg::BytesOf(r[0]));
+    reductions += red.amount_cents();
+    *s.add_reductions() = std::move(red);
+  }
+  s.set_reductions_cents(reductions);
+  ComputeReimbursement(s);
+  return s;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ReimbursementStatus> PgCoordinationStore::SetCap(
+    const Actor& actor, const IdempotencyRequest& idem, const std::string& city, int year,
+    int64_t cap_cents) {
+  v1::ReimbursementStatus result;
+  absl::Status status = db_.Transact([&](pqxx::work& tx) -> absl::Status {
+    auto replay = Replay<v1::ReimbursementStatus>(tx, actor, idem);
+    if (!replay.ok()) return replay.status();
+    if (replay->has_value()) {
+      result = **replay;
+      return absl::OkStatus();
+    }
+    auto rows = tx.exec_params(
+        "INSERT INTO reimbursement_caps (city_tenant_id, year, district_tenant_id, cap_cents,"
+        " set_by, set_at) VALUES ($1, $2, $3, $4, $5, $6::timestamptz)"
+        " ON CONFLICT (city_tenant_id, year) DO UPDATE SET cap_cents = EXCLUDED.cap_cents,"
+        " set_by = EXCLUDED.set_by, set_at = EXCLUDED.set_at"
+        " WHERE reimbursement_caps.district_tenant_id = EXCLUDED.district_tenant_id RETURNING 1",
+        city, year, actor.tenant, cap_cents, actor.sub, pg::ToPgTimestamp(clock_.Now()));
+    if (rows.empty()) {
+      return absl::NotFoundError(absl::StrCat("no reimbursement of ", city, " for ", year));
+    }
+    auto s = ReadReimbursement(tx, city, year);
+    if (!s.ok()) return s.status();
+    result = *std::move(s);
+    idempotency::Remember(tx, KeyOf(actor, idem), idem.request_hash, result);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<v1::ReimbursementStatus> PgCoordinationStore::Reimbursement(
+    const std::string& city, int year) {
+  v1::ReimbursementStatus result;
+  absl::Status status = db_.Read([&](pqxx::work& tx) -> absl::Status {
+    auto s = ReadReimbursement(tx, city, year);
+    if (!s.ok()) return s.status();
+    result = *std::move(s);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<bool> PgCoordinationStore::Linked(const std::string& city,
+                                                 const std::string& district) {
+  bool linked = false;
+  absl::Status status = db_.Read([&](pqxx::work& tx) -> absl::Status {
+    linked = tx.exec_params1(
+                   "SELECT EXISTS (SELECT 1 FROM staffing_notices WHERE city_tenant_id = $1"
+                   "  AND district_tenant_id = $2)"
+                   " OR EXISTS (SELECT 1 FROM base_data_obligations WHERE city_tenant_id = $1"
+                   "  AND district_tenant_id = $2)"
+                   " OR EXISTS (SELECT 1 FROM reimbursement_caps WHERE city_tenant_id = $1"
+                   "  AND district_tenant_id = $2)",
+                   city, district)[0]
+                 .as<bool>();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return linked;
+}
+
+}  // namespace stellenwerk::coordination

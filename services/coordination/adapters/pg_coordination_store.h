@@ -1,0 +1,66 @@
+#pragma once
+// CoordinationStore on PostgreSQL: notices in <schema>.staffing_notices with an append-only
+// history, events through the outbox, the one-week window and the quarterly base-data check
+// as durable timers, idempotent answers — each use case one transaction.
+
+#include <string>
+
+#include "common/clock/clock.h"
+#include "common/pg/pool.h"
+#include "common/timers/timers.h"
+#include "services/coordination/domain/coordination_store.h"
+
+namespace stellenwerk::coordination {
+
+class PgCoordinationStore final : public CoordinationStore {
+ public:
+  PgCoordinationStore(pg::Pool& db, std::string schema, const Clock& clock)
+      : db_(db), schema_(std::move(schema)), clock_(clock) {}
+
+  absl::StatusOr<v1::StaffingNotice> File(const Actor& actor, const IdempotencyRequest& idem,
+                                          const Build& build) override;
+  absl::StatusOr<v1::StaffingNotice> Update(const Actor& actor, const IdempotencyRequest& idem,
+                                            const std::string& id, Side side,
+                                            const Decide& decide) override;
+  absl::StatusOr<v1::StaffingNotice> Get(const std::string& id) override;
+  absl::StatusOr<NoticePage> List(const NoticeQuery& query) override;
+  absl::StatusOr<v1::BaseDataSubmission> SubmitBaseData(const Actor& actor,
+                                                        const IdempotencyRequest& idem,
+                                                        v1::BaseDataSubmission submission,
+                                                        Quarter quarter) override;
+  absl::StatusOr<std::vector<v1::OverdueBaseData>> ListOverdue(
+      const std::string& city, const std::string& district) override;
+  absl::StatusOr<std::vector<v1::BaseDataSubmission>> LatestBaseData(
+      const std::string& city, const std::string& district) override;
+  absl::StatusOr<v1::ReimbursementStatus> SetCap(const Actor& actor,
+                                                 const IdempotencyRequest& idem,
+                                                 const std::string& city, int year,
+                                                 int64_t cap_cents) override;
+  absl::StatusOr<v1::ReimbursementStatus> Reimbursement(const std::string& city,
+                                                        int year) override;
+  absl::StatusOr<bool> Linked(const std::string& city, const std::string& district) override;
+
+  // Inside an existing transaction (the consumer's): files the notice unless one exists for
+  // the same (city, application_id).
+  absl::StatusOr<v1::StaffingNotice> FileInTransaction(pqxx::work& tx, const Actor& actor,
+                                                       const Build& build);
+  // The window timer's effect: a conditional clearance (only WINDOW_OPEN and due).
+  absl::Status ElapseWindowInTransaction(pqxx::work& tx, const std::string& id);
+  // The quarterly base-data timer: flags (once) and publishes a quarter that ended without a
+  // submission, then arms the next quarter's check.
+  absl::Status CheckBaseDataInTransaction(pqxx::work& tx, const timers::Timer& timer);
+
+ private:
+  absl::StatusOr<v1::StaffingNotice> Lock(pqxx::work& tx, const std::string& id,
+                                          const std::string* tenant, Side side);
+  v1::StaffingNotice Write(pqxx::work& tx, const Actor& actor, const v1::StaffingNotice& current,
+                           Change change, bool insert);
+  void EnsureObligation(pqxx::work& tx, const std::string& city, const std::string& office,
+                        const std::string& district, absl::Time now);
+
+  pg::Pool& db_;
+  const std::string schema_;
+  const Clock& clock_;
+};
+
+}  // namespace stellenwerk::coordination

@@ -1,0 +1,560 @@
+#include "services/coordination/domain/notice_rules.h"
+
+#include <map>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/errors/errors.h"
+#include "common/time/berlin_calendar.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace stellenwerk::coordination {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+namespace ev = events::v1;
+
+constexpr size_t kMaxShortText = 300;
+constexpr size_t kMaxText = 4000;
+constexpr size_t kMaxMinutes = 20000;
+constexpr int kMaxCandidates = 20;
+constexpr int kMaxParticipants = 50;
+constexpr int kMaxStaffLines = 500;
+
+google::protobuf::Timestamp Ts(absl::Time t) {
+  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
+}
+absl::Time FromTs(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
+}
+
+bool Blank(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::string_view::npos; }
+
+bool HasControl(std::string_view s, bool allow_newlines) {
+  for (unsigned char c : s) {
+    if (c < 0x20 && !(allow_newlines && (c == '\n' || c == '\r' || c == '\t'))) return true;
+  }
+  return false;
+}
+
+void CheckLine(errors::Validator& v, std::string_view field, std::string_view s, bool required,
+               size_t max = kMaxShortText) {
+  if (required && Blank(s)) {
+    v.Add(field, "required");
+    return;
+  }
+  v.Check(s.size() <= max, field, absl::StrCat("at most ", max, " characters"));
+  v.Check(!HasControl(s, false), field, "no control characters or line breaks");
+}
+
+void CheckText(errors::Validator& v, std::string_view field, std::string_view s, bool required,
+               size_t max = kMaxText) {
+  if (required && Blank(s)) {
+    v.Add(field, "required");
+    return;
+  }
+  v.Check(s.size() <= max, field, absl::StrCat("at most ", max, " characters"));
+  v.Check(!HasControl(s, true), field, "no control characters");
+}
+
+v1::HistoryEntry Line(const Actor& a, absl::Time now, std::string action, std::string details) {
+  v1::HistoryEntry h;
+  h.set_actor_sub(a.sub);
+  h.set_actor_role(a.role);
+  h.set_actor_tenant(a.tenant);
+  h.set_action(std::move(action));
+  *h.mutable_time() = Ts(now);
+  h.set_details(std::move(details));
+  return h;
+}
+
+Change Start(const v1::StaffingNotice& n, absl::Time now) {
+  Change c;
+  c.next = n;
+  c.next.clear_history();
+  *c.next.mutable_update_time() = Ts(now);
+  return c;
+}
+
+template <typename E>
+std::shared_ptr<E> EventFor(const v1::StaffingNotice& n) {
+  auto e = std::make_shared<E>();
+  FillSnapshot(n, e->mutable_notice());
+  return e;
+}
+
+ev::StaffingClearance ToEvent(v1::Clearance c) {
+  switch (c) {
+    case v1::CLEARANCE_NO_OBJECTION: return ev::STAFFING_CLEARANCE_NO_OBJECTION;
+    case v1::CLEARANCE_WINDOW_ELAPSED: return ev::STAFFING_CLEARANCE_WINDOW_ELAPSED;
+    case v1::CLEARANCE_CONSENSUS: return ev::STAFFING_CLEARANCE_CONSENSUS;
+    case v1::CLEARANCE_DIRECT_PARTICIPATION: return ev::STAFFING_CLEARANCE_DIRECT_PARTICIPATION;
+    default: return ev::STAFFING_CLEARANCE_UNSPECIFIED;
+  }
+}
+
+// Clears the notice and adds staffing.cleared (how it cleared).
+void Clear(Change& c, v1::NoticeStatus status, v1::Clearance how, absl::Time now) {
+  c.next.set_status(status);
+  c.next.set_clearance(how);
+  *c.next.mutable_decision_time() = Ts(now);
+  auto e = EventFor<ev::StaffingCleared>(c.next);
+  e->set_how(ToEvent(how));
+  *e->mutable_cleared_time() = Ts(now);
+  e->set_consensus_terms(c.next.consensus_terms());
+  c.events.emplace_back(kClearedEvent, e);
+  c.timer = WindowTimer::kCancel;
+}
+
+absl::Status RequireStatus(const v1::StaffingNotice& n, std::initializer_list<v1::NoticeStatus> ok,
+                           std::string_view what) {
+  for (auto s : ok) {
+    if (n.status() == s) return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      std::string(what), " is not possible: the notice is ", v1::NoticeStatus_Name(n.status())));
+}
+
+}  // namespace
+
+absl::Time WindowEnd(absl::Time filed) { return calendar::OneWeekPeriodEnd(filed); }
+
+absl::Status CheckWithinWindow(const v1::StaffingNotice& n, absl::Time now) {
+  const absl::Time end = FromTs(n.window_end_time());
+  // Seed 004: "Falls die Koordinierungsstelle nicht innerhalb einer Wochenfrist reagiert" —
+  // the clock decides, not whether the timer has fired yet.
+  if (now >= end) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the one-week window ended at ", calendar::FormatBerlin(end),
+                     "; the staffing may be completed (BGB § 188 (2), § 193)"));
+  }
+  return RequireStatus(n, {v1::WINDOW_OPEN}, "a reaction within the window");
+}
+
+bool IsCleared(v1::NoticeStatus s) {
+  return s == v1::CLEARED_NO_OBJECTION || s == v1::CLEARED_WINDOW_ELAPSED ||
+         s == v1::CLEARED_BY_CONSENSUS;
+}
+bool IsFinal(v1::NoticeStatus s) { return IsCleared(s) || s == v1::INSTRUCTED || s == v1::WITHDRAWN; }
+
+absl::Status ValidateFiling(const v1::FileStaffingNoticeRequest& r) {
+  errors::Validator v;
+  CheckLine(v, "district_tenant_id", r.district_tenant_id(), true, 64);
+  CheckLine(v, "position_title", r.position_title(), true);
+  CheckLine(v, "regional_office", r.regional_office(), true, 200);
+  CheckLine(v, "posting_id", r.posting_id(), false, 64);
+  CheckLine(v, "application_id", r.application_id(), false, 64);
+  CheckLine(v, "job_agency_head_sub", r.job_agency_head_sub(), false, 200);
+  if (r.role_category() == v1::ROLE_CATEGORY_UNSPECIFIED || !v1::RoleCategory_IsValid(r.role_category())) {
+    v.Add("role_category", "LEADERSHIP or ACTIVE required");
+  } else if (r.role_category() == v1::OTHER) {
+    // Seed 004, 2.: only leadership posts and the active area (Arbeitsvermittlung,
+    // Fachberatung) go through the procedure.
+    v.Add("role_category",
+          "only leadership posts and the active area (Arbeitsvermittlung, Fachberatung) need "
+          "coordination");
+  }
+  if (r.candidates_size() == 0) {
+    v.Add("candidates", "at least one intended person with qualification and experience");
+  }
+  v.Check(r.candidates_size() <= kMaxCandidates, "candidates", "at most 20");
+  for (int i = 0; i < r.candidates_size() && i < kMaxCandidates; ++i) {
+    const auto& c = r.candidates(i);
+    const std::string p = absl::StrCat("candidates[", i, "]");
+    CheckLine(v, p + ".name", c.name(), false, 200);
+    // "aussagefähige Angaben über die Qualifikation ... und den beruflichen
+    // Erfahrungshintergrund"
+    CheckText(v, p + ".qualification", c.qualification(), true);
+    CheckText(v, p + ".experience", c.experience(), true);
+  }
+  if (r.direct_participation()) {
+    if (r.role_category() != v1::LEADERSHIP) {
+      v.Add("direct_participation", "only for leadership posts (Führungspositionen)");
+    }
+    if (Blank(r.job_agency_head_sub())) {
+      v.Add("job_agency_head_sub", "direct participation names the head of the JobAgentur");
+    }
+  }
+  return v.status();
+}
+
+absl::StatusOr<Change> NewNotice(const v1::FileStaffingNoticeRequest& r, const std::string& id,
+                                 const std::string& city_tenant, const Actor& actor,
+                                 absl::Time now) {
+  if (absl::Status s = ValidateFiling(r); !s.ok()) return s;
+  if (city_tenant == r.district_tenant_id()) {
+    return errors::InvalidField("district_tenant_id", "a city cannot address itself");
+  }
+  Change c;
+  v1::StaffingNotice& n = c.next;
+  n.set_id(id);
+  n.set_city_tenant_id(city_tenant);
+  n.set_district_tenant_id(r.district_tenant_id());
+  n.set_position_title(r.position_title());
+  n.set_role_category(r.role_category());
+  n.set_regional_office(r.regional_office());
+  *n.mutable_candidates() = r.candidates();
+  n.set_posting_id(r.posting_id());
+  n.set_application_id(r.application_id());
+  n.set_direct_participation(r.direct_participation());
+  if (r.direct_participation()) n.set_job_agency_head_sub(r.job_agency_head_sub());
+  n.set_status(v1::WINDOW_OPEN);
+  *n.mutable_file_time() = Ts(now);
+  const absl::Time end = WindowEnd(now);
+  *n.mutable_window_end_time() = Ts(end);
+  n.set_window_end_local(calendar::FormatBerlin(end));
+  n.set_filed_by(actor.sub);
+  *n.mutable_update_time() = Ts(now);
+  c.history.push_back(Line(actor, now, "FILED",
+                           absl::StrCat("window ends ", calendar::FormatBerlin(end),
+                                        r.direct_participation()
+                                            ? absl::StrCat("; direct participation of ",
+                                                           r.job_agency_head_sub())
+                                            : "")));
+  c.events.emplace_back(kNoticeFiledEvent, EventFor<ev::StaffingNoticeFiled>(n));
+  c.timer = WindowTimer::kSchedule;
+  return c;
+}
+
+absl::StatusOr<Change> DeclareNoObjection(const v1::StaffingNotice& n, const Actor& actor,
+                                          absl::Time now, std::string_view comment) {
+  errors::Validator v;
+  CheckText(v, "comment", comment, false);
+  if (!v.ok()) return v.status();
+  if (absl::Status s = CheckWithinWindow(n, now); !s.ok()) return s;
+  Change c = Start(n, now);
+  c.history.push_back(Line(actor, now, "NO_OBJECTION", std::string(comment)));
+  Clear(c, v1::CLEARED_NO_OBJECTION, v1::CLEARANCE_NO_OBJECTION, now);
+  return c;
+}
+
+absl::StatusOr<Change> RaiseConcern(const v1::StaffingNotice& n, const Actor& actor,
+                                    absl::Time now, v1::ConcernKind kind, std::string_view text) {
+  errors::Validator v;
+  v.Check(kind == v1::CONCERNS || kind == v1::CLARIFICATION_NEEDED, "kind",
+          "CONCERNS or CLARIFICATION_NEEDED");
+  CheckText(v, "text", text, true);
+  if (!v.ok()) return v.status();
+  if (absl::Status s = CheckWithinWindow(n, now); !s.ok()) return s;
+  Change c = Start(n, now);
+  c.next.set_status(v1::IN_DISCUSSION);
+  c.next.set_concern_kind(kind);
+  c.next.set_concern_text(std::string(text));
+  c.history.push_back(Line(actor, now, "CONCERN_RAISED",
+                           absl::StrCat(v1::ConcernKind_Name(kind), ": ", std::string(text))));
+  auto e = EventFor<ev::StaffingConcernRaised>(c.next);
+  e->set_concern_kind(v1::ConcernKind_Name(kind));
+  e->set_text(std::string(text));
+  c.events.emplace_back(kConcernRaisedEvent, e);
+  c.timer = WindowTimer::kCancel;  // the window no longer decides
+  return c;
+}
+
+absl::StatusOr<Change> RecordHeadAgreement(const v1::StaffingNotice& n, const Actor& actor,
+                                           absl::Time now, std::string_view comment) {
+  errors::Validator v;
+  CheckText(v, "comment", comment, false);
+  if (!v.ok()) return v.status();
+  if (!n.direct_participation()) {
+    return absl::FailedPreconditionError(
+        "the notice does not provide for direct participation of the head of the JobAgentur");
+  }
+  if (actor.sub != n.job_agency_head_sub()) {
+    return absl::PermissionDeniedError(
+        "only the head of the JobAgentur named on the notice can record agreement");
+  }
+  if (absl::Status s = CheckWithinWindow(n, now); !s.ok()) return s;
+  Change c = Start(n, now);
+  c.history.push_back(Line(actor, now, "HEAD_AGREEMENT", std::string(comment)));
+  Clear(c, v1::CLEARED_NO_OBJECTION, v1::CLEARANCE_DIRECT_PARTICIPATION, now);
+  return c;
+}
+
+absl::StatusOr<Change> RecordDiscussion(const v1::StaffingNotice& n, const Actor& actor,
+                                        absl::Time now, const v1::RecordDiscussionRequest& r) {
+  errors::Validator v;
+  v.Check(r.participants_size() >= 2, "participants", "at least one person of each side");
+  v.Check(r.participants_size() <= kMaxParticipants, "participants", "at most 50");
+  for (int i = 0; i < r.participants_size() && i < kMaxParticipants; ++i) {
+    const std::string p = absl::StrCat("participants[", i, "]");
+    CheckLine(v, p + ".name", r.participants(i).name(), true, 200);
+    CheckLine(v, p + ".organisation", r.participants(i).organisation(), true, 200);
+    CheckLine(v, p + ".function", r.participants(i).function(), false, 200);
+  }
+  CheckText(v, "minutes", r.minutes(), true, kMaxMinutes);
+  if (r.has_held_time() && FromTs(r.held_time()) > now) v.Add("held_time", "lies in the future");
+  if (!v.ok()) return v.status();
+  if (absl::Status s = RequireStatus(n, {v1::IN_DISCUSSION}, "recording a discussion"); !s.ok()) {
+    return s;
+  }
+  Change c = Start(n, now);
+  v1::Discussion* d = c.next.add_discussions();
+  *d->mutable_held_time() = r.has_held_time() ? r.held_time() : Ts(now);
+  *d->mutable_participants() = r.participants();
+  d->set_minutes(r.minutes());
+  d->set_recorded_by(actor.sub);
+  *d->mutable_record_time() = Ts(now);
+  std::string who;
+  bool heads = false;
+  for (const auto& p : r.participants()) {
+    absl::StrAppend(&who, who.empty() ? "" : ", ", p.name(), " (", p.organisation(),
+                    p.administrative_head() ? ", Verwaltungsleitung" : "", ")");
+    heads = heads || p.administrative_head();
+  }
+  c.history.push_back(Line(actor, now, "DISCUSSION_RECORDED",
+                           absl::StrCat("participants: ", who,
+                                        heads ? "; with administrative heads" : "")));
+  return c;
+}
+
+absl::StatusOr<Change> ResolveByConsensus(const v1::StaffingNotice& n, const Actor& actor,
+                                          absl::Time now, v1::ConsensusOutcome outcome,
+                                          std::string_view terms) {
+  errors::Validator v;
+  v.Check(outcome == v1::PROCEED || outcome == v1::MODIFIED_PROCEED || outcome == v1::WITHDRAW,
+          "outcome", "PROCEED, MODIFIED_PROCEED or WITHDRAW");
+  CheckText(v, "terms", terms, outcome == v1::MODIFIED_PROCEED);
+  if (!v.ok()) return v.status();
+  if (absl::Status s = RequireStatus(n, {v1::IN_DISCUSSION}, "a consensus"); !s.ok()) return s;
+  if (n.discussions_size() == 0) {
+    return absl::FailedPreconditionError("record the discussion before its consensus");
+  }
+  Change c = Start(n, now);
+  c.next.set_consensus_outcome(outcome);
+  c.next.set_consensus_terms(std::string(terms));
+  c.history.push_back(
+      Line(actor, now, "CONSENSUS", absl::StrCat(v1::ConsensusOutcome_Name(outcome),
+                                                 terms.empty() ? "" : ": ", std::string(terms))));
+  if (outcome == v1::WITHDRAW) {
+    c.next.set_status(v1::WITHDRAWN);
+    c.next.set_withdraw_reason(std::string(terms));
+    *c.next.mutable_decision_time() = Ts(now);
+    auto e = EventFor<ev::StaffingWithdrawn>(c.next);
+    e->set_reason(std::string(terms));
+    e->set_by_consensus(true);
+    c.events.emplace_back(kWithdrawnEvent, e);
+  } else {
+    Clear(c, v1::CLEARED_BY_CONSENSUS, v1::CLEARANCE_CONSENSUS, now);
+  }
+  return c;
+}
+
+absl::StatusOr<Change> IssueInstruction(const v1::StaffingNotice& n, const Actor& actor,
+                                        absl::Time now, std::string_view instruction) {
+  errors::Validator v;
+  CheckText(v, "instruction", instruction, true);
+  if (!v.ok()) return v.status();
+  if (absl::Status s = RequireStatus(n, {v1::IN_DISCUSSION}, "an instruction"); !s.ok()) return s;
+  // Seed 004: the Weisung im Einzelfall is reserved for when the discussion found no consensus.
+  if (n.discussions_size() == 0) {
+    return absl::FailedPreconditionError(
+        "an instruction (Weisung im Einzelfall) needs a recorded discussion without consensus");
+  }
+  Change c = Start(n, now);
+  c.next.set_status(v1::INSTRUCTED);
+  c.next.set_instruction(std::string(instruction));
+  *c.next.mutable_decision_time() = Ts(now);
+  c.history.push_back(Line(actor, now, "INSTRUCTION", std::string(instruction)));
+  auto e = EventFor<ev::StaffingInstructed>(c.next);
+  e->set_instruction(std::string(instruction));
+  c.events.emplace_back(kInstructedEvent, e);
+  return c;
+}
+
+absl::StatusOr<Change> RecordReduction(const v1::StaffingNotice& n, const Actor& actor,
+                                       absl::Time now, int64_t amount_cents, int year,
+                                       std::string_view reason) {
+  errors::Validator v;
+  v.Check(amount_cents > 0 && amount_cents <= 100'000'000'000LL, "amount_cents",
+          "a positive amount in euro cents");
+  v.Check(year >= 2000 && year <= 2200, "year", "a calendar year");
+  CheckText(v, "reason", reason, true);
+  if (!v.ok()) return v.status();
+  if (absl::Status s = RequireStatus(n, {v1::IN_DISCUSSION, v1::INSTRUCTED},
+                                     "a reimbursement reduction");
+      !s.ok()) {
+    return s;
+  }
+  if (n.discussions_size() == 0) {
+    return absl::FailedPreconditionError(
+        "a reimbursement reduction needs a recorded discussion without consensus");
+  }
+  Change c = Start(n, now);
+  v1::ReimbursementReduction r;
+  r.set_amount_cents(amount_cents);
+  r.set_year(year);
+  r.set_reason(std::string(reason));
+  r.set_legal_basis(kReductionLegalBasis);
+  r.set_recorded_by(actor.sub);
+  *r.mutable_record_time() = Ts(now);
+  *c.next.add_reductions() = r;
+  c.reduction = r;
+  c.history.push_back(Line(actor, now, "REIMBURSEMENT_REDUCTION",
+                           absl::StrCat(amount_cents, " cents for ", year, " under ",
+                                        kReductionLegalBasis, ": ", std::string(reason))));
+  return c;
+}
+
+absl::StatusOr<Change> Withdraw(const v1::StaffingNotice& n, const Actor& actor, absl::Time now,
+                                std::string_view reason) {
+  errors::Validator v;
+  CheckText(v, "reason", reason, false);
+  if (!v.ok()) return v.status();
+  if (n.status() == v1::WITHDRAWN) {
+    return absl::FailedPreconditionError("the notice is already withdrawn");
+  }
+  Change c = Start(n, now);
+  c.next.set_status(v1::WITHDRAWN);
+  c.next.set_withdraw_reason(std::string(reason));
+  *c.next.mutable_decision_time() = Ts(now);
+  c.history.push_back(Line(actor, now, "WITHDRAWN", std::string(reason)));
+  auto e = EventFor<ev::StaffingWithdrawn>(c.next);
+  e->set_reason(std::string(reason));
+  c.events.emplace_back(kWithdrawnEvent, e);
+  c.timer = WindowTimer::kCancel;
+  return c;
+}
+
+Change ElapseWindow(const v1::StaffingNotice& n, absl::Time now) {
+  Change c;
+  c.next = n;
+  c.next.clear_history();
+  const absl::Time end = FromTs(n.window_end_time());
+  if (n.status() != v1::WINDOW_OPEN || now < end) return c;
+  *c.next.mutable_update_time() = Ts(now);
+  const Actor system{"system:window", "system", n.district_tenant_id(), ""};
+  c.history.push_back(Line(system, now, "WINDOW_ELAPSED",
+                           absl::StrCat("no reaction by ", calendar::FormatBerlin(end))));
+  Clear(c, v1::CLEARED_WINDOW_ELAPSED, v1::CLEARANCE_WINDOW_ELAPSED, now);
+  *c.next.mutable_decision_time() = Ts(end);
+  c.timer = WindowTimer::kKeep;  // the firing timer is deleted with this effect
+  return c;
+}
+
+void FillSnapshot(const v1::StaffingNotice& n, ev::StaffingNoticeSnapshot* s) {
+  s->set_notice_id(n.id());
+  s->set_city_tenant_id(n.city_tenant_id());
+  s->set_district_tenant_id(n.district_tenant_id());
+  s->set_position_title(n.position_title());
+  s->set_role_category(n.role_category());
+  s->set_regional_office(n.regional_office());
+  s->set_posting_id(n.posting_id());
+  s->set_application_id(n.application_id());
+  s->set_status(v1::NoticeStatus_Name(n.status()));
+  *s->mutable_window_end_time() = n.window_end_time();
+  s->set_direct_participation(n.direct_participation());
+}
+
+absl::StatusOr<Quarter> ParseQuarter(std::string_view text) {
+  Quarter q;
+  if (text.size() != 7 || text[4] != '-' || text[5] != 'Q' ||
+      !absl::SimpleAtoi(std::string(text.substr(0, 4)), &q.year) ||
+      !absl::SimpleAtoi(std::string(text.substr(6)), &q.q) ||
+      q.q < 1 || q.q > 4 || q.year < 2000) {
+    return errors::InvalidField("quarter", absl::StrCat("\"", std::string(text), "\" is not like 2025-Q1"));
+  }
+  return q;
+}
+
+std::string FormatQuarter(Quarter q) { return absl::StrCat(q.year, "-Q", q.q); }
+
+Quarter QuarterOf(absl::CivilDay day) {
+  return Quarter{static_cast<int>(day.year()), (day.month() - 1) / 3 + 1};
+}
+
+Quarter NextQuarter(Quarter q) { return q.q == 4 ? Quarter{q.year + 1, 1} : Quarter{q.year, q.q + 1}; }
+
+absl::Time QuarterEnd(Quarter q) {
+  const Quarter next = NextQuarter(q);
+  return calendar::StartOfDay(absl::CivilDay(next.year, (next.q - 1) * 3 + 1, 1));
+}
+
+absl::Status ValidateBaseData(const v1::SubmitBaseDataRequest& r) {
+  errors::Validator v;
+  CheckLine(v, "district_tenant_id", r.district_tenant_id(), true, 64);
+  CheckLine(v, "regional_office", r.regional_office(), true, 200);
+  if (auto q = ParseQuarter(r.quarter()); !q.ok()) v.Add("quarter", "expected like 2025-Q1");
+  v.Check(r.lines_size() > 0, "lines", "at least one line (function, headcount, ...)");
+  v.Check(r.lines_size() <= kMaxStaffLines, "lines", "at most 500");
+  v.Check(r.personnel_cost_cents() >= 0, "personnel_cost_cents", "not negative");
+  for (int i = 0; i < r.lines_size() && i < kMaxStaffLines; ++i) {
+    const auto& l = r.lines(i);
+    const std::string p = absl::StrCat("lines[", i, "]");
+    CheckLine(v, p + ".function", l.function(), true, 200);
+    CheckLine(v, p + ".qualification", l.qualification(), true, 200);
+    CheckLine(v, p + ".pay_group", l.pay_group(), true, 100);
+    v.Check(l.headcount() >= 0 && l.headcount() <= 100000, p + ".headcount", "0–100000");
+    v.Check(l.fte_milli() >= 0 && l.fte_milli() <= 100000000, p + ".fte_milli", "not negative");
+    v.Check(l.trainings() >= 0, p + ".trainings", "not negative");
+  }
+  return v.status();
+}
+
+namespace {
+void AddGroup(std::map<std::string, std::pair<int, int>>& m, const std::string& key,
+              const v1::StaffLine& l) {
+  auto& g = m[key];
+  g.first += l.headcount();
+  g.second += l.fte_milli();
+}
+void Emit(const std::map<std::string, std::pair<int, int>>& m,
+          google::protobuf::RepeatedPtrField<v1::CapacityGroup>* out) {
+  for (const auto& [key, g] : m) {
+    auto* c = out->Add();
+    c->set_key(key);
+    c->set_headcount(g.first);
+    c->set_fte_milli(g.second);
+  }
+}
+struct Groups {
+  std::map<std::string, std::pair<int, int>> function, qualification, pay;
+  void Add(const v1::StaffLine& l) {
+    AddGroup(function, l.function(), l);
+    AddGroup(qualification, l.qualification(), l);
+    AddGroup(pay, l.pay_group(), l);
+  }
+  void To(v1::OfficeCapacity* o) const {
+    Emit(function, o->mutable_by_function());
+    Emit(qualification, o->mutable_by_qualification());
+    Emit(pay, o->mutable_by_pay_group());
+  }
+};
+}  // namespace
+
+v1::CapacityPlan BuildCapacityPlan(const std::string& district,
+                                   const std::vector<v1::BaseDataSubmission>& latest) {
+  v1::CapacityPlan plan;
+  plan.set_district_tenant_id(district);
+  Groups total_groups;
+  v1::OfficeCapacity* total = plan.mutable_total();
+  for (const auto& s : latest) {
+    v1::OfficeCapacity* o = plan.add_offices();
+    o->set_city_tenant_id(s.city_tenant_id());
+    o->set_regional_office(s.regional_office());
+    o->set_quarter(s.quarter());
+    Groups groups;
+    for (const auto& l : s.lines()) {
+      o->set_headcount(o->headcount() + l.headcount());
+      o->set_fte_milli(o->fte_milli() + l.fte_milli());
+      o->set_trainings(o->trainings() + l.trainings());
+      groups.Add(l);
+      total_groups.Add(l);
+    }
+    groups.To(o);
+    total->set_headcount(total->headcount() + o->headcount());
+    total->set_fte_milli(total->fte_milli() + o->fte_milli());
+    total->set_trainings(total->trainings() + o->trainings());
+  }
+  total->set_regional_office("*");
+  total_groups.To(total);
+  return plan;
+}
+
+void ComputeReimbursement(v1::ReimbursementStatus& s) {
+  const int64_t within_cap = std::min(s.claimed_cents(), s.cap_cents());
+  s.set_reimbursable_cents(std::max<int64_t>(0, within_cap - s.reductions_cents()));
+  s.set_remaining_cents(std::max<int64_t>(0, s.cap_cents() - s.claimed_cents()));
+  s.set_over_cap_cents(std::max<int64_t>(0, s.claimed_cents() - s.cap_cents()));
+}
+
+}  // namespace stellenwerk::coordination

@@ -1,0 +1,120 @@
+#pragma once
+// The rules of the city–district staffing procedure (seed 004, DOMAIN.md "City–district
+// coordination") as pure functions on the StaffingNotice message: each decision returns the
+// next state, the history lines, the events and what happens to the window timer. No SQL, no
+// transport.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "google/protobuf/message.h"
+#include "stellenwerk/coordination/v1/coordination.pb.h"
+#include "stellenwerk/events/v1/coordination.pb.h"
+
+namespace stellenwerk::coordination {
+
+inline constexpr char kWindowTimerKind[] = "coordination.window";
+inline constexpr char kBaseDataTimerKind[] = "coordination.base_data";
+
+inline constexpr char kNoticeFiledEvent[] = "coordination.staffing.notice_filed.v1";
+inline constexpr char kConcernRaisedEvent[] = "coordination.staffing.concern_raised.v1";
+inline constexpr char kClearedEvent[] = "coordination.staffing.cleared.v1";
+inline constexpr char kInstructedEvent[] = "coordination.staffing.instructed.v1";
+inline constexpr char kWithdrawnEvent[] = "coordination.staffing.withdrawn.v1";
+inline constexpr char kBaseDataOverdueEvent[] = "coordination.base_data.overdue.v1";
+inline constexpr char kHiringProposedEvent[] = "applications.hiring.proposed.v1";
+
+inline constexpr char kReductionLegalBasis[] = "§ 4 Abs. 1 Heranziehungssatzung vom 18.04.2007";
+
+// Who acts: the verified subject, the role under which they act, their tenant.
+struct Actor {
+  std::string sub;
+  std::string role;
+  std::string tenant;
+  std::string correlation_id;
+};
+
+enum class WindowTimer { kKeep, kSchedule, kCancel };
+
+using Events = std::vector<std::pair<std::string, std::shared_ptr<google::protobuf::Message>>>;
+
+// What a decision produces.
+struct Change {
+  v1::StaffingNotice next;
+  std::vector<v1::HistoryEntry> history;  // appended, never changed
+  Events events;
+  WindowTimer timer = WindowTimer::kKeep;
+  std::optional<v1::ReimbursementReduction> reduction;
+};
+
+// BGB § 188 (2), § 193 with NRW holidays, Europe/Berlin: the first instant after the week.
+absl::Time WindowEnd(absl::Time filed);
+
+// Reactions of the Koordinierungsstelle are possible while the notice is WINDOW_OPEN and the
+// clock (not the timer) is before the window's end.
+absl::Status CheckWithinWindow(const v1::StaffingNotice& n, absl::Time now);
+
+bool IsCleared(v1::NoticeStatus s);
+bool IsFinal(v1::NoticeStatus s);
+
+// Field checks of a filing (INVALID_ARGUMENT naming the fields): meaningful candidate data,
+// a post of a kind that needs coordination (leadership or active area).
+absl::Status ValidateFiling(const v1::FileStaffingNoticeRequest& r);
+
+absl::StatusOr<Change> NewNotice(const v1::FileStaffingNoticeRequest& r, const std::string& id,
+                                 const std::string& city_tenant, const Actor& actor,
+                                 absl::Time now);
+absl::StatusOr<Change> DeclareNoObjection(const v1::StaffingNotice& n, const Actor& actor,
+                                          absl::Time now, std::string_view comment);
+absl::StatusOr<Change> RaiseConcern(const v1::StaffingNotice& n, const Actor& actor,
+                                    absl::Time now, v1::ConcernKind kind, std::string_view text);
+absl::StatusOr<Change> RecordHeadAgreement(const v1::StaffingNotice& n, const Actor& actor,
+                                           absl::Time now, std::string_view comment);
+absl::StatusOr<Change> RecordDiscussion(const v1::StaffingNotice& n, const Actor& actor,
+                                        absl::Time now, const v1::RecordDiscussionRequest& r);
+absl::StatusOr<Change> ResolveByConsensus(const v1::StaffingNotice& n, const Actor& actor,
+                                          absl::Time now, v1::ConsensusOutcome outcome,
+                                          std::string_view terms);
+absl::StatusOr<Change> IssueInstruction(const v1::StaffingNotice& n, const Actor& actor,
+                                        absl::Time now, std::string_view instruction);
+absl::StatusOr<Change> RecordReduction(const v1::StaffingNotice& n, const Actor& actor,
+                                       absl::Time now, int64_t amount_cents, int year,
+                                       std::string_view reason);
+absl::StatusOr<Change> Withdraw(const v1::StaffingNotice& n, const Actor& actor, absl::Time now,
+                                std::string_view reason);
+// The window timer: WINDOW_OPEN and due → CLEARED_WINDOW_ELAPSED with staffing.cleared.
+// Anything else (reacted, withdrawn, not yet due) → no change, no event.
+Change ElapseWindow(const v1::StaffingNotice& n, absl::Time now);
+
+void FillSnapshot(const v1::StaffingNotice& n, events::v1::StaffingNoticeSnapshot* s);
+
+// Calendar quarters (Berlin) for the quarterly base data.
+struct Quarter {
+  int year = 0;
+  int q = 0;  // 1..4
+  bool operator==(const Quarter&) const = default;
+};
+absl::StatusOr<Quarter> ParseQuarter(std::string_view text);  // "2025-Q1"
+std::string FormatQuarter(Quarter q);
+Quarter QuarterOf(absl::CivilDay day);
+Quarter NextQuarter(Quarter q);
+// End of the quarter's last day, 24:00 Europe/Berlin.
+absl::Time QuarterEnd(Quarter q);
+
+absl::Status ValidateBaseData(const v1::SubmitBaseDataRequest& r);
+
+// Per regional office (latest submission each) and in total.
+v1::CapacityPlan BuildCapacityPlan(const std::string& district,
+                                   const std::vector<v1::BaseDataSubmission>& latest);
+
+// Fills reimbursable/remaining/over-cap from cap, claimed and reductions.
+void ComputeReimbursement(v1::ReimbursementStatus& s);
+
+}  // namespace stellenwerk::coordination

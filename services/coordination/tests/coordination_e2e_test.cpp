@@ -1,0 +1,541 @@
+// End to end through gRPC against an in-process coordination service on the real PostgreSQL,
+// RabbitMQ and Redis of scripts/test, with the fake clock.
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/ids/uuid.h"
+#include "common/testing/test_env.h"
+#include "common/time/berlin_calendar.h"
+#include "google/protobuf/util/time_util.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "services/coordination/app.h"
+#include "stellenwerk/coordination/v1/coordination.grpc.pb.h"
+#include "stellenwerk/events/v1/applications.pb.h"
+#include "stellenwerk/events/v1/coordination.pb.h"
+
+namespace stellenwerk::coordination {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+using testing::TestInfra;
+using testing::UniqueName;
+namespace ev = events::v1;
+
+absl::Time Berlin(int y, int m, int d, int hh = 10, int mm = 0) {
+  return absl::FromCivil(absl::CivilSecond(y, m, d, hh, mm, 0), calendar::Berlin());
+}
+absl::Time FromTs(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
+}
+
+// Friday before Easter 2025: the window ends Tuesday 2025-04-22 24:00 Europe/Berlin.
+const absl::Time kStart = Berlin(2025, 4, 11, 10);
+const absl::Time kWindowEnd = Berlin(2025, 4, 23, 0);
+
+v1::FileStaffingNoticeRequest Filing(const std::string& district) {
+  v1::FileStaffingNoticeRequest r;
+  r.set_district_tenant_id(district);
+  r.set_position_title("Fachberater*in (w/m/d) Regionalstelle Witten");
+  r.set_role_category(v1::ACTIVE);
+  r.set_regional_office("Regionalstelle Witten");
+  auto* c = r.add_candidates();
+  c->set_qualification("Diplom-Sozialpädagogin (FH)");
+  c->set_experience("4 Jahre Fachberatung in der Schuldnerberatung");
+  return r;
+}
+
+// Which deliveries are about `notice_id` (every staffing event has meta=1, notice=2).
+int About(const std::vector<amqp::Delivery>& all, const std::string& notice_id) {
+  int n = 0;
+  for (const auto& d : all) {
+    ev::StaffingNoticeFiled e;
+    if (e.ParseFromString(d.message.body) && e.notice().notice_id() == notice_id) ++n;
+  }
+  return n;
+}
+
+class CoordinationE2eTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    infra_ = TestInfra::FromEnv();
+    if (!infra_) return;
+    config_ = testing::TestRuntimeConfig(*infra_, UniqueName("coordination_e2e"));
+    config_.fake_clock = true;
+    app_ = new CoordinationApp(config_);
+    absl::Status s = app_->Init();
+    ASSERT_TRUE(s.ok()) << s;
+    app_->runtime().fake_clock()->Set(kStart);
+    ASSERT_TRUE(app_->runtime().Start().ok());
+    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", app_->runtime().port()),
+                                       grpc::InsecureChannelCredentials());
+    stub_ = v1::CoordinationService::NewStub(channel).release();
+  }
+  static void TearDownTestSuite() {
+    delete stub_;
+    delete app_;
+    stub_ = nullptr;
+    app_ = nullptr;
+  }
+  void SetUp() override {
+    if (!infra_) GTEST_SKIP() << "needs scripts/test infrastructure";
+    city_ = UniqueName("stadt");
+    district_ = UniqueName("kreis");
+    app_->runtime().fake_clock()->Set(kStart);
+  }
+
+  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return ctx;
+  }
+  std::string City() { return testing::Token(*infra_, city_, {"city_coordinator"}, "hr-witten"); }
+  std::string District() {
+    return testing::Token(*infra_, district_, {"district_coordinator"}, "ks-en");
+  }
+
+  v1::StaffingNotice File(v1::FileStaffingNoticeRequest r = {}) {
+    if (r.district_tenant_id().empty()) r = Filing(district_);
+    v1::StaffingNotice out;
+    grpc::Status s = stub_->FileStaffingNotice(Ctx(City()).get(), r, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+  grpc::Status Get(const std::string& id, v1::StaffingNotice* out, const std::string& token) {
+    v1::GetStaffingNoticeRequest r;
+    r.set_id(id);
+    return stub_->GetStaffingNotice(Ctx(token).get(), r, out);
+  }
+  grpc::Status NoObjection(const std::string& id, const std::string& token) {
+    v1::DeclareNoObjectionRequest r;
+    r.set_id(id);
+    v1::StaffingNotice out;
+    return stub_->DeclareNoObjection(Ctx(token).get(), r, &out);
+  }
+  v1::NoticeStatus StatusOf(const std::string& id) {
+    v1::StaffingNotice n;
+    return Get(id, &n, District()).ok() ? n.status() : v1::NOTICE_STATUS_UNSPECIFIED;
+  }
+
+  static inline std::optional<TestInfra> infra_;
+  static inline config::RuntimeConfig config_;
+  static inline CoordinationApp* app_ = nullptr;
+  static inline v1::CoordinationService::Stub* stub_ = nullptr;
+  std::string city_;
+  std::string district_;
+};
+
+TEST_F(CoordinationE2eTest, WithoutReactionTheWindowElapsesAndClearsExactlyOnce) {
+  testing::EventTap tap(*infra_, {kClearedEvent});
+  const v1::StaffingNotice n = File();
+  EXPECT_EQ(n.status(), v1::WINDOW_OPEN);
+  EXPECT_EQ(FromTs(n.window_end_time()), kWindowEnd);
+  EXPECT_EQ(n.window_end_local(), "2025-04-23T00:00:00+02:00");
+
+  // One minute before the end it is still open, even after the timers ran.
+  app_->runtime().fake_clock()->Set(kWindowEnd - absl::Minutes(1));
+  ASSERT_TRUE(app_->runtime().timers().RunOnce().ok());
+  EXPECT_EQ(StatusOf(n.id()), v1::WINDOW_OPEN);
+
+  app_->runtime().fake_clock()->Set(kWindowEnd);
+  ASSERT_TRUE(testing::WaitFor([&] { return StatusOf(n.id()) == v1::CLEARED_WINDOW_ELAPSED; },
+                               absl::Seconds(10)));
+  v1::StaffingNotice read;
+  ASSERT_TRUE(Get(n.id(), &read, City()).ok());
+  EXPECT_EQ(read.clearance(), v1::CLEARANCE_WINDOW_ELAPSED);
+  ASSERT_EQ(read.history_size(), 2);
+  EXPECT_EQ(read.history(0).action(), "FILED");
+  EXPECT_EQ(read.history(0).actor_sub(), "hr-witten");
+  EXPECT_EQ(read.history(0).actor_role(), "city_coordinator");
+  EXPECT_EQ(read.history(1).action(), "WINDOW_ELAPSED");
+  // The record is append-only, even for the service's own database user.
+  absl::Status tamper = app_->runtime().db().Transact([&](pqxx::work& tx) {
+    tx.exec_params("UPDATE notice_history SET details = 'x' WHERE notice_id = $1::uuid", n.id());
+    return absl::OkStatus();
+  });
+  EXPECT_FALSE(tamper.ok());
+
+  auto events = tap.Collect(1, absl::Seconds(10));
+  int cleared = About(events, n.id());
+  for (const auto& d : events) {
+    ev::StaffingCleared e;
+    if (e.ParseFromString(d.message.body) && e.notice().notice_id() == n.id()) {
+      EXPECT_EQ(e.how(), ev::STAFFING_CLEARANCE_WINDOW_ELAPSED);
+      EXPECT_EQ(e.meta().tenant_id(), city_);
+    }
+  }
+  cleared += About(tap.Drain(absl::Milliseconds(700)), n.id());
+  EXPECT_EQ(cleared, 1);
+}
+
+TEST_F(CoordinationE2eTest, ConcernDiscussionWithoutConsensusEndsInAnInstruction) {
+  testing::EventTap tap(*infra_, {kConcernRaisedEvent, kInstructedEvent, kClearedEvent});
+  const v1::StaffingNotice n = File();
+  app_->runtime().fake_clock()->Set(Berlin(2025, 4, 14, 9));
+  v1::RaiseConcernRequest concern;
+  concern.set_id(n.id());
+  concern.set_kind(v1::CLARIFICATION_NEEDED);
+  concern.set_text("Praxiserfahrung in der Arbeitsvermittlung?");
+  v1::StaffingNotice out;
+  ASSERT_TRUE(stub_->RaiseConcern(Ctx(District()).get(), concern, &out).ok());
+  EXPECT_EQ(out.status(), v1::IN_DISCUSSION);
+
+  // The window passing no longer clears it.
+  app_->runtime().fake_clock()->Set(kWindowEnd + absl::Hours(1));
+  ASSERT_TRUE(app_->runtime().timers().RunOnce().ok());
+  EXPECT_EQ(StatusOf(n.id()), v1::IN_DISCUSSION);
+
+  v1::RecordDiscussionRequest discussion;
+  discussion.set_id(n.id());
+  auto* p = discussion.add_participants();
+  p->set_name("Bürgermeisterin");
+  p->set_organisation("Stadt Witten");
+  p->set_administrative_head(true);
+  p = discussion.add_participants();
+  p->set_name("Landrat");
+  p->set_organisation("Ennepe-Ruhr-Kreis");
+  p->set_administrative_head(true);
+  discussion.set_minutes("Erörterung ohne Einvernehmen.");
+  ASSERT_TRUE(stub_->RecordDiscussion(Ctx(City()).get(), discussion, &out).ok());
+  EXPECT_EQ(out.discussions_size(), 1);
+
+  v1::IssueInstructionRequest instruction;
+  instruction.set_id(n.id());
+  instruction.set_instruction("Weisung im Einzelfall: Besetzung erst nach Praxiseinweisung.");
+  // The city cannot instruct.
+  EXPECT_EQ(stub_->IssueInstruction(Ctx(City()).get(), instruction, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(stub_->IssueInstruction(Ctx(District()).get(), instruction, &out).ok());
+  EXPECT_EQ(out.status(), v1::INSTRUCTED);
+
+  v1::RecordReimbursementReductionRequest reduction;
+  reduction.set_id(n.id());
+  reduction.set_amount_cents(250'000);
+  reduction.set_reason("Besetzung ohne Einvernehmen");
+  ASSERT_TRUE(stub_->RecordReimbursementReduction(Ctx(District()).get(), reduction, &out).ok());
+  ASSERT_EQ(out.reductions_size(), 1);
+  EXPECT_EQ(out.reductions(0).legal_basis(), "§ 4 Abs. 1 Heranziehungssatzung vom 18.04.2007");
+  EXPECT_EQ(out.reductions(0).year(), 2025);
+
+  v1::StaffingNotice read;
+  ASSERT_TRUE(Get(n.id(), &read, City()).ok());
+  std::vector<std::string> actions;
+  for (const auto& h : read.history()) actions.push_back(h.action());
+  EXPECT_EQ(actions, (std::vector<std::string>{"FILED", "CONCERN_RAISED", "DISCUSSION_RECORDED",
+                                                "INSTRUCTION", "REIMBURSEMENT_REDUCTION"}));
+  EXPECT_EQ(read.history(2).actor_tenant(), city_);
+  EXPECT_EQ(read.history(3).actor_tenant(), district_);
+
+  v1::GetReimbursementStatusRequest status_req;
+  status_req.set_year(2025);
+  v1::ReimbursementStatus status;
+  ASSERT_TRUE(stub_->GetReimbursementStatus(Ctx(City()).get(), status_req, &status).ok());
+  EXPECT_EQ(status.reductions_cents(), 250'000);
+
+  auto events = tap.Collect(2, absl::Seconds(10));
+  for (auto& d : tap.Drain(absl::Milliseconds(700))) events.push_back(d);
+  std::multiset<std::string> types;
+  for (const auto& d : events) {
+    if (About({d}, n.id()) == 1) types.insert(d.message.type);
+  }
+  EXPECT_EQ(types, (std::multiset<std::string>{kConcernRaisedEvent, kInstructedEvent}));
+}
+
+TEST_F(CoordinationE2eTest, AnObjectionOneMinuteAfterTheWindowIsRefused) {
+  const v1::StaffingNotice n = File();
+  app_->runtime().fake_clock()->Set(kWindowEnd + absl::Minutes(1));
+  grpc::Status s = NoObjection(n.id(), District());
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  v1::RaiseConcernRequest concern;
+  concern.set_id(n.id());
+  concern.set_kind(v1::CONCERNS);
+  concern.set_text("zu spät");
+  v1::StaffingNotice out;
+  EXPECT_EQ(stub_->RaiseConcern(Ctx(District()).get(), concern, &out).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  // Within the window the same call clears at once.
+  app_->runtime().fake_clock()->Set(kStart);
+  const v1::StaffingNotice m = File();
+  ASSERT_TRUE(NoObjection(m.id(), District()).ok());
+  EXPECT_EQ(StatusOf(m.id()), v1::CLEARED_NO_OBJECTION);
+}
+
+TEST_F(CoordinationE2eTest, OnlyTheCityAndTheAddressedDistrictSeeANotice) {
+  const v1::StaffingNotice n = File();
+  v1::StaffingNotice out;
+  const std::string other_district =
+      testing::Token(*infra_, UniqueName("kreis"), {"district_coordinator"});
+  const std::string other_city = testing::Token(*infra_, UniqueName("stadt"), {"city_coordinator"});
+  EXPECT_EQ(Get(n.id(), &out, other_district).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Get(n.id(), &out, other_city).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(NoObjection(n.id(), other_district).error_code(), grpc::StatusCode::NOT_FOUND);
+  // Right tenant, wrong role.
+  EXPECT_EQ(NoObjection(n.id(), City()).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Get(n.id(), &out, testing::Token(*infra_, city_, {"hr_clerk"})).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::FileStaffingNoticeRequest as_district = Filing(city_);
+  EXPECT_EQ(stub_->FileStaffingNotice(Ctx(District()).get(), as_district, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Get(n.id(), &out, "").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(Get(n.id(), &out, City()).ok());
+  EXPECT_TRUE(Get(n.id(), &out, District()).ok());
+
+  v1::ListStaffingNoticesRequest list;
+  v1::ListStaffingNoticesResponse page;
+  ASSERT_TRUE(stub_->ListStaffingNotices(Ctx(District()).get(), list, &page).ok());
+  ASSERT_EQ(page.notices_size(), 1);
+  EXPECT_EQ(page.notices(0).id(), n.id());
+  ASSERT_TRUE(stub_->ListStaffingNotices(Ctx(other_district).get(), list, &page).ok());
+  EXPECT_EQ(page.notices_size(), 0);
+
+  // Empty data and posts that need no coordination are refused.
+  v1::FileStaffingNoticeRequest empty = Filing(district_);
+  empty.mutable_candidates(0)->clear_qualification();
+  EXPECT_EQ(stub_->FileStaffingNotice(Ctx(City()).get(), empty, &out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::FileStaffingNoticeRequest other = Filing(district_);
+  other.set_role_category(v1::OTHER);
+  EXPECT_EQ(stub_->FileStaffingNotice(Ctx(City()).get(), other, &out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(CoordinationE2eTest, RequestIdReplaysTheFirstAnswer) {
+  v1::FileStaffingNoticeRequest r = Filing(district_);
+  r.set_request_id("file-1");
+  v1::StaffingNotice first, again, other;
+  ASSERT_TRUE(stub_->FileStaffingNotice(Ctx(City()).get(), r, &first).ok());
+  ASSERT_TRUE(stub_->FileStaffingNotice(Ctx(City()).get(), r, &again).ok());
+  EXPECT_EQ(first.id(), again.id());
+  r.set_position_title("Teamleitung");
+  EXPECT_EQ(stub_->FileStaffingNotice(Ctx(City()).get(), r, &other).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+}
+
+TEST_F(CoordinationE2eTest, TheNamedHeadOfTheJobAgenturClearsALeadershipNotice) {
+  v1::FileStaffingNoticeRequest r = Filing(district_);
+  r.set_role_category(v1::LEADERSHIP);
+  r.set_position_title("Regionalstellenleitung Witten");
+  r.set_direct_participation(true);
+  r.set_job_agency_head_sub("leitung-jaen");
+  const v1::StaffingNotice n = File(r);
+  v1::RecordHeadAgreementRequest agree;
+  agree.set_id(n.id());
+  v1::StaffingNotice out;
+  EXPECT_EQ(stub_->RecordHeadAgreement(
+                    Ctx(testing::Token(*infra_, district_, {"job_agency_head"}, "jemand")).get(),
+                    agree, &out)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(stub_->RecordHeadAgreement(
+                       Ctx(testing::Token(*infra_, district_, {"job_agency_head"}, "leitung-jaen"))
+                           .get(),
+                       agree, &out)
+                  .ok());
+  EXPECT_EQ(out.status(), v1::CLEARED_NO_OBJECTION);
+  EXPECT_EQ(out.clearance(), v1::CLEARANCE_DIRECT_PARTICIPATION);
+}
+
+TEST_F(CoordinationE2eTest, HiringProposedDeliveredTwiceFilesOneNotice) {
+  testing::EventTap tap(*infra_, {kNoticeFiledEvent});
+  ev::HiringProposed e;
+  e.mutable_meta()->set_event_id(ids::NewUuid());
+  e.mutable_meta()->set_tenant_id(city_);
+  e.mutable_meta()->set_actor("hr-witten");
+  e.set_application_id(ids::NewUuid());
+  e.set_posting_id(ids::NewUuid());
+  e.set_district_tenant_id(district_);
+  e.set_position_title("Arbeitsvermittler*in (w/m/d)");
+  e.set_role_category(v1::ACTIVE);
+  e.set_regional_office("Regionalstelle Witten");
+  e.set_qualification_summary("Verwaltungsfachwirtin");
+  e.set_experience_summary("5 Jahre Leistungssachbearbeitung");
+  amqp::Message m;
+  m.message_id = e.meta().event_id();
+  m.type = kHiringProposedEvent;
+  m.tenant_id = city_;
+  m.timestamp = kStart;
+  m.body = e.SerializeAsString();
+  // The same event re-emitted under a new id (e.g. a replayed outbox) must not file again.
+  amqp::Message reemitted = m;
+  e.mutable_meta()->set_event_id(ids::NewUuid());
+  reemitted.message_id = e.meta().event_id();
+  reemitted.body = e.SerializeAsString();
+
+  auto conn = amqp::Connection::Open(infra_->amqp_uri, absl::Seconds(5));
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  ASSERT_TRUE((*conn)->DeclareTopology().ok());
+  // The service's queue, as its consumer declares it, so nothing is published before it exists.
+  ASSERT_TRUE((*conn)
+                  ->DeclareQueue(amqp::QueueSpec{absl::StrCat("stellenwerk.", config_.service),
+                                                 {kHiringProposedEvent}, config_.amqp_queue_type})
+                  .ok());
+  ASSERT_TRUE((*conn)->EnableConfirms().ok());
+  const auto& stats = app_->runtime().consumer({}).stats();
+  const uint64_t before = stats.applied + stats.duplicates;
+  ASSERT_TRUE((*conn)->PublishConfirmed({m, m, reemitted}, absl::Seconds(5)).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return stats.applied + stats.duplicates >= before + 3; },
+                               absl::Seconds(10)));
+
+  v1::ListStaffingNoticesRequest list;
+  v1::ListStaffingNoticesResponse page;
+  ASSERT_TRUE(stub_->ListStaffingNotices(Ctx(District()).get(), list, &page).ok());
+  ASSERT_EQ(page.notices_size(), 1);
+  const v1::StaffingNotice& n = page.notices(0);
+  EXPECT_EQ(n.application_id(), e.application_id());
+  EXPECT_EQ(n.city_tenant_id(), city_);
+  EXPECT_EQ(n.status(), v1::WINDOW_OPEN);
+  EXPECT_EQ(FromTs(n.window_end_time()), kWindowEnd);
+  ASSERT_EQ(n.candidates_size(), 1);
+  EXPECT_EQ(n.candidates(0).experience(), "5 Jahre Leistungssachbearbeitung");
+  auto filed = tap.Collect(1, absl::Seconds(10));
+  int count = About(filed, n.id()) + About(tap.Drain(absl::Milliseconds(700)), n.id());
+  EXPECT_EQ(count, 1);
+}
+
+TEST_F(CoordinationE2eTest, BaseDataFeedTheCapacityPlanReimbursementAndOverdueFlags) {
+  testing::EventTap tap(*infra_, {kBaseDataOverdueEvent});
+  v1::SubmitBaseDataRequest r;
+  r.set_district_tenant_id(district_);
+  r.set_regional_office("Regionalstelle Witten");
+  r.set_quarter("2025-Q1");
+  r.set_personnel_cost_cents(40'000'000);
+  auto* l = r.add_lines();
+  l->set_function("Arbeitsvermittlung");
+  l->set_headcount(6);
+  l->set_fte_milli(5500);
+  l->set_qualification("Bachelor Sozialwesen");
+  l->set_pay_group("EG 9c TVöD");
+  l->set_trainings(3);
+  l = r.add_lines();
+  l->set_function("Leistungssachbearbeitung");
+  l->set_headcount(10);
+  l->set_fte_milli(9000);
+  l->set_qualification("Verwaltungslehrgang II");
+  l->set_pay_group("EG 9b TVöD");
+  v1::BaseDataSubmission submitted;
+  ASSERT_TRUE(stub_->SubmitBaseData(Ctx(City()).get(), r, &submitted).ok());
+  EXPECT_EQ(submitted.revision(), 1);
+  r.set_quarter("2025-Q3");
+  EXPECT_EQ(stub_->SubmitBaseData(Ctx(City()).get(), r, &submitted).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);  // not begun yet
+
+  v1::GetCapacityPlanRequest plan_req;
+  v1::CapacityPlan plan;
+  ASSERT_TRUE(stub_->GetCapacityPlan(Ctx(District()).get(), plan_req, &plan).ok());
+  ASSERT_EQ(plan.offices_size(), 1);
+  EXPECT_EQ(plan.offices(0).quarter(), "2025-Q1");
+  EXPECT_EQ(plan.total().headcount(), 16);
+  EXPECT_EQ(plan.total().fte_milli(), 14500);
+
+  v1::SetReimbursementCapRequest cap;
+  cap.set_city_tenant_id(city_);
+  cap.set_year(2025);
+  cap.set_cap_cents(150'000'000);
+  v1::ReimbursementStatus status;
+  EXPECT_EQ(stub_->SetReimbursementCap(Ctx(City()).get(), cap, &status).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(stub_->SetReimbursementCap(Ctx(District()).get(), cap, &status).ok());
+  EXPECT_EQ(status.claimed_cents(), 40'000'000);
+  EXPECT_EQ(status.remaining_cents(), 110'000'000);
+  v1::GetReimbursementStatusRequest get;
+  get.set_city_tenant_id(city_);
+  get.set_year(2025);
+  const std::string stranger = testing::Token(*infra_, UniqueName("kreis"), {"district_coordinator"});
+  EXPECT_EQ(stub_->GetReimbursementStatus(Ctx(stranger).get(), get, &status).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  // 2025-Q2 ends without a submission: flagged once, listed for city and district.
+  app_->runtime().fake_clock()->Set(Berlin(2025, 7, 1, 0));
+  v1::ListOverdueBaseDataRequest overdue_req;
+  v1::ListOverdueBaseDataResponse overdue;
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        return stub_->ListOverdueBaseData(Ctx(District()).get(), overdue_req, &overdue).ok() &&
+               overdue.overdue_size() == 1;
+      },
+      absl::Seconds(10)));
+  EXPECT_EQ(overdue.overdue(0).quarter(), "2025-Q2");
+  EXPECT_EQ(overdue.overdue(0).city_tenant_id(), city_);
+  int events = 0;
+  auto count = [&](const std::vector<amqp::Delivery>& all) {
+    for (const auto& d : all) {
+      ev::BaseDataOverdue e;
+      if (e.ParseFromString(d.message.body) && e.city_tenant_id() == city_) {
+        EXPECT_EQ(e.quarter(), "2025-Q2");
+        ++events;
+      }
+    }
+  };
+  count(tap.Collect(1, absl::Seconds(10)));
+  count(tap.Drain(absl::Milliseconds(700)));
+  EXPECT_EQ(events, 1);
+
+  // A late submission resolves the flag.
+  r.set_quarter("2025-Q2");
+  ASSERT_TRUE(stub_->SubmitBaseData(Ctx(City()).get(), r, &submitted).ok());
+  ASSERT_TRUE(stub_->ListOverdueBaseData(Ctx(City()).get(), overdue_req, &overdue).ok());
+  EXPECT_EQ(overdue.overdue_size(), 0);
+}
+
+// The service was down while windows fell due; two replicas come back at once: every notice
+// clears, and staffing.cleared is published exactly once per notice.
+TEST(CoordinationRestartTest, OpenNoticesPastDueClearExactlyOnceWithTwoReplicas) {
+  auto infra = TestInfra::FromEnv();
+  if (!infra) GTEST_SKIP() << "needs scripts/test infrastructure";
+  testing::EventTap tap(*infra, {kClearedEvent});
+  auto config = testing::TestRuntimeConfig(*infra, UniqueName("coordination_restart"));
+  config.fake_clock = true;
+  const std::string city = UniqueName("stadt");
+  const std::string district = UniqueName("kreis");
+  const auth::Principal hr{"hr-witten", city, {"city_coordinator"}};
+  constexpr int kNotices = 50;
+  std::set<std::string> ids;
+  {
+    CoordinationApp before(config);
+    ASSERT_TRUE(before.Init().ok());
+    before.runtime().fake_clock()->Set(kStart);
+    ASSERT_TRUE(before.runtime().Start().ok());
+    for (int i = 0; i < kNotices; ++i) {
+      auto n = before.service().File(hr, "corr", Filing(district));
+      ASSERT_TRUE(n.ok()) << n.status();
+      ids.insert(n->id());
+    }
+    before.runtime().Shutdown();  // down before 2025-04-22 24:00
+  }
+  CoordinationApp a(config);
+  CoordinationApp b(config);
+  ASSERT_TRUE(a.Init().ok());
+  ASSERT_TRUE(b.Init().ok());
+  a.runtime().fake_clock()->Set(kWindowEnd + absl::Hours(5));
+  b.runtime().fake_clock()->Set(kWindowEnd + absl::Hours(5));
+  ASSERT_TRUE(a.runtime().Start().ok());
+  ASSERT_TRUE(b.runtime().Start().ok());
+  const auth::Principal ks{"ks-en", district, {"district_coordinator"}};
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        v1::ListStaffingNoticesRequest r;
+        r.add_status(v1::CLEARED_WINDOW_ELAPSED);
+        r.set_page_size(100);
+        auto page = a.service().List(ks, r);
+        return page.ok() && page->notices.size() == ids.size();
+      },
+      absl::Seconds(15)));
+  std::map<std::string, int> cleared;
+  auto count = [&](const std::vector<amqp::Delivery>& all) {
+    for (const auto& d : all) {
+      ev::StaffingCleared e;
+      if (e.ParseFromString(d.message.body) && ids.count(e.notice().notice_id())) {
+        ++cleared[e.notice().notice_id()];
+      }
+    }
+  };
+  count(tap.Collect(kNotices, absl::Seconds(15)));
+  count(tap.Drain(absl::Seconds(1)));
+  EXPECT_EQ(cleared.size(), ids.size());
+  for (const auto& [id, n] : cleared) EXPECT_EQ(n, 1) << id;
+  EXPECT_EQ(a.runtime().timers().fired() + b.runtime().timers().fired(), ids.size());
+}
+
+}  // namespace
+}  // namespace stellenwerk::coordination
