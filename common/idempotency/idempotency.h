@@ -27,6 +27,18 @@ std::string RequestHash(const google::protobuf::Message& request);
 absl::StatusOr<std::optional<std::string>> Begin(pqxx::work& tx, const Key& key,
                                                  const std::string& request_hash);
 
+// Begin, parsed into the response type M: the earlier answer, nullopt if new.
+template <typename M>
+absl::StatusOr<std::optional<M>> Replay(pqxx::work& tx, const Key& key,
+                                        const std::string& request_hash) {
+  auto stored = Begin(tx, key, request_hash);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) return std::optional<M>();
+  M answer;
+  if (!answer.ParseFromString(**stored)) return absl::InternalError("stored answer unreadable");
+  return std::optional<M>(std::move(answer));
+}
+
 // Stores the answer; call in the same transaction after the effect.
 void Remember(pqxx::work& tx, const Key& key, const std::string& request_hash,
               const google::protobuf::Message& response);

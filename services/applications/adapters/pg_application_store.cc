@@ -10,6 +10,7 @@
 #include "common/idempotency/idempotency.h"
 #include "common/ids/uuid.h"
 #include "common/outbox/events.h"
+#include "common/pg/keyset.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/applications/domain/application_rules.h"
 #include "services/applications/domain/application_service.h"
@@ -31,12 +32,7 @@ idempotency::Key KeyOf(const Actor& actor, const IdempotencyRequest& idem) {
 
 absl::StatusOr<std::optional<v1::Application>> Replay(pqxx::work& tx, const Actor& actor,
                                                       const IdempotencyRequest& idem) {
-  auto stored = idempotency::Begin(tx, KeyOf(actor, idem), idem.request_hash);
-  if (!stored.ok()) return stored.status();
-  if (!stored->has_value()) return std::optional<v1::Application>();
-  v1::Application a;
-  a.ParseFromString(**stored);
-  return std::optional<v1::Application>(std::move(a));
+  return idempotency::Replay<v1::Application>(tx, KeyOf(actor, idem), idem.request_hash);
 }
 
 std::string Sha256Hex(const std::string& data) {
@@ -259,18 +255,8 @@ absl::StatusOr<ApplicationPage> PgApplicationStore::List(
     const std::string& tenant_id, const std::string& posting_id,
     const std::vector<v1::ApplicationStatus>& statuses, int page_size,
     const std::string& page_token) {
-  std::optional<std::string> after_time, after_id;
-  if (!page_token.empty()) {
-    std::string raw;
-    std::vector<std::string> parts;
-    int64_t micros = 0;
-    if (absl::WebSafeBase64Unescape(page_token, &raw)) parts = absl::StrSplit(raw, '|');
-    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &micros) || !ids::IsUuid(parts[1])) {
-      return absl::InvalidArgumentError("page_token: not a token from a previous page");
-    }
-    after_time = pg::ToPgTimestamp(absl::FromUnixMicros(micros));
-    after_id = parts[1];
-  }
+  auto cursor = pg::DecodeKeysetToken(page_token);
+  if (!cursor.ok()) return cursor.status();
   std::string wanted = "{";
   for (auto s : statuses) absl::StrAppend(&wanted, wanted.size() > 1 ? "," : "", StatusName(s));
   wanted += "}";
@@ -282,15 +268,15 @@ absl::StatusOr<ApplicationPage> PgApplicationStore::List(
         " AND (cardinality($3::text[]) = 0 OR status = ANY($3::text[]))"
         " AND ($4::timestamptz IS NULL OR (submitted_at, id) > ($4::timestamptz, $5::uuid))"
         " ORDER BY submitted_at, id LIMIT $6",
-        tenant_id, posting_id, wanted, after_time, after_id, page_size + 1);
+        tenant_id, posting_id, wanted, cursor->after_time, cursor->after_id, page_size + 1);
     page.applications.clear();
     for (size_t i = 0; i < rows.size() && static_cast<int>(i) < page_size; ++i) {
       page.applications.push_back(Parse(rows[i]));
     }
     if (static_cast<int>(rows.size()) > page_size) {
       const auto& last = rows[page_size - 1];
-      page.next_page_token = absl::WebSafeBase64Escape(
-          absl::StrCat(last[2].as<int64_t>(), "|", last[3].as<std::string>()));
+      page.next_page_token =
+          pg::EncodeKeysetToken(pg::FromMicros(last[2]), last[3].as<std::string>());
     }
     return absl::OkStatus();
   });

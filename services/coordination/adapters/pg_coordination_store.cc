@@ -8,6 +8,7 @@
 #include "common/idempotency/idempotency.h"
 #include "common/ids/uuid.h"
 #include "common/outbox/events.h"
+#include "common/pg/keyset.h"
 #include "common/time/berlin_calendar.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -39,12 +40,7 @@ idempotency::Key KeyOf(const Actor& actor, const IdempotencyRequest& idem) {
 template <typename M>
 absl::StatusOr<std::optional<M>> Replay(pqxx::work& tx, const Actor& actor,
                                         const IdempotencyRequest& idem) {
-  auto stored = idempotency::Begin(tx, KeyOf(actor, idem), idem.request_hash);
-  if (!stored.ok()) return stored.status();
-  if (!stored->has_value()) return std::optional<M>();
-  M m;
-  if (!m.ParseFromString(**stored)) return absl::InternalError("stored answer unreadable");
-  return std::optional<M>(std::move(m));
+  return idempotency::Replay<M>(tx, KeyOf(actor, idem), idem.request_hash);
 }
 
 const char* SideColumn(Side side) {
@@ -58,9 +54,6 @@ std::string TimerKey(const std::string& city, const std::string& office, Quarter
   return absl::StrCat(city, "|", office, "|", FormatQuarter(q));
 }
 
-std::string PageToken(absl::Time filed, const std::string& id) {
-  return absl::WebSafeBase64Escape(absl::StrCat(absl::ToUnixMicros(filed), "|", id));
-}
 
 }  // namespace
 
@@ -249,19 +242,8 @@ absl::StatusOr<v1::StaffingNotice> PgCoordinationStore::Get(const std::string& i
 }
 
 absl::StatusOr<NoticePage> PgCoordinationStore::List(const NoticeQuery& q) {
-  std::optional<std::string> after_time;
-  std::optional<std::string> after_id;
-  if (!q.page_token.empty()) {
-    std::string raw;
-    std::vector<std::string> parts;
-    int64_t micros = 0;
-    if (absl::WebSafeBase64Unescape(q.page_token, &raw)) parts = absl::StrSplit(raw, '|');
-    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &micros) || !ids::IsUuid(parts[1])) {
-      return errors::InvalidField("page_token", "not a token from a previous page");
-    }
-    after_time = pg::ToPgTimestamp(absl::FromUnixMicros(micros));
-    after_id = parts[1];
-  }
+  auto cursor = pg::DecodeKeysetToken(q.page_token);
+  if (!cursor.ok()) return cursor.status();
   std::string statuses = "{";
   for (size_t i = 0; i < q.statuses.size(); ++i) {
     absl::StrAppend(&statuses, i ? "," : "", v1::NoticeStatus_Name(q.statuses[i]));
@@ -277,7 +259,7 @@ absl::StatusOr<NoticePage> PgCoordinationStore::List(const NoticeQuery& q) {
             " AND ($3 = '' OR regional_office = $3)"
             " AND ($4::timestamptz IS NULL OR (filed_at, id) < ($4::timestamptz, $5::uuid))"
             " ORDER BY filed_at DESC, id DESC LIMIT $6"),
-        q.tenant, statuses, q.regional_office, after_time, after_id, q.page_size + 1);
+        q.tenant, statuses, q.regional_office, cursor->after_time, cursor->after_id, q.page_size + 1);
     page.notices.clear();
     page.next_page_token.clear();
     for (size_t i = 0; i < rows.size() && static_cast<int>(i) < q.page_size; ++i) {
@@ -285,7 +267,7 @@ absl::StatusOr<NoticePage> PgCoordinationStore::List(const NoticeQuery& q) {
     }
     if (static_cast<int>(rows.size()) > q.page_size) {
       const auto& last = rows[q.page_size - 1];
-      page.next_page_token = PageToken(pg::FromMicros(last[2]), last[3].as<std::string>());
+      page.next_page_token = pg::EncodeKeysetToken(pg::FromMicros(last[2]), last[3].as<std::string>());
     }
     return absl::OkStatus();
   });

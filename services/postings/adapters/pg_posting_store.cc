@@ -10,6 +10,7 @@
 #include "common/idempotency/idempotency.h"
 #include "common/ids/uuid.h"
 #include "common/outbox/events.h"
+#include "common/pg/keyset.h"
 #include "common/time/berlin_calendar.h"
 #include "common/timers/timers.h"
 #include "services/postings/domain/german_text.h"
@@ -34,16 +35,7 @@ idempotency::Key KeyOf(const Actor& actor, const IdempotencyRequest& idem) {
 // Replays a stored answer, if this request was seen before.
 absl::StatusOr<std::optional<v1::Posting>> Replay(pqxx::work& tx, const Actor& actor,
                                                   const IdempotencyRequest& idem) {
-  auto stored = idempotency::Begin(tx, KeyOf(actor, idem), idem.request_hash);
-  if (!stored.ok()) return stored.status();
-  if (!stored->has_value()) return std::optional<v1::Posting>();
-  v1::Posting p;
-  if (!p.ParseFromString(**stored)) return absl::InternalError("stored answer unreadable");
-  return std::optional<v1::Posting>(std::move(p));
-}
-
-std::string PageToken(absl::Time created, const std::string& id) {
-  return absl::WebSafeBase64Escape(absl::StrCat(absl::ToUnixMicros(created), "|", id));
+  return idempotency::Replay<v1::Posting>(tx, KeyOf(actor, idem), idem.request_hash);
 }
 
 }  // namespace
@@ -321,20 +313,8 @@ absl::StatusOr<v1::Posting> PgPostingStore::GetByKennziffer(const std::string& t
 }
 
 absl::StatusOr<PostingPage> PgPostingStore::List(const ListQuery& q) {
-  // Keyset pagination on (created_at, id): stable under inserts, no OFFSET scans.
-  std::optional<std::string> after_time;
-  std::optional<std::string> after_id;
-  if (!q.page_token.empty()) {
-    std::string raw;
-    std::vector<std::string> parts;
-    int64_t micros = 0;
-    if (absl::WebSafeBase64Unescape(q.page_token, &raw)) parts = absl::StrSplit(raw, '|');
-    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &micros) || !ids::IsUuid(parts[1])) {
-      return errors::InvalidField("page_token", "not a token from a previous page");
-    }
-    after_time = pg::ToPgTimestamp(absl::FromUnixMicros(micros));
-    after_id = parts[1];
-  }
+  auto cursor = pg::DecodeKeysetToken(q.page_token);
+  if (!cursor.ok()) return cursor.status();
   std::string statuses = "{";
   for (size_t i = 0; i < q.statuses.size(); ++i) {
     absl::StrAppend(&statuses, i ? "," : "", StatusName(q.statuses[i]));
@@ -347,14 +327,14 @@ absl::StatusOr<PostingPage> PgPostingStore::List(const ListQuery& q) {
         " AND (cardinality($2::text[]) = 0 OR status = ANY($2::text[]))"
         " AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))"
         " ORDER BY created_at DESC, id DESC LIMIT $5",
-        q.tenant_id, statuses, after_time, after_id, q.page_size + 1);
+        q.tenant_id, statuses, cursor->after_time, cursor->after_id, q.page_size + 1);
     page.postings.clear();
     for (size_t i = 0; i < rows.size() && static_cast<int>(i) < q.page_size; ++i) {
       page.postings.push_back(Parse(rows[i]));
     }
     if (static_cast<int>(rows.size()) > q.page_size) {
       const auto& last = rows[q.page_size - 1];
-      page.next_page_token = PageToken(pg::FromMicros(last[2]), last[3].as<std::string>());
+      page.next_page_token = pg::EncodeKeysetToken(pg::FromMicros(last[2]), last[3].as<std::string>());
     }
     return absl::OkStatus();
   });
