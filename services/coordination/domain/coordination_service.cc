@@ -35,6 +35,26 @@ int YearOr(int year, absl::Time now) {
   return year != 0 ? year : static_cast<int>(calendar::CivilDayInBerlin(now).year());
 }
 
+// Base data reads: a city sees its own; a district its cities' (optionally one of them).
+struct BaseDataScope {
+  std::string city;      // "" = every city of the district
+  std::string district;  // "" = read as the city
+};
+
+absl::StatusOr<BaseDataScope> BaseDataScopeFor(const auth::Principal& who,
+                                               const std::string& city_tenant_id) {
+  if (absl::Status s =
+          auth::RequireAnyRole(who, {roles::kCityCoordinator, roles::kDistrictCoordinator});
+      !s.ok()) {
+    return s;
+  }
+  if (who.HasRole(roles::kDistrictCoordinator)) return BaseDataScope{city_tenant_id, who.tenant};
+  if (!city_tenant_id.empty() && city_tenant_id != who.tenant) {
+    return absl::PermissionDeniedError("city_tenant_id: a city sees only its own base data");
+  }
+  return BaseDataScope{who.tenant, ""};
+}
+
 }  // namespace
 
 CoordinationService::Notice CoordinationService::File(const auth::Principal& who,
@@ -237,17 +257,9 @@ absl::StatusOr<v1::BaseDataSubmission> CoordinationService::SubmitBaseData(
 
 absl::StatusOr<v1::ListOverdueBaseDataResponse> CoordinationService::ListOverdueBaseData(
     const auth::Principal& who, const v1::ListOverdueBaseDataRequest& r) {
-  if (absl::Status s =
-          auth::RequireAnyRole(who, {roles::kCityCoordinator, roles::kDistrictCoordinator});
-      !s.ok()) {
-    return s;
-  }
-  const bool district = who.HasRole(roles::kDistrictCoordinator);
-  if (!district && !r.city_tenant_id().empty() && r.city_tenant_id() != who.tenant) {
-    return absl::PermissionDeniedError("city_tenant_id: a city sees only its own base data");
-  }
-  auto overdue = district ? store_.ListOverdue(r.city_tenant_id(), who.tenant)
-                          : store_.ListOverdue(who.tenant, "");
+  auto scope = BaseDataScopeFor(who, r.city_tenant_id());
+  if (!scope.ok()) return scope.status();
+  auto overdue = store_.ListOverdue(scope->city, scope->district);
   if (!overdue.ok()) return overdue.status();
   v1::ListOverdueBaseDataResponse response;
   for (auto& o : *overdue) *response.add_overdue() = std::move(o);
@@ -256,19 +268,11 @@ absl::StatusOr<v1::ListOverdueBaseDataResponse> CoordinationService::ListOverdue
 
 absl::StatusOr<v1::CapacityPlan> CoordinationService::GetCapacityPlan(
     const auth::Principal& who, const v1::GetCapacityPlanRequest& r) {
-  if (absl::Status s =
-          auth::RequireAnyRole(who, {roles::kCityCoordinator, roles::kDistrictCoordinator});
-      !s.ok()) {
-    return s;
-  }
-  const bool district = who.HasRole(roles::kDistrictCoordinator);
-  if (!district && !r.city_tenant_id().empty() && r.city_tenant_id() != who.tenant) {
-    return absl::PermissionDeniedError("city_tenant_id: a city sees only its own base data");
-  }
-  auto latest = district ? store_.LatestBaseData(r.city_tenant_id(), who.tenant)
-                         : store_.LatestBaseData(who.tenant, "");
+  auto scope = BaseDataScopeFor(who, r.city_tenant_id());
+  if (!scope.ok()) return scope.status();
+  auto latest = store_.LatestBaseData(scope->city, scope->district);
   if (!latest.ok()) return latest.status();
-  return BuildCapacityPlan(district ? who.tenant : "", *latest);
+  return BuildCapacityPlan(scope->district, *latest);
 }
 
 absl::StatusOr<v1::ReimbursementStatus> CoordinationService::SetReimbursementCap(
