@@ -414,3 +414,48 @@ TEST(PostingsRestartTest, ADeadlinePassedWhileDownClosesOnceWithTwoReplicas) {
 
 }  // namespace
 }  // namespace stellenwerk::postings
+
+namespace stellenwerk::postings {
+namespace {
+
+TEST_F(PostingsE2eTest, ListPagesAreStableNewestFirstAndOnlyForTheOwnTenant) {
+  std::vector<std::string> created;
+  for (int i = 0; i < 5; ++i) {
+    app_->runtime().fake_clock()->Advance(absl::Seconds(1));  // distinct creation times
+    v1::Posting out;
+    ASSERT_TRUE(Create(Herne(), &out).ok());
+    created.push_back(out.id());
+  }
+  app_->runtime().fake_clock()->Set(kStart);
+  v1::ListPostingsRequest r;
+  r.set_page_size(2);
+  std::vector<std::string> listed;
+  int pages = 0;
+  for (;;) {
+    v1::ListPostingsResponse page;
+    grpc::Status s = stub_->ListPostings(Ctx(Hr()).get(), r, &page);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    for (const auto& p : page.postings()) listed.push_back(p.id());
+    ++pages;
+    if (page.next_page_token().empty()) break;
+    r.set_page_token(page.next_page_token());
+  }
+  EXPECT_EQ(pages, 3);
+  std::reverse(created.begin(), created.end());  // newest first
+  EXPECT_EQ(listed, created);
+
+  v1::ListPostingsResponse out;
+  r.set_page_token("not-a-token");
+  EXPECT_EQ(stub_->ListPostings(Ctx(Hr()).get(), r, &out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  r.Clear();
+  r.set_tenant_id(UniqueName("kreis"));
+  EXPECT_EQ(stub_->ListPostings(Ctx(Hr()).get(), r, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  r.Clear();
+  EXPECT_EQ(stub_->ListPostings(Ctx("").get(), r, &out).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+}  // namespace
+}  // namespace stellenwerk::postings
