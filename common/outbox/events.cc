@@ -8,8 +8,8 @@
 
 namespace stellenwerk::outbox {
 
-std::string Publish(pqxx::work& tx, const EventContext& ctx, const std::string& type,
-                    google::protobuf::Message& event) {
+OutgoingEvent Prepare(const EventContext& ctx, const std::string& type,
+                      google::protobuf::Message& event) {
   const auto* field = event.GetDescriptor()->FindFieldByName("meta");
   if (field == nullptr || field->message_type() != events::v1::EventMeta::descriptor()) {
     throw std::logic_error("event " + event.GetTypeName() + " has no EventMeta meta field");
@@ -29,6 +29,12 @@ std::string Publish(pqxx::work& tx, const EventContext& ctx, const std::string& 
   out.correlation_id = ctx.correlation_id;
   out.occur_time = ctx.now;
   out.payload = event.SerializeAsString();
+  return out;
+}
+
+std::string Publish(pqxx::work& tx, const EventContext& ctx, const std::string& type,
+                    google::protobuf::Message& event) {
+  OutgoingEvent out = Prepare(ctx, type, event);
   Enqueue(tx, ctx.schema, out);
   return out.event_id;
 }

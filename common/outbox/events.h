@@ -7,6 +7,7 @@
 
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
+#include "common/outbox/outbox.h"
 #include "pqxx/pqxx"
 
 namespace stellenwerk::outbox {
@@ -22,5 +23,9 @@ struct EventContext {
 // Fills event.meta and enqueues it under routing key `type`; returns the event id.
 std::string Publish(pqxx::work& tx, const EventContext& ctx, const std::string& type,
                     google::protobuf::Message& event);
+
+// Fills event.meta and returns the outbox row without writing it (for EnqueueMany).
+OutgoingEvent Prepare(const EventContext& ctx, const std::string& type,
+                      google::protobuf::Message& event);
 
 }  // namespace stellenwerk::outbox

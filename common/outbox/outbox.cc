@@ -28,6 +28,33 @@ void Enqueue(pqxx::work& tx, const std::string& schema, const OutgoingEvent& e) 
   tx.exec_params("SELECT pg_notify($1, '')", NotifyChannel(schema));
 }
 
+void EnqueueMany(pqxx::work& tx, const std::string& schema,
+                 const std::vector<OutgoingEvent>& events) {
+  if (events.empty()) return;
+  std::vector<std::string> ids, types, tenants, correlations, payloads, times;
+  std::vector<int> versions;
+  for (const auto& e : events) {
+    ids.push_back(e.event_id);
+    types.push_back(e.type);
+    tenants.push_back(e.tenant_id);
+    correlations.push_back(e.correlation_id);
+    versions.push_back(e.schema_version);
+    payloads.push_back(e.payload);
+    times.push_back(pg::ToPgTimestamp(e.occur_time));
+  }
+  // unnest keeps the order of the arrays, so ids follow the order of `events`.
+  tx.exec_params(
+      "INSERT INTO outbox (event_id, routing_key, tenant_id, correlation_id, schema_version,"
+      " payload, occur_time) SELECT e.id, e.type, e.tenant, e.corr, e.version,"
+      " decode(e.payload, 'hex'), e.at FROM unnest($1::uuid[], $2::text[], $3::text[],"
+      " $4::text[], $5::int[], $6::text[], $7::timestamptz[])"
+      " AS e(id, type, tenant, corr, version, payload, at)",
+      pg::TextArray(ids), pg::TextArray(types), pg::TextArray(tenants),
+      pg::TextArray(correlations), pg::IntArray(versions), pg::HexArray(payloads),
+      pg::TextArray(times));
+  tx.exec_params("SELECT pg_notify($1, '')", NotifyChannel(schema));
+}
+
 Relay::Relay(RelayOptions options) : options_(std::move(options)) {}
 
 Relay::~Relay() { Stop(absl::ZeroDuration()); }

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -29,6 +30,9 @@ struct OutgoingEvent {
 
 // Writes the row and a coalesced NOTIFY (delivered only at commit) to wake the relay.
 void Enqueue(pqxx::work& tx, const std::string& schema, const OutgoingEvent& event);
+// The same for many events in one statement (set-based timer effects); one NOTIFY.
+void EnqueueMany(pqxx::work& tx, const std::string& schema,
+                 const std::vector<OutgoingEvent>& events);
 
 struct RelayOptions {
   std::string pg_uri;

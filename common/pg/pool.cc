@@ -163,4 +163,33 @@ std::string BytesOf(const pqxx::field& f) {
   return pqxx::binarystring(f).str();
 }
 
+std::string TextArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+std::string HexArray(const std::vector<std::string>& bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "{";
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    if (i) out += ',';
+    out.reserve(out.size() + bytes[i].size() * 2 + 2);
+    for (unsigned char c : bytes[i]) {
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+    if (bytes[i].empty()) out += "\"\"";
+  }
+  return out + "}";
+}
+
 }  // namespace stellenwerk::pg

@@ -82,4 +82,19 @@ inline absl::Time FromMicros(const pqxx::field& f) { return absl::FromUnixMicros
 inline pqxx::binarystring Bytes(const std::string& s) { return pqxx::binarystring(s); }
 std::string BytesOf(const pqxx::field& f);
 
+// Set-based statements (`… FROM unnest($1::text[], …)`): a PostgreSQL array literal of the
+// given texts, every element quoted, for one parameter instead of one statement per row.
+// Binary data go in as hex text (`decode(x, 'hex')`); see HexArray.
+std::string TextArray(const std::vector<std::string>& values);
+std::string HexArray(const std::vector<std::string>& bytes);
+template <typename Int>
+std::string IntArray(const std::vector<Int>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(values[i]);
+  }
+  return out + "}";
+}
+
 }  // namespace stellenwerk::pg

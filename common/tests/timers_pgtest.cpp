@@ -150,5 +150,76 @@ TEST(TimersTest, AHandlerThatReschedulesItsOwnTimerKeepsTheNewOne) {
   EXPECT_EQ(Count(*pool, "SELECT count(*) FROM timers"), 0);
 }
 
+// Set-based effect for a batch handler: all keys in one statement.
+absl::Status BatchEffect(pqxx::work& tx, const std::vector<Timer>& due) {
+  std::vector<std::string> keys;
+  for (const auto& t : due) keys.push_back(t.key);
+  tx.exec_params("INSERT INTO fired (key) SELECT unnest($1::text[])", pg::TextArray(keys));
+  return absl::OkStatus();
+}
+
+TEST(TimersTest, TwoReplicasWithABatchHandlerFireEachTimerExactlyOnce) {
+  STW_REQUIRE_INFRA(infra);
+  const std::string schema = UniqueName("t_timers_batch");
+  auto pool_a = testing::MigratedPool(infra, schema, kFired);
+  auto pool_b = testing::MigratedPool(infra, schema, kFired);
+  FakeClock clock(absl::FromUnixSeconds(1'700'000'000));
+  ScheduleMany(*pool_a, 2000, clock.Now() + absl::Minutes(1));
+  std::atomic<int> calls{0};
+  std::atomic<int> timers{0};
+  auto handler = [&](pqxx::work& tx, const std::vector<Timer>& due) {
+    ++calls;
+    timers += static_cast<int>(due.size());
+    return BatchEffect(tx, due);
+  };
+  SchedulerOptions options{.batch_size = 100, .poll_interval = absl::Milliseconds(20)};
+  Scheduler a(options, *pool_a, clock);
+  Scheduler b(options, *pool_b, clock);
+  a.OnBatch("test", handler);
+  b.OnBatch("test", handler);
+  a.Start();
+  b.Start();
+  clock.Advance(absl::Minutes(1));
+  a.Wake();
+  b.Wake();
+  ASSERT_TRUE(testing::WaitFor([&] { return Count(*pool_a, "SELECT count(*) FROM fired") == 2000; },
+                               absl::Seconds(30)));
+  a.Stop();
+  b.Stop();
+  EXPECT_EQ(timers.load(), 2000);
+  EXPECT_LE(calls.load(), 40) << "batches of up to 100, not one call per timer";
+  EXPECT_EQ(a.fired() + b.fired(), 2000u);
+  EXPECT_EQ(Count(*pool_a, "SELECT count(*) FROM timers"), 0);
+}
+
+TEST(TimersTest, AFailingBatchIsRetriedOneByOneSoOnlyTheBrokenTimerWaits) {
+  STW_REQUIRE_INFRA(infra);
+  const std::string schema = UniqueName("t_timers_batch_fail");
+  auto pool = testing::MigratedPool(infra, schema, kFired);
+  FakeClock clock(absl::FromUnixSeconds(1'700'000'000));
+  ScheduleMany(*pool, 20, clock.Now());
+  ASSERT_TRUE(pool->Transact([&](pqxx::work& tx) {
+                    Schedule(tx, "single", "s0", clock.Now());  // other kinds keep working
+                    return absl::OkStatus();
+                  }).ok());
+  Scheduler s({}, *pool, clock);
+  std::vector<size_t> sizes;
+  s.OnBatch("test", [&](pqxx::work& tx, const std::vector<Timer>& due) -> absl::Status {
+    sizes.push_back(due.size());
+    for (const auto& t : due) {
+      if (t.key == "k7") return absl::InternalError("k7 is broken");
+    }
+    return BatchEffect(tx, due);
+  });
+  s.On("single", Effect);
+  EXPECT_EQ(*s.RunOnce(), 20);  // 19 of the batch + the single one
+  ASSERT_FALSE(sizes.empty());
+  EXPECT_EQ(sizes.front(), 20u);
+  EXPECT_EQ(sizes.size(), 21u);  // the batch, then each timer alone
+  EXPECT_EQ(Count(*pool, "SELECT count(*) FROM fired"), 20);
+  EXPECT_EQ(Count(*pool, "SELECT attempts FROM timers WHERE key = 'k7'"), 1);
+  EXPECT_EQ(Count(*pool, "SELECT count(*) FROM timers"), 1);
+}
+
 }  // namespace
 }  // namespace stellenwerk::timers

@@ -28,6 +28,10 @@ void Scheduler::On(std::string kind, TimerHandler handler) {
   handlers_[std::move(kind)] = std::move(handler);
 }
 
+void Scheduler::OnBatch(std::string kind, BatchTimerHandler handler) {
+  batch_handlers_[std::move(kind)] = std::move(handler);
+}
+
 void Scheduler::Start() {
   stopping_ = false;
   thread_ = std::thread([this] { Run(); });
@@ -68,40 +72,51 @@ absl::StatusOr<int> Scheduler::RunBatch(bool* full) {
         " WHERE due_at <= $1::timestamptz ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED",
         pg::ToPgTimestamp(now), options_.batch_size);
     claimed = static_cast<int>(rows.size());
+    // Kinds with a batch handler are applied together, one group per kind; the others one
+    // by one, each in its own savepoint: one failing timer must not undo the others.
+    std::map<std::string, std::vector<Timer>> groups;
     for (const auto& row : rows) {
       Timer t{row[0].as<int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
               pg::FromMicros(row[3]), pg::BytesOf(row[4]), row[5].as<int>()};
-      auto handler = handlers_.find(t.kind);
-      absl::Status effect;
-      // A savepoint per timer: one failing timer must not undo the others. (Plain SQL:
-      // libpqxx 6 opens a subtransaction lazily, which would miss the handler's statements.)
-      tx.exec("SAVEPOINT timer");
-      try {
-        effect = handler == handlers_.end()
-                     ? absl::NotFoundError(absl::StrCat("no handler for timer kind ", t.kind))
-                     : handler->second(tx, t);
-      } catch (const std::exception& e) {
-        effect = pg::StatusFromException(e);
+      if (batch_handlers_.count(t.kind) != 0) {
+        groups[t.kind].push_back(std::move(t));
+        continue;
       }
+      auto handler = handlers_.find(t.kind);
+      absl::Status effect =
+          handler == handlers_.end()
+              ? absl::NotFoundError(absl::StrCat("no handler for timer kind ", t.kind))
+              : Apply(tx, {t}, [&](pqxx::work& w, const std::vector<Timer>& one) {
+                  return handler->second(w, one.front());
+                });
       if (effect.ok()) {
-        // Only if the handler did not move its own timer (e.g. a deadline extended meanwhile).
-        tx.exec_params("DELETE FROM timers WHERE id = $1 AND due_at = $2::timestamptz", t.id,
-                       pg::ToPgTimestamp(t.due_at));
-        tx.exec("RELEASE SAVEPOINT timer");
         ++fired;
         continue;
       }
-      tx.exec("ROLLBACK TO SAVEPOINT timer");
       if (effect.code() == absl::StatusCode::kUnavailable) return effect;
-      // Back off exponentially so a broken timer does not spin, and keep the reason.
-      const absl::Duration delay =
-          std::min(absl::Seconds(1) * (1 << std::min(t.attempts, 16)), options_.max_retry_delay);
-      spdlog::error("timer {}/{} failed (attempt {}): {}", t.kind, t.key, t.attempts + 1,
-                    effect.message());
-      tx.exec_params(
-          "UPDATE timers SET attempts = attempts + 1, last_error = $2,"
-          " due_at = $3::timestamptz WHERE id = $1",
-          t.id, std::string(effect.message()), pg::ToPgTimestamp(now + delay));
+      Retry(tx, t, effect, now);
+    }
+    for (const auto& [kind, group] : groups) {
+      const BatchTimerHandler& handler = batch_handlers_.at(kind);
+      absl::Status effect = Apply(tx, group, handler);
+      if (effect.ok()) {
+        fired += static_cast<int>(group.size());
+        continue;
+      }
+      if (effect.code() == absl::StatusCode::kUnavailable) return effect;
+      if (group.size() > 1) {
+        spdlog::warn("timer batch {} x{} failed ({}); applying one by one", kind, group.size(),
+                     effect.message());
+      }
+      for (const Timer& t : group) {
+        absl::Status one = group.size() == 1 ? effect : Apply(tx, {t}, handler);
+        if (one.ok()) {
+          ++fired;
+          continue;
+        }
+        if (one.code() == absl::StatusCode::kUnavailable) return one;
+        Retry(tx, t, one, now);
+      }
     }
     return absl::OkStatus();
   });
@@ -109,6 +124,53 @@ absl::StatusOr<int> Scheduler::RunBatch(bool* full) {
   fired_ += fired;
   *full = claimed == options_.batch_size;
   return fired;
+}
+
+absl::Status Scheduler::Apply(pqxx::work& tx, const std::vector<Timer>& timers,
+                              const BatchTimerHandler& handler) {
+  // Plain SQL savepoints: libpqxx 6 opens a subtransaction lazily, which would miss the
+  // handler's statements.
+  tx.exec("SAVEPOINT timer");
+  absl::Status effect;
+  try {
+    effect = handler(tx, timers);
+  } catch (const std::exception& e) {
+    effect = pg::StatusFromException(e);
+  }
+  if (!effect.ok()) {
+    tx.exec("ROLLBACK TO SAVEPOINT timer");
+    return effect;
+  }
+  // Only timers the handler did not move (e.g. a deadline extended meanwhile).
+  if (timers.size() == 1) {
+    tx.exec_params("DELETE FROM timers WHERE id = $1 AND due_at = $2::timestamptz",
+                   timers.front().id, pg::ToPgTimestamp(timers.front().due_at));
+  } else {
+    std::vector<int64_t> ids;
+    std::vector<std::string> dues;
+    for (const Timer& t : timers) {
+      ids.push_back(t.id);
+      dues.push_back(pg::ToPgTimestamp(t.due_at));
+    }
+    tx.exec_params(
+        "DELETE FROM timers t USING unnest($1::bigint[], $2::timestamptz[]) AS d(id, due_at)"
+        " WHERE t.id = d.id AND t.due_at = d.due_at",
+        pg::IntArray(ids), pg::TextArray(dues));
+  }
+  tx.exec("RELEASE SAVEPOINT timer");
+  return absl::OkStatus();
+}
+
+void Scheduler::Retry(pqxx::work& tx, const Timer& t, const absl::Status& error, absl::Time now) {
+  // Back off exponentially so a broken timer does not spin, and keep the reason.
+  const absl::Duration delay =
+      std::min(absl::Seconds(1) * (1 << std::min(t.attempts, 16)), options_.max_retry_delay);
+  spdlog::error("timer {}/{} failed (attempt {}): {}", t.kind, t.key, t.attempts + 1,
+                error.message());
+  tx.exec_params(
+      "UPDATE timers SET attempts = attempts + 1, last_error = $2,"
+      " due_at = $3::timestamptz WHERE id = $1",
+      t.id, std::string(error.message()), pg::ToPgTimestamp(now + delay));
 }
 
 void Scheduler::Run() {

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -38,6 +39,12 @@ void Cancel(pqxx::work& tx, std::string_view kind, std::string_view key);
 // Returning an error rolls the effect back and retries the timer later with backoff.
 using TimerHandler = std::function<absl::Status(pqxx::work&, const Timer&)>;
 
+// Applies the effect of many due timers of one kind at once (set-based SQL instead of a few
+// statements per timer), in the transaction that deletes them all. Same rules as
+// TimerHandler: conditional effects, an error rolls back. If the batch fails, the scheduler
+// retries each timer alone (a batch of one) so one broken timer cannot hold up the others.
+using BatchTimerHandler = std::function<absl::Status(pqxx::work&, const std::vector<Timer>&)>;
+
 struct SchedulerOptions {
   int batch_size = 500;
   absl::Duration poll_interval = absl::Milliseconds(500);
@@ -52,6 +59,7 @@ class Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
 
   void On(std::string kind, TimerHandler handler);  // before Start
+  void OnBatch(std::string kind, BatchTimerHandler handler);  // before Start
   void Start();
   void Stop();
   void Wake();  // e.g. the fake clock moved
@@ -64,11 +72,16 @@ class Scheduler {
  private:
   void Run();
   absl::StatusOr<int> RunBatch(bool* full);
+  // Applies `handler` to `timers` under a savepoint; deletes the timers it took effect for.
+  absl::Status Apply(pqxx::work& tx, const std::vector<Timer>& timers,
+                     const BatchTimerHandler& handler);
+  void Retry(pqxx::work& tx, const Timer& t, const absl::Status& error, absl::Time now);
 
   const SchedulerOptions options_;
   pg::Pool& db_;
   const Clock& clock_;
   std::map<std::string, TimerHandler> handlers_;
+  std::map<std::string, BatchTimerHandler> batch_handlers_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> fired_{0};

@@ -149,18 +149,71 @@ absl::StatusOr<v1::StaffingNotice> PgCoordinationStore::Update(const Actor& acto
   return result;
 }
 
-absl::Status PgCoordinationStore::ElapseWindowInTransaction(pqxx::work& tx,
-                                                            const std::string& id) {
-  auto current = Lock(tx, id, nullptr, Side::kCity);
-  if (!current.ok()) {
-    // Nothing left to clear.
-    return current.status().code() == absl::StatusCode::kNotFound ? absl::OkStatus()
-                                                                  : current.status();
+absl::Status PgCoordinationStore::ElapseWindowsInTransaction(pqxx::work& tx,
+                                                             const std::vector<std::string>& ids) {
+  if (ids.empty()) return absl::OkStatus();
+  const absl::Time now = clock_.Now();
+  const std::string now_text = pg::ToPgTimestamp(now);
+  // Row locks in id order; a notice no longer WINDOW_OPEN has nothing left to clear.
+  auto rows = tx.exec_params(
+      "SELECT data, version FROM staffing_notices WHERE id = ANY($1::uuid[])"
+      " AND status = 'WINDOW_OPEN' ORDER BY id FOR UPDATE",
+      pg::TextArray(ids));
+  std::vector<std::string> u_id, u_status, u_data;
+  std::vector<int64_t> u_version;
+  std::vector<std::string> h_notice, h_at, h_sub, h_role, h_tenant, h_action, h_details;
+  std::vector<outbox::OutgoingEvent> events;
+  for (const auto& row : rows) {
+    const v1::StaffingNotice current = Parse(row);
+    Change change = ElapseWindow(current, now);
+    if (change.events.empty()) continue;  // not due (yet)
+    const Actor system{"system", "system", current.city_tenant_id(), ""};
+    if (change.reduction.has_value() || change.timer != WindowTimer::kKeep) {
+      Write(tx, system, current, std::move(change), /*insert=*/false);  // not set-based
+      continue;
+    }
+    v1::StaffingNotice& next = change.next;
+    next.clear_history();
+    next.clear_etag();
+    int64_t version = 0;
+    absl::SimpleAtoi(current.etag(), &version);
+    u_id.push_back(next.id());
+    u_status.push_back(v1::NoticeStatus_Name(next.status()));
+    u_version.push_back(version + 1);
+    u_data.push_back(next.SerializeAsString());
+    for (const auto& h : change.history) {
+      h_notice.push_back(next.id());
+      h_at.push_back(pg::ToPgTimestamp(FromTs(h.time())));
+      h_sub.push_back(h.actor_sub());
+      h_role.push_back(h.actor_role());
+      h_tenant.push_back(h.actor_tenant());
+      h_action.push_back(h.action());
+      h_details.push_back(h.details());
+    }
+    // Staffing events belong to the city: its applications service unblocks on them.
+    const outbox::EventContext ctx{schema_, next.city_tenant_id(), system.correlation_id,
+                                   system.sub, now};
+    for (auto& [type, event] : change.events) events.push_back(outbox::Prepare(ctx, type, *event));
   }
-  Change change = ElapseWindow(*current, clock_.Now());
-  if (change.events.empty()) return absl::OkStatus();  // reacted or withdrawn meanwhile
-  const Actor system{"system", "system", current->city_tenant_id(), ""};
-  Write(tx, system, *current, std::move(change), /*insert=*/false);
+  if (u_id.empty()) return absl::OkStatus();
+  // Conditional on the versions read under the row locks: a stale decision never lands.
+  auto updated = tx.exec_params(
+      "UPDATE staffing_notices s SET status = u.status, version = u.version,"
+      " data = decode(u.data, 'hex'), updated_at = $5::timestamptz"
+      " FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[]) AS u(id, status, version,"
+      " data) WHERE s.id = u.id AND s.version = u.version - 1",
+      pg::TextArray(u_id), pg::TextArray(u_status), pg::IntArray(u_version), pg::HexArray(u_data),
+      now_text);
+  if (updated.affected_rows() != u_id.size()) {
+    return absl::AbortedError("window batch: a notice changed under its lock; retry");
+  }
+  tx.exec_params(
+      "INSERT INTO notice_history (notice_id, at, actor_sub, actor_role, actor_tenant, action,"
+      " details) SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[],"
+      " $5::text[], $6::text[], $7::text[])",
+      pg::TextArray(h_notice), pg::TextArray(h_at), pg::TextArray(h_sub), pg::TextArray(h_role),
+      pg::TextArray(h_tenant), pg::TextArray(h_action), pg::TextArray(h_details));
+  outbox::EnqueueMany(tx, schema_, events);
   return absl::OkStatus();
 }
 

@@ -4,6 +4,7 @@
 // as durable timers, idempotent answers — each use case one transaction.
 
 #include <string>
+#include <vector>
 
 #include "common/clock/clock.h"
 #include "common/pg/pool.h"
@@ -44,8 +45,10 @@ class PgCoordinationStore final : public CoordinationStore {
   // the same (city, application_id).
   absl::StatusOr<v1::StaffingNotice> FileInTransaction(pqxx::work& tx, const Actor& actor,
                                                        const Build& build);
-  // The window timer's effect: a conditional clearance (only WINDOW_OPEN and due).
-  absl::Status ElapseWindowInTransaction(pqxx::work& tx, const std::string& id);
+  // The window timers' effect, set-based for a batch of due windows: locks the notices still
+  // WINDOW_OPEN (cleared, withdrawn or reacted ones are skipped), clears those due, and writes
+  // their new state, history lines and staffing.cleared events with one statement each.
+  absl::Status ElapseWindowsInTransaction(pqxx::work& tx, const std::vector<std::string>& ids);
   // The quarterly base-data timer: flags (once) and publishes a quarter that ended without a
   // submission, then arms the next quarter's check.
   absl::Status CheckBaseDataInTransaction(pqxx::work& tx, const timers::Timer& timer);
