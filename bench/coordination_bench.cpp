@@ -204,6 +204,8 @@ int main(int argc, char** argv) {
   int64_t max_backlog = 0;
   int polls = 0;
   int64_t remaining = notices;
+  // Per 5 s slot after t0: the largest backlog and oldest-open age seen (where a stall was).
+  std::map<int, std::pair<int64_t, double>> slots;
   while (absl::Now() < deadline) {
     pqxx::work tx(conn);
     auto r = tx.exec(
@@ -215,8 +217,14 @@ int main(int argc, char** argv) {
     ++polls;
     const int64_t backlog = r[0][0].as<int64_t>();
     remaining = r[0][2].as<int64_t>();
-    if (backlog > 0) max_observed_s = std::max(max_observed_s, r[0][1].as<double>());
+    const double age = backlog > 0 ? r[0][1].as<double>() : 0;
+    max_observed_s = std::max(max_observed_s, age);
     max_backlog = std::max(max_backlog, backlog);
+    if (absl::Now() >= t0) {
+      auto& slot = slots[static_cast<int>(absl::ToDoubleSeconds(absl::Now() - t0)) / 5];
+      slot.first = std::max(slot.first, backlog);
+      slot.second = std::max(slot.second, age);
+    }
     if (remaining == 0) break;
     absl::SleepFor(absl::Milliseconds(poll_ms));
   }
@@ -293,6 +301,11 @@ int main(int argc, char** argv) {
       "observed commit lag (oldest due-but-open window, committed state): max %.3f s;"
       " max backlog %d windows\n",
       max_observed_s, max_backlog);
+  std::cout << "timeline (s after t0: max due-but-open windows / oldest age s):";
+  for (const auto& [slot, v] : slots) {
+    std::cout << absl::StrFormat(" %d:%d/%.1f", slot * 5, v.first, v.second);
+  }
+  std::cout << "\n";
   const bool once = duplicates == 0 && missing == 0 && hist_rows == notices &&
                     hist_distinct == notices && cleared == notices && remaining == 0;
   const double worst = std::max(max_observed_s, max);
