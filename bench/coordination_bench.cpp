@@ -192,7 +192,9 @@ int main(int argc, char** argv) {
   const absl::Time seeded = absl::Now();
   std::cout << absl::StrFormat(
       "seeded %d WINDOW_OPEN notices + window timers in %.1f s (SQL, not measured); due from"
-      " t0 = seed start + %d s, evenly over %d s; real clock\n",
+      " t0 = seed start + %d s, evenly over %d s\n"
+      "clock: the replicas run on the real clock (no STELLENWERK_FAKE_CLOCK), so due instants"
+      " are real and every lag below is wall time\n",
       notices, absl::ToDoubleSeconds(seeded - seed_start), lead_s, spread_s);
   if (seeded > t0) {
     std::cout << "WARNING: seeding ended after the first due time; raise --lead\n";
