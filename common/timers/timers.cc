@@ -4,6 +4,12 @@
 #include "common/logging/log.h"
 
 namespace stellenwerk::timers {
+namespace {
+
+// The after-commit work registered by the handler running in this thread, if any.
+thread_local std::vector<AfterCommitFn>* current_after_commit = nullptr;
+
+}  // namespace
 
 void Schedule(pqxx::work& tx, std::string_view kind, std::string_view key, absl::Time due_at,
               const std::string& payload) {
@@ -26,6 +32,14 @@ Scheduler::~Scheduler() { Stop(); }
 
 void Scheduler::On(std::string kind, TimerHandler handler) {
   handlers_[std::move(kind)] = std::move(handler);
+}
+
+void Scheduler::AfterCommit(AfterCommitFn fn) {
+  if (current_after_commit == nullptr) {
+    fn();
+    return;
+  }
+  current_after_commit->push_back(std::move(fn));
 }
 
 void Scheduler::Start() {
@@ -61,8 +75,10 @@ absl::StatusOr<int> Scheduler::RunBatch(bool* full) {
   const absl::Time now = clock_.Now();
   int fired = 0;
   int claimed = 0;
+  std::vector<AfterCommitFn> after_commit;  // of the timers whose effect stays
   absl::Status status = db_.Transact([&](pqxx::work& tx) -> absl::Status {
     fired = 0;
+    after_commit.clear();  // a retried transaction starts over
     auto rows = tx.exec_params(
         "SELECT id, kind, key, micros(due_at), payload, attempts FROM timers"
         " WHERE due_at <= $1::timestamptz ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED",
@@ -73,9 +89,11 @@ absl::StatusOr<int> Scheduler::RunBatch(bool* full) {
               pg::FromMicros(row[3]), pg::BytesOf(row[4]), row[5].as<int>()};
       auto handler = handlers_.find(t.kind);
       absl::Status effect;
+      std::vector<AfterCommitFn> registered;
       // A savepoint per timer: one failing timer must not undo the others. (Plain SQL:
       // libpqxx 6 opens a subtransaction lazily, which would miss the handler's statements.)
       tx.exec("SAVEPOINT timer");
+      current_after_commit = &registered;
       try {
         effect = handler == handlers_.end()
                      ? absl::NotFoundError(absl::StrCat("no handler for timer kind ", t.kind))
@@ -83,11 +101,13 @@ absl::StatusOr<int> Scheduler::RunBatch(bool* full) {
       } catch (const std::exception& e) {
         effect = pg::StatusFromException(e);
       }
+      current_after_commit = nullptr;
       if (effect.ok()) {
         // Only if the handler did not move its own timer (e.g. a deadline extended meanwhile).
         tx.exec_params("DELETE FROM timers WHERE id = $1 AND due_at = $2::timestamptz", t.id,
                        pg::ToPgTimestamp(t.due_at));
         tx.exec("RELEASE SAVEPOINT timer");
+        for (auto& fn : registered) after_commit.push_back(std::move(fn));
         ++fired;
         continue;
       }
@@ -106,6 +126,13 @@ absl::StatusOr<int> Scheduler::RunBatch(bool* full) {
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
+  for (auto& fn : after_commit) {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      spdlog::error("timer after-commit action failed: {}", e.what());
+    }
+  }
   fired_ += fired;
   *full = claimed == options_.batch_size;
   return fired;

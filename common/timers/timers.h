@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -38,6 +39,11 @@ void Cancel(pqxx::work& tx, std::string_view kind, std::string_view key);
 // Returning an error rolls the effect back and retries the timer later with backoff.
 using TimerHandler = std::function<absl::Status(pqxx::work&, const Timer&)>;
 
+// Work outside the database that must wait for the handler's effect to be committed (and
+// must not happen at all if it is rolled back), e.g. cache invalidation: done before the
+// commit, a reader could still load and re-cache the old state in between.
+using AfterCommitFn = std::function<void()>;
+
 struct SchedulerOptions {
   int batch_size = 500;
   absl::Duration poll_interval = absl::Milliseconds(500);
@@ -52,6 +58,11 @@ class Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
 
   void On(std::string kind, TimerHandler handler);  // before Start
+
+  // Only from inside a handler: runs `fn` (in the scheduler's thread) once the transaction
+  // that deletes the timer has committed; dropped if the handler fails or the transaction
+  // rolls back. Outside a handler it runs at once.
+  static void AfterCommit(AfterCommitFn fn);
   void Start();
   void Stop();
   void Wake();  // e.g. the fake clock moved

@@ -227,7 +227,63 @@ void PgPostingStore::WriteSearchIndex(pqxx::work& tx, const v1::Posting& p) {
   }
 }
 
+namespace {
+
+// The filters of a search ($2..$11, see Search) on posting_search s. The status test is the
+// predicate of posting_search_order_idx, so that index serves every search.
+constexpr char kSearchFilters[] =
+    " s.status IN ('PUBLISHED', 'CLOSED')"
+    " AND ($2 = '' OR s.tenant_id = $2)"
+    " AND ($3 = 0 OR EXISTS (SELECT 1 FROM posting_grades g WHERE g.posting_id = s.posting_id"
+    "      AND g.scheme = $3 AND ($4::int IS NULL OR g.rank >= $4)"
+    "      AND ($5::int IS NULL OR g.rank <= $5)))"
+    " AND ($6 = '' OR s.location_norm LIKE '%' || $6 || '%')"
+    " AND ($7 = 0 OR s.contract = $7)"
+    " AND ($8 = 0 OR s.posting_kind = $8)"
+    " AND (NOT $9 OR (s.status = 'PUBLISHED' AND s.deadline_at > $10::timestamptz))"
+    " AND (NOT $11 OR s.part_time)";
+constexpr char kMatch[] = " AND s.search_doc @@ websearch_to_tsquery('german', $1)";
+constexpr char kTitleMatch[] = " s.title_doc @@ websearch_to_tsquery('german', $1)";
+constexpr char kResultOrder[] = " ORDER BY s.deadline_at ASC NULLS LAST, s.posting_id";
+
+// One statement (one round trip, its own snapshot): the page's rows with their messages, one
+// more row to tell whether a next page exists, and the capped count. No match is ranked or
+// sorted beyond the page: each relevance tier is read in posting_search_order_idx order and
+// stops when the page is full (the planner takes the GIN index instead when a term is rare).
+// $12 page size, $13 offset, $14 count cap + 1.
+std::string SearchSql(bool with_text) {
+  std::string tiers;
+  if (with_text) {
+    tiers = absl::StrCat(
+        " title AS MATERIALIZED (SELECT s.posting_id, s.deadline_at, 1.0::float8 AS rank"
+        "  FROM posting_search s WHERE", kSearchFilters, kMatch, " AND", kTitleMatch,
+        kResultOrder, " LIMIT $12::int + $13::int + 1),"
+        " hits AS (SELECT * FROM title UNION ALL"
+        "  (SELECT s.posting_id, s.deadline_at, 0.5::float8 FROM posting_search s WHERE",
+        kSearchFilters, kMatch, " AND NOT", kTitleMatch, kResultOrder,
+        "   LIMIT $12::int + $13::int + 1 - (SELECT count(*) FROM title))),");
+  } else {
+    tiers = absl::StrCat(
+        " hits AS (SELECT s.posting_id, s.deadline_at, 0::float8 AS rank"
+        "  FROM posting_search s WHERE $1::text = '' AND", kSearchFilters, kResultOrder,
+        " LIMIT $12::int + $13::int + 1),");
+  }
+  return absl::StrCat(
+      "WITH", tiers,
+      " page AS (SELECT * FROM hits ORDER BY rank DESC, deadline_at ASC NULLS LAST, posting_id"
+      "  LIMIT $12::int + 1 OFFSET $13::int),"
+      " total AS (SELECT count(*) AS n FROM (SELECT 1 FROM posting_search s WHERE",
+      kSearchFilters, with_text ? kMatch : "", " LIMIT $14::int) c)"
+      " SELECT total.n, p.data, p.version, page.rank FROM total"
+      " LEFT JOIN (page JOIN postings p ON p.id = page.posting_id) ON true"
+      " ORDER BY page.rank DESC, page.deadline_at ASC NULLS LAST, page.posting_id");
+}
+
+}  // namespace
+
 absl::StatusOr<SearchResult> PgPostingStore::Search(const SearchQuery& q) {
+  static const std::string kWithText = SearchSql(true);
+  static const std::string kBrowse = SearchSql(false);
   // LIKE metacharacters in the user's location are literal.
   std::string location;
   for (char c : q.location) {
@@ -235,47 +291,24 @@ absl::StatusOr<SearchResult> PgPostingStore::Search(const SearchQuery& q) {
     location += c;
   }
   SearchResult result;
-  absl::Status status = db_.Read([&](pqxx::work& tx) -> absl::Status {
-    // Phase 1 on the narrow table: ranks, total and the page's ids.
-    auto rows = tx.exec_params(
-        "WITH q AS (SELECT CASE WHEN $1 = '' THEN NULL"
-        "                  ELSE websearch_to_tsquery('german', $1) END AS query)"
-        " SELECT s.posting_id::text,"
-        "  CASE WHEN q.query IS NULL THEN 0 ELSE ts_rank_cd(s.search_doc, q.query) END AS rank,"
-        "  count(*) OVER () AS total"
-        " FROM posting_search s, q"
-        " WHERE s.status IN ('PUBLISHED', 'CLOSED')"
-        "  AND (q.query IS NULL OR s.search_doc @@ q.query)"
-        "  AND ($2 = '' OR s.tenant_id = $2)"
-        "  AND ($3 = 0 OR EXISTS (SELECT 1 FROM posting_grades g WHERE g.posting_id = s.posting_id"
-        "       AND g.scheme = $3 AND ($4::int IS NULL OR g.rank >= $4)"
-        "       AND ($5::int IS NULL OR g.rank <= $5)))"
-        "  AND ($6 = '' OR s.location_norm LIKE '%' || $6 || '%')"
-        "  AND ($7 = 0 OR s.contract = $7)"
-        "  AND ($8 = 0 OR s.posting_kind = $8)"
-        "  AND (NOT $9 OR (s.status = 'PUBLISHED' AND s.deadline_at > $10::timestamptz))"
-        "  AND (NOT $11 OR s.part_time)"
-        " ORDER BY rank DESC, s.deadline_at ASC NULLS LAST, s.posting_id"
-        " LIMIT $12 OFFSET $13",
-        q.text, q.tenant_id, q.pay_scheme, q.grade_min, q.grade_max, location, q.contract,
-        q.posting_kind, q.open_only, pg::ToPgTimestamp(q.now), q.part_time, q.page_size, q.offset);
+  absl::Status status = db_.ReadStatement([&](pqxx::nontransaction& tx) -> absl::Status {
+    auto rows = tx.exec_params(q.text.empty() ? kBrowse : kWithText, q.text, q.tenant_id,
+                               q.pay_scheme, q.grade_min, q.grade_max, location, q.contract,
+                               q.posting_kind, q.open_only, pg::ToPgTimestamp(q.now), q.part_time,
+                               q.page_size, q.offset, kSearchCountCap + 1);
     result.hits.clear();
-    result.total = 0;
-    if (rows.empty()) return absl::OkStatus();
-    // Phase 2: the messages of this page only.
-    std::string ids = "{";
-    for (const auto& row : rows) absl::StrAppend(&ids, ids.size() > 1 ? "," : "", row[0].c_str());
-    ids += "}";
-    std::map<std::string, v1::Posting> by_id;
-    for (const auto& row : tx.exec_params(
-             "SELECT data, version, id::text FROM postings WHERE id = ANY($1::uuid[])", ids)) {
-      by_id.emplace(row[2].as<std::string>(), Parse(row));
-    }
+    result.has_more = false;
+    result.total = rows.empty() ? 0 : rows[0][0].as<int>();
     for (const auto& row : rows) {
-      auto it = by_id.find(row[0].as<std::string>());
-      if (it == by_id.end()) continue;
-      result.hits.emplace_back(std::move(it->second), row[1].as<double>());
-      result.total = row[2].as<int>();
+      if (row[1].is_null()) continue;  // no page rows: only the count
+      if (static_cast<int>(result.hits.size()) == q.page_size) {
+        result.has_more = true;
+        break;
+      }
+      v1::Posting posting;
+      posting.ParseFromString(pg::BytesOf(row[1]));
+      posting.set_etag(std::to_string(row[2].as<int64_t>()));
+      result.hits.emplace_back(std::move(posting), row[3].as<double>());
     }
     return absl::OkStatus();
   });

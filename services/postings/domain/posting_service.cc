@@ -175,7 +175,7 @@ absl::StatusOr<v1::Posting> PostingService::Mutate(const auth::Principal& who,
   if (absl::Status s = RequireHr(who); !s.ok()) return s;
   if (!ids::IsUuid(id)) return errors::InvalidField("id", "not a posting id (UUID)");
   auto result = store_.Update(Actor{who.sub, who.tenant, correlation_id}, idem, id, decide);
-  if (result.ok()) AfterCommit(*result);
+  if (result.ok()) Committed(*result);
   return result;
 }
 
@@ -427,7 +427,7 @@ absl::StatusOr<PostingPage> PostingService::List(const auth::Principal& who,
   return store_.List(q);
 }
 
-void PostingService::AfterCommit(const v1::Posting& posting) {
+void PostingService::Committed(const v1::Posting& posting) {
   int64_t version = 0;
   if (absl::SimpleAtoi(posting.etag(), &version)) cache_.Invalidate(CacheKey(posting.id()), version);
   if (posting.status() != v1::DRAFT) cache_.BumpGeneration(kSearchFamily);
@@ -512,8 +512,8 @@ absl::StatusOr<v1::SearchPostingsResponse> PostingService::Search(
     *hit->mutable_posting() = std::move(posting);
     hit->set_rank(rank);
   }
-  response.set_total_size(result->total);
-  if (offset + q.page_size < result->total && offset + q.page_size <= kMaxSearchOffset) {
+  response.set_total_size(result->total);  // kSearchCountCap + 1 means "more than the cap"
+  if (result->has_more && offset + q.page_size <= kMaxSearchOffset) {
     response.set_next_page_token(
         absl::WebSafeBase64Escape(absl::StrCat("o:", offset + q.page_size)));
   }
