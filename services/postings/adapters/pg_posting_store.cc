@@ -334,11 +334,23 @@ absl::StatusOr<SearchResult> PgPostingStore::Search(const SearchQuery& q) {
   }
   SearchResult result;
   absl::Status status = db_.ReadStatement([&](pqxx::nontransaction& tx) -> absl::Status {
-    const std::string& sql = q.text.empty() ? kBrowse : IsTermQuery(q) ? kTerm : kText;
-    auto rows = tx.exec_params(sql, q.text, q.tenant_id,
-                               q.pay_scheme, q.grade_min, q.grade_max, location, q.contract,
-                               q.posting_kind, q.open_only, pg::ToPgTimestamp(q.now), q.part_time,
-                               q.page_size, q.offset, kSearchCountCap + 1);
+    // The term and browse statements are prepared (once per connection, lazily): their plan
+    // does not depend on the values, and parsing and planning them cost several times their
+    // execution. The full-text statement is planned per call, with its values: which index
+    // pays off depends on how rare the words are.
+    pqxx::result rows;
+    auto run = [&](auto&& exec) {
+      rows = exec(q.text, q.tenant_id, q.pay_scheme, q.grade_min, q.grade_max, location,
+                  q.contract, q.posting_kind, q.open_only, pg::ToPgTimestamp(q.now), q.part_time,
+                  q.page_size, q.offset, kSearchCountCap + 1);
+    };
+    if (q.text.empty() || IsTermQuery(q)) {
+      const char* name = q.text.empty() ? "postings_search_browse" : "postings_search_term";
+      tx.conn().prepare(name, q.text.empty() ? kBrowse : kTerm);
+      run([&](const auto&... args) { return tx.exec_prepared(name, args...); });
+    } else {
+      run([&](const auto&... args) { return tx.exec_params(kText, args...); });
+    }
     result.hits.clear();
     result.has_more = false;
     result.total = rows.empty() ? 0 : rows[0][0].as<int>();

@@ -482,19 +482,19 @@ absl::StatusOr<v1::SearchPostingsResponse> PostingService::Search(
 
   // Cache key: the normalised request under the current generation; open-only pages also
   // carry the minute, so a passing deadline shows within a minute even before its event.
-  std::optional<int64_t> generation = cache_.Generation(kSearchFamily);
+  // Generation and page in one cache round trip.
   v1::SearchPostingsRequest normalised = r;
   normalised.set_query(q.text);
   normalised.set_location(q.location);
-  std::string key;
-  if (generation.has_value()) {
-    key = absl::StrCat("search:", *generation, ":",
-                       r.open_only() ? absl::ToUnixSeconds(q.now) / 60 : 0, ":",
-                       idempotency::RequestHash(normalised));
-    if (auto hit = cache_.Get(key)) {
-      v1::SearchPostingsResponse cached;
-      if (cached.ParseFromString(*hit)) return cached;
-    }
+  const std::string suffix =
+      absl::StrCat(":", r.open_only() ? absl::ToUnixSeconds(q.now) / 60 : 0, ":",
+                   idempotency::RequestHash(normalised));
+  const cache::Cache::GenerationalValue lookup =
+      cache_.GetInGeneration(kSearchFamily, "search:", suffix);
+  const std::optional<int64_t> generation = lookup.generation;
+  if (lookup.value.has_value()) {
+    v1::SearchPostingsResponse cached;
+    if (cached.ParseFromString(*lookup.value)) return cached;
   }
   auto result = store_.Search(q);
   if (!result.ok()) return result.status();
@@ -518,7 +518,8 @@ absl::StatusOr<v1::SearchPostingsResponse> PostingService::Search(
         absl::WebSafeBase64Escape(absl::StrCat("o:", offset + q.page_size)));
   }
   if (generation.has_value()) {
-    cache_.Put(key, *generation, response.SerializeAsString(), kSearchTtl);
+    cache_.Put(cache::Cache::GenerationalKey("search:", *generation, suffix), *generation,
+               response.SerializeAsString(), kSearchTtl);
   }
   return response;
 }
