@@ -13,7 +13,7 @@
 namespace stellenwerk::bench {
 
 LoadResult RunClosedLoop(const std::string& name, int concurrency, absl::Duration duration,
-                         const AsyncCall& call) {
+                         const AsyncCall& call, uint64_t max_calls) {
   struct Caller {
     std::vector<double> latencies_ms;
     absl::Time started;
@@ -22,6 +22,10 @@ LoadResult RunClosedLoop(const std::string& name, int concurrency, absl::Duratio
   std::vector<Caller> callers(concurrency);
   std::mutex mu;
   std::condition_variable cv;
+  std::atomic<uint64_t> issued{0};
+  // Claims the next call; false once max_calls were issued.
+  auto claim = [&] { return max_calls == 0 || issued++ < max_calls; };
+  if (max_calls > 0) concurrency = static_cast<int>(std::min<uint64_t>(concurrency, max_calls));
   int active = concurrency;
   const absl::Time start = absl::Now();
   const absl::Time end = start + duration;
@@ -33,7 +37,7 @@ LoadResult RunClosedLoop(const std::string& name, int concurrency, absl::Duratio
       Caller& c = callers[i];
       c.latencies_ms.push_back(absl::ToDoubleMilliseconds(now - c.started));
       if (!ok) ++c.errors;
-      if (now < end) {
+      if (now < end && claim()) {
         issue(i);
       } else {
         std::lock_guard lock(mu);
@@ -41,7 +45,10 @@ LoadResult RunClosedLoop(const std::string& name, int concurrency, absl::Duratio
       }
     });
   };
-  for (int i = 0; i < concurrency; ++i) issue(i);
+  for (int i = 0; i < concurrency; ++i) {
+    claim();
+    issue(i);
+  }
   {
     std::unique_lock lock(mu);
     cv.wait(lock, [&] { return active == 0; });
@@ -62,6 +69,7 @@ LoadResult RunClosedLoop(const std::string& name, int concurrency, absl::Duratio
     r.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
     r.max_ms = all.back();
   }
+  r.samples_ms = std::move(all);
   return r;
 }
 

@@ -20,14 +20,16 @@ struct LoadResult {
   double p50_ms = 0;
   double p99_ms = 0;
   double max_ms = 0;
+  std::vector<double> samples_ms;  // sorted latencies of every call
   double throughput() const { return seconds > 0 ? calls / seconds : 0; }
 };
 
 // One asynchronous call: invoke `done(ok)` when it finished (from any thread).
 using AsyncCall = std::function<void(int caller, std::function<void(bool ok)> done)>;
 
+// Stops after `duration`, or once `max_calls` calls were issued (0: no limit) and finished.
 LoadResult RunClosedLoop(const std::string& name, int concurrency, absl::Duration duration,
-                         const AsyncCall& call);
+                         const AsyncCall& call, uint64_t max_calls = 0);
 
 std::string FormatRow(const LoadResult& r);
 

@@ -3,8 +3,9 @@
 // a generated corpus (cold and warm cache), and the service's RSS idle and under load.
 //
 //   postings_bench --postings=127.0.0.1:P --echo=127.0.0.1:E --postings-pid=PID
-//                  [--concurrency=16] [--seconds=10] [--corpus=10000]
+//                  [--concurrency=16] [--seconds=10] [--corpus=10000] [--cold-rounds=1]
 // The JWT secret comes from STELLENWERK_JWT_HS256_SECRET.
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <iostream>
@@ -99,16 +100,26 @@ std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
   return ctx;
 }
 
-// Creates and publishes `count` postings of the corpus tenant unless they exist already.
+// Creates and publishes `count` postings of the corpus tenant unless they exist already
+// (request ids make every step idempotent; search totals are capped, so the probe is the
+// last posting itself).
 void EnsureCorpus(v1::PostingService::Stub& stub, const std::string& tenant, int count) {
-  v1::SearchPostingsRequest probe;
-  probe.set_tenant_id(tenant);
-  probe.set_page_size(1);
-  v1::SearchPostingsResponse have;
-  grpc::ClientContext ctx;
-  if (stub.SearchPostings(&ctx, probe, &have).ok() && have.total_size() >= count) return;
   const std::string token = Token(tenant);
-  std::atomic<int> next{have.total_size()};
+  {
+    v1::CreatePostingRequest last;
+    *last.mutable_posting() = CorpusPosting(count - 1);
+    last.set_request_id(absl::StrCat("corpus-", count - 1));
+    v1::Posting created, current;
+    v1::GetPostingRequest get;
+    if (stub.CreatePosting(Ctx(token).get(), last, &created).ok()) {
+      get.set_id(created.id());
+      if (stub.GetPosting(Ctx(token).get(), get, &current).ok() &&
+          current.status() == v1::PUBLISHED) {
+        return;
+      }
+    }
+  }
+  std::atomic<int> next{0};
   std::atomic<int> failures{0};
   const absl::Time start = absl::Now();
   std::vector<std::thread> threads;
@@ -125,13 +136,31 @@ void EnsureCorpus(v1::PostingService::Stub& stub, const std::string& tenant, int
         }
         v1::PublishPostingRequest publish;
         publish.set_id(created.id());
-        if (!stub.PublishPosting(Ctx(token).get(), publish, &published).ok()) ++failures;
+        grpc::Status s = stub.PublishPosting(Ctx(token).get(), publish, &published);
+        if (!s.ok() && s.error_code() != grpc::StatusCode::FAILED_PRECONDITION) ++failures;
       }
     });
   }
   for (auto& t : threads) t.join();
   std::cerr << absl::StrFormat("corpus: %d postings created+published in %.1f s (%d failures)\n",
                                count, absl::ToDoubleSeconds(absl::Now() - start), failures.load());
+}
+
+// Adds run `r` to `into` (percentiles over the union of both runs' samples).
+void Merge(bench::LoadResult& into, const bench::LoadResult& r) {
+  if (into.calls == 0) {
+    into = r;
+    return;
+  }
+  into.calls += r.calls;
+  into.errors += r.errors;
+  into.seconds += r.seconds;
+  into.samples_ms.insert(into.samples_ms.end(), r.samples_ms.begin(), r.samples_ms.end());
+  std::sort(into.samples_ms.begin(), into.samples_ms.end());
+  const auto& all = into.samples_ms;
+  into.p50_ms = all[all.size() / 2];
+  into.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
+  into.max_ms = all.back();
 }
 
 }  // namespace
@@ -142,6 +171,7 @@ int main(int argc, char** argv) {
   const absl::Duration duration = absl::Seconds(IntFlag(flags, "seconds", 10));
   const int corpus = IntFlag(flags, "corpus", 10000);
   const int pid = IntFlag(flags, "postings-pid", 0);
+  const int cold_rounds = std::max(1, IntFlag(flags, "cold-rounds", 1));
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   auto postings_channel = grpc::CreateCustomChannel(flags.at("postings"),
@@ -238,14 +268,64 @@ int main(int argc, char** argv) {
                                         });
     });
   }
-  std::atomic<size_t> cold_next{0};
-  auto search_call = [&](std::atomic<size_t>& next, bool wrap) {
-    return [&, wrap](int, std::function<void(bool)> done) {
-      size_t i = next++;
-      if (!wrap && i >= queries.size()) i = i % queries.size();
+  // Cold: every distinct request exactly once (not in Redis yet: a fresh stack, and keys the
+  // warm-up did not use), by the same closed loop of 16 callers; p50/p99 over all of them.
+  // One-word queries (as a search box sends them), with and without open_only.
+  std::vector<v1::SearchPostingsRequest> cold_one_word = queries;
+  for (auto r : queries) {
+    r.set_open_only(false);
+    cold_one_word.push_back(r);
+  }
+  // Two words (title word and city): the general full-text statement, not the term index.
+  std::vector<v1::SearchPostingsRequest> cold_two_words;
+  const char* cities[] = {"Herne", "Bochum", "Köln", "Essen"};
+  for (int page_size = 10; page_size < 30; ++page_size) {
+    for (const char* w : words) {
+      v1::SearchPostingsRequest r;
+      r.set_query(absl::StrCat(w, " ", cities[page_size % 4]));
+      r.set_open_only(true);
+      r.set_page_size(page_size);
+      cold_two_words.push_back(r);
+    }
+  }
+  auto once_each = [&](const std::string& name, std::vector<v1::SearchPostingsRequest>& list) {
+    std::atomic<size_t> next{0};
+    return bench::RunClosedLoop(
+        name, 16, absl::Minutes(5),
+        [&](int, std::function<void(bool)> done) {
+          auto* ctx = new grpc::ClientContext();
+          auto* response = new v1::SearchPostingsResponse();
+          postings->async()->SearchPostings(ctx, &list[next++ % list.size()], response,
+                                            [ctx, response, done](grpc::Status s) {
+                                              delete ctx;
+                                              delete response;
+                                              done(s.ok());
+                                            });
+        },
+        list.size());
+  };
+  // --cold-rounds=N repeats the cold sets N times; before each further round a new posting
+  // is published, which moves the search generation, so every request is cold again.
+  bench::LoadResult cold, cold_two;
+  for (int round = 0; round < cold_rounds; ++round) {
+    if (round > 0) {
+      v1::CreatePostingRequest bump;
+      *bump.mutable_posting() = CorpusPosting(round);
+      v1::Posting created, done;
+      if (postings->CreatePosting(Ctx(token).get(), bump, &created).ok()) {
+        v1::PublishPostingRequest p;
+        p.set_id(created.id());
+        postings->PublishPosting(Ctx(token).get(), p, &done);
+      }
+    }
+    Merge(cold, once_each("Search cold, 1 word (each once)", cold_one_word));
+    Merge(cold_two, once_each("Search cold, 2 words (each once)", cold_two_words));
+  }
+  auto search_call = [&](std::atomic<size_t>& next) {
+    return [&](int, std::function<void(bool)> done) {
       auto* ctx = new grpc::ClientContext();
       auto* response = new v1::SearchPostingsResponse();
-      postings->async()->SearchPostings(ctx, &queries[i % queries.size()], response,
+      postings->async()->SearchPostings(ctx, &queries[next++ % queries.size()], response,
                                         [ctx, response, done](grpc::Status s) {
                                           delete ctx;
                                           delete response;
@@ -253,36 +333,19 @@ int main(int argc, char** argv) {
                                         });
     };
   };
-  // Cold: run just long enough to send each distinct request once.
-  const auto cold_result = bench::RunClosedLoop("SearchPostings (cold cache)", 16,
-                                                absl::Milliseconds(1), search_call(cold_next, false));
-  std::atomic<size_t> cold_rest{cold_next.load()};
-  std::vector<bench::LoadResult> cold_runs{cold_result};
-  while (cold_rest < queries.size()) {
-    cold_runs.push_back(bench::RunClosedLoop("SearchPostings (cold cache)", 16,
-                                             absl::Milliseconds(1), search_call(cold_rest, false)));
-  }
   std::atomic<size_t> warm_next{0};
   const auto warm_result =
-      bench::RunClosedLoop("SearchPostings (warm cache)", 16, duration, search_call(warm_next, true));
+      bench::RunClosedLoop("SearchPostings (warm cache)", 16, duration, search_call(warm_next));
   sampling = false;
   sampler.join();
 
-  bench::LoadResult cold = cold_runs.front();
-  // Merge the cold passes: report the worst p99 among them (conservative).
-  for (const auto& r : cold_runs) {
-    cold.p99_ms = std::max(cold.p99_ms, r.p99_ms);
-  }
-  uint64_t cold_calls = 0;
-  for (const auto& r : cold_runs) cold_calls += r.calls;
-  cold.calls = cold_calls;
-
   std::cout << "| benchmark | conc. | calls/s | p50 ms | p99 ms | errors |\n"
             << "|---|---:|---:|---:|---:|---:|\n";
-  for (const auto& r : {echo_result, get_result, warm_result}) std::cout << bench::FormatRow(r) << "\n";
-  std::cout << absl::StrFormat("| %-34s | %4d | %9s | %7s | %7.3f | %6s |\n",
-                               "SearchPostings (cold cache, 1st time)", 16, "-", "-", cold.p99_ms,
-                               "-");
+  for (const auto& r : {echo_result, get_result, warm_result, cold, cold_two}) {
+    std::cout << bench::FormatRow(r) << "\n";
+  }
+  std::cout << absl::StrFormat("cold calls: %d one-word, %d two-word; max %.3f / %.3f ms\n",
+                               cold.calls, cold_two.calls, cold.max_ms, cold_two.max_ms);
   const double ratio = get_result.throughput() / std::max(1.0, echo_result.throughput());
   std::cout << "\n"
             << absl::StrFormat("GetPosting/Echo throughput ratio: %.2f (target >= 0.50) %s\n", ratio,

@@ -158,6 +158,10 @@ std::string RedisCache::Key(std::string_view infix, std::string_view key) const 
 
 std::optional<std::string> RedisCache::Get(std::string_view key) {
   ReplyPtr reply = Execute({"GET", Key(key)});
+  return ValueOf(reply.get());
+}
+
+std::optional<std::string> RedisCache::ValueOf(const redisReply* reply) {
   if (reply != nullptr && reply->type == REDIS_REPLY_STRING) {
     std::string_view entry(reply->str, reply->len);
     if (entry.size() >= kHeaderSize && entry[20] == '|' && entry[22] == '|' &&
@@ -201,6 +205,30 @@ std::optional<int64_t> RedisCache::Generation(std::string_view family) {
 
 void RedisCache::BumpGeneration(std::string_view family) {
   Execute({"INCR", Key("gen:", family)});
+}
+
+Cache::GenerationalValue RedisCache::GetInGeneration(std::string_view family,
+                                                     std::string_view prefix,
+                                                     std::string_view suffix) {
+  // KEYS[1] the generation key; ARGV[1], ARGV[2] the value key around the generation.
+  static constexpr char kScript[] = R"lua(
+local g = redis.call('GET', KEYS[1]) or '0'
+return {g, redis.call('GET', ARGV[1] .. g .. ARGV[2])}
+)lua";
+  GenerationalValue result;
+  ReplyPtr reply = Execute({"EVAL", kScript, "1", Key("gen:", family), Key(prefix), suffix});
+  if (reply == nullptr) return result;
+  int64_t generation = 0;
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+      reply->element[0]->type != REDIS_REPLY_STRING ||
+      !absl::SimpleAtoi(absl::string_view(reply->element[0]->str, reply->element[0]->len),
+                        &generation)) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    return result;
+  }
+  result.generation = generation;
+  result.value = ValueOf(reply->element[1]);
+  return result;
 }
 
 bool RedisCache::Healthy() const {

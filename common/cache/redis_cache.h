@@ -67,6 +67,10 @@ class RedisCache final : public Cache {
   void Invalidate(std::string_view key, int64_t version) override;
   std::optional<int64_t> Generation(std::string_view family) override;
   void BumpGeneration(std::string_view family) override;
+  // One Lua script. It reads a key it derives (not declared in KEYS): fine on a single Redis,
+  // not on Redis Cluster.
+  GenerationalValue GetInGeneration(std::string_view family, std::string_view prefix,
+                                    std::string_view suffix) override;
 
   // Breaker closed (a probe in flight still counts as open).
   bool Healthy() const;
@@ -89,6 +93,8 @@ class RedisCache final : public Cache {
   // Sends one command (binary-safe arguments) through the breaker and the pool. nullptr when
   // skipped or failed, including error replies; stats and breaker are updated here.
   ReplyPtr Execute(std::initializer_list<std::string_view> args);
+  // The payload of a value entry (hit); nullopt for anything else (miss). Counts either.
+  std::optional<std::string> ValueOf(const redisReply* reply);
 
   redisContext* Connect(std::string* error) const;
   // Takes an idle slot (nullptr inside means "not connected"); false if none freed up in time.

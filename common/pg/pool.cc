@@ -1,5 +1,7 @@
 #include "common/pg/pool.h"
 
+#include <type_traits>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/logging/log.h"
@@ -99,7 +101,8 @@ void Pool::Release(std::unique_ptr<pqxx::connection> conn, bool healthy) {
   cv_.notify_one();
 }
 
-absl::Status Pool::Transact(const TxFn& fn, Isolation isolation) {
+template <typename Tx, typename Fn>
+absl::Status Pool::Run(const Fn& fn, Isolation isolation) {
   for (int attempt = 0;; ++attempt) {
     absl::Status status;
     auto conn = Acquire(status);
@@ -107,15 +110,17 @@ absl::Status Pool::Transact(const TxFn& fn, Isolation isolation) {
     bool healthy = true;
     bool retry = false;
     try {
-      pqxx::work tx(*conn);
-      if (isolation == Isolation::kSerializable) {
-        tx.exec("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE");
-      } else if (isolation == Isolation::kRepeatableRead) {
-        tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+      Tx tx(*conn);
+      if constexpr (std::is_same_v<Tx, pqxx::work>) {
+        if (isolation == Isolation::kSerializable) {
+          tx.exec("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE");
+        } else if (isolation == Isolation::kRepeatableRead) {
+          tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+        }
       }
       status = fn(tx);
       if (status.ok()) tx.commit();
-      // Not committing rolls back in the destructor.
+      // Not committing rolls back in the destructor (a nontransaction has nothing to undo).
     } catch (const pqxx::sql_error& e) {
       if (IsRetryable(e) && attempt < options_.max_retries) {
         retry = true;
@@ -134,6 +139,14 @@ absl::Status Pool::Transact(const TxFn& fn, Isolation isolation) {
     if (!retry) return status;
     absl::SleepFor(absl::Milliseconds(2 << std::min(attempt, 6)));
   }
+}
+
+absl::Status Pool::Transact(const TxFn& fn, Isolation isolation) {
+  return Run<pqxx::work>(fn, isolation);
+}
+
+absl::Status Pool::ReadStatement(const StatementFn& fn) {
+  return Run<pqxx::nontransaction>(fn, Isolation::kReadCommitted);
 }
 
 bool Pool::Ping() {

@@ -433,6 +433,25 @@ TEST_F(RedisCacheTest, GenerationStartsAtZeroAndCountsBumps) {
   EXPECT_EQ(raw_->Integer({"PTTL", prefix_ + "gen:search:tenant-a"}), -1);
 }
 
+TEST_F(RedisCacheTest, GetInGenerationReadsThePageOfTheCurrentGenerationInOneStep) {
+  RedisCache cache(Options());
+  auto got = cache.GetInGeneration("search", "page:", ":q");
+  EXPECT_EQ(got.generation, 0);
+  EXPECT_EQ(got.value, std::nullopt);
+  cache.Put(Cache::GenerationalKey("page:", 0, ":q"), 0, "old page", absl::Minutes(1));
+  got = cache.GetInGeneration("search", "page:", ":q");
+  EXPECT_EQ(got.generation, 0);
+  EXPECT_EQ(got.value, "old page");
+  cache.BumpGeneration("search");
+  got = cache.GetInGeneration("search", "page:", ":q");
+  EXPECT_EQ(got.generation, 1);
+  EXPECT_EQ(got.value, std::nullopt) << "a page of an older generation came back";
+  cache.Put(Cache::GenerationalKey("page:", 1, ":q"), 1, "new page", absl::Minutes(1));
+  EXPECT_EQ(cache.GetInGeneration("search", "page:", ":q").value, "new page");
+  cache.Invalidate(Cache::GenerationalKey("page:", 1, ":q"), 2);  // a tombstone is a miss
+  EXPECT_EQ(cache.GetInGeneration("search", "page:", ":q").value, std::nullopt);
+}
+
 TEST_F(RedisCacheTest, AnErrorReplyIsAMissButDoesNotOpenTheBreaker) {
   RedisOptions options = Options();
   options.breaker_failures = 1;

@@ -221,5 +221,33 @@ TEST(TimersTest, AFailingBatchIsRetriedOneByOneSoOnlyTheBrokenTimerWaits) {
   EXPECT_EQ(Count(*pool, "SELECT count(*) FROM timers"), 1);
 }
 
+TEST(TimersTest, AfterCommitWorkSeesTheCommittedEffectAndIsDroppedWhenTheHandlerFails) {
+  STW_REQUIRE_INFRA(infra);
+  const std::string schema = UniqueName("t_timers_after");
+  auto pool = testing::MigratedPool(infra, schema, kFired);
+  auto observer = testing::MigratedPool(infra, schema, kFired);  // another connection
+  FakeClock clock(absl::FromUnixSeconds(1'700'000'000));
+  ScheduleMany(*pool, 2, clock.Now());  // k0 succeeds, k1 fails
+  Scheduler s({}, *pool, clock);
+  std::vector<std::string> ran;
+  int visible_when_run = -1;
+  s.On("test", [&](pqxx::work& tx, const Timer& t) -> absl::Status {
+    if (absl::Status e = Effect(tx, t); !e.ok()) return e;
+    Scheduler::AfterCommit([&, key = t.key] {
+      ran.push_back(key);
+      // What a reader on another connection sees at this moment.
+      visible_when_run = Count(*observer, "SELECT count(*) FROM fired WHERE key = 'k0'");
+    });
+    return t.key == "k1" ? absl::InternalError("k1 fails") : absl::OkStatus();
+  });
+  EXPECT_EQ(*s.RunOnce(), 1);
+  EXPECT_EQ(ran, std::vector<std::string>{"k0"});
+  EXPECT_EQ(visible_when_run, 1) << "after-commit work ran before the commit";
+
+  int direct = 0;
+  Scheduler::AfterCommit([&] { ++direct; });  // outside a handler: at once
+  EXPECT_EQ(direct, 1);
+}
+
 }  // namespace
 }  // namespace stellenwerk::timers

@@ -5,6 +5,13 @@
 
 namespace stellenwerk::timers {
 
+namespace {
+
+// The after-commit work registered by the handler running in this thread, if any.
+thread_local std::vector<AfterCommitFn>* current_after_commit = nullptr;
+
+}  // namespace
+
 void Schedule(pqxx::work& tx, std::string_view kind, std::string_view key, absl::Time due_at,
               const std::string& payload) {
   tx.exec_params(
@@ -30,6 +37,14 @@ void Scheduler::On(std::string kind, TimerHandler handler) {
 
 void Scheduler::OnBatch(std::string kind, BatchTimerHandler handler) {
   batch_handlers_[std::move(kind)] = std::move(handler);
+}
+
+void Scheduler::AfterCommit(AfterCommitFn fn) {
+  if (current_after_commit == nullptr) {
+    fn();
+    return;
+  }
+  current_after_commit->push_back(std::move(fn));
 }
 
 void Scheduler::Start() {
@@ -65,8 +80,10 @@ absl::StatusOr<int> Scheduler::RunBatch(bool* full) {
   const absl::Time now = clock_.Now();
   int fired = 0;
   int claimed = 0;
+  std::vector<AfterCommitFn> after_commit;  // of the timers whose effect stays
   absl::Status status = db_.Transact([&](pqxx::work& tx) -> absl::Status {
     fired = 0;
+    after_commit.clear();  // a retried transaction starts over
     auto rows = tx.exec_params(
         "SELECT id, kind, key, micros(due_at), payload, attempts FROM timers"
         " WHERE due_at <= $1::timestamptz ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED",
@@ -86,9 +103,12 @@ absl::StatusOr<int> Scheduler::RunBatch(bool* full) {
       absl::Status effect =
           handler == handlers_.end()
               ? absl::NotFoundError(absl::StrCat("no handler for timer kind ", t.kind))
-              : Apply(tx, {t}, [&](pqxx::work& w, const std::vector<Timer>& one) {
-                  return handler->second(w, one.front());
-                });
+              : Apply(
+                    tx, {t},
+                    [&](pqxx::work& w, const std::vector<Timer>& one) {
+                      return handler->second(w, one.front());
+                    },
+                    &after_commit);
       if (effect.ok()) {
         ++fired;
         continue;
@@ -98,7 +118,7 @@ absl::StatusOr<int> Scheduler::RunBatch(bool* full) {
     }
     for (const auto& [kind, group] : groups) {
       const BatchTimerHandler& handler = batch_handlers_.at(kind);
-      absl::Status effect = Apply(tx, group, handler);
+      absl::Status effect = Apply(tx, group, handler, &after_commit);
       if (effect.ok()) {
         fired += static_cast<int>(group.size());
         continue;
@@ -109,7 +129,8 @@ absl::StatusOr<int> Scheduler::RunBatch(bool* full) {
                      effect.message());
       }
       for (const Timer& t : group) {
-        absl::Status one = group.size() == 1 ? effect : Apply(tx, {t}, handler);
+        absl::Status one =
+            group.size() == 1 ? effect : Apply(tx, {t}, handler, &after_commit);
         if (one.ok()) {
           ++fired;
           continue;
@@ -121,22 +142,33 @@ absl::StatusOr<int> Scheduler::RunBatch(bool* full) {
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
+  for (auto& fn : after_commit) {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      spdlog::error("timer after-commit action failed: {}", e.what());
+    }
+  }
   fired_ += fired;
   *full = claimed == options_.batch_size;
   return fired;
 }
 
 absl::Status Scheduler::Apply(pqxx::work& tx, const std::vector<Timer>& timers,
-                              const BatchTimerHandler& handler) {
+                              const BatchTimerHandler& handler,
+                              std::vector<AfterCommitFn>* after_commit) {
   // Plain SQL savepoints: libpqxx 6 opens a subtransaction lazily, which would miss the
   // handler's statements.
   tx.exec("SAVEPOINT timer");
   absl::Status effect;
+  std::vector<AfterCommitFn> registered;
+  current_after_commit = &registered;
   try {
     effect = handler(tx, timers);
   } catch (const std::exception& e) {
     effect = pg::StatusFromException(e);
   }
+  current_after_commit = nullptr;
   if (!effect.ok()) {
     tx.exec("ROLLBACK TO SAVEPOINT timer");
     return effect;
@@ -158,6 +190,7 @@ absl::Status Scheduler::Apply(pqxx::work& tx, const std::vector<Timer>& timers,
         pg::IntArray(ids), pg::TextArray(dues));
   }
   tx.exec("RELEASE SAVEPOINT timer");
+  for (auto& fn : registered) after_commit->push_back(std::move(fn));
   return absl::OkStatus();
 }
 

@@ -45,6 +45,11 @@ using TimerHandler = std::function<absl::Status(pqxx::work&, const Timer&)>;
 // retries each timer alone (a batch of one) so one broken timer cannot hold up the others.
 using BatchTimerHandler = std::function<absl::Status(pqxx::work&, const std::vector<Timer>&)>;
 
+// Work outside the database that must wait for the handler's effect to be committed (and
+// must not happen at all if it is rolled back), e.g. cache invalidation: done before the
+// commit, a reader could still load and re-cache the old state in between.
+using AfterCommitFn = std::function<void()>;
+
 struct SchedulerOptions {
   int batch_size = 500;
   absl::Duration poll_interval = absl::Milliseconds(500);
@@ -60,6 +65,11 @@ class Scheduler {
 
   void On(std::string kind, TimerHandler handler);  // before Start
   void OnBatch(std::string kind, BatchTimerHandler handler);  // before Start
+
+  // Only from inside a handler: runs `fn` (in the scheduler's thread) once the transaction
+  // that deletes the timer has committed; dropped if the handler fails or the transaction
+  // rolls back. Outside a handler it runs at once.
+  static void AfterCommit(AfterCommitFn fn);
   void Start();
   void Stop();
   void Wake();  // e.g. the fake clock moved
@@ -74,7 +84,8 @@ class Scheduler {
   absl::StatusOr<int> RunBatch(bool* full);
   // Applies `handler` to `timers` under a savepoint; deletes the timers it took effect for.
   absl::Status Apply(pqxx::work& tx, const std::vector<Timer>& timers,
-                     const BatchTimerHandler& handler);
+                     const BatchTimerHandler& handler,
+                     std::vector<AfterCommitFn>* after_commit);
   void Retry(pqxx::work& tx, const Timer& t, const absl::Status& error, absl::Time now);
 
   const SchedulerOptions options_;

@@ -214,6 +214,14 @@ void PgPostingStore::WriteSearchIndex(pqxx::work& tx, const v1::Posting& p) {
       " location_norm = EXCLUDED.location_norm, search_doc = EXCLUDED.search_doc",
       p.id(), NormalizeGermanText(p.title()), NormalizeGermanText(place), NormalizeGermanText(body),
       static_cast<int>(p.employment().contract()), part_time, NormalizeGermanText(p.location()));
+  tx.exec_params("DELETE FROM posting_terms WHERE posting_id = $1::uuid", p.id());
+  tx.exec_params(
+      "INSERT INTO posting_terms (lexeme, posting_id, in_title, deadline_at, open)"
+      " SELECT t.lexeme, s.posting_id, 'A' = ANY (t.weights), s.deadline_at,"
+      "  s.status = 'PUBLISHED'"
+      " FROM posting_search s, unnest(s.search_doc) t"
+      " WHERE s.posting_id = $1::uuid AND s.status IN ('PUBLISHED', 'CLOSED')",
+      p.id());
   tx.exec_params("DELETE FROM posting_grades WHERE posting_id = $1::uuid", p.id());
   for (const auto& pay : p.pay()) {
     for (const auto& grade : pay.grades()) {
@@ -227,7 +235,97 @@ void PgPostingStore::WriteSearchIndex(pqxx::work& tx, const v1::Posting& p) {
   }
 }
 
+namespace {
+
+// The filters of a search ($2..$11, see Search) on posting_search s. The status test is the
+// predicate of posting_search_order_idx, so that index serves every search.
+constexpr char kSearchFilters[] =
+    " s.status IN ('PUBLISHED', 'CLOSED')"
+    " AND ($2 = '' OR s.tenant_id = $2)"
+    " AND ($3 = 0 OR EXISTS (SELECT 1 FROM posting_grades g WHERE g.posting_id = s.posting_id"
+    "      AND g.scheme = $3 AND ($4::int IS NULL OR g.rank >= $4)"
+    "      AND ($5::int IS NULL OR g.rank <= $5)))"
+    " AND ($6 = '' OR s.location_norm LIKE '%' || $6 || '%')"
+    " AND ($7 = 0 OR s.contract = $7)"
+    " AND ($8 = 0 OR s.posting_kind = $8)"
+    " AND (NOT $9 OR (s.status = 'PUBLISHED' AND s.deadline_at > $10::timestamptz))"
+    " AND (NOT $11 OR s.part_time)";
+constexpr char kMatch[] = " AND s.search_doc @@ websearch_to_tsquery('german', $1)";
+constexpr char kResultOrder[] = " ORDER BY s.deadline_at ASC NULLS LAST, s.posting_id";
+
+// Every statement below is one round trip with its own snapshot, returns the capped count in
+// each row and the page's rows with their messages (one more than the page, to tell whether
+// a next page exists), or one row with NULLs when the page is empty. No statement ranks or
+// sorts more than min(matches, count cap) rows.
+// $12 page size, $13 offset, $14 count cap + 1.
+constexpr char kPageAndTotal[] =
+    " SELECT total.n, p.data, p.version, page.rank FROM total"
+    " LEFT JOIN (page JOIN postings p ON p.id = page.posting_id) ON true"
+    " ORDER BY page.rank DESC, page.deadline_at ASC NULLS LAST, page.posting_id";
+constexpr char kPage[] =
+    " page AS (SELECT * FROM hits ORDER BY rank DESC, deadline_at ASC NULLS LAST, posting_id"
+    "  LIMIT $12::int + 1 OFFSET $13::int)";
+
+// One plain word and no filter but open_only: page and count are range scans of
+// posting_terms_order_idx (index only), whatever the number of matches.
+std::string TermSql() {
+  constexpr char kTerm[] =
+      " t.lexeme = (tsvector_to_array(to_tsvector('german', $1)))[1]"
+      " AND (NOT $9 OR (t.open AND t.deadline_at > $10::timestamptz))"
+      // The other filters are unset here (IsTermQuery); stated, so the statement stays exact.
+      " AND $2 = '' AND $3 = 0 AND $4::int IS NULL AND $5::int IS NULL AND $6 = ''"
+      " AND $7 = 0 AND $8 = 0 AND NOT $11";
+  return absl::StrCat(
+      "WITH hits AS (SELECT t.posting_id, t.deadline_at,"
+      "  CASE WHEN t.in_title THEN 1.0 ELSE 0.5 END::float8 AS rank"
+      "  FROM posting_terms t WHERE", kTerm,
+      "  ORDER BY t.in_title DESC, t.deadline_at ASC NULLS LAST, t.posting_id"
+      "  LIMIT $12::int + $13::int + 1),",
+      kPage, ", total AS (SELECT count(*) AS n FROM (SELECT 1 FROM posting_terms t WHERE", kTerm,
+      "  LIMIT $14::int) c)", kPageAndTotal);
+}
+
+// Any query: one pass over the first (count cap + 1) matches, tiered by a test on the small
+// title vector; only when there are more does a second pass pick the page from all of them.
+std::string TextSql() {
+  constexpr char kTier[] =
+      " CASE WHEN s.title_doc @@ websearch_to_tsquery('german', $1) THEN 1.0 ELSE 0.5 END::float8";
+  return absl::StrCat(
+      "WITH m AS MATERIALIZED (SELECT s.posting_id, s.deadline_at,", kTier, " AS rank"
+      "  FROM posting_search s WHERE", kSearchFilters, kMatch, " LIMIT $14::int),"
+      " total AS (SELECT count(*) AS n FROM m),"
+      " hits AS (SELECT * FROM m WHERE (SELECT n FROM total) < $14::int"
+      "  UNION ALL (SELECT s.posting_id, s.deadline_at,", kTier, " FROM posting_search s"
+      "   WHERE (SELECT n FROM total) >= $14::int AND", kSearchFilters, kMatch,
+      "   ORDER BY 3 DESC, s.deadline_at ASC NULLS LAST, s.posting_id"
+      "   LIMIT $12::int + $13::int + 1)),",
+      kPage, kPageAndTotal);
+}
+
+// No query text: the public postings in deadline order, read from posting_search_order_idx.
+std::string BrowseSql() {
+  return absl::StrCat(
+      "WITH hits AS (SELECT s.posting_id, s.deadline_at, 0::float8 AS rank"
+      "  FROM posting_search s WHERE $1::text = '' AND", kSearchFilters, kResultOrder,
+      "  LIMIT $12::int + $13::int + 1),",
+      kPage, ", total AS (SELECT count(*) AS n FROM (SELECT 1 FROM posting_search s WHERE",
+      kSearchFilters, " LIMIT $14::int) c)", kPageAndTotal);
+}
+
+// A single word the term index can answer: what NormalizeGermanText leaves of one word
+// without a hyphen (a compound becomes a phrase query) and no other filter than open_only.
+bool IsTermQuery(const SearchQuery& q) {
+  return !q.text.empty() && q.text.find_first_of(" -") == std::string::npos &&
+         q.tenant_id.empty() && q.pay_scheme == 0 && q.location.empty() && q.contract == 0 &&
+         q.posting_kind == 0 && !q.part_time;
+}
+
+}  // namespace
+
 absl::StatusOr<SearchResult> PgPostingStore::Search(const SearchQuery& q) {
+  static const std::string kTerm = TermSql();
+  static const std::string kText = TextSql();
+  static const std::string kBrowse = BrowseSql();
   // LIKE metacharacters in the user's location are literal.
   std::string location;
   for (char c : q.location) {
@@ -235,47 +333,37 @@ absl::StatusOr<SearchResult> PgPostingStore::Search(const SearchQuery& q) {
     location += c;
   }
   SearchResult result;
-  absl::Status status = db_.Read([&](pqxx::work& tx) -> absl::Status {
-    // Phase 1 on the narrow table: ranks, total and the page's ids.
-    auto rows = tx.exec_params(
-        "WITH q AS (SELECT CASE WHEN $1 = '' THEN NULL"
-        "                  ELSE websearch_to_tsquery('german', $1) END AS query)"
-        " SELECT s.posting_id::text,"
-        "  CASE WHEN q.query IS NULL THEN 0 ELSE ts_rank_cd(s.search_doc, q.query) END AS rank,"
-        "  count(*) OVER () AS total"
-        " FROM posting_search s, q"
-        " WHERE s.status IN ('PUBLISHED', 'CLOSED')"
-        "  AND (q.query IS NULL OR s.search_doc @@ q.query)"
-        "  AND ($2 = '' OR s.tenant_id = $2)"
-        "  AND ($3 = 0 OR EXISTS (SELECT 1 FROM posting_grades g WHERE g.posting_id = s.posting_id"
-        "       AND g.scheme = $3 AND ($4::int IS NULL OR g.rank >= $4)"
-        "       AND ($5::int IS NULL OR g.rank <= $5)))"
-        "  AND ($6 = '' OR s.location_norm LIKE '%' || $6 || '%')"
-        "  AND ($7 = 0 OR s.contract = $7)"
-        "  AND ($8 = 0 OR s.posting_kind = $8)"
-        "  AND (NOT $9 OR (s.status = 'PUBLISHED' AND s.deadline_at > $10::timestamptz))"
-        "  AND (NOT $11 OR s.part_time)"
-        " ORDER BY rank DESC, s.deadline_at ASC NULLS LAST, s.posting_id"
-        " LIMIT $12 OFFSET $13",
-        q.text, q.tenant_id, q.pay_scheme, q.grade_min, q.grade_max, location, q.contract,
-        q.posting_kind, q.open_only, pg::ToPgTimestamp(q.now), q.part_time, q.page_size, q.offset);
-    result.hits.clear();
-    result.total = 0;
-    if (rows.empty()) return absl::OkStatus();
-    // Phase 2: the messages of this page only.
-    std::string ids = "{";
-    for (const auto& row : rows) absl::StrAppend(&ids, ids.size() > 1 ? "," : "", row[0].c_str());
-    ids += "}";
-    std::map<std::string, v1::Posting> by_id;
-    for (const auto& row : tx.exec_params(
-             "SELECT data, version, id::text FROM postings WHERE id = ANY($1::uuid[])", ids)) {
-      by_id.emplace(row[2].as<std::string>(), Parse(row));
+  absl::Status status = db_.ReadStatement([&](pqxx::nontransaction& tx) -> absl::Status {
+    // The term and browse statements are prepared (once per connection, lazily): their plan
+    // does not depend on the values, and parsing and planning them cost several times their
+    // execution. The full-text statement is planned per call, with its values: which index
+    // pays off depends on how rare the words are.
+    pqxx::result rows;
+    auto run = [&](auto&& exec) {
+      rows = exec(q.text, q.tenant_id, q.pay_scheme, q.grade_min, q.grade_max, location,
+                  q.contract, q.posting_kind, q.open_only, pg::ToPgTimestamp(q.now), q.part_time,
+                  q.page_size, q.offset, kSearchCountCap + 1);
+    };
+    if (q.text.empty() || IsTermQuery(q)) {
+      const char* name = q.text.empty() ? "postings_search_browse" : "postings_search_term";
+      tx.conn().prepare(name, q.text.empty() ? kBrowse : kTerm);
+      run([&](const auto&... args) { return tx.exec_prepared(name, args...); });
+    } else {
+      run([&](const auto&... args) { return tx.exec_params(kText, args...); });
     }
+    result.hits.clear();
+    result.has_more = false;
+    result.total = rows.empty() ? 0 : rows[0][0].as<int>();
     for (const auto& row : rows) {
-      auto it = by_id.find(row[0].as<std::string>());
-      if (it == by_id.end()) continue;
-      result.hits.emplace_back(std::move(it->second), row[1].as<double>());
-      result.total = row[2].as<int>();
+      if (row[1].is_null()) continue;  // no page rows: only the count
+      if (static_cast<int>(result.hits.size()) == q.page_size) {
+        result.has_more = true;
+        break;
+      }
+      v1::Posting posting;
+      posting.ParseFromString(pg::BytesOf(row[1]));
+      posting.set_etag(std::to_string(row[2].as<int64_t>()));
+      result.hits.emplace_back(std::move(posting), row[3].as<double>());
     }
     return absl::OkStatus();
   });

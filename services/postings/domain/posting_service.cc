@@ -175,7 +175,7 @@ absl::StatusOr<v1::Posting> PostingService::Mutate(const auth::Principal& who,
   if (absl::Status s = RequireHr(who); !s.ok()) return s;
   if (!ids::IsUuid(id)) return errors::InvalidField("id", "not a posting id (UUID)");
   auto result = store_.Update(Actor{who.sub, who.tenant, correlation_id}, idem, id, decide);
-  if (result.ok()) AfterCommit(*result);
+  if (result.ok()) Committed(*result);
   return result;
 }
 
@@ -427,7 +427,7 @@ absl::StatusOr<PostingPage> PostingService::List(const auth::Principal& who,
   return store_.List(q);
 }
 
-void PostingService::AfterCommit(const v1::Posting& posting) {
+void PostingService::Committed(const v1::Posting& posting) {
   int64_t version = 0;
   if (absl::SimpleAtoi(posting.etag(), &version)) cache_.Invalidate(CacheKey(posting.id()), version);
   if (posting.status() != v1::DRAFT) cache_.BumpGeneration(kSearchFamily);
@@ -482,19 +482,19 @@ absl::StatusOr<v1::SearchPostingsResponse> PostingService::Search(
 
   // Cache key: the normalised request under the current generation; open-only pages also
   // carry the minute, so a passing deadline shows within a minute even before its event.
-  std::optional<int64_t> generation = cache_.Generation(kSearchFamily);
+  // Generation and page in one cache round trip.
   v1::SearchPostingsRequest normalised = r;
   normalised.set_query(q.text);
   normalised.set_location(q.location);
-  std::string key;
-  if (generation.has_value()) {
-    key = absl::StrCat("search:", *generation, ":",
-                       r.open_only() ? absl::ToUnixSeconds(q.now) / 60 : 0, ":",
-                       idempotency::RequestHash(normalised));
-    if (auto hit = cache_.Get(key)) {
-      v1::SearchPostingsResponse cached;
-      if (cached.ParseFromString(*hit)) return cached;
-    }
+  const std::string suffix =
+      absl::StrCat(":", r.open_only() ? absl::ToUnixSeconds(q.now) / 60 : 0, ":",
+                   idempotency::RequestHash(normalised));
+  const cache::Cache::GenerationalValue lookup =
+      cache_.GetInGeneration(kSearchFamily, "search:", suffix);
+  const std::optional<int64_t> generation = lookup.generation;
+  if (lookup.value.has_value()) {
+    v1::SearchPostingsResponse cached;
+    if (cached.ParseFromString(*lookup.value)) return cached;
   }
   auto result = store_.Search(q);
   if (!result.ok()) return result.status();
@@ -512,13 +512,14 @@ absl::StatusOr<v1::SearchPostingsResponse> PostingService::Search(
     *hit->mutable_posting() = std::move(posting);
     hit->set_rank(rank);
   }
-  response.set_total_size(result->total);
-  if (offset + q.page_size < result->total && offset + q.page_size <= kMaxSearchOffset) {
+  response.set_total_size(result->total);  // kSearchCountCap + 1 means "more than the cap"
+  if (result->has_more && offset + q.page_size <= kMaxSearchOffset) {
     response.set_next_page_token(
         absl::WebSafeBase64Escape(absl::StrCat("o:", offset + q.page_size)));
   }
   if (generation.has_value()) {
-    cache_.Put(key, *generation, response.SerializeAsString(), kSearchTtl);
+    cache_.Put(cache::Cache::GenerationalKey("search:", *generation, suffix), *generation,
+               response.SerializeAsString(), kSearchTtl);
   }
   return response;
 }

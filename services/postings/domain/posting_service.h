@@ -62,6 +62,11 @@ class PostingService {
   // (by_deadline). Anything else (withdrawn, already closed, deadline extended) → no change.
   static absl::StatusOr<Change> CloseByDeadline(const v1::Posting& current, absl::Time now);
 
+  // After a change to `posting` committed (never before: a reader in between would cache
+  // the old state again): drops its cached copy and, unless it is a draft, every cached
+  // search page.
+  void Committed(const v1::Posting& posting);
+
   static std::string CacheKey(const std::string& id) { return "posting:" + id; }
   // Generation family of all search pages; bumped by every change visible in search.
   static constexpr char kSearchFamily[] = "search";
@@ -71,7 +76,6 @@ class PostingService {
                                      const std::string& correlation_id,
                                      const IdempotencyRequest& idem, const std::string& id,
                                      const Decide& decide);
-  void AfterCommit(const v1::Posting& posting);
   bool CanSeeHidden(const std::optional<auth::Principal>& who, const v1::Posting& p) const;
 
   PostingStore& store_;

@@ -69,9 +69,14 @@ struct SearchQuery {
   absl::Time now;
 };
 
+// Matches are counted up to kSearchCountCap and no further: counting every match of a broad
+// query costs more than finding its page. A total above the cap means "more than the cap".
+inline constexpr int kSearchCountCap = 1000;
+
 struct SearchResult {
   std::vector<std::pair<v1::Posting, double>> hits;
-  int total = 0;
+  int total = 0;          // min(matches, kSearchCountCap + 1)
+  bool has_more = false;  // a match exists after this page
 };
 
 class PostingStore {
@@ -96,6 +101,8 @@ class PostingStore {
                                                       const std::string& kennziffer) = 0;
   virtual absl::StatusOr<PostingPage> List(const ListQuery& query) = 0;
   // Published (and, unless open_only, closed) postings only: search is the public view.
+  // Order: postings with every query term in the title first, then those matching elsewhere;
+  // within each, the nearest deadline first (none last), then by id.
   virtual absl::StatusOr<SearchResult> Search(const SearchQuery& query) = 0;
 };
 

@@ -180,6 +180,68 @@ TEST_F(PostingsSearchE2eTest, PagesAreStableAndBadRequestsAreRefused) {
   EXPECT_TRUE(stub_->SearchPostings(Ctx().get(), bad, &out).ok());
 }
 
+// One plain word without filters is answered from the term index; with a filter by the
+// general full-text statement. Both must give the same hits in the same order, the same
+// total and the same pages, and both must leave out drafts, withdrawn and (open_only) closed
+// postings.
+TEST_F(PostingsSearchE2eTest, TheOneWordPathAgreesWithTheFullTextPath) {
+  // A word no other test uses, so the unfiltered (term) search sees only this test's postings.
+  std::string word = "zettel";
+  for (char c : testing::UniqueName("w").substr(2)) word += static_cast<char>('a' + (c & 0x0f));
+  auto make = [&](const std::string& title, const std::string& deadline, bool in_title) {
+    v1::Posting p = Make(in_title ? absl::StrCat(title, " ", word) : title, v1::TVOED, "EG 6",
+                         "Herne");
+    if (!in_title) p.set_description(absl::StrCat("Aufgaben rund um ", word, "."));
+    p.set_application_deadline(deadline);
+    return p;
+  };
+  Post(make("Sachbearbeiter*in B", "2030-06-30", true));
+  Post(make("Sachbearbeiter*in A", "2030-03-31", true));
+  Post(make("Hausmeister*in", "2030-01-31", false));  // earliest deadline, but only in the text
+  Post(make("Referent*in", "2030-05-31", true));
+  Post(make("Entwurf", "2030-01-31", true), /*publish=*/false);
+  const v1::Posting closed = Post(make("Geschlossen", "2030-02-28", true));
+  const v1::Posting withdrawn = Post(make("Zurückgezogen", "2030-02-28", true));
+  v1::ClosePostingRequest close;
+  close.set_id(closed.id());
+  v1::Posting out;
+  ASSERT_TRUE(stub_->ClosePosting(Ctx(token_).get(), close, &out).ok());
+  v1::WithdrawPostingRequest withdraw;
+  withdraw.set_id(withdrawn.id());
+  withdraw.set_reason("Stelle entfällt");
+  ASSERT_TRUE(stub_->WithdrawPosting(Ctx(token_).get(), withdraw, &out).ok());
+
+  for (bool open_only : {false, true}) {
+    std::vector<std::string> by_path[2];
+    for (int filtered = 0; filtered < 2; ++filtered) {
+      v1::SearchPostingsRequest r;
+      r.set_query(word);
+      r.set_open_only(open_only);
+      r.set_page_size(2);
+      if (filtered == 1) r.set_tenant_id(tenant_);
+      for (int pages = 0; pages < 10; ++pages) {
+        v1::SearchPostingsResponse page;
+        grpc::Status s = stub_->SearchPostings(Ctx().get(), r, &page);
+        ASSERT_TRUE(s.ok()) << s.error_message();
+        EXPECT_EQ(page.total_size(), open_only ? 4 : 5);
+        for (const auto& h : page.hits()) {
+          by_path[filtered].push_back(absl::StrCat(h.posting().title(), "|", h.rank()));
+        }
+        if (page.next_page_token().empty()) break;
+        r.set_page_token(page.next_page_token());
+      }
+    }
+    std::vector<std::string> expected = {
+        absl::StrCat("Sachbearbeiter*in A ", word, "|1"),
+        absl::StrCat("Referent*in ", word, "|1"),
+        absl::StrCat("Sachbearbeiter*in B ", word, "|1"),
+        "Hausmeister*in|0.5"};
+    if (!open_only) expected.insert(expected.begin(), absl::StrCat("Geschlossen ", word, "|1"));
+    EXPECT_EQ(by_path[0], expected) << "term index, open_only=" << open_only;
+    EXPECT_EQ(by_path[1], expected) << "full text, open_only=" << open_only;
+  }
+}
+
 TEST_F(PostingsSearchE2eTest, CachedPagesSeeAWithdrawalAtOnce) {
   const v1::Posting p = Post(Make("Hausmeister*in Schulzentrum", v1::TVOED, "EG 4", "Herne"));
   EXPECT_EQ(Query("Hausmeister").size(), 1u);
