@@ -136,6 +136,22 @@ absl::Status Pool::Transact(const TxFn& fn, Isolation isolation) {
   }
 }
 
+absl::Status Pool::ReadStatement(const StatementFn& fn) {
+  absl::Status status;
+  auto conn = Acquire(status);
+  if (conn == nullptr) return status;
+  bool healthy = true;
+  try {
+    pqxx::nontransaction tx(*conn);
+    status = fn(tx);
+  } catch (const std::exception& e) {
+    status = StatusFromException(e);
+    healthy = conn->is_open() && status.code() != absl::StatusCode::kUnavailable;
+  }
+  Release(std::move(conn), healthy);
+  return status;
+}
+
 bool Pool::Ping() {
   return Transact([](pqxx::work& tx) {
            tx.exec("SELECT 1");
