@@ -1,7 +1,9 @@
 #pragma once
 // ApplicationStore on PostgreSQL (documents as bytea, audit rows, outbox events).
 
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "common/clock/clock.h"
 #include "common/pg/pool.h"
@@ -46,10 +48,15 @@ class PgApplicationStore final : public ApplicationStore {
  private:
   v1::Application Write(pqxx::work& tx, const Actor& actor, const v1::Application& current,
                         AppChange change, bool insert);
+  // The next pseudonym number, drawn from pseudonym_seq in blocks (one round trip per block;
+  // a sequence has gaps anyway, and numbers only need to be unique).
+  int64_t NextPseudonym(pqxx::work& tx);
 
   pg::Pool& db_;
   const std::string schema_;
   const Clock& clock_;
+  std::mutex pseudonym_mu_;
+  std::vector<int64_t> pseudonyms_;  // drawn, not yet used (taken from the back)
 };
 
 }  // namespace stellenwerk::applications
