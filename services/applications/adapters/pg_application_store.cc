@@ -2,6 +2,8 @@
 
 #include <openssl/sha.h>
 
+#include <map>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -10,6 +12,7 @@
 #include "common/idempotency/idempotency.h"
 #include "common/ids/uuid.h"
 #include "common/outbox/events.h"
+#include "common/logging/log.h"
 #include "common/pg/keyset.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/applications/domain/application_rules.h"
@@ -109,7 +112,8 @@ absl::StatusOr<std::optional<PostingSnapshot>> PgApplicationStore::Posting(
   absl::Status s = db_.ReadStatement([&](pqxx::transaction_base& tx) {
     auto rows = tx.exec_params(
         "SELECT posting_id::text, tenant_id, kennziffer, title, status, micros(deadline_at),"
-        " anonymised, coordination_required FROM posting_snapshots WHERE posting_id = $1::uuid",
+        " anonymised, coordination_required, women_preferred, role_category, regional_office,"
+        " district_tenant_id FROM posting_snapshots WHERE posting_id = $1::uuid",
         posting_id);
     if (!rows.empty()) {
       const auto& r = rows[0];
@@ -122,6 +126,10 @@ absl::StatusOr<std::optional<PostingSnapshot>> PgApplicationStore::Posting(
       if (!r[5].is_null()) p.deadline = pg::FromMicros(r[5]);
       p.anonymised = r[6].as<bool>();
       p.coordination_required = r[7].as<bool>();
+      p.women_preferred = r[8].as<bool>();
+      p.role_category = r[9].as<int>();
+      p.regional_office = r[10].as<std::string>();
+      p.district_tenant_id = r[11].as<std::string>();
       out = p;
     }
     return absl::OkStatus();
@@ -254,19 +262,36 @@ v1::Application PgApplicationStore::Write(pqxx::work& tx, const Actor& actor,
   if (insert) {
     auto inserted = tx.exec_params(
         "INSERT INTO applications (id, tenant_id, posting_id, applicant_sub, status, version,"
-        " severely_disabled, data, submitted_at, updated_at)"
-        " VALUES ($1::uuid, $2, $3::uuid, $4, $5, $6, $7, $8, $9::timestamptz, $9::timestamptz)"
+        " severely_disabled, data, submitted_at, updated_at, talent_pool)"
+        " VALUES ($1::uuid, $2, $3::uuid, $4, $5, $6, $7, $8, $9::timestamptz, $9::timestamptz, $10)"
         " ON CONFLICT ON CONSTRAINT applications_once_per_posting DO NOTHING",
         next.id(), next.tenant_id(), next.posting_id(), next.applicant_sub(),
         std::string(StatusName(next.status())), version,
-        next.severely_disabled() || next.equivalent_status(), pg::Bytes(next.SerializeAsString()), now);
+        next.severely_disabled() || next.equivalent_status(), pg::Bytes(next.SerializeAsString()), now,
+        next.talent_pool_consent());
     if (inserted.affected_rows() == 0) throw AlreadyApplied();
-  } else {
+    // The anonymous facts of the personnel report, kept after erasure.
     tx.exec_params(
-        "UPDATE applications SET status = $2, version = $3, data = $4, updated_at = $5::timestamptz"
-        " WHERE id = $1::uuid",
+        "INSERT INTO application_facts (application_id, tenant_id, posting_id, submitted_at,"
+        " female, severely_disabled) VALUES ($1::uuid, $2, $3::uuid, $4::timestamptz, $5, $6)",
+        next.id(), next.tenant_id(), next.posting_id(), now, IsFemale(next.applicant()),
+        next.severely_disabled() || next.equivalent_status());
+  } else {
+    std::optional<std::string> ended;
+    if (next.has_end_time()) {
+      ended = pg::ToPgTimestamp(absl::FromUnixMicros(
+          google::protobuf::util::TimeUtil::TimestampToMicroseconds(next.end_time())));
+    }
+    tx.exec_params(
+        "UPDATE applications SET status = $2, version = $3, data = $4, updated_at = $5::timestamptz,"
+        " ended_at = $6::timestamptz WHERE id = $1::uuid",
         next.id(), std::string(StatusName(next.status())), version,
-        pg::Bytes(next.SerializeAsString()), now);
+        pg::Bytes(next.SerializeAsString()), now, ended);
+    if (next.status() == v1::HIRED && current.status() != v1::HIRED) {
+      tx.exec_params("UPDATE application_facts SET hired_at = $2::timestamptz"
+                     " WHERE application_id = $1::uuid",
+                     next.id(), now);
+    }
   }
   next.set_etag(std::to_string(version));
   for (const auto& a : change.audit) {
@@ -335,15 +360,20 @@ absl::Status PgApplicationStore::ApplyPostingSnapshot(pqxx::work& tx, const Post
   if (p.deadline.has_value()) deadline = pg::ToPgTimestamp(*p.deadline);
   tx.exec_params(
       "INSERT INTO posting_snapshots (posting_id, tenant_id, kennziffer, title, status,"
-      " deadline_at, anonymised, coordination_required, version)"
-      " VALUES ($1::uuid, $2, $3, $4, $5, $6::timestamptz, $7, $8, $9)"
+      " deadline_at, anonymised, coordination_required, version, women_preferred, role_category,"
+      " regional_office, district_tenant_id)"
+      " VALUES ($1::uuid, $2, $3, $4, $5, $6::timestamptz, $7, $8, $9, $10, $11, $12, $13)"
       " ON CONFLICT (posting_id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id,"
       " kennziffer = EXCLUDED.kennziffer, title = EXCLUDED.title, status = EXCLUDED.status,"
       " deadline_at = EXCLUDED.deadline_at, anonymised = EXCLUDED.anonymised,"
-      " coordination_required = EXCLUDED.coordination_required, version = EXCLUDED.version"
+      " coordination_required = EXCLUDED.coordination_required, version = EXCLUDED.version,"
+      " women_preferred = EXCLUDED.women_preferred, role_category = EXCLUDED.role_category,"
+      " regional_office = EXCLUDED.regional_office,"
+      " district_tenant_id = EXCLUDED.district_tenant_id"
       " WHERE posting_snapshots.version < EXCLUDED.version",  // events may arrive out of order
       p.posting_id, p.tenant_id, p.kennziffer, p.title, p.status, deadline, p.anonymised,
-      p.coordination_required, version);
+      p.coordination_required, version, p.women_preferred, p.role_category, p.regional_office,
+      p.district_tenant_id);
   return absl::OkStatus();
 }
 
@@ -379,6 +409,449 @@ absl::Status PgApplicationStore::StartScreening(pqxx::work& tx, const std::strin
     Write(tx, Actor{"system:deadline", current.tenant_id(), correlation_id}, current, std::move(c),
           /*insert=*/false);
   }
+  return absl::OkStatus();
+}
+
+template <typename M>
+absl::StatusOr<M> PgApplicationStore::Idempotent(
+    const Actor& actor, const IdempotencyRequest& idem,
+    const std::function<absl::StatusOr<M>(pqxx::work&)>& effect) {
+  M result;
+  absl::Status status = db_.Transact([&](pqxx::work& tx) -> absl::Status {
+    auto replay = idempotency::Replay<M>(tx, KeyOf(actor, idem), idem.request_hash);
+    if (!replay.ok()) return replay.status();
+    if (replay->has_value()) {
+      result = **replay;
+      return absl::OkStatus();
+    }
+    auto out = effect(tx);
+    if (!out.ok()) return out.status();
+    result = *std::move(out);
+    idempotency::Remember(tx, KeyOf(actor, idem), idem.request_hash, result);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+namespace {
+
+std::vector<v1::RatingCriterion> ReadCriteria(pqxx::work& tx, const std::string& posting_id) {
+  std::vector<v1::RatingCriterion> out;
+  for (const auto& r : tx.exec_params(
+           "SELECT name, description FROM rating_criteria WHERE posting_id = $1::uuid"
+           " ORDER BY position",
+           posting_id)) {
+    v1::RatingCriterion c;
+    c.set_name(r[0].as<std::string>());
+    c.set_description(r[1].as<std::string>());
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+google::protobuf::Timestamp TsOf(const pqxx::field& micros) {
+  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(micros.as<int64_t>());
+}
+
+}  // namespace
+
+absl::StatusOr<v1::RatingCriteria> PgApplicationStore::SetCriteria(
+    const Actor& actor, const IdempotencyRequest& idem, const v1::RatingCriteria& criteria) {
+  return Idempotent<v1::RatingCriteria>(
+      actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::RatingCriteria> {
+        // Serialise with concurrent ratings of the posting.
+        tx.exec_params("SELECT pg_advisory_xact_lock(hashtext('criteria:' || $1))",
+                       criteria.posting_id());
+        if (!tx.exec_params("SELECT 1 FROM ratings WHERE posting_id = $1::uuid LIMIT 1",
+                            criteria.posting_id())
+                 .empty()) {
+          return absl::FailedPreconditionError(
+              "the committee has started rating; the criteria are fixed now");
+        }
+        tx.exec_params("DELETE FROM rating_criteria WHERE posting_id = $1::uuid",
+                       criteria.posting_id());
+        for (int i = 0; i < criteria.criteria_size(); ++i) {
+          tx.exec_params(
+              "INSERT INTO rating_criteria (posting_id, position, tenant_id, name, description)"
+              " VALUES ($1::uuid, $2, $3, $4, $5)",
+              criteria.posting_id(), i, actor.tenant, criteria.criteria(i).name(),
+              criteria.criteria(i).description());
+        }
+        return criteria;
+      });
+}
+
+absl::StatusOr<std::vector<v1::RatingCriterion>> PgApplicationStore::Criteria(
+    const std::string& posting_id) {
+  std::vector<v1::RatingCriterion> out;
+  absl::Status s = db_.Read([&](pqxx::work& tx) {
+    out = ReadCriteria(tx, posting_id);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<v1::Rating> PgApplicationStore::Rate(
+    const Actor& actor, const IdempotencyRequest& idem, const std::string& application_id,
+    const std::function<absl::StatusOr<v1::Rating>(
+        const v1::Application&, const std::vector<v1::RatingCriterion>&)>& decide) {
+  return Idempotent<v1::Rating>(actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::Rating> {
+    // FOR SHARE: a rating never lands on an application that is being rejected meanwhile.
+    auto rows = tx.exec_params(
+        "SELECT data, version FROM applications WHERE id = $1::uuid FOR SHARE", application_id);
+    if (rows.empty()) {
+      return absl::NotFoundError(absl::StrCat("application ", application_id, " not found"));
+    }
+    const v1::Application current = Parse(rows[0]);
+    tx.exec_params("SELECT pg_advisory_xact_lock_shared(hashtext('criteria:' || $1))",
+                   current.posting_id());
+    auto rating = decide(current, ReadCriteria(tx, current.posting_id()));
+    if (!rating.ok()) return rating.status();
+    tx.exec_params(
+        "INSERT INTO ratings (application_id, posting_id, tenant_id, rater, criterion, score,"
+        " comment, rated_at) VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8::timestamptz)"
+        " ON CONFLICT (application_id, rater, criterion) DO UPDATE SET score = EXCLUDED.score,"
+        " comment = EXCLUDED.comment, rated_at = EXCLUDED.rated_at",
+        current.id(), current.posting_id(), current.tenant_id(), rating->rater(),
+        rating->criterion(), rating->score(), rating->comment(), pg::ToPgTimestamp(clock_.Now()));
+    return rating;
+  });
+}
+
+absl::StatusOr<std::vector<RankingCandidate>> PgApplicationStore::RankingCandidates(
+    const std::string& posting_id) {
+  std::vector<RankingCandidate> out;
+  absl::Status s = db_.Read([&](pqxx::work& tx) {
+    out.clear();
+    // Rated applications and those the committee is still to rate; rejected and withdrawn
+    // ones leave the ranking.
+    auto rows = tx.exec_params(
+        "SELECT a.data, a.version, coalesce(sum(r.score), 0), count(r.score),"
+        " count(DISTINCT r.rater)"
+        " FROM applications a LEFT JOIN ratings r ON r.application_id = a.id"
+        " WHERE a.posting_id = $1::uuid AND a.status NOT IN"
+        " ('RECEIVED', 'SCREENING', 'REJECTED', 'WITHDRAWN')"
+        " GROUP BY a.id ORDER BY a.submitted_at, a.id",
+        posting_id);
+    for (const auto& row : rows) {
+      const v1::Application a = Parse(row);
+      RankingCandidate c;
+      c.application_id = a.id();
+      c.pseudonym = a.pseudonym();
+      c.status = a.status();
+      c.score_sum = row[2].as<int64_t>();
+      c.rating_count = row[3].as<int>();
+      c.rater_count = row[4].as<int>();
+      c.female = IsFemale(a.applicant());
+      c.severely_disabled = a.severely_disabled() || a.equivalent_status();
+      out.push_back(std::move(c));
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<v1::ParticipationVerdict> PgApplicationStore::RecordVerdict(
+    const Actor& actor, const IdempotencyRequest& idem, const v1::ParticipationVerdict& v) {
+  return Idempotent<v1::ParticipationVerdict>(
+      actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::ParticipationVerdict> {
+        const absl::Time now = clock_.Now();
+        tx.exec_params(
+            "INSERT INTO participation_verdicts (posting_id, tenant_id, body, verdict, agrees,"
+            " actor, recorded_at) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7::timestamptz)",
+            v.posting_id(), actor.tenant, static_cast<int>(v.body()), v.verdict(), v.agrees(),
+            actor.sub, pg::ToPgTimestamp(now));
+        events::v1::ParticipationRecorded e;
+        e.set_posting_id(v.posting_id());
+        e.set_body(v1::ParticipationBody_Name(v.body()));
+        e.set_agrees(v.agrees());
+        outbox::Publish(tx, outbox::EventContext{schema_, actor.tenant, actor.correlation_id,
+                                                 actor.sub, now},
+                        kParticipationRecordedEvent, e);
+        return v;
+      });
+}
+
+absl::StatusOr<std::vector<v1::ParticipationVerdict>> PgApplicationStore::LatestVerdicts(
+    const std::string& posting_id) {
+  std::vector<v1::ParticipationVerdict> out;
+  absl::Status s = db_.Read([&](pqxx::work& tx) {
+    out.clear();
+    for (const auto& r : tx.exec_params(
+             "SELECT DISTINCT ON (body) body, verdict, agrees, actor, micros(recorded_at)"
+             " FROM participation_verdicts WHERE posting_id = $1::uuid ORDER BY body, id DESC",
+             posting_id)) {
+      v1::ParticipationVerdict v;
+      v.set_posting_id(posting_id);
+      v.set_body(static_cast<v1::ParticipationBody>(r[0].as<int>()));
+      v.set_verdict(r[1].as<std::string>());
+      v.set_agrees(r[2].as<bool>());
+      v.set_actor(r[3].as<std::string>());
+      *v.mutable_time() = TsOf(r[4]);
+      out.push_back(std::move(v));
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<bool> PgApplicationStore::HasSeverelyDisabledApplicant(const std::string& posting_id) {
+  bool out = false;
+  absl::Status s = db_.Read([&](pqxx::work& tx) {
+    out = !tx.exec_params(
+                 "SELECT 1 FROM applications WHERE posting_id = $1::uuid AND severely_disabled"
+                 " LIMIT 1",
+                 posting_id)
+               .empty();
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+namespace {
+
+std::vector<v1::AuditEntry> ReadAudit(pqxx::work& tx, const std::string& application_id) {
+  std::vector<v1::AuditEntry> out;
+  for (const auto& r : tx.exec_params(
+           "SELECT actor, action, coalesce(from_status, ''), coalesce(to_status, ''), reason,"
+           " micros(at) FROM audit_log WHERE application_id = $1::uuid ORDER BY id",
+           application_id)) {
+    v1::AuditEntry e;
+    e.set_actor(r[0].as<std::string>());
+    e.set_action(r[1].as<std::string>());
+    e.set_from(r[2].as<std::string>());
+    e.set_to(r[3].as<std::string>());
+    e.set_reason(r[4].as<std::string>());
+    *e.mutable_time() = TsOf(r[5]);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<v1::AuditEntry>> PgApplicationStore::Audit(
+    const std::string& application_id) {
+  std::vector<v1::AuditEntry> out;
+  absl::Status s = db_.Read([&](pqxx::work& tx) {
+    out = ReadAudit(tx, application_id);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<ApplicantData> PgApplicationStore::Export(const std::string& applicant_sub,
+                                                         const std::string& tenant_id) {
+  ApplicantData data;
+  absl::Status s = db_.Read([&](pqxx::work& tx) {
+    data = ApplicantData();
+    for (const auto& row : tx.exec_params(
+             "SELECT data, version FROM applications WHERE applicant_sub = $1"
+             " AND ($2 = '' OR tenant_id = $2) ORDER BY submitted_at",
+             applicant_sub, tenant_id)) {
+      data.applications.push_back(Parse(row));
+    }
+    for (const auto& a : data.applications) {
+      for (auto& e : ReadAudit(tx, a.id())) data.audit.emplace_back(a.id(), std::move(e));
+      for (const auto& r : tx.exec_params(
+               "SELECT rater, criterion, score, comment, micros(rated_at) FROM ratings"
+               " WHERE application_id = $1::uuid ORDER BY criterion, rater",
+               a.id())) {
+        v1::Rating rating;
+        rating.set_application_id(a.id());
+        rating.set_rater(r[0].as<std::string>());
+        rating.set_criterion(r[1].as<std::string>());
+        rating.set_score(r[2].as<int>());
+        rating.set_comment(r[3].as<std::string>());
+        *rating.mutable_time() = TsOf(r[4]);
+        data.ratings.push_back(std::move(rating));
+      }
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return data;
+}
+
+int PgApplicationStore::EraseApplications(pqxx::work& tx, const std::vector<std::string>& ids,
+                                          const std::string& cause, const Actor& actor) {
+  if (ids.empty()) return 0;
+  const std::string array = UuidArray(ids);
+  // Who they belonged to, for the event that tells every other service to forget them too.
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> by_owner;
+  for (const auto& r : tx.exec_params(
+           "SELECT tenant_id, applicant_sub, id::text FROM applications WHERE id = ANY($1::uuid[])",
+           array)) {
+    by_owner[{r[0].as<std::string>(), r[1].as<std::string>()}].push_back(r[2].as<std::string>());
+  }
+  tx.exec_params("DELETE FROM documents WHERE application_id = ANY($1::uuid[])", array);
+  tx.exec_params("DELETE FROM ratings WHERE application_id = ANY($1::uuid[])", array);
+  tx.exec_params("DELETE FROM audit_log WHERE application_id = ANY($1::uuid[])", array);
+  // Stored answers of idempotent calls hold copies of the application: they go too.
+  tx.exec_params(
+      "DELETE FROM idempotency_keys k WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) i"
+      " WHERE position(convert_to(i, 'UTF8') IN k.response) > 0)",
+      array);
+  tx.exec_params("UPDATE application_facts SET application_id = NULL"
+                 " WHERE application_id = ANY($1::uuid[])",
+                 array);
+  const auto deleted = tx.exec_params("DELETE FROM applications WHERE id = ANY($1::uuid[])", array);
+  const absl::Time now = clock_.Now();
+  std::map<std::string, int> per_tenant;
+  for (const auto& [owner, app_ids] : by_owner) {
+    per_tenant[owner.first] += static_cast<int>(app_ids.size());
+    events::v1::ApplicantErased e;
+    e.set_applicant_sub(owner.second);
+    for (const auto& id : app_ids) e.add_application_ids(id);
+    e.set_cause(cause);
+    outbox::Publish(tx, outbox::EventContext{schema_, owner.first, actor.correlation_id, actor.sub, now},
+                    kApplicantErasedEvent, e);
+  }
+  for (const auto& [tenant, n] : per_tenant) {
+    tx.exec_params(
+        "INSERT INTO erasures (tenant_id, applications, cause, actor, erased_at)"
+        " VALUES ($1, $2, $3, $4, $5::timestamptz)",
+        tenant, n, cause, actor.sub, pg::ToPgTimestamp(now));
+  }
+  return static_cast<int>(deleted.affected_rows());
+}
+
+absl::StatusOr<v1::EraseApplicantResponse> PgApplicationStore::Erase(
+    const Actor& actor, const IdempotencyRequest& idem, const std::string& applicant_sub,
+    const std::string& tenant_id) {
+  return Idempotent<v1::EraseApplicantResponse>(
+      actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::EraseApplicantResponse> {
+        std::vector<std::string> ids;
+        for (const auto& r : tx.exec_params(
+                 "SELECT id::text FROM applications WHERE applicant_sub = $1"
+                 " AND ($2 = '' OR tenant_id = $2) FOR UPDATE",
+                 applicant_sub, tenant_id)) {
+          ids.push_back(r[0].as<std::string>());
+        }
+        v1::EraseApplicantResponse out;
+        out.set_applications_erased(EraseApplications(tx, ids, "ERASURE_REQUEST", actor));
+        if (tenant_id.empty()) {
+          // The applicant's own request: also documents never attached to an application, and
+          // the answers stored for their own calls.
+          tx.exec_params("DELETE FROM documents WHERE owner_sub = $1", applicant_sub);
+          tx.exec_params("DELETE FROM idempotency_keys WHERE tenant_id = $1", applicant_sub);
+        }
+        return out;
+      });
+}
+
+absl::StatusOr<int> PgApplicationStore::EraseExpired(pqxx::work& tx, absl::Time now, int limit) {
+  // Months are Berlin calendar months ("6 months after" 31 August is 28/29 February, PG's
+  // interval arithmetic clamps to the month's end), also across DST changes.
+  tx.exec("SET LOCAL TimeZone = 'Europe/Berlin'");
+  std::vector<std::string> ids;
+  for (const auto& r : tx.exec_params(
+           "SELECT a.id::text FROM applications a"
+           " LEFT JOIN retention_policies p ON p.tenant_id = a.tenant_id"
+           " WHERE a.ended_at IS NOT NULL AND NOT a.talent_pool"
+           " AND a.ended_at + make_interval(months => coalesce(p.months, $2)) <= $1::timestamptz"
+           " ORDER BY a.ended_at LIMIT $3 FOR UPDATE OF a SKIP LOCKED",
+           pg::ToPgTimestamp(now), kDefaultRetentionMonths, limit)) {
+    ids.push_back(r[0].as<std::string>());
+  }
+  return EraseApplications(tx, ids, "RETENTION", Actor{"system:retention", "", ""});
+}
+
+absl::StatusOr<v1::RetentionPolicy> PgApplicationStore::SetRetention(
+    const Actor& actor, const IdempotencyRequest& idem, const v1::RetentionPolicy& policy) {
+  return Idempotent<v1::RetentionPolicy>(
+      actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::RetentionPolicy> {
+        tx.exec_params(
+            "INSERT INTO retention_policies (tenant_id, months) VALUES ($1, $2)"
+            " ON CONFLICT (tenant_id) DO UPDATE SET months = EXCLUDED.months",
+            policy.tenant_id(), policy.months());
+        return policy;
+      });
+}
+
+absl::StatusOr<StatisticsInput> PgApplicationStore::Statistics(const std::string& tenant_id,
+                                                               absl::Time from, absl::Time to) {
+  StatisticsInput in;
+  absl::Status s = db_.Read([&](pqxx::work& tx) {
+    in = StatisticsInput();
+    const std::string f = pg::ToPgTimestamp(from), t = pg::ToPgTimestamp(to);
+    auto a = tx.exec_params(
+        "SELECT count(*), count(*) FILTER (WHERE female),"
+        " count(*) FILTER (WHERE severely_disabled), count(DISTINCT posting_id)"
+        " FROM application_facts WHERE tenant_id = $1 AND submitted_at >= $2::timestamptz"
+        " AND submitted_at < $3::timestamptz",
+        tenant_id, f, t)[0];
+    in.applications = a[0].as<int64_t>();
+    in.women_applicants = a[1].as<int64_t>();
+    in.severely_disabled_applicants = a[2].as<int64_t>();
+    in.postings_with_applications = a[3].as<int64_t>();
+    for (const auto& r : tx.exec_params(
+             "SELECT female, severely_disabled,"
+             " extract(epoch FROM hired_at - submitted_at) / 86400.0"
+             " FROM application_facts WHERE tenant_id = $1 AND hired_at >= $2::timestamptz"
+             " AND hired_at < $3::timestamptz",
+             tenant_id, f, t)) {
+      ++in.hires;
+      if (r[0].as<bool>()) ++in.women_hires;
+      if (r[1].as<bool>()) ++in.severely_disabled_hires;
+      in.days_to_hire.push_back(r[2].as<double>());
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return in;
+}
+
+absl::Status PgApplicationStore::ApplyCoordinationOutcome(pqxx::work& tx,
+                                                          const std::string& application_id,
+                                                          const std::string& city_tenant,
+                                                          bool cleared, const std::string& reason,
+                                                          const std::string& correlation_id) {
+  auto rows = tx.exec_params(
+      "SELECT data, version FROM applications WHERE id = $1::uuid AND tenant_id = $2 FOR UPDATE",
+      application_id, city_tenant);
+  if (rows.empty()) {
+    spdlog::warn("coordination outcome for unknown application {} of {}: ignored", application_id,
+             city_tenant);
+    return absl::OkStatus();
+  }
+  const v1::Application current = Parse(rows[0]);
+  if (current.status() != v1::PENDING_COORDINATION) {
+    spdlog::info("coordination outcome for application {} in {}: nothing to do", application_id,
+             StatusName(current.status()));
+    return absl::OkStatus();
+  }
+  const v1::ApplicationStatus to = cleared ? v1::OFFER_APPROVED : v1::PROPOSED;
+  const absl::Time now = clock_.Now();
+  const char* actor = "system:coordination";
+  AppChange c;
+  c.next = current;
+  c.next.set_status(to);
+  *c.next.mutable_update_time() =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
+  auto* h = c.next.add_history();
+  h->set_from(current.status());
+  h->set_to(to);
+  h->set_actor(actor);
+  h->set_reason(reason);
+  *h->mutable_time() = c.next.update_time();
+  auto e = std::make_shared<events::v1::ApplicationStatusChanged>();
+  e->set_application_id(current.id());
+  e->set_posting_id(current.posting_id());
+  e->set_applicant_sub(current.applicant_sub());
+  e->set_from(StatusName(current.status()));
+  e->set_to(StatusName(to));
+  e->set_reason(reason);
+  c.events.emplace_back(kStatusChangedEvent, e);
+  c.audit.push_back({"status_changed", StatusName(current.status()), StatusName(to), reason});
+  Write(tx, Actor{actor, current.tenant_id(), correlation_id}, current, std::move(c),
+        /*insert=*/false);
   return absl::OkStatus();
 }
 

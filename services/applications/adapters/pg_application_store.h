@@ -35,6 +35,31 @@ class PgApplicationStore final : public ApplicationStore {
                                        const std::vector<v1::ApplicationStatus>& statuses,
                                        int page_size, const std::string& page_token) override;
   absl::StatusOr<ApplicationPage> ListOwn(const std::string& applicant_sub) override;
+  absl::StatusOr<v1::RatingCriteria> SetCriteria(const Actor& actor, const IdempotencyRequest& idem,
+                                                 const v1::RatingCriteria& criteria) override;
+  absl::StatusOr<std::vector<v1::RatingCriterion>> Criteria(const std::string& posting_id) override;
+  absl::StatusOr<v1::Rating> Rate(
+      const Actor& actor, const IdempotencyRequest& idem, const std::string& application_id,
+      const std::function<absl::StatusOr<v1::Rating>(
+          const v1::Application&, const std::vector<v1::RatingCriterion>&)>& decide) override;
+  absl::StatusOr<std::vector<RankingCandidate>> RankingCandidates(
+      const std::string& posting_id) override;
+  absl::StatusOr<v1::ParticipationVerdict> RecordVerdict(const Actor& actor,
+                                                         const IdempotencyRequest& idem,
+                                                         const v1::ParticipationVerdict& v) override;
+  absl::StatusOr<std::vector<v1::ParticipationVerdict>> LatestVerdicts(
+      const std::string& posting_id) override;
+  absl::StatusOr<bool> HasSeverelyDisabledApplicant(const std::string& posting_id) override;
+  absl::StatusOr<std::vector<v1::AuditEntry>> Audit(const std::string& application_id) override;
+  absl::StatusOr<ApplicantData> Export(const std::string& applicant_sub,
+                                       const std::string& tenant_id) override;
+  absl::StatusOr<v1::EraseApplicantResponse> Erase(const Actor& actor, const IdempotencyRequest& idem,
+                                                   const std::string& applicant_sub,
+                                                   const std::string& tenant_id) override;
+  absl::StatusOr<v1::RetentionPolicy> SetRetention(const Actor& actor, const IdempotencyRequest& idem,
+                                                   const v1::RetentionPolicy& policy) override;
+  absl::StatusOr<StatisticsInput> Statistics(const std::string& tenant_id, absl::Time from,
+                                             absl::Time to) override;
 
   // Event handlers (in the consumer's transaction).
   // posting.published/updated/closed/withdrawn: keep the snapshot (newer versions only).
@@ -44,6 +69,17 @@ class PgApplicationStore final : public ApplicationStore {
   // published.
   absl::Status StartScreening(pqxx::work& tx, const std::string& posting_id,
                               const std::string& correlation_id);
+  // coordination.staffing.cleared/withdrawn/instructed.v1: a PENDING_COORDINATION application
+  // of `city_tenant` becomes OFFER_APPROVED (cleared) or PROPOSED again (with the reason).
+  // Anything else is left alone (and logged): the outcome may concern a notice filed by hand.
+  absl::Status ApplyCoordinationOutcome(pqxx::work& tx, const std::string& application_id,
+                                        const std::string& city_tenant, bool cleared,
+                                        const std::string& reason,
+                                        const std::string& correlation_id);
+  // Retention (timer): erases up to `limit` applications whose procedure ended longer ago
+  // than their tenant's retention period and whose applicant did not join the talent pool.
+  // Returns how many were erased.
+  absl::StatusOr<int> EraseExpired(pqxx::work& tx, absl::Time now, int limit);
 
  private:
   v1::Application Write(pqxx::work& tx, const Actor& actor, const v1::Application& current,
@@ -51,6 +87,14 @@ class PgApplicationStore final : public ApplicationStore {
   // The next pseudonym number, drawn from pseudonym_seq in blocks (one round trip per block;
   // a sequence has gaps anyway, and numbers only need to be unique).
   int64_t NextPseudonym(pqxx::work& tx);
+  // One transaction: the stored answer to `idem` if there is one, else `effect` and its answer
+  // remembered.
+  template <typename M>
+  absl::StatusOr<M> Idempotent(const Actor& actor, const IdempotencyRequest& idem,
+                               const std::function<absl::StatusOr<M>(pqxx::work&)>& effect);
+  // Deletes the applications and everything personal about them; keeps anonymous facts.
+  int EraseApplications(pqxx::work& tx, const std::vector<std::string>& ids,
+                        const std::string& cause, const Actor& actor);
 
   pg::Pool& db_;
   const std::string schema_;

@@ -84,14 +84,14 @@ grpc::ServerReadReactor<v1::UploadDocumentRequest>* ApplicationGrpcService::Uplo
   return new UploadReactor(ctx, runtime_, service_, response);
 }
 
-template <typename Fn>
+template <typename Response, typename Fn>
 grpc::ServerUnaryReactor* ApplicationGrpcService::WithPrincipal(grpc::CallbackServerContext* ctx,
-                                                                v1::Application* response, Fn fn) {
+                                                                Response* response, Fn fn) {
   return runtime_.Unary(ctx, [fn = std::move(fn), response](const rpc::Call& call) {
     auto who = call.Principal();
     if (!who.ok()) return who.status();
     logging::ScopedLogContext log_context("", who->tenant);
-    absl::StatusOr<v1::Application> result = fn(*who, call.correlation_id());
+    absl::StatusOr<Response> result = fn(*who, call.correlation_id());
     if (!result.ok()) return result.status();
     *response = *std::move(result);
     return absl::OkStatus();
@@ -141,6 +141,124 @@ grpc::ServerUnaryReactor* ApplicationGrpcService::ListApplications(
     for (auto& a : page->applications) *response->add_applications() = std::move(a);
     response->set_next_page_token(page->next_page_token);
     return absl::OkStatus();
+  });
+}
+
+
+grpc::ServerUnaryReactor* ApplicationGrpcService::RateApplication(grpc::CallbackServerContext* ctx,
+                                                       const v1::RateApplicationRequest* request,
+                                                       v1::Rating* response) {
+  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
+                                                      [[maybe_unused]] const std::string& cid) {
+    return service_.Rate(who, cid, *request);
+  });
+}
+
+grpc::ServerUnaryReactor* ApplicationGrpcService::GetRanking(grpc::CallbackServerContext* ctx,
+                                                       const v1::GetRankingRequest* request,
+                                                       v1::Ranking* response) {
+  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
+                                                      [[maybe_unused]] const std::string& cid) {
+    return service_.GetRanking(who, request->posting_id());
+  });
+}
+
+grpc::ServerUnaryReactor* ApplicationGrpcService::RecordParticipation(grpc::CallbackServerContext* ctx,
+                                                       const v1::RecordParticipationRequest* request,
+                                                       v1::ParticipationVerdict* response) {
+  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
+                                                      [[maybe_unused]] const std::string& cid) {
+    return service_.RecordParticipation(who, cid, *request);
+  });
+}
+
+grpc::ServerUnaryReactor* ApplicationGrpcService::ProposeHiring(grpc::CallbackServerContext* ctx,
+                                                       const v1::ProposeHiringRequest* request,
+                                                       v1::Application* response) {
+  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
+                                                      [[maybe_unused]] const std::string& cid) {
+    return service_.ProposeHiring(who, cid, *request);
+  });
+}
+
+grpc::ServerUnaryReactor* ApplicationGrpcService::FinalizeHiring(grpc::CallbackServerContext* ctx,
+                                                       const v1::FinalizeHiringRequest* request,
+                                                       v1::Application* response) {
+  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
+                                                      [[maybe_unused]] const std::string& cid) {
+    return service_.FinalizeHiring(who, cid, *request);
+  });
+}
+
+grpc::ServerUnaryReactor* ApplicationGrpcService::RevealIdentity(grpc::CallbackServerContext* ctx,
+                                                       const v1::RevealIdentityRequest* request,
+                                                       v1::Application* response) {
+  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
+                                                      [[maybe_unused]] const std::string& cid) {
+    return service_.RevealIdentity(who, cid, *request);
+  });
+}
+
+grpc::ServerUnaryReactor* ApplicationGrpcService::ExportApplicantData(grpc::CallbackServerContext* ctx,
+                                                       const v1::ExportApplicantDataRequest* request,
+                                                       v1::ApplicantDataExport* response) {
+  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
+                                                      [[maybe_unused]] const std::string& cid) {
+    return service_.ExportApplicantData(who, request->applicant_sub());
+  });
+}
+
+grpc::ServerUnaryReactor* ApplicationGrpcService::EraseApplicant(grpc::CallbackServerContext* ctx,
+                                                       const v1::EraseApplicantRequest* request,
+                                                       v1::EraseApplicantResponse* response) {
+  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
+                                                      [[maybe_unused]] const std::string& cid) {
+    return service_.EraseApplicant(who, cid, *request);
+  });
+}
+
+grpc::ServerUnaryReactor* ApplicationGrpcService::SetRatingCriteria(grpc::CallbackServerContext* ctx,
+                                                       const v1::SetRatingCriteriaRequest* request,
+                                                       v1::RatingCriteria* response) {
+  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
+                                                      [[maybe_unused]] const std::string& cid) {
+    return service_.SetRatingCriteria(who, cid, *request);
+  });
+}
+
+grpc::ServerUnaryReactor* ApplicationGrpcService::ListParticipation(grpc::CallbackServerContext* ctx,
+                                                       const v1::ListParticipationRequest* request,
+                                                       v1::ParticipationStatus* response) {
+  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
+                                                      [[maybe_unused]] const std::string& cid) {
+    return service_.ListParticipation(who, request->posting_id());
+  });
+}
+
+grpc::ServerUnaryReactor* ApplicationGrpcService::ListAuditEntries(grpc::CallbackServerContext* ctx,
+                                                       const v1::ListAuditEntriesRequest* request,
+                                                       v1::ListAuditEntriesResponse* response) {
+  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
+                                                      [[maybe_unused]] const std::string& cid) {
+    return service_.ListAuditEntries(who, request->application_id());
+  });
+}
+
+grpc::ServerUnaryReactor* ApplicationGrpcService::GetPersonnelStatistics(grpc::CallbackServerContext* ctx,
+                                                       const v1::GetPersonnelStatisticsRequest* request,
+                                                       v1::PersonnelStatistics* response) {
+  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
+                                                      [[maybe_unused]] const std::string& cid) {
+    return service_.GetPersonnelStatistics(who, *request);
+  });
+}
+
+grpc::ServerUnaryReactor* ApplicationGrpcService::SetRetentionPolicy(grpc::CallbackServerContext* ctx,
+                                                       const v1::SetRetentionPolicyRequest* request,
+                                                       v1::RetentionPolicy* response) {
+  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
+                                                      [[maybe_unused]] const std::string& cid) {
+    return service_.SetRetentionPolicy(who, cid, *request);
   });
 }
 

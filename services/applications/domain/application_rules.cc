@@ -128,6 +128,39 @@ absl::Status CheckStatusChange(const v1::Application& current, const v1::ChangeS
   return absl::OkStatus();
 }
 
+bool IsRateable(v1::ApplicationStatus s) {
+  return s == v1::SHORTLISTED || s == v1::INVITED || s == v1::INTERVIEWED;
+}
+
+bool IsFemale(const v1::Applicant& applicant) {
+  const std::string sex = absl::AsciiStrToLower(absl::StripAsciiWhitespace(applicant.sex()));
+  return sex == "w" || sex == "weiblich" || sex == "female" || sex == "f" || sex == "frau";
+}
+
+v1::StatisticValue Group(int64_t count, int64_t total) {
+  v1::StatisticValue v;
+  const int64_t rest = total - count;
+  if ((count > 0 && count < kMinGroupSize) || (rest > 0 && rest < kMinGroupSize) ||
+      (total > 0 && total < kMinGroupSize)) {
+    v.set_suppressed(true);
+    return v;
+  }
+  v.set_count(count);
+  v.set_share(total == 0 ? 0.0 : static_cast<double>(count) / static_cast<double>(total));
+  return v;
+}
+
+v1::StatisticValue Total(int64_t count) {
+  v1::StatisticValue v;
+  if (count > 0 && count < kMinGroupSize) {
+    v.set_suppressed(true);
+    return v;
+  }
+  v.set_count(count);
+  v.set_share(count == 0 ? 0.0 : 1.0);
+  return v;
+}
+
 const char* StatusName(v1::ApplicationStatus s) {
   switch (s) {
     case v1::RECEIVED: return "RECEIVED";

@@ -43,4 +43,26 @@ absl::Status CheckStatusChange(const v1::Application& current, const v1::ChangeS
 
 const char* StatusName(v1::ApplicationStatus status);
 
+// Ratings: scores 1 (does not meet the requirement) … 5 (far exceeds it).
+inline constexpr int kMinScore = 1;
+inline constexpr int kMaxScore = 5;
+// Shortlisted, invited and interviewed applicants are rated (DOMAIN.md "Selection").
+bool IsRateable(v1::ApplicationStatus status);
+
+// The applicant's stated sex is female ("w", "weiblich", "female", "f", "Frau"); for the LGG
+// NRW tie rule and the anonymous statistics only.
+bool IsFemale(const v1::Applicant& applicant);
+
+// Anonymous statistics (seed 002, GDPR Recital 26): no group under kMinGroupSize. A group is
+// suppressed when it or its complement within `total` is non-empty and smaller than that —
+// the complement too, or the group could be computed by subtraction.
+inline constexpr int kMinGroupSize = 5;
+v1::StatisticValue Group(int64_t count, int64_t total);
+v1::StatisticValue Total(int64_t count);
+
+// Retention of applicant data after the procedure ended, unless the applicant joined the
+// talent pool. 6 months covers the AGG § 15 (4) two-month claim period plus the three months
+// to sue (§ 61b ArbGG) and delivery; tenants may choose 1–24.
+inline constexpr int kDefaultRetentionMonths = 6;
+
 }  // namespace stellenwerk::applications

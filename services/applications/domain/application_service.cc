@@ -1,11 +1,19 @@
 #include "services/applications/domain/application_service.h"
 
+#include <algorithm>
+#include <set>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 #include "common/errors/errors.h"
 #include "common/idempotency/idempotency.h"
 #include "common/ids/uuid.h"
+#include "common/time/berlin_calendar.h"
+#include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "nlohmann/json.hpp"
 #include "services/applications/domain/application_rules.h"
 #include "stellenwerk/events/v1/applications.pb.h"
 
@@ -36,10 +44,10 @@ absl::Status NotFound(const std::string& id) {
 
 v1::Application ApplicationService::ViewFor(const auth::Principal& who, v1::Application a,
                                             bool anonymised) {
-  const bool hr = who.HasAnyRole({auth::roles::kHrClerk, auth::roles::kAdmin});
-  if (anonymised && !hr && who.sub != a.applicant_sub()) {
-    // Anonymised procedure (seed 003): the committee sees a pseudonym, no name, birth date,
-    // sex, address or photo-bearing documents.
+  if (anonymised && !a.identity_revealed() && who.sub != a.applicant_sub()) {
+    // Anonymised procedure (seed 003): staff — HR included — see a pseudonym, no name, birth
+    // date, sex, address or photo-bearing documents, until HR reveals the identity for the
+    // invitation (RevealIdentity, audited).
     a.clear_applicant();
     a.clear_documents();
     a.clear_applicant_sub();
@@ -190,7 +198,8 @@ absl::StatusOr<v1::Application> ApplicationService::Transition(
     const auth::Principal& who, const Actor& actor, const IdempotencyRequest& idem,
     const std::string& id, v1::ApplicationStatus to, const std::string& reason,
     const std::function<absl::Status(const v1::Application&)>& check,
-    const std::function<void(v1::Application&)>& amend) {
+    const std::function<void(const v1::Application&, AppChange&)>& amend,
+    v1::ApplicationStatus via) {
   if (!ids::IsUuid(id)) return errors::InvalidField("id", "not an application id");
   const absl::Time now = clock_.Now();
   auto result = store_.Update(actor, idem, id, [&](const v1::Application& current) -> absl::StatusOr<AppChange> {
@@ -202,21 +211,31 @@ absl::StatusOr<v1::Application> ApplicationService::Transition(
     c.next = current;
     c.next.set_status(to);
     *c.next.mutable_update_time() = Ts(now);
-    if (amend) amend(c.next);
-    auto* h = c.next.add_history();
-    h->set_from(current.status());
-    h->set_to(to);
-    h->set_actor(who.sub);
-    h->set_reason(reason);
-    *h->mutable_time() = Ts(now);
-    auto e = std::make_shared<ev::ApplicationStatusChanged>();
-    e->set_application_id(current.id());
-    e->set_posting_id(current.posting_id());
-    e->set_applicant_sub(current.applicant_sub());
-    e->set_from(StatusName(current.status()));
-    e->set_to(StatusName(to));
-    e->set_reason(reason);
-    c.events.emplace_back(kStatusChangedEvent, e);
+    // The procedure ends for this applicant: retention counts from here.
+    if (IsOpen(current.status()) && !IsOpen(to)) *c.next.mutable_end_time() = Ts(now);
+    std::vector<std::pair<v1::ApplicationStatus, v1::ApplicationStatus>> steps;
+    if (via != v1::APPLICATION_STATUS_UNSPECIFIED && via != current.status()) {
+      steps = {{current.status(), via}, {via, to}};
+    } else {
+      steps = {{current.status(), to}};
+    }
+    for (const auto& [from, step_to] : steps) {
+      auto* h = c.next.add_history();
+      h->set_from(from);
+      h->set_to(step_to);
+      h->set_actor(who.sub);
+      h->set_reason(reason);
+      *h->mutable_time() = Ts(now);
+      auto e = std::make_shared<ev::ApplicationStatusChanged>();
+      e->set_application_id(current.id());
+      e->set_posting_id(current.posting_id());
+      e->set_applicant_sub(current.applicant_sub());
+      e->set_from(StatusName(from));
+      e->set_to(StatusName(step_to));
+      e->set_reason(reason);
+      c.events.emplace_back(kStatusChangedEvent, e);
+      c.audit.push_back({"status_changed", StatusName(from), StatusName(step_to), reason});
+    }
     if (to == v1::WITHDRAWN) {
       auto w = std::make_shared<ev::ApplicationWithdrawn>();
       w->set_application_id(current.id());
@@ -224,7 +243,7 @@ absl::StatusOr<v1::Application> ApplicationService::Transition(
       w->set_applicant_sub(current.applicant_sub());
       c.events.emplace_back(kWithdrawnEvent, w);
     }
-    c.audit.push_back({"status_changed", StatusName(current.status()), StatusName(to), reason});
+    if (amend) amend(current, c);
     return c;
   });
   if (!result.ok()) return result;
@@ -264,10 +283,487 @@ absl::StatusOr<v1::Application> ApplicationService::ChangeStatus(
                       }
                       return CheckStatusChange(current, r, who);
                     },
-                    [&](v1::Application& next) {
+                    [&](const v1::Application&, AppChange& c) {
                       // SGB IX § 165: the finding is part of the record.
-                      if (r.obviously_unqualified()) next.set_obviously_unqualified(true);
+                      if (r.obviously_unqualified()) c.next.set_obviously_unqualified(true);
                     });
+}
+
+absl::StatusOr<PostingSnapshot> ApplicationService::OwnPosting(const auth::Principal& who,
+                                                               const std::string& posting_id) {
+  if (!ids::IsUuid(posting_id)) return errors::InvalidField("posting_id", "not a posting id");
+  auto posting = store_.Posting(posting_id);
+  if (!posting.ok()) return posting.status();
+  if (!posting->has_value() || (*posting)->tenant_id != who.tenant) {
+    return absl::NotFoundError(absl::StrCat("posting ", posting_id, " not found"));
+  }
+  return **posting;
+}
+
+absl::StatusOr<v1::RatingCriteria> ApplicationService::SetRatingCriteria(
+    const auth::Principal& who, const std::string& correlation_id,
+    const v1::SetRatingCriteriaRequest& r) {
+  if (absl::Status s = auth::RequireAnyRole(who, {auth::roles::kHrClerk, auth::roles::kAdmin});
+      !s.ok()) {
+    return s;
+  }
+  errors::Validator v;
+  v.Check(r.criteria_size() >= 1 && r.criteria_size() <= 20, "criteria", "1–20 criteria");
+  std::set<std::string> names;
+  for (int i = 0; i < r.criteria_size(); ++i) {
+    const auto& c = r.criteria(i);
+    const std::string field = absl::StrCat("criteria[", i, "].name");
+    v.Check(!absl::StripAsciiWhitespace(c.name()).empty() && c.name().size() <= 200, field,
+            "1–200 characters");
+    v.Check(names.insert(c.name()).second, field, "each criterion once");
+    v.Check(c.description().size() <= 2000, absl::StrCat("criteria[", i, "].description"),
+            "at most 2000 characters");
+  }
+  if (!v.ok()) return v.status();
+  auto posting = OwnPosting(who, r.posting_id());
+  if (!posting.ok()) return posting.status();
+  v1::RatingCriteria criteria;
+  criteria.set_posting_id(r.posting_id());
+  *criteria.mutable_criteria() = r.criteria();
+  return store_.SetCriteria(Actor{who.sub, who.tenant, correlation_id},
+                            Idem("SetRatingCriteria", r.request_id(), r), criteria);
+}
+
+absl::StatusOr<v1::Rating> ApplicationService::Rate(const auth::Principal& who,
+                                                    const std::string& correlation_id,
+                                                    const v1::RateApplicationRequest& r) {
+  if (absl::Status s = auth::RequireAnyRole(
+          who, {auth::roles::kCommitteeMember, auth::roles::kHrClerk, auth::roles::kAdmin});
+      !s.ok()) {
+    return s;
+  }
+  errors::Validator v;
+  v.Check(ids::IsUuid(r.id()), "id", "not an application id");
+  v.Check(r.score() >= kMinScore && r.score() <= kMaxScore, "score",
+          absl::StrCat(kMinScore, "–", kMaxScore));
+  v.Check(!r.criterion().empty(), "criterion", "required");
+  v.Check(r.comment().size() <= 4000, "comment", "at most 4000 characters");
+  if (!v.ok()) return v.status();
+  const absl::Time now = clock_.Now();
+  return store_.Rate(
+      Actor{who.sub, who.tenant, correlation_id}, Idem("RateApplication", r.request_id(), r),
+      r.id(),
+      [&](const v1::Application& a,
+          const std::vector<v1::RatingCriterion>& criteria) -> absl::StatusOr<v1::Rating> {
+        if (a.tenant_id() != who.tenant) return NotFound(r.id());
+        if (!IsRateable(a.status())) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "only shortlisted, invited or interviewed applications are rated; this one is ",
+              StatusName(a.status())));
+        }
+        if (criteria.empty()) {
+          return absl::FailedPreconditionError(
+              "the posting has no rating criteria yet (SetRatingCriteria)");
+        }
+        const bool known = std::any_of(criteria.begin(), criteria.end(),
+                                       [&](const auto& c) { return c.name() == r.criterion(); });
+        if (!known) {
+          return errors::InvalidField("criterion", "not one of the posting's rating criteria");
+        }
+        v1::Rating rating;
+        rating.set_application_id(a.id());
+        rating.set_rater(who.sub);
+        rating.set_criterion(r.criterion());
+        rating.set_score(r.score());
+        rating.set_comment(r.comment());
+        *rating.mutable_time() = Ts(now);
+        return rating;
+      });
+}
+
+absl::StatusOr<v1::Ranking> ApplicationService::GetRanking(const auth::Principal& who,
+                                                          const std::string& posting_id) {
+  if (!IsStaff(who)) return absl::PermissionDeniedError("the ranking needs an HR or committee role");
+  auto posting = OwnPosting(who, posting_id);
+  if (!posting.ok()) return posting.status();
+  auto candidates = store_.RankingCandidates(posting_id);
+  if (!candidates.ok()) return candidates.status();
+  auto criteria = store_.Criteria(posting_id);
+  if (!criteria.ok()) return criteria.status();
+  v1::Ranking ranking = Rank(*std::move(candidates), posting->women_preferred);
+  for (const auto& c : *criteria) ranking.add_criteria(c.name());
+  return ranking;
+}
+
+namespace {
+
+const char* BodyRole(v1::ParticipationBody body) {
+  switch (body) {
+    case v1::EQUAL_OPPORTUNITY_OFFICER: return auth::roles::kEqualOpportunityOfficer;
+    case v1::STAFF_COUNCIL: return auth::roles::kStaffCouncil;
+    case v1::DISABILITY_REPRESENTATIVE: return auth::roles::kDisabilityRepresentative;
+    default: return "";
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ParticipationVerdict> ApplicationService::RecordParticipation(
+    const auth::Principal& who, const std::string& correlation_id,
+    const v1::RecordParticipationRequest& r) {
+  if (!v1::ParticipationBody_IsValid(r.body()) || r.body() == v1::PARTICIPATION_BODY_UNSPECIFIED) {
+    return errors::InvalidField(
+        "body", "EQUAL_OPPORTUNITY_OFFICER, STAFF_COUNCIL or DISABILITY_REPRESENTATIVE");
+  }
+  // Each body speaks for itself: the equal-opportunity officer (LGG NRW § 18), the staff
+  // council (LPVG NRW § 72), the disability representative (SGB IX § 178 (2)).
+  if (!who.HasRole(BodyRole(r.body()))) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("only the role ", BodyRole(r.body()), " records this body's verdict"));
+  }
+  errors::Validator v;
+  v.Check(!absl::StripAsciiWhitespace(r.verdict()).empty() && r.verdict().size() <= 4000,
+          "verdict", "1–4000 characters");
+  if (!v.ok()) return v.status();
+  auto posting = OwnPosting(who, r.posting_id());
+  if (!posting.ok()) return posting.status();
+  v1::ParticipationVerdict verdict;
+  verdict.set_posting_id(r.posting_id());
+  verdict.set_body(r.body());
+  verdict.set_verdict(r.verdict());
+  verdict.set_agrees(r.agrees());
+  verdict.set_actor(who.sub);
+  *verdict.mutable_time() = Ts(clock_.Now());
+  return store_.RecordVerdict(Actor{who.sub, who.tenant, correlation_id},
+                              Idem("RecordParticipation", r.request_id(), r), verdict);
+}
+
+absl::StatusOr<v1::ParticipationStatus> ApplicationService::Participation(
+    const std::string& posting_id) {
+  auto verdicts = store_.LatestVerdicts(posting_id);
+  if (!verdicts.ok()) return verdicts.status();
+  auto disabled = store_.HasSeverelyDisabledApplicant(posting_id);
+  if (!disabled.ok()) return disabled.status();
+  v1::ParticipationStatus status;
+  status.set_posting_id(posting_id);
+  status.add_required(v1::EQUAL_OPPORTUNITY_OFFICER);
+  status.add_required(v1::STAFF_COUNCIL);
+  // SGB IX § 178 (2): the disability representative takes part when a severely disabled
+  // person applied.
+  if (*disabled) status.add_required(v1::DISABILITY_REPRESENTATIVE);
+  for (const auto& v : *verdicts) *status.add_verdicts() = v;
+  for (int body : status.required()) {
+    const bool given = std::any_of(verdicts->begin(), verdicts->end(),
+                                   [&](const auto& v) { return v.body() == body; });
+    if (!given) status.add_missing(static_cast<v1::ParticipationBody>(body));
+  }
+  return status;
+}
+
+absl::StatusOr<v1::ParticipationStatus> ApplicationService::ListParticipation(
+    const auth::Principal& who, const std::string& posting_id) {
+  if (!IsStaff(who) && !who.HasAnyRole({auth::roles::kEqualOpportunityOfficer,
+                                        auth::roles::kStaffCouncil,
+                                        auth::roles::kDisabilityRepresentative})) {
+    return absl::PermissionDeniedError("participation is for staff and the participating bodies");
+  }
+  auto posting = OwnPosting(who, posting_id);
+  if (!posting.ok()) return posting.status();
+  return Participation(posting_id);
+}
+
+absl::StatusOr<v1::Application> ApplicationService::ProposeHiring(
+    const auth::Principal& who, const std::string& correlation_id,
+    const v1::ProposeHiringRequest& r) {
+  if (absl::Status s = auth::RequireAnyRole(who, {auth::roles::kHrClerk, auth::roles::kAdmin});
+      !s.ok()) {
+    return s;
+  }
+  errors::Validator v;
+  v.Check(ids::IsUuid(r.id()), "id", "not an application id");
+  v.Check(r.qualification_summary().size() <= 4000, "qualification_summary", "at most 4000 characters");
+  v.Check(r.experience_summary().size() <= 4000, "experience_summary", "at most 4000 characters");
+  if (!v.ok()) return v.status();
+  auto current = store_.Get(r.id());
+  if (!current.ok()) return current.status();
+  if (current->tenant_id() != who.tenant) return NotFound(r.id());
+  auto posting = OwnPosting(who, current->posting_id());
+  if (!posting.ok()) return posting.status();
+  const PostingSnapshot p = *posting;
+  if (p.coordination_required) {
+    // SGB II coordination (seed 004): the district needs meaningful data on the person's
+    // qualification and professional experience.
+    errors::Validator need;
+    need.Check(!absl::StripAsciiWhitespace(r.qualification_summary()).empty(),
+               "qualification_summary", "required when the posting needs coordination");
+    need.Check(!absl::StripAsciiWhitespace(r.experience_summary()).empty(), "experience_summary",
+               "required when the posting needs coordination");
+    if (!need.ok()) return need.status();
+    if (p.district_tenant_id.empty()) {
+      return absl::FailedPreconditionError(
+          "the posting needs coordination but names no district (coordination_district_tenant_id)");
+    }
+  }
+  auto participation = Participation(p.posting_id);
+  if (!participation.ok()) return participation.status();
+  if (participation->missing_size() > 0) {
+    std::vector<std::string> missing;
+    for (int b : participation->missing()) {
+      missing.push_back(v1::ParticipationBody_Name(static_cast<v1::ParticipationBody>(b)));
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        "participation before the decision: verdicts missing from ", absl::StrJoin(missing, ", ")));
+  }
+  const v1::ApplicationStatus to = p.coordination_required ? v1::PENDING_COORDINATION : v1::PROPOSED;
+  const v1::ApplicationStatus via = p.coordination_required ? v1::PROPOSED : v1::APPLICATION_STATUS_UNSPECIFIED;
+  return Transition(
+      who, Actor{who.sub, who.tenant, correlation_id}, Idem("ProposeHiring", r.request_id(), r),
+      r.id(), to, "hiring proposed",
+      [&](const v1::Application& a) -> absl::Status {
+        // INTERVIEWED, or PROPOSED again after the district objected (the notice was withdrawn
+        // or the district instructed against it).
+        if (a.status() == v1::PROPOSED && !p.coordination_required) {
+          return absl::FailedPreconditionError("the hiring is already proposed");
+        }
+        if (a.status() != v1::INTERVIEWED && a.status() != v1::PROPOSED) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "a hiring is proposed for an interviewed applicant; this one is ",
+              StatusName(a.status())));
+        }
+        return absl::OkStatus();
+      },
+      [&](const v1::Application& a, AppChange& c) {
+        auto e = std::make_shared<ev::HiringProposed>();
+        e->set_application_id(a.id());
+        e->set_posting_id(a.posting_id());
+        e->set_district_tenant_id(p.district_tenant_id);
+        e->set_position_title(p.title);
+        e->set_role_category(p.role_category);
+        e->set_regional_office(p.regional_office);
+        e->set_qualification_summary(r.qualification_summary());
+        e->set_experience_summary(r.experience_summary());
+        e->set_coordination_required(p.coordination_required);
+        e->set_kennziffer(p.kennziffer);
+        c.events.emplace_back(kHiringProposedEvent, e);
+      },
+      via);
+}
+
+absl::StatusOr<v1::Application> ApplicationService::FinalizeHiring(
+    const auth::Principal& who, const std::string& correlation_id,
+    const v1::FinalizeHiringRequest& r) {
+  if (absl::Status s = auth::RequireAnyRole(who, {auth::roles::kHrClerk, auth::roles::kAdmin});
+      !s.ok()) {
+    return s;
+  }
+  if (!ids::IsUuid(r.id())) return errors::InvalidField("id", "not an application id");
+  auto current = store_.Get(r.id());
+  if (!current.ok()) return current.status();
+  if (current->tenant_id() != who.tenant) return NotFound(r.id());
+  auto posting = OwnPosting(who, current->posting_id());
+  if (!posting.ok()) return posting.status();
+  const bool coordination = posting->coordination_required;
+  // Without coordination the proposal is approved with the hiring; with it, only the
+  // district's clearance (coordination.staffing.cleared.v1) approves the offer.
+  const v1::ApplicationStatus via =
+      current->status() == v1::PROPOSED ? v1::OFFER_APPROVED : v1::APPLICATION_STATUS_UNSPECIFIED;
+  return Transition(
+      who, Actor{who.sub, who.tenant, correlation_id}, Idem("FinalizeHiring", r.request_id(), r),
+      r.id(), v1::HIRED, "hiring finalized",
+      [&](const v1::Application& a) -> absl::Status {
+        if (a.status() == v1::OFFER_APPROVED) return absl::OkStatus();
+        if (a.status() == v1::PROPOSED && !coordination && via == v1::OFFER_APPROVED) {
+          return absl::OkStatus();
+        }
+        if (a.status() == v1::PENDING_COORDINATION || (a.status() == v1::PROPOSED && coordination)) {
+          return absl::FailedPreconditionError(
+              "SGB II coordination: the district has not cleared this staffing yet");
+        }
+        return absl::FailedPreconditionError(absl::StrCat(
+            "only a proposed or approved hiring is finalized; this one is ", StatusName(a.status())));
+      },
+      {}, via);
+}
+
+absl::StatusOr<v1::Application> ApplicationService::RevealIdentity(
+    const auth::Principal& who, const std::string& correlation_id,
+    const v1::RevealIdentityRequest& r) {
+  if (absl::Status s = auth::RequireAnyRole(who, {auth::roles::kHrClerk, auth::roles::kAdmin});
+      !s.ok()) {
+    return s;
+  }
+  if (!ids::IsUuid(r.id())) return errors::InvalidField("id", "not an application id");
+  if (absl::StripAsciiWhitespace(r.reason()).empty() || r.reason().size() > 2000) {
+    return errors::InvalidField("reason", "why the identity is needed (1–2000 characters)");
+  }
+  const absl::Time now = clock_.Now();
+  auto result = store_.Update(
+      Actor{who.sub, who.tenant, correlation_id}, IdempotencyRequest{"RevealIdentity", "", ""},
+      r.id(), [&](const v1::Application& a) -> absl::StatusOr<AppChange> {
+        if (a.tenant_id() != who.tenant) return NotFound(r.id());
+        auto posting = store_.Posting(a.posting_id());
+        if (!posting.ok()) return posting.status();
+        if (!posting->has_value() || !(*posting)->anonymised) {
+          return absl::FailedPreconditionError("the procedure is not anonymised");
+        }
+        // Seed 003: the identity is revealed for the invitation, not before the shortlist.
+        if (a.status() != v1::SHORTLISTED && a.status() != v1::INVITED &&
+            a.status() != v1::INTERVIEWED && a.status() != v1::PROPOSED &&
+            a.status() != v1::PENDING_COORDINATION && a.status() != v1::OFFER_APPROVED &&
+            a.status() != v1::HIRED) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "identities are revealed for the invitation of shortlisted applicants; this one is ",
+              StatusName(a.status())));
+        }
+        AppChange c;
+        c.next = a;
+        c.next.set_identity_revealed(true);
+        *c.next.mutable_update_time() = Ts(now);
+        // Every reveal is recorded, also a repeated one.
+        c.audit.push_back({"identity_revealed", "", "", r.reason()});
+        return c;
+      });
+  if (!result.ok()) return result.status();
+  return *std::move(result);
+}
+
+absl::StatusOr<v1::ListAuditEntriesResponse> ApplicationService::ListAuditEntries(
+    const auth::Principal& who, const std::string& application_id) {
+  if (absl::Status s = auth::RequireAnyRole(who, {auth::roles::kHrClerk, auth::roles::kAdmin});
+      !s.ok()) {
+    return s;
+  }
+  if (!ids::IsUuid(application_id)) {
+    return errors::InvalidField("application_id", "not an application id");
+  }
+  auto a = store_.Get(application_id);
+  if (!a.ok()) return a.status();
+  if (a->tenant_id() != who.tenant) return NotFound(application_id);
+  auto entries = store_.Audit(application_id);
+  if (!entries.ok()) return entries.status();
+  v1::ListAuditEntriesResponse out;
+  for (auto& e : *entries) *out.add_entries() = std::move(e);
+  return out;
+}
+
+namespace {
+
+// Who may act on an applicant's data: the applicant for all of it, HR/admin for their tenant's
+// part. Returns the tenant filter ("" = all) or PERMISSION_DENIED.
+absl::StatusOr<std::string> GdprScope(const auth::Principal& who, const std::string& applicant_sub) {
+  if (who.HasRole(auth::roles::kApplicant) && who.sub == applicant_sub) return std::string();
+  if (who.HasAnyRole({auth::roles::kHrClerk, auth::roles::kAdmin})) return who.tenant;
+  return absl::PermissionDeniedError("only the applicant, or HR for their employer, may do this");
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ApplicantDataExport> ApplicationService::ExportApplicantData(
+    const auth::Principal& who, const std::string& applicant_sub) {
+  if (applicant_sub.empty() || applicant_sub.size() > 256) {
+    return errors::InvalidField("applicant_sub", "the applicant's account id");
+  }
+  auto scope = GdprScope(who, applicant_sub);
+  if (!scope.ok()) return scope.status();
+  auto data = store_.Export(applicant_sub, *scope);
+  if (!data.ok()) return data.status();
+  // GDPR Art. 15 (access) and Art. 20 (portability): structured, machine-readable.
+  nlohmann::json doc;
+  doc["applicant_sub"] = applicant_sub;
+  doc["export_time"] = TimeUtil::ToString(Ts(clock_.Now()));
+  doc["applications"] = nlohmann::json::array();
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  v1::ApplicantDataExport out;
+  out.set_applicant_sub(applicant_sub);
+  for (const auto& a : data->applications) {
+    std::string json;
+    if (!google::protobuf::util::MessageToJsonString(a, &json, options).ok()) {
+      return absl::InternalError("export: an application could not be rendered");
+    }
+    nlohmann::json entry = nlohmann::json::parse(json);
+    entry["ratings"] = nlohmann::json::array();
+    for (const auto& rating : data->ratings) {
+      if (rating.application_id() != a.id()) continue;
+      std::string rj;
+      (void)google::protobuf::util::MessageToJsonString(rating, &rj, options);
+      entry["ratings"].push_back(nlohmann::json::parse(rj));
+    }
+    entry["audit"] = nlohmann::json::array();
+    for (const auto& [app_id, e] : data->audit) {
+      if (app_id != a.id()) continue;
+      std::string ej;
+      (void)google::protobuf::util::MessageToJsonString(e, &ej, options);
+      entry["audit"].push_back(nlohmann::json::parse(ej));
+    }
+    doc["applications"].push_back(std::move(entry));
+    *out.add_applications() = a;
+  }
+  out.set_json(doc.dump(2));
+  return out;
+}
+
+absl::StatusOr<v1::EraseApplicantResponse> ApplicationService::EraseApplicant(
+    const auth::Principal& who, const std::string& correlation_id,
+    const v1::EraseApplicantRequest& r) {
+  if (r.applicant_sub().empty() || r.applicant_sub().size() > 256) {
+    return errors::InvalidField("applicant_sub", "the applicant's account id");
+  }
+  auto scope = GdprScope(who, r.applicant_sub());
+  if (!scope.ok()) return scope.status();
+  return store_.Erase(Actor{who.sub, who.tenant, correlation_id},
+                      Idem("EraseApplicant", r.request_id(), r), r.applicant_sub(), *scope);
+}
+
+absl::StatusOr<v1::RetentionPolicy> ApplicationService::SetRetentionPolicy(
+    const auth::Principal& who, const std::string& correlation_id,
+    const v1::SetRetentionPolicyRequest& r) {
+  if (absl::Status s = auth::RequireAnyRole(who, {auth::roles::kAdmin}); !s.ok()) return s;
+  if (r.tenant_id() != who.tenant) {
+    return absl::NotFoundError(absl::StrCat("tenant ", r.tenant_id(), " not found"));
+  }
+  if (r.months() < 1 || r.months() > 24) return errors::InvalidField("months", "1–24");
+  v1::RetentionPolicy policy;
+  policy.set_tenant_id(r.tenant_id());
+  policy.set_months(r.months());
+  return store_.SetRetention(Actor{who.sub, who.tenant, correlation_id},
+                             Idem("SetRetentionPolicy", r.request_id(), r), policy);
+}
+
+absl::StatusOr<v1::PersonnelStatistics> ApplicationService::GetPersonnelStatistics(
+    const auth::Principal& who, const v1::GetPersonnelStatisticsRequest& r) {
+  if (absl::Status s = auth::RequireAnyRole(who, {auth::roles::kHrClerk, auth::roles::kAdmin});
+      !s.ok()) {
+    return s;
+  }
+  if (r.tenant_id() != who.tenant) {
+    return absl::NotFoundError(absl::StrCat("tenant ", r.tenant_id(), " not found"));
+  }
+  if (r.year() < 2000 || r.year() > 2100) return errors::InvalidField("year", "2000–2100");
+  // The personnel report's year (seed 002: as of 31 December) in Europe/Berlin.
+  const absl::Time from = calendar::StartOfDay(absl::CivilDay(r.year(), 1, 1));
+  const absl::Time to = calendar::StartOfDay(absl::CivilDay(r.year() + 1, 1, 1));
+  auto in = store_.Statistics(r.tenant_id(), from, to);
+  if (!in.ok()) return in.status();
+  v1::PersonnelStatistics out;
+  out.set_tenant_id(r.tenant_id());
+  out.set_year(r.year());
+  out.set_min_group_size(kMinGroupSize);
+  out.set_postings_with_applications(in->postings_with_applications);
+  *out.mutable_applications() = Total(in->applications);
+  *out.mutable_hires() = Total(in->hires);
+  *out.mutable_women_applicants() = Group(in->women_applicants, in->applications);
+  *out.mutable_women_hires() = Group(in->women_hires, in->hires);
+  *out.mutable_severely_disabled_applicants() =
+      Group(in->severely_disabled_applicants, in->applications);
+  *out.mutable_severely_disabled_hires() = Group(in->severely_disabled_hires, in->hires);
+  if (in->hires < kMinGroupSize) {
+    out.set_time_to_hire_suppressed(true);
+  } else {
+    std::vector<double> days = in->days_to_hire;
+    std::sort(days.begin(), days.end());
+    double sum = 0;
+    for (double d : days) sum += d;
+    out.set_mean_days_to_hire(sum / days.size());
+    const size_t n = days.size();
+    out.set_median_days_to_hire(n % 2 == 1 ? days[n / 2] : (days[n / 2 - 1] + days[n / 2]) / 2);
+  }
+  return out;
 }
 
 }  // namespace stellenwerk::applications

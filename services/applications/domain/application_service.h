@@ -14,6 +14,9 @@ namespace stellenwerk::applications {
 inline constexpr char kSubmittedEvent[] = "applications.application.submitted.v1";
 inline constexpr char kStatusChangedEvent[] = "applications.application.status_changed.v1";
 inline constexpr char kWithdrawnEvent[] = "applications.application.withdrawn.v1";
+inline constexpr char kHiringProposedEvent[] = "applications.hiring.proposed.v1";
+inline constexpr char kParticipationRecordedEvent[] = "applications.participation.recorded.v1";
+inline constexpr char kApplicantErasedEvent[] = "applications.applicant.erased.v1";
 
 class ApplicationService {
  public:
@@ -38,16 +41,68 @@ class ApplicationService {
                                                const std::string& correlation_id,
                                                const v1::ChangeStatusRequest& request);
 
+  // Selection: HR fixes the criteria; committee members (and HR) rate; the ranking explains
+  // itself (ranking.h).
+  absl::StatusOr<v1::RatingCriteria> SetRatingCriteria(const auth::Principal& who,
+                                                       const std::string& correlation_id,
+                                                       const v1::SetRatingCriteriaRequest& r);
+  absl::StatusOr<v1::Rating> Rate(const auth::Principal& who, const std::string& correlation_id,
+                                  const v1::RateApplicationRequest& r);
+  absl::StatusOr<v1::Ranking> GetRanking(const auth::Principal& who, const std::string& posting_id);
+
+  // Participation before the decision: each body records its own verdict.
+  absl::StatusOr<v1::ParticipationVerdict> RecordParticipation(
+      const auth::Principal& who, const std::string& correlation_id,
+      const v1::RecordParticipationRequest& r);
+  absl::StatusOr<v1::ParticipationStatus> ListParticipation(const auth::Principal& who,
+                                                            const std::string& posting_id);
+
+  // Hiring: INTERVIEWED → PROPOSED (→ PENDING_COORDINATION until the district clears) →
+  // OFFER_APPROVED → HIRED.
+  absl::StatusOr<v1::Application> ProposeHiring(const auth::Principal& who,
+                                                const std::string& correlation_id,
+                                                const v1::ProposeHiringRequest& r);
+  absl::StatusOr<v1::Application> FinalizeHiring(const auth::Principal& who,
+                                                 const std::string& correlation_id,
+                                                 const v1::FinalizeHiringRequest& r);
+
+  // Anonymised procedures: HR reveals an identity for the invitation; audited.
+  absl::StatusOr<v1::Application> RevealIdentity(const auth::Principal& who,
+                                                 const std::string& correlation_id,
+                                                 const v1::RevealIdentityRequest& r);
+  absl::StatusOr<v1::ListAuditEntriesResponse> ListAuditEntries(const auth::Principal& who,
+                                                                const std::string& application_id);
+
+  // GDPR Art. 15/20 and 17: the applicant for themselves (all employers), HR/admin for their
+  // own tenant.
+  absl::StatusOr<v1::ApplicantDataExport> ExportApplicantData(const auth::Principal& who,
+                                                              const std::string& applicant_sub);
+  absl::StatusOr<v1::EraseApplicantResponse> EraseApplicant(const auth::Principal& who,
+                                                            const std::string& correlation_id,
+                                                            const v1::EraseApplicantRequest& r);
+  absl::StatusOr<v1::RetentionPolicy> SetRetentionPolicy(const auth::Principal& who,
+                                                         const std::string& correlation_id,
+                                                         const v1::SetRetentionPolicyRequest& r);
+  absl::StatusOr<v1::PersonnelStatistics> GetPersonnelStatistics(
+      const auth::Principal& who, const v1::GetPersonnelStatisticsRequest& r);
+
   // The view a principal may see of an application.
   static v1::Application ViewFor(const auth::Principal& who, v1::Application application,
                                  bool anonymised);
 
  private:
-  absl::StatusOr<v1::Application> Transition(const auth::Principal& who, const Actor& actor,
-                                             const IdempotencyRequest& idem, const std::string& id,
-                                             v1::ApplicationStatus to, const std::string& reason,
-                                             const std::function<absl::Status(const v1::Application&)>& check,
-                                             const std::function<void(v1::Application&)>& amend = {});
+  // Moves the application to `to` (through `via` first, when given), with history, audit and
+  // status events; `check` refuses, `amend` adds to the new state and events.
+  absl::StatusOr<v1::Application> Transition(
+      const auth::Principal& who, const Actor& actor, const IdempotencyRequest& idem,
+      const std::string& id, v1::ApplicationStatus to, const std::string& reason,
+      const std::function<absl::Status(const v1::Application&)>& check,
+      const std::function<void(const v1::Application& current, AppChange&)>& amend = {},
+      v1::ApplicationStatus via = v1::APPLICATION_STATUS_UNSPECIFIED);
+  // The posting of the caller's tenant (NOT_FOUND otherwise, also for other tenants').
+  absl::StatusOr<PostingSnapshot> OwnPosting(const auth::Principal& who,
+                                             const std::string& posting_id);
+  absl::StatusOr<v1::ParticipationStatus> Participation(const std::string& posting_id);
 
   ApplicationStore& store_;
   const Clock& clock_;

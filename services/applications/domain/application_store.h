@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
+#include "services/applications/domain/ranking.h"
 #include "stellenwerk/applications/v1/applications.pb.h"
 
 namespace stellenwerk::applications {
@@ -37,6 +38,10 @@ struct PostingSnapshot {
   std::optional<absl::Time> deadline;
   bool anonymised = false;
   bool coordination_required = false;
+  bool women_preferred = false;  // LGG NRW § 7: women under-represented in the pay group
+  int role_category = 0;         // stellenwerk.postings.v1.RoleCategory
+  std::string regional_office;
+  std::string district_tenant_id;  // with coordination_required: whom to inform
 };
 
 struct AuditEntry {
@@ -50,6 +55,25 @@ struct AppChange {
   v1::Application next;
   std::vector<std::pair<std::string, std::shared_ptr<google::protobuf::Message>>> events;
   std::vector<AuditEntry> audit;
+};
+
+// Everything stored about one applicant (GDPR Art. 15).
+struct ApplicantData {
+  std::vector<v1::Application> applications;
+  std::vector<v1::Rating> ratings;
+  std::vector<std::pair<std::string, v1::AuditEntry>> audit;  // (application id, entry)
+};
+
+// Raw counts for the personnel report of one tenant and year.
+struct StatisticsInput {
+  int64_t postings_with_applications = 0;
+  int64_t applications = 0;
+  int64_t women_applicants = 0;
+  int64_t severely_disabled_applicants = 0;
+  int64_t hires = 0;
+  int64_t women_hires = 0;
+  int64_t severely_disabled_hires = 0;
+  std::vector<double> days_to_hire;
 };
 
 struct ApplicationPage {
@@ -89,6 +113,47 @@ class ApplicationStore {
                                                const std::vector<v1::ApplicationStatus>& statuses,
                                                int page_size, const std::string& page_token) = 0;
   virtual absl::StatusOr<ApplicationPage> ListOwn(const std::string& applicant_sub) = 0;
+
+  // Selection. Criteria can be set until the first rating of the posting (FAILED_PRECONDITION
+  // after that: the yardstick is fixed before anyone is measured).
+  virtual absl::StatusOr<v1::RatingCriteria> SetCriteria(const Actor& actor,
+                                                         const IdempotencyRequest& idem,
+                                                         const v1::RatingCriteria& criteria) = 0;
+  virtual absl::StatusOr<std::vector<v1::RatingCriterion>> Criteria(
+      const std::string& posting_id) = 0;
+  // Locks the application, lets `decide` check it against the posting's criteria, stores the
+  // rating (replacing the rater's earlier score for that criterion).
+  virtual absl::StatusOr<v1::Rating> Rate(
+      const Actor& actor, const IdempotencyRequest& idem, const std::string& application_id,
+      const std::function<absl::StatusOr<v1::Rating>(
+          const v1::Application&, const std::vector<v1::RatingCriterion>&)>& decide) = 0;
+  // Applications of the posting that reached the shortlist (not rejected or withdrawn before),
+  // with their score sums.
+  virtual absl::StatusOr<std::vector<RankingCandidate>> RankingCandidates(
+      const std::string& posting_id) = 0;
+
+  // Participation: verdicts are appended (with their event); the latest per body counts.
+  virtual absl::StatusOr<v1::ParticipationVerdict> RecordVerdict(
+      const Actor& actor, const IdempotencyRequest& idem, const v1::ParticipationVerdict& v) = 0;
+  virtual absl::StatusOr<std::vector<v1::ParticipationVerdict>> LatestVerdicts(
+      const std::string& posting_id) = 0;
+  virtual absl::StatusOr<bool> HasSeverelyDisabledApplicant(const std::string& posting_id) = 0;
+
+  virtual absl::StatusOr<std::vector<v1::AuditEntry>> Audit(const std::string& application_id) = 0;
+
+  // GDPR. `tenant_id` empty: every tenant (the applicant's own request).
+  virtual absl::StatusOr<ApplicantData> Export(const std::string& applicant_sub,
+                                               const std::string& tenant_id) = 0;
+  virtual absl::StatusOr<v1::EraseApplicantResponse> Erase(const Actor& actor,
+                                                           const IdempotencyRequest& idem,
+                                                           const std::string& applicant_sub,
+                                                           const std::string& tenant_id) = 0;
+  virtual absl::StatusOr<v1::RetentionPolicy> SetRetention(const Actor& actor,
+                                                           const IdempotencyRequest& idem,
+                                                           const v1::RetentionPolicy& policy) = 0;
+  // [from, to) in absolute time.
+  virtual absl::StatusOr<StatisticsInput> Statistics(const std::string& tenant_id,
+                                                     absl::Time from, absl::Time to) = 0;
 };
 
 }  // namespace stellenwerk::applications

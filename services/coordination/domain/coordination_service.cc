@@ -326,10 +326,9 @@ absl::StatusOr<v1::ReimbursementStatus> CoordinationService::GetReimbursementSta
 
 absl::StatusOr<std::optional<v1::FileStaffingNoticeRequest>> CoordinationService::FilingFor(
     const events::v1::HiringProposed& e) {
-  if (e.district_tenant_id().empty() ||
-      (e.role_category() != v1::LEADERSHIP && e.role_category() != v1::ACTIVE)) {
-    return std::optional<v1::FileStaffingNoticeRequest>();
-  }
+  // Only postings that need the district's clearance (the applications service says so from
+  // the posting's coordination_required) become notices.
+  if (!e.coordination_required()) return std::optional<v1::FileStaffingNoticeRequest>();
   v1::FileStaffingNoticeRequest r;
   r.set_district_tenant_id(e.district_tenant_id());
   r.set_position_title(e.position_title());

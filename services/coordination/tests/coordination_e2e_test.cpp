@@ -345,6 +345,7 @@ TEST_F(CoordinationE2eTest, HiringProposedDeliveredTwiceFilesOneNotice) {
   e.set_application_id(ids::NewUuid());
   e.set_posting_id(ids::NewUuid());
   e.set_district_tenant_id(district_);
+  e.set_coordination_required(true);
   e.set_position_title("Arbeitsvermittler*in (w/m/d)");
   e.set_role_category(v1::ACTIVE);
   e.set_regional_office("Regionalstelle Witten");

@@ -107,6 +107,8 @@ absl::Status ValidateDraft(const Posting& p, absl::Time now) {
   CheckText(v, "posting.location", p.location(), kMaxShortText);
   CheckText(v, "posting.employer_name", p.employer_name(), kMaxShortText);
   CheckText(v, "posting.regional_office", p.regional_office(), kMaxShortText);
+  CheckText(v, "posting.coordination_district_tenant_id", p.coordination_district_tenant_id(),
+            kMaxShortText);
   CheckText(v, "posting.description", p.description(), kMaxLongText);
   CheckList(v, "posting.tasks", p.tasks());
   CheckList(v, "posting.requirements", p.requirements());
@@ -261,6 +263,9 @@ absl::Status CheckPublishedUpdate(const Posting& before, const Posting& after, a
   if (before.anonymised() != after.anonymised()) frozen.push_back("anonymised");
   if (before.coordination_required() != after.coordination_required()) {
     frozen.push_back("coordination_required");
+  }
+  if (before.coordination_district_tenant_id() != after.coordination_district_tenant_id()) {
+    frozen.push_back("coordination_district_tenant_id");
   }
   if (!same(before.employment(), after.employment())) frozen.push_back("employment");
   if (!frozen.empty()) {

@@ -114,6 +114,8 @@ void FillSnapshot(const v1::Posting& p, ev::PostingSnapshot* s) {
   if (absl::SimpleAtoi(p.etag(), &version)) s->set_version(version);
   s->set_location(p.location());
   s->set_department(p.department());
+  s->set_regional_office(p.regional_office());
+  s->set_coordination_district_tenant_id(p.coordination_district_tenant_id());
   for (const auto& pay : p.pay()) {
     for (const auto& g : pay.grades()) s->add_grades(g);
   }
