@@ -20,6 +20,7 @@ class ApplicationsApp {
   absl::Status Init();
   Runtime& runtime() { return runtime_; }
   ApplicationService& service() { return *service_; }
+  PgApplicationStore& store() { return *store_; }
 
  private:
   Runtime runtime_;

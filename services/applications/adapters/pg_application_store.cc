@@ -735,7 +735,11 @@ absl::StatusOr<v1::EraseApplicantResponse> PgApplicationStore::Erase(
           ids.push_back(r[0].as<std::string>());
         }
         v1::EraseApplicantResponse out;
-        out.set_applications_erased(EraseApplications(tx, ids, "ERASURE_REQUEST", actor));
+        // The applicant's own request is recorded without their account id: the record of
+        // an erasure must not keep the person it erased.
+        Actor recorded = actor;
+        if (tenant_id.empty()) recorded.sub = "applicant";
+        out.set_applications_erased(EraseApplications(tx, ids, "ERASURE_REQUEST", recorded));
         if (tenant_id.empty()) {
           // The applicant's own request: also documents never attached to an application, and
           // the answers stored for their own calls.
@@ -760,7 +764,14 @@ absl::StatusOr<int> PgApplicationStore::EraseExpired(pqxx::work& tx, absl::Time 
            pg::ToPgTimestamp(now), kDefaultRetentionMonths, limit)) {
     ids.push_back(r[0].as<std::string>());
   }
-  return EraseApplications(tx, ids, "RETENTION", Actor{"system:retention", "", ""});
+  const int erased = EraseApplications(tx, ids, "RETENTION", Actor{"system:retention", "", ""});
+  // Uploads never attached to an application (the applicant did not submit) are kept only
+  // as long as a submission could still use them (GDPR Art. 5 (1) e).
+  tx.exec_params(
+      "DELETE FROM documents WHERE id IN (SELECT id FROM documents WHERE application_id IS NULL"
+      " AND created_at < $1::timestamptz LIMIT $2)",
+      pg::ToPgTimestamp(now - absl::Hours(24) * kUnsubmittedDocumentDays), limit);
+  return erased;
 }
 
 absl::StatusOr<v1::RetentionPolicy> PgApplicationStore::SetRetention(

@@ -64,5 +64,7 @@ v1::StatisticValue Total(int64_t count);
 // talent pool. 6 months covers the AGG § 15 (4) two-month claim period plus the three months
 // to sue (§ 61b ArbGG) and delivery; tenants may choose 1–24.
 inline constexpr int kDefaultRetentionMonths = 6;
+// Documents uploaded but never submitted with an application are erased after this many days.
+inline constexpr int kUnsubmittedDocumentDays = 30;
 
 }  // namespace stellenwerk::applications

@@ -509,16 +509,34 @@ absl::StatusOr<v1::Application> ApplicationService::ProposeHiring(
     return absl::FailedPreconditionError(absl::StrCat(
         "participation before the decision: verdicts missing from ", absl::StrJoin(missing, ", ")));
   }
+  // LPVG NRW § 72 (1) Nr. 1, § 66 (1): a hiring needs the staff council's consent; a refusal
+  // blocks it until the agreement procedure ends in consent. The equal-opportunity officer's
+  // objection (LGG NRW § 19) and the disability representative's hearing (SGB IX § 178 (2))
+  // are recorded with the decision but do not block it.
+  for (const auto& verdict : participation->verdicts()) {
+    if (verdict.body() == v1::STAFF_COUNCIL && !verdict.agrees()) {
+      return absl::FailedPreconditionError(
+          "the staff council refused its consent (LPVG NRW § 66 (1)); record its consent after "
+          "the agreement procedure first");
+    }
+  }
   const v1::ApplicationStatus to = p.coordination_required ? v1::PENDING_COORDINATION : v1::PROPOSED;
   const v1::ApplicationStatus via = p.coordination_required ? v1::PROPOSED : v1::APPLICATION_STATUS_UNSPECIFIED;
   return Transition(
       who, Actor{who.sub, who.tenant, correlation_id}, Idem("ProposeHiring", r.request_id(), r),
       r.id(), to, "hiring proposed",
       [&](const v1::Application& a) -> absl::Status {
-        // INTERVIEWED, or PROPOSED again after the district objected (the notice was withdrawn
-        // or the district instructed against it).
+        // Only from INTERVIEWED.
         if (a.status() == v1::PROPOSED && !p.coordination_required) {
           return absl::FailedPreconditionError("the hiring is already proposed");
+        }
+        // With coordination, PROPOSED is only reached back from PENDING_COORDINATION: the
+        // notice was withdrawn or the district instructed against this person. That notice
+        // is final; the same person is not put to the district again.
+        if (a.status() == v1::PROPOSED) {
+          return absl::FailedPreconditionError(
+              "the district's coordination ended against this hiring (withdrawn or instructed); "
+              "end this application or propose another applicant");
         }
         if (a.status() != v1::INTERVIEWED && a.status() != v1::PROPOSED) {
           return absl::FailedPreconditionError(absl::StrCat(
@@ -637,7 +655,12 @@ absl::StatusOr<v1::ListAuditEntriesResponse> ApplicationService::ListAuditEntrie
   auto entries = store_.Audit(application_id);
   if (!entries.ok()) return entries.status();
   v1::ListAuditEntriesResponse out;
-  for (auto& e : *entries) *out.add_entries() = std::move(e);
+  for (auto& e : *entries) {
+    // The applicant's own acts (submission, withdrawal) name them by pseudonym: their account
+    // id would identify them in an anonymised procedure.
+    if (e.actor() == a->applicant_sub()) e.set_actor(absl::StrCat("applicant ", a->pseudonym()));
+    *out.add_entries() = std::move(e);
+  }
   return out;
 }
 

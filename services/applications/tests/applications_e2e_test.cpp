@@ -1,146 +1,13 @@
 // Applications end to end: postings and applications in-process on the real infrastructure,
 // talking through RabbitMQ as in production.
-#include "absl/strings/str_cat.h"
-#include "common/testing/test_env.h"
-#include "common/time/berlin_calendar.h"
-#include "grpcpp/grpcpp.h"
-#include "gtest/gtest.h"
-#include "services/applications/app.h"
-#include "services/postings/app.h"
-#include "stellenwerk/applications/v1/applications.grpc.pb.h"
-#include "stellenwerk/postings/v1/postings.grpc.pb.h"
+#include "services/applications/tests/applications_fixture.h"
 
 namespace stellenwerk::applications {
 namespace {
 
-using testing::TestInfra;
 using testing::UniqueName;
-namespace pv1 = ::stellenwerk::postings::v1;
 
-const absl::Time kStart = calendar::StartOfDay(absl::CivilDay(2024, 10, 1)) + absl::Hours(10);
-
-std::string Pdf(size_t size = 2000) {
-  std::string s = "%PDF-1.7\n";
-  s.resize(size - 6, 'x');
-  return s + "\n%%EOF";
-}
-
-class ApplicationsE2eTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    infra_ = TestInfra::FromEnv();
-    if (!infra_) return;
-    auto pc = testing::TestRuntimeConfig(*infra_, UniqueName("postings_for_apps"));
-    pc.fake_clock = true;
-    postings_ = new postings::PostingsApp(pc);
-    ASSERT_TRUE(postings_->Init().ok());
-    postings_->runtime().fake_clock()->Set(kStart);
-    ASSERT_TRUE(postings_->runtime().Start().ok());
-    auto ac = testing::TestRuntimeConfig(*infra_, UniqueName("applications"));
-    ac.fake_clock = true;
-    apps_ = new ApplicationsApp(ac);
-    ASSERT_TRUE(apps_->Init().ok());
-    apps_->runtime().fake_clock()->Set(kStart);
-    ASSERT_TRUE(apps_->runtime().Start().ok());
-    posting_stub_ = pv1::PostingService::NewStub(Channel(postings_->runtime().port())).release();
-    stub_ = v1::ApplicationService::NewStub(Channel(apps_->runtime().port())).release();
-  }
-  static void TearDownTestSuite() {
-    delete stub_;
-    delete posting_stub_;
-    delete apps_;
-    delete postings_;
-  }
-  static std::shared_ptr<grpc::Channel> Channel(int port) {
-    return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
-  }
-  void SetUp() override {
-    if (!infra_) GTEST_SKIP() << "needs scripts/test infrastructure";
-    tenant_ = UniqueName("stadt");
-    hr_ = testing::Token(*infra_, tenant_, {"hr_clerk"}, "hr-1");
-    applicant_ = testing::Token(*infra_, "portal", {"applicant"}, UniqueName("bewerberin"));
-  }
-  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->AddMetadata("authorization", "Bearer " + token);
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    return ctx;
-  }
-
-  // A published posting whose snapshot has reached the applications service.
-  std::string OpenPosting(bool anonymised = false) {
-    pv1::Posting p;
-    p.set_title("Sachbearbeiter*in (w/m/d)");
-    auto* pay = p.add_pay();
-    pay->set_scheme(pv1::TVOED);
-    pay->add_grades("EG 6");
-    pay->set_min_cents(300000);
-    pay->set_max_cents(380000);
-    p.set_application_deadline("2024-10-20");
-    auto* c = p.add_contacts();
-    c->set_kind(pv1::PROCEDURE);
-    c->set_name("Personal");
-    c->set_email("personal@example.de");
-    p.set_anonymised(anonymised);
-    pv1::CreatePostingRequest create;
-    *create.mutable_posting() = p;
-    pv1::Posting created, published;
-    EXPECT_TRUE(posting_stub_->CreatePosting(Ctx(hr_).get(), create, &created).ok());
-    pv1::PublishPostingRequest publish;
-    publish.set_id(created.id());
-    EXPECT_TRUE(posting_stub_->PublishPosting(Ctx(hr_).get(), publish, &published).ok());
-    EXPECT_TRUE(testing::WaitFor(
-        [&] {
-          // Listing succeeds once the posting's snapshot has arrived by event.
-          v1::ListApplicationsRequest r;
-          r.set_posting_id(created.id());
-          v1::ListApplicationsResponse out;
-          return stub_->ListApplications(Ctx(hr_).get(), r, &out).ok();
-        },
-        absl::Seconds(10)));
-    return created.id();
-  }
-
-  grpc::Status Upload(const std::string& token, const std::string& name, v1::DocumentKind kind,
-                      const std::string& content, v1::Document* out, size_t chunk = 64 * 1024) {
-    auto ctx = Ctx(token);
-    auto writer = stub_->UploadDocument(ctx.get(), out);
-    v1::UploadDocumentRequest meta;
-    meta.mutable_metadata()->set_file_name(name);
-    meta.mutable_metadata()->set_kind(kind);
-    writer->Write(meta);
-    for (size_t i = 0; i < content.size(); i += chunk) {
-      v1::UploadDocumentRequest part;
-      part.set_chunk(content.substr(i, chunk));
-      if (!writer->Write(part)) break;
-    }
-    writer->WritesDone();
-    return writer->Finish();
-  }
-
-  v1::SubmitApplicationRequest Submission(const std::string& posting_id,
-                                          const std::string& token) {
-    v1::Document cv;
-    EXPECT_TRUE(Upload(token, "lebenslauf.pdf", v1::CV, Pdf(), &cv).ok());
-    v1::SubmitApplicationRequest r;
-    r.set_posting_id(posting_id);
-    r.mutable_applicant()->set_given_name("Erika");
-    r.mutable_applicant()->set_family_name("Mustermann");
-    r.mutable_applicant()->set_email("erika@example.de");
-    r.add_document_ids(cv.id());
-    r.set_cover_letter_text("Sehr geehrte Damen und Herren, ...");
-    r.mutable_consent()->set_version("datenschutz-2024-01");
-    r.mutable_consent()->mutable_given_time()->set_seconds(absl::ToUnixSeconds(kStart));
-    return r;
-  }
-
-  static inline std::optional<TestInfra> infra_;
-  static inline postings::PostingsApp* postings_ = nullptr;
-  static inline ApplicationsApp* apps_ = nullptr;
-  static inline pv1::PostingService::Stub* posting_stub_ = nullptr;
-  static inline v1::ApplicationService::Stub* stub_ = nullptr;
-  std::string tenant_, hr_, applicant_;
-};
+class ApplicationsE2eTest : public ApplicationsFixture {};
 
 TEST_F(ApplicationsE2eTest, UploadSubmitAndTheEmployerSeesIt) {
   const std::string posting = OpenPosting();
@@ -236,7 +103,7 @@ TEST_F(ApplicationsE2eTest, AtTheDeadlineLateOnesAreRefusedAndReceivedOnesGoToSc
 }
 
 TEST_F(ApplicationsE2eTest, StatusChangesFollowTheRulesAndAnonymisedProceduresHideIdentity) {
-  const std::string posting = OpenPosting(/*anonymised=*/true);
+  const std::string posting = OpenPosting({.anonymised = true});
   auto r = Submission(posting, applicant_);
   r.set_severely_disabled(true);
   v1::Application a;

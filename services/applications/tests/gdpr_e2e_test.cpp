@@ -1,0 +1,323 @@
+// GDPR end to end: the applicant's export, erasure (nothing personal left, anonymous figures
+// kept), the retention sweep in Berlin calendar months, and the personnel-report statistics
+// with small groups suppressed.
+#include "nlohmann/json.hpp"
+#include "services/applications/domain/application_rules.h"
+#include "services/applications/tests/applications_fixture.h"
+
+namespace stellenwerk::applications {
+namespace {
+
+using testing::UniqueName;
+
+absl::Time Berlin(int y, int m, int d, int hh, int mm = 0) {
+  return absl::FromCivil(absl::CivilSecond(y, m, d, hh, mm, 0), calendar::Berlin());
+}
+
+class GdprE2eTest : public ApplicationsFixture {
+ protected:
+  // A single-value query on the applications service's own schema.
+  static int64_t Count(const std::string& sql, const std::vector<std::string>& params = {}) {
+    int64_t n = -1;
+    absl::Status s = apps_->runtime().db().Read([&](pqxx::work& tx) {
+      pqxx::result r;
+      switch (params.size()) {
+        case 0: r = tx.exec(sql); break;
+        case 1: r = tx.exec_params(sql, params[0]); break;
+        default: r = tx.exec_params(sql, params[0], params[1]); break;
+      }
+      n = r[0][0].as<int64_t>();
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return n;
+  }
+  static void SetEnded(const std::string& id, absl::Time ended) {
+    absl::Status s = apps_->runtime().db().Transact([&](pqxx::work& tx) {
+      tx.exec_params("UPDATE applications SET ended_at = $2::timestamptz WHERE id = $1::uuid", id,
+                     pg::ToPgTimestamp(ended));
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  // One run of the retention sweep at `now`, as its timer would run it.
+  static int Sweep(absl::Time now) {
+    int erased = -1;
+    absl::Status s = apps_->runtime().db().Transact([&](pqxx::work& tx) -> absl::Status {
+      auto n = apps_->store().EraseExpired(tx, now, 500);
+      if (!n.ok()) return n.status();
+      erased = *n;
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return erased;
+  }
+  static bool Exists(const std::string& id) {
+    return Count("SELECT count(*) FROM applications WHERE id = $1::uuid", {id}) == 1;
+  }
+  v1::Application Rejected(const std::string& posting, const std::string& token,
+                           bool talent_pool = false) {
+    auto a = Apply(posting, token, [&](auto& r) { r.set_talent_pool_consent(talent_pool); });
+    v1::ChangeStatusRequest change;
+    change.set_id(a.id());
+    change.set_target(v1::SCREENING);
+    v1::Application out;
+    EXPECT_TRUE(stub_->ChangeStatus(Ctx(hr_).get(), change, &out).ok());
+    change.set_target(v1::REJECTED);
+    change.set_reason("Andere Bewerbungen entsprechen dem Anforderungsprofil besser.");
+    EXPECT_TRUE(stub_->ChangeStatus(Ctx(hr_).get(), change, &out).ok());
+    return out;
+  }
+};
+
+TEST_F(GdprE2eTest, TheExportHoldsEverythingAboutTheApplicantAndNothingOfOthers) {
+  const std::string first = OpenPosting();
+  const std::string second = OpenPosting();
+  const auto a = Apply(first, applicant_, [](auto& r) { r.set_request_id("export-1"); });
+  const auto b = Apply(second, applicant_);
+  Apply(first, NewApplicant("andere"));
+  const std::string sub = a.applicant_sub();
+  ASSERT_FALSE(sub.empty());
+
+  v1::ExportApplicantDataRequest r;
+  r.set_applicant_sub(sub);
+  v1::ApplicantDataExport out;
+  ASSERT_TRUE(stub_->ExportApplicantData(Ctx(applicant_).get(), r, &out).ok());
+  ASSERT_EQ(out.applications_size(), 2);
+  const auto doc = nlohmann::json::parse(out.json());
+  EXPECT_EQ(doc["applicant_sub"], sub);
+  ASSERT_EQ(doc["applications"].size(), 2u);
+  const std::string text = out.json();
+  for (const auto& id : {a.id(), b.id()}) EXPECT_NE(text.find(id), std::string::npos);
+  EXPECT_NE(text.find("Mustermann"), std::string::npos);
+  EXPECT_NE(text.find("lebenslauf.pdf"), std::string::npos) << "document metadata";
+  EXPECT_NE(text.find("submitted"), std::string::npos) << "the audit trail";
+
+  // Another applicant, a committee member: no. HR: their own tenant's part only.
+  EXPECT_EQ(stub_->ExportApplicantData(Ctx(NewApplicant()).get(), r, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(stub_->ExportApplicantData(Ctx(Staff("committee_member", "k-1")).get(), r, &out)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(stub_->ExportApplicantData(Ctx(hr_).get(), r, &out).ok());
+  EXPECT_EQ(out.applications_size(), 2);
+  const std::string other_hr = testing::Token(*infra_, UniqueName("kreis"), {"hr_clerk"}, "hr-9");
+  ASSERT_TRUE(stub_->ExportApplicantData(Ctx(other_hr).get(), r, &out).ok());
+  EXPECT_EQ(out.applications_size(), 0);
+  v1::ExportApplicantDataRequest empty;
+  EXPECT_EQ(stub_->ExportApplicantData(Ctx(applicant_).get(), empty, &out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(GdprE2eTest, ErasureLeavesNothingPersonalButKeepsTheAnonymousFigures) {
+  const std::string posting = OpenPosting();
+  auto a = Apply(posting, applicant_, [](auto& r) {
+    r.set_request_id("erase-me-1");
+    r.mutable_applicant()->set_sex("w");
+  });
+  const std::string sub = a.applicant_sub();
+  v1::Document stray;  // uploaded, never submitted
+  ASSERT_TRUE(Upload(applicant_, "zeugnis.pdf", v1::CERTIFICATE, Pdf(), &stray).ok());
+  Move(a.id(), {v1::SCREENING});
+  const int64_t facts = Count("SELECT count(*) FROM application_facts WHERE tenant_id = $1", {tenant_});
+  ASSERT_EQ(facts, 1);
+  ASSERT_GT(Count("SELECT count(*) FROM idempotency_keys k WHERE position(convert_to($1, 'UTF8') IN"
+                  " k.response) > 0", {a.id()}),
+            0)
+      << "the stored answer of the submission holds the application";
+
+  // HR of another employer erases nothing of it.
+  v1::EraseApplicantRequest r;
+  r.set_applicant_sub(sub);
+  v1::EraseApplicantResponse out;
+  const std::string other_hr = testing::Token(*infra_, UniqueName("kreis"), {"hr_clerk"}, "hr-9");
+  ASSERT_TRUE(stub_->EraseApplicant(Ctx(other_hr).get(), r, &out).ok());
+  EXPECT_EQ(out.applications_erased(), 0);
+  EXPECT_EQ(stub_->EraseApplicant(Ctx(NewApplicant()).get(), r, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(Exists(a.id()));
+
+  ASSERT_TRUE(stub_->EraseApplicant(Ctx(applicant_).get(), r, &out).ok());
+  EXPECT_EQ(out.applications_erased(), 1);
+  v1::GetApplicationRequest get;
+  get.set_id(a.id());
+  v1::Application gone;
+  EXPECT_EQ(stub_->GetApplication(Ctx(hr_).get(), get, &gone).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_FALSE(Exists(a.id()));
+  EXPECT_EQ(Count("SELECT count(*) FROM documents WHERE owner_sub = $1", {sub}), 0)
+      << "attached and stray documents";
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE application_id = $1::uuid", {a.id()}), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM idempotency_keys k WHERE position(convert_to($1, 'UTF8')"
+                  " IN k.response) > 0", {a.id()}),
+            0);
+  EXPECT_EQ(Count("SELECT count(*) FROM idempotency_keys k WHERE position(convert_to($1, 'UTF8')"
+                  " IN k.response) > 0", {sub}),
+            0);
+  EXPECT_EQ(Count("SELECT count(*) FROM erasures WHERE actor = $1", {sub}), 0)
+      << "the record of the erasure does not name the person";
+  EXPECT_EQ(Count("SELECT count(*) FROM erasures WHERE tenant_id = $1 AND cause = 'ERASURE_REQUEST'",
+                  {tenant_}),
+            1);
+  // The anonymous facts stay, unlinked: the personnel report still counts the application.
+  EXPECT_EQ(Count("SELECT count(*) FROM application_facts WHERE tenant_id = $1"
+                  " AND application_id IS NULL AND female",
+                  {tenant_}),
+            1);
+  // Erasing again is harmless.
+  ASSERT_TRUE(stub_->EraseApplicant(Ctx(applicant_).get(), r, &out).ok());
+  EXPECT_EQ(out.applications_erased(), 0);
+}
+
+TEST_F(GdprE2eTest, RetentionCountsBerlinCalendarMonthsAndSparesTheTalentPool) {
+  const std::string posting = OpenPosting();
+  const auto month_end = Rejected(posting, NewApplicant());
+  const auto dst = Rejected(posting, NewApplicant());
+  const auto pool = Rejected(posting, NewApplicant(), /*talent_pool=*/true);
+  const auto open = Apply(posting, NewApplicant());
+  // Six months after 31 August 12:00 is 28 February 12:00 (no 31st; PostgreSQL clamps).
+  SetEnded(month_end.id(), Berlin(2024, 8, 31, 12));
+  // Six months after 30 September 2024 10:00 CEST is 30 March 2025 10:00 — a CEST time again,
+  // on the day the clocks went forward (the interval is 6 calendar months, not 4,380 hours).
+  SetEnded(dst.id(), Berlin(2024, 9, 30, 10));
+  SetEnded(pool.id(), Berlin(2024, 1, 2, 10));
+
+  Sweep(Berlin(2025, 2, 28, 11, 59));
+  EXPECT_TRUE(Exists(month_end.id()));
+  Sweep(Berlin(2025, 2, 28, 12, 0));
+  EXPECT_FALSE(Exists(month_end.id()));
+  EXPECT_TRUE(Exists(dst.id()));
+
+  Sweep(Berlin(2025, 3, 30, 9, 59));
+  EXPECT_TRUE(Exists(dst.id()));
+  Sweep(Berlin(2025, 3, 30, 10, 0));
+  EXPECT_FALSE(Exists(dst.id()));
+
+  Sweep(Berlin(2030, 1, 1, 0));
+  EXPECT_TRUE(Exists(pool.id())) << "talent-pool consent keeps the data";
+  EXPECT_TRUE(Exists(open.id())) << "an open procedure is never swept";
+}
+
+TEST_F(GdprE2eTest, ATenantMayShortenRetentionAndTheDurableSweepErasesOnItsOwn) {
+  const std::string admin = Staff("admin", "admin-1");
+  v1::SetRetentionPolicyRequest policy;
+  policy.set_tenant_id(tenant_);
+  v1::RetentionPolicy out;
+  policy.set_months(0);
+  EXPECT_EQ(stub_->SetRetentionPolicy(Ctx(admin).get(), policy, &out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  policy.set_months(25);
+  EXPECT_EQ(stub_->SetRetentionPolicy(Ctx(admin).get(), policy, &out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  policy.set_months(1);
+  EXPECT_EQ(stub_->SetRetentionPolicy(Ctx(hr_).get(), policy, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::SetRetentionPolicyRequest other = policy;
+  other.set_tenant_id(UniqueName("kreis"));
+  EXPECT_EQ(stub_->SetRetentionPolicy(Ctx(admin).get(), other, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  ASSERT_TRUE(stub_->SetRetentionPolicy(Ctx(admin).get(), policy, &out).ok());
+  EXPECT_EQ(out.months(), 1);
+
+  const std::string posting = OpenPosting();
+  const auto leap = Rejected(posting, NewApplicant());
+  // One month after 31 January 2024 is 29 February 2024 (a leap year).
+  SetEnded(leap.id(), Berlin(2024, 1, 31, 10));
+  Sweep(Berlin(2024, 2, 29, 9, 59));
+  EXPECT_TRUE(Exists(leap.id()));
+  Sweep(Berlin(2024, 2, 29, 10, 0));
+  EXPECT_FALSE(Exists(leap.id()));
+
+  // The durable timer: rejected now, erased by the service itself once a month has passed.
+  const auto by_timer = Rejected(posting, NewApplicant());
+  v1::Document stray;
+  const std::string uploader = NewApplicant("upload");
+  ASSERT_TRUE(Upload(uploader, "foto.pdf", v1::CV, Pdf(), &stray).ok());
+  // The service armed its sweep at Init, when its fake clock still read the real time (the
+  // fixture sets kStart after Init); re-arm it as if the service had started at kStart.
+  ASSERT_TRUE(apps_->runtime().db().Transact([](pqxx::work& tx) {
+    tx.exec_params("UPDATE timers SET due_at = $1::timestamptz WHERE kind = 'applications.retention'",
+                   pg::ToPgTimestamp(kStart));
+    return absl::OkStatus();
+  }).ok());
+  ASSERT_EQ(Count("SELECT count(*) FROM timers WHERE kind = 'applications.retention'"), 1);
+  SetClocks(kStart + absl::Hours(24 * 40));
+  EXPECT_TRUE(testing::WaitFor([&] { return !Exists(by_timer.id()); }, absl::Seconds(15)));
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return Count("SELECT count(*) FROM documents WHERE id = $1::uuid", {stray.id()}) == 0; },
+      absl::Seconds(15)))
+      << "uploads never submitted go after " << kUnsubmittedDocumentDays << " days";
+  SetClocks(kStart);
+}
+
+TEST_F(GdprE2eTest, PersonnelStatisticsSuppressGroupsUnderFive) {
+  const std::string posting = OpenPosting();
+  std::vector<v1::Application> apps;
+  for (int i = 0; i < 10; ++i) {
+    apps.push_back(Apply(posting, NewApplicant(), [&](auto& r) {
+      r.mutable_applicant()->set_sex(i < 5 ? "w" : "m");
+      r.set_severely_disabled(i == 9);
+    }));
+  }
+  // One hire: a woman.
+  Move(apps[0].id(), {v1::SCREENING, v1::SHORTLISTED, v1::INVITED, v1::INTERVIEWED});
+  for (const auto& [body, role] : std::vector<std::pair<v1::ParticipationBody, std::string>>{
+           {v1::EQUAL_OPPORTUNITY_OFFICER, "equal_opportunity_officer"},
+           {v1::STAFF_COUNCIL, "staff_council"},
+           {v1::DISABILITY_REPRESENTATIVE, "disability_representative"}}) {
+    v1::RecordParticipationRequest r;
+    r.set_posting_id(posting);
+    r.set_body(body);
+    r.set_verdict("Zustimmung");
+    r.set_agrees(true);
+    v1::ParticipationVerdict v;
+    ASSERT_TRUE(stub_->RecordParticipation(Ctx(Staff(role, role)).get(), r, &v).ok());
+  }
+  v1::ProposeHiringRequest propose;
+  propose.set_id(apps[0].id());
+  v1::Application hired;
+  ASSERT_TRUE(stub_->ProposeHiring(Ctx(hr_).get(), propose, &hired).ok());
+  v1::FinalizeHiringRequest finalize;
+  finalize.set_id(apps[0].id());
+  ASSERT_TRUE(stub_->FinalizeHiring(Ctx(hr_).get(), finalize, &hired).ok());
+  // An erased applicant still counts.
+  v1::EraseApplicantRequest erase;
+  erase.set_applicant_sub(apps[1].applicant_sub());
+  v1::EraseApplicantResponse erased;
+  ASSERT_TRUE(stub_->EraseApplicant(Ctx(hr_).get(), erase, &erased).ok());
+  ASSERT_EQ(erased.applications_erased(), 1);
+
+  v1::GetPersonnelStatisticsRequest r;
+  r.set_tenant_id(tenant_);
+  r.set_year(2024);
+  v1::PersonnelStatistics s;
+  ASSERT_TRUE(stub_->GetPersonnelStatistics(Ctx(hr_).get(), r, &s).ok());
+  EXPECT_EQ(s.min_group_size(), 5);
+  EXPECT_EQ(s.applications().count(), 10);
+  EXPECT_FALSE(s.applications().suppressed());
+  EXPECT_EQ(s.women_applicants().count(), 5);
+  EXPECT_DOUBLE_EQ(s.women_applicants().share(), 0.5);
+  EXPECT_TRUE(s.severely_disabled_applicants().suppressed()) << "one person";
+  EXPECT_EQ(s.severely_disabled_applicants().count(), 0);
+  EXPECT_TRUE(s.hires().suppressed());
+  EXPECT_TRUE(s.women_hires().suppressed());
+  EXPECT_TRUE(s.time_to_hire_suppressed());
+  EXPECT_EQ(s.postings_with_applications(), 1);
+
+  r.set_year(2023);
+  ASSERT_TRUE(stub_->GetPersonnelStatistics(Ctx(hr_).get(), r, &s).ok());
+  EXPECT_EQ(s.applications().count(), 0);
+  r.set_year(1999);
+  EXPECT_EQ(stub_->GetPersonnelStatistics(Ctx(hr_).get(), r, &s).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  r.set_year(2024);
+  EXPECT_EQ(stub_->GetPersonnelStatistics(Ctx(Staff("committee_member", "k")).get(), r, &s)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  const std::string other_hr = testing::Token(*infra_, UniqueName("kreis"), {"hr_clerk"}, "hr-9");
+  EXPECT_EQ(stub_->GetPersonnelStatistics(Ctx(other_hr).get(), r, &s).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+}  // namespace
+}  // namespace stellenwerk::applications
