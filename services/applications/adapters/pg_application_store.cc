@@ -44,9 +44,6 @@ std::string Sha256Hex(const std::string& data) {
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
-// Write found an application of this applicant to this posting (caught in Submit).
-struct AlreadyApplied {};
-
 std::string UuidArray(const std::vector<std::string>& ids) {
   std::string out = "{";
   for (const auto& id : ids) absl::StrAppend(&out, out.size() > 1 ? "," : "", id);
@@ -81,10 +78,11 @@ absl::StatusOr<std::vector<v1::Document>> PgApplicationStore::OwnDocuments(
   if (ids.empty()) return out;
   // Single statements in autocommit: BEGIN/COMMIT would double the submit path's reads.
   absl::Status s = db_.ReadStatement([&](pqxx::transaction_base& tx) -> absl::Status {
-    auto rows = tx.exec_params(
+    tx.conn().prepare(
+        "applications_own_documents",
         "SELECT id::text, kind, file_name, detected_type, sha256, size_bytes, micros(created_at)"
-        " FROM documents WHERE id = ANY($1::uuid[]) AND owner_sub = $2 AND application_id IS NULL",
-        UuidArray(ids), owner_sub);
+        " FROM documents WHERE id = ANY($1::uuid[]) AND owner_sub = $2 AND application_id IS NULL");
+    auto rows = tx.exec_prepared("applications_own_documents", UuidArray(ids), owner_sub);
     if (rows.size() != ids.size()) {
       return absl::NotFoundError("document_ids: a document is unknown, not yours, or already used");
     }
@@ -110,11 +108,12 @@ absl::StatusOr<std::optional<PostingSnapshot>> PgApplicationStore::Posting(
     const std::string& posting_id) {
   std::optional<PostingSnapshot> out;
   absl::Status s = db_.ReadStatement([&](pqxx::transaction_base& tx) {
-    auto rows = tx.exec_params(
+    tx.conn().prepare(
+        "applications_posting_snapshot",
         "SELECT posting_id::text, tenant_id, kennziffer, title, status, micros(deadline_at),"
         " anonymised, coordination_required, women_preferred, role_category, regional_office,"
-        " district_tenant_id FROM posting_snapshots WHERE posting_id = $1::uuid",
-        posting_id);
+        " district_tenant_id FROM posting_snapshots WHERE posting_id = $1::uuid");
+    auto rows = tx.exec_prepared("applications_posting_snapshot", posting_id);
     if (!rows.empty()) {
       const auto& r = rows[0];
       PostingSnapshot p;
@@ -166,22 +165,51 @@ absl::StatusOr<v1::Application> PgApplicationStore::Submit(
     const int64_t n = NextPseudonym(tx);
     auto change = build(ids::NewUuid(), absl::StrFormat("B-%04d", n));
     if (!change.ok()) return change.status();
-    // The unique constraint decides (ON CONFLICT in Write): no separate check, one round trip
-    // fewer, and two simultaneous submissions get the same answer.
-    try {
-      result = Write(tx, actor, v1::Application(), *std::move(change), /*insert=*/true);
-    } catch (const AlreadyApplied&) {
-      return absl::AlreadyExistsError("you have already applied to this posting");
-    }
+    v1::Application& next = change->next;
+    next.set_etag("1");
     std::vector<std::string> doc_ids;
-    for (const auto& d : result.documents()) doc_ids.push_back(d.id());
-    auto attached = tx.exec_params(
-        "UPDATE documents SET application_id = $1::uuid WHERE id = ANY($2::uuid[])"
-        " AND owner_sub = $3 AND application_id IS NULL",
-        result.id(), UuidArray(doc_ids), actor.sub);
-    if (attached.affected_rows() != doc_ids.size()) {
+    for (const auto& d : next.documents()) doc_ids.push_back(d.id());
+    const std::string now = pg::ToPgTimestamp(clock_.Now());
+    const bool disabled = next.severely_disabled() || next.equivalent_status();
+    // One statement (prepared once per connection) for the application, its anonymous facts,
+    // its audit line and the documents it takes: the submit path's round trips and planning
+    // are most of its cost next to the commit. The unique constraint decides a second
+    // application of the same person (no separate check; simultaneous ones get one answer).
+    static constexpr char kInsert[] = R"sql(
+      WITH app AS (
+        INSERT INTO applications (id, tenant_id, posting_id, applicant_sub, status, version,
+                                  severely_disabled, data, submitted_at, updated_at, talent_pool)
+        VALUES ($1::uuid, $2, $3::uuid, $4, 'RECEIVED', 1, $5, $6, $7::timestamptz,
+                $7::timestamptz, $8)
+        ON CONFLICT ON CONSTRAINT applications_once_per_posting DO NOTHING
+        RETURNING id, tenant_id, posting_id),
+      facts AS (
+        INSERT INTO application_facts (application_id, tenant_id, posting_id, submitted_at,
+                                       female, severely_disabled)
+        SELECT id, tenant_id, posting_id, $7::timestamptz, $9, $5 FROM app),
+      audit AS (
+        INSERT INTO audit_log (application_id, tenant_id, actor, action, from_status, to_status,
+                               reason, at)
+        SELECT id, tenant_id, $4, 'submitted', '', 'RECEIVED', '', $7::timestamptz FROM app),
+      docs AS (
+        UPDATE documents SET application_id = $1::uuid
+        WHERE id = ANY($10::uuid[]) AND owner_sub = $4 AND application_id IS NULL
+          AND EXISTS (SELECT 1 FROM app)
+        RETURNING 1)
+      SELECT (SELECT count(*) FROM app), (SELECT count(*) FROM docs))sql";
+    tx.conn().prepare("applications_submit", kInsert);
+    const auto row = tx.exec_prepared1(
+        "applications_submit", next.id(), next.tenant_id(), next.posting_id(), next.applicant_sub(),
+        disabled, pg::Bytes(next.SerializeAsString()), now, next.talent_pool_consent(),
+        IsFemale(next.applicant()), UuidArray(doc_ids));
+    if (row[0].as<int>() == 0) return absl::AlreadyExistsError("you have already applied to this posting");
+    if (row[1].as<size_t>() != doc_ids.size()) {
       return absl::AbortedError("a document was used by another application meanwhile");
     }
+    const outbox::EventContext ctx{schema_, next.tenant_id(), actor.correlation_id, actor.sub,
+                                   clock_.Now()};
+    for (auto& [type, event] : change->events) outbox::Publish(tx, ctx, type, *event);
+    result = std::move(next);
     idempotency::Remember(tx, KeyOf(actor, idem), idem.request_hash, result);
     return absl::OkStatus();
   });
@@ -240,7 +268,7 @@ absl::StatusOr<v1::Application> PgApplicationStore::Update(
     const v1::Application current = Parse(rows[0]);
     auto change = decide(current);
     if (!change.ok()) return change.status();
-    result = Write(tx, actor, current, *std::move(change), /*insert=*/false);
+    result = Write(tx, actor, current, *std::move(change));
     idempotency::Remember(tx, KeyOf(actor, idem), idem.request_hash, result);
     return absl::OkStatus();
   });
@@ -249,49 +277,27 @@ absl::StatusOr<v1::Application> PgApplicationStore::Update(
 }
 
 v1::Application PgApplicationStore::Write(pqxx::work& tx, const Actor& actor,
-                                          const v1::Application& current, AppChange change,
-                                          bool insert) {
+                                          const v1::Application& current, AppChange change) {
   v1::Application& next = change.next;
   int64_t version = 1;
-  if (!insert) {
-    absl::SimpleAtoi(current.etag(), &version);
-    ++version;
-  }
+  absl::SimpleAtoi(current.etag(), &version);
+  ++version;
   next.clear_etag();
   const std::string now = pg::ToPgTimestamp(clock_.Now());
-  if (insert) {
-    auto inserted = tx.exec_params(
-        "INSERT INTO applications (id, tenant_id, posting_id, applicant_sub, status, version,"
-        " severely_disabled, data, submitted_at, updated_at, talent_pool)"
-        " VALUES ($1::uuid, $2, $3::uuid, $4, $5, $6, $7, $8, $9::timestamptz, $9::timestamptz, $10)"
-        " ON CONFLICT ON CONSTRAINT applications_once_per_posting DO NOTHING",
-        next.id(), next.tenant_id(), next.posting_id(), next.applicant_sub(),
-        std::string(StatusName(next.status())), version,
-        next.severely_disabled() || next.equivalent_status(), pg::Bytes(next.SerializeAsString()), now,
-        next.talent_pool_consent());
-    if (inserted.affected_rows() == 0) throw AlreadyApplied();
-    // The anonymous facts of the personnel report, kept after erasure.
-    tx.exec_params(
-        "INSERT INTO application_facts (application_id, tenant_id, posting_id, submitted_at,"
-        " female, severely_disabled) VALUES ($1::uuid, $2, $3::uuid, $4::timestamptz, $5, $6)",
-        next.id(), next.tenant_id(), next.posting_id(), now, IsFemale(next.applicant()),
-        next.severely_disabled() || next.equivalent_status());
-  } else {
-    std::optional<std::string> ended;
-    if (next.has_end_time()) {
-      ended = pg::ToPgTimestamp(absl::FromUnixMicros(
-          google::protobuf::util::TimeUtil::TimestampToMicroseconds(next.end_time())));
-    }
-    tx.exec_params(
-        "UPDATE applications SET status = $2, version = $3, data = $4, updated_at = $5::timestamptz,"
-        " ended_at = $6::timestamptz WHERE id = $1::uuid",
-        next.id(), std::string(StatusName(next.status())), version,
-        pg::Bytes(next.SerializeAsString()), now, ended);
-    if (next.status() == v1::HIRED && current.status() != v1::HIRED) {
-      tx.exec_params("UPDATE application_facts SET hired_at = $2::timestamptz"
-                     " WHERE application_id = $1::uuid",
-                     next.id(), now);
-    }
+  std::optional<std::string> ended;
+  if (next.has_end_time()) {
+    ended = pg::ToPgTimestamp(absl::FromUnixMicros(
+        google::protobuf::util::TimeUtil::TimestampToMicroseconds(next.end_time())));
+  }
+  tx.exec_params(
+      "UPDATE applications SET status = $2, version = $3, data = $4, updated_at = $5::timestamptz,"
+      " ended_at = $6::timestamptz WHERE id = $1::uuid",
+      next.id(), std::string(StatusName(next.status())), version,
+      pg::Bytes(next.SerializeAsString()), now, ended);
+  if (next.status() == v1::HIRED && current.status() != v1::HIRED) {
+    tx.exec_params("UPDATE application_facts SET hired_at = $2::timestamptz"
+                   " WHERE application_id = $1::uuid",
+                   next.id(), now);
   }
   next.set_etag(std::to_string(version));
   for (const auto& a : change.audit) {
@@ -406,8 +412,7 @@ absl::Status PgApplicationStore::StartScreening(pqxx::work& tx, const std::strin
     e->set_reason("application deadline passed");
     c.events.emplace_back(kStatusChangedEvent, e);
     c.audit.push_back({"status_changed", "RECEIVED", "SCREENING", "application deadline passed"});
-    Write(tx, Actor{"system:deadline", current.tenant_id(), correlation_id}, current, std::move(c),
-          /*insert=*/false);
+    Write(tx, Actor{"system:deadline", current.tenant_id(), correlation_id}, current, std::move(c));
   }
   return absl::OkStatus();
 }
@@ -861,8 +866,7 @@ absl::Status PgApplicationStore::ApplyCoordinationOutcome(pqxx::work& tx,
   e->set_reason(reason);
   c.events.emplace_back(kStatusChangedEvent, e);
   c.audit.push_back({"status_changed", StatusName(current.status()), StatusName(to), reason});
-  Write(tx, Actor{actor, current.tenant_id(), correlation_id}, current, std::move(c),
-        /*insert=*/false);
+  Write(tx, Actor{actor, current.tenant_id(), correlation_id}, current, std::move(c));
   return absl::OkStatus();
 }
 

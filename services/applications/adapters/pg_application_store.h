@@ -83,7 +83,7 @@ class PgApplicationStore final : public ApplicationStore {
 
  private:
   v1::Application Write(pqxx::work& tx, const Actor& actor, const v1::Application& current,
-                        AppChange change, bool insert);
+                        AppChange change);
   // The next pseudonym number, drawn from pseudonym_seq in blocks (one round trip per block;
   // a sequence has gaps anyway, and numbers only need to be unique).
   int64_t NextPseudonym(pqxx::work& tx);

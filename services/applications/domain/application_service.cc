@@ -95,12 +95,19 @@ absl::StatusOr<v1::Application> ApplicationService::Submit(
   if (absl::Status s = auth::RequireAnyRole(who, {auth::roles::kApplicant}); !s.ok()) return s;
   if (!ids::IsUuid(r.posting_id())) return errors::InvalidField("posting_id", "not a posting id");
   const IdempotencyRequest idem = Idem("SubmitApplication", r.request_id(), r);
-  auto replayed = store_.Replayed(Actor{who.sub, "", correlation_id}, idem);
-  if (!replayed.ok()) return replayed.status();
-  if (replayed->has_value()) return **replayed;
+  // A replay gets the first answer even where the checks below would fail now (its documents
+  // are attached, the posting has closed). The stored answer is looked up only then, so the
+  // common first call pays no extra read; the transaction checks it again under its lock.
+  auto refuse = [&](absl::Status refusal) -> absl::StatusOr<v1::Application> {
+    if (r.request_id().empty()) return refusal;
+    auto replayed = store_.Replayed(Actor{who.sub, "", correlation_id}, idem);
+    if (!replayed.ok()) return replayed.status();
+    if (replayed->has_value()) return **replayed;
+    return refusal;
+  };
   std::vector<std::string> doc_ids(r.document_ids().begin(), r.document_ids().end());
   auto docs = store_.OwnDocuments(who.sub, doc_ids);
-  if (!docs.ok()) return docs.status();
+  if (!docs.ok()) return refuse(docs.status());
   bool has_cv = false, has_letter = false;
   int64_t total = 0;
   for (const auto& d : *docs) {
@@ -108,19 +115,20 @@ absl::StatusOr<v1::Application> ApplicationService::Submit(
     has_letter |= d.kind() == v1::COVER_LETTER;
     total += d.size_bytes();
   }
-  if (absl::Status s = ValidateSubmission(r, has_cv, has_letter); !s.ok()) return s;
+  if (absl::Status s = ValidateSubmission(r, has_cv, has_letter); !s.ok()) return refuse(s);
   if (total > kMaxApplicationBytes) {
-    return absl::ResourceExhaustedError("an application may have at most 50 MB of documents");
+    return refuse(
+        absl::ResourceExhaustedError("an application may have at most 50 MB of documents"));
   }
   auto posting = store_.Posting(r.posting_id());
   if (!posting.ok()) return posting.status();
   const absl::Time now = clock_.Now();
   if (!posting->has_value() || (*posting)->status != "PUBLISHED") {
-    return absl::FailedPreconditionError("the posting is not open for applications");
+    return refuse(absl::FailedPreconditionError("the posting is not open for applications"));
   }
   // The deadline is a date; applications count until 24:00 Europe/Berlin (DOMAIN.md).
   if ((*posting)->deadline.has_value() && now >= *(*posting)->deadline) {
-    return absl::FailedPreconditionError("the application deadline has passed");
+    return refuse(absl::FailedPreconditionError("the application deadline has passed"));
   }
   const PostingSnapshot snapshot = **posting;
   const Actor actor{who.sub, snapshot.tenant_id, correlation_id};
