@@ -57,8 +57,7 @@ absl::Status ApplicationsApp::Init() {
   // snapshot as field 2, so one message type reads them all.
   auto& consumer = runtime_.consumer({"postings.posting.*.v1", kStaffingClearedEvent,
                                       kStaffingWithdrawnEvent, kStaffingInstructedEvent});
-  for (const char* type : {"postings.posting.published.v1", "postings.posting.updated.v1",
-                           "postings.posting.withdrawn.v1"}) {
+  for (const char* type : {"postings.posting.published.v1", "postings.posting.updated.v1"}) {
     consumer.On(type, [this](pqxx::work& tx, const amqp::Delivery& d) -> absl::Status {
       events::v1::PostingUpdated e;
       if (!e.ParseFromString(d.message.body) || e.posting().posting_id().empty()) {
@@ -67,6 +66,18 @@ absl::Status ApplicationsApp::Init() {
       return store_->ApplyPostingSnapshot(tx, SnapshotOf(e.posting()), e.posting().version());
     });
   }
+  consumer.On("postings.posting.withdrawn.v1", [this](pqxx::work& tx, const amqp::Delivery& d) {
+    events::v1::PostingUpdated e;  // same layout: the snapshot is field 2
+    if (!e.ParseFromString(d.message.body) || e.posting().posting_id().empty()) {
+      return absl::InvalidArgumentError("undecodable posting.withdrawn event");
+    }
+    if (absl::Status s = store_->ApplyPostingSnapshot(tx, SnapshotOf(e.posting()),
+                                                      e.posting().version());
+        !s.ok()) {
+      return s;
+    }
+    return store_->EndWithdrawnProcedure(tx, e.posting().posting_id(), d.message.correlation_id);
+  });
   // At the deadline: no more applications, and RECEIVED ones go to SCREENING (DOMAIN.md).
   consumer.On("postings.posting.closed.v1", [this](pqxx::work& tx, const amqp::Delivery& d) {
     events::v1::PostingClosed e;

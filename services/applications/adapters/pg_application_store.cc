@@ -383,37 +383,65 @@ absl::Status PgApplicationStore::ApplyPostingSnapshot(pqxx::work& tx, const Post
   return absl::OkStatus();
 }
 
-absl::Status PgApplicationStore::StartScreening(pqxx::work& tx, const std::string& posting_id,
-                                                const std::string& correlation_id) {
+void PgApplicationStore::MoveAll(pqxx::work& tx, const std::string& posting_id,
+                                 const std::vector<v1::ApplicationStatus>& from,
+                                 v1::ApplicationStatus to, const std::string& actor,
+                                 const std::string& reason, const std::string& correlation_id) {
+  std::string statuses = "{";
+  for (auto f : from) absl::StrAppend(&statuses, statuses.size() > 1 ? "," : "", StatusName(f));
+  statuses += "}";
   auto rows = tx.exec_params(
-      "SELECT data, version FROM applications WHERE posting_id = $1::uuid AND status = 'RECEIVED'"
-      " FOR UPDATE",
-      posting_id);
-  const absl::Time now = clock_.Now();
+      "SELECT data, version FROM applications WHERE posting_id = $1::uuid"
+      " AND status = ANY($2::text[]) ORDER BY id FOR UPDATE",
+      posting_id, statuses);
+  const auto now = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+      absl::ToUnixMicros(clock_.Now()));
   for (const auto& row : rows) {
     const v1::Application current = Parse(row);
     AppChange c;
     c.next = current;
-    c.next.set_status(v1::SCREENING);
-    *c.next.mutable_update_time() =
-        google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
+    c.next.set_status(to);
+    *c.next.mutable_update_time() = now;
+    if (IsOpen(current.status()) && !IsOpen(to)) *c.next.mutable_end_time() = now;
     auto* h = c.next.add_history();
-    h->set_from(v1::RECEIVED);
-    h->set_to(v1::SCREENING);
-    h->set_actor("system:deadline");
-    h->set_reason("application deadline passed");
-    *h->mutable_time() = c.next.update_time();
+    h->set_from(current.status());
+    h->set_to(to);
+    h->set_actor(actor);
+    h->set_reason(reason);
+    *h->mutable_time() = now;
     auto e = std::make_shared<events::v1::ApplicationStatusChanged>();
     e->set_application_id(current.id());
     e->set_posting_id(current.posting_id());
     e->set_applicant_sub(current.applicant_sub());
-    e->set_from("RECEIVED");
-    e->set_to("SCREENING");
-    e->set_reason("application deadline passed");
+    e->set_from(StatusName(current.status()));
+    e->set_to(StatusName(to));
+    e->set_reason(reason);
     c.events.emplace_back(kStatusChangedEvent, e);
-    c.audit.push_back({"status_changed", "RECEIVED", "SCREENING", "application deadline passed"});
-    Write(tx, Actor{"system:deadline", current.tenant_id(), correlation_id}, current, std::move(c));
+    c.audit.push_back({"status_changed", StatusName(current.status()), StatusName(to), reason});
+    Write(tx, Actor{actor, current.tenant_id(), correlation_id}, current, std::move(c));
   }
+}
+
+absl::Status PgApplicationStore::StartScreening(pqxx::work& tx, const std::string& posting_id,
+                                                const std::string& correlation_id) {
+  MoveAll(tx, posting_id, {v1::RECEIVED}, v1::SCREENING, "system:deadline",
+          "application deadline passed", correlation_id);
+  return absl::OkStatus();
+}
+
+absl::Status PgApplicationStore::EndWithdrawnProcedure(pqxx::work& tx,
+                                                       const std::string& posting_id,
+                                                       const std::string& correlation_id) {
+  std::vector<v1::ApplicationStatus> open;
+  for (int s = v1::ApplicationStatus_MIN; s <= v1::ApplicationStatus_MAX; ++s) {
+    const auto status = static_cast<v1::ApplicationStatus>(s);
+    if (v1::ApplicationStatus_IsValid(s) && s != v1::APPLICATION_STATUS_UNSPECIFIED &&
+        IsOpen(status)) {
+      open.push_back(status);
+    }
+  }
+  MoveAll(tx, posting_id, open, v1::REJECTED, "system:posting_withdrawn",
+          "the posting was withdrawn; the selection procedure has ended", correlation_id);
   return absl::OkStatus();
 }
 

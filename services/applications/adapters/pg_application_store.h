@@ -69,6 +69,11 @@ class PgApplicationStore final : public ApplicationStore {
   // published.
   absl::Status StartScreening(pqxx::work& tx, const std::string& posting_id,
                               const std::string& correlation_id);
+  // posting.withdrawn: the procedure has ended, so every open application of it ends as
+  // REJECTED with that reason (audited, published, so applicants are told); from then on the
+  // retention period runs (GDPR Art. 5 (1) e), as it would not for an application left open.
+  absl::Status EndWithdrawnProcedure(pqxx::work& tx, const std::string& posting_id,
+                                     const std::string& correlation_id);
   // coordination.staffing.cleared/withdrawn/instructed.v1: a PENDING_COORDINATION application
   // of `city_tenant` becomes OFFER_APPROVED (cleared) or PROPOSED again (with the reason).
   // Anything else is left alone (and logged): the outcome may concern a notice filed by hand.
@@ -82,6 +87,11 @@ class PgApplicationStore final : public ApplicationStore {
   absl::StatusOr<int> EraseExpired(pqxx::work& tx, absl::Time now, int limit);
 
  private:
+  // Moves every application of a posting in one of `from` to `to`, as the system.
+  void MoveAll(pqxx::work& tx, const std::string& posting_id,
+               const std::vector<v1::ApplicationStatus>& from, v1::ApplicationStatus to,
+               const std::string& actor, const std::string& reason,
+               const std::string& correlation_id);
   v1::Application Write(pqxx::work& tx, const Actor& actor, const v1::Application& current,
                         AppChange change);
   // The next pseudonym number, drawn from pseudonym_seq in blocks (one round trip per block;

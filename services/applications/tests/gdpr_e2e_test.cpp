@@ -198,6 +198,32 @@ TEST_F(GdprE2eTest, RetentionCountsBerlinCalendarMonthsAndSparesTheTalentPool) {
   EXPECT_TRUE(Exists(open.id())) << "an open procedure is never swept";
 }
 
+TEST_F(GdprE2eTest, AWithdrawnPostingEndsItsOpenApplicationsSoRetentionApplies) {
+  const std::string posting = OpenPosting();
+  const auto open = Apply(posting, NewApplicant());
+  const auto shortlisted = Move(Apply(posting, NewApplicant()).id(), {v1::SCREENING, v1::SHORTLISTED});
+  pv1::WithdrawPostingRequest withdraw;
+  withdraw.set_id(posting);
+  withdraw.set_reason("Die Stelle entfällt nach Organisationsentscheidung.");
+  pv1::Posting withdrawn;
+  grpc::Status s = posting_stub_->WithdrawPosting(Ctx(hr_).get(), withdraw, &withdrawn);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  for (const auto& id : {open.id(), shortlisted.id()}) {
+    EXPECT_TRUE(testing::WaitFor([&] { return GetAs(hr_, id).status() == v1::REJECTED; },
+                                 absl::Seconds(15)));
+    const auto ended = GetAs(hr_, id);
+    EXPECT_TRUE(ended.has_end_time());
+    ASSERT_GT(ended.history_size(), 0);
+    EXPECT_NE(ended.history(ended.history_size() - 1).reason().find("withdrawn"), std::string::npos);
+  }
+  // Its retention period runs from now: six months later the sweep takes it.
+  Sweep(kStart + absl::Hours(24 * 180));
+  EXPECT_TRUE(Exists(open.id()));
+  Sweep(kStart + absl::Hours(24 * 190));
+  EXPECT_FALSE(Exists(open.id()));
+  EXPECT_FALSE(Exists(shortlisted.id()));
+}
+
 TEST_F(GdprE2eTest, ATenantMayShortenRetentionAndTheDurableSweepErasesOnItsOwn) {
   const std::string admin = Staff("admin", "admin-1");
   v1::SetRetentionPolicyRequest policy;
