@@ -49,6 +49,10 @@
 
 namespace {
 
+using stellenwerk::bench::Flags;
+using stellenwerk::bench::IntFlag;
+using stellenwerk::bench::StrFlag;
+
 using namespace stellenwerk;
 namespace v1 = stellenwerk::applications::v1;
 using google::protobuf::util::TimeUtil;
@@ -57,28 +61,8 @@ constexpr char kSubmitted[] = "applications.application.submitted.v1";
 constexpr char kTenant[] = "bench-city";
 constexpr size_t kPdfBytes = 2000;
 
-std::map<std::string, std::string> Flags(int argc, char** argv) {
-  std::map<std::string, std::string> flags;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind("--", 0) != 0) continue;
-    const auto eq = a.find('=');
-    flags[a.substr(2, eq - 2)] = eq == std::string::npos ? "1" : a.substr(eq + 1);
-  }
-  return flags;
-}
 
-int IntFlag(const std::map<std::string, std::string>& f, const std::string& name, int fallback) {
-  int v = fallback;
-  if (auto it = f.find(name); it != f.end()) absl::SimpleAtoi(it->second, &v);
-  return v;
-}
 
-std::string StrFlag(const std::map<std::string, std::string>& f, const std::string& name,
-                    const std::string& fallback = "") {
-  auto it = f.find(name);
-  return it == f.end() ? fallback : it->second;
-}
 
 std::string Pdf() {
   std::string s = "%PDF-1.7\n";

@@ -33,6 +33,7 @@
 #include <set>
 #include <thread>
 
+#include "bench/load.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -46,32 +47,16 @@
 
 namespace {
 
+using stellenwerk::bench::Flags;
+using stellenwerk::bench::IntFlag;
+using stellenwerk::bench::StrFlag;
+
 using namespace stellenwerk;
 using google::protobuf::util::TimeUtil;
 namespace v1 = stellenwerk::coordination::v1;
 
-std::map<std::string, std::string> Flags(int argc, char** argv) {
-  std::map<std::string, std::string> flags;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind("--", 0) != 0) continue;
-    const auto eq = a.find('=');
-    flags[a.substr(2, eq - 2)] = eq == std::string::npos ? "1" : a.substr(eq + 1);
-  }
-  return flags;
-}
 
-int IntFlag(const std::map<std::string, std::string>& f, const std::string& name, int fallback) {
-  int v = fallback;
-  if (auto it = f.find(name); it != f.end()) absl::SimpleAtoi(it->second, &v);
-  return v;
-}
 
-std::string Flag(const std::map<std::string, std::string>& f, const std::string& name,
-                 std::string fallback) {
-  auto it = f.find(name);
-  return it == f.end() ? fallback : it->second;
-}
 
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
@@ -98,8 +83,8 @@ constexpr const char* kAuditSetup[] = {
 
 int main(int argc, char** argv) {
   const auto flags = Flags(argc, argv);
-  const std::string uri = Flag(flags, "pg", "");
-  const std::string schema = Flag(flags, "schema", "coordination");
+  const std::string uri = StrFlag(flags, "pg", "");
+  const std::string schema = StrFlag(flags, "schema", "coordination");
   const int notices = IntFlag(flags, "notices", 100000);
   const int spread_s = IntFlag(flags, "spread", 60);
   const int lead_s = IntFlag(flags, "lead", 30);

@@ -7,10 +7,35 @@
 #include <mutex>
 #include <string>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 
 namespace stellenwerk::bench {
+
+std::map<std::string, std::string> Flags(int argc, char** argv) {
+  std::map<std::string, std::string> flags;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--", 0) != 0) continue;
+    const auto eq = a.find('=');
+    flags[a.substr(2, eq - 2)] = eq == std::string::npos ? "1" : a.substr(eq + 1);
+  }
+  return flags;
+}
+
+int IntFlag(const std::map<std::string, std::string>& flags, const std::string& name,
+            int fallback) {
+  int v = fallback;
+  if (auto it = flags.find(name); it != flags.end()) absl::SimpleAtoi(it->second, &v);
+  return v;
+}
+
+std::string StrFlag(const std::map<std::string, std::string>& flags, const std::string& name,
+                    const std::string& fallback) {
+  auto it = flags.find(name);
+  return it == flags.end() ? fallback : it->second;
+}
 
 LoadResult RunClosedLoop(const std::string& name, int concurrency, absl::Duration duration,
                          const AsyncCall& call, uint64_t max_calls) {

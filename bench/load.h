@@ -4,12 +4,20 @@
 // baseline, so their ratio is honest on a noisy machine.
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/time/time.h"
 
 namespace stellenwerk::bench {
+
+// Command-line flags of the benches: --name=value (a bare --name is "1").
+std::map<std::string, std::string> Flags(int argc, char** argv);
+int IntFlag(const std::map<std::string, std::string>& flags, const std::string& name,
+            int fallback);
+std::string StrFlag(const std::map<std::string, std::string>& flags, const std::string& name,
+                    const std::string& fallback = "");
 
 struct LoadResult {
   std::string name;

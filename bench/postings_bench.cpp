@@ -24,25 +24,14 @@
 
 namespace {
 
+using stellenwerk::bench::Flags;
+using stellenwerk::bench::IntFlag;
+using stellenwerk::bench::StrFlag;
+
 using namespace stellenwerk;
 namespace v1 = stellenwerk::postings::v1;
 
-std::map<std::string, std::string> Flags(int argc, char** argv) {
-  std::map<std::string, std::string> flags;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind("--", 0) != 0) continue;
-    const auto eq = a.find('=');
-    flags[a.substr(2, eq - 2)] = eq == std::string::npos ? "1" : a.substr(eq + 1);
-  }
-  return flags;
-}
 
-int IntFlag(const std::map<std::string, std::string>& f, const std::string& name, int fallback) {
-  int v = fallback;
-  if (auto it = f.find(name); it != f.end()) absl::SimpleAtoi(it->second, &v);
-  return v;
-}
 
 std::string Token(const std::string& tenant) {
   const char* secret = std::getenv("STELLENWERK_JWT_HS256_SECRET");
