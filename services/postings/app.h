@@ -5,6 +5,7 @@
 
 #include "common/runtime/runtime.h"
 #include "services/postings/adapters/pg_posting_store.h"
+#include "services/postings/adapters/search_replica.h"
 #include "services/postings/api/posting_grpc_service.h"
 #include "services/postings/domain/posting_service.h"
 
@@ -21,10 +22,13 @@ class PostingsApp {
   absl::Status Init();
   Runtime& runtime() { return runtime_; }
   PostingService& service() { return *service_; }
+  PgPostingStore& store() { return *store_; }
+  SearchReplica* search_replica() { return search_.get(); }  // null when turned off
 
  private:
   Runtime runtime_;
   std::unique_ptr<PgPostingStore> store_;
+  std::unique_ptr<SearchReplica> search_;  // before service_, which points to it
   std::unique_ptr<PostingService> service_;
   std::unique_ptr<PostingGrpcService> grpc_;
 };

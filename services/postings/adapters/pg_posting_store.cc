@@ -211,7 +211,8 @@ void PgPostingStore::WriteSearchIndex(pqxx::work& tx, const v1::Posting& p) {
       " ON CONFLICT (posting_id) DO UPDATE SET status = EXCLUDED.status,"
       " deadline_at = EXCLUDED.deadline_at, posting_kind = EXCLUDED.posting_kind,"
       " contract = EXCLUDED.contract, part_time = EXCLUDED.part_time,"
-      " location_norm = EXCLUDED.location_norm, search_doc = EXCLUDED.search_doc",
+      " location_norm = EXCLUDED.location_norm, search_doc = EXCLUDED.search_doc,"
+      " changed_xid = pg_current_xact_id()",
       p.id(), NormalizeGermanText(p.title()), NormalizeGermanText(place), NormalizeGermanText(body),
       static_cast<int>(p.employment().contract()), part_time, NormalizeGermanText(p.location()));
   tx.exec_params("DELETE FROM posting_terms WHERE posting_id = $1::uuid", p.id());

@@ -432,7 +432,10 @@ absl::StatusOr<PostingPage> PostingService::List(const auth::Principal& who,
 void PostingService::Committed(const v1::Posting& posting) {
   int64_t version = 0;
   if (absl::SimpleAtoi(posting.etag(), &version)) cache_.Invalidate(CacheKey(posting.id()), version);
-  if (posting.status() != v1::DRAFT) cache_.BumpGeneration(kSearchFamily);
+  if (posting.status() != v1::DRAFT) {
+    cache_.BumpGeneration(kSearchFamily);
+    if (index_ != nullptr) index_->Changed();
+  }
 }
 
 absl::StatusOr<v1::SearchPostingsResponse> PostingService::Search(
@@ -482,9 +485,14 @@ absl::StatusOr<v1::SearchPostingsResponse> PostingService::Search(
   q.offset = offset;
   q.now = clock_.Now();
 
-  // Cache key: the normalised request under the current generation; open-only pages also
-  // carry the minute, so a passing deadline shows within a minute even before its event.
-  // Generation and page in one cache round trip.
+  // The in-memory replica answers what it can: no cache, no database round trip.
+  if (index_ != nullptr) {
+    if (auto result = index_->TrySearch(q)) return Response(*std::move(result), q);
+  }
+
+  // Otherwise the store, behind a cache. Cache key: the normalised request under the current
+  // generation; open-only pages also carry the minute, so a passing deadline shows within a
+  // minute even before its event. Generation and page in one cache round trip.
   v1::SearchPostingsRequest normalised = r;
   normalised.set_query(q.text);
   normalised.set_location(q.location);
@@ -500,28 +508,26 @@ absl::StatusOr<v1::SearchPostingsResponse> PostingService::Search(
   }
   auto result = store_.Search(q);
   if (!result.ok()) return result.status();
-  v1::SearchPostingsResponse response;
-  for (auto& [posting, rank] : result->hits) {
-    auto* hit = response.add_hits();
-    // Hits carry the listing fields; the full text is one GetPosting away. Keeps pages (and
-    // their cache entries) small.
-    posting.clear_description();
-    posting.clear_tasks();
-    posting.clear_requirements();
-    posting.clear_qualification_paths();
-    posting.clear_contacts();
-    posting.clear_benefits();
-    *hit->mutable_posting() = std::move(posting);
-    hit->set_rank(rank);
-  }
-  response.set_total_size(result->total);  // kSearchCountCap + 1 means "more than the cap"
-  if (result->has_more && offset + q.page_size <= kMaxSearchOffset) {
-    response.set_next_page_token(
-        absl::WebSafeBase64Escape(absl::StrCat("o:", offset + q.page_size)));
-  }
+  v1::SearchPostingsResponse response = Response(*std::move(result), q);
   if (generation.has_value()) {
     cache_.Put(cache::Cache::GenerationalKey("search:", *generation, suffix), *generation,
                response.SerializeAsString(), kSearchTtl);
+  }
+  return response;
+}
+
+v1::SearchPostingsResponse PostingService::Response(SearchResult result, const SearchQuery& q) {
+  v1::SearchPostingsResponse response;
+  for (auto& [posting, rank] : result.hits) {
+    auto* hit = response.add_hits();
+    TrimToListing(posting);
+    *hit->mutable_posting() = std::move(posting);
+    hit->set_rank(rank);
+  }
+  response.set_total_size(result.total);  // kSearchCountCap + 1 means "more than the cap"
+  if (result.has_more && q.offset + q.page_size <= kMaxSearchOffset) {
+    response.set_next_page_token(
+        absl::WebSafeBase64Escape(absl::StrCat("o:", q.offset + q.page_size)));
   }
   return response;
 }

@@ -10,6 +10,7 @@
 #include "common/cache/cache.h"
 #include "common/clock/clock.h"
 #include "services/postings/domain/posting_store.h"
+#include "services/postings/domain/search_index.h"
 #include "stellenwerk/events/v1/postings.pb.h"
 #include "stellenwerk/postings/v1/postings.pb.h"
 
@@ -24,8 +25,10 @@ inline constexpr char kWithdrawnEvent[] = "postings.posting.withdrawn.v1";
 
 class PostingService {
  public:
-  PostingService(PostingStore& store, cache::Cache& cache, const Clock& clock)
-      : store_(store), cache_(cache), clock_(clock) {}
+  // `index`, if given, answers the searches it can from memory (SearchIndex).
+  PostingService(PostingStore& store, cache::Cache& cache, const Clock& clock,
+                 SearchIndex* index = nullptr)
+      : store_(store), cache_(cache), clock_(clock), index_(index) {}
 
   // Mutations need the tenant's hr_clerk or admin.
   absl::StatusOr<v1::Posting> Create(const auth::Principal& who, const std::string& correlation_id,
@@ -72,6 +75,7 @@ class PostingService {
   static constexpr char kSearchFamily[] = "search";
 
  private:
+  static v1::SearchPostingsResponse Response(SearchResult result, const SearchQuery& q);
   absl::StatusOr<v1::Posting> Mutate(const auth::Principal& who,
                                      const std::string& correlation_id,
                                      const IdempotencyRequest& idem, const std::string& id,
@@ -81,6 +85,7 @@ class PostingService {
   PostingStore& store_;
   cache::Cache& cache_;
   const Clock& clock_;
+  SearchIndex* index_ = nullptr;
 };
 
 // Snapshot for events (what consumers need without calling back).

@@ -9,6 +9,8 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "services/postings/app.h"
+#include "services/postings/domain/german_text.h"
+#include "services/postings/domain/posting_rules.h"
 #include "stellenwerk/postings/v1/postings.grpc.pb.h"
 
 namespace stellenwerk::postings {
@@ -270,6 +272,111 @@ TEST_F(PostingsSearchE2eTest, ExportsJsonLdForPublishedPostingsOnly) {
   EXPECT_EQ(stub_->ExportJobPosting(Ctx().get(), r, &out).error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(stub_->ExportJobPosting(Ctx(token_).get(), r, &out).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+
+// The in-memory replica (docs/decisions/0013) must answer exactly as the database would:
+// same hits in the same order with the same ranks and etags, same totals, same pages.
+TEST_F(PostingsSearchE2eTest, TheInMemoryReplicaAnswersLikeTheDatabase) {
+  SearchReplica* replica = app_->search_replica();
+  ASSERT_NE(replica, nullptr);
+  auto with = [](v1::Posting p, auto&& adjust) {
+    adjust(p);
+    return p;
+  };
+  Post(Make("Sachbearbeiter*in Bürgerdienste", v1::TVOED, "EG 6", "Herne"));
+  Post(Make("Sachbearbeiterin Bürgerbüro", v1::TVOED, "EG 8", "Herne-Wanne"));
+  Post(with(Make("Straßenwärter*in", v1::TVOED, "EG 5", "Bochum"), [](v1::Posting& p) {
+    p.mutable_employment()->set_part_time_possible(true);
+    p.set_application_deadline("2030-01-15");
+  }));
+  Post(with(Make("Referent*in Haushalt", v1::LBESG_NRW, "A 13", "Düsseldorf"), [](v1::Posting& p) {
+    p.set_description("Sachbearbeitung und Grundsatzfragen des Haushalts.");
+    p.mutable_employment()->set_contract(v1::FIXED_TERM);
+    p.mutable_employment()->set_fixed_term_months(24);
+  }));
+  Post(with(Make("Fahrer*in", v1::PKW_FAHRER_TV_L, "PG 3", "Düsseldorf"), [](v1::Posting& p) {
+    p.set_description("Fahrdienst für die Hausspitze, Bürgerdienste nach Bedarf.");
+  }));
+  const v1::Posting closed = Post(Make("Sachbearbeiter*in Wahlen", v1::TVOED, "EG 9a", "Herne"));
+  const v1::Posting withdrawn = Post(Make("Sachbearbeiter*in Kasse", v1::TVOED, "EG 6", "Herne"));
+  Post(Make("Sachbearbeiter*in Entwurf", v1::TVOED, "EG 6", "Herne"), /*publish=*/false);
+  v1::Posting out;
+  v1::ClosePostingRequest close;
+  close.set_id(closed.id());
+  ASSERT_TRUE(stub_->ClosePosting(Ctx(token_).get(), close, &out).ok());
+  v1::WithdrawPostingRequest withdraw;
+  withdraw.set_id(withdrawn.id());
+  withdraw.set_reason("Stelle entfällt");
+  ASSERT_TRUE(stub_->WithdrawPosting(Ctx(token_).get(), withdraw, &out).ok());
+  ASSERT_TRUE(replica->Refresh().ok());
+
+  std::vector<SearchQuery> queries;
+  auto add = [&](std::string text, auto&& adjust) {
+    SearchQuery q;
+    q.text = NormalizeGermanText(text);
+    q.tenant_id = tenant_;
+    q.now = absl::Now();
+    adjust(q);
+    queries.push_back(q);
+  };
+  auto none = [](SearchQuery&) {};
+  add("", none);
+  add("Sachbearbeiterin", none);
+  add("sachbearbeiter*in bürgerdienste", none);
+  add("Bürgerdienste", none);  // in one title, in another's description
+  add("die Sachbearbeiterin", none);  // a stop word is dropped
+  add("der die das", none);           // only stop words: nothing
+  add("Strassenwärter", none);
+  add("Haushalt Sachbearbeitung", none);
+  add("gibtesnicht", none);
+  add("Sachbearbeiterin", [](SearchQuery& q) { q.open_only = true; });
+  add("Sachbearbeiterin", [](SearchQuery& q) { q.location = NormalizeGermanText("herne"); });
+  add("", [](SearchQuery& q) { q.pay_scheme = v1::TVOED; q.grade_min = GradeRank(v1::TVOED, "EG 6"); });
+  add("", [](SearchQuery& q) { q.pay_scheme = v1::TVOED; q.grade_max = GradeRank(v1::TVOED, "EG 5"); });
+  add("", [](SearchQuery& q) { q.part_time = true; });
+  add("", [](SearchQuery& q) { q.contract = v1::FIXED_TERM; });
+  add("", [](SearchQuery& q) { q.posting_kind = v1::INTERNSHIP; });
+  add("", [](SearchQuery& q) { q.open_only = true; q.now = absl::FromCivil(absl::CivilDay(2030, 2, 1), absl::UTCTimeZone()); });
+  for (int page = 0; page < 4; ++page) {
+    add("", [&](SearchQuery& q) { q.page_size = 2; q.offset = 2 * page; });
+    add("Sachbearbeiterin", [&](SearchQuery& q) { q.page_size = 1; q.offset = page; });
+  }
+  add("Bürgerdienste", [&](SearchQuery& q) { q.tenant_id = ""; });  // every tenant
+
+  auto render = [](const SearchResult& r) {
+    std::vector<std::string> out;
+    for (const auto& [p, rank] : r.hits) out.push_back(absl::StrCat(p.title(), "|", rank, "|", p.etag()));
+    out.push_back(absl::StrCat("total=", r.total, " more=", r.has_more));
+    return out;
+  };
+  for (const SearchQuery& q : queries) {
+    const std::string what = absl::StrCat("\"", q.text, "\" page ", q.offset, "/", q.page_size,
+                                          " open=", q.open_only, " loc=", q.location);
+    auto db = app_->store().Search(q);
+    ASSERT_TRUE(db.ok()) << what << ": " << db.status();
+    auto memory = replica->TrySearch(q);
+    ASSERT_TRUE(memory.has_value()) << what;
+    EXPECT_EQ(render(*memory), render(*db)) << what;
+  }
+  EXPECT_GE(render(*replica->TrySearch(queries[1])).size(), 4u) << "the comparison is not empty";
+
+  // Operators websearch_to_tsquery would read (what normalisation leaves of them) go to the
+  // database; what the replica does answer must agree.
+  for (const char* text : {"\"sachbearbeiter bürgerdienste\"", "sachbearbeiter or fahrer",
+                           "sachbearbeiter -wahlen", "sachbearbeiter - wahlen"}) {
+    SearchQuery q;
+    q.text = NormalizeGermanText(text);
+    q.tenant_id = tenant_;
+    q.now = absl::Now();
+    auto memory = replica->TrySearch(q);
+    if (q.text.find(" or ") != std::string::npos) EXPECT_FALSE(memory.has_value()) << text;
+    if (memory.has_value()) {
+      auto db = app_->store().Search(q);
+      ASSERT_TRUE(db.ok());
+      EXPECT_EQ(render(*memory), render(*db)) << text << " -> " << q.text;
+    }
+  }
 }
 
 }  // namespace

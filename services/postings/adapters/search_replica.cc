@@ -1,0 +1,312 @@
+#include "services/postings/adapters/search_replica.h"
+
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "common/logging/log.h"
+
+namespace stellenwerk::postings {
+namespace {
+
+constexpr char kNotEvaluable[] = "\n";
+constexpr size_t kMaxCachedWords = 100000;
+
+std::vector<std::string> SortedWords(const pqxx::field& f) {
+  std::vector<std::string> out;
+  if (f.is_null()) return out;
+  out = absl::StrSplit(f.as<std::string>(), ' ', absl::SkipEmpty());
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+bool Has(const std::vector<std::string>& sorted, const std::string& word) {
+  return std::binary_search(sorted.begin(), sorted.end(), word);
+}
+
+// A word websearch_to_tsquery reads as a plain word: ASCII letters and digits and the bytes of
+// UTF-8 letters (the text is normalised: lower case, no gender markers), and not the OR
+// operator. Quotes, "-" and any other sign send the query to the store.
+bool PlainWord(const std::string& w) {
+  if (w == "or") return false;
+  return std::all_of(w.begin(), w.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u >= 0x80;
+  });
+}
+
+}  // namespace
+
+SearchReplica::SearchReplica(pg::Pool& db, absl::Duration poll) : db_(db), poll_(poll) {}
+
+SearchReplica::~SearchReplica() { Stop(); }
+
+void SearchReplica::Start() {
+  stopping_ = false;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void SearchReplica::Stop() {
+  stopping_ = true;
+  wait_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SearchReplica::Run() {
+  while (!stopping_) {
+    absl::Status s = Refresh();
+    if (!s.ok()) spdlog::warn("search replica: refresh failed: {}", s.message());
+    std::unique_lock lock(wait_mu_);
+    wait_cv_.wait_for(lock, absl::ToChronoMilliseconds(loaded_ ? poll_ : absl::Seconds(1)),
+                      [this] { return stopping_.load(); });
+  }
+}
+
+size_t SearchReplica::size() const {
+  std::shared_lock lock(mu_);
+  return slots_.size();
+}
+
+absl::Status SearchReplica::Refresh() {
+  std::lock_guard refreshing(refresh_mu_);
+  std::string next_watermark;
+  std::vector<Doc> changed;
+  std::vector<std::string> gone;
+  absl::Status s = db_.Read([&](pqxx::work& tx) -> absl::Status {
+    changed.clear();
+    gone.clear();
+    // First the horizon, then the rows: every transaction below it has ended before the rows
+    // are read, so the next refresh may start there (changes of transactions still running
+    // now have ids at or above it).
+    next_watermark =
+        tx.exec("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")[0][0].as<std::string>();
+    const auto rows = tx.exec_params(
+        "SELECT s.posting_id::text, s.tenant_id, s.status, micros(s.deadline_at), s.posting_kind,"
+        " s.contract, s.part_time, s.location_norm, p.data, p.version,"
+        " (SELECT string_agg(t.lexeme, ' ') FROM posting_terms t WHERE t.posting_id = s.posting_id),"
+        " (SELECT string_agg(t.lexeme, ' ') FROM posting_terms t"
+        "   WHERE t.posting_id = s.posting_id AND t.in_title),"
+        " (SELECT string_agg(g.scheme || ':' || g.rank, ' ') FROM posting_grades g"
+        "   WHERE g.posting_id = s.posting_id)"
+        " FROM posting_search s JOIN postings p ON p.id = s.posting_id"
+        " WHERE s.changed_xid >= $1::xid8",
+        watermark_);
+    for (const auto& r : rows) {
+      const std::string status = r[2].as<std::string>();
+      if (status != "PUBLISHED" && status != "CLOSED") {
+        gone.push_back(r[0].as<std::string>());
+        continue;
+      }
+      Doc d;
+      d.id = r[0].as<std::string>();
+      d.tenant_id = r[1].as<std::string>();
+      d.published = status == "PUBLISHED";
+      if (!r[3].is_null()) d.deadline = pg::FromMicros(r[3]);
+      d.posting_kind = r[4].as<int>();
+      d.contract = r[5].as<int>();
+      d.part_time = r[6].as<bool>();
+      d.location = r[7].is_null() ? "" : r[7].as<std::string>();
+      if (!d.listing.ParseFromString(pg::BytesOf(r[8]))) {
+        return absl::DataLossError("search replica: undecodable posting " + d.id);
+      }
+      TrimToListing(d.listing);
+      d.listing.set_etag(std::to_string(r[9].as<int64_t>()));
+      d.lexemes = SortedWords(r[10]);
+      d.title_lexemes = SortedWords(r[11]);
+      for (const auto& g : SortedWords(r[12])) {
+        std::pair<std::string, std::string> parts = absl::StrSplit(g, ':');
+        int scheme = 0, rank = 0;
+        if (absl::SimpleAtoi(parts.first, &scheme) && absl::SimpleAtoi(parts.second, &rank)) {
+          d.grades.emplace_back(scheme, rank);
+        }
+      }
+      changed.push_back(std::move(d));
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  {
+    std::unique_lock lock(mu_);
+    for (const auto& id : gone) {
+      if (auto it = slots_.find(id); it != slots_.end()) Remove(it->second);
+    }
+    for (auto& d : changed) Put(std::move(d));
+  }
+  watermark_ = next_watermark;
+  if (!loaded_) {
+    loaded_ = true;
+    spdlog::info("search replica loaded: {} public postings", size());
+  }
+  return absl::OkStatus();
+}
+
+void SearchReplica::Remove(int slot) {
+  Doc& d = *docs_[slot];
+  for (const auto& lexeme : d.lexemes) {
+    auto it = by_lexeme_.find(lexeme);
+    if (it == by_lexeme_.end()) continue;
+    auto& list = it->second;
+    if (auto pos = std::find(list.begin(), list.end(), slot); pos != list.end()) {
+      *pos = list.back();
+      list.pop_back();
+    }
+    if (list.empty()) by_lexeme_.erase(it);
+  }
+  slots_.erase(d.id);
+  docs_[slot].reset();
+  free_.push_back(slot);
+}
+
+void SearchReplica::Put(Doc doc) {
+  if (auto it = slots_.find(doc.id); it != slots_.end()) Remove(it->second);
+  int slot;
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+  } else {
+    slot = static_cast<int>(docs_.size());
+    docs_.emplace_back();
+  }
+  for (const auto& lexeme : doc.lexemes) by_lexeme_[lexeme].push_back(slot);
+  slots_[doc.id] = slot;
+  docs_[slot] = std::move(doc);
+}
+
+std::optional<std::vector<std::string>> SearchReplica::Lexemes(const std::string& text) {
+  std::vector<std::string> words = absl::StrSplit(text, ' ', absl::SkipEmpty());
+  std::vector<std::string> unknown;
+  {
+    std::lock_guard lock(words_mu_);
+    for (const auto& w : words) {
+      if (!PlainWord(w)) return std::nullopt;
+      if (words_.count(w) == 0) unknown.push_back(w);
+    }
+  }
+  if (!unknown.empty()) {
+    // PostgreSQL's own german configuration, so the lexemes are those of posting_terms.
+    std::vector<std::pair<std::string, std::string>> stemmed;
+    absl::Status s = db_.ReadStatement([&](pqxx::nontransaction& tx) -> absl::Status {
+      tx.conn().prepare(
+          "postings_replica_stem",
+          "SELECT w, coalesce(array_to_string(tsvector_to_array(to_tsvector('german', w)), ' '),"
+          " '') FROM unnest($1::text[]) AS w");
+      stemmed.clear();
+      for (const auto& r : tx.exec_prepared("postings_replica_stem", pg::TextArray(unknown))) {
+        std::string lexeme = r[1].as<std::string>();
+        if (lexeme.find(' ') != std::string::npos) lexeme = kNotEvaluable;  // split in two
+        stemmed.emplace_back(r[0].as<std::string>(), std::move(lexeme));
+      }
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return std::nullopt;
+    std::lock_guard lock(words_mu_);
+    if (words_.size() > kMaxCachedWords) words_.clear();
+    for (auto& [w, l] : stemmed) words_[w] = std::move(l);
+  }
+  std::vector<std::string> lexemes;
+  std::lock_guard lock(words_mu_);
+  for (const auto& w : words) {
+    auto it = words_.find(w);
+    if (it == words_.end() || it->second == kNotEvaluable) return std::nullopt;
+    if (it->second.empty()) continue;  // a stop word, as websearch_to_tsquery drops it
+    lexemes.push_back(it->second);
+  }
+  std::sort(lexemes.begin(), lexemes.end());
+  lexemes.erase(std::unique(lexemes.begin(), lexemes.end()), lexemes.end());
+  return lexemes;
+}
+
+std::optional<SearchResult> SearchReplica::TrySearch(const SearchQuery& q) {
+  if (!loaded_) return std::nullopt;
+  if (dirty_.exchange(false)) {
+    if (absl::Status s = Refresh(); !s.ok()) {
+      dirty_ = true;
+      return std::nullopt;
+    }
+  }
+  std::vector<std::string> lexemes;
+  if (!q.text.empty()) {
+    auto l = Lexemes(q.text);
+    if (!l.has_value()) return std::nullopt;
+    if (l->empty()) return SearchResult{};  // only stop words: PostgreSQL matches nothing
+    lexemes = *std::move(l);
+  }
+
+  std::shared_lock lock(mu_);
+  auto passes = [&](const Doc& d) {
+    if (!q.tenant_id.empty() && d.tenant_id != q.tenant_id) return false;
+    if (q.pay_scheme != 0 &&
+        std::none_of(d.grades.begin(), d.grades.end(), [&](const std::pair<int, int>& g) {
+          return g.first == q.pay_scheme && (!q.grade_min || g.second >= *q.grade_min) &&
+                 (!q.grade_max || g.second <= *q.grade_max);
+        })) {
+      return false;
+    }
+    if (!q.location.empty() && d.location.find(q.location) == std::string::npos) return false;
+    if (q.contract != 0 && d.contract != q.contract) return false;
+    if (q.posting_kind != 0 && d.posting_kind != q.posting_kind) return false;
+    if (q.open_only && !(d.published && d.deadline.has_value() && *d.deadline > q.now)) {
+      return false;
+    }
+    if (q.part_time && !d.part_time) return false;
+    return true;
+  };
+
+  struct Match {
+    const Doc* doc;
+    double rank;
+  };
+  std::vector<Match> matches;
+  if (lexemes.empty()) {
+    for (const auto& slot : docs_) {
+      if (slot.has_value() && passes(*slot)) matches.push_back({&*slot, 0.0});
+    }
+  } else {
+    // The shortest list drives; every other lexeme must be in the document too.
+    const std::vector<int>* shortest = nullptr;
+    for (const auto& l : lexemes) {
+      auto it = by_lexeme_.find(l);
+      if (it == by_lexeme_.end()) return SearchResult{};
+      if (shortest == nullptr || it->second.size() < shortest->size()) shortest = &it->second;
+    }
+    for (int slot : *shortest) {
+      const Doc& d = *docs_[slot];
+      if (!std::all_of(lexemes.begin(), lexemes.end(),
+                       [&](const std::string& l) { return Has(d.lexemes, l); })) {
+        continue;
+      }
+      if (!passes(d)) continue;
+      // The store's tiers: every word in the title first (1.0), else 0.5.
+      const bool in_title = std::all_of(lexemes.begin(), lexemes.end(), [&](const std::string& l) {
+        return Has(d.title_lexemes, l);
+      });
+      matches.push_back({&d, in_title ? 1.0 : 0.5});
+    }
+  }
+
+  // The store's order: rank, then deadline (none last), then id.
+  auto before = [](const Match& a, const Match& b) {
+    if (a.rank != b.rank) return a.rank > b.rank;
+    const auto& da = a.doc->deadline;
+    const auto& db = b.doc->deadline;
+    if (da.has_value() != db.has_value()) return da.has_value();
+    if (da.has_value() && *da != *db) return *da < *db;
+    return a.doc->id < b.doc->id;
+  };
+  const size_t end = std::min(matches.size(), static_cast<size_t>(q.offset) + q.page_size + 1);
+  std::partial_sort(matches.begin(), matches.begin() + end, matches.end(), before);
+
+  SearchResult result;
+  result.total = static_cast<int>(std::min(matches.size(), static_cast<size_t>(kSearchCountCap) + 1));
+  for (size_t i = q.offset; i < end; ++i) {
+    if (static_cast<int>(result.hits.size()) == q.page_size) {
+      result.has_more = true;
+      break;
+    }
+    result.hits.emplace_back(matches[i].doc->listing, matches[i].rank);
+  }
+  return result;
+}
+
+}  // namespace stellenwerk::postings
