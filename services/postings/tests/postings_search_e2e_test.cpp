@@ -379,5 +379,32 @@ TEST_F(PostingsSearchE2eTest, TheInMemoryReplicaAnswersLikeTheDatabase) {
   }
 }
 
+// A second process's replica learns of changes only by following posting_search (it is never
+// told): a publication and a withdrawal reach it within its poll interval.
+TEST_F(PostingsSearchE2eTest, AnotherReplicaFollowsChangesItWasNotToldOf) {
+  SearchReplica other(app_->runtime().db(), absl::Milliseconds(50));
+  other.Start();
+  ASSERT_TRUE(testing::WaitFor([&] { return other.loaded(); }, absl::Seconds(10)));
+  std::string word = "mappe";
+  for (char c : testing::UniqueName("w").substr(2)) word += static_cast<char>('a' + (c & 0x0f));
+  SearchQuery q;
+  q.text = word;
+  q.now = absl::Now();
+  auto hits = [&] {
+    auto r = other.TrySearch(q);
+    return r.has_value() ? static_cast<int>(r->hits.size()) : -1;
+  };
+  EXPECT_EQ(hits(), 0);
+  const v1::Posting p = Post(Make(absl::StrCat("Registratur ", word), v1::TVOED, "EG 5", "Herne"));
+  EXPECT_TRUE(testing::WaitFor([&] { return hits() == 1; }, absl::Seconds(10)));
+  v1::WithdrawPostingRequest withdraw;
+  withdraw.set_id(p.id());
+  withdraw.set_reason("Stelle entfällt");
+  v1::Posting out;
+  ASSERT_TRUE(stub_->WithdrawPosting(Ctx(token_).get(), withdraw, &out).ok());
+  EXPECT_TRUE(testing::WaitFor([&] { return hits() == 0; }, absl::Seconds(10)));
+  other.Stop();
+}
+
 }  // namespace
 }  // namespace stellenwerk::postings
