@@ -25,6 +25,8 @@ class Call {
   absl::StatusOr<auth::Principal> Principal() const;
   // Token optional (public reads); an invalid token still fails.
   absl::StatusOr<std::optional<auth::Principal>> OptionalPrincipal() const;
+  // No `authorization` header at all: an anonymous (public) caller. Cheap; verifies nothing.
+  bool Anonymous() const;
 
   const std::string& correlation_id() const { return correlation_id_; }
   grpc::CallbackServerContext* context() const { return context_; }
@@ -36,6 +38,9 @@ class Call {
 };
 
 using CallFn = std::function<absl::Status(const Call&)>;
+// An answer from memory on gRPC's own thread, or nullopt to hand the call to the worker pool.
+// It must not block (no database, no Redis, no locks held long): a map lookup and a copy.
+using InlineFn = std::function<std::optional<absl::Status>(const Call&)>;
 
 // Returns the reactor to hand back from the service method. The worker runs fn and
 // finishes the RPC with its status (mapped by errors::ToGrpc). A full pool answers
@@ -43,5 +48,12 @@ using CallFn = std::function<absl::Status(const Call&)>;
 grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
                                    concurrency::WorkerPool& pool,
                                    const auth::Authenticator& authn, CallFn fn);
+
+// The same, but tries `try_inline` first on the calling (gRPC) thread and finishes the RPC
+// there when it answers — for hot reads served from memory, which then skip the pool hop.
+grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
+                                   concurrency::WorkerPool& pool,
+                                   const auth::Authenticator& authn, InlineFn try_inline,
+                                   CallFn fn);
 
 }  // namespace stellenwerk::rpc

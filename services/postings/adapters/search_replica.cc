@@ -11,6 +11,8 @@ namespace {
 
 constexpr char kNotEvaluable[] = "\n";
 constexpr size_t kMaxCachedWords = 100000;
+// Whole postings kept for hot public reads; beyond this, reads go to Redis as before.
+constexpr size_t kMaxFull = 5000;
 
 std::vector<std::string> SortedWords(const pqxx::field& f) {
   std::vector<std::string> out;
@@ -59,7 +61,7 @@ void SearchReplica::Run() {
     if (!s.ok()) spdlog::warn("search replica: refresh failed: {}", s.message());
     std::unique_lock lock(wait_mu_);
     wait_cv_.wait_for(lock, absl::ToChronoMilliseconds(loaded_ ? poll_ : absl::Seconds(1)),
-                      [this] { return stopping_.load(); });
+                      [this] { return stopping_.load() || !Current(); });
   }
 }
 
@@ -68,8 +70,18 @@ size_t SearchReplica::size() const {
   return slots_.size();
 }
 
+void SearchReplica::Changed() {
+  ++changes_;
+  // Wake the follower: hot reads resume once it has followed this change.
+  { std::lock_guard lock(wait_mu_); }
+  wait_cv_.notify_all();
+}
+
 absl::Status SearchReplica::Refresh() {
   std::lock_guard refreshing(refresh_mu_);
+  // Every change counted so far committed before this refresh reads (Changed() is called after
+  // the commit), so this refresh follows all of them.
+  const uint64_t covers = changes_.load();
   std::string next_watermark;
   std::vector<Doc> changed;
   std::vector<std::string> gone;
@@ -134,6 +146,7 @@ absl::Status SearchReplica::Refresh() {
     for (auto& d : changed) Put(std::move(d));
   }
   watermark_ = next_watermark;
+  if (applied_.load() < covers) applied_ = covers;
   if (!loaded_) {
     loaded_ = true;
     spdlog::info("search replica loaded: {} public postings", size());
@@ -153,6 +166,7 @@ void SearchReplica::Remove(int slot) {
     }
     if (list.empty()) by_lexeme_.erase(it);
   }
+  if (d.full != nullptr) --full_count_;
   slots_.erase(d.id);
   docs_[slot].reset();
   free_.push_back(slot);
@@ -171,6 +185,37 @@ void SearchReplica::Put(Doc doc) {
   for (const auto& lexeme : doc.lexemes) by_lexeme_[lexeme].push_back(slot);
   slots_[doc.id] = slot;
   docs_[slot] = std::move(doc);
+}
+
+std::shared_ptr<const v1::Posting> SearchReplica::TryGet(const std::string& id) const {
+  if (!loaded_ || !Current()) return nullptr;
+  std::shared_lock lock(mu_);
+  auto it = slots_.find(id);
+  if (it == slots_.end()) return nullptr;
+  return docs_[it->second]->full;
+}
+
+void SearchReplica::Remember(const v1::Posting& posting) {
+  if (!loaded_ || full_count_.load() >= kMaxFull) return;
+  auto wanted = [&] {
+    auto it = slots_.find(posting.id());
+    return it != slots_.end() && docs_[it->second]->full == nullptr &&
+           docs_[it->second]->listing.etag() == posting.etag();
+  };
+  {
+    std::shared_lock lock(mu_);
+    if (!wanted()) return;  // the common case for an already hot posting: no copy, no lock
+  }
+  auto full = std::make_shared<const v1::Posting>(posting);
+  std::unique_lock lock(mu_);
+  auto it = slots_.find(posting.id());
+  if (it == slots_.end()) return;  // not public, or not followed yet
+  Doc& d = *docs_[it->second];
+  // Only the version the replica follows: an older read (a change raced it) or a newer one
+  // (the replica lags) would make TryGet disagree with the searches.
+  if (d.listing.etag() != posting.etag() || d.full != nullptr) return;
+  d.full = std::move(full);
+  ++full_count_;
 }
 
 std::optional<std::vector<std::string>> SearchReplica::Lexemes(const std::string& text) {
@@ -219,11 +264,8 @@ std::optional<std::vector<std::string>> SearchReplica::Lexemes(const std::string
 
 std::optional<SearchResult> SearchReplica::TrySearch(const SearchQuery& q) {
   if (!loaded_) return std::nullopt;
-  if (dirty_.exchange(false)) {
-    if (absl::Status s = Refresh(); !s.ok()) {
-      dirty_ = true;
-      return std::nullopt;
-    }
+  if (!Current()) {
+    if (absl::Status s = Refresh(); !s.ok()) return std::nullopt;
   }
   std::vector<std::string> lexemes;
   if (!q.text.empty()) {

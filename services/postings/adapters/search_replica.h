@@ -12,6 +12,7 @@
 // PostgreSQL splits) returns nullopt and goes to the store.
 
 #include <atomic>
+#include <memory>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -42,7 +43,9 @@ class SearchReplica final : public SearchIndex {
   void Stop();
 
   std::optional<SearchResult> TrySearch(const SearchQuery& q) override;
-  void Changed() override { dirty_ = true; }
+  void Changed() override;
+  std::shared_ptr<const v1::Posting> TryGet(const std::string& id) const override;
+  void Remember(const v1::Posting& posting) override;
 
   // Reads the changes since the last refresh (all, the first time). Public for tests.
   absl::Status Refresh();
@@ -63,6 +66,7 @@ class SearchReplica final : public SearchIndex {
     std::vector<std::string> lexemes;         // sorted
     std::vector<std::string> title_lexemes;   // sorted
     v1::Posting listing;                      // trimmed, etag set
+    std::shared_ptr<const v1::Posting> full;  // remembered whole posting of listing's etag
   };
 
   // The lexemes of the normalised query text: nullopt when the replica cannot evaluate it
@@ -87,8 +91,13 @@ class SearchReplica final : public SearchIndex {
   std::mutex words_mu_;  // word → its lexeme ("" = stop word; "\n" = not evaluable)
   std::unordered_map<std::string, std::string> words_;
 
+  // True when every change committed in this process so far is followed.
+  bool Current() const { return applied_.load() >= changes_.load(); }
+
   std::atomic<bool> loaded_{false};
-  std::atomic<bool> dirty_{false};
+  std::atomic<uint64_t> changes_{0};  // changes committed in this process (Changed())
+  std::atomic<uint64_t> applied_{0};  // changes_ as it was when the last good refresh began
+  std::atomic<size_t> full_count_{0};  // docs with `full`, bounded by kMaxFull
   std::atomic<bool> stopping_{false};
   std::mutex wait_mu_;
   std::condition_variable wait_cv_;

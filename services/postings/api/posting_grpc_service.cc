@@ -61,7 +61,16 @@ grpc::ServerUnaryReactor* PostingGrpcService::WithdrawPosting(
 grpc::ServerUnaryReactor* PostingGrpcService::GetPosting(grpc::CallbackServerContext* ctx,
                                                          const v1::GetPostingRequest* request,
                                                          v1::Posting* response) {
-  return runtime_.Unary(ctx, [this, request, response](const rpc::Call& call) {
+  // Anonymous readers of a hot public posting are answered from memory on gRPC's thread
+  // (ADR 0014); everyone else through the pool, the cache and the store.
+  auto from_memory = [this, request, response](const rpc::Call& call) -> std::optional<absl::Status> {
+    if (!call.Anonymous()) return std::nullopt;
+    auto posting = service_.TryGetPublic(request->id());
+    if (posting == nullptr) return std::nullopt;
+    *response = *posting;
+    return absl::OkStatus();
+  };
+  return runtime_.Unary(ctx, std::move(from_memory), [this, request, response](const rpc::Call& call) {
     auto who = call.OptionalPrincipal();
     if (!who.ok()) return who.status();
     auto posting = service_.Get(*who, request->id());

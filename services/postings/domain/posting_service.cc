@@ -389,7 +389,12 @@ absl::StatusOr<v1::Posting> PostingService::Get(const std::optional<auth::Princi
   if (!visible && !CanSeeHidden(who, posting)) {
     return absl::NotFoundError(absl::StrCat("posting ", id, " not found"));
   }
+  if (visible && index_ != nullptr) index_->Remember(posting);
   return posting;
+}
+
+std::shared_ptr<const v1::Posting> PostingService::TryGetPublic(const std::string& id) const {
+  return index_ == nullptr ? nullptr : index_->TryGet(id);
 }
 
 absl::StatusOr<v1::Posting> PostingService::GetByKennziffer(

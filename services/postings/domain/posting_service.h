@@ -2,6 +2,7 @@
 // The postings use cases: authorisation by role and tenant, the rules of posting_rules.h,
 // events, the deadline timer and the read cache. No transport, no SQL.
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -47,6 +48,9 @@ class PostingService {
   // the tenant's HR. Another tenant's hidden posting is NOT_FOUND (no existence leak).
   absl::StatusOr<v1::Posting> Get(const std::optional<auth::Principal>& who,
                                   const std::string& id);
+  // A hot public posting from memory for an anonymous reader (never blocks; runs on gRPC's
+  // thread), or nullptr: then Get. Same answer as Get, at most as stale as search results.
+  std::shared_ptr<const v1::Posting> TryGetPublic(const std::string& id) const;
   absl::StatusOr<v1::Posting> GetByKennziffer(const std::optional<auth::Principal>& who,
                                               const std::string& tenant_id,
                                               const std::string& kennziffer);

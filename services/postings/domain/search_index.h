@@ -3,7 +3,9 @@
 // postings process keeps a replica of the public postings' search data and answers the
 // searches it understands without a database round trip; the others go to the store.
 
+#include <memory>
 #include <optional>
+#include <string>
 
 #include "services/postings/domain/posting_store.h"
 
@@ -28,6 +30,15 @@ class SearchIndex {
   virtual std::optional<SearchResult> TrySearch(const SearchQuery& q) = 0;
   // A change was committed in this process: the next search must see it (read your writes).
   virtual void Changed() = 0;
+
+  // Hot public reads (GetPosting without a token, ADR 0014): the whole posting `id` when this
+  // index holds it as public and a read of exactly the version it follows was remembered;
+  // nullptr otherwise (also while a change of this process is not yet followed). Never staler
+  // than the searches this index answers. Must not block: it runs on gRPC's threads.
+  virtual std::shared_ptr<const v1::Posting> TryGet(const std::string& id) const = 0;
+  // A posting just read from the cache or the store, kept for TryGet when it is public and the
+  // version this index follows (an older or newer read is ignored).
+  virtual void Remember(const v1::Posting& posting) = 0;
 };
 
 }  // namespace stellenwerk::postings

@@ -406,5 +406,67 @@ TEST_F(PostingsSearchE2eTest, AnotherReplicaFollowsChangesItWasNotToldOf) {
   other.Stop();
 }
 
+// Hot public reads are answered from the replica's memory (ADR 0014) and are never staler than
+// it: a change committed in this process shows at the very next read; a change made elsewhere
+// once the replica has followed it; a stale read is never kept.
+TEST_F(PostingsSearchE2eTest, HotPublicReadsFromMemoryFollowEveryChange) {
+  SearchReplica* replica = app_->search_replica();
+  ASSERT_NE(replica, nullptr);
+  ASSERT_TRUE(testing::WaitFor([&] { return replica->loaded(); }, absl::Seconds(10)));
+  const v1::Posting p = Post(Make("Hausmeister*in Schulverwaltung", v1::TVOED, "EG 5", "Herne"));
+  v1::GetPostingRequest get;
+  get.set_id(p.id());
+  v1::Posting read;
+  auto anonymous_get = [&] { return stub_->GetPosting(Ctx().get(), get, &read); };
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return anonymous_get().ok() && replica->TryGet(p.id()) != nullptr; },
+      absl::Seconds(10)));
+  ASSERT_TRUE(anonymous_get().ok());  // from memory now
+  EXPECT_EQ(read.etag(), p.etag());
+  EXPECT_EQ(read.SerializeAsString(), replica->TryGet(p.id())->SerializeAsString());
+  EXPECT_EQ(read.contacts_size(), p.contacts_size());  // the whole posting, not the listing
+  EXPECT_EQ(read.description(), p.description());
+
+  // Changed in this process: the next read sees it.
+  v1::UpdatePostingRequest update;
+  *update.mutable_posting() = read;
+  update.mutable_posting()->set_description("Neue Beschreibung");
+  update.mutable_update_mask()->add_paths("description");
+  v1::Posting v2;
+  ASSERT_TRUE(stub_->UpdatePosting(Ctx(token_).get(), update, &v2).ok());
+  ASSERT_TRUE(anonymous_get().ok());
+  EXPECT_EQ(read.description(), "Neue Beschreibung");
+  EXPECT_EQ(read.etag(), v2.etag());
+
+  // Another process's replica, never told of changes: it keeps only the version it follows.
+  SearchReplica other(app_->runtime().db(), absl::Milliseconds(50));
+  other.Start();
+  ASSERT_TRUE(testing::WaitFor([&] { return other.loaded(); }, absl::Seconds(10)));
+  other.Remember(v2);
+  ASSERT_NE(other.TryGet(p.id()), nullptr);
+  EXPECT_EQ(other.TryGet(p.id())->etag(), v2.etag());
+  *update.mutable_posting() = v2;
+  update.mutable_posting()->set_description("Dritte Fassung");
+  v1::Posting v3;
+  ASSERT_TRUE(stub_->UpdatePosting(Ctx(token_).get(), update, &v3).ok());
+  EXPECT_TRUE(testing::WaitFor([&] { return other.TryGet(p.id()) == nullptr; }, absl::Seconds(10)));
+  other.Remember(v2);  // a read that raced the change: not kept
+  EXPECT_EQ(other.TryGet(p.id()), nullptr);
+  other.Remember(v3);
+  ASSERT_NE(other.TryGet(p.id()), nullptr);
+  EXPECT_EQ(other.TryGet(p.id())->description(), "Dritte Fassung");
+
+  // Withdrawn: gone from memory at once here, and NOT_FOUND for the public.
+  v1::WithdrawPostingRequest withdraw;
+  withdraw.set_id(p.id());
+  withdraw.set_reason("Stelle entfällt");
+  v1::Posting out;
+  ASSERT_TRUE(stub_->WithdrawPosting(Ctx(token_).get(), withdraw, &out).ok());
+  EXPECT_EQ(anonymous_get().error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(replica->TryGet(p.id()), nullptr);
+  EXPECT_TRUE(testing::WaitFor([&] { return other.TryGet(p.id()) == nullptr; }, absl::Seconds(10)));
+  other.Stop();
+}
+
 }  // namespace
 }  // namespace stellenwerk::postings
