@@ -679,6 +679,22 @@ absl::StatusOr<std::vector<v1::AuditEntry>> PgApplicationStore::Audit(
   return out;
 }
 
+absl::Status PgApplicationStore::RecordAccess(const Actor& actor,
+                                              const std::vector<std::string>& application_ids,
+                                              const std::string& action,
+                                              const std::string& reason) {
+  if (application_ids.empty()) return absl::OkStatus();
+  const std::string now = pg::ToPgTimestamp(clock_.Now());
+  return db_.Transact([&](pqxx::work& tx) {
+    tx.exec_params(
+        "INSERT INTO audit_log (application_id, tenant_id, actor, action, from_status, to_status,"
+        " reason, at) SELECT id, tenant_id, $2, $3, status, status, $4, $5::timestamptz"
+        " FROM applications WHERE id = ANY($1::uuid[])",
+        pg::TextArray(application_ids), actor.sub, action, reason, now);
+    return absl::OkStatus();
+  });
+}
+
 absl::StatusOr<ApplicantData> PgApplicationStore::Export(const std::string& applicant_sub,
                                                          const std::string& tenant_id) {
   ApplicantData data;

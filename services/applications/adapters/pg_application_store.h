@@ -51,6 +51,8 @@ class PgApplicationStore final : public ApplicationStore {
       const std::string& posting_id) override;
   absl::StatusOr<bool> HasSeverelyDisabledApplicant(const std::string& posting_id) override;
   absl::StatusOr<std::vector<v1::AuditEntry>> Audit(const std::string& application_id) override;
+  absl::Status RecordAccess(const Actor& actor, const std::vector<std::string>& application_ids,
+                            const std::string& action, const std::string& reason) override;
   absl::StatusOr<ApplicantData> Export(const std::string& applicant_sub,
                                        const std::string& tenant_id) override;
   absl::StatusOr<v1::EraseApplicantResponse> Erase(const Actor& actor, const IdempotencyRequest& idem,

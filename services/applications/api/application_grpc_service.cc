@@ -204,7 +204,7 @@ grpc::ServerUnaryReactor* ApplicationGrpcService::ExportApplicantData(grpc::Call
                                                        v1::ApplicantDataExport* response) {
   return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
                                                       [[maybe_unused]] const std::string& cid) {
-    return service_.ExportApplicantData(who, request->applicant_sub());
+    return service_.ExportApplicantData(who, cid, request->applicant_sub());
   });
 }
 

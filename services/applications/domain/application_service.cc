@@ -685,7 +685,8 @@ absl::StatusOr<std::string> GdprScope(const auth::Principal& who, const std::str
 }  // namespace
 
 absl::StatusOr<v1::ApplicantDataExport> ApplicationService::ExportApplicantData(
-    const auth::Principal& who, const std::string& applicant_sub) {
+    const auth::Principal& who, const std::string& correlation_id,
+    const std::string& applicant_sub) {
   if (applicant_sub.empty() || applicant_sub.size() > 256) {
     return errors::InvalidField("applicant_sub", "the applicant's account id");
   }
@@ -693,6 +694,17 @@ absl::StatusOr<v1::ApplicantDataExport> ApplicationService::ExportApplicantData(
   if (!scope.ok()) return scope.status();
   auto data = store_.Export(applicant_sub, *scope);
   if (!data.ok()) return data.status();
+  // HR reading everything about one person is itself provable (GDPR Art. 5 (2)
+  // accountability): one audit line per exported application, before the data leaves.
+  if (who.sub != applicant_sub && !data->applications.empty()) {
+    std::vector<std::string> ids;
+    for (const auto& a : data->applications) ids.push_back(a.id());
+    if (absl::Status s = store_.RecordAccess(Actor{who.sub, who.tenant, correlation_id}, ids,
+                                             "data_exported", "GDPR export by the employer");
+        !s.ok()) {
+      return s;
+    }
+  }
   // GDPR Art. 15 (access) and Art. 20 (portability): structured, machine-readable.
   nlohmann::json doc;
   doc["applicant_sub"] = applicant_sub;

@@ -74,8 +74,9 @@ class ApplicationService {
                                                                 const std::string& application_id);
 
   // GDPR Art. 15/20 and 17: the applicant for themselves (all employers), HR/admin for their
-  // own tenant.
+  // own tenant (an HR export leaves a `data_exported` audit line on each application).
   absl::StatusOr<v1::ApplicantDataExport> ExportApplicantData(const auth::Principal& who,
+                                                              const std::string& correlation_id,
                                                               const std::string& applicant_sub);
   absl::StatusOr<v1::EraseApplicantResponse> EraseApplicant(const auth::Principal& who,
                                                             const std::string& correlation_id,

@@ -140,6 +140,10 @@ class ApplicationStore {
   virtual absl::StatusOr<bool> HasSeverelyDisabledApplicant(const std::string& posting_id) = 0;
 
   virtual absl::StatusOr<std::vector<v1::AuditEntry>> Audit(const std::string& application_id) = 0;
+  // An audit line `action` (with `reason`) on each of `application_ids`, without a change:
+  // reads of personal data that must be provable (e.g. HR exporting an applicant's data).
+  virtual absl::Status RecordAccess(const Actor& actor, const std::vector<std::string>& application_ids,
+                                    const std::string& action, const std::string& reason) = 0;
 
   // GDPR. `tenant_id` empty: every tenant (the applicant's own request).
   virtual absl::StatusOr<ApplicantData> Export(const std::string& applicant_sub,

@@ -99,8 +99,23 @@ TEST_F(GdprE2eTest, TheExportHoldsEverythingAboutTheApplicantAndNothingOfOthers)
   EXPECT_EQ(stub_->ExportApplicantData(Ctx(Staff("committee_member", "k-1")).get(), r, &out)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+  // The applicant's own export left no trace; HR's export leaves one on each application.
+  auto exports_by = [&](const std::string& application_id) {
+    v1::ListAuditEntriesRequest audit;
+    audit.set_application_id(application_id);
+    v1::ListAuditEntriesResponse entries;
+    EXPECT_TRUE(stub_->ListAuditEntries(Ctx(hr_).get(), audit, &entries).ok());
+    std::vector<std::string> actors;
+    for (const auto& e : entries.entries()) {
+      if (e.action() == "data_exported") actors.push_back(e.actor());
+    }
+    return actors;
+  };
+  EXPECT_TRUE(exports_by(a.id()).empty());
   ASSERT_TRUE(stub_->ExportApplicantData(Ctx(hr_).get(), r, &out).ok());
   EXPECT_EQ(out.applications_size(), 2);
+  EXPECT_EQ(exports_by(a.id()), std::vector<std::string>{"hr-1"});
+  EXPECT_EQ(exports_by(b.id()), std::vector<std::string>{"hr-1"});
   const std::string other_hr = testing::Token(*infra_, UniqueName("kreis"), {"hr_clerk"}, "hr-9");
   ASSERT_TRUE(stub_->ExportApplicantData(Ctx(other_hr).get(), r, &out).ok());
   EXPECT_EQ(out.applications_size(), 0);
