@@ -1,5 +1,6 @@
 #include "services/applications/app.h"
 
+#include "services/applications/adapters/grpc_posting_directory.h"
 #include "common/pg/migrations.h"
 #include "google/protobuf/util/time_util.h"
 #include "absl/strings/str_cat.h"
@@ -44,12 +45,22 @@ PostingSnapshot SnapshotOf(const events::v1::PostingSnapshot& s) {
 
 }  // namespace
 
-ApplicationsApp::ApplicationsApp(config::RuntimeConfig config) : runtime_(std::move(config)) {}
+ApplicationsOptions LoadApplicationsOptions(config::EnvReader& env) {
+  ApplicationsOptions o;
+  o.postings_addr = env.String("STELLENWERK_POSTINGS_ADDR", "");
+  return o;
+}
+
+ApplicationsApp::ApplicationsApp(config::RuntimeConfig config, ApplicationsOptions options)
+    : runtime_(std::move(config)), options_(std::move(options)) {}
 
 absl::Status ApplicationsApp::Init() {
   if (absl::Status s = runtime_.Init(pg::ApplicationsMigrations()); !s.ok()) return s;
   store_ = std::make_unique<PgApplicationStore>(runtime_.db(), runtime_.schema(), runtime_.clock());
-  service_ = std::make_unique<ApplicationService>(*store_, runtime_.clock());
+  if (!options_.postings_addr.empty()) {
+    postings_ = std::make_unique<GrpcPostingDirectory>(options_.postings_addr);
+  }
+  service_ = std::make_unique<ApplicationService>(*store_, runtime_.clock(), postings_.get());
   grpc_ = std::make_unique<ApplicationGrpcService>(runtime_, *service_);
   runtime_.AddService(grpc_.get(), v1::ApplicationService::service_full_name());
 

@@ -360,6 +360,12 @@ absl::StatusOr<ApplicationPage> PgApplicationStore::ListOwn(const std::string& a
   return page;
 }
 
+absl::Status PgApplicationStore::SavePostingSnapshot(const PostingSnapshot& snapshot,
+                                                     int64_t version) {
+  return db_.Transact(
+      [&](pqxx::work& tx) { return ApplyPostingSnapshot(tx, snapshot, version); });
+}
+
 absl::Status PgApplicationStore::ApplyPostingSnapshot(pqxx::work& tx, const PostingSnapshot& p,
                                                       int64_t version) {
   std::optional<std::string> deadline;

@@ -65,6 +65,7 @@ class PgApplicationStore final : public ApplicationStore {
 
   // Event handlers (in the consumer's transaction).
   // posting.published/updated/closed/withdrawn: keep the snapshot (newer versions only).
+  absl::Status SavePostingSnapshot(const PostingSnapshot& snapshot, int64_t version) override;
   absl::Status ApplyPostingSnapshot(pqxx::work& tx, const PostingSnapshot& snapshot,
                                     int64_t version);
   // posting.closed: RECEIVED applications move to SCREENING (DOMAIN.md), each audited and

@@ -122,6 +122,18 @@ absl::StatusOr<v1::Application> ApplicationService::Submit(
   }
   auto posting = store_.Posting(r.posting_id());
   if (!posting.ok()) return posting.status();
+  if (!posting->has_value() && postings_ != nullptr && ids::IsUuid(r.posting_id())) {
+    // Its events have not arrived (yet): ask the postings service and keep the answer.
+    auto fetched = postings_->Fetch(r.posting_id());
+    if (!fetched.ok()) return fetched.status();
+    if (fetched->has_value()) {
+      if (absl::Status s = store_.SavePostingSnapshot((*fetched)->snapshot, (*fetched)->version);
+          !s.ok()) {
+        return s;
+      }
+      *posting = (*fetched)->snapshot;
+    }
+  }
   const absl::Time now = clock_.Now();
   if (!posting->has_value() || (*posting)->status != "PUBLISHED") {
     return refuse(absl::FailedPreconditionError("the posting is not open for applications"));

@@ -8,6 +8,7 @@
 #include "common/auth/principal.h"
 #include "common/clock/clock.h"
 #include "services/applications/domain/application_store.h"
+#include "services/applications/domain/posting_directory.h"
 
 namespace stellenwerk::applications {
 
@@ -20,7 +21,10 @@ inline constexpr char kApplicantErasedEvent[] = "applications.applicant.erased.v
 
 class ApplicationService {
  public:
-  ApplicationService(ApplicationStore& store, const Clock& clock) : store_(store), clock_(clock) {}
+  // `postings`, if given, is asked about a posting whose snapshot has not arrived by event.
+  ApplicationService(ApplicationStore& store, const Clock& clock,
+                     PostingDirectory* postings = nullptr)
+      : store_(store), clock_(clock), postings_(postings) {}
 
   // Applicants upload their own documents (role applicant).
   absl::StatusOr<v1::Document> Upload(const auth::Principal& who,
@@ -107,6 +111,7 @@ class ApplicationService {
 
   ApplicationStore& store_;
   const Clock& clock_;
+  PostingDirectory* postings_;
 };
 
 }  // namespace stellenwerk::applications

@@ -92,6 +92,9 @@ class ApplicationStore {
   virtual absl::StatusOr<std::vector<v1::Document>> OwnDocuments(
       const std::string& owner_sub, const std::vector<std::string>& ids) = 0;
   virtual absl::StatusOr<std::optional<PostingSnapshot>> Posting(const std::string& posting_id) = 0;
+  // Keeps a snapshot learnt outside the event stream (PostingDirectory); like an event's, it
+  // never replaces a newer version.
+  virtual absl::Status SavePostingSnapshot(const PostingSnapshot& snapshot, int64_t version) = 0;
 
   // The stored answer to an earlier call with this request_id (ALREADY_EXISTS if the body
   // differs), checked before anything else so a replay is not refused by later state.

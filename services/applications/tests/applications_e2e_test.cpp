@@ -1,5 +1,6 @@
 // Applications end to end: postings and applications in-process on the real infrastructure,
 // talking through RabbitMQ as in production.
+#include "services/applications/adapters/grpc_posting_directory.h"
 #include "services/applications/tests/applications_fixture.h"
 
 namespace stellenwerk::applications {
@@ -156,6 +157,49 @@ TEST_F(ApplicationsE2eTest, TheObviouslyUnqualifiedFindingIsRecordedWithTheRejec
   EXPECT_EQ(out.status(), v1::REJECTED);
   EXPECT_TRUE(out.obviously_unqualified());
   EXPECT_EQ(out.history(1).reason(), change.reason());
+}
+
+// Events are the normal way to learn of a posting; one whose events have not arrived (a
+// service deployed after it was published, an event in flight) is asked for at the postings
+// service and kept (docs/decisions/0015). A draft or an unknown posting stays closed.
+TEST_F(ApplicationsE2eTest, APostingWhoseEventsHaveNotArrivedIsAskedFor) {
+  const std::string posting = OpenPosting();
+  auto snapshots = [&] {
+    int n = -1;
+    EXPECT_TRUE(apps_->runtime().db().Transact([&](pqxx::work& tx) {
+      n = tx.exec_params1("SELECT count(*) FROM posting_snapshots WHERE posting_id = $1::uuid",
+                          posting)[0].as<int>();
+      return absl::OkStatus();
+    }).ok());
+    return n;
+  };
+  ASSERT_EQ(snapshots(), 1);
+  ASSERT_TRUE(apps_->runtime().db().Transact([&](pqxx::work& tx) {
+    tx.exec_params("DELETE FROM posting_snapshots WHERE posting_id = $1::uuid", posting);
+    return absl::OkStatus();
+  }).ok());
+  ASSERT_EQ(snapshots(), 0);
+  const v1::Application a = Apply(posting, applicant_);
+  EXPECT_EQ(a.status(), v1::RECEIVED);
+  EXPECT_EQ(a.tenant_id(), tenant_);
+  EXPECT_FALSE(a.kennziffer().empty());
+  EXPECT_EQ(snapshots(), 1) << "the answer is kept";
+
+  // A draft is not public: the postings service does not show it, so nobody applies to it.
+  pv1::CreatePostingRequest create;
+  create.mutable_posting()->set_title("Entwurf: Sachbearbeiter*in");
+  pv1::Posting draft;
+  ASSERT_TRUE(posting_stub_->CreatePosting(Ctx(hr_).get(), create, &draft).ok());
+  v1::Application out;
+  EXPECT_EQ(stub_->SubmitApplication(Ctx(applicant_).get(), Submission(draft.id(), applicant_), &out)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST(GrpcPostingDirectoryTest, AnUnreachablePostingsServiceIsUnavailableNotClosed) {
+  GrpcPostingDirectory directory("127.0.0.1:1", absl::Milliseconds(500));
+  auto fetched = directory.Fetch("00000000-0000-4000-8000-000000000000");
+  EXPECT_EQ(fetched.status().code(), absl::StatusCode::kUnavailable) << fetched.status();
 }
 
 }  // namespace

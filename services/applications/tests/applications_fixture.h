@@ -46,7 +46,9 @@ class ApplicationsFixture : public ::testing::Test {
     infra_ = testing::TestInfra::FromEnv();
     if (!infra_) return;
     postings_ = Start<postings::PostingsApp>("postings_for_apps");
-    apps_ = Start<ApplicationsApp>("applications");
+    apps_ = Start<ApplicationsApp>(
+        "applications",
+        ApplicationsOptions{absl::StrCat("127.0.0.1:", postings_->runtime().port())});
     if (with_coordination) coordination_ = Start<coordination::CoordinationApp>("coord_for_apps");
     posting_stub_ = pv1::PostingService::NewStub(Channel(postings_->runtime().port())).release();
     stub_ = v1::ApplicationService::NewStub(Channel(apps_->runtime().port())).release();
@@ -70,11 +72,11 @@ class ApplicationsFixture : public ::testing::Test {
     apps_ = nullptr;
     postings_ = nullptr;
   }
-  template <typename App>
-  static App* Start(const std::string& schema) {
+  template <typename App, typename... Options>
+  static App* Start(const std::string& schema, Options&&... options) {
     auto config = testing::TestRuntimeConfig(*infra_, testing::UniqueName(schema));
     config.fake_clock = true;
-    auto* app = new App(config);
+    auto* app = new App(config, std::forward<Options>(options)...);
     absl::Status s = app->Init();
     EXPECT_TRUE(s.ok()) << s;
     app->runtime().fake_clock()->Set(kStart);
