@@ -23,8 +23,8 @@ std::vector<std::string> SortedWords(const pqxx::field& f) {
   return out;
 }
 
-bool Has(const std::vector<std::string>& sorted, const std::string& word) {
-  return std::binary_search(sorted.begin(), sorted.end(), word);
+bool Has(const std::vector<int>& sorted, int term) {
+  return std::binary_search(sorted.begin(), sorted.end(), term);
 }
 
 // A word websearch_to_tsquery reads as a plain word: ASCII letters and digits and the bytes of
@@ -156,15 +156,12 @@ absl::Status SearchReplica::Refresh() {
 
 void SearchReplica::Remove(int slot) {
   Doc& d = *docs_[slot];
-  for (const auto& lexeme : d.lexemes) {
-    auto it = by_lexeme_.find(lexeme);
-    if (it == by_lexeme_.end()) continue;
-    auto& list = it->second;
+  for (int term : d.terms) {
+    auto& list = by_term_[term];
     if (auto pos = std::find(list.begin(), list.end(), slot); pos != list.end()) {
       *pos = list.back();
       list.pop_back();
     }
-    if (list.empty()) by_lexeme_.erase(it);
   }
   if (d.full != nullptr) --full_count_;
   slots_.erase(d.id);
@@ -182,7 +179,18 @@ void SearchReplica::Put(Doc doc) {
     slot = static_cast<int>(docs_.size());
     docs_.emplace_back();
   }
-  for (const auto& lexeme : doc.lexemes) by_lexeme_[lexeme].push_back(slot);
+  auto intern = [this](std::vector<std::string>& lexemes) {
+    std::vector<int> ids;
+    ids.reserve(lexemes.size());
+    for (const auto& l : lexemes) ids.push_back(TermId(l));
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    std::vector<std::string>().swap(lexemes);
+    return ids;
+  };
+  doc.terms = intern(doc.lexemes);
+  doc.title_terms = intern(doc.title_lexemes);
+  for (int term : doc.terms) by_term_[term].push_back(slot);
   slots_[doc.id] = slot;
   docs_[slot] = std::move(doc);
 }
@@ -216,6 +224,12 @@ void SearchReplica::Remember(const v1::Posting& posting) {
   if (d.listing.etag() != posting.etag() || d.full != nullptr) return;
   d.full = std::move(full);
   ++full_count_;
+}
+
+int SearchReplica::TermId(const std::string& lexeme) {
+  auto [it, added] = term_ids_.try_emplace(lexeme, static_cast<int>(by_term_.size()));
+  if (added) by_term_.emplace_back();
+  return it->second;
 }
 
 std::optional<std::vector<std::string>> SearchReplica::Lexemes(const std::string& text) {
@@ -306,23 +320,26 @@ std::optional<SearchResult> SearchReplica::TrySearch(const SearchQuery& q) {
     }
   } else {
     // The shortest list drives; every other lexeme must be in the document too.
-    const std::vector<int>* shortest = nullptr;
+    std::vector<int> terms;
+    int driver = -1;
     for (const auto& l : lexemes) {
-      auto it = by_lexeme_.find(l);
-      if (it == by_lexeme_.end()) return SearchResult{};
-      if (shortest == nullptr || it->second.size() < shortest->size()) shortest = &it->second;
+      auto it = term_ids_.find(l);
+      if (it == term_ids_.end() || by_term_[it->second].empty()) return SearchResult{};
+      terms.push_back(it->second);
+      if (driver < 0 || by_term_[it->second].size() < by_term_[driver].size()) {
+        driver = it->second;
+      }
     }
-    for (int slot : *shortest) {
+    for (int slot : by_term_[driver]) {
       const Doc& d = *docs_[slot];
-      if (!std::all_of(lexemes.begin(), lexemes.end(),
-                       [&](const std::string& l) { return Has(d.lexemes, l); })) {
+      if (!std::all_of(terms.begin(), terms.end(),
+                       [&](int t) { return t == driver || Has(d.terms, t); })) {
         continue;
       }
       if (!passes(d)) continue;
       // The store's tiers: every word in the title first (1.0), else 0.5.
-      const bool in_title = std::all_of(lexemes.begin(), lexemes.end(), [&](const std::string& l) {
-        return Has(d.title_lexemes, l);
-      });
+      const bool in_title =
+          std::all_of(terms.begin(), terms.end(), [&](int t) { return Has(d.title_terms, t); });
       matches.push_back({&d, in_title ? 1.0 : 0.5});
     }
   }

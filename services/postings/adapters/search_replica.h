@@ -63,8 +63,10 @@ class SearchReplica final : public SearchIndex {
     bool part_time = false;
     std::string location;                     // normalised
     std::vector<std::pair<int, int>> grades;  // (scheme, rank)
-    std::vector<std::string> lexemes;         // sorted
-    std::vector<std::string> title_lexemes;   // sorted
+    std::vector<std::string> lexemes;         // as read; Put turns them into terms
+    std::vector<std::string> title_lexemes;   // as read; Put turns them into title_terms
+    std::vector<int> terms;                   // ids of its lexemes, sorted
+    std::vector<int> title_terms;             // ids of its title lexemes, sorted
     v1::Posting listing;                      // trimmed, etag set
     std::shared_ptr<const v1::Posting> full;  // remembered whole posting of listing's etag
   };
@@ -79,11 +81,16 @@ class SearchReplica final : public SearchIndex {
   pg::Pool& db_;
   const absl::Duration poll_;
 
-  mutable std::shared_mutex mu_;  // docs_, slots_, by_lexeme_, free_
+  int TermId(const std::string& lexeme);  // under mu_ (exclusive); interns
+
+  mutable std::shared_mutex mu_;  // docs_, slots_, term_ids_, by_term_, free_
   std::vector<std::optional<Doc>> docs_;
   std::vector<int> free_;
   std::unordered_map<std::string, int> slots_;  // posting id → slot
-  std::unordered_map<std::string, std::vector<int>> by_lexeme_;
+  // Lexemes are interned: a search compares integers, not strings (profiled: string binary
+  // searches were 40 % of a search's CPU). The vocabulary only grows, and slowly.
+  std::unordered_map<std::string, int> term_ids_;
+  std::vector<std::vector<int>> by_term_;  // term id → slots of the postings that have it
 
   std::mutex refresh_mu_;  // one refresh at a time; guards watermark_
   std::string watermark_ = "0";  // xid8 as text
