@@ -90,6 +90,16 @@ inline absl::Time FromMicros(const pqxx::field& f) { return absl::FromUnixMicros
 inline pqxx::binarystring Bytes(const std::string& s) { return pqxx::binarystring(s); }
 std::string BytesOf(const pqxx::field& f);
 
+// A row (data bytea, version bigint) as the message it stores, the version as its etag: how
+// every service keeps its aggregates (docs/decisions/0005-postings-storage.md).
+template <typename Message>
+Message ParseVersioned(const pqxx::row& row) {
+  Message m;
+  m.ParseFromString(BytesOf(row[0]));
+  m.set_etag(std::to_string(row[1].as<int64_t>()));
+  return m;
+}
+
 // Set-based statements (`… FROM unnest($1::text[], …)`): a PostgreSQL array literal of the
 // given texts, every element quoted, for one parameter instead of one statement per row.
 // Binary data go in as hex text (`decode(x, 'hex')`); see HexArray.

@@ -23,10 +23,7 @@ namespace stellenwerk::applications {
 namespace {
 
 v1::Application Parse(const pqxx::row& row) {  // data, version
-  v1::Application a;
-  a.ParseFromString(pg::BytesOf(row[0]));
-  a.set_etag(std::to_string(row[1].as<int64_t>()));
-  return a;
+  return pg::ParseVersioned<v1::Application>(row);
 }
 
 idempotency::Key KeyOf(const Actor& actor, const IdempotencyRequest& idem) {

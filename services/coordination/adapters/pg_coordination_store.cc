@@ -26,11 +26,8 @@ absl::Time FromTs(const google::protobuf::Timestamp& t) {
 
 constexpr char kNoticeColumns[] = "data, version";
 
-v1::StaffingNotice Parse(const pqxx::row& row) {
-  v1::StaffingNotice n;
-  n.ParseFromString(pg::BytesOf(row[0]));
-  n.set_etag(std::to_string(row[1].as<int64_t>()));
-  return n;
+v1::StaffingNotice Parse(const pqxx::row& row) {  // data, version
+  return pg::ParseVersioned<v1::StaffingNotice>(row);
 }
 
 idempotency::Key KeyOf(const Actor& actor, const IdempotencyRequest& idem) {

@@ -20,12 +20,8 @@
 namespace stellenwerk::postings {
 namespace {
 
-v1::Posting Parse(const pqxx::row& row) {
-  // Columns: data, version
-  v1::Posting p;
-  p.ParseFromString(pg::BytesOf(row[0]));
-  p.set_etag(std::to_string(row[1].as<int64_t>()));
-  return p;
+v1::Posting Parse(const pqxx::row& row) {  // data, version
+  return pg::ParseVersioned<v1::Posting>(row);
 }
 
 idempotency::Key KeyOf(const Actor& actor, const IdempotencyRequest& idem) {
