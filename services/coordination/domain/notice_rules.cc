@@ -1,7 +1,9 @@
 #include "services/coordination/domain/notice_rules.h"
 
 #include <map>
+#include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/errors/errors.h"
@@ -282,6 +284,15 @@ absl::StatusOr<Change> RecordDiscussion(const v1::StaffingNotice& n, const Actor
     CheckLine(v, p + ".function", r.participants(i).function(), false, 200);
   }
   CheckText(v, "minutes", r.minutes(), true, kMaxMinutes);
+  // Seed 004: "Kreis und Stadt … erörtern" — a discussion has both sides at the table, so a
+  // consensus recorded from it is one both can be held to.
+  std::set<std::string> organisations;
+  for (const auto& p : r.participants()) {
+    organisations.insert(absl::AsciiStrToLower(absl::StripAsciiWhitespace(p.organisation())));
+  }
+  organisations.erase("");
+  v.Check(organisations.size() >= 2, "participants",
+          "people of both sides: at least two organisations (city and district)");
   if (r.has_held_time() && FromTs(r.held_time()) > now) v.Add("held_time", "lies in the future");
   if (!v.ok()) return v.status();
   if (absl::Status s = RequireStatus(n, {v1::IN_DISCUSSION}, "recording a discussion"); !s.ok()) {

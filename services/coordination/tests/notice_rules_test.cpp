@@ -143,6 +143,11 @@ TEST(ReactionTest, ConcernDiscussionWithoutConsensusEndsInInstructionAndReductio
   p2->set_name("Herr B");
   p2->set_organisation("Ennepe-Ruhr-Kreis");
   d.set_minutes("Keine Einigung über die Eignung.");
+  // Both sides at the table: two people of one organisation are no discussion between them.
+  v1::RecordDiscussionRequest one_sided = d;
+  one_sided.mutable_participants(1)->set_organisation(" stadt witten ");
+  EXPECT_EQ(RecordDiscussion(concern->next, kCity, Berlin(2025, 4, 24), one_sided).status().code(),
+            absl::StatusCode::kInvalidArgument);
   auto discussed = RecordDiscussion(concern->next, kCity, Berlin(2025, 4, 24), d);
   ASSERT_TRUE(discussed.ok()) << discussed.status();
   EXPECT_EQ(discussed->next.discussions_size(), 1);
