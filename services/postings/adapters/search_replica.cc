@@ -23,6 +23,10 @@ std::vector<std::string> SortedWords(const pqxx::field& f) {
   return out;
 }
 
+std::string KennzifferKey(const std::string& tenant_id, const std::string& kennziffer) {
+  return tenant_id + '\n' + kennziffer;
+}
+
 bool Has(const std::vector<int>& sorted, int term) {
   return std::binary_search(sorted.begin(), sorted.end(), term);
 }
@@ -164,6 +168,10 @@ void SearchReplica::Remove(int slot) {
     }
   }
   if (d.full != nullptr) --full_count_;
+  if (auto it = by_kennziffer_.find(KennzifferKey(d.tenant_id, d.listing.kennziffer()));
+      it != by_kennziffer_.end() && it->second == slot) {
+    by_kennziffer_.erase(it);
+  }
   slots_.erase(d.id);
   docs_[slot].reset();
   free_.push_back(slot);
@@ -192,6 +200,9 @@ void SearchReplica::Put(Doc doc) {
   doc.title_terms = intern(doc.title_lexemes);
   for (int term : doc.terms) by_term_[term].push_back(slot);
   slots_[doc.id] = slot;
+  if (!doc.listing.kennziffer().empty()) {
+    by_kennziffer_[KennzifferKey(doc.tenant_id, doc.listing.kennziffer())] = slot;
+  }
   docs_[slot] = std::move(doc);
 }
 
@@ -200,6 +211,15 @@ std::shared_ptr<const v1::Posting> SearchReplica::TryGet(const std::string& id) 
   std::shared_lock lock(mu_);
   auto it = slots_.find(id);
   if (it == slots_.end()) return nullptr;
+  return docs_[it->second]->full;
+}
+
+std::shared_ptr<const v1::Posting> SearchReplica::TryGetByKennziffer(
+    const std::string& tenant_id, const std::string& kennziffer) const {
+  if (!loaded_ || !Current()) return nullptr;
+  std::shared_lock lock(mu_);
+  auto it = by_kennziffer_.find(KennzifferKey(tenant_id, kennziffer));
+  if (it == by_kennziffer_.end()) return nullptr;
   return docs_[it->second]->full;
 }
 

@@ -45,6 +45,8 @@ class SearchReplica final : public SearchIndex {
   std::optional<SearchResult> TrySearch(const SearchQuery& q) override;
   void Changed() override;
   std::shared_ptr<const v1::Posting> TryGet(const std::string& id) const override;
+  std::shared_ptr<const v1::Posting> TryGetByKennziffer(const std::string& tenant_id,
+                                                        const std::string& kennziffer) const override;
   void Remember(const v1::Posting& posting) override;
 
   // Reads the changes since the last refresh (all, the first time). Public for tests.
@@ -87,6 +89,7 @@ class SearchReplica final : public SearchIndex {
   std::vector<std::optional<Doc>> docs_;
   std::vector<int> free_;
   std::unordered_map<std::string, int> slots_;  // posting id → slot
+  std::unordered_map<std::string, int> by_kennziffer_;  // KennzifferKey(tenant, kz) → slot
   // Lexemes are interned: a search compares integers, not strings (profiled: string binary
   // searches were 40 % of a search's CPU). The vocabulary only grows, and slowly.
   std::unordered_map<std::string, int> term_ids_;

@@ -83,7 +83,14 @@ grpc::ServerUnaryReactor* PostingGrpcService::GetPosting(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* PostingGrpcService::GetPostingByKennziffer(
     grpc::CallbackServerContext* ctx, const v1::GetPostingByKennzifferRequest* request,
     v1::Posting* response) {
-  return runtime_.Unary(ctx, [this, request, response](const rpc::Call& call) {
+  auto from_memory = [this, request, response](const rpc::Call& call) -> std::optional<absl::Status> {
+    if (!call.Anonymous()) return std::nullopt;
+    auto posting = service_.TryGetPublicByKennziffer(request->tenant_id(), request->kennziffer());
+    if (posting == nullptr) return std::nullopt;
+    *response = *posting;
+    return absl::OkStatus();
+  };
+  return runtime_.Unary(ctx, std::move(from_memory), [this, request, response](const rpc::Call& call) {
     auto who = call.OptionalPrincipal();
     if (!who.ok()) return who.status();
     auto posting = service_.GetByKennziffer(*who, request->tenant_id(), request->kennziffer());

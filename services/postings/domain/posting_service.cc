@@ -397,6 +397,11 @@ std::shared_ptr<const v1::Posting> PostingService::TryGetPublic(const std::strin
   return index_ == nullptr ? nullptr : index_->TryGet(id);
 }
 
+std::shared_ptr<const v1::Posting> PostingService::TryGetPublicByKennziffer(
+    const std::string& tenant_id, const std::string& kennziffer) const {
+  return index_ == nullptr ? nullptr : index_->TryGetByKennziffer(tenant_id, kennziffer);
+}
+
 absl::StatusOr<v1::Posting> PostingService::GetByKennziffer(
     const std::optional<auth::Principal>& who, const std::string& tenant_id,
     const std::string& kennziffer) {
@@ -410,6 +415,7 @@ absl::StatusOr<v1::Posting> PostingService::GetByKennziffer(
   if (!visible && !CanSeeHidden(who, *posting)) {
     return absl::NotFoundError(absl::StrCat("posting ", kennziffer, " not found"));
   }
+  if (visible && index_ != nullptr) index_->Remember(*posting);
   return posting;
 }
 

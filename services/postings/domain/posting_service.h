@@ -51,6 +51,8 @@ class PostingService {
   // A hot public posting from memory for an anonymous reader (never blocks; runs on gRPC's
   // thread), or nullptr: then Get. Same answer as Get, at most as stale as search results.
   std::shared_ptr<const v1::Posting> TryGetPublic(const std::string& id) const;
+  std::shared_ptr<const v1::Posting> TryGetPublicByKennziffer(const std::string& tenant_id,
+                                                              const std::string& kennziffer) const;
   absl::StatusOr<v1::Posting> GetByKennziffer(const std::optional<auth::Principal>& who,
                                               const std::string& tenant_id,
                                               const std::string& kennziffer);

@@ -426,6 +426,16 @@ TEST_F(PostingsSearchE2eTest, HotPublicReadsFromMemoryFollowEveryChange) {
   EXPECT_EQ(read.SerializeAsString(), replica->TryGet(p.id())->SerializeAsString());
   EXPECT_EQ(read.contacts_size(), p.contacts_size());  // the whole posting, not the listing
   EXPECT_EQ(read.description(), p.description());
+  // Job boards link by Kennziffer: the same copy answers.
+  v1::GetPostingByKennzifferRequest by_kz;
+  by_kz.set_tenant_id(tenant_);
+  by_kz.set_kennziffer(p.kennziffer());
+  v1::Posting read_kz;
+  ASSERT_TRUE(stub_->GetPostingByKennziffer(Ctx().get(), by_kz, &read_kz).ok());
+  EXPECT_EQ(read_kz.SerializeAsString(), read.SerializeAsString());
+  ASSERT_NE(replica->TryGetByKennziffer(tenant_, p.kennziffer()), nullptr);
+  EXPECT_EQ(replica->TryGetByKennziffer(tenant_, p.kennziffer())->id(), p.id());
+  EXPECT_EQ(replica->TryGetByKennziffer("anderer-mandant", p.kennziffer()), nullptr);
 
   // Changed in this process: the next read sees it.
   v1::UpdatePostingRequest update;
@@ -463,7 +473,12 @@ TEST_F(PostingsSearchE2eTest, HotPublicReadsFromMemoryFollowEveryChange) {
   v1::Posting out;
   ASSERT_TRUE(stub_->WithdrawPosting(Ctx(token_).get(), withdraw, &out).ok());
   EXPECT_EQ(anonymous_get().error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(stub_->GetPostingByKennziffer(Ctx().get(), by_kz, &read_kz).error_code(),
+            grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(replica->TryGet(p.id()), nullptr);
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return replica->Refresh().ok() && replica->TryGetByKennziffer(tenant_, p.kennziffer()) == nullptr; },
+      absl::Seconds(10)));
   EXPECT_TRUE(testing::WaitFor([&] { return other.TryGet(p.id()) == nullptr; }, absl::Seconds(10)));
   other.Stop();
 }
