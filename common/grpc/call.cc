@@ -4,8 +4,6 @@
 #include "common/logging/log.h"
 
 namespace stellenwerk::rpc {
-namespace {
-
 std::string CorrelationIdOf(grpc::CallbackServerContext* context) {
   const auto& md = context->client_metadata();
   auto it = md.find("x-correlation-id");
@@ -14,8 +12,6 @@ std::string CorrelationIdOf(grpc::CallbackServerContext* context) {
   }
   return logging::NewCorrelationId();
 }
-
-}  // namespace
 
 absl::StatusOr<auth::Principal> Call::Principal() const {
   return authn_.Authenticate(context_->client_metadata());

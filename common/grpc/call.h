@@ -37,6 +37,10 @@ class Call {
   std::string correlation_id_;
 };
 
+// The caller's `x-correlation-id` (at most 128 characters), or a new one: for handlers that
+// are not unary (streams) and log or record under the same id.
+std::string CorrelationIdOf(grpc::CallbackServerContext* context);
+
 using CallFn = std::function<absl::Status(const Call&)>;
 // An answer from memory on gRPC's own thread, or nullopt to hand the call to the worker pool.
 // It must not block (no database, no Redis, no locks held long): a map lookup and a copy.

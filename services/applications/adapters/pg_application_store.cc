@@ -22,6 +22,23 @@
 namespace stellenwerk::applications {
 namespace {
 
+// A document's metadata: these columns, in this order, read by DocumentOf.
+constexpr char kDocumentColumns[] =
+    "id::text, kind, file_name, detected_type, sha256, size_bytes, micros(created_at)";
+
+v1::Document DocumentOf(const pqxx::row& r) {
+  v1::Document d;
+  d.set_id(r[0].as<std::string>());
+  d.set_kind(static_cast<v1::DocumentKind>(r[1].as<int>()));
+  d.set_file_name(r[2].as<std::string>());
+  d.set_detected_type(r[3].as<std::string>());
+  d.set_sha256(r[4].as<std::string>());
+  d.set_size_bytes(r[5].as<int64_t>());
+  *d.mutable_upload_time() =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(r[6].as<int64_t>());
+  return d;
+}
+
 v1::Application Parse(const pqxx::row& row) {  // data, version
   return pg::ParseVersioned<v1::Application>(row);
 }
@@ -77,24 +94,31 @@ absl::StatusOr<std::vector<v1::Document>> PgApplicationStore::OwnDocuments(
   absl::Status s = db_.ReadStatement([&](pqxx::transaction_base& tx) -> absl::Status {
     tx.conn().prepare(
         "applications_own_documents",
-        "SELECT id::text, kind, file_name, detected_type, sha256, size_bytes, micros(created_at)"
-        " FROM documents WHERE id = ANY($1::uuid[]) AND owner_sub = $2 AND application_id IS NULL");
+        "SELECT " + std::string(kDocumentColumns) +
+            " FROM documents WHERE id = ANY($1::uuid[]) AND owner_sub = $2"
+            " AND application_id IS NULL");
     auto rows = tx.exec_prepared("applications_own_documents", UuidArray(ids), owner_sub);
     if (rows.size() != ids.size()) {
       return absl::NotFoundError("document_ids: a document is unknown, not yours, or already used");
     }
-    for (const auto& r : rows) {
-      v1::Document d;
-      d.set_id(r[0].as<std::string>());
-      d.set_kind(static_cast<v1::DocumentKind>(r[1].as<int>()));
-      d.set_file_name(r[2].as<std::string>());
-      d.set_detected_type(r[3].as<std::string>());
-      d.set_sha256(r[4].as<std::string>());
-      d.set_size_bytes(r[5].as<int64_t>());
-      *d.mutable_upload_time() =
-          google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(r[6].as<int64_t>());
-      out.push_back(std::move(d));
-    }
+    for (const auto& r : rows) out.push_back(DocumentOf(r));
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<std::optional<std::pair<v1::Document, std::string>>>
+PgApplicationStore::AttachedDocument(const std::string& application_id,
+                                     const std::string& document_id) {
+  std::optional<std::pair<v1::Document, std::string>> out;
+  absl::Status s = db_.ReadStatement([&](pqxx::transaction_base& tx) -> absl::Status {
+    out.reset();
+    const auto rows = tx.exec_params(
+        "SELECT " + std::string(kDocumentColumns) + ", content FROM documents"
+        " WHERE id = $1::uuid AND application_id = $2::uuid",
+        document_id, application_id);
+    if (!rows.empty()) out.emplace(DocumentOf(rows[0]), pg::BytesOf(rows[0][7]));
     return absl::OkStatus();
   });
   if (!s.ok()) return s;

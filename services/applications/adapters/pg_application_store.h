@@ -18,6 +18,8 @@ class PgApplicationStore final : public ApplicationStore {
 
   absl::StatusOr<v1::Document> SaveDocument(const std::string& owner_sub, const v1::Document& meta,
                                             const std::string& content) override;
+  absl::StatusOr<std::optional<std::pair<v1::Document, std::string>>> AttachedDocument(
+      const std::string& application_id, const std::string& document_id) override;
   absl::StatusOr<std::vector<v1::Document>> OwnDocuments(
       const std::string& owner_sub, const std::vector<std::string>& ids) override;
   absl::StatusOr<std::optional<PostingSnapshot>> Posting(const std::string& posting_id) override;

@@ -1,5 +1,7 @@
 #include "services/applications/api/application_grpc_service.h"
 
+#include <algorithm>
+
 #include "common/errors/errors.h"
 #include "common/logging/log.h"
 #include "services/applications/domain/application_rules.h"
@@ -77,7 +79,66 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::UploadDocumentReq
   bool first_ = true;
 };
 
+// Server-streaming download: checked and read on the worker pool, then written as metadata and
+// 64 KiB chunks, the next write started when the previous one completed (gRPC allows one write
+// in flight).
+class DownloadReactor final : public grpc::ServerWriteReactor<v1::DownloadDocumentResponse> {
+ public:
+  static constexpr size_t kChunk = 64 * 1024;
+
+  DownloadReactor(grpc::CallbackServerContext* ctx, Runtime& runtime, ApplicationService& service,
+                  const v1::DownloadDocumentRequest* request) {
+    auto who = runtime.authn().Authenticate(ctx->client_metadata());
+    if (!who.ok()) {
+      Finish(errors::ToGrpc(who.status()));
+      return;
+    }
+    const std::string correlation_id = rpc::CorrelationIdOf(ctx);
+    const bool queued = runtime.workers().TrySubmit([this, &service, who = *who, correlation_id,
+                                                     request] {
+      logging::ScopedLogContext log_context(correlation_id, who.tenant);
+      auto doc = service.ReadDocument(who, correlation_id, request->application_id(),
+                                      request->document_id());
+      if (!doc.ok()) {
+        Finish(errors::ToGrpc(doc.status()));
+        return;
+      }
+      content_ = std::move(doc->content);
+      *response_.mutable_metadata() = std::move(doc->metadata);
+      StartWrite(&response_);
+    });
+    if (!queued) Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server overloaded"));
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
+      return;
+    }
+    if (offset_ >= content_.size()) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    const size_t n = std::min(kChunk, content_.size() - offset_);
+    response_.set_chunk(content_.substr(offset_, n));
+    offset_ += n;
+    StartWrite(&response_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  v1::DownloadDocumentResponse response_;
+  std::string content_;
+  size_t offset_ = 0;
+};
+
 }  // namespace
+
+grpc::ServerWriteReactor<v1::DownloadDocumentResponse>* ApplicationGrpcService::DownloadDocument(
+    grpc::CallbackServerContext* ctx, const v1::DownloadDocumentRequest* request) {
+  return new DownloadReactor(ctx, runtime_, service_, request);
+}
 
 grpc::ServerReadReactor<v1::UploadDocumentRequest>* ApplicationGrpcService::UploadDocument(
     grpc::CallbackServerContext* ctx, v1::Document* response) {

@@ -15,6 +15,8 @@ class ApplicationGrpcService final : public v1::ApplicationService::CallbackServ
 
   grpc::ServerReadReactor<v1::UploadDocumentRequest>* UploadDocument(
       grpc::CallbackServerContext* ctx, v1::Document* response) override;
+  grpc::ServerWriteReactor<v1::DownloadDocumentResponse>* DownloadDocument(
+      grpc::CallbackServerContext* ctx, const v1::DownloadDocumentRequest* request) override;
   grpc::ServerUnaryReactor* SubmitApplication(grpc::CallbackServerContext* ctx,
                                               const v1::SubmitApplicationRequest* request,
                                               v1::Application* response) override;

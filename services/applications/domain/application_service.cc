@@ -120,20 +120,8 @@ absl::StatusOr<v1::Application> ApplicationService::Submit(
     return refuse(
         absl::ResourceExhaustedError("an application may have at most 50 MB of documents"));
   }
-  auto posting = store_.Posting(r.posting_id());
+  auto posting = KnownPosting(r.posting_id());
   if (!posting.ok()) return posting.status();
-  if (!posting->has_value() && postings_ != nullptr && ids::IsUuid(r.posting_id())) {
-    // Its events have not arrived (yet): ask the postings service and keep the answer.
-    auto fetched = postings_->Fetch(r.posting_id());
-    if (!fetched.ok()) return fetched.status();
-    if (fetched->has_value()) {
-      if (absl::Status s = store_.SavePostingSnapshot((*fetched)->snapshot, (*fetched)->version);
-          !s.ok()) {
-        return s;
-      }
-      *posting = (*fetched)->snapshot;
-    }
-  }
   const absl::Time now = clock_.Now();
   if (!posting->has_value() || (*posting)->status != "PUBLISHED") {
     return refuse(absl::FailedPreconditionError("the posting is not open for applications"));
@@ -188,6 +176,45 @@ absl::StatusOr<v1::Application> ApplicationService::Get(const auth::Principal& w
   auto posting = store_.Posting(a->posting_id());
   const bool anonymised = posting.ok() && posting->has_value() && (*posting)->anonymised;
   return ViewFor(who, *std::move(a), anonymised);
+}
+
+absl::StatusOr<ApplicationService::DocumentContent> ApplicationService::ReadDocument(
+    const auth::Principal& who, const std::string& correlation_id,
+    const std::string& application_id, const std::string& document_id) {
+  errors::Validator v;
+  v.Check(ids::IsUuid(application_id), "application_id", "not an application id");
+  v.Check(ids::IsUuid(document_id), "document_id", "not a document id");
+  if (!v.ok()) return v.status();
+  auto a = store_.Get(application_id);
+  if (!a.ok()) return a.status();
+  const bool own = a->applicant_sub() == who.sub && who.HasRole(auth::roles::kApplicant);
+  const bool staff = IsStaff(who) && who.tenant == a->tenant_id();
+  if (!own && !staff) return NotFound(application_id);
+  if (!own) {
+    // Seed 003: CVs and letters carry name, age, sex and photo — in an anonymised procedure
+    // they stay closed to the committee and HR until the identity is revealed (audited).
+    auto posting = store_.Posting(a->posting_id());
+    if (!posting.ok()) return posting.status();
+    if (posting->has_value() && (*posting)->anonymised && !a->identity_revealed()) {
+      return absl::FailedPreconditionError(
+          "anonymised procedure: documents are shown after RevealIdentity");
+    }
+  }
+  auto doc = store_.AttachedDocument(application_id, document_id);
+  if (!doc.ok()) return doc.status();
+  if (!doc->has_value()) {
+    return absl::NotFoundError(absl::StrCat("document ", document_id, " not found"));
+  }
+  if (!own) {
+    // Who read which applicant's documents stays provable (GDPR Art. 5 (2)).
+    if (absl::Status s = store_.RecordAccess(Actor{who.sub, who.tenant, correlation_id},
+                                             {application_id}, "document_viewed",
+                                             (*doc)->first.file_name());
+        !s.ok()) {
+      return s;
+    }
+  }
+  return DocumentContent{std::move((*doc)->first), std::move((*doc)->second)};
 }
 
 absl::StatusOr<ApplicationPage> ApplicationService::List(const auth::Principal& who,
@@ -309,10 +336,27 @@ absl::StatusOr<v1::Application> ApplicationService::ChangeStatus(
                     });
 }
 
+absl::StatusOr<std::optional<PostingSnapshot>> ApplicationService::KnownPosting(
+    const std::string& posting_id) {
+  auto posting = store_.Posting(posting_id);
+  if (!posting.ok() || posting->has_value() || postings_ == nullptr || !ids::IsUuid(posting_id)) {
+    return posting;
+  }
+  // Its events have not arrived (yet): ask the postings service and keep the answer (ADR 0015).
+  auto fetched = postings_->Fetch(posting_id);
+  if (!fetched.ok()) return fetched.status();
+  if (!fetched->has_value()) return std::optional<PostingSnapshot>();
+  if (absl::Status s = store_.SavePostingSnapshot((*fetched)->snapshot, (*fetched)->version);
+      !s.ok()) {
+    return s;
+  }
+  return std::optional<PostingSnapshot>((*fetched)->snapshot);
+}
+
 absl::StatusOr<PostingSnapshot> ApplicationService::OwnPosting(const auth::Principal& who,
                                                                const std::string& posting_id) {
   if (!ids::IsUuid(posting_id)) return errors::InvalidField("posting_id", "not a posting id");
-  auto posting = store_.Posting(posting_id);
+  auto posting = KnownPosting(posting_id);
   if (!posting.ok()) return posting.status();
   if (!posting->has_value() || (*posting)->tenant_id != who.tenant) {
     return absl::NotFoundError(absl::StrCat("posting ", posting_id, " not found"));

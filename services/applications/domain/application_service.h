@@ -30,6 +30,16 @@ class ApplicationService {
   absl::StatusOr<v1::Document> Upload(const auth::Principal& who,
                                       const v1::DocumentMetadata& metadata,
                                       const std::string& content);
+  // One document of an application with its content: the applicant's own; the tenant's HR and
+  // committee (anonymised procedure: only after RevealIdentity). Staff reads are audited.
+  struct DocumentContent {
+    v1::Document metadata;
+    std::string content;
+  };
+  absl::StatusOr<DocumentContent> ReadDocument(const auth::Principal& who,
+                                               const std::string& correlation_id,
+                                               const std::string& application_id,
+                                               const std::string& document_id);
   absl::StatusOr<v1::Application> Submit(const auth::Principal& who,
                                          const std::string& correlation_id,
                                          const v1::SubmitApplicationRequest& request);
@@ -104,6 +114,9 @@ class ApplicationService {
       const std::function<absl::Status(const v1::Application&)>& check,
       const std::function<void(const v1::Application& current, AppChange&)>& amend = {},
       v1::ApplicationStatus via = v1::APPLICATION_STATUS_UNSPECIFIED);
+  // The posting as this service knows it from events, else as the postings service answers
+  // (published postings only), kept for next time; nullopt when neither knows it.
+  absl::StatusOr<std::optional<PostingSnapshot>> KnownPosting(const std::string& posting_id);
   // The posting of the caller's tenant (NOT_FOUND otherwise, also for other tenants').
   absl::StatusOr<PostingSnapshot> OwnPosting(const auth::Principal& who,
                                              const std::string& posting_id);

@@ -88,6 +88,10 @@ class ApplicationStore {
   virtual absl::StatusOr<v1::Document> SaveDocument(const std::string& owner_sub,
                                                     const v1::Document& meta,
                                                     const std::string& content) = 0;
+  // A document attached to the application, with its content; nullopt when it is not one of
+  // that application's documents.
+  virtual absl::StatusOr<std::optional<std::pair<v1::Document, std::string>>> AttachedDocument(
+      const std::string& application_id, const std::string& document_id) = 0;
   // The caller's own, not yet attached documents among `ids` (others are NOT_FOUND).
   virtual absl::StatusOr<std::vector<v1::Document>> OwnDocuments(
       const std::string& owner_sub, const std::vector<std::string>& ids) = 0;

@@ -202,5 +202,118 @@ TEST(GrpcPostingDirectoryTest, AnUnreachablePostingsServiceIsUnavailableNotClose
   EXPECT_EQ(fetched.status().code(), absl::StatusCode::kUnavailable) << fetched.status();
 }
 
+// Reads a document as `token` sees it: status, metadata, the content put together.
+struct Download {
+  grpc::Status status;
+  v1::Document metadata;
+  std::string content;
+  int messages = 0;
+};
+
+class DocumentDownloadTest : public ApplicationsFixture {
+ protected:
+  Download Read(const std::string& token, const std::string& application_id,
+                const std::string& document_id) {
+    v1::DownloadDocumentRequest r;
+    r.set_application_id(application_id);
+    r.set_document_id(document_id);
+    auto ctx = Ctx(token);
+    auto reader = stub_->DownloadDocument(ctx.get(), r);
+    Download out;
+    v1::DownloadDocumentResponse part;
+    while (reader->Read(&part)) {
+      if (++out.messages == 1) {
+        EXPECT_EQ(part.part_case(), v1::DownloadDocumentResponse::kMetadata);
+        out.metadata = part.metadata();
+      } else {
+        EXPECT_EQ(part.part_case(), v1::DownloadDocumentResponse::kChunk);
+        EXPECT_LE(part.chunk().size(), 64u * 1024u);
+        out.content += part.chunk();
+      }
+    }
+    out.status = reader->Finish();
+    return out;
+  }
+  std::vector<std::string> Readers(const std::string& application_id) {
+    v1::ListAuditEntriesRequest audit;
+    audit.set_application_id(application_id);
+    v1::ListAuditEntriesResponse entries;
+    EXPECT_TRUE(stub_->ListAuditEntries(Ctx(hr_).get(), audit, &entries).ok());
+    std::vector<std::string> readers;
+    for (const auto& e : entries.entries()) {
+      if (e.action() == "document_viewed") readers.push_back(e.actor() + ":" + e.reason());
+    }
+    return readers;
+  }
+};
+
+TEST_F(DocumentDownloadTest, TheApplicantAndTheEmployersStaffReadDocumentsNobodyElse) {
+  const std::string posting = OpenPosting();
+  const std::string pdf = Pdf(300 * 1024);  // five chunks
+  v1::Document certificate;
+  ASSERT_TRUE(Upload(applicant_, "zeugnis.pdf", v1::CERTIFICATE, pdf, &certificate).ok());
+  const v1::Application a =
+      Apply(posting, applicant_, [&](auto& r) { r.add_document_ids(certificate.id()); });
+
+  const Download own = Read(applicant_, a.id(), certificate.id());
+  ASSERT_TRUE(own.status.ok()) << own.status.error_message();
+  EXPECT_EQ(own.content, pdf);
+  EXPECT_EQ(own.messages, 1 + 5);
+  EXPECT_EQ(own.metadata.sha256(), certificate.sha256());
+  EXPECT_EQ(own.metadata.file_name(), "zeugnis.pdf");
+  EXPECT_TRUE(Readers(a.id()).empty()) << "the applicant's own reads are not staff reads";
+
+  const Download by_hr = Read(hr_, a.id(), certificate.id());
+  ASSERT_TRUE(by_hr.status.ok()) << by_hr.status.error_message();
+  EXPECT_EQ(by_hr.content, pdf);
+  const Download by_committee = Read(Staff("committee_member", "k-1"), a.id(), certificate.id());
+  ASSERT_TRUE(by_committee.status.ok());
+  EXPECT_EQ(Readers(a.id()),
+            (std::vector<std::string>{"hr-1:zeugnis.pdf", "k-1:zeugnis.pdf"}));
+
+  // Another employer, another applicant, a role without access, a document of another
+  // application, ids that are none.
+  EXPECT_EQ(Read(testing::Token(*infra_, UniqueName("kreis"), {"hr_clerk"}), a.id(),
+                 certificate.id()).status.error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Read(NewApplicant("fremd"), a.id(), certificate.id()).status.error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Read(Staff("staff_council", "pr-1"), a.id(), certificate.id()).status.error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  const v1::Application other = Apply(posting, NewApplicant("andere"));
+  EXPECT_EQ(Read(hr_, other.id(), certificate.id()).status.error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Read(hr_, a.id(), "zeugnis").status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Read("", a.id(), certificate.id()).status.error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Readers(a.id()).size(), 2u) << "refused reads leave no trace";
+}
+
+TEST_F(DocumentDownloadTest, AnAnonymisedProcedureOpensDocumentsOnlyAfterTheReveal) {
+  const std::string posting = OpenPosting({.anonymised = true});
+  const v1::Application a = Apply(posting, applicant_);
+  ASSERT_GT(a.documents_size(), 0);
+  const std::string cv = a.documents(0).id();
+  EXPECT_TRUE(Read(applicant_, a.id(), cv).status.ok());
+  EXPECT_EQ(Read(hr_, a.id(), cv).status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Read(Staff("committee_member", "k-1"), a.id(), cv).status.error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  v1::ChangeStatusRequest change;
+  change.set_id(a.id());
+  v1::Application out;
+  for (v1::ApplicationStatus to : {v1::SCREENING, v1::SHORTLISTED}) {
+    change.set_target(to);
+    ASSERT_TRUE(stub_->ChangeStatus(Ctx(hr_).get(), change, &out).ok());
+  }
+  v1::RevealIdentityRequest reveal;
+  reveal.set_id(a.id());
+  reveal.set_reason("Einladung zum Auswahlgespräch");
+  ASSERT_TRUE(stub_->RevealIdentity(Ctx(hr_).get(), reveal, &out).ok());
+  const Download after = Read(Staff("committee_member", "k-1"), a.id(), cv);
+  ASSERT_TRUE(after.status.ok()) << after.status.error_message();
+  EXPECT_EQ(after.content, Pdf());
+}
+
 }  // namespace
 }  // namespace stellenwerk::applications

@@ -50,6 +50,13 @@ class ApplicationsFixture : public ::testing::Test {
         "applications",
         ApplicationsOptions{absl::StrCat("127.0.0.1:", postings_->runtime().port())});
     if (with_coordination) coordination_ = Start<coordination::CoordinationApp>("coord_for_apps");
+    // Events published before a consumer has bound its queue are routed nowhere: tests begin
+    // once the consumers listen (in production the durable queues outlive restarts).
+    for (auto* runtime : {&apps_->runtime(), coordination_ ? &coordination_->runtime() : nullptr}) {
+      if (runtime == nullptr) continue;
+      EXPECT_TRUE(testing::WaitFor([&] { return runtime->consumer({}).connected(); },
+                                   absl::Seconds(20)));
+    }
     posting_stub_ = pv1::PostingService::NewStub(Channel(postings_->runtime().port())).release();
     stub_ = v1::ApplicationService::NewStub(Channel(apps_->runtime().port())).release();
     if (coordination_ != nullptr) {
