@@ -410,21 +410,26 @@ absl::Status PgApplicationStore::ApplyPostingSnapshot(pqxx::work& tx, const Post
   return absl::OkStatus();
 }
 
-void PgApplicationStore::MoveAll(pqxx::work& tx, const std::string& posting_id,
-                                 const std::vector<v1::ApplicationStatus>& from,
-                                 v1::ApplicationStatus to, const std::string& actor,
-                                 const std::string& reason, const std::string& correlation_id) {
+absl::StatusOr<int> PgApplicationStore::MoveAll(
+    pqxx::work& tx, const std::string& posting_id, const std::vector<v1::ApplicationStatus>& from,
+    v1::ApplicationStatus to, const Actor& actor, const std::string& reason,
+    const std::function<absl::Status(const std::vector<v1::Application>&)>& check) {
   std::string statuses = "{";
   for (auto f : from) absl::StrAppend(&statuses, statuses.size() > 1 ? "," : "", StatusName(f));
   statuses += "}";
-  auto rows = tx.exec_params(
-      "SELECT data, version FROM applications WHERE posting_id = $1::uuid"
-      " AND status = ANY($2::text[]) ORDER BY id FOR UPDATE",
-      posting_id, statuses);
+  std::vector<v1::Application> locked;
+  for (const auto& row : tx.exec_params(
+           "SELECT data, version FROM applications WHERE posting_id = $1::uuid"
+           " AND status = ANY($2::text[]) ORDER BY id FOR UPDATE",
+           posting_id, statuses)) {
+    locked.push_back(Parse(row));
+  }
+  if (check) {
+    if (absl::Status s = check(locked); !s.ok()) return s;
+  }
   const auto now = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
       absl::ToUnixMicros(clock_.Now()));
-  for (const auto& row : rows) {
-    const v1::Application current = Parse(row);
+  for (const v1::Application& current : locked) {
     AppChange c;
     c.next = current;
     c.next.set_status(to);
@@ -433,7 +438,7 @@ void PgApplicationStore::MoveAll(pqxx::work& tx, const std::string& posting_id,
     auto* h = c.next.add_history();
     h->set_from(current.status());
     h->set_to(to);
-    h->set_actor(actor);
+    h->set_actor(actor.sub);
     h->set_reason(reason);
     *h->mutable_time() = now;
     auto e = std::make_shared<events::v1::ApplicationStatusChanged>();
@@ -445,31 +450,59 @@ void PgApplicationStore::MoveAll(pqxx::work& tx, const std::string& posting_id,
     e->set_reason(reason);
     c.events.emplace_back(kStatusChangedEvent, e);
     c.audit.push_back({"status_changed", StatusName(current.status()), StatusName(to), reason});
-    Write(tx, Actor{actor, current.tenant_id(), correlation_id}, current, std::move(c));
+    Write(tx, Actor{actor.sub, current.tenant_id(), actor.correlation_id}, current, std::move(c));
   }
+  return static_cast<int>(locked.size());
 }
+
+namespace {
+
+std::vector<v1::ApplicationStatus> OpenStatuses() {
+  std::vector<v1::ApplicationStatus> open;
+  for (int s = v1::ApplicationStatus_MIN; s <= v1::ApplicationStatus_MAX; ++s) {
+    const auto status = static_cast<v1::ApplicationStatus>(s);
+    if (v1::ApplicationStatus_IsValid(s) && IsOpen(status)) open.push_back(status);
+  }
+  return open;
+}
+
+}  // namespace
 
 absl::Status PgApplicationStore::StartScreening(pqxx::work& tx, const std::string& posting_id,
                                                 const std::string& correlation_id) {
-  MoveAll(tx, posting_id, {v1::RECEIVED}, v1::SCREENING, "system:deadline",
-          "application deadline passed", correlation_id);
-  return absl::OkStatus();
+  return MoveAll(tx, posting_id, {v1::RECEIVED}, v1::SCREENING,
+                 Actor{"system:deadline", "", correlation_id}, "application deadline passed")
+      .status();
 }
 
 absl::Status PgApplicationStore::EndWithdrawnProcedure(pqxx::work& tx,
                                                        const std::string& posting_id,
                                                        const std::string& correlation_id) {
-  std::vector<v1::ApplicationStatus> open;
-  for (int s = v1::ApplicationStatus_MIN; s <= v1::ApplicationStatus_MAX; ++s) {
-    const auto status = static_cast<v1::ApplicationStatus>(s);
-    if (v1::ApplicationStatus_IsValid(s) && s != v1::APPLICATION_STATUS_UNSPECIFIED &&
-        IsOpen(status)) {
-      open.push_back(status);
-    }
-  }
-  MoveAll(tx, posting_id, open, v1::REJECTED, "system:posting_withdrawn",
-          "the posting was withdrawn; the selection procedure has ended", correlation_id);
-  return absl::OkStatus();
+  return MoveAll(tx, posting_id, OpenStatuses(), v1::REJECTED,
+                 Actor{"system:posting_withdrawn", "", correlation_id},
+                 "the posting was withdrawn; the selection procedure has ended")
+      .status();
+}
+
+absl::StatusOr<v1::ConcludeProcedureResponse> PgApplicationStore::Conclude(
+    const Actor& actor, const IdempotencyRequest& idem, const std::string& posting_id,
+    const std::string& reason,
+    const std::function<absl::Status(const std::vector<v1::Application>& open)>& check) {
+  return Idempotent<v1::ConcludeProcedureResponse>(
+      actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::ConcludeProcedureResponse> {
+        auto rejected = MoveAll(tx, posting_id, OpenStatuses(), v1::REJECTED, actor, reason, check);
+        if (!rejected.ok()) return rejected.status();
+        v1::ConcludeProcedureResponse out;
+        out.set_posting_id(posting_id);
+        out.set_rejected(*rejected);
+        out.set_hired(tx.exec_params("SELECT count(*) FROM applications WHERE posting_id = $1::uuid"
+                                     " AND status = 'HIRED'",
+                                     posting_id)[0][0]
+                          .as<int>());
+        *out.mutable_conclude_time() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+            absl::ToUnixMicros(clock_.Now()));
+        return out;
+      });
 }
 
 template <typename M>

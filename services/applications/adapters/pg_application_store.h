@@ -60,6 +60,10 @@ class PgApplicationStore final : public ApplicationStore {
   absl::StatusOr<v1::EraseApplicantResponse> Erase(const Actor& actor, const IdempotencyRequest& idem,
                                                    const std::string& applicant_sub,
                                                    const std::string& tenant_id) override;
+  absl::StatusOr<v1::ConcludeProcedureResponse> Conclude(
+      const Actor& actor, const IdempotencyRequest& idem, const std::string& posting_id,
+      const std::string& reason,
+      const std::function<absl::Status(const std::vector<v1::Application>& open)>& check) override;
   absl::StatusOr<v1::RetentionPolicy> SetRetention(const Actor& actor, const IdempotencyRequest& idem,
                                                    const v1::RetentionPolicy& policy) override;
   absl::StatusOr<StatisticsInput> Statistics(const std::string& tenant_id, absl::Time from,
@@ -92,11 +96,13 @@ class PgApplicationStore final : public ApplicationStore {
   absl::StatusOr<int> EraseExpired(pqxx::work& tx, absl::Time now, int limit);
 
  private:
-  // Moves every application of a posting in one of `from` to `to`, as the system.
-  void MoveAll(pqxx::work& tx, const std::string& posting_id,
-               const std::vector<v1::ApplicationStatus>& from, v1::ApplicationStatus to,
-               const std::string& actor, const std::string& reason,
-               const std::string& correlation_id);
+  // Moves every application of a posting in one of `from` to `to` as `actor` (a person or
+  // "system:…"), after `check` (if given) accepted the locked set; how many moved.
+  absl::StatusOr<int> MoveAll(
+      pqxx::work& tx, const std::string& posting_id,
+      const std::vector<v1::ApplicationStatus>& from, v1::ApplicationStatus to,
+      const Actor& actor, const std::string& reason,
+      const std::function<absl::Status(const std::vector<v1::Application>&)>& check = {});
   v1::Application Write(pqxx::work& tx, const Actor& actor, const v1::Application& current,
                         AppChange change);
   // The next pseudonym number, drawn from pseudonym_seq in blocks (one round trip per block;

@@ -323,4 +323,13 @@ grpc::ServerUnaryReactor* ApplicationGrpcService::SetRetentionPolicy(grpc::Callb
   });
 }
 
+grpc::ServerUnaryReactor* ApplicationGrpcService::ConcludeProcedure(
+    grpc::CallbackServerContext* ctx, const v1::ConcludeProcedureRequest* request,
+    v1::ConcludeProcedureResponse* response) {
+  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
+                                                      const std::string& cid) {
+    return service_.ConcludeProcedure(who, cid, *request);
+  });
+}
+
 }  // namespace stellenwerk::applications

@@ -58,6 +58,9 @@ class ApplicationGrpcService final : public v1::ApplicationService::CallbackServ
                                   v1::PersonnelStatistics* response) override;
   grpc::ServerUnaryReactor* SetRetentionPolicy(grpc::CallbackServerContext* ctx, const v1::SetRetentionPolicyRequest* request,
                                   v1::RetentionPolicy* response) override;
+  grpc::ServerUnaryReactor* ConcludeProcedure(grpc::CallbackServerContext* ctx,
+                                              const v1::ConcludeProcedureRequest* request,
+                                              v1::ConcludeProcedureResponse* response) override;
 
  private:
   // Authenticates, runs fn(principal, correlation id) on the worker pool, answers.

@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/errors/errors.h"
 
 namespace stellenwerk::applications {
@@ -159,6 +160,39 @@ v1::StatisticValue Total(int64_t count) {
   v.set_count(count);
   v.set_share(count == 0 ? 0.0 : 1.0);
   return v;
+}
+
+absl::Status CheckConclusion(const std::vector<v1::Application>& open) {
+  std::vector<std::string> in_progress, before_interview;
+  for (const auto& a : open) {
+    switch (a.status()) {
+      case v1::PROPOSED:
+      case v1::PENDING_COORDINATION:
+      case v1::OFFER_APPROVED:
+        in_progress.push_back(a.pseudonym());
+        break;
+      case v1::RECEIVED:
+      case v1::SCREENING:
+      case v1::SHORTLISTED:
+      case v1::INVITED:
+        if (a.severely_disabled() || a.equivalent_status()) before_interview.push_back(a.pseudonym());
+        break;
+      default:
+        break;
+    }
+  }
+  if (!in_progress.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("a hiring is in progress (", absl::StrJoin(in_progress, ", "),
+                     "): finalize or reject it before the procedure ends"));
+  }
+  if (!before_interview.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "SGB IX § 165: severely disabled applicants (", absl::StrJoin(before_interview, ", "),
+        ") must be interviewed, or rejected singly as obviously unqualified, before the "
+        "procedure ends"));
+  }
+  return absl::OkStatus();
 }
 
 const char* StatusName(v1::ApplicationStatus s) {

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "common/auth/principal.h"
@@ -42,6 +43,13 @@ absl::Status CheckStatusChange(const v1::Application& current, const v1::ChangeS
                                const auth::Principal& who);
 
 const char* StatusName(v1::ApplicationStatus status);
+
+// Ending a procedure (ConcludeProcedure) rejects every open application of the posting. Refused
+// (FAILED_PRECONDITION, naming pseudonyms only) while a hiring is in progress (PROPOSED,
+// PENDING_COORDINATION, OFFER_APPROVED: finalize or reject it first) or while a severely
+// disabled or equivalent applicant is still before the interview (SGB IX § 165 S. 3–4: invite
+// them, or reject them singly with the finding "obviously unqualified").
+absl::Status CheckConclusion(const std::vector<v1::Application>& open);
 
 // Ratings: scores 1 (does not meet the requirement) … 5 (far exceeds it).
 inline constexpr int kMinScore = 1;

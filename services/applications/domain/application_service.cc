@@ -824,6 +824,34 @@ absl::StatusOr<v1::RetentionPolicy> ApplicationService::SetRetentionPolicy(
                              Idem("SetRetentionPolicy", r.request_id(), r), policy);
 }
 
+absl::StatusOr<v1::ConcludeProcedureResponse> ApplicationService::ConcludeProcedure(
+    const auth::Principal& who, const std::string& correlation_id,
+    const v1::ConcludeProcedureRequest& r) {
+  if (absl::Status s = auth::RequireAnyRole(who, {auth::roles::kHrClerk, auth::roles::kAdmin});
+      !s.ok()) {
+    return s;
+  }
+  errors::Validator v;
+  const std::string reason(absl::StripAsciiWhitespace(r.reason()));
+  v.Check(!reason.empty(), "reason", "the applicants are told why the procedure ended");
+  v.Check(r.reason().size() <= 2000, "reason", "at most 2000 characters");
+  if (!v.ok()) return v.status();
+  auto posting = OwnPosting(who, r.posting_id());
+  if (!posting.ok()) return posting.status();
+  // While the posting takes applications the procedure has not reached its end (DOMAIN.md:
+  // screening starts at the deadline).
+  const bool taking = posting->status == "DRAFT" ||
+                      (posting->status == "PUBLISHED" &&
+                       (!posting->deadline.has_value() || clock_.Now() < *posting->deadline));
+  if (taking) {
+    return absl::FailedPreconditionError(
+        "the posting still takes applications: close it (or wait for the deadline) first");
+  }
+  return store_.Conclude(Actor{who.sub, who.tenant, correlation_id},
+                         Idem("ConcludeProcedure", r.request_id(), r), r.posting_id(),
+                         reason, CheckConclusion);
+}
+
 absl::StatusOr<v1::PersonnelStatistics> ApplicationService::GetPersonnelStatistics(
     const auth::Principal& who, const v1::GetPersonnelStatisticsRequest& r) {
   if (absl::Status s = auth::RequireAnyRole(who, {auth::roles::kHrClerk, auth::roles::kAdmin});

@@ -98,6 +98,9 @@ class ApplicationService {
   absl::StatusOr<v1::RetentionPolicy> SetRetentionPolicy(const auth::Principal& who,
                                                          const std::string& correlation_id,
                                                          const v1::SetRetentionPolicyRequest& r);
+  absl::StatusOr<v1::ConcludeProcedureResponse> ConcludeProcedure(
+      const auth::Principal& who, const std::string& correlation_id,
+      const v1::ConcludeProcedureRequest& r);
   absl::StatusOr<v1::PersonnelStatistics> GetPersonnelStatistics(
       const auth::Principal& who, const v1::GetPersonnelStatisticsRequest& r);
 

@@ -159,6 +159,12 @@ class ApplicationStore {
                                                            const IdempotencyRequest& idem,
                                                            const std::string& applicant_sub,
                                                            const std::string& tenant_id) = 0;
+  // Ends the posting's procedure in one transaction: locks its open applications, lets
+  // `check` refuse, moves them to REJECTED with `reason` (history, audit, status events).
+  virtual absl::StatusOr<v1::ConcludeProcedureResponse> Conclude(
+      const Actor& actor, const IdempotencyRequest& idem, const std::string& posting_id,
+      const std::string& reason,
+      const std::function<absl::Status(const std::vector<v1::Application>& open)>& check) = 0;
   virtual absl::StatusOr<v1::RetentionPolicy> SetRetention(const Actor& actor,
                                                            const IdempotencyRequest& idem,
                                                            const v1::RetentionPolicy& policy) = 0;

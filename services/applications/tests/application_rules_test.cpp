@@ -84,5 +84,38 @@ TEST(ChangeStatusTest, RolesAndTargets) {
   EXPECT_EQ(CheckStatusChange(a, To(v1::INVITED), kHr).code(), absl::StatusCode::kFailedPrecondition);
 }
 
+v1::Application Open(v1::ApplicationStatus status, const std::string& pseudonym,
+                     bool severely_disabled = false) {
+  v1::Application a;
+  a.set_status(status);
+  a.set_pseudonym(pseudonym);
+  a.set_severely_disabled(severely_disabled);
+  return a;
+}
+
+TEST(ConclusionTest, EndsAProcedureOnlyWithoutHiringInProgressAndAfterSgb9Interviews) {
+  EXPECT_TRUE(CheckConclusion({}).ok());
+  EXPECT_TRUE(CheckConclusion({Open(v1::SCREENING, "B-1"), Open(v1::INTERVIEWED, "B-2"),
+                               Open(v1::INTERVIEWED, "B-3", /*severely_disabled=*/true)})
+                  .ok());
+  for (auto in_progress : {v1::PROPOSED, v1::PENDING_COORDINATION, v1::OFFER_APPROVED}) {
+    const absl::Status s = CheckConclusion({Open(v1::SCREENING, "B-1"), Open(in_progress, "B-7")});
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << StatusName(in_progress);
+    EXPECT_NE(s.message().find("B-7"), std::string::npos) << s;
+  }
+  // SGB IX § 165: before the interview a severely disabled or equivalent applicant still has
+  // the right to be invited; the message names pseudonyms, never names.
+  for (auto before : {v1::RECEIVED, v1::SCREENING, v1::SHORTLISTED, v1::INVITED}) {
+    const absl::Status s = CheckConclusion({Open(before, "B-9", true), Open(v1::SCREENING, "B-1")});
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << StatusName(before);
+    EXPECT_NE(s.message().find("§ 165"), std::string::npos);
+    EXPECT_NE(s.message().find("B-9"), std::string::npos);
+    EXPECT_EQ(s.message().find("B-1"), std::string::npos);
+  }
+  v1::Application equivalent = Open(v1::SHORTLISTED, "B-4");
+  equivalent.set_equivalent_status(true);
+  EXPECT_EQ(CheckConclusion({equivalent}).code(), absl::StatusCode::kFailedPrecondition);
+}
+
 }  // namespace
 }  // namespace stellenwerk::applications

@@ -239,6 +239,100 @@ TEST_F(GdprE2eTest, AWithdrawnPostingEndsItsOpenApplicationsSoRetentionApplies) 
   EXPECT_FALSE(Exists(shortlisted.id()));
 }
 
+TEST_F(GdprE2eTest, ConcludingTheProcedureEndsEveryOpenApplicationSoRetentionApplies) {
+  const std::string posting = OpenPosting();
+  const auto received = Apply(posting, NewApplicant());
+  const auto interviewed = Move(Apply(posting, NewApplicant()).id(),
+                                {v1::SCREENING, v1::SHORTLISTED, v1::INVITED, v1::INTERVIEWED});
+  const auto disabled =
+      Apply(posting, NewApplicant(), [](auto& r) { r.set_severely_disabled(true); });
+  const std::string leaving = NewApplicant();
+  const auto withdrawn = Apply(posting, leaving);
+  v1::WithdrawApplicationRequest withdraw;
+  withdraw.set_id(withdrawn.id());
+  v1::Application ignored;
+  ASSERT_TRUE(stub_->WithdrawApplication(Ctx(leaving).get(), withdraw, &ignored).ok());
+
+  v1::ConcludeProcedureRequest conclude;
+  conclude.set_posting_id(posting);
+  conclude.set_reason("Die Stelle ist besetzt.");
+  conclude.set_request_id("conclude-1");
+  v1::ConcludeProcedureResponse out;
+  auto code = [&](const std::string& token, const v1::ConcludeProcedureRequest& r) {
+    return stub_->ConcludeProcedure(Ctx(token).get(), r, &out).error_code();
+  };
+  EXPECT_EQ(code(hr_, conclude), grpc::StatusCode::FAILED_PRECONDITION)
+      << "the posting still takes applications";
+
+  pv1::ClosePostingRequest close;
+  close.set_id(posting);
+  pv1::Posting closed;
+  ASSERT_TRUE(posting_stub_->ClosePosting(Ctx(hr_).get(), close, &closed).ok());
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return GetAs(hr_, received.id()).status() == v1::SCREENING; }, absl::Seconds(15)));
+
+  EXPECT_EQ(code(Staff("committee_member", "k-1"), conclude), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(code(testing::Token(*infra_, UniqueName("kreis"), {"hr_clerk"}), conclude),
+            grpc::StatusCode::NOT_FOUND);
+  v1::ConcludeProcedureRequest no_reason = conclude;
+  no_reason.set_reason("  ");
+  no_reason.set_request_id("");
+  EXPECT_EQ(code(hr_, no_reason), grpc::StatusCode::INVALID_ARGUMENT);
+
+  // SGB IX § 165: the severely disabled applicant, still before the interview, blocks the end
+  // of the procedure — and nothing changes.
+  grpc::Status refused = stub_->ConcludeProcedure(Ctx(hr_).get(), conclude, &out);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(refused.error_message().find(disabled.pseudonym()), std::string::npos)
+      << refused.error_message();
+  EXPECT_EQ(GetAs(hr_, received.id()).status(), v1::SCREENING);
+  EXPECT_EQ(GetAs(hr_, interviewed.id()).status(), v1::INTERVIEWED);
+
+  v1::ChangeStatusRequest finding;
+  finding.set_id(disabled.id());
+  finding.set_target(v1::REJECTED);
+  finding.set_obviously_unqualified(true);
+  finding.set_reason("Die Laufbahnbefähigung für die Besoldungsgruppe fehlt.");
+  ASSERT_TRUE(stub_->ChangeStatus(Ctx(hr_).get(), finding, &ignored).ok());
+
+  grpc::Status s = stub_->ConcludeProcedure(Ctx(hr_).get(), conclude, &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(out.posting_id(), posting);
+  EXPECT_EQ(out.rejected(), 2);
+  EXPECT_EQ(out.hired(), 0);
+  for (const auto& id : {received.id(), interviewed.id()}) {
+    const auto ended = GetAs(hr_, id);
+    EXPECT_EQ(ended.status(), v1::REJECTED);
+    EXPECT_TRUE(ended.has_end_time());
+    ASSERT_GT(ended.history_size(), 0);
+    EXPECT_EQ(ended.history(ended.history_size() - 1).reason(), "Die Stelle ist besetzt.");
+    EXPECT_EQ(ended.history(ended.history_size() - 1).actor(), "hr-1");
+  }
+  EXPECT_EQ(GetAs(hr_, withdrawn.id()).status(), v1::WITHDRAWN);
+  EXPECT_EQ(GetAs(hr_, disabled.id()).history(GetAs(hr_, disabled.id()).history_size() - 1).reason(),
+            finding.reason())
+      << "an application that had ended keeps its own reason";
+
+  // A replay gets the same answer; the same request id with another body is refused; a new
+  // request finds nothing open.
+  v1::ConcludeProcedureResponse replay;
+  ASSERT_TRUE(stub_->ConcludeProcedure(Ctx(hr_).get(), conclude, &replay).ok());
+  EXPECT_EQ(replay.rejected(), 2);
+  v1::ConcludeProcedureRequest changed = conclude;
+  changed.set_reason("Das Verfahren wurde eingestellt.");
+  EXPECT_EQ(code(hr_, changed), grpc::StatusCode::ALREADY_EXISTS);
+  changed.set_request_id("conclude-2");
+  ASSERT_TRUE(stub_->ConcludeProcedure(Ctx(hr_).get(), changed, &out).ok());
+  EXPECT_EQ(out.rejected(), 0);
+
+  // The retention period runs from the conclusion: six months later the sweep takes them.
+  Sweep(kStart + absl::Hours(24 * 180));
+  EXPECT_TRUE(Exists(received.id()));
+  Sweep(kStart + absl::Hours(24 * 190));
+  EXPECT_FALSE(Exists(received.id()));
+  EXPECT_FALSE(Exists(interviewed.id()));
+}
+
 TEST_F(GdprE2eTest, ATenantMayShortenRetentionAndTheDurableSweepErasesOnItsOwn) {
   const std::string admin = Staff("admin", "admin-1");
   v1::SetRetentionPolicyRequest policy;
