@@ -162,8 +162,10 @@ absl::Status PgCoordinationStore::ElapseWindowsInTransaction(pqxx::work& tx,
   std::vector<outbox::OutgoingEvent> events;
   for (const auto& row : rows) {
     const v1::StaffingNotice current = Parse(row);
-    Change change = ElapseWindow(current, now);
-    if (change.events.empty()) continue;  // not due (yet)
+    // The fired timer is due by the scheduler's clock; judging again by a clock read later
+    // (or set back, as a test's fake clock may be) must not leave the notice open for good.
+    Change change = ElapseWindow(current, std::max(now, FromTs(current.window_end_time())));
+    if (change.events.empty()) continue;
     const Actor system{"system", "system", current.city_tenant_id(), ""};
     if (change.reduction.has_value() || change.timer != WindowTimer::kKeep) {
       Write(tx, system, current, std::move(change), /*insert=*/false);  // not set-based
@@ -515,6 +517,12 @@ absl::StatusOr<v1::ReimbursementStatus> ReadReimbursement(pqxx::work& tx, const 
 
 }  // namespace
 
+// City $1 and district $2 coordinate: a staffing notice or a base-data obligation joins them.
+constexpr char kLinkedSql[] =
+    "EXISTS (SELECT 1 FROM staffing_notices WHERE city_tenant_id = $1 AND district_tenant_id = $2)"
+    " OR EXISTS (SELECT 1 FROM base_data_obligations WHERE city_tenant_id = $1"
+    " AND district_tenant_id = $2)";
+
 absl::StatusOr<v1::ReimbursementStatus> PgCoordinationStore::SetCap(
     const Actor& actor, const IdempotencyRequest& idem, const std::string& city, int year,
     int64_t cap_cents) {
@@ -525,6 +533,12 @@ absl::StatusOr<v1::ReimbursementStatus> PgCoordinationStore::SetCap(
     if (replay->has_value()) {
       result = **replay;
       return absl::OkStatus();
+    }
+    // Only the city's own district sets its cap: the pair must already coordinate (a notice
+    // or a base-data obligation between them) — a cap alone never makes a district the city's.
+    if (!tx.exec_params1(std::string("SELECT ") + kLinkedSql, city, actor.tenant)[0].as<bool>()) {
+      return absl::NotFoundError(absl::StrCat("no coordination between ", city, " and ",
+                                              actor.tenant));
     }
     auto rows = tx.exec_params(
         "INSERT INTO reimbursement_caps (city_tenant_id, year, district_tenant_id, cap_cents,"
@@ -563,15 +577,7 @@ absl::StatusOr<bool> PgCoordinationStore::Linked(const std::string& city,
                                                  const std::string& district) {
   bool linked = false;
   absl::Status status = db_.Read([&](pqxx::work& tx) -> absl::Status {
-    linked = tx.exec_params1(
-                   "SELECT EXISTS (SELECT 1 FROM staffing_notices WHERE city_tenant_id = $1"
-                   "  AND district_tenant_id = $2)"
-                   " OR EXISTS (SELECT 1 FROM base_data_obligations WHERE city_tenant_id = $1"
-                   "  AND district_tenant_id = $2)"
-                   " OR EXISTS (SELECT 1 FROM reimbursement_caps WHERE city_tenant_id = $1"
-                   "  AND district_tenant_id = $2)",
-                   city, district)[0]
-                 .as<bool>();
+    linked = tx.exec_params1(std::string("SELECT ") + kLinkedSql, city, district)[0].as<bool>();
     return absl::OkStatus();
   });
   if (!status.ok()) return status;

@@ -414,6 +414,13 @@ absl::StatusOr<Change> Withdraw(const v1::StaffingNotice& n, const Actor& actor,
   if (n.status() == v1::WITHDRAWN) {
     return absl::FailedPreconditionError("the notice is already withdrawn");
   }
+  // Seed 004: without consensus the district may instruct (Weisung im Einzelfall) and/or cut
+  // the reimbursement; a city withdrawing after the instruction would take both away.
+  if (n.status() == v1::INSTRUCTED) {
+    return absl::FailedPreconditionError(
+        "the district has issued an instruction (Weisung im Einzelfall); the notice can no "
+        "longer be withdrawn");
+  }
   Change c = Start(n, now);
   c.next.set_status(v1::WITHDRAWN);
   c.next.set_withdraw_reason(std::string(reason));
@@ -487,7 +494,8 @@ absl::Status ValidateBaseData(const v1::SubmitBaseDataRequest& r) {
   if (auto q = ParseQuarter(r.quarter()); !q.ok()) v.Add("quarter", "expected like 2025-Q1");
   v.Check(r.lines_size() > 0, "lines", "at least one line (function, headcount, ...)");
   v.Check(r.lines_size() <= kMaxStaffLines, "lines", "at most 500");
-  v.Check(r.personnel_cost_cents() >= 0, "personnel_cost_cents", "not negative");
+  v.Check(r.personnel_cost_cents() >= 0 && r.personnel_cost_cents() <= 1'000'000'000'000LL,
+          "personnel_cost_cents", "0 to 10 billion euro, in cents");
   for (int i = 0; i < r.lines_size() && i < kMaxStaffLines; ++i) {
     const auto& l = r.lines(i);
     const std::string p = absl::StrCat("lines[", i, "]");
@@ -495,20 +503,21 @@ absl::Status ValidateBaseData(const v1::SubmitBaseDataRequest& r) {
     CheckLine(v, p + ".qualification", l.qualification(), true, 200);
     CheckLine(v, p + ".pay_group", l.pay_group(), true, 100);
     v.Check(l.headcount() >= 0 && l.headcount() <= 100000, p + ".headcount", "0–100000");
-    v.Check(l.fte_milli() >= 0 && l.fte_milli() <= 100000000, p + ".fte_milli", "not negative");
-    v.Check(l.trainings() >= 0, p + ".trainings", "not negative");
+    v.Check(l.fte_milli() >= 0 && int64_t{l.fte_milli()} <= int64_t{l.headcount()} * 1000,
+            p + ".fte_milli", "0 to headcount × 1000 (no more full-time equivalents than people)");
+    v.Check(l.trainings() >= 0 && l.trainings() <= 100000, p + ".trainings", "0–100000");
   }
   return v.status();
 }
 
 namespace {
-void AddGroup(std::map<std::string, std::pair<int, int>>& m, const std::string& key,
+void AddGroup(std::map<std::string, std::pair<int64_t, int64_t>>& m, const std::string& key,
               const v1::StaffLine& l) {
   auto& g = m[key];
   g.first += l.headcount();
   g.second += l.fte_milli();
 }
-void Emit(const std::map<std::string, std::pair<int, int>>& m,
+void Emit(const std::map<std::string, std::pair<int64_t, int64_t>>& m,
           google::protobuf::RepeatedPtrField<v1::CapacityGroup>* out) {
   for (const auto& [key, g] : m) {
     auto* c = out->Add();
@@ -518,7 +527,7 @@ void Emit(const std::map<std::string, std::pair<int, int>>& m,
   }
 }
 struct Groups {
-  std::map<std::string, std::pair<int, int>> function, qualification, pay;
+  std::map<std::string, std::pair<int64_t, int64_t>> function, qualification, pay;
   void Add(const v1::StaffLine& l) {
     AddGroup(function, l.function(), l);
     AddGroup(qualification, l.qualification(), l);

@@ -445,6 +445,11 @@ TEST_F(CoordinationE2eTest, BaseDataFeedTheCapacityPlanReimbursementAndOverdueFl
   const std::string stranger = testing::Token(*infra_, UniqueName("kreis"), {"district_coordinator"});
   EXPECT_EQ(stub_->GetReimbursementStatus(Ctx(stranger).get(), get, &status).error_code(),
             grpc::StatusCode::NOT_FOUND);
+  // Another district cannot take the city's cap over (and so read its figures).
+  EXPECT_EQ(stub_->SetReimbursementCap(Ctx(stranger).get(), cap, &status).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(stub_->GetReimbursementStatus(Ctx(stranger).get(), get, &status).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 
   // 2025-Q2 ends without a submission: flagged once, listed for city and district.
   app_->runtime().fake_clock()->Set(Berlin(2025, 7, 1, 0));

@@ -163,11 +163,16 @@ TEST(ReactionTest, ConcernDiscussionWithoutConsensusEndsInInstructionAndReductio
   ASSERT_TRUE(reduced->reduction.has_value());
   EXPECT_EQ(reduced->reduction->legal_basis(), kReductionLegalBasis);
   EXPECT_EQ(reduced->next.status(), v1::INSTRUCTED);
-  // Consensus is no longer possible after the instruction.
+  // Consensus is no longer possible after the instruction, nor can the city withdraw from it
+  // (the instruction and the reduction are the district's to keep).
   EXPECT_EQ(ResolveByConsensus(instructed->next, kCity, Berlin(2025, 4, 26), v1::PROCEED, "")
                 .status()
                 .code(),
             absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Withdraw(reduced->next, kCity, Berlin(2025, 4, 26), "zurückgezogen").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Withdraw(discussed->next, kCity, Berlin(2025, 4, 26), "zurückgezogen").ok())
+      << "before the instruction the city may still withdraw";
 }
 
 TEST(ReactionTest, ConsensusToWithdrawPublishesWithdrawn) {
@@ -245,6 +250,14 @@ TEST(CapacityTest, AggregatesPerOfficeAndForTheDistrict) {
   EXPECT_EQ(plan.total().by_function_size(), 2);
   ASSERT_EQ(plan.total().by_pay_group_size(), 1);
   EXPECT_EQ(plan.total().by_pay_group(0).headcount(), 10);
+
+  // Districts add up across many offices beyond 32-bit sums.
+  std::vector<v1::BaseDataSubmission> many(300, latest[0]);
+  for (auto& s : many) {
+    s.mutable_lines(0)->set_headcount(10000);
+    s.mutable_lines(0)->set_fte_milli(10'000'000);
+  }
+  EXPECT_EQ(BuildCapacityPlan("kreis-en", many).total().fte_milli(), 3'000'000'000LL);
 }
 
 TEST(ReimbursementTest, ClaimedAgainstCapMinusReductions) {

@@ -171,7 +171,19 @@ v1::Posting PgPostingStore::Write(pqxx::work& tx, const Actor& actor, const v1::
 
   const outbox::EventContext ctx{schema_, next.tenant_id(), actor.correlation_id, actor.sub,
                                  clock_.Now()};
-  for (auto& [type, event] : change.events) outbox::Publish(tx, ctx, type, *event);
+  int64_t version = 0;
+  absl::SimpleAtoi(next.etag(), &version);
+  for (auto& [type, event] : change.events) {
+    // The decision built its snapshot before this write numbered the version; consumers keep
+    // only newer versions, so the event must carry the one just written.
+    const auto* field = event->GetDescriptor()->FindFieldByName("posting");
+    if (field != nullptr && field->message_type() == events::v1::PostingSnapshot::descriptor()) {
+      static_cast<events::v1::PostingSnapshot*>(
+          event->GetReflection()->MutableMessage(event.get(), field))
+          ->set_version(version);
+    }
+    outbox::Publish(tx, ctx, type, *event);
+  }
 
   switch (change.timer) {
     case DeadlineTimer::kSchedule: {

@@ -268,6 +268,25 @@ absl::Status CheckPublishedUpdate(const Posting& before, const Posting& after, a
     frozen.push_back("coordination_district_tenant_id");
   }
   if (!same(before.employment(), after.employment())) frozen.push_back("employment");
+  // The requirements profile is the yardstick of the selection (Bestenauslese, Art. 33 (2)
+  // GG): changing it, the ways in, the place or the preference rules while people apply would
+  // judge them by something they did not apply to.
+  if (!std::equal(before.requirements().begin(), before.requirements().end(),
+                  after.requirements().begin(), after.requirements().end())) {
+    frozen.push_back("requirements");
+  }
+  if (!std::equal(before.qualification_paths().begin(), before.qualification_paths().end(),
+                  after.qualification_paths().begin(), after.qualification_paths().end(), same)) {
+    frozen.push_back("qualification_paths");
+  }
+  if (before.location() != after.location()) frozen.push_back("location");
+  if (!same(before.equal_opportunity(), after.equal_opportunity()) ||
+      before.women_preferred_if_underrepresented() != after.women_preferred_if_underrepresented()) {
+    frozen.push_back("equal_opportunity");
+  }
+  if (!same(before.internship(), after.internship())) frozen.push_back("internship");
+  if (!same(before.trainee(), after.trainee())) frozen.push_back("trainee");
+  if (!same(before.apprenticeship(), after.apprenticeship())) frozen.push_back("apprenticeship");
   if (!frozen.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "after publishing these fields are fixed (withdraw and re-post instead): ",

@@ -46,8 +46,10 @@ absl::StatusOr<absl::Time> DeadlineInstant(const Posting& posting);
 // Allowed status changes: DRAFT→PUBLISHED|WITHDRAWN, PUBLISHED→CLOSED|WITHDRAWN.
 absl::Status CheckTransition(PostingStatus from, PostingStatus to);
 
-// Fields that may change after publishing: the text, contacts and an extended deadline; not
-// the pay, kind, Kennziffer or anything that changes who may apply.
+// Fields that may change after publishing: the text (title, description, tasks), contacts and
+// an extended deadline; not the pay, kind, employment terms, requirements, qualification
+// paths, location, equal-opportunity rules, programme details or anything else that changes
+// who may apply or how they are judged.
 absl::Status CheckPublishedUpdate(const Posting& before, const Posting& after, absl::Time now);
 
 const char* StatusName(PostingStatus status);

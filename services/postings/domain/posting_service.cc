@@ -1,5 +1,7 @@
 #include "services/postings/domain/posting_service.h"
 
+#include <set>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -186,9 +188,19 @@ absl::StatusOr<v1::Posting> PostingService::Update(const auth::Principal& who,
                                                    const v1::UpdatePostingRequest& request) {
   if (!request.has_posting()) return errors::InvalidField("posting", "required");
   const absl::Time now = clock_.Now();
+  // Paths may name nested fields (employment.part_time_possible); the fields the server keeps
+  // (id, tenant, Kennziffer, status, etag, times) are never the client's to set.
+  static const std::set<std::string, std::less<>> kServerFields = {
+      "id",          "tenant_id",    "kennziffer",   "status",     "etag",          "create_time",
+      "update_time", "publish_time", "close_time",   "deadline_time", "withdraw_reason"};
   for (const auto& path : request.update_mask().paths()) {
-    if (v1::Posting::descriptor()->FindFieldByName(path) == nullptr) {
+    if (!google::protobuf::util::FieldMaskUtil::GetFieldDescriptors(v1::Posting::descriptor(),
+                                                                     path, nullptr)) {
       return errors::InvalidField("update_mask", absl::StrCat("unknown field \"", path, "\""));
+    }
+    if (kServerFields.count(path.substr(0, path.find('.'))) > 0) {
+      return errors::InvalidField("update_mask",
+                                  absl::StrCat("\"", path, "\" is kept by the server"));
     }
   }
   return Mutate(
@@ -220,6 +232,7 @@ absl::StatusOr<v1::Posting> PostingService::Update(const auth::Principal& who,
         } else {
           google::protobuf::util::FieldMaskUtil::MergeOptions options;
           options.set_replace_repeated_fields(true);
+          options.set_replace_message_fields(true);  // a masked message is taken as sent
           google::protobuf::util::FieldMaskUtil::MergeMessageTo(incoming, request.update_mask(),
                                                                 options, &next);
         }

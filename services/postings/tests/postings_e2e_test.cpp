@@ -158,7 +158,70 @@ TEST_F(PostingsE2eTest, CreatePublishReadBackAndThePublishedEventArrivesExactlyO
   EXPECT_EQ(e.meta().tenant_id(), tenant_);
   EXPECT_EQ(e.posting().kennziffer(), "24/0001");
   EXPECT_EQ(e.posting().status(), "PUBLISHED");
+  EXPECT_EQ(std::to_string(e.posting().version()), published.etag())
+      << "consumers keep only newer versions: the event carries the version it wrote";
   EXPECT_EQ(events[0].message.tenant_id, tenant_);
+}
+
+TEST_F(PostingsE2eTest, UpdateMasksNeverReachServerFieldsAndEventsCarryTheWrittenVersion) {
+  const v1::Posting published = Published();
+  testing::EventTap tap(*infra_, {kUpdatedEvent});
+  v1::UpdatePostingRequest update;
+  *update.mutable_posting() = published;
+  v1::Posting out;
+  for (const char* path : {"status", "tenant_id", "id", "kennziffer", "etag", "publish_time",
+                           "employment.no_such_field", "nope"}) {
+    update.mutable_update_mask()->clear_paths();
+    update.mutable_update_mask()->add_paths(path);
+    update.mutable_posting()->clear_status();
+    update.mutable_posting()->clear_tenant_id();
+    EXPECT_EQ(stub_->UpdatePosting(Ctx(Hr()).get(), update, &out).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT)
+        << path;
+  }
+  v1::Posting read;
+  ASSERT_TRUE(Get(published.id(), &read).ok());
+  EXPECT_EQ(read.SerializeAsString(), published.SerializeAsString()) << "nothing changed";
+
+  // After publishing the requirements profile stays as advertised (Art. 33 (2) GG).
+  *update.mutable_posting() = published;
+  update.mutable_update_mask()->clear_paths();
+  update.mutable_update_mask()->add_paths("requirements");
+  update.mutable_posting()->add_requirements("Führerschein Klasse B");
+  EXPECT_EQ(stub_->UpdatePosting(Ctx(Hr()).get(), update, &out).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // A nested path sets just that field, false included; its siblings stay (on a draft, where
+  // employment may still change).
+  v1::Posting draft;
+  ASSERT_TRUE(Create(Herne(), &draft).ok());
+  *update.mutable_posting() = draft;
+  update.mutable_update_mask()->clear_paths();
+  update.mutable_update_mask()->add_paths("employment.job_sharing_possible");
+  update.mutable_posting()->mutable_employment()->set_job_sharing_possible(
+      !draft.employment().job_sharing_possible());
+  update.mutable_posting()->mutable_employment()->set_weekly_hours(1);  // not in the mask
+  grpc::Status s = stub_->UpdatePosting(Ctx(Hr()).get(), update, &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(out.employment().job_sharing_possible(), !draft.employment().job_sharing_possible());
+  EXPECT_EQ(out.employment().weekly_hours(), draft.employment().weekly_hours());
+  EXPECT_EQ(out.status(), v1::DRAFT);
+
+  // A published posting's description changes; the event carries the version written.
+  *update.mutable_posting() = published;
+  update.mutable_update_mask()->clear_paths();
+  update.mutable_update_mask()->add_paths("description");
+  update.mutable_posting()->set_description("Neue Beschreibung der Aufgaben.");
+  s = stub_->UpdatePosting(Ctx(Hr()).get(), update, &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(out.status(), v1::PUBLISHED);
+  EXPECT_EQ(out.etag(), "3");
+
+  auto events = About(tap.Collect(1, absl::Seconds(10)), published.id());
+  ASSERT_EQ(events.size(), 1u);
+  events::v1::PostingUpdated e;
+  ASSERT_TRUE(e.ParseFromString(events[0].message.body));
+  EXPECT_EQ(e.posting().version(), 3);
 }
 
 TEST_F(PostingsE2eTest, KennzifferIsUniqueUnderFiftyConcurrentCreates) {
@@ -233,6 +296,8 @@ TEST_F(PostingsE2eTest, BadInputIsRefusedWithDetailsAndChangesNothing) {
   update.mutable_posting()->set_description("neu");
   EXPECT_EQ(stub_->UpdatePosting(Ctx(Hr()).get(), update, &out).error_code(),
             grpc::StatusCode::ABORTED);
+  ASSERT_TRUE(Get(published.id(), &out).ok());
+  EXPECT_EQ(out.SerializeAsString(), published.SerializeAsString()) << "a stale etag changes nothing";
 
   // A publish without title, contacts: says what is missing.
   v1::Posting empty;
