@@ -196,12 +196,21 @@ absl::StatusOr<v1::Application> PgApplicationStore::Submit(
     // its audit line and the documents it takes: the submit path's round trips and planning
     // are most of its cost next to the commit. The unique constraint decides a second
     // application of the same person (no separate check; simultaneous ones get one answer).
+    // `still_open` share-locks the posting's snapshot while it is PUBLISHED: the closing event's
+    // update of that row waits for this commit, and its move to SCREENING then sees this
+    // application; once it has committed, the insert finds nothing open and is refused.
     static constexpr char kInsert[] = R"sql(
-      WITH app AS (
+      WITH still_open AS (
+        SELECT 1 FROM posting_snapshots
+        WHERE posting_id = $3::uuid AND status = 'PUBLISHED'
+          AND (deadline_at IS NULL OR deadline_at > $7::timestamptz)
+        FOR SHARE),
+      app AS (
         INSERT INTO applications (id, tenant_id, posting_id, applicant_sub, status, version,
                                   severely_disabled, data, submitted_at, updated_at, talent_pool)
-        VALUES ($1::uuid, $2, $3::uuid, $4, 'RECEIVED', 1, $5, $6, $7::timestamptz,
-                $7::timestamptz, $8)
+        SELECT $1::uuid, $2, $3::uuid, $4, 'RECEIVED', 1, $5, $6, $7::timestamptz,
+               $7::timestamptz, $8
+        WHERE EXISTS (SELECT 1 FROM still_open)
         ON CONFLICT ON CONSTRAINT applications_once_per_posting DO NOTHING
         RETURNING id, tenant_id, posting_id),
       facts AS (
@@ -217,12 +226,16 @@ absl::StatusOr<v1::Application> PgApplicationStore::Submit(
         WHERE id = ANY($10::uuid[]) AND owner_sub = $4 AND application_id IS NULL
           AND EXISTS (SELECT 1 FROM app)
         RETURNING 1)
-      SELECT (SELECT count(*) FROM app), (SELECT count(*) FROM docs))sql";
+      SELECT (SELECT count(*) FROM app), (SELECT count(*) FROM docs), (SELECT count(*) FROM still_open)
+    )sql";
     tx.conn().prepare("applications_submit", kInsert);
     const auto row = tx.exec_prepared1(
         "applications_submit", next.id(), next.tenant_id(), next.posting_id(), next.applicant_sub(),
         disabled, pg::Bytes(next.SerializeAsString()), now, next.talent_pool_consent(),
         IsFemale(next.applicant()), UuidArray(doc_ids));
+    if (row[2].as<int>() == 0) {
+      return absl::FailedPreconditionError("the posting is not open for applications");
+    }
     if (row[0].as<int>() == 0) return absl::AlreadyExistsError("you have already applied to this posting");
     if (row[1].as<size_t>() != doc_ids.size()) {
       return absl::AbortedError("a document was used by another application meanwhile");

@@ -55,6 +55,10 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::UploadDocumentReq
 
  private:
   void Complete() {
+    if (ctx_->IsCancelled()) {  // the client gave up: a partial document is never stored
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the upload was cancelled"));
+      return;
+    }
     if (first_) {
       Finish(errors::ToGrpc(errors::InvalidField("metadata", "no metadata was sent")));
       return;

@@ -20,6 +20,19 @@ std::optional<std::string> SniffType(std::string_view head) {
   return std::nullopt;
 }
 
+bool IsComplete(std::string_view content, std::string_view type) {
+  constexpr size_t kTail = 1024;
+  const std::string_view tail = content.substr(content.size() > kTail ? content.size() - kTail : 0);
+  if (type == "application/pdf") return tail.find("%%EOF") != std::string_view::npos;
+  if (type == "image/png") {
+    // The last chunk: length 0 (4 bytes), "IEND", CRC (4 bytes).
+    return content.size() >= 8 + 12 &&
+           content.substr(content.size() - 12) == std::string_view("\0\0\0\0IEND\xAE\x42\x60\x82", 12);
+  }
+  if (type == "image/jpeg") return tail.find("\xFF\xD9") != std::string_view::npos;
+  return false;
+}
+
 absl::Status CheckDeclaredType(const v1::DocumentMetadata& m, const std::string& detected) {
   errors::Validator v;
   std::string name = absl::AsciiStrToLower(m.file_name());
@@ -79,7 +92,9 @@ bool IsAllowedTransition(v1::ApplicationStatus from, v1::ApplicationStatus to) {
       {v1::INTERVIEWED, {v1::PROPOSED, v1::REJECTED}},
       {v1::PROPOSED, {v1::PENDING_COORDINATION, v1::OFFER_APPROVED, v1::REJECTED}},
       {v1::PENDING_COORDINATION, {v1::OFFER_APPROVED, v1::PROPOSED}},
-      {v1::OFFER_APPROVED, {v1::HIRED}},
+      // The approved offer may still fail (declined by phone, the medical check): HR ends it
+      // with the reason rather than leave it open for ever.
+      {v1::OFFER_APPROVED, {v1::HIRED, v1::REJECTED}},
   };
   for (const auto& [f, tos] : kFlow) {
     if (f == from) return std::find(tos.begin(), tos.end(), to) != tos.end();

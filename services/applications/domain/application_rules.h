@@ -21,6 +21,11 @@ inline constexpr int kMaxDocuments = 20;
 // The type by content, never by name: PDF, PNG or JPEG; nullopt for anything else.
 std::optional<std::string> SniffType(std::string_view head);
 
+// Whether the content ends as its type must (a truncated upload does not): a PDF's %%EOF in
+// its last KiB, a PNG's IEND chunk with its CRC, a JPEG's end-of-image marker FF D9 (trailing
+// padding of up to a KiB tolerated, as some cameras write it).
+bool IsComplete(std::string_view content, std::string_view detected_type);
+
 // A declared type or file extension that contradicts the content is refused (a ".pdf" that
 // is not a PDF). INVALID_ARGUMENT naming the field.
 absl::Status CheckDeclaredType(const v1::DocumentMetadata& metadata, const std::string& detected);
@@ -31,7 +36,8 @@ absl::Status ValidateSubmission(const v1::SubmitApplicationRequest& request,
                                 bool has_cv, bool has_cover_letter_document);
 
 // The status flow: RECEIVED → SCREENING → SHORTLISTED | REJECTED → INVITED → INTERVIEWED →
-// PROPOSED → (PENDING_COORDINATION) → OFFER_APPROVED → HIRED; WITHDRAWN from any open state.
+// PROPOSED → (PENDING_COORDINATION) → OFFER_APPROVED → HIRED; WITHDRAWN from any open state;
+// REJECTED (with a reason) from SCREENING up to OFFER_APPROVED, except while coordinating.
 bool IsAllowedTransition(v1::ApplicationStatus from, v1::ApplicationStatus to);
 bool IsOpen(v1::ApplicationStatus status);
 

@@ -48,6 +48,10 @@ v1::Application ApplicationService::ViewFor(const auth::Principal& who, v1::Appl
     // Anonymised procedure (seed 003): staff — HR included — see a pseudonym, no name, birth
     // date, sex, address or photo-bearing documents, until HR reveals the identity for the
     // invitation (RevealIdentity, audited).
+    // The applicant's own acts (withdrawal) name them by pseudonym, as ListAuditEntries does.
+    for (auto& h : *a.mutable_history()) {
+      if (h.actor() == a.applicant_sub()) h.set_actor(absl::StrCat("applicant ", a.pseudonym()));
+    }
     a.clear_applicant();
     a.clear_documents();
     a.clear_applicant_sub();
@@ -74,9 +78,9 @@ absl::StatusOr<v1::Document> ApplicationService::Upload(const auth::Principal& w
   if (!detected.has_value()) {
     return errors::InvalidField("chunk", "only PDF, PNG and JPEG documents are accepted");
   }
-  // A PDF must also end like one: a truncated upload is refused.
-  if (*detected == "application/pdf" && content.rfind("%%EOF") == std::string::npos) {
-    return errors::InvalidField("chunk", "the PDF is truncated (no %%EOF)");
+  // A document must also end like one: a truncated upload is refused.
+  if (!IsComplete(content, *detected)) {
+    return errors::InvalidField("chunk", absl::StrCat("the ", *detected, " document is truncated"));
   }
   if (absl::Status s = CheckDeclaredType(metadata, *detected); !s.ok()) return s;
   v1::Document doc;
@@ -770,7 +774,21 @@ absl::StatusOr<v1::ApplicantDataExport> ApplicationService::ExportApplicantData(
   options.preserve_proto_field_names = true;
   v1::ApplicantDataExport out;
   out.set_applicant_sub(applicant_sub);
-  for (const auto& a : data->applications) {
+  for (v1::Application& a : data->applications) {
+    if (who.sub != applicant_sub) {
+      // The employer's export follows the anonymised view like every other staff read: it
+      // must not reveal what RevealIdentity has not (seed 003).
+      auto posting = store_.Posting(a.posting_id());
+      if (!posting.ok()) return posting.status();
+      const std::string id = a.id();
+      a = ViewFor(who, std::move(a), posting->has_value() && (*posting)->anonymised);
+      a.set_applicant_sub(applicant_sub);  // the key HR asked by; not a name
+      for (auto& [app_id, e] : data->audit) {
+        if (app_id == id && !a.has_applicant() && e.actor() == applicant_sub) {
+          e.set_actor(absl::StrCat("applicant ", a.pseudonym()));
+        }
+      }
+    }
     std::string json;
     if (!google::protobuf::util::MessageToJsonString(a, &json, options).ok()) {
       return absl::InternalError("export: an application could not be rendered");
@@ -805,7 +823,11 @@ absl::StatusOr<v1::EraseApplicantResponse> ApplicationService::EraseApplicant(
   }
   auto scope = GdprScope(who, r.applicant_sub());
   if (!scope.ok()) return scope.status();
-  return store_.Erase(Actor{who.sub, who.tenant, correlation_id},
+  Actor actor{who.sub, who.tenant, correlation_id};
+  // The applicant's own erasure keeps its stored answer (for replays) under a hash of the
+  // request, never under the account id it erased (GDPR Art. 17).
+  if (scope->empty()) actor.sub = absl::StrCat("erasure:", idempotency::RequestHash(r));
+  return store_.Erase(actor,
                       Idem("EraseApplicant", r.request_id(), r), r.applicant_sub(), *scope);
 }
 

@@ -17,6 +17,23 @@ TEST(SniffTest, RecognisesByContentNotByName) {
   EXPECT_FALSE(SniffType("").has_value());
 }
 
+TEST(SniffTest, ATruncatedDocumentIsRecognisedByItsEnd) {
+  const std::string pdf = "%PDF-1.7\n" + std::string(5000, 'x') + "\n%%EOF\n";
+  EXPECT_TRUE(IsComplete(pdf, "application/pdf"));
+  EXPECT_FALSE(IsComplete(pdf.substr(0, 4000), "application/pdf"));
+  // "%%EOF" early in the file (an incremental update) does not make a cut-off file whole.
+  EXPECT_FALSE(IsComplete("%PDF-1.7\n%%EOF\n" + std::string(5000, 'x'), "application/pdf"));
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + std::string(100, 'p') +
+                          std::string("\0\0\0\0IEND\xAE\x42\x60\x82", 12);
+  EXPECT_TRUE(IsComplete(png, "image/png"));
+  EXPECT_FALSE(IsComplete(png.substr(0, png.size() - 1), "image/png"));
+  const std::string jpeg = "\xFF\xD8\xFF\xE0" + std::string(3000, 'j') + "\xFF\xD9";
+  EXPECT_TRUE(IsComplete(jpeg, "image/jpeg"));
+  EXPECT_TRUE(IsComplete(jpeg + std::string(16, '\0'), "image/jpeg")) << "padding";
+  EXPECT_FALSE(IsComplete(jpeg.substr(0, 2000), "image/jpeg"));
+  EXPECT_FALSE(IsComplete(pdf, "text/plain"));
+}
+
 TEST(SniffTest, AMislabelledPdfIsRefused) {
   v1::DocumentMetadata m;
   m.set_file_name("Lebenslauf.PDF");
@@ -34,6 +51,8 @@ TEST(StateMachineTest, FollowsTheDomainFlow) {
   EXPECT_TRUE(IsAllowedTransition(v1::PROPOSED, v1::PENDING_COORDINATION));
   EXPECT_TRUE(IsAllowedTransition(v1::PENDING_COORDINATION, v1::PROPOSED));
   EXPECT_TRUE(IsAllowedTransition(v1::OFFER_APPROVED, v1::HIRED));
+  EXPECT_TRUE(IsAllowedTransition(v1::OFFER_APPROVED, v1::REJECTED));
+  EXPECT_FALSE(IsAllowedTransition(v1::PENDING_COORDINATION, v1::REJECTED));
   EXPECT_TRUE(IsAllowedTransition(v1::INVITED, v1::WITHDRAWN));
   EXPECT_FALSE(IsAllowedTransition(v1::RECEIVED, v1::INVITED));
   EXPECT_FALSE(IsAllowedTransition(v1::SCREENING, v1::HIRED));

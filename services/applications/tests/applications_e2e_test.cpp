@@ -1,5 +1,8 @@
 // Applications end to end: postings and applications in-process on the real infrastructure,
 // talking through RabbitMQ as in production.
+#include <algorithm>
+#include <thread>
+
 #include "services/applications/adapters/grpc_posting_directory.h"
 #include "services/applications/tests/applications_fixture.h"
 
@@ -200,6 +203,57 @@ TEST(GrpcPostingDirectoryTest, AnUnreachablePostingsServiceIsUnavailableNotClose
   GrpcPostingDirectory directory("127.0.0.1:1", absl::Milliseconds(500));
   auto fetched = directory.Fetch("00000000-0000-4000-8000-000000000000");
   EXPECT_EQ(fetched.status().code(), absl::StatusCode::kUnavailable) << fetched.status();
+}
+
+TEST_F(ApplicationsE2eTest, SubmissionsRacingTheCloseAreRefusedOrScreenedNeverLeftBehind) {
+  const std::string posting = OpenPosting();
+  constexpr int kApplicants = 24;
+  std::vector<std::pair<std::string, v1::SubmitApplicationRequest>> ready;
+  for (int i = 0; i < kApplicants; ++i) {
+    const std::string token = NewApplicant(absl::StrCat("race-", i));
+    ready.emplace_back(token, Submission(posting, token));
+  }
+  std::vector<grpc::Status> results(kApplicants);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kApplicants; ++i) {
+    threads.emplace_back([&, i] {
+      if (i == kApplicants / 2) {  // the close goes out amid the submissions
+        pv1::ClosePostingRequest close;
+        close.set_id(posting);
+        pv1::Posting closed;
+        EXPECT_TRUE(posting_stub_->ClosePosting(Ctx(hr_).get(), close, &closed).ok());
+      }
+      v1::Application a;
+      results[i] = stub_->SubmitApplication(Ctx(ready[i].first).get(), ready[i].second, &a);
+    });
+  }
+  for (auto& t : threads) t.join();
+  int accepted = 0;
+  for (const auto& s : results) {
+    if (s.ok()) {
+      ++accepted;
+    } else {
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+    }
+  }
+  // Every accepted application is screened once the close has arrived; none stays RECEIVED.
+  v1::ListApplicationsRequest list;
+  list.set_posting_id(posting);
+  list.set_page_size(100);
+  v1::ListApplicationsResponse out;
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        if (!stub_->ListApplications(Ctx(hr_).get(), list, &out).ok()) return false;
+        return std::all_of(out.applications().begin(), out.applications().end(),
+                           [](const auto& a) { return a.status() == v1::SCREENING; });
+      },
+      absl::Seconds(15)));
+  EXPECT_EQ(out.applications_size(), accepted);
+  // After the close nothing more gets in.
+  const std::string late = NewApplicant("spaet");
+  v1::Application a;
+  EXPECT_EQ(stub_->SubmitApplication(Ctx(late).get(), Submission(posting, late), &a).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
 }
 
 // Reads a document as `token` sees it: status, metadata, the content put together.

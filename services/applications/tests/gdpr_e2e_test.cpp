@@ -124,6 +124,44 @@ TEST_F(GdprE2eTest, TheExportHoldsEverythingAboutTheApplicantAndNothingOfOthers)
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_F(GdprE2eTest, TheEmployersExportKeepsAnAnonymisedProcedureAnonymousUntilTheReveal) {
+  const std::string posting = OpenPosting({.anonymised = true});
+  const auto a = Apply(posting, applicant_);
+  const std::string leaving = NewApplicant("geht");
+  const auto gone = Apply(posting, leaving);
+  v1::WithdrawApplicationRequest withdraw;
+  withdraw.set_id(gone.id());
+  v1::Application withdrawn;
+  ASSERT_TRUE(stub_->WithdrawApplication(Ctx(leaving).get(), withdraw, &withdrawn).ok());
+
+  // The applicant's own withdrawal shows in the staff view under the pseudonym only.
+  const auto seen = GetAs(hr_, gone.id());
+  ASSERT_GT(seen.history_size(), 0);
+  for (const auto& h : seen.history()) EXPECT_NE(h.actor(), withdrawn.applicant_sub());
+  EXPECT_EQ(seen.history(seen.history_size() - 1).actor(), "applicant " + gone.pseudonym());
+
+  v1::ExportApplicantDataRequest r;
+  r.set_applicant_sub(a.applicant_sub());
+  v1::ApplicantDataExport out;
+  ASSERT_TRUE(stub_->ExportApplicantData(Ctx(hr_).get(), r, &out).ok());
+  ASSERT_EQ(out.applications_size(), 1);
+  EXPECT_FALSE(out.applications(0).has_applicant());
+  EXPECT_EQ(out.applications(0).documents_size(), 0);
+  EXPECT_EQ(out.json().find("Mustermann"), std::string::npos) << out.json();
+  EXPECT_EQ(out.json().find("lebenslauf.pdf"), std::string::npos);
+  ASSERT_TRUE(stub_->ExportApplicantData(Ctx(applicant_).get(), r, &out).ok());
+  EXPECT_NE(out.json().find("Mustermann"), std::string::npos) << "the applicant sees it all";
+
+  Move(a.id(), {v1::SCREENING, v1::SHORTLISTED});
+  v1::RevealIdentityRequest reveal;
+  reveal.set_id(a.id());
+  reveal.set_reason("Einladung zum Auswahlgespräch");
+  v1::Application revealed;
+  ASSERT_TRUE(stub_->RevealIdentity(Ctx(hr_).get(), reveal, &revealed).ok());
+  ASSERT_TRUE(stub_->ExportApplicantData(Ctx(hr_).get(), r, &out).ok());
+  EXPECT_NE(out.json().find("Mustermann"), std::string::npos) << "after the reveal";
+}
+
 TEST_F(GdprE2eTest, ErasureLeavesNothingPersonalButKeepsTheAnonymousFigures) {
   const std::string posting = OpenPosting();
   auto a = Apply(posting, applicant_, [](auto& r) {
@@ -152,8 +190,15 @@ TEST_F(GdprE2eTest, ErasureLeavesNothingPersonalButKeepsTheAnonymousFigures) {
             grpc::StatusCode::PERMISSION_DENIED);
   ASSERT_TRUE(Exists(a.id()));
 
+  r.set_request_id("erase-all-1");
   ASSERT_TRUE(stub_->EraseApplicant(Ctx(applicant_).get(), r, &out).ok());
   EXPECT_EQ(out.applications_erased(), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM idempotency_keys WHERE tenant_id = $1", {sub}), 0)
+      << "the erasure's own stored answer is not kept under the account it erased";
+  v1::EraseApplicantResponse replay;
+  ASSERT_TRUE(stub_->EraseApplicant(Ctx(applicant_).get(), r, &replay).ok());
+  EXPECT_EQ(replay.applications_erased(), 1) << "a replay still gets the first answer";
+  r.clear_request_id();
   v1::GetApplicationRequest get;
   get.set_id(a.id());
   v1::Application gone;
