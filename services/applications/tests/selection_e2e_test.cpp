@@ -274,6 +274,7 @@ TEST_F(SelectionE2eTest, AWithdrawnNoticeReturnsTheHiringToProposedWithTheReason
   ASSERT_TRUE(Propose(a.id(), &out).ok());
   const std::string district_token =
       testing::Token(*infra_, district, {"district_coordinator"}, "koordinierung-1");
+  const std::string city_token = testing::Token(*infra_, tenant_, {"city_coordinator"}, "jc-1");
   auto notice = NoticeFor(district_token, a.id());
   ASSERT_TRUE(notice.has_value());
   cv1::RaiseConcernRequest concern;
@@ -297,7 +298,11 @@ TEST_F(SelectionE2eTest, AWithdrawnNoticeReturnsTheHiringToProposedWithTheReason
   consensus.set_id(notice->id());
   consensus.set_outcome(cv1::WITHDRAW);
   consensus.set_terms("Die Stadt verfolgt die Besetzung mit dieser Person nicht weiter.");
-  grpc::Status s = coordination_stub_->ResolveByConsensus(Ctx(district_token).get(), consensus, &n);
+  // The city gives up the hiring: it declares this consensus (the district could not).
+  EXPECT_EQ(coordination_stub_->ResolveByConsensus(Ctx(district_token).get(), consensus, &n)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  grpc::Status s = coordination_stub_->ResolveByConsensus(Ctx(city_token).get(), consensus, &n);
   ASSERT_TRUE(s.ok()) << s.error_message();
 
   EXPECT_TRUE(WaitForStatus(a.id(), v1::PROPOSED));

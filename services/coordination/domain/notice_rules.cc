@@ -330,6 +330,17 @@ absl::StatusOr<Change> ResolveByConsensus(const v1::StaffingNotice& n, const Act
   if (n.discussions_size() == 0) {
     return absl::FailedPreconditionError("record the discussion before its consensus");
   }
+  // Seed 004: an einvernehmliche Lösung binds both sides, so the side that gives ground
+  // declares it: the district that drops its concern (PROCEED, MODIFIED_PROCEED: the hiring
+  // goes ahead) or the city that drops the hiring (WITHDRAW). Neither side can settle the
+  // other's position alone.
+  const bool clears = outcome != v1::WITHDRAW;
+  const std::string& conceding = clears ? n.district_tenant_id() : n.city_tenant_id();
+  if (actor.tenant != conceding) {
+    return absl::PermissionDeniedError(
+        clears ? "a consensus to proceed is declared by the district, which drops its concern"
+               : "a consensus to withdraw is declared by the city, which drops the hiring");
+  }
   Change c = Start(n, now);
   c.next.set_consensus_outcome(outcome);
   c.next.set_consensus_terms(std::string(terms));

@@ -183,8 +183,28 @@ TEST(ReactionTest, ConsensusToWithdrawPublishesWithdrawn) {
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->next.status(), v1::WITHDRAWN);
   EXPECT_EQ(c->events[0].first, kWithdrawnEvent);
-  auto m = ResolveByConsensus(n, kCity, Berlin(2025, 4, 20), v1::MODIFIED_PROCEED, "");
+  auto m = ResolveByConsensus(n, kDistrict, Berlin(2025, 4, 20), v1::MODIFIED_PROCEED, "");
   EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);  // terms required
+}
+
+TEST(ReactionTest, TheSideThatGivesGroundDeclaresTheConsensus) {
+  v1::StaffingNotice n = Filed(Berlin(2025, 4, 11));
+  n.set_status(v1::IN_DISCUSSION);
+  n.add_discussions()->set_minutes("…");
+  // The city cannot clear over the district's concern, nor the district withdraw the city's
+  // hiring: each only concedes its own position.
+  EXPECT_EQ(ResolveByConsensus(n, kCity, Berlin(2025, 4, 20), v1::PROCEED, "").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ResolveByConsensus(n, kCity, Berlin(2025, 4, 20), v1::MODIFIED_PROCEED, "Probezeit")
+                .status()
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ResolveByConsensus(n, kDistrict, Berlin(2025, 4, 20), v1::WITHDRAW, "").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  auto cleared = ResolveByConsensus(n, kDistrict, Berlin(2025, 4, 20), v1::MODIFIED_PROCEED,
+                                    "Einarbeitung in der Regionalstelle Hattingen");
+  ASSERT_TRUE(cleared.ok()) << cleared.status();
+  EXPECT_EQ(cleared->next.status(), v1::CLEARED_BY_CONSENSUS);
 }
 
 TEST(ReactionTest, OnlyTheNamedHeadClearsByDirectParticipation) {
