@@ -99,7 +99,14 @@ absl::StatusOr<v1::StaffingNotice> PgCoordinationStore::FileInTransaction(pqxx::
         " AND application_id = $2 AND application_id <> ''",
         n.city_tenant_id(), n.application_id());
     if (existing.empty()) return absl::AbortedError("concurrent filing; retry");
-    return Parse(existing[0]);
+    v1::StaffingNotice found = Parse(existing[0]);
+    // A notice filed early by hand may already be decided when the hiring is proposed: the
+    // proposal waits for an outcome that went out before it, so it goes out again (consumers
+    // apply it only to a hiring that waits for it).
+    const outbox::EventContext ctx{schema_, found.city_tenant_id(), actor.correlation_id,
+                                   actor.sub, clock_.Now()};
+    for (auto& [type, event] : OutcomeEvents(found)) outbox::Publish(tx, ctx, type, *event);
+    return found;
   }
   EnsureObligation(tx, n.city_tenant_id(), n.regional_office(), n.district_tenant_id(),
                    clock_.Now());

@@ -444,6 +444,38 @@ absl::StatusOr<Change> Withdraw(const v1::StaffingNotice& n, const Actor& actor,
   return c;
 }
 
+Events OutcomeEvents(const v1::StaffingNotice& n) {
+  Events out;
+  switch (n.status()) {
+    case v1::CLEARED_NO_OBJECTION:
+    case v1::CLEARED_WINDOW_ELAPSED:
+    case v1::CLEARED_BY_CONSENSUS: {
+      auto e = EventFor<ev::StaffingCleared>(n);
+      e->set_how(ToEvent(n.clearance()));
+      *e->mutable_cleared_time() = n.decision_time();
+      e->set_consensus_terms(n.consensus_terms());
+      out.emplace_back(kClearedEvent, e);
+      break;
+    }
+    case v1::WITHDRAWN: {
+      auto e = EventFor<ev::StaffingWithdrawn>(n);
+      e->set_reason(n.withdraw_reason());
+      e->set_by_consensus(n.consensus_outcome() == v1::WITHDRAW);
+      out.emplace_back(kWithdrawnEvent, e);
+      break;
+    }
+    case v1::INSTRUCTED: {
+      auto e = EventFor<ev::StaffingInstructed>(n);
+      e->set_instruction(n.instruction());
+      out.emplace_back(kInstructedEvent, e);
+      break;
+    }
+    default:
+      break;
+  }
+  return out;
+}
+
 Change ElapseWindow(const v1::StaffingNotice& n, absl::Time now) {
   Change c;
   c.next = n;

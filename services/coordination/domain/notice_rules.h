@@ -92,6 +92,9 @@ absl::StatusOr<Change> Withdraw(const v1::StaffingNotice& n, const Actor& actor,
 // The window timer: WINDOW_OPEN and due → CLEARED_WINDOW_ELAPSED with staffing.cleared.
 // Anything else (reacted, withdrawn, not yet due) → no change, no event.
 Change ElapseWindow(const v1::StaffingNotice& n, absl::Time now);
+// The outcome event of a decided notice (cleared, withdrawn, instructed), as it went out when
+// it was decided; none for a notice still open. For re-sending it to a hiring that asks later.
+Events OutcomeEvents(const v1::StaffingNotice& n);
 
 void FillSnapshot(const v1::StaffingNotice& n, events::v1::StaffingNoticeSnapshot* s);
 

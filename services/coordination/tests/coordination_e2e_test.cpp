@@ -157,6 +157,11 @@ TEST_F(CoordinationE2eTest, WithoutReactionTheWindowElapsesAndClearsExactlyOnce)
     return absl::OkStatus();
   });
   EXPECT_FALSE(tamper.ok());
+  absl::Status wipe = app_->runtime().db().Transact([&](pqxx::work& tx) {
+    tx.exec("TRUNCATE notice_history CASCADE");
+    return absl::OkStatus();
+  });
+  EXPECT_FALSE(wipe.ok()) << "TRUNCATE passes row triggers by; a statement trigger stops it";
 
   auto events = tap.Collect(1, absl::Seconds(10));
   int cleared = About(events, n.id());
@@ -441,6 +446,57 @@ TEST_F(CoordinationE2eTest, HiringProposedDeliveredTwiceFilesOneNotice) {
   auto filed = tap.Collect(1, absl::Seconds(10));
   int count = About(filed, n.id()) + About(tap.Drain(absl::Milliseconds(700)), n.id());
   EXPECT_EQ(count, 1);
+}
+
+TEST_F(CoordinationE2eTest, AHiringProposedAfterAnEarlyNoticeWasDecidedGetsTheOutcomeAgain) {
+  // Seed 004 wants the district informed early: the city files by hand, naming the application,
+  // and the district has no objection before HR proposes the hiring.
+  v1::FileStaffingNoticeRequest early = Filing(district_);
+  early.set_application_id(ids::NewUuid());
+  testing::EventTap tap(*infra_, {kClearedEvent});
+  const v1::StaffingNotice n = File(early);
+  ASSERT_TRUE(NoObjection(n.id(), District()).ok());
+
+  ev::HiringProposed e;
+  e.mutable_meta()->set_event_id(ids::NewUuid());
+  e.mutable_meta()->set_tenant_id(city_);
+  e.mutable_meta()->set_actor("hr-witten");
+  e.set_application_id(early.application_id());
+  e.set_district_tenant_id(district_);
+  e.set_coordination_required(true);
+  e.set_position_title(early.position_title());
+  e.set_role_category(v1::ACTIVE);
+  e.set_regional_office(early.regional_office());
+  e.set_qualification_summary("Diplom-Sozialpädagogin (FH)");
+  e.set_experience_summary("4 Jahre Fachberatung");
+  amqp::Message m;
+  m.message_id = e.meta().event_id();
+  m.type = kHiringProposedEvent;
+  m.tenant_id = city_;
+  m.timestamp = kStart;
+  m.body = e.SerializeAsString();
+  auto conn = amqp::Connection::Open(infra_->amqp_uri, absl::Seconds(5));
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  ASSERT_TRUE((*conn)->DeclareTopology().ok());
+  ASSERT_TRUE((*conn)->EnableConfirms().ok());
+  ASSERT_TRUE((*conn)->PublishConfirmed({m}, absl::Seconds(5)).ok());
+
+  // The applications service waits in PENDING_COORDINATION for this: it arrives again, the
+  // same notice, cleared as before; no second notice is filed.
+  auto events = tap.Collect(2, absl::Seconds(10));
+  for (auto& d : tap.Drain(absl::Milliseconds(700))) events.push_back(std::move(d));
+  EXPECT_EQ(About(events, n.id()), 2) << "once when decided, once for the proposal";
+  for (const auto& d : events) {
+    ev::StaffingCleared cleared;
+    if (cleared.ParseFromString(d.message.body) && cleared.notice().notice_id() == n.id()) {
+      EXPECT_EQ(cleared.how(), ev::STAFFING_CLEARANCE_NO_OBJECTION);
+      EXPECT_EQ(cleared.notice().application_id(), early.application_id());
+    }
+  }
+  v1::ListStaffingNoticesRequest list;
+  v1::ListStaffingNoticesResponse page;
+  ASSERT_TRUE(stub_->ListStaffingNotices(Ctx(District()).get(), list, &page).ok());
+  EXPECT_EQ(page.notices_size(), 1);
 }
 
 TEST_F(CoordinationE2eTest, BaseDataFeedTheCapacityPlanReimbursementAndOverdueFlags) {
