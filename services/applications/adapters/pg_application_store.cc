@@ -652,6 +652,7 @@ absl::StatusOr<std::vector<RankingCandidate>> PgApplicationStore::RankingCandida
       c.rater_count = row[4].as<int>();
       c.female = IsFemale(a.applicant());
       c.severely_disabled = a.severely_disabled() || a.equivalent_status();
+      c.identity_revealed = a.identity_revealed();
       out.push_back(std::move(c));
     }
     return absl::OkStatus();

@@ -453,7 +453,19 @@ absl::StatusOr<v1::Ranking> ApplicationService::GetRanking(const auth::Principal
   if (!candidates.ok()) return candidates.status();
   auto criteria = store_.Criteria(posting_id);
   if (!criteria.ok()) return criteria.status();
+  std::set<std::string> withheld;
+  if (posting->anonymised) {
+    for (const auto& c : *candidates) {
+      if (!c.identity_revealed) withheld.insert(c.application_id);
+    }
+    WithholdPreferencesOfHidden(*candidates);
+  }
   v1::Ranking ranking = Rank(*std::move(candidates), posting->women_preferred);
+  for (auto& e : *ranking.mutable_entries()) {
+    if (withheld.count(e.application_id()) > 0) {
+      e.set_explanation(absl::StrCat(e.explanation(), "; ", kPreferencesWithheld));
+    }
+  }
   for (const auto& c : *criteria) ranking.add_criteria(c.name());
   return ranking;
 }

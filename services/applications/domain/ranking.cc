@@ -29,6 +29,14 @@ std::string DecidingRule(const RankingCandidate& a, const RankingCandidate& b,
 
 }  // namespace
 
+void WithholdPreferencesOfHidden(std::vector<RankingCandidate>& candidates) {
+  for (auto& c : candidates) {
+    if (c.identity_revealed) continue;
+    c.female = false;
+    c.severely_disabled = false;
+  }
+}
+
 v1::Ranking Rank(std::vector<RankingCandidate> candidates, bool women_preferred) {
   std::stable_sort(candidates.begin(), candidates.end(),
                    [&](const RankingCandidate& a, const RankingCandidate& b) {

@@ -24,7 +24,15 @@ struct RankingCandidate {
   int rater_count = 0;
   bool female = false;
   bool severely_disabled = false;  // incl. equivalent status (SGB IX § 2 (3))
+  bool identity_revealed = false;  // anonymised procedures: after RevealIdentity
 };
+
+// Anonymised procedure (seed 003): the committee must not learn sex or disability from the
+// ranking before RevealIdentity, so for candidates not yet revealed the preference rules wait
+// (their attributes count as not given) and their explanation says so.
+void WithholdPreferencesOfHidden(std::vector<RankingCandidate>& candidates);
+inline constexpr char kPreferencesWithheld[] =
+    "the preference rules (SGB IX, LGG NRW) apply once the identity is revealed";
 
 // Candidates with ratings first, by mean score (exact: sums and counts are compared as
 // fractions, never as rounded doubles). At an equal mean:

@@ -61,6 +61,25 @@ TEST(RankingTest, WomenFirstOnlyWhenThePostingSaysTheyAreUnderRepresented) {
   EXPECT_TRUE(not_preferred.entries(1).tie_rule().empty());
 }
 
+TEST(RankingTest, AnAnonymisedProcedureWithholdsThePreferencesOfTheUnrevealed) {
+  // Before RevealIdentity the ranking must not tell the committee who is a woman or severely
+  // disabled: the hidden candidates' ties are not decided by a rule naming them.
+  std::vector<RankingCandidate> hidden = {C("A", 8, 2), C("B", 8, 2, /*female=*/true),
+                                          C("D", 8, 2, false, /*disabled=*/true)};
+  WithholdPreferencesOfHidden(hidden);
+  auto r = Rank(hidden, true);
+  EXPECT_EQ(Order(r), (std::vector<std::string>{"A", "B", "D"}));
+  for (const auto& e : r.entries()) {
+    EXPECT_EQ(e.rank(), 1) << e.pseudonym();
+    EXPECT_TRUE(e.tie_rule().empty()) << e.pseudonym();
+  }
+  // Once revealed, the rules decide again.
+  std::vector<RankingCandidate> revealed = {C("A", 8, 2), C("B", 8, 2, /*female=*/true)};
+  for (auto& c : revealed) c.identity_revealed = true;
+  WithholdPreferencesOfHidden(revealed);
+  EXPECT_EQ(Order(Rank(revealed, true)), (std::vector<std::string>{"B", "A"}));
+}
+
 TEST(RankingTest, SgbNineGoesBeforeLggWhenBothApply) {
   // A woman and a severely disabled man, equally qualified, women under-represented:
   // LGG NRW § 7 (1) yields to reasons in the person of the competitor.

@@ -381,5 +381,41 @@ TEST_F(SelectionE2eTest, AnonymisedProceduresRevealIdentityToHrOnlyAndAuditIt) {
             grpc::StatusCode::FAILED_PRECONDITION);
 }
 
+TEST_F(SelectionE2eTest, AnAnonymisedRankingNamesNoPreferenceRuleBeforeTheReveal) {
+  const std::string posting = OpenPosting({.anonymised = true, .women_preferred = true});
+  ASSERT_TRUE(Criteria(posting, {"Fachkenntnisse"}).ok());
+  const auto woman = Apply(posting, NewApplicant("w"), [](auto& r) {
+    r.mutable_applicant()->set_sex("w");
+  });
+  const auto man = Apply(posting, NewApplicant("m"), [](auto& r) {
+    r.mutable_applicant()->set_sex("m");
+  });
+  const std::string k1 = Staff("committee_member", "k-1");
+  for (const auto& a : {woman, man}) {
+    Move(a.id(), {v1::SCREENING, v1::SHORTLISTED});
+    ASSERT_TRUE(Rate(k1, a.id(), "Fachkenntnisse", 4).ok());
+  }
+  const v1::Ranking hidden = Ranking(k1, posting);
+  ASSERT_EQ(hidden.entries_size(), 2);
+  for (const auto& e : hidden.entries()) {
+    EXPECT_EQ(e.rank(), 1) << "equal, and nothing may tell them apart yet";
+    EXPECT_TRUE(e.tie_rule().empty());
+    EXPECT_EQ(e.explanation().find("placed"), std::string::npos) << e.explanation();
+  }
+
+  for (const auto& a : {woman, man}) {
+    v1::RevealIdentityRequest reveal;
+    reveal.set_id(a.id());
+    reveal.set_reason("Einladung zum Auswahlgespräch");
+    v1::Application out;
+    ASSERT_TRUE(stub_->RevealIdentity(Ctx(hr_).get(), reveal, &out).ok());
+  }
+  const v1::Ranking revealed = Ranking(k1, posting);
+  ASSERT_EQ(revealed.entries_size(), 2);
+  EXPECT_EQ(revealed.entries(0).application_id(), woman.id());
+  EXPECT_EQ(revealed.entries(0).tie_rule(), kTieRuleLgg);
+  EXPECT_EQ(revealed.entries(1).rank(), 2);
+}
+
 }  // namespace
 }  // namespace stellenwerk::applications
