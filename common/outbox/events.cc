@@ -20,13 +20,17 @@ OutgoingEvent Prepare(const EventContext& ctx, const std::string& type,
   *meta->mutable_occur_time() =
       google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(ctx.now));
   meta->set_tenant_id(ctx.tenant_id);
-  meta->set_correlation_id(ctx.correlation_id);
+  // Every event carries a correlation id (CONTRACT.md): one the system starts by itself (a
+  // timer, a sweep) begins its own chain under its event id.
+  const std::string& correlation_id =
+      ctx.correlation_id.empty() ? meta->event_id() : ctx.correlation_id;
+  meta->set_correlation_id(correlation_id);
   meta->set_actor(ctx.actor);
   OutgoingEvent out;
   out.event_id = meta->event_id();
   out.type = type;
   out.tenant_id = ctx.tenant_id;
-  out.correlation_id = ctx.correlation_id;
+  out.correlation_id = correlation_id;
   out.occur_time = ctx.now;
   out.payload = event.SerializeAsString();
   return out;

@@ -2,9 +2,11 @@
 #include <thread>
 
 #include "common/ids/uuid.h"
+#include "common/outbox/events.h"
 #include "common/outbox/outbox.h"
 #include "common/testing/test_env.h"
 #include "gtest/gtest.h"
+#include "stellenwerk/events/v1/postings.pb.h"
 
 namespace stellenwerk::outbox {
 namespace {
@@ -20,6 +22,23 @@ OutgoingEvent MakeEvent(const std::string& type, int n) {
   e.occur_time = absl::Now();
   e.payload = "payload-" + std::to_string(n);
   return e;
+}
+
+TEST(PrepareTest, AnEventTheSystemStartsGetsItsOwnCorrelationId) {
+  events::v1::PostingClosed closed;
+  const OutgoingEvent by_timer =
+      Prepare(EventContext{"s", "stadt-herne", "", "system:deadline", absl::Now()},
+              "postings.posting.closed.v1", closed);
+  EXPECT_FALSE(by_timer.correlation_id.empty());
+  EXPECT_EQ(by_timer.correlation_id, by_timer.event_id);
+  EXPECT_EQ(closed.meta().correlation_id(), by_timer.event_id);
+
+  events::v1::PostingClosed asked;
+  const OutgoingEvent by_call =
+      Prepare(EventContext{"s", "stadt-herne", "corr-7", "hr-1", absl::Now()},
+              "postings.posting.closed.v1", asked);
+  EXPECT_EQ(by_call.correlation_id, "corr-7");
+  EXPECT_EQ(asked.meta().correlation_id(), "corr-7");
 }
 
 int Pending(pg::Pool& pool) {

@@ -124,6 +124,7 @@ class ApplicationsFixture : public ::testing::Test {
   std::string OpenPosting(const PostingOptions& o = {}) {
     pv1::Posting p;
     p.set_title("Sachbearbeiter*in (w/m/d)");
+    p.set_location("Herne");
     auto* pay = p.add_pay();
     pay->set_scheme(pv1::TVOED);
     pay->add_grades("EG 6");

@@ -44,8 +44,11 @@ bool EndsWith(const std::string& s, std::string_view suffix) {
 // "sachbearbeiterin" -> "sachbearbeiter", "referentinnen" -> "referent": only where the rest
 // ends like a German agent noun, so "medizin", "termin", "berlin" stay.
 std::string StripFeminine(std::string word) {
+  // Beamtin/Beamter: the one common title whose feminine drops the -er.
+  if (word == "beamtin" || word == "beamtinnen") return "beamter";
   static constexpr std::string_view kAgentEndings[] = {"er", "ant", "ent", "ist", "eur", "or",
-                                                       "är", "at", "ör", "ug", "og", "ekt"};
+                                                       "är", "ar",  "at", "ör", "ug",  "og",
+                                                       "ekt"};
   for (std::string_view suffix : {std::string_view("innen"), std::string_view("in")}) {
     if (!EndsWith(word, suffix) || word.size() < suffix.size() + 4) continue;
     const std::string stem = word.substr(0, word.size() - suffix.size());

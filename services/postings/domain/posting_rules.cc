@@ -1,5 +1,6 @@
 #include "services/postings/domain/posting_rules.h"
 
+#include <algorithm>
 #include <regex>
 
 #include "absl/strings/ascii.h"
@@ -25,8 +26,19 @@ bool ValidPhone(std::string_view phone) {
   return std::regex_match(phone.begin(), phone.end(), kPhone);
 }
 
+// Characters as people count them (UTF-8 code points: "Bürgerdienste" is 13, not 14).
+size_t Utf8Length(std::string_view text) {
+  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
 void CheckText(Validator& v, const std::string& field, const std::string& text, size_t max) {
-  v.Check(text.size() <= max, field, absl::StrCat("at most ", max, " characters"));
+  v.Check(Utf8Length(text) <= max, field, absl::StrCat("at most ", max, " characters"));
+}
+
+void CheckDate(Validator& v, const std::string& field, const std::string& date) {
+  if (!date.empty()) v.Check(calendar::ParseIsoDate(date).ok(), field, "not a date YYYY-MM-DD");
 }
 
 void CheckList(Validator& v, const std::string& field,
@@ -127,6 +139,7 @@ absl::Status ValidateDraft(const Posting& p, absl::Time now) {
     CheckText(v, f + ".description", q.description(), kMaxItemText);
     v.Check(!q.additional_training_required() || !q.additional_training().empty(),
             f + ".additional_training", "name the required training");
+    CheckText(v, f + ".additional_training", q.additional_training(), kMaxItemText);
     v.Check(q.training_deadline_months() >= 0 && q.training_deadline_months() <= 60,
             f + ".training_deadline_months", "0–60");
   }
@@ -165,6 +178,7 @@ absl::Status ValidateDraft(const Posting& p, absl::Time now) {
     v.Check(e.fixed_term_months() >= 0 && e.fixed_term_months() <= 120,
             "posting.employment.fixed_term_months", "0–120");
   }
+  CheckText(v, "posting.employment.fixed_term_reason", e.fixed_term_reason(), kMaxShortText);
   v.Check(e.weekly_hours() >= 0 && e.weekly_hours() <= 48, "posting.employment.weekly_hours",
           "0–48 hours");
   v.Check(e.weekly_hours_civil_servants() >= 0 && e.weekly_hours_civil_servants() <= 48,
@@ -187,6 +201,7 @@ absl::Status ValidateDraft(const Posting& p, absl::Time now) {
             "SUBJECT_MATTER or PROCEDURE");
     v.Check(!c.name().empty(), f + ".name", "must not be empty");
     CheckText(v, f + ".name", c.name(), kMaxShortText);
+    CheckText(v, f + ".department", c.department(), kMaxShortText);
     v.Check(!c.phone().empty() || !c.email().empty(), f, "needs a phone number or an email");
     if (!c.email().empty()) v.Check(ValidEmail(c.email()), f + ".email", "not an email address");
     if (!c.phone().empty()) v.Check(ValidPhone(c.phone()), f + ".phone", "not a phone number");
@@ -201,6 +216,7 @@ absl::Status ValidateDraft(const Posting& p, absl::Time now) {
       v.Check(in.stipend_cents() >= 0, "posting.internship.stipend_cents", "non-negative");
       v.Check(in.capacity() >= 0 && in.capacity() <= 1000, "posting.internship.capacity",
               "0–1000");
+      CheckDate(v, "posting.internship.start_date", in.start_date());
       break;
     }
     case v1::TRAINEE: {
@@ -208,6 +224,16 @@ absl::Status ValidateDraft(const Posting& p, absl::Time now) {
       v.Check(t.duration_months() >= 0 && t.duration_months() <= 48,
               "posting.trainee.duration_months", "0–48");
       v.Check(t.rotations_size() <= 12, "posting.trainee.rotations", "at most 12");
+      CheckList(v, "posting.trainee.rotations", t.rotations());
+      CheckText(v, "posting.trainee.mentor", t.mentor(), kMaxShortText);
+      break;
+    }
+    case v1::APPRENTICESHIP: {
+      const auto& a = p.apprenticeship();
+      CheckText(v, "posting.apprenticeship.occupation", a.occupation(), kMaxShortText);
+      v.Check(a.duration_months() >= 0 && a.duration_months() <= 48,
+              "posting.apprenticeship.duration_months", "0–48");
+      CheckDate(v, "posting.apprenticeship.start_date", a.start_date());
       break;
     }
     default:
@@ -223,7 +249,19 @@ absl::Status CheckPublishable(const Posting& p, absl::Time now) {
   }
   std::vector<std::string> missing;
   if (absl::StripAsciiWhitespace(p.title()).empty()) missing.push_back("title");
-  if (p.pay_size() == 0 || p.pay(0).grades_size() == 0) missing.push_back("pay");
+  if (p.pay_size() == 0 || p.pay(0).grades_size() == 0) {
+    missing.push_back("pay");
+  } else if (std::none_of(p.pay().begin(), p.pay().end(),
+                          [](const auto& pay) { return pay.max_cents() > 0; })) {
+    // A grade alone tells applicants little; the range in euro is what a job board shows
+    // (schema.org baseSalary) and what pay transparency asks for (EU directive 2023/970).
+    missing.push_back("pay amount (min_cents/max_cents)");
+  }
+  if (absl::StripAsciiWhitespace(p.location()).empty()) missing.push_back("location");
+  if (p.coordination_required() && p.coordination_district_tenant_id().empty()) {
+    // Seed 004: the district that must be informed.
+    missing.push_back("coordination_district_tenant_id");
+  }
   auto deadline = DeadlineInstant(p);
   if (p.application_deadline().empty() || !deadline.ok()) {
     missing.push_back("application_deadline");

@@ -101,6 +101,42 @@ TEST(ValidateDraftTest, CollectsEveryProblemAtOnce) {
   }
 }
 
+TEST(ValidateDraftTest, EveryTextHasALimitCountedInCharactersAndDatesAreDates) {
+  v1::Posting p = Herne();
+  // 200 umlauts are 400 bytes but 200 characters: a title of exactly the limit.
+  std::string umlauts;
+  for (size_t i = 0; i < kMaxTitle; ++i) umlauts += "ü";
+  p.set_title(umlauts);
+  EXPECT_TRUE(ValidateDraft(p, kNow).ok()) << ValidateDraft(p, kNow);
+  const std::string long_text(kMaxShortText + 1, 'x');
+  p.mutable_contacts(0)->set_department(long_text);
+  p.mutable_employment()->set_fixed_term_reason(long_text);
+  auto* path = p.add_qualification_paths();
+  path->set_description("Verwaltungslehrgang I");
+  path->set_additional_training(std::string(kMaxItemText + 1, 'x'));
+  std::string m(ValidateDraft(p, kNow).message());
+  for (const char* field : {"posting.contacts[0].department", "posting.employment.fixed_term_reason",
+                            "additional_training"}) {
+    EXPECT_NE(m.find(field), std::string::npos) << field << " missing in: " << m;
+  }
+
+  v1::Posting trainee = Herne();
+  trainee.set_posting_kind(v1::TRAINEE);
+  trainee.mutable_trainee()->add_rotations("");
+  trainee.mutable_trainee()->set_mentor(long_text);
+  m = std::string(ValidateDraft(trainee, kNow).message());
+  EXPECT_NE(m.find("posting.trainee.rotations[0]"), std::string::npos) << m;
+  EXPECT_NE(m.find("posting.trainee.mentor"), std::string::npos) << m;
+
+  v1::Posting apprenticeship = Herne();
+  apprenticeship.set_posting_kind(v1::APPRENTICESHIP);
+  apprenticeship.mutable_apprenticeship()->set_start_date("1. August");
+  m = std::string(ValidateDraft(apprenticeship, kNow).message());
+  EXPECT_NE(m.find("posting.apprenticeship.start_date"), std::string::npos) << m;
+  apprenticeship.mutable_apprenticeship()->set_start_date("2025-08-01");
+  EXPECT_TRUE(ValidateDraft(apprenticeship, kNow).ok());
+}
+
 TEST(ValidateDraftTest, InternshipLastsFourWeeksToThreeMonths) {
   v1::Posting p = Herne();
   p.set_posting_kind(v1::INTERNSHIP);
@@ -124,6 +160,22 @@ TEST(PublishTest, NamesEverythingThatIsMissing) {
     EXPECT_NE(m.find(what), std::string::npos) << what << " in " << m;
   }
   EXPECT_TRUE(CheckPublishable(Herne(), kNow).ok());
+}
+
+TEST(PublishTest, PayAmountsLocationAndTheCoordinatingDistrictAreRequired) {
+  v1::Posting p = Herne();
+  for (auto& pay : *p.mutable_pay()) {
+    pay.set_min_cents(0);
+    pay.set_max_cents(0);
+  }
+  p.clear_location();
+  p.set_coordination_required(true);
+  p.clear_coordination_district_tenant_id();
+  const absl::Status s = CheckPublishable(p, kNow);
+  const std::string m(s.message());
+  for (const char* what : {"pay amount", "location", "coordination_district_tenant_id"}) {
+    EXPECT_NE(m.find(what), std::string::npos) << what << " in " << m;
+  }
 }
 
 TEST(PublishTest, DeadlineDayItselfStillCountsUntilMidnightBerlin) {
