@@ -120,6 +120,11 @@ absl::StatusOr<v1::Application> ApplicationService::Submit(
     total += d.size_bytes();
   }
   if (absl::Status s = ValidateSubmission(r, has_cv, has_letter); !s.ok()) return refuse(s);
+  // Consent is recorded as given (GDPR Art. 7 (1): the controller must prove it); a time
+  // still to come proves nothing. Five minutes allow for a client clock running ahead.
+  if (absl::FromUnixSeconds(r.consent().given_time().seconds()) > clock_.Now() + absl::Minutes(5)) {
+    return refuse(errors::InvalidField("consent.given_time", "lies in the future"));
+  }
   if (total > kMaxApplicationBytes) {
     return refuse(
         absl::ResourceExhaustedError("an application may have at most 50 MB of documents"));

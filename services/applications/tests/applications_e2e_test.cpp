@@ -76,6 +76,12 @@ TEST_F(ApplicationsE2eTest, SubmissionNeedsConsentAndAnOpenPosting) {
   v1::Application a;
   EXPECT_EQ(stub_->SubmitApplication(Ctx(applicant_).get(), r, &a).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+  auto future = Submission(posting, applicant_);
+  future.mutable_consent()->mutable_given_time()->set_seconds(
+      absl::ToUnixSeconds(kStart + absl::Hours(1)));
+  EXPECT_EQ(stub_->SubmitApplication(Ctx(applicant_).get(), future, &a).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT)
+      << "consent given in an hour proves nothing now";
   auto unknown = Submission("00000000-0000-4000-8000-000000000000", applicant_);
   EXPECT_EQ(stub_->SubmitApplication(Ctx(applicant_).get(), unknown, &a).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
@@ -84,6 +90,10 @@ TEST_F(ApplicationsE2eTest, SubmissionNeedsConsentAndAnOpenPosting) {
 TEST_F(ApplicationsE2eTest, AtTheDeadlineLateOnesAreRefusedAndReceivedOnesGoToScreening) {
   const std::string posting = OpenPosting();
   v1::Application a;
+  // The deadline day counts to its end: 23:59 Berlin on 20 October 2024 is in time.
+  const absl::Time last_minute = calendar::StartOfDay(absl::CivilDay(2024, 10, 20)) +
+                                 absl::Hours(23) + absl::Minutes(59);
+  apps_->runtime().fake_clock()->Set(last_minute);
   ASSERT_TRUE(stub_->SubmitApplication(Ctx(applicant_).get(), Submission(posting, applicant_), &a).ok());
   // 2024-10-20 24:00 Berlin passes on both services.
   const absl::Time after = calendar::StartOfDay(absl::CivilDay(2024, 10, 21)) + absl::Minutes(1);

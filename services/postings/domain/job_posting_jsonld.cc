@@ -115,6 +115,9 @@ absl::StatusOr<std::string> JobPostingJsonLd(const v1::Posting& p) {
       {"directApply", true},
       {"industry", "Öffentlicher Dienst"},
   };
+  auto& address = doc["jobLocation"]["address"];
+  if (!p.street_address().empty()) address["streetAddress"] = p.street_address();
+  if (!p.postal_code().empty()) address["postalCode"] = p.postal_code();
   int64_t min_cents = std::numeric_limits<int64_t>::max();
   int64_t max_cents = 0;
   for (const auto& pay : p.pay()) {

@@ -117,6 +117,12 @@ absl::Status ValidateDraft(const Posting& p, absl::Time now) {
   CheckText(v, "posting.title", p.title(), kMaxTitle);
   CheckText(v, "posting.department", p.department(), kMaxShortText);
   CheckText(v, "posting.location", p.location(), kMaxShortText);
+  CheckText(v, "posting.street_address", p.street_address(), kMaxShortText);
+  if (!p.postal_code().empty()) {
+    v.Check(p.postal_code().size() == 5 &&
+                std::all_of(p.postal_code().begin(), p.postal_code().end(), absl::ascii_isdigit),
+            "posting.postal_code", "five digits (Postleitzahl)");
+  }
   CheckText(v, "posting.employer_name", p.employer_name(), kMaxShortText);
   CheckText(v, "posting.regional_office", p.regional_office(), kMaxShortText);
   CheckText(v, "posting.coordination_district_tenant_id", p.coordination_district_tenant_id(),

@@ -118,9 +118,17 @@ void FillSnapshot(const v1::Posting& p, ev::PostingSnapshot* s) {
   s->set_department(p.department());
   s->set_regional_office(p.regional_office());
   s->set_coordination_district_tenant_id(p.coordination_district_tenant_id());
+  s->set_employer_name(p.employer_name());
   for (const auto& pay : p.pay()) {
     for (const auto& g : pay.grades()) s->add_grades(g);
+    auto* line = s->add_pay();
+    line->set_scheme(v1::PayScheme_Name(pay.scheme()));
+    *line->mutable_grades() = pay.grades();
+    line->set_min_cents(pay.min_cents());
+    line->set_max_cents(pay.max_cents());
   }
+  if (p.has_publish_time()) *s->mutable_publish_time() = p.publish_time();
+  if (p.has_close_time()) *s->mutable_close_time() = p.close_time();
 }
 
 absl::StatusOr<v1::Posting> PostingService::Create(const auth::Principal& who,

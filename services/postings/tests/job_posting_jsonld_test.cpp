@@ -19,6 +19,8 @@ v1::Posting Published() {
   p.add_tasks("Melde- und Passangelegenheiten");
   p.add_requirements("Verwaltungslehrgang I");
   p.set_location("Herne");
+  p.set_street_address("Friedrich-Ebert-Platz 2");
+  p.set_postal_code("44623");
   p.set_status(v1::PUBLISHED);
   p.set_application_deadline("2024-10-20");
   p.mutable_publish_time()->set_seconds(absl::ToUnixSeconds(
@@ -66,6 +68,9 @@ TEST(JobPostingJsonLdTest, HasEveryFieldGoogleForJobsRequiresAndRecommends) {
   EXPECT_EQ(doc["jobLocation"]["@type"], "Place");
   EXPECT_EQ(doc["jobLocation"]["address"]["addressLocality"], "Herne");
   EXPECT_EQ(doc["jobLocation"]["address"]["addressCountry"], "DE");
+  // Recommended for the address: street and postal code.
+  EXPECT_EQ(doc["jobLocation"]["address"]["streetAddress"], "Friedrich-Ebert-Platz 2");
+  EXPECT_EQ(doc["jobLocation"]["address"]["postalCode"], "44623");
   EXPECT_EQ(doc["directApply"], true);
   const auto& salary = doc["baseSalary"];
   EXPECT_EQ(salary["@type"], "MonetaryAmount");
@@ -83,6 +88,23 @@ TEST(JobPostingJsonLdTest, DescriptionIsEscapedHtmlWithTheStatements) {
   EXPECT_NE(html.find("&lt;Verstärkung&gt; &amp; mehr"), std::string::npos) << html;
   EXPECT_NE(html.find("<li>Melde- und Passangelegenheiten</li>"), std::string::npos);
   EXPECT_NE(html.find("LGG NRW"), std::string::npos);
+}
+
+TEST(JobPostingJsonLdTest, ASparsePostingStillHasEveryRequiredField) {
+  v1::Posting p = Published();
+  p.clear_street_address();
+  p.clear_postal_code();
+  p.clear_employer_name();
+  p.clear_tasks();
+  p.clear_requirements();
+  const auto doc = nlohmann::json::parse(*JobPostingJsonLd(p));
+  for (const char* field : {"title", "description", "datePosted", "hiringOrganization",
+                            "jobLocation", "validThrough"}) {
+    EXPECT_TRUE(doc.contains(field)) << field;
+  }
+  EXPECT_FALSE(doc["jobLocation"]["address"].contains("streetAddress")) << "no empty strings";
+  EXPECT_FALSE(doc["jobLocation"]["address"].contains("postalCode"));
+  EXPECT_EQ(doc["hiringOrganization"]["name"], "stadt-herne") << "the tenant stands in";
 }
 
 TEST(JobPostingJsonLdTest, WinterDeadlineUsesTheWinterOffset) {

@@ -135,6 +135,14 @@ TEST(ValidateDraftTest, EveryTextHasALimitCountedInCharactersAndDatesAreDates) {
   EXPECT_NE(m.find("posting.apprenticeship.start_date"), std::string::npos) << m;
   apprenticeship.mutable_apprenticeship()->set_start_date("2025-08-01");
   EXPECT_TRUE(ValidateDraft(apprenticeship, kNow).ok());
+
+  v1::Posting address = Herne();
+  address.set_postal_code("4462");
+  EXPECT_NE(std::string(ValidateDraft(address, kNow).message()).find("posting.postal_code"),
+            std::string::npos);
+  address.set_postal_code("44623");
+  address.set_street_address("Friedrich-Ebert-Platz 2");
+  EXPECT_TRUE(ValidateDraft(address, kNow).ok());
 }
 
 TEST(ValidateDraftTest, InternshipLastsFourWeeksToThreeMonths) {

@@ -26,6 +26,7 @@ const absl::Time kStart = calendar::StartOfDay(absl::CivilDay(2024, 10, 1)) + ab
 v1::Posting Herne() {
   v1::Posting p;
   p.set_title("Sachbearbeiter*in (w/m/d) Bürgerdienste");
+  p.set_employer_name("Stadt Herne");
   p.set_department("Fachbereich Bürgerdienste");
   p.set_location("Herne");
   p.set_description("Wir suchen Verstärkung für die Bürgerdienste.");
@@ -158,6 +159,11 @@ TEST_F(PostingsE2eTest, CreatePublishReadBackAndThePublishedEventArrivesExactlyO
   EXPECT_EQ(e.meta().tenant_id(), tenant_);
   EXPECT_EQ(e.posting().kennziffer(), "24/0001");
   EXPECT_EQ(e.posting().status(), "PUBLISHED");
+  EXPECT_EQ(e.posting().employer_name(), "Stadt Herne");
+  ASSERT_EQ(e.posting().pay_size(), published.pay_size());
+  EXPECT_EQ(e.posting().pay(0).scheme(), v1::PayScheme_Name(published.pay(0).scheme()));
+  EXPECT_EQ(e.posting().pay(0).max_cents(), published.pay(0).max_cents());
+  EXPECT_TRUE(e.posting().has_publish_time());
   EXPECT_EQ(std::to_string(e.posting().version()), published.etag())
       << "consumers keep only newer versions: the event carries the version it wrote";
   EXPECT_EQ(events[0].message.tenant_id, tenant_);
