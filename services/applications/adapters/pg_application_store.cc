@@ -196,15 +196,14 @@ absl::StatusOr<v1::Application> PgApplicationStore::Submit(
     // its audit line and the documents it takes: the submit path's round trips and planning
     // are most of its cost next to the commit. The unique constraint decides a second
     // application of the same person (no separate check; simultaneous ones get one answer).
-    // `still_open` share-locks the posting's snapshot while it is PUBLISHED: the closing event's
-    // update of that row waits for this commit, and its move to SCREENING then sees this
-    // application; once it has committed, the insert finds nothing open and is refused.
+    // `still_open` checks the posting again under the posting lock taken just before (see
+    // LockPostingShared): a close either waited for this commit (and its move to SCREENING
+    // sees this application) or committed first (and the insert finds nothing open).
     static constexpr char kInsert[] = R"sql(
       WITH still_open AS (
         SELECT 1 FROM posting_snapshots
         WHERE posting_id = $3::uuid AND status = 'PUBLISHED'
-          AND (deadline_at IS NULL OR deadline_at > $7::timestamptz)
-        FOR SHARE),
+          AND (deadline_at IS NULL OR deadline_at > $7::timestamptz)),
       app AS (
         INSERT INTO applications (id, tenant_id, posting_id, applicant_sub, status, version,
                                   severely_disabled, data, submitted_at, updated_at, talent_pool)
@@ -228,6 +227,7 @@ absl::StatusOr<v1::Application> PgApplicationStore::Submit(
         RETURNING 1)
       SELECT (SELECT count(*) FROM app), (SELECT count(*) FROM docs), (SELECT count(*) FROM still_open)
     )sql";
+    LockPosting(tx, next.posting_id(), /*exclusive=*/false);
     tx.conn().prepare("applications_submit", kInsert);
     const auto row = tx.exec_prepared1(
         "applications_submit", next.id(), next.tenant_id(), next.posting_id(), next.applicant_sub(),
@@ -400,8 +400,20 @@ absl::Status PgApplicationStore::SavePostingSnapshot(const PostingSnapshot& snap
       [&](pqxx::work& tx) { return ApplyPostingSnapshot(tx, snapshot, version); });
 }
 
+void PgApplicationStore::LockPosting(pqxx::work& tx, const std::string& posting_id,
+                                     bool exclusive) {
+  // A transaction-scoped advisory lock per posting: submissions share it, a change of the
+  // posting's state takes it alone. Unlike FOR SHARE on the snapshot row it writes nothing
+  // (no MultiXact for many concurrent submitters). Its own statement: the statement after it
+  // reads with a snapshot taken once the lock is held.
+  tx.exec_params(exclusive ? "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
+                           : "SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))",
+                 "posting:" + posting_id);
+}
+
 absl::Status PgApplicationStore::ApplyPostingSnapshot(pqxx::work& tx, const PostingSnapshot& p,
                                                       int64_t version) {
+  LockPosting(tx, p.posting_id, /*exclusive=*/true);
   std::optional<std::string> deadline;
   if (p.deadline.has_value()) deadline = pg::ToPgTimestamp(*p.deadline);
   tx.exec_params(

@@ -96,6 +96,9 @@ class PgApplicationStore final : public ApplicationStore {
   absl::StatusOr<int> EraseExpired(pqxx::work& tx, absl::Time now, int limit);
 
  private:
+  // Serialises submissions (shared) against changes of the posting's state (exclusive), so no
+  // application slips in unseen while the posting closes or is withdrawn.
+  void LockPosting(pqxx::work& tx, const std::string& posting_id, bool exclusive);
   // Moves every application of a posting in one of `from` to `to` as `actor` (a person or
   // "system:…"), after `check` (if given) accepted the locked set; how many moved.
   absl::StatusOr<int> MoveAll(
