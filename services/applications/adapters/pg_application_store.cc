@@ -647,7 +647,9 @@ absl::StatusOr<std::vector<RankingCandidate>> PgApplicationStore::RankingCandida
     // ones leave the ranking.
     auto rows = tx.exec_params(
         "SELECT a.data, a.version, coalesce(sum(r.score), 0), count(r.score),"
-        " count(DISTINCT r.rater)"
+        " count(DISTINCT r.rater),"
+        " (SELECT count(DISTINCT r2.rater) FROM ratings r2 JOIN applications a2"
+        "  ON a2.id = r2.application_id WHERE a2.posting_id = $1::uuid)"
         " FROM applications a LEFT JOIN ratings r ON r.application_id = a.id"
         " WHERE a.posting_id = $1::uuid AND a.status NOT IN"
         " ('RECEIVED', 'SCREENING', 'REJECTED', 'WITHDRAWN')"
@@ -665,6 +667,7 @@ absl::StatusOr<std::vector<RankingCandidate>> PgApplicationStore::RankingCandida
       c.female = IsFemale(a.applicant());
       c.severely_disabled = a.severely_disabled() || a.equivalent_status();
       c.identity_revealed = a.identity_revealed();
+      c.procedure_raters = row[5].as<int>();
       out.push_back(std::move(c));
     }
     return absl::OkStatus();

@@ -458,6 +458,9 @@ absl::StatusOr<v1::Ranking> ApplicationService::GetRanking(const auth::Principal
   if (!candidates.ok()) return candidates.status();
   auto criteria = store_.Criteria(posting_id);
   if (!criteria.ok()) return criteria.status();
+  for (auto& c : *candidates) {
+    c.expected_ratings = c.procedure_raters * static_cast<int>(criteria->size());
+  }
   std::set<std::string> withheld;
   if (posting->anonymised) {
     for (const auto& c : *candidates) {

@@ -60,6 +60,8 @@ v1::Ranking Rank(std::vector<RankingCandidate> candidates, bool women_preferred)
     e->set_rating_count(c.rating_count);
     e->set_rater_count(c.rater_count);
     e->set_status(c.status);
+    e->set_expected_rating_count(c.expected_ratings);
+    e->set_complete(c.expected_ratings > 0 && c.rating_count >= c.expected_ratings);
     if (c.rating_count == 0) {
       e->set_explanation("not rated yet");
       continue;
@@ -86,6 +88,10 @@ v1::Ranking Rank(std::vector<RankingCandidate> candidates, bool women_preferred)
     }
     if (tied_prev && rule_prev.empty()) {
       absl::StrAppend(&why, "; equal to ", prev->pseudonym, " in mean and in the preference rules");
+    }
+    if (!e->complete() && c.expected_ratings > 0) {
+      absl::StrAppend(&why, "; incomplete: ", c.rating_count, " of ", c.expected_ratings,
+                      " ratings, so this place is provisional");
     }
     e->set_explanation(why);
   }

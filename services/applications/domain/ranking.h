@@ -25,6 +25,9 @@ struct RankingCandidate {
   bool female = false;
   bool severely_disabled = false;  // incl. equivalent status (SGB IX § 2 (3))
   bool identity_revealed = false;  // anonymised procedures: after RevealIdentity
+  int procedure_raters = 0;  // committee members who rated anyone in this procedure
+  // Ratings a complete assessment has: procedure raters × criteria (0: not known).
+  int expected_ratings = 0;
 };
 
 // Anonymised procedure (seed 003): the committee must not learn sex or disability from the

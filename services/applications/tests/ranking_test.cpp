@@ -80,6 +80,20 @@ TEST(RankingTest, AnAnonymisedProcedureWithholdsThePreferencesOfTheUnrevealed) {
   EXPECT_EQ(Order(Rank(revealed, true)), (std::vector<std::string>{"B", "A"}));
 }
 
+TEST(RankingTest, AnIncompleteAssessmentIsFlaggedAsProvisional) {
+  // Two raters, two criteria: four ratings make a complete assessment.
+  std::vector<RankingCandidate> cs = {C("A", 16, 4), C("B", 5, 1)};
+  for (auto& c : cs) c.expected_ratings = 4;
+  const auto r = Rank(cs, false);
+  ASSERT_EQ(Order(r), (std::vector<std::string>{"B", "A"})) << "the order stays the means'";
+  EXPECT_FALSE(r.entries(0).complete());
+  EXPECT_EQ(r.entries(0).expected_rating_count(), 4);
+  EXPECT_NE(r.entries(0).explanation().find("incomplete: 1 of 4 ratings"), std::string::npos)
+      << r.entries(0).explanation();
+  EXPECT_TRUE(r.entries(1).complete());
+  EXPECT_EQ(r.entries(1).explanation().find("incomplete"), std::string::npos);
+}
+
 TEST(RankingTest, SgbNineGoesBeforeLggWhenBothApply) {
   // A woman and a severely disabled man, equally qualified, women under-represented:
   // LGG NRW § 7 (1) yields to reasons in the person of the competitor.

@@ -172,6 +172,12 @@ TEST_F(SelectionE2eTest, TheCommitteeRatesAndTheRankingNamesTheRuleThatDecidedEa
   EXPECT_EQ(ranking.entries(3).application_id(), unrated.id());
   EXPECT_EQ(ranking.entries(3).rank(), 0);
   for (const auto& e : ranking.entries()) EXPECT_FALSE(e.explanation().empty());
+  // Two raters × two criteria: the three rated are complete, the unrated one is not.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(ranking.entries(i).complete()) << i;
+    EXPECT_EQ(ranking.entries(i).expected_rating_count(), 4);
+  }
+  EXPECT_FALSE(ranking.entries(3).complete());
   // HR sees the same; applicants and other tenants do not.
   EXPECT_EQ(Ranking(hr_, posting).entries(1).application_id(), woman.id());
   v1::GetRankingRequest r;
