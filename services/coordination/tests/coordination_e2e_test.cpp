@@ -115,6 +115,29 @@ class CoordinationE2eTest : public ::testing::Test {
     v1::StaffingNotice out;
     return stub_->DeclareNoObjection(Ctx(token).get(), r, &out);
   }
+  // applications.hiring.proposed.v1 as the city's applications service publishes it.
+  ev::HiringProposed Proposal(const std::string& application_id) const {
+    ev::HiringProposed e;
+    e.mutable_meta()->set_event_id(ids::NewUuid());
+    e.mutable_meta()->set_tenant_id(city_);
+    e.mutable_meta()->set_actor("hr-witten");
+    e.set_application_id(application_id);
+    e.set_posting_id(ids::NewUuid());
+    e.set_district_tenant_id(district_);
+    e.set_coordination_required(true);
+    e.set_role_category(v1::ACTIVE);
+    e.set_regional_office("Regionalstelle Witten");
+    return e;
+  }
+  amqp::Message AsMessage(const ev::HiringProposed& e) const {
+    amqp::Message m;
+    m.message_id = e.meta().event_id();
+    m.type = kHiringProposedEvent;
+    m.tenant_id = city_;
+    m.timestamp = kStart;
+    m.body = e.SerializeAsString();
+    return m;
+  }
   v1::NoticeStatus StatusOf(const std::string& id) {
     v1::StaffingNotice n;
     return Get(id, &n, District()).ok() ? n.status() : v1::NOTICE_STATUS_UNSPECIFIED;
@@ -392,25 +415,11 @@ TEST_F(CoordinationE2eTest, TheNamedHeadOfTheJobAgenturClearsALeadershipNotice) 
 
 TEST_F(CoordinationE2eTest, HiringProposedDeliveredTwiceFilesOneNotice) {
   testing::EventTap tap(*infra_, {kNoticeFiledEvent});
-  ev::HiringProposed e;
-  e.mutable_meta()->set_event_id(ids::NewUuid());
-  e.mutable_meta()->set_tenant_id(city_);
-  e.mutable_meta()->set_actor("hr-witten");
-  e.set_application_id(ids::NewUuid());
-  e.set_posting_id(ids::NewUuid());
-  e.set_district_tenant_id(district_);
-  e.set_coordination_required(true);
+  ev::HiringProposed e = Proposal(ids::NewUuid());
   e.set_position_title("Arbeitsvermittler*in (w/m/d)");
-  e.set_role_category(v1::ACTIVE);
-  e.set_regional_office("Regionalstelle Witten");
   e.set_qualification_summary("Verwaltungsfachwirtin");
   e.set_experience_summary("5 Jahre Leistungssachbearbeitung");
-  amqp::Message m;
-  m.message_id = e.meta().event_id();
-  m.type = kHiringProposedEvent;
-  m.tenant_id = city_;
-  m.timestamp = kStart;
-  m.body = e.SerializeAsString();
+  const amqp::Message m = AsMessage(e);
   // The same event re-emitted under a new id (e.g. a replayed outbox) must not file again.
   amqp::Message reemitted = m;
   e.mutable_meta()->set_event_id(ids::NewUuid());
@@ -457,24 +466,11 @@ TEST_F(CoordinationE2eTest, AHiringProposedAfterAnEarlyNoticeWasDecidedGetsTheOu
   const v1::StaffingNotice n = File(early);
   ASSERT_TRUE(NoObjection(n.id(), District()).ok());
 
-  ev::HiringProposed e;
-  e.mutable_meta()->set_event_id(ids::NewUuid());
-  e.mutable_meta()->set_tenant_id(city_);
-  e.mutable_meta()->set_actor("hr-witten");
-  e.set_application_id(early.application_id());
-  e.set_district_tenant_id(district_);
-  e.set_coordination_required(true);
+  ev::HiringProposed e = Proposal(early.application_id());
   e.set_position_title(early.position_title());
-  e.set_role_category(v1::ACTIVE);
-  e.set_regional_office(early.regional_office());
   e.set_qualification_summary("Diplom-Sozialpädagogin (FH)");
   e.set_experience_summary("4 Jahre Fachberatung");
-  amqp::Message m;
-  m.message_id = e.meta().event_id();
-  m.type = kHiringProposedEvent;
-  m.tenant_id = city_;
-  m.timestamp = kStart;
-  m.body = e.SerializeAsString();
+  const amqp::Message m = AsMessage(e);
   auto conn = amqp::Connection::Open(infra_->amqp_uri, absl::Seconds(5));
   ASSERT_TRUE(conn.ok()) << conn.status();
   ASSERT_TRUE((*conn)->DeclareTopology().ok());
