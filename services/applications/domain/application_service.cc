@@ -40,6 +40,13 @@ absl::Status NotFound(const std::string& id) {
   return absl::NotFoundError(absl::StrCat("application ", id, " not found"));
 }
 
+// Whether people can still apply: a draft, or published before its deadline (DOMAIN.md: the
+// selection — screening, verdicts, the end of the procedure — comes after).
+bool TakesApplications(const PostingSnapshot& p, absl::Time now) {
+  return p.status == "DRAFT" ||
+         (p.status == "PUBLISHED" && (!p.deadline.has_value() || now < *p.deadline));
+}
+
 }  // namespace
 
 v1::Application ApplicationService::ViewFor(const auth::Principal& who, v1::Application a,
@@ -510,6 +517,27 @@ absl::StatusOr<v1::ParticipationVerdict> ApplicationService::RecordParticipation
   if (!v.ok()) return v.status();
   auto posting = OwnPosting(who, r.posting_id());
   if (!posting.ok()) return posting.status();
+  // Seed 000: "Nach der Durchführung aller Vorstellungsgespräche" the equal-opportunity officer
+  // and the staff council take part — a verdict is on a selection that has been made, not on
+  // one still open (LPVG NRW § 72: consent to a particular hiring).
+  if (TakesApplications(*posting, clock_.Now())) {
+    return absl::FailedPreconditionError(
+        "the posting still takes applications: verdicts follow the interviews");
+  }
+  auto pending = store_.List(who.tenant, r.posting_id(), {v1::INVITED}, 1, "");
+  if (!pending.ok()) return pending.status();
+  if (!pending->applications.empty()) {
+    return absl::FailedPreconditionError(
+        "interviews are still pending (INVITED): verdicts follow all interviews");
+  }
+  auto interviewed = store_.List(
+      who.tenant, r.posting_id(),
+      {v1::INTERVIEWED, v1::PROPOSED, v1::PENDING_COORDINATION, v1::OFFER_APPROVED, v1::HIRED}, 1,
+      "");
+  if (!interviewed.ok()) return interviewed.status();
+  if (interviewed->applications.empty()) {
+    return absl::FailedPreconditionError("nobody has been interviewed yet: nothing to give a verdict on");
+  }
   v1::ParticipationVerdict verdict;
   verdict.set_posting_id(r.posting_id());
   verdict.set_body(r.body());
@@ -880,12 +908,7 @@ absl::StatusOr<v1::ConcludeProcedureResponse> ApplicationService::ConcludeProced
   if (!v.ok()) return v.status();
   auto posting = OwnPosting(who, r.posting_id());
   if (!posting.ok()) return posting.status();
-  // While the posting takes applications the procedure has not reached its end (DOMAIN.md:
-  // screening starts at the deadline).
-  const bool taking = posting->status == "DRAFT" ||
-                      (posting->status == "PUBLISHED" &&
-                       (!posting->deadline.has_value() || clock_.Now() < *posting->deadline));
-  if (taking) {
+  if (TakesApplications(*posting, clock_.Now())) {
     return absl::FailedPreconditionError(
         "the posting still takes applications: close it (or wait for the deadline) first");
   }

@@ -165,6 +165,22 @@ class ApplicationsFixture : public ::testing::Test {
     return created.id();
   }
 
+  // Ends the application period (ClosePosting) and waits until this service knows it: the
+  // steps that follow it (the bodies' verdicts, the end of the procedure) may then begin.
+  void CloseApplications(const std::string& posting_id) {
+    pv1::ClosePostingRequest close;
+    close.set_id(posting_id);
+    pv1::Posting closed;
+    grpc::Status s = posting_stub_->ClosePosting(Ctx(hr_).get(), close, &closed);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_TRUE(testing::WaitFor(
+        [&] {
+          auto p = apps_->store().Posting(posting_id);
+          return p.ok() && p->has_value() && (*p)->status == "CLOSED";
+        },
+        absl::Seconds(15)));
+  }
+
   grpc::Status Upload(const std::string& token, const std::string& name, v1::DocumentKind kind,
                       const std::string& content, v1::Document* out, size_t chunk = 64 * 1024) {
     auto ctx = Ctx(token);

@@ -441,6 +441,7 @@ TEST_F(GdprE2eTest, PersonnelStatisticsSuppressGroupsUnderFive) {
   }
   // One hire: a woman.
   Move(apps[0].id(), {v1::SCREENING, v1::SHORTLISTED, v1::INVITED, v1::INTERVIEWED});
+  CloseApplications(posting);
   for (const auto& [body, role] : std::vector<std::pair<v1::ParticipationBody, std::string>>{
            {v1::EQUAL_OPPORTUNITY_OFFICER, "equal_opportunity_officer"},
            {v1::STAFF_COUNCIL, "staff_council"},

@@ -49,6 +49,7 @@ class SelectionE2eTest : public ApplicationsFixture {
     return stub_->RecordParticipation(Ctx(Staff(role, role + "-1")).get(), r, &out);
   }
   void AllVerdicts(const std::string& posting, bool with_disability_rep) {
+    CloseApplications(posting);
     ASSERT_TRUE(Verdict(v1::EQUAL_OPPORTUNITY_OFFICER, "equal_opportunity_officer", posting).ok());
     ASSERT_TRUE(Verdict(v1::STAFF_COUNCIL, "staff_council", posting).ok());
     if (with_disability_rep) {
@@ -196,6 +197,16 @@ TEST_F(SelectionE2eTest, ProposeHiringWaitsForEveryParticipatingBody) {
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(refused.error_message().find("EQUAL_OPPORTUNITY_OFFICER"), std::string::npos)
       << refused.error_message();
+  // Seed 000: the bodies take part after all interviews — not while people still apply, nor
+  // while an invited applicant waits for the interview.
+  EXPECT_EQ(Verdict(v1::STAFF_COUNCIL, "staff_council", posting).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  const auto invited = Move(Apply(posting, NewApplicant("eingeladen")).id(),
+                            {v1::SCREENING, v1::SHORTLISTED, v1::INVITED});
+  CloseApplications(posting);
+  EXPECT_EQ(Verdict(v1::STAFF_COUNCIL, "staff_council", posting).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  Move(invited.id(), {v1::INTERVIEWED});
   // Each body speaks for itself only.
   EXPECT_EQ(Verdict(v1::STAFF_COUNCIL, "equal_opportunity_officer", posting).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
