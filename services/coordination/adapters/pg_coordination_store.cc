@@ -498,6 +498,7 @@ absl::StatusOr<v1::ReimbursementStatus> ReadReimbursement(pqxx::work& tx, const 
   if (!cap.empty()) {
     s.set_district_tenant_id(cap[0][0].as<std::string>());
     s.set_cap_cents(cap[0][1].as<int64_t>());
+    s.set_cap_set(true);
   }
   // Claimed: the latest revision of each (office, quarter) of the year.
   auto claimed = tx.exec_params1(

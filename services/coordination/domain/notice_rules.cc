@@ -614,6 +614,12 @@ v1::CapacityPlan BuildCapacityPlan(const std::string& district,
 }
 
 void ComputeReimbursement(v1::ReimbursementStatus& s) {
+  if (!s.cap_set()) {  // nothing to measure against yet
+    s.set_reimbursable_cents(0);
+    s.set_remaining_cents(0);
+    s.set_over_cap_cents(0);
+    return;
+  }
   const int64_t within_cap = std::min(s.claimed_cents(), s.cap_cents());
   s.set_reimbursable_cents(std::max<int64_t>(0, within_cap - s.reductions_cents()));
   s.set_remaining_cents(std::max<int64_t>(0, s.cap_cents() - s.claimed_cents()));

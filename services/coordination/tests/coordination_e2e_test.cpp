@@ -537,7 +537,15 @@ TEST_F(CoordinationE2eTest, BaseDataFeedTheCapacityPlanReimbursementAndOverdueFl
   v1::ReimbursementStatus status;
   EXPECT_EQ(stub_->SetReimbursementCap(Ctx(City()).get(), cap, &status).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+  v1::GetReimbursementStatusRequest before;
+  before.set_city_tenant_id(city_);
+  before.set_year(2025);
+  ASSERT_TRUE(stub_->GetReimbursementStatus(Ctx(City()).get(), before, &status).ok());
+  EXPECT_FALSE(status.cap_set());
+  EXPECT_EQ(status.claimed_cents(), 40'000'000);
+  EXPECT_EQ(status.over_cap_cents(), 0);
   ASSERT_TRUE(stub_->SetReimbursementCap(Ctx(District()).get(), cap, &status).ok());
+  EXPECT_TRUE(status.cap_set());
   EXPECT_EQ(status.claimed_cents(), 40'000'000);
   EXPECT_EQ(status.remaining_cents(), 110'000'000);
   v1::GetReimbursementStatusRequest get;

@@ -282,6 +282,7 @@ TEST(CapacityTest, AggregatesPerOfficeAndForTheDistrict) {
 
 TEST(ReimbursementTest, ClaimedAgainstCapMinusReductions) {
   v1::ReimbursementStatus s;
+  s.set_cap_set(true);
   s.set_cap_cents(1'000'000);
   s.set_claimed_cents(1'200'000);
   s.set_reductions_cents(50'000);
@@ -294,6 +295,16 @@ TEST(ReimbursementTest, ClaimedAgainstCapMinusReductions) {
   EXPECT_EQ(s.reimbursable_cents(), 350'000);
   EXPECT_EQ(s.remaining_cents(), 600'000);
   EXPECT_EQ(s.over_cap_cents(), 0);
+}
+
+TEST(ReimbursementTest, WithoutACapNothingIsClaimedToBeOverIt) {
+  v1::ReimbursementStatus s;
+  s.set_claimed_cents(400'000);
+  ComputeReimbursement(s);
+  EXPECT_FALSE(s.cap_set());
+  EXPECT_EQ(s.over_cap_cents(), 0) << "no cap is not a cap of 0";
+  EXPECT_EQ(s.reimbursable_cents(), 0);
+  EXPECT_EQ(s.claimed_cents(), 400'000);
 }
 
 }  // namespace
