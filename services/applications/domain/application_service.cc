@@ -662,6 +662,9 @@ absl::StatusOr<v1::Application> ApplicationService::ProposeHiring(
         return absl::OkStatus();
       },
       [&](const v1::Application& a, AppChange& c) {
+        // GDPR Art. 15 (1) c: what was passed to which recipient stays on the record.
+        c.next.set_proposal_qualification_summary(r.qualification_summary());
+        c.next.set_proposal_experience_summary(r.experience_summary());
         auto e = std::make_shared<ev::HiringProposed>();
         e->set_application_id(a.id());
         e->set_posting_id(a.posting_id());

@@ -240,6 +240,13 @@ TEST_F(SelectionE2eTest, ProposeHiringWaitsForEveryParticipatingBody) {
   grpc::Status proposed = Propose(a.id(), &out);
   ASSERT_TRUE(proposed.ok()) << proposed.error_message();
   EXPECT_EQ(out.status(), v1::PROPOSED);
+  EXPECT_EQ(out.proposal_qualification_summary(), "Verwaltungsfachwirtin, Angestelltenlehrgang II");
+  // What the proposal says of the person is part of their data (GDPR Art. 15).
+  v1::ExportApplicantDataRequest export_request;
+  export_request.set_applicant_sub(a.applicant_sub());
+  v1::ApplicantDataExport exported;
+  ASSERT_TRUE(stub_->ExportApplicantData(Ctx(hr_).get(), export_request, &exported).ok());
+  EXPECT_NE(exported.json().find("Angestelltenlehrgang II"), std::string::npos);
   EXPECT_EQ(Propose(a.id(), &out).error_code(), grpc::StatusCode::FAILED_PRECONDITION)
       << "proposed twice";
   // Without coordination, finalizing approves the offer and hires.
