@@ -836,9 +836,15 @@ int PgApplicationStore::EraseApplications(pqxx::work& tx, const std::vector<std:
       "DELETE FROM idempotency_keys k WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) i"
       " WHERE position(convert_to(i, 'UTF8') IN k.response) > 0)",
       array);
-  tx.exec_params("UPDATE application_facts SET application_id = NULL"
-                 " WHERE application_id = ANY($1::uuid[])",
-                 array);
+  // The anonymous fact stays for the personnel report, cut loose and coarsened to the Berlin
+  // day: exact instants next to posting, sex and disability could point back to one person
+  // (GDPR Recital 26; disability is Art. 9 data). Days to hire stay whole days.
+  tx.exec_params(
+      "UPDATE application_facts SET application_id = NULL,"
+      " submitted_at = date_trunc('day', submitted_at, 'Europe/Berlin'),"
+      " hired_at = date_trunc('day', hired_at, 'Europe/Berlin')"
+      " WHERE application_id = ANY($1::uuid[])",
+      array);
   const auto deleted = tx.exec_params("DELETE FROM applications WHERE id = ANY($1::uuid[])", array);
   const absl::Time now = clock_.Now();
   std::map<std::string, int> per_tenant;

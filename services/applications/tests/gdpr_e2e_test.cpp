@@ -224,6 +224,13 @@ TEST_F(GdprE2eTest, ErasureLeavesNothingPersonalButKeepsTheAnonymousFigures) {
                   " AND application_id IS NULL AND female",
                   {tenant_}),
             1);
+  // ... at the Berlin day only (submitted at 10:00, kept as 00:00 of that day).
+  EXPECT_EQ(Count("SELECT count(*) FROM application_facts WHERE tenant_id = $1"
+                  " AND application_id IS NULL"
+                  " AND submitted_at = date_trunc('day', submitted_at, 'Europe/Berlin')"
+                  " AND submitted_at > now() - interval '100 years'",
+                  {tenant_}),
+            1);
   // Erasing again is harmless.
   ASSERT_TRUE(stub_->EraseApplicant(Ctx(applicant_).get(), r, &out).ok());
   EXPECT_EQ(out.applications_erased(), 0);
