@@ -552,6 +552,23 @@ absl::StatusOr<M> PgApplicationStore::Idempotent(
   return result;
 }
 
+absl::StatusOr<std::optional<absl::Time>> PgApplicationStore::LastInterview(
+    const std::string& posting_id) {
+  std::optional<absl::Time> out;
+  absl::Status s = db_.Read([&](pqxx::work& tx) {
+    out.reset();
+    const auto row = tx.exec_params1(
+        "SELECT micros(max(al.at)) FROM audit_log al JOIN applications a ON a.id = al.application_id"
+        " WHERE a.posting_id = $1::uuid AND al.action = 'status_changed'"
+        " AND al.to_status = 'INTERVIEWED'",
+        posting_id);
+    if (!row[0].is_null()) out = pg::FromMicros(row[0]);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
 namespace {
 
 std::vector<v1::RatingCriterion> ReadCriteria(pqxx::work& tx, const std::string& posting_id) {

@@ -52,6 +52,7 @@ class PgApplicationStore final : public ApplicationStore {
   absl::StatusOr<std::vector<v1::ParticipationVerdict>> LatestVerdicts(
       const std::string& posting_id) override;
   absl::StatusOr<bool> HasSeverelyDisabledApplicant(const std::string& posting_id) override;
+  absl::StatusOr<std::optional<absl::Time>> LastInterview(const std::string& posting_id) override;
   absl::StatusOr<std::vector<v1::AuditEntry>> Audit(const std::string& application_id) override;
   absl::Status RecordAccess(const Actor& actor, const std::vector<std::string>& application_ids,
                             const std::string& action, const std::string& reason) override;

@@ -555,6 +555,15 @@ absl::StatusOr<v1::ParticipationStatus> ApplicationService::Participation(
   if (!verdicts.ok()) return verdicts.status();
   auto disabled = store_.HasSeverelyDisabledApplicant(posting_id);
   if (!disabled.ok()) return disabled.status();
+  // A verdict speaks to the selection as it stood: an interview recorded after it (someone
+  // invited later) makes it stale, and the body is asked again (seed 000: after all interviews).
+  auto last_interview = store_.LastInterview(posting_id);
+  if (!last_interview.ok()) return last_interview.status();
+  auto current = [&](const v1::ParticipationVerdict& v) {
+    return !last_interview->has_value() ||
+           absl::FromUnixSeconds(v.time().seconds()) + absl::Nanoseconds(v.time().nanos()) >=
+               **last_interview;
+  };
   v1::ParticipationStatus status;
   status.set_posting_id(posting_id);
   status.add_required(v1::EQUAL_OPPORTUNITY_OFFICER);
@@ -564,8 +573,9 @@ absl::StatusOr<v1::ParticipationStatus> ApplicationService::Participation(
   if (*disabled) status.add_required(v1::DISABILITY_REPRESENTATIVE);
   for (const auto& v : *verdicts) *status.add_verdicts() = v;
   for (int body : status.required()) {
-    const bool given = std::any_of(verdicts->begin(), verdicts->end(),
-                                   [&](const auto& v) { return v.body() == body; });
+    const bool given = std::any_of(verdicts->begin(), verdicts->end(), [&](const auto& v) {
+      return v.body() == body && current(v);
+    });
     if (!given) status.add_missing(static_cast<v1::ParticipationBody>(body));
   }
   return status;
@@ -623,7 +633,9 @@ absl::StatusOr<v1::Application> ApplicationService::ProposeHiring(
       missing.push_back(v1::ParticipationBody_Name(static_cast<v1::ParticipationBody>(b)));
     }
     return absl::FailedPreconditionError(absl::StrCat(
-        "participation before the decision: verdicts missing from ", absl::StrJoin(missing, ", ")));
+        "participation before the decision: verdicts missing (or given before the latest "
+        "interview) from ",
+        absl::StrJoin(missing, ", ")));
   }
   // LPVG NRW § 72 (1) Nr. 1, § 66 (1): a hiring needs the staff council's consent; a refusal
   // blocks it until the agreement procedure ends in consent. The equal-opportunity officer's

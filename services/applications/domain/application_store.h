@@ -145,6 +145,8 @@ class ApplicationStore {
   virtual absl::StatusOr<std::vector<v1::ParticipationVerdict>> LatestVerdicts(
       const std::string& posting_id) = 0;
   virtual absl::StatusOr<bool> HasSeverelyDisabledApplicant(const std::string& posting_id) = 0;
+  // When the posting's latest interview was recorded (a move to INTERVIEWED), if any.
+  virtual absl::StatusOr<std::optional<absl::Time>> LastInterview(const std::string& posting_id) = 0;
 
   virtual absl::StatusOr<std::vector<v1::AuditEntry>> Audit(const std::string& application_id) = 0;
   // An audit line `action` (with `reason`) on each of `application_ids`, without a change:

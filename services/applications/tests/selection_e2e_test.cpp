@@ -441,5 +441,27 @@ TEST_F(SelectionE2eTest, AnAnonymisedRankingNamesNoPreferenceRuleBeforeTheReveal
   EXPECT_EQ(revealed.entries(1).rank(), 2);
 }
 
+TEST_F(SelectionE2eTest, AnInterviewAfterTheVerdictsAsksTheBodiesAgain) {
+  const std::string posting = OpenPosting();
+  const auto first = Interviewed(posting);
+  const auto later = Move(Apply(posting, NewApplicant("spaeter")).id(),
+                          {v1::SCREENING, v1::SHORTLISTED});
+  AllVerdicts(posting, false);
+  // Someone else is interviewed after the bodies spoke: their verdicts no longer cover the
+  // selection as it now stands.
+  SetClocks(kStart + absl::Hours(2));
+  Move(later.id(), {v1::INVITED, v1::INTERVIEWED});
+  v1::Application out;
+  grpc::Status stale = Propose(first.id(), &out);
+  EXPECT_EQ(stale.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(stale.error_message().find("STAFF_COUNCIL"), std::string::npos)
+      << stale.error_message();
+  ASSERT_TRUE(Verdict(v1::EQUAL_OPPORTUNITY_OFFICER, "equal_opportunity_officer", posting).ok());
+  ASSERT_TRUE(Verdict(v1::STAFF_COUNCIL, "staff_council", posting).ok());
+  grpc::Status proposed = Propose(first.id(), &out);
+  EXPECT_TRUE(proposed.ok()) << proposed.error_message();
+  SetClocks(kStart);
+}
+
 }  // namespace
 }  // namespace stellenwerk::applications
