@@ -1,6 +1,7 @@
 #include "services/applications/domain/application_service.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -30,6 +31,11 @@ google::protobuf::Timestamp Ts(absl::Time t) {
 IdempotencyRequest Idem(std::string op, const std::string& request_id,
                         const google::protobuf::Message& request) {
   return {std::move(op), request_id, request_id.empty() ? "" : idempotency::RequestHash(request)};
+}
+
+// HR acts towards applicants and the procedure: hr_clerk or admin.
+absl::Status RequireHr(const auth::Principal& who) {
+  return auth::RequireAnyRole(who, {auth::roles::kHrClerk, auth::roles::kAdmin});
 }
 
 bool IsStaff(const auth::Principal& who) {
@@ -383,10 +389,7 @@ absl::StatusOr<PostingSnapshot> ApplicationService::OwnPosting(const auth::Princ
 absl::StatusOr<v1::RatingCriteria> ApplicationService::SetRatingCriteria(
     const auth::Principal& who, const std::string& correlation_id,
     const v1::SetRatingCriteriaRequest& r) {
-  if (absl::Status s = auth::RequireAnyRole(who, {auth::roles::kHrClerk, auth::roles::kAdmin});
-      !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = RequireHr(who); !s.ok()) return s;
   errors::Validator v;
   v.Check(r.criteria_size() >= 1 && r.criteria_size() <= 20, "criteria", "1–20 criteria");
   std::set<std::string> names;
@@ -596,10 +599,7 @@ absl::StatusOr<v1::ParticipationStatus> ApplicationService::ListParticipation(
 absl::StatusOr<v1::Application> ApplicationService::ProposeHiring(
     const auth::Principal& who, const std::string& correlation_id,
     const v1::ProposeHiringRequest& r) {
-  if (absl::Status s = auth::RequireAnyRole(who, {auth::roles::kHrClerk, auth::roles::kAdmin});
-      !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = RequireHr(who); !s.ok()) return s;
   errors::Validator v;
   v.Check(ids::IsUuid(r.id()), "id", "not an application id");
   v.Check(r.qualification_summary().size() <= 4000, "qualification_summary", "at most 4000 characters");
@@ -696,10 +696,7 @@ absl::StatusOr<v1::Application> ApplicationService::ProposeHiring(
 absl::StatusOr<v1::Application> ApplicationService::FinalizeHiring(
     const auth::Principal& who, const std::string& correlation_id,
     const v1::FinalizeHiringRequest& r) {
-  if (absl::Status s = auth::RequireAnyRole(who, {auth::roles::kHrClerk, auth::roles::kAdmin});
-      !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = RequireHr(who); !s.ok()) return s;
   if (!ids::IsUuid(r.id())) return errors::InvalidField("id", "not an application id");
   auto current = store_.Get(r.id());
   if (!current.ok()) return current.status();
@@ -732,10 +729,7 @@ absl::StatusOr<v1::Application> ApplicationService::FinalizeHiring(
 absl::StatusOr<v1::Application> ApplicationService::RevealIdentity(
     const auth::Principal& who, const std::string& correlation_id,
     const v1::RevealIdentityRequest& r) {
-  if (absl::Status s = auth::RequireAnyRole(who, {auth::roles::kHrClerk, auth::roles::kAdmin});
-      !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = RequireHr(who); !s.ok()) return s;
   if (!ids::IsUuid(r.id())) return errors::InvalidField("id", "not an application id");
   if (absl::StripAsciiWhitespace(r.reason()).empty() || r.reason().size() > 2000) {
     return errors::InvalidField("reason", "why the identity is needed (1–2000 characters)");
@@ -773,10 +767,7 @@ absl::StatusOr<v1::Application> ApplicationService::RevealIdentity(
 
 absl::StatusOr<v1::ListAuditEntriesResponse> ApplicationService::ListAuditEntries(
     const auth::Principal& who, const std::string& application_id) {
-  if (absl::Status s = auth::RequireAnyRole(who, {auth::roles::kHrClerk, auth::roles::kAdmin});
-      !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = RequireHr(who); !s.ok()) return s;
   if (!ids::IsUuid(application_id)) {
     return errors::InvalidField("application_id", "not an application id");
   }
@@ -837,14 +828,19 @@ absl::StatusOr<v1::ApplicantDataExport> ApplicationService::ExportApplicantData(
   options.preserve_proto_field_names = true;
   v1::ApplicantDataExport out;
   out.set_applicant_sub(applicant_sub);
+  std::map<std::string, bool> anonymised;  // by posting: one read each
   for (v1::Application& a : data->applications) {
     if (who.sub != applicant_sub) {
       // The employer's export follows the anonymised view like every other staff read: it
       // must not reveal what RevealIdentity has not (seed 003).
-      auto posting = store_.Posting(a.posting_id());
-      if (!posting.ok()) return posting.status();
+      if (!anonymised.count(a.posting_id())) {
+        auto posting = store_.Posting(a.posting_id());
+        if (!posting.ok()) return posting.status();
+        anonymised[a.posting_id()] = posting->has_value() && (*posting)->anonymised;
+      }
       const std::string id = a.id();
-      a = ViewFor(who, std::move(a), posting->has_value() && (*posting)->anonymised);
+      const bool hidden = anonymised[a.posting_id()];
+      a = ViewFor(who, std::move(a), hidden);
       a.set_applicant_sub(applicant_sub);  // the key HR asked by; not a name
       for (auto& [app_id, e] : data->audit) {
         if (app_id == id && !a.has_applicant() && e.actor() == applicant_sub) {
@@ -912,10 +908,7 @@ absl::StatusOr<v1::RetentionPolicy> ApplicationService::SetRetentionPolicy(
 absl::StatusOr<v1::ConcludeProcedureResponse> ApplicationService::ConcludeProcedure(
     const auth::Principal& who, const std::string& correlation_id,
     const v1::ConcludeProcedureRequest& r) {
-  if (absl::Status s = auth::RequireAnyRole(who, {auth::roles::kHrClerk, auth::roles::kAdmin});
-      !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = RequireHr(who); !s.ok()) return s;
   errors::Validator v;
   const std::string reason(absl::StripAsciiWhitespace(r.reason()));
   v.Check(!reason.empty(), "reason", "the applicants are told why the procedure ended");
@@ -934,10 +927,7 @@ absl::StatusOr<v1::ConcludeProcedureResponse> ApplicationService::ConcludeProced
 
 absl::StatusOr<v1::PersonnelStatistics> ApplicationService::GetPersonnelStatistics(
     const auth::Principal& who, const v1::GetPersonnelStatisticsRequest& r) {
-  if (absl::Status s = auth::RequireAnyRole(who, {auth::roles::kHrClerk, auth::roles::kAdmin});
-      !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = RequireHr(who); !s.ok()) return s;
   if (r.tenant_id() != who.tenant) {
     return absl::NotFoundError(absl::StrCat("tenant ", r.tenant_id(), " not found"));
   }

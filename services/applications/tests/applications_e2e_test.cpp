@@ -299,13 +299,9 @@ class DocumentDownloadTest : public ApplicationsFixture {
     return out;
   }
   std::vector<std::string> Readers(const std::string& application_id) {
-    v1::ListAuditEntriesRequest audit;
-    audit.set_application_id(application_id);
-    v1::ListAuditEntriesResponse entries;
-    EXPECT_TRUE(stub_->ListAuditEntries(Ctx(hr_).get(), audit, &entries).ok());
     std::vector<std::string> readers;
-    for (const auto& e : entries.entries()) {
-      if (e.action() == "document_viewed") readers.push_back(e.actor() + ":" + e.reason());
+    for (const auto& e : AuditOf(application_id, "document_viewed")) {
+      readers.push_back(e.actor() + ":" + e.reason());
     }
     return readers;
   }

@@ -165,6 +165,21 @@ class ApplicationsFixture : public ::testing::Test {
     return created.id();
   }
 
+  // The audit lines of one application with the given action, as HR lists them.
+  std::vector<v1::AuditEntry> AuditOf(const std::string& application_id,
+                                      const std::string& action) {
+    v1::ListAuditEntriesRequest r;
+    r.set_application_id(application_id);
+    v1::ListAuditEntriesResponse entries;
+    grpc::Status s = stub_->ListAuditEntries(Ctx(hr_).get(), r, &entries);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::vector<v1::AuditEntry> out;
+    for (const auto& e : entries.entries()) {
+      if (e.action() == action) out.push_back(e);
+    }
+    return out;
+  }
+
   // Ends the application period (ClosePosting) and waits until this service knows it: the
   // steps that follow it (the bodies' verdicts, the end of the procedure) may then begin.
   void CloseApplications(const std::string& posting_id) {

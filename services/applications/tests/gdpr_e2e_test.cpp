@@ -101,14 +101,8 @@ TEST_F(GdprE2eTest, TheExportHoldsEverythingAboutTheApplicantAndNothingOfOthers)
             grpc::StatusCode::PERMISSION_DENIED);
   // The applicant's own export left no trace; HR's export leaves one on each application.
   auto exports_by = [&](const std::string& application_id) {
-    v1::ListAuditEntriesRequest audit;
-    audit.set_application_id(application_id);
-    v1::ListAuditEntriesResponse entries;
-    EXPECT_TRUE(stub_->ListAuditEntries(Ctx(hr_).get(), audit, &entries).ok());
     std::vector<std::string> actors;
-    for (const auto& e : entries.entries()) {
-      if (e.action() == "data_exported") actors.push_back(e.actor());
-    }
+    for (const auto& e : AuditOf(application_id, "data_exported")) actors.push_back(e.actor());
     return actors;
   };
   EXPECT_TRUE(exports_by(a.id()).empty());

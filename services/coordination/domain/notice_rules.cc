@@ -95,16 +95,18 @@ ev::StaffingClearance ToEvent(v1::Clearance c) {
   }
 }
 
+// The notice is decided (cleared, withdrawn, instructed) now: its outcome event, built from
+// the decided state as OutcomeEvents builds it for a late re-send too.
+void Decide(Change& c, v1::NoticeStatus status, absl::Time now) {
+  c.next.set_status(status);
+  *c.next.mutable_decision_time() = Ts(now);
+  for (auto& event : OutcomeEvents(c.next)) c.events.push_back(std::move(event));
+}
+
 // Clears the notice and adds staffing.cleared (how it cleared).
 void Clear(Change& c, v1::NoticeStatus status, v1::Clearance how, absl::Time now) {
-  c.next.set_status(status);
   c.next.set_clearance(how);
-  *c.next.mutable_decision_time() = Ts(now);
-  auto e = EventFor<ev::StaffingCleared>(c.next);
-  e->set_how(ToEvent(how));
-  *e->mutable_cleared_time() = Ts(now);
-  e->set_consensus_terms(c.next.consensus_terms());
-  c.events.emplace_back(kClearedEvent, e);
+  Decide(c, status, now);
   c.timer = WindowTimer::kCancel;
 }
 
@@ -348,13 +350,8 @@ absl::StatusOr<Change> ResolveByConsensus(const v1::StaffingNotice& n, const Act
       Line(actor, now, "CONSENSUS", absl::StrCat(v1::ConsensusOutcome_Name(outcome),
                                                  terms.empty() ? "" : ": ", std::string(terms))));
   if (outcome == v1::WITHDRAW) {
-    c.next.set_status(v1::WITHDRAWN);
     c.next.set_withdraw_reason(std::string(terms));
-    *c.next.mutable_decision_time() = Ts(now);
-    auto e = EventFor<ev::StaffingWithdrawn>(c.next);
-    e->set_reason(std::string(terms));
-    e->set_by_consensus(true);
-    c.events.emplace_back(kWithdrawnEvent, e);
+    Decide(c, v1::WITHDRAWN, now);  // by consensus: consensus_outcome is WITHDRAW
   } else {
     Clear(c, v1::CLEARED_BY_CONSENSUS, v1::CLEARANCE_CONSENSUS, now);
   }
@@ -373,13 +370,9 @@ absl::StatusOr<Change> IssueInstruction(const v1::StaffingNotice& n, const Actor
         "an instruction (Weisung im Einzelfall) needs a recorded discussion without consensus");
   }
   Change c = Start(n, now);
-  c.next.set_status(v1::INSTRUCTED);
   c.next.set_instruction(std::string(instruction));
-  *c.next.mutable_decision_time() = Ts(now);
   c.history.push_back(Line(actor, now, "INSTRUCTION", std::string(instruction)));
-  auto e = EventFor<ev::StaffingInstructed>(c.next);
-  e->set_instruction(std::string(instruction));
-  c.events.emplace_back(kInstructedEvent, e);
+  Decide(c, v1::INSTRUCTED, now);
   return c;
 }
 
@@ -433,13 +426,9 @@ absl::StatusOr<Change> Withdraw(const v1::StaffingNotice& n, const Actor& actor,
         "longer be withdrawn");
   }
   Change c = Start(n, now);
-  c.next.set_status(v1::WITHDRAWN);
   c.next.set_withdraw_reason(std::string(reason));
-  *c.next.mutable_decision_time() = Ts(now);
   c.history.push_back(Line(actor, now, "WITHDRAWN", std::string(reason)));
-  auto e = EventFor<ev::StaffingWithdrawn>(c.next);
-  e->set_reason(std::string(reason));
-  c.events.emplace_back(kWithdrawnEvent, e);
+  Decide(c, v1::WITHDRAWN, now);
   c.timer = WindowTimer::kCancel;
   return c;
 }

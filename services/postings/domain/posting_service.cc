@@ -1,6 +1,8 @@
 #include "services/postings/domain/posting_service.h"
 
-#include <set>
+#include <algorithm>
+#include <iterator>
+#include <string_view>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
@@ -53,19 +55,21 @@ std::shared_ptr<google::protobuf::Message> Snapshotted(const v1::Posting& p) {
   return e;
 }
 
-// Fields a client may set; everything else is assigned by the service.
+// The fields the service assigns (id, tenant, Kennziffer, status, etag, times); a client sets
+// everything else. Cleared from what a client sends, refused in an update mask.
+constexpr std::string_view kServerFields[] = {
+    "id",          "tenant_id",    "kennziffer", "status",        "etag",           "create_time",
+    "update_time", "publish_time", "close_time", "deadline_time", "withdraw_reason"};
+
+bool IsServerField(std::string_view name) {
+  return std::find(std::begin(kServerFields), std::end(kServerFields), name) !=
+         std::end(kServerFields);
+}
+
 void ClearServerFields(v1::Posting& p) {
-  p.clear_id();
-  p.clear_tenant_id();
-  p.clear_kennziffer();
-  p.clear_status();
-  p.clear_etag();
-  p.clear_create_time();
-  p.clear_update_time();
-  p.clear_publish_time();
-  p.clear_close_time();
-  p.clear_deadline_time();
-  p.clear_withdraw_reason();
+  for (std::string_view name : kServerFields) {
+    p.GetReflection()->ClearField(&p, p.GetDescriptor()->FindFieldByName(std::string(name)));
+  }
 }
 
 void SetDeadlineTime(v1::Posting& p) {
@@ -196,17 +200,13 @@ absl::StatusOr<v1::Posting> PostingService::Update(const auth::Principal& who,
                                                    const v1::UpdatePostingRequest& request) {
   if (!request.has_posting()) return errors::InvalidField("posting", "required");
   const absl::Time now = clock_.Now();
-  // Paths may name nested fields (employment.part_time_possible); the fields the server keeps
-  // (id, tenant, Kennziffer, status, etag, times) are never the client's to set.
-  static const std::set<std::string, std::less<>> kServerFields = {
-      "id",          "tenant_id",    "kennziffer",   "status",     "etag",          "create_time",
-      "update_time", "publish_time", "close_time",   "deadline_time", "withdraw_reason"};
+  // Paths may name nested fields (employment.part_time_possible); server fields never.
   for (const auto& path : request.update_mask().paths()) {
     if (!google::protobuf::util::FieldMaskUtil::GetFieldDescriptors(v1::Posting::descriptor(),
                                                                      path, nullptr)) {
       return errors::InvalidField("update_mask", absl::StrCat("unknown field \"", path, "\""));
     }
-    if (kServerFields.count(path.substr(0, path.find('.'))) > 0) {
+    if (IsServerField(std::string_view(path).substr(0, path.find('.')))) {
       return errors::InvalidField("update_mask",
                                   absl::StrCat("\"", path, "\" is kept by the server"));
     }
