@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
   auto* cand = filing.add_candidates();
   cand->set_qualification("Diplom-Sozialpädagogin (FH)");
   cand->set_experience("4 Jahre Fachberatung in der Schuldnerberatung");
-  const coordination::Actor hr{"hr-witten", "city_coordinator", city, "bench"};
+  const coordination::Actor hr = coordination::Actor::Of(auth::Principal{"hr-witten", city, {"city_coordinator"}}, "bench", "city_coordinator");
   auto tmpl = coordination::NewNotice(filing, "00000000-0000-0000-0000-000000000000", city, hr,
                                       t0 - absl::Hours(24 * 7));
   if (!tmpl.ok()) {

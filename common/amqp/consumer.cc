@@ -11,12 +11,26 @@ Consumer::Consumer(ConsumerOptions options, pg::Pool& db)
 
 Consumer::~Consumer() { Stop(); }
 
-void Consumer::On(std::string type, EventHandler handler) {
+void Consumer::OnRaw(std::string type, EventHandler handler) {
   handlers_[std::move(type)] = std::move(handler);
+}
+
+void Consumer::OnEvery(AnyEventHandler handler) {
+  for (const auto& [key, descriptor] : events::Catalogue()) {
+    if (handlers_.count(key) != 0) continue;
+    handlers_[key] = [key = key, handler](pqxx::work& tx, const Delivery& d) -> absl::Status {
+      auto event = events::Decode(key, d.message.body);
+      if (!event.ok()) return absl::InvalidArgumentError(event.status().message());
+      return handler(tx, **event, d);
+    };
+  }
 }
 
 void Consumer::Start() {
   stopping_ = false;
+  if (options_.queue.binding_keys.empty()) {
+    for (const auto& [key, handler] : handlers_) options_.queue.binding_keys.push_back(key);
+  }
   thread_ = std::thread([this] { Run(); });
 }
 

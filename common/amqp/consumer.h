@@ -6,6 +6,10 @@
 // stellenwerk.dlx (parking queue "<queue>.dead"); permanent failures (undecodable body, newer
 // schema version, INVALID_ARGUMENT) go there at once. The queue never blocks on a poison
 // message.
+//
+// Handlers are registered by event message (On<M>): the routing key comes from the event
+// catalogue (common/events/catalogue.h) and the body is decoded here, once; an undecodable
+// body is a permanent failure (dead-lettered). The queue is bound to exactly the keys handled.
 
 #include <atomic>
 #include <functional>
@@ -15,19 +19,27 @@
 #include <unordered_map>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "common/amqp/connection.h"
+#include "common/events/catalogue.h"
 #include "common/pg/pool.h"
+#include "google/protobuf/message.h"
 
 namespace stellenwerk::amqp {
 
 // Applies one event inside the given transaction. Return INVALID_ARGUMENT for a message that
 // can never succeed; any other error is retried.
 using EventHandler = std::function<absl::Status(pqxx::work&, const Delivery&)>;
+template <typename M>
+using TypedHandler = std::function<absl::Status(pqxx::work&, const M&, const Delivery&)>;
+// For a consumer of every event (notifications): the decoded message of the catalogue.
+using AnyEventHandler =
+    std::function<absl::Status(pqxx::work&, const google::protobuf::Message&, const Delivery&)>;
 
 struct ConsumerOptions {
   std::string amqp_uri;
   std::string name;           // consumer name in processed_events, e.g. "applications"
-  QueueSpec queue;            // queue name and bindings; handlers decide what is applied
+  QueueSpec queue;            // queue name; empty bindings: the keys of the handlers
   int prefetch = 100;
   int max_attempts = 5;
   int max_schema_version = 1; // newer versions are dead-lettered, never crash the consumer
@@ -42,8 +54,24 @@ class Consumer {
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
 
-  // Register before Start. `type` is the routing key, e.g. postings.posting.closed.v1.
-  void On(std::string type, EventHandler handler);
+  // Register before Start: `handler` applies every event of message M (its routing key from
+  // the catalogue), decoded.
+  template <typename M>
+  void On(TypedHandler<M> handler) {
+    const std::string& key = events::RoutingKey<M>();
+    OnRaw(key, [key, handler = std::move(handler)](pqxx::work& tx, const Delivery& d) {
+      M event;
+      if (!event.ParseFromString(d.message.body)) {
+        return absl::InvalidArgumentError(absl::StrCat("undecodable ", key, " event"));
+      }
+      return handler(tx, event, d);
+    });
+  }
+  // Every event of the catalogue not handled by an On<M>, decoded into its message.
+  void OnEvery(AnyEventHandler handler);
+  // A handler of undecoded bodies under any routing key: for the runtime's own tests of the
+  // delivery mechanics. Services register typed handlers.
+  void OnRaw(std::string type, EventHandler handler);
 
   void Start();
   void Stop();
@@ -61,7 +89,7 @@ class Consumer {
   void Run();
   absl::Status Handle(Connection& mq, const Delivery& d);
 
-  const ConsumerOptions options_;
+  ConsumerOptions options_;  // binding keys completed by Start
   pg::Pool& db_;
   std::map<std::string, EventHandler> handlers_;
   std::unordered_map<std::string, int> attempts_;  // by message id, this process only

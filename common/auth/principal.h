@@ -30,6 +30,7 @@ struct Principal {
   std::string sub;
   std::string tenant;
   std::vector<std::string> roles;
+  std::string issuer;  // the token's `iss` ("" when it has none); subjects are unique per issuer
 
   bool HasRole(std::string_view role) const;
   bool HasAnyRole(std::initializer_list<std::string_view> wanted) const;

@@ -1,6 +1,7 @@
 #include "common/clock/clock_control_service.h"
 
 #include "common/errors/errors.h"
+#include "common/errors/grpc_status.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace stellenwerk {

@@ -1,13 +1,13 @@
 #pragma once
-// Errors are values (absl::Status); this maps them to gRPC once, with CONTRACT.md's codes and
-// google.rpc.BadRequest details for field problems.
+// Errors are values (absl::Status), with google.rpc.BadRequest details for field problems.
+// Their one mapping to gRPC is common/errors/grpc_status.h.
 
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "grpcpp/support/status.h"
 
 namespace stellenwerk::errors {
 
@@ -40,12 +40,5 @@ class Validator {
  private:
   std::vector<FieldViolation> violations_;
 };
-
-// absl::Status -> grpc::Status with the same code; BadRequest details travel in the
-// grpc-status-details-bin trailer as google.rpc.Status.
-grpc::Status ToGrpc(const absl::Status& status);
-
-// grpc::Status -> absl::Status (for clients inside the fleet).
-absl::Status FromGrpc(const grpc::Status& status);
 
 }  // namespace stellenwerk::errors

@@ -1,6 +1,7 @@
 #include "common/grpc/call.h"
 
 #include "common/errors/errors.h"
+#include "common/errors/grpc_status.h"
 #include "common/logging/log.h"
 
 namespace stellenwerk::rpc {

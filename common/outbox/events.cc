@@ -1,5 +1,6 @@
 #include "common/outbox/events.h"
 
+#include "common/events/catalogue.h"
 #include "common/ids/uuid.h"
 #include "common/outbox/outbox.h"
 #include "google/protobuf/descriptor.h"
@@ -8,8 +9,8 @@
 
 namespace stellenwerk::outbox {
 
-OutgoingEvent Prepare(const EventContext& ctx, const std::string& type,
-                      google::protobuf::Message& event) {
+OutgoingEvent Prepare(const EventContext& ctx, google::protobuf::Message& event) {
+  const std::string& type = events::RoutingKeyOfEvent(event.GetDescriptor());
   const auto* field = event.GetDescriptor()->FindFieldByName("meta");
   if (field == nullptr || field->message_type() != events::v1::EventMeta::descriptor()) {
     throw std::logic_error("event " + event.GetTypeName() + " has no EventMeta meta field");
@@ -36,9 +37,8 @@ OutgoingEvent Prepare(const EventContext& ctx, const std::string& type,
   return out;
 }
 
-std::string Publish(pqxx::work& tx, const EventContext& ctx, const std::string& type,
-                    google::protobuf::Message& event) {
-  OutgoingEvent out = Prepare(ctx, type, event);
+std::string Publish(pqxx::work& tx, const EventContext& ctx, google::protobuf::Message& event) {
+  OutgoingEvent out = Prepare(ctx, event);
   Enqueue(tx, ctx.schema, out);
   return out.event_id;
 }

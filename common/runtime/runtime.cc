@@ -7,6 +7,7 @@
 #include "common/auth/jwt.h"
 #include "common/cache/redis_cache.h"
 #include "common/clock/clock_control_service.h"
+#include "common/events/catalogue.h"
 #include "common/logging/log.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -27,6 +28,8 @@ void Runtime::BlockTerminationSignals() {
 
 absl::Status Runtime::Init(const std::vector<pg::Migration>& service_migrations,
                            absl::Duration connect_wait) {
+  // A broken event catalogue (a routing key bound twice) must stop the service at once.
+  if (absl::Status s = events::Check(); !s.ok()) return s;
   // Postgres may still be starting (Kubernetes starts pods in any order): retry a while.
   absl::Status migrated;
   for (absl::Time until = absl::Now() + connect_wait;;) {
@@ -95,13 +98,13 @@ absl::Status Runtime::Init(const std::vector<pg::Migration>& service_migrations,
   return absl::OkStatus();
 }
 
-amqp::Consumer& Runtime::consumer(std::vector<std::string> binding_keys) {
+amqp::Consumer& Runtime::consumer() {
   if (consumer_ == nullptr) {
     amqp::ConsumerOptions options;
     options.amqp_uri = config_.amqp_uri;
     options.name = config_.service;
     options.queue = amqp::QueueSpec{absl::StrCat("stellenwerk.", config_.service),
-                                    std::move(binding_keys), config_.amqp_queue_type};
+                                    {}, config_.amqp_queue_type};
     options.prefetch = config_.amqp_prefetch;
     options.max_attempts = config_.consumer_max_attempts;
     consumer_ = std::make_unique<amqp::Consumer>(std::move(options), *db_);

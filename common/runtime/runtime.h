@@ -57,8 +57,9 @@ class Runtime {
   metrics::Metrics& metrics() { return *metrics_; }
   outbox::Relay& relay() { return *relay_; }
 
-  // The service's consumer on queue "stellenwerk.<service>", created on first use.
-  amqp::Consumer& consumer(std::vector<std::string> binding_keys);
+  // The service's consumer on queue "stellenwerk.<service>", created on first use; the queue
+  // is bound to the routing keys of the events it handles.
+  amqp::Consumer& consumer();
 
   // An EventContext for publishing from a request (or "system" for timers/consumers).
   outbox::EventContext EventContextFor(std::string tenant_id, std::string correlation_id,

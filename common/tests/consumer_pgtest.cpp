@@ -36,7 +36,7 @@ class ConsumerTest : public ::testing::Test {
     o.max_attempts = max_attempts;
     o.retry_delay = absl::Milliseconds(10);
     auto c = std::make_unique<Consumer>(o, *pool_);
-    c->On(type_, [this](pqxx::work& tx, const Delivery& d) -> absl::Status {
+    c->OnRaw(type_, [this](pqxx::work& tx, const Delivery& d) -> absl::Status {
       ++calls_;
       if (d.message.body == "poison") return absl::InternalError("cannot apply this one");
       if (d.message.body == "garbage") return absl::InvalidArgumentError("undecodable body");

@@ -28,7 +28,8 @@ TEST(PrepareTest, AnEventTheSystemStartsGetsItsOwnCorrelationId) {
   events::v1::PostingClosed closed;
   const OutgoingEvent by_timer =
       Prepare(EventContext{"s", "stadt-herne", "", "system:deadline", absl::Now()},
-              "postings.posting.closed.v1", closed);
+              closed);
+  EXPECT_EQ(by_timer.type, "postings.posting.closed.v1");
   EXPECT_FALSE(by_timer.correlation_id.empty());
   EXPECT_EQ(by_timer.correlation_id, by_timer.event_id);
   EXPECT_EQ(closed.meta().correlation_id(), by_timer.event_id);
@@ -36,7 +37,7 @@ TEST(PrepareTest, AnEventTheSystemStartsGetsItsOwnCorrelationId) {
   events::v1::PostingClosed asked;
   const OutgoingEvent by_call =
       Prepare(EventContext{"s", "stadt-herne", "corr-7", "hr-1", absl::Now()},
-              "postings.posting.closed.v1", asked);
+              asked);
   EXPECT_EQ(by_call.correlation_id, "corr-7");
   EXPECT_EQ(asked.meta().correlation_id(), "corr-7");
 }

@@ -6,6 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging/log.h"
 #include "common/timers/timers.h"
+#include "services/applications/domain/application_rules.h"
+#include "services/applications/domain/transitions.h"
 #include "stellenwerk/events/v1/coordination.pb.h"
 #include "stellenwerk/events/v1/postings.pb.h"
 
@@ -16,9 +18,6 @@ const std::vector<Migration>& ApplicationsMigrations();
 namespace stellenwerk::applications {
 namespace {
 
-constexpr char kStaffingClearedEvent[] = "coordination.staffing.cleared.v1";
-constexpr char kStaffingWithdrawnEvent[] = "coordination.staffing.withdrawn.v1";
-constexpr char kStaffingInstructedEvent[] = "coordination.staffing.instructed.v1";
 constexpr char kRetentionTimerKind[] = "applications.retention";
 constexpr int kRetentionBatch = 500;
 constexpr absl::Duration kRetentionInterval = absl::Hours(1);
@@ -64,79 +63,92 @@ absl::Status ApplicationsApp::Init() {
   grpc_ = std::make_unique<ApplicationGrpcService>(runtime_, *service_);
   runtime_.AddService(grpc_.get(), v1::ApplicationService::service_full_name());
 
-  // What applications needs of postings arrives as events; every posting event carries the
-  // snapshot as field 2, so one message type reads them all.
-  auto& consumer = runtime_.consumer({"postings.posting.*.v1", kStaffingClearedEvent,
-                                      kStaffingWithdrawnEvent, kStaffingInstructedEvent});
-  for (const char* type : {"postings.posting.published.v1", "postings.posting.updated.v1"}) {
-    consumer.On(type, [this](pqxx::work& tx, const amqp::Delivery& d) -> absl::Status {
-      events::v1::PostingUpdated e;
-      if (!e.ParseFromString(d.message.body) || e.posting().posting_id().empty()) {
-        return absl::InvalidArgumentError("undecodable posting event");
-      }
-      return store_->ApplyPostingSnapshot(tx, SnapshotOf(e.posting()), e.posting().version());
-    });
-  }
-  consumer.On("postings.posting.withdrawn.v1", [this](pqxx::work& tx, const amqp::Delivery& d) {
-    events::v1::PostingUpdated e;  // same layout: the snapshot is field 2
-    if (!e.ParseFromString(d.message.body) || e.posting().posting_id().empty()) {
-      return absl::InvalidArgumentError("undecodable posting.withdrawn event");
-    }
-    if (absl::Status s = store_->ApplyPostingSnapshot(tx, SnapshotOf(e.posting()),
-                                                      e.posting().version());
-        !s.ok()) {
-      return s;
-    }
-    return store_->EndWithdrawnProcedure(tx, e.posting().posting_id(), d.message.correlation_id);
+  // What applications needs of postings arrives as events, each with the posting's snapshot.
+  namespace ev = events::v1;
+  auto& consumer = runtime_.consumer();
+  auto keep_snapshot = [this](pqxx::work& tx, const ev::PostingSnapshot& s) -> absl::Status {
+    if (s.posting_id().empty()) return absl::InvalidArgumentError("posting event without posting");
+    return store_->ApplyPostingSnapshot(tx, SnapshotOf(s), s.version());
+  };
+  consumer.On<ev::PostingPublished>(
+      [keep_snapshot](pqxx::work& tx, const ev::PostingPublished& e, const amqp::Delivery&) {
+        return keep_snapshot(tx, e.posting());
+      });
+  consumer.On<ev::PostingUpdated>(
+      [keep_snapshot](pqxx::work& tx, const ev::PostingUpdated& e, const amqp::Delivery&) {
+        return keep_snapshot(tx, e.posting());
+      });
+  // A withdrawn posting ends its procedure: every open application is rejected with that
+  // reason (applicants are told), and from then on the retention period runs (GDPR Art. 5 (1) e).
+  consumer.On<ev::PostingWithdrawn>([this, keep_snapshot](pqxx::work& tx,
+                                                          const ev::PostingWithdrawn& e,
+                                                          const amqp::Delivery& d) -> absl::Status {
+    if (absl::Status s = keep_snapshot(tx, e.posting()); !s.ok()) return s;
+    const absl::Time now = runtime_.clock().Now();
+    const Move move{.to = v1::REJECTED,
+                    .cause = Cause::kProcedureEnded,
+                    .actor = "system:posting_withdrawn",
+                    .reason = "the posting was withdrawn; the selection procedure has ended",
+                    .now = now};
+    return store_
+        ->MoveAllInTransaction(
+            tx, e.posting().posting_id(), OpenStatuses(),
+            Actor::System("posting_withdrawn", e.posting().tenant_id(), d.message.correlation_id),
+            [&](const v1::Application& a) { return Transition(a, move); })
+        .status();
   });
   // At the deadline: no more applications, and RECEIVED ones go to SCREENING (DOMAIN.md).
-  consumer.On("postings.posting.closed.v1", [this](pqxx::work& tx, const amqp::Delivery& d) {
-    events::v1::PostingClosed e;
-    if (!e.ParseFromString(d.message.body) || e.posting().posting_id().empty()) {
-      return absl::InvalidArgumentError("undecodable posting.closed event");
-    }
-    if (absl::Status s = store_->ApplyPostingSnapshot(tx, SnapshotOf(e.posting()),
-                                                      e.posting().version());
-        !s.ok()) {
-      return s;
-    }
-    return store_->StartScreening(tx, e.posting().posting_id(), d.message.correlation_id);
+  consumer.On<ev::PostingClosed>([this, keep_snapshot](pqxx::work& tx, const ev::PostingClosed& e,
+                                                       const amqp::Delivery& d) -> absl::Status {
+    if (absl::Status s = keep_snapshot(tx, e.posting()); !s.ok()) return s;
+    const Move move{.to = v1::SCREENING,
+                    .cause = Cause::kDeadline,
+                    .actor = "system:deadline",
+                    .reason = "application deadline passed",
+                    .now = runtime_.clock().Now()};
+    return store_
+        ->MoveAllInTransaction(
+            tx, e.posting().posting_id(), {v1::RECEIVED},
+            Actor::System("deadline", e.posting().tenant_id(), d.message.correlation_id),
+            [&](const v1::Application& a) { return Transition(a, move); })
+        .status();
   });
 
   // The coordination gate (seed 004): the district's clearance approves the offer; a
   // withdrawn notice or an instruction against the staffing sends the proposal back.
-  consumer.On(kStaffingClearedEvent, [this](pqxx::work& tx, const amqp::Delivery& d) {
-    events::v1::StaffingCleared e;
-    if (!e.ParseFromString(d.message.body)) {
-      return absl::InvalidArgumentError("undecodable staffing.cleared event");
+  auto outcome = [this](pqxx::work& tx, const ev::StaffingNoticeSnapshot& notice, bool cleared,
+                        const std::string& reason, const amqp::Delivery& d) -> absl::Status {
+    if (notice.application_id().empty()) return absl::OkStatus();  // a notice by hand
+    const absl::Time now = runtime_.clock().Now();
+    auto applied = store_->ApplyInTransaction(
+        tx, Actor::System("coordination", notice.city_tenant_id(), d.message.correlation_id),
+        notice.application_id(), notice.city_tenant_id(), [&](const v1::Application& a) {
+          return CoordinationOutcome(a, cleared, reason, now);
+        });
+    if (applied.status().code() == absl::StatusCode::kNotFound) {
+      spdlog::warn("coordination outcome for unknown application {} of {}: ignored",
+                   notice.application_id(), notice.city_tenant_id());
+      return absl::OkStatus();
     }
-    if (e.notice().application_id().empty()) return absl::OkStatus();  // a notice by hand
-    return store_->ApplyCoordinationOutcome(
-        tx, e.notice().application_id(), e.notice().city_tenant_id(), /*cleared=*/true,
-        absl::StrCat("coordination cleared (", events::v1::StaffingClearance_Name(e.how()), ")"),
-        d.message.correlation_id);
-  });
-  consumer.On(kStaffingWithdrawnEvent, [this](pqxx::work& tx, const amqp::Delivery& d) {
-    events::v1::StaffingWithdrawn e;
-    if (!e.ParseFromString(d.message.body)) {
-      return absl::InvalidArgumentError("undecodable staffing.withdrawn event");
-    }
-    if (e.notice().application_id().empty()) return absl::OkStatus();
-    return store_->ApplyCoordinationOutcome(
-        tx, e.notice().application_id(), e.notice().city_tenant_id(), /*cleared=*/false,
-        absl::StrCat("coordination notice withdrawn: ", e.reason()), d.message.correlation_id);
-  });
-  consumer.On(kStaffingInstructedEvent, [this](pqxx::work& tx, const amqp::Delivery& d) {
-    events::v1::StaffingInstructed e;
-    if (!e.ParseFromString(d.message.body)) {
-      return absl::InvalidArgumentError("undecodable staffing.instructed event");
-    }
-    if (e.notice().application_id().empty()) return absl::OkStatus();
-    return store_->ApplyCoordinationOutcome(
-        tx, e.notice().application_id(), e.notice().city_tenant_id(), /*cleared=*/false,
-        absl::StrCat("district instruction (Weisung im Einzelfall): ", e.instruction()),
-        d.message.correlation_id);
-  });
+    return applied.status();
+  };
+  consumer.On<ev::StaffingCleared>(
+      [outcome](pqxx::work& tx, const ev::StaffingCleared& e, const amqp::Delivery& d) {
+        return outcome(tx, e.notice(), /*cleared=*/true,
+                       absl::StrCat("coordination cleared (", ev::StaffingClearance_Name(e.how()), ")"),
+                       d);
+      });
+  consumer.On<ev::StaffingWithdrawn>(
+      [outcome](pqxx::work& tx, const ev::StaffingWithdrawn& e, const amqp::Delivery& d) {
+        return outcome(tx, e.notice(), /*cleared=*/false,
+                       absl::StrCat("coordination notice withdrawn: ", e.reason()), d);
+      });
+  consumer.On<ev::StaffingInstructed>(
+      [outcome](pqxx::work& tx, const ev::StaffingInstructed& e, const amqp::Delivery& d) {
+        return outcome(
+            tx, e.notice(), /*cleared=*/false,
+            absl::StrCat("district instruction (Weisung im Einzelfall): ", e.instruction()), d);
+      });
 
   // Retention (GDPR Art. 5 (1) e): a durable sweep erases what has been kept long enough; it
   // re-arms itself, sooner while there is a backlog.

@@ -1,20 +1,22 @@
 #pragma once
-// ApplicationStore on PostgreSQL (documents as bytea, audit rows, outbox events).
+// ApplicationStore on PostgreSQL (documents as bytea, audit rows, outbox events). The store is
+// SQL and row mapping: what a change is, the domain decided (transitions.h and the service).
+// Split by capability: lifecycle (this file's .cc), documents, selection, participation and
+// hiring, GDPR and statistics (pg_application_store_<capability>.cc).
 
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "common/clock/clock.h"
-#include "common/pg/pool.h"
+#include "common/pg/aggregate_store.h"
 #include "services/applications/domain/application_store.h"
 
 namespace stellenwerk::applications {
 
 class PgApplicationStore final : public ApplicationStore {
  public:
-  PgApplicationStore(pg::Pool& db, std::string schema, const Clock& clock)
-      : db_(db), schema_(std::move(schema)), clock_(clock) {}
+  PgApplicationStore(pg::Pool& db, std::string schema, const Clock& clock);
 
   absl::StatusOr<v1::Document> SaveDocument(const std::string& owner_sub, const v1::Document& meta,
                                             const std::string& content) override;
@@ -63,8 +65,8 @@ class PgApplicationStore final : public ApplicationStore {
                                                    const std::string& tenant_id) override;
   absl::StatusOr<v1::ConcludeProcedureResponse> Conclude(
       const Actor& actor, const IdempotencyRequest& idem, const std::string& posting_id,
-      const std::string& reason,
-      const std::function<absl::Status(const std::vector<v1::Application>& open)>& check) override;
+      const std::function<absl::Status(const std::vector<v1::Application>& open)>& check,
+      const std::function<absl::StatusOr<AppChange>(const v1::Application&)>& decide) override;
   absl::StatusOr<v1::RetentionPolicy> SetRetention(const Actor& actor, const IdempotencyRequest& idem,
                                                    const v1::RetentionPolicy& policy) override;
   absl::StatusOr<StatisticsInput> Statistics(const std::string& tenant_id, absl::Time from,
@@ -75,55 +77,40 @@ class PgApplicationStore final : public ApplicationStore {
   absl::Status SavePostingSnapshot(const PostingSnapshot& snapshot, int64_t version) override;
   absl::Status ApplyPostingSnapshot(pqxx::work& tx, const PostingSnapshot& snapshot,
                                     int64_t version);
-  // posting.closed: RECEIVED applications move to SCREENING (DOMAIN.md), each audited and
-  // published.
-  absl::Status StartScreening(pqxx::work& tx, const std::string& posting_id,
-                              const std::string& correlation_id);
-  // posting.withdrawn: the procedure has ended, so every open application of it ends as
-  // REJECTED with that reason (audited, published, so applicants are told); from then on the
-  // retention period runs (GDPR Art. 5 (1) e), as it would not for an application left open.
-  absl::Status EndWithdrawnProcedure(pqxx::work& tx, const std::string& posting_id,
-                                     const std::string& correlation_id);
-  // coordination.staffing.cleared/withdrawn/instructed.v1: a PENDING_COORDINATION application
-  // of `city_tenant` becomes OFFER_APPROVED (cleared) or PROPOSED again (with the reason).
-  // Anything else is left alone (and logged): the outcome may concern a notice filed by hand.
-  absl::Status ApplyCoordinationOutcome(pqxx::work& tx, const std::string& application_id,
-                                        const std::string& city_tenant, bool cleared,
-                                        const std::string& reason,
-                                        const std::string& correlation_id);
+  // Locks the applications of a posting that are in one of `from` (in id order) and applies
+  // `decide` to each, as `actor` (consumers: posting closed, posting withdrawn); how many moved.
+  absl::StatusOr<int> MoveAllInTransaction(
+      pqxx::work& tx, const std::string& posting_id, const std::vector<v1::ApplicationStatus>& from,
+      const Actor& actor, const std::function<absl::StatusOr<AppChange>(const v1::Application&)>& decide);
+  // Locks application `id` of `tenant` and applies `decide` (consumers: coordination outcomes).
+  // NOT_FOUND when there is none.
+  absl::StatusOr<v1::Application> ApplyInTransaction(
+      pqxx::work& tx, const Actor& actor, const std::string& id, const std::string& tenant,
+      const std::function<absl::StatusOr<AppChange>(const v1::Application&)>& decide);
   // Retention (timer): erases up to `limit` applications whose procedure ended longer ago
   // than their tenant's retention period and whose applicant did not join the talent pool.
   // Returns how many were erased.
   absl::StatusOr<int> EraseExpired(pqxx::work& tx, absl::Time now, int limit);
 
  private:
+  using Decide = std::function<absl::StatusOr<AppChange>(const v1::Application&)>;
   // Serialises submissions (shared) against changes of the posting's state (exclusive), so no
   // application slips in unseen while the posting closes or is withdrawn.
   void LockPosting(pqxx::work& tx, const std::string& posting_id, bool exclusive);
-  // Moves every application of a posting in one of `from` to `to` as `actor` (a person or
-  // "system:…"), after `check` (if given) accepted the locked set; how many moved.
+  // MoveAllInTransaction, after `check` (if given) accepted the locked set.
   absl::StatusOr<int> MoveAll(
-      pqxx::work& tx, const std::string& posting_id,
-      const std::vector<v1::ApplicationStatus>& from, v1::ApplicationStatus to,
-      const Actor& actor, const std::string& reason,
+      pqxx::work& tx, const std::string& posting_id, const std::vector<v1::ApplicationStatus>& from,
+      const Actor& actor, const Decide& decide,
       const std::function<absl::Status(const std::vector<v1::Application>&)>& check = {});
-  v1::Application Write(pqxx::work& tx, const Actor& actor, const v1::Application& current,
-                        AppChange change);
   // The next pseudonym number, drawn from pseudonym_seq in blocks (one round trip per block;
   // a sequence has gaps anyway, and numbers only need to be unique).
   int64_t NextPseudonym(pqxx::work& tx);
-  // One transaction: the stored answer to `idem` if there is one, else `effect` and its answer
-  // remembered.
-  template <typename M>
-  absl::StatusOr<M> Idempotent(const Actor& actor, const IdempotencyRequest& idem,
-                               const std::function<absl::StatusOr<M>(pqxx::work&)>& effect);
   // Deletes the applications and everything personal about them; keeps anonymous facts.
   int EraseApplications(pqxx::work& tx, const std::vector<std::string>& ids,
                         const std::string& cause, const Actor& actor);
 
   pg::Pool& db_;
-  const std::string schema_;
-  const Clock& clock_;
+  pg::AggregateStore<v1::Application> apps_;
   std::mutex pseudonym_mu_;
   std::vector<int64_t> pseudonyms_;  // drawn, not yet used (taken from the back)
 };

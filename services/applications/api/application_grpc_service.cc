@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/errors/errors.h"
+#include "common/errors/grpc_status.h"
 #include "common/logging/log.h"
 #include "services/applications/domain/application_rules.h"
 

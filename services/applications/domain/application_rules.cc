@@ -81,6 +81,15 @@ bool IsOpen(v1::ApplicationStatus s) {
          s != v1::APPLICATION_STATUS_UNSPECIFIED;
 }
 
+std::vector<v1::ApplicationStatus> OpenStatuses() {
+  std::vector<v1::ApplicationStatus> open;
+  for (int s = v1::ApplicationStatus_MIN; s <= v1::ApplicationStatus_MAX; ++s) {
+    const auto status = static_cast<v1::ApplicationStatus>(s);
+    if (v1::ApplicationStatus_IsValid(s) && IsOpen(status)) open.push_back(status);
+  }
+  return open;
+}
+
 bool IsAllowedTransition(v1::ApplicationStatus from, v1::ApplicationStatus to) {
   using S = v1::ApplicationStatus;
   if (to == v1::WITHDRAWN) return IsOpen(from);

@@ -40,6 +40,8 @@ absl::Status ValidateSubmission(const v1::SubmitApplicationRequest& request,
 // REJECTED (with a reason) from SCREENING up to OFFER_APPROVED, except while coordinating.
 bool IsAllowedTransition(v1::ApplicationStatus from, v1::ApplicationStatus to);
 bool IsOpen(v1::ApplicationStatus status);
+// Every open status (IsOpen), in enum order.
+std::vector<v1::ApplicationStatus> OpenStatuses();
 
 // ChangeStatus by a person (not the system): the target must be one ChangeStatus may set,
 // the role must allow it, a rejection needs a reason, and SGB IX § 165: a severely disabled

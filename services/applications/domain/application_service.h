@@ -9,15 +9,9 @@
 #include "common/clock/clock.h"
 #include "services/applications/domain/application_store.h"
 #include "services/applications/domain/posting_directory.h"
+#include "services/applications/domain/transitions.h"
 
 namespace stellenwerk::applications {
-
-inline constexpr char kSubmittedEvent[] = "applications.application.submitted.v1";
-inline constexpr char kStatusChangedEvent[] = "applications.application.status_changed.v1";
-inline constexpr char kWithdrawnEvent[] = "applications.application.withdrawn.v1";
-inline constexpr char kHiringProposedEvent[] = "applications.hiring.proposed.v1";
-inline constexpr char kParticipationRecordedEvent[] = "applications.participation.recorded.v1";
-inline constexpr char kApplicantErasedEvent[] = "applications.applicant.erased.v1";
 
 class ApplicationService {
  public:
@@ -108,12 +102,17 @@ class ApplicationService {
   static v1::Application ViewFor(const auth::Principal& who, v1::Application application,
                                  bool anonymised);
 
+  // Who may see and act on an application at all: the applicant on their own, the staff (HR,
+  // committee) of its tenant. Everyone else gets NOT_FOUND, never a hint that it exists. Also
+  // applied to a replayed answer, so a replay passes the check of a first call.
+  static absl::Status CheckAccess(const auth::Principal& who, const v1::Application& application);
+
  private:
-  // Moves the application to `to` (through `via` first, when given), with history, audit and
-  // status events; `check` refuses, `amend` adds to the new state and events.
+  // Moves the application to `to` (through `via` first, when given) for `cause`
+  // (transitions.h); `check` refuses, `amend` adds to the new state and events.
   absl::StatusOr<v1::Application> Transition(
       const auth::Principal& who, const Actor& actor, const IdempotencyRequest& idem,
-      const std::string& id, v1::ApplicationStatus to, const std::string& reason,
+      const std::string& id, Cause cause, v1::ApplicationStatus to, const std::string& reason,
       const std::function<absl::Status(const v1::Application&)>& check,
       const std::function<void(const v1::Application& current, AppChange&)>& amend = {},
       v1::ApplicationStatus via = v1::APPLICATION_STATUS_UNSPECIFIED);

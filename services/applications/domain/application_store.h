@@ -11,23 +11,15 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/store/command.h"
 #include "google/protobuf/message.h"
 #include "services/applications/domain/ranking.h"
 #include "stellenwerk/applications/v1/applications.pb.h"
 
 namespace stellenwerk::applications {
 
-struct Actor {
-  std::string sub;
-  std::string tenant;
-  std::string correlation_id;
-};
-
-struct IdempotencyRequest {
-  std::string operation;
-  std::string request_id;
-  std::string request_hash;
-};
+using store::Actor;
+using store::IdempotencyRequest;
 
 struct PostingSnapshot {
   std::string posting_id;
@@ -44,18 +36,8 @@ struct PostingSnapshot {
   std::string district_tenant_id;  // with coordination_required: whom to inform
 };
 
-struct AuditEntry {
-  std::string action;
-  std::string from;
-  std::string to;
-  std::string reason;
-};
-
-struct AppChange {
-  v1::Application next;
-  std::vector<std::pair<std::string, std::shared_ptr<google::protobuf::Message>>> events;
-  std::vector<AuditEntry> audit;
-};
+// What a decision about an application produces: the next state, its events, its audit lines.
+using AppChange = store::Change<v1::Application>;
 
 // Everything stored about one applicant (GDPR Art. 15).
 struct ApplicantData {
@@ -100,8 +82,9 @@ class ApplicationStore {
   // never replaces a newer version.
   virtual absl::Status SavePostingSnapshot(const PostingSnapshot& snapshot, int64_t version) = 0;
 
-  // The stored answer to an earlier call with this request_id (ALREADY_EXISTS if the body
-  // differs), checked before anything else so a replay is not refused by later state.
+  // The stored answer to an earlier call with this request_id in the actor's idempotency scope
+  // (ALREADY_EXISTS if the body differs), so a replay is not refused by later state. The
+  // caller applies the access check of a first call to it.
   virtual absl::StatusOr<std::optional<v1::Application>> Replayed(
       const Actor& actor, const IdempotencyRequest& idem) = 0;
   // Inserts the application built by `build` (ALREADY_EXISTS if this applicant already
@@ -162,11 +145,11 @@ class ApplicationStore {
                                                            const std::string& applicant_sub,
                                                            const std::string& tenant_id) = 0;
   // Ends the posting's procedure in one transaction: locks its open applications, lets
-  // `check` refuse, moves them to REJECTED with `reason` (history, audit, status events).
+  // `check` refuse, and applies `decide` (the rejection) to each.
   virtual absl::StatusOr<v1::ConcludeProcedureResponse> Conclude(
       const Actor& actor, const IdempotencyRequest& idem, const std::string& posting_id,
-      const std::string& reason,
-      const std::function<absl::Status(const std::vector<v1::Application>& open)>& check) = 0;
+      const std::function<absl::Status(const std::vector<v1::Application>& open)>& check,
+      const std::function<absl::StatusOr<AppChange>(const v1::Application&)>& decide) = 0;
   virtual absl::StatusOr<v1::RetentionPolicy> SetRetention(const Actor& actor,
                                                            const IdempotencyRequest& idem,
                                                            const v1::RetentionPolicy& policy) = 0;

@@ -54,7 +54,7 @@ class ApplicationsFixture : public ::testing::Test {
     // once the consumers listen (in production the durable queues outlive restarts).
     for (auto* runtime : {&apps_->runtime(), coordination_ ? &coordination_->runtime() : nullptr}) {
       if (runtime == nullptr) continue;
-      EXPECT_TRUE(testing::WaitFor([&] { return runtime->consumer({}).connected(); },
+      EXPECT_TRUE(testing::WaitFor([&] { return runtime->consumer().connected(); },
                                    absl::Seconds(20)));
     }
     posting_stub_ = pv1::PostingService::NewStub(Channel(postings_->runtime().port())).release();

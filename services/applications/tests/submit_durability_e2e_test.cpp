@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "common/events/catalogue.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids/uuid.h"
 #include "common/testing/process.h"
@@ -111,7 +112,7 @@ class Burst {
 
 TEST(SubmitDurabilityE2eTest, ThousandConcurrentSubmissionsAcrossABrokerOutageAreAllStoredAndPublished) {
   STW_REQUIRE_INFRA(infra);
-  testing::EventTap tap(infra, {kSubmittedEvent});  // declared before anything is published
+  testing::EventTap tap(infra, {events::RoutingKey<events::v1::ApplicationSubmitted>()});  // declared before anything is published
   testing::TcpProxy broker(PortOf(infra.amqp_uri));
   auto config = testing::TestRuntimeConfig(infra, UniqueName("applications_durability"));
   config.amqp_uri = WithPort(infra.amqp_uri, broker.port());

@@ -36,18 +36,17 @@ absl::Status CoordinationApp::Init() {
   // A proposed hiring for a post that needs coordination files the notice by itself. The
   // runtime skips redelivered event ids; the unique (city, application) index makes a
   // re-emitted event with a new id harmless too.
-  runtime_.consumer({kHiringProposedEvent})
-      .On(kHiringProposedEvent, [this](pqxx::work& tx, const amqp::Delivery& d) -> absl::Status {
-        events::v1::HiringProposed e;
-        if (!e.ParseFromString(d.message.body)) {
-          return absl::InvalidArgumentError("undecodable HiringProposed");
-        }
+  runtime_.consumer().On<events::v1::HiringProposed>(
+      [this](pqxx::work& tx, const events::v1::HiringProposed& e,
+             const amqp::Delivery&) -> absl::Status {
         auto filing = CoordinationService::FilingFor(e);
         if (!filing.ok()) return filing.status();
         if (!filing->has_value()) return absl::OkStatus();  // needs no coordination
         const std::string city = e.meta().tenant_id();
-        const Actor actor{e.meta().actor().empty() ? "system:applications" : e.meta().actor(),
-                          "applications", city, e.meta().correlation_id()};
+        // The clerk who proposed the hiring files the notice, through applications.
+        Actor actor = Actor::System("applications", city, e.meta().correlation_id());
+        if (!e.meta().actor().empty()) actor.sub = e.meta().actor();
+        actor.role = "applications";
         const absl::Time now = runtime_.clock().Now();
         auto filed = store_->FileInTransaction(tx, actor, [&](const std::string& id) {
           return NewNotice(**filing, id, city, actor, now);

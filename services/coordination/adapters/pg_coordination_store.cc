@@ -5,10 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/errors/errors.h"
-#include "common/idempotency/idempotency.h"
 #include "common/ids/uuid.h"
-#include "common/outbox/events.h"
-#include "common/pg/keyset.h"
 #include "common/time/berlin_calendar.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -24,22 +21,6 @@ absl::Time FromTs(const google::protobuf::Timestamp& t) {
   return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
 }
 
-constexpr char kNoticeColumns[] = "data, version";
-
-v1::StaffingNotice Parse(const pqxx::row& row) {  // data, version
-  return pg::ParseVersioned<v1::StaffingNotice>(row);
-}
-
-idempotency::Key KeyOf(const Actor& actor, const IdempotencyRequest& idem) {
-  return idempotency::Key{actor.tenant, idem.operation, idem.request_id};
-}
-
-template <typename M>
-absl::StatusOr<std::optional<M>> Replay(pqxx::work& tx, const Actor& actor,
-                                        const IdempotencyRequest& idem) {
-  return idempotency::Replay<M>(tx, KeyOf(actor, idem), idem.request_hash);
-}
-
 const char* SideColumn(Side side) {
   return side == Side::kCity ? "city_tenant_id" : "district_tenant_id";
 }
@@ -51,38 +32,101 @@ std::string TimerKey(const std::string& city, const std::string& office, Quarter
   return absl::StrCat(city, "|", office, "|", FormatQuarter(q));
 }
 
+// The staffing_notices table's row mapping; the history lines are the audit.
+pg::AggregateTable<v1::StaffingNotice, v1::HistoryEntry> NoticesTable() {
+  pg::AggregateTable<v1::StaffingNotice, v1::HistoryEntry> t;
+  t.table = "staffing_notices";
+  t.noun = "staffing notice";
+  t.write_row = [](pqxx::work& tx, const v1::StaffingNotice& next, const std::string& data,
+                   int64_t version, bool insert, absl::Time now) {
+    // A new notice's row was inserted by FileInTransaction under its one-per-hiring rule.
+    if (insert) return;
+    // Conditional on the version read under the row lock: a stale decision never lands.
+    tx.exec_params(
+        "UPDATE staffing_notices SET status = $2, version = $3, data = $4,"
+        " updated_at = $5::timestamptz WHERE id = $1::uuid AND version = $6",
+        next.id(), v1::NoticeStatus_Name(next.status()), version, pg::Bytes(data),
+        pg::ToPgTimestamp(now), version - 1);
+  };
+  // Staffing events belong to the city: its applications service unblocks on them.
+  t.tenant_of = [](const v1::StaffingNotice& n) { return n.city_tenant_id(); };
+  t.write_audit = [](pqxx::work& tx, const Actor&, const v1::StaffingNotice& next,
+                     const std::vector<v1::HistoryEntry>& lines, absl::Time) {
+    for (const auto& h : lines) {
+      tx.exec_params(
+          "INSERT INTO notice_history (notice_id, at, actor_sub, actor_role, actor_tenant, action,"
+          " details) VALUES ($1::uuid, $2::timestamptz, $3, $4, $5, $6, $7)",
+          next.id(), pg::ToPgTimestamp(FromTs(h.time())), h.actor_sub(), h.actor_role(),
+          h.actor_tenant(), h.action(), h.details());
+    }
+  };
+  return t;
+}
+
+// History is kept in notice_history, never inside the stored message.
+Decide WithoutHistory(const Decide& decide) {
+  return [&decide](const v1::StaffingNotice& current) -> absl::StatusOr<Change> {
+    auto change = decide(current);
+    if (change.ok()) change->next.clear_history();
+    return change;
+  };
+}
 
 }  // namespace
+
+PgCoordinationStore::PgCoordinationStore(pg::Pool& db, std::string schema, const Clock& clock)
+    : notices_(db, std::move(schema), clock, NoticesTable()) {}
+
+absl::Status PgCoordinationStore::AfterWrite(pqxx::work& tx, const v1::StaffingNotice&,
+                                             Change& change, const v1::StaffingNotice& next) {
+  if (change.reduction.has_value()) {
+    tx.exec_params(
+        "INSERT INTO reimbursement_reductions (notice_id, city_tenant_id, district_tenant_id,"
+        " year, amount_cents, data, recorded_at) VALUES ($1::uuid, $2, $3, $4, $5, $6,"
+        " $7::timestamptz)",
+        next.id(), next.city_tenant_id(), next.district_tenant_id(), change.reduction->year(),
+        change.reduction->amount_cents(), pg::Bytes(change.reduction->SerializeAsString()),
+        pg::ToPgTimestamp(notices_.clock().Now()));
+  }
+  switch (change.timer) {
+    case WindowTimer::kSchedule:
+      timers::Schedule(tx, kWindowTimerKind, next.id(), FromTs(next.window_end_time()));
+      break;
+    case WindowTimer::kCancel:
+      timers::Cancel(tx, kWindowTimerKind, next.id());
+      break;
+    case WindowTimer::kKeep:
+      break;
+  }
+  return absl::OkStatus();
+}
+
+v1::StaffingNotice PgCoordinationStore::Write(pqxx::work& tx, const Actor& actor,
+                                              const v1::StaffingNotice& current, Change change,
+                                              bool insert) {
+  change.next.clear_history();
+  v1::StaffingNotice written = notices_.Write(tx, actor, current, change, insert);
+  AfterWrite(tx, current, change, written).IgnoreError();  // never fails
+  return written;
+}
 
 absl::StatusOr<v1::StaffingNotice> PgCoordinationStore::File(const Actor& actor,
                                                              const IdempotencyRequest& idem,
                                                              const Build& build) {
-  v1::StaffingNotice result;
-  absl::Status status = db_.Transact([&](pqxx::work& tx) -> absl::Status {
-    auto replay = Replay<v1::StaffingNotice>(tx, actor, idem);
-    if (!replay.ok()) return replay.status();
-    if (replay->has_value()) {
-      result = **replay;
-      return absl::OkStatus();
-    }
-    auto filed = FileInTransaction(tx, actor, build);
-    if (!filed.ok()) return filed.status();
-    result = *std::move(filed);
-    idempotency::Remember(tx, KeyOf(actor, idem), idem.request_hash, result);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return result;
+  return pg::Command<v1::StaffingNotice>(
+      notices_.db(), actor, idem,
+      [&](pqxx::work& tx) { return FileInTransaction(tx, actor, build); });
 }
 
 absl::StatusOr<v1::StaffingNotice> PgCoordinationStore::FileInTransaction(pqxx::work& tx,
                                                                           const Actor& actor,
                                                                           const Build& build) {
-  auto change = build(ids::NewUuid());
+  auto change = build(pg::NewAggregateId());
   if (!change.ok()) return change.status();
   v1::StaffingNotice& n = change->next;
+  n.clear_history();
   const std::string data = n.SerializeAsString();
-  const std::string now = pg::ToPgTimestamp(clock_.Now());
+  const std::string now = pg::ToPgTimestamp(notices_.clock().Now());
   // One notice per proposed hiring: a second filing for the application returns the first.
   auto inserted = tx.exec_params(
       "INSERT INTO staffing_notices (id, city_tenant_id, district_tenant_id, application_id,"
@@ -99,64 +143,33 @@ absl::StatusOr<v1::StaffingNotice> PgCoordinationStore::FileInTransaction(pqxx::
         " AND application_id = $2 AND application_id <> ''",
         n.city_tenant_id(), n.application_id());
     if (existing.empty()) return absl::AbortedError("concurrent filing; retry");
-    v1::StaffingNotice found = Parse(existing[0]);
+    v1::StaffingNotice found = pg::ParseAggregate<v1::StaffingNotice>(existing[0]);
     // A notice filed early by hand may already be decided when the hiring is proposed: the
     // proposal waits for an outcome that went out before it, so it goes out again (consumers
     // apply it only to a hiring that waits for it).
-    const outbox::EventContext ctx{schema_, found.city_tenant_id(), actor.correlation_id,
-                                   actor.sub, clock_.Now()};
-    for (auto& [type, event] : OutcomeEvents(found)) outbox::Publish(tx, ctx, type, *event);
+    Events outcome = OutcomeEvents(found);
+    notices_.Publish(tx, actor, found.city_tenant_id(), outcome);
     return found;
   }
   EnsureObligation(tx, n.city_tenant_id(), n.regional_office(), n.district_tenant_id(),
-                   clock_.Now());
+                   notices_.clock().Now());
   return Write(tx, actor, v1::StaffingNotice(), *std::move(change), /*insert=*/true);
-}
-
-absl::StatusOr<v1::StaffingNotice> PgCoordinationStore::Lock(pqxx::work& tx,
-                                                             const std::string& id,
-                                                             const std::string* tenant,
-                                                             Side side) {
-  auto rows =
-      tenant == nullptr
-          ? tx.exec_params("SELECT data, version FROM staffing_notices WHERE id = $1::uuid FOR UPDATE",
-                           id)
-          : tx.exec_params(absl::StrCat("SELECT data, version FROM staffing_notices WHERE id = "
-                                        "$1::uuid AND ",
-                                        SideColumn(side), " = $2 FOR UPDATE"),
-                           id, *tenant);
-  if (rows.empty()) return absl::NotFoundError(absl::StrCat("staffing notice ", id, " not found"));
-  return Parse(rows[0]);
 }
 
 absl::StatusOr<v1::StaffingNotice> PgCoordinationStore::Update(const Actor& actor,
                                                                const IdempotencyRequest& idem,
                                                                const std::string& id, Side side,
                                                                const Decide& decide) {
-  v1::StaffingNotice result;
-  absl::Status status = db_.Transact([&](pqxx::work& tx) -> absl::Status {
-    auto replay = Replay<v1::StaffingNotice>(tx, actor, idem);
-    if (!replay.ok()) return replay.status();
-    if (replay->has_value()) {
-      result = **replay;
-      return absl::OkStatus();
-    }
-    auto current = Lock(tx, id, &actor.tenant, side);
-    if (!current.ok()) return current.status();
-    auto change = decide(*current);
-    if (!change.ok()) return change.status();
-    result = Write(tx, actor, *current, *std::move(change), /*insert=*/false);
-    idempotency::Remember(tx, KeyOf(actor, idem), idem.request_hash, result);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return result;
+  return notices_.Update<Change>(
+      actor, idem, id, {SideColumn(side), actor.tenant}, WithoutHistory(decide),
+      [this](pqxx::work& tx, const v1::StaffingNotice& current, Change& change,
+             const v1::StaffingNotice& next) { return AfterWrite(tx, current, change, next); });
 }
 
 absl::Status PgCoordinationStore::ElapseWindowsInTransaction(pqxx::work& tx,
                                                              const std::vector<std::string>& ids) {
   if (ids.empty()) return absl::OkStatus();
-  const absl::Time now = clock_.Now();
+  const absl::Time now = notices_.clock().Now();
   const std::string now_text = pg::ToPgTimestamp(now);
   // Row locks in id order; a notice no longer WINDOW_OPEN has nothing left to clear.
   auto rows = tx.exec_params(
@@ -168,12 +181,14 @@ absl::Status PgCoordinationStore::ElapseWindowsInTransaction(pqxx::work& tx,
   std::vector<std::string> h_notice, h_at, h_sub, h_role, h_tenant, h_action, h_details;
   std::vector<outbox::OutgoingEvent> events;
   for (const auto& row : rows) {
-    const v1::StaffingNotice current = Parse(row);
+    const v1::StaffingNotice current = pg::ParseAggregate<v1::StaffingNotice>(row);
     // The fired timer is due by the scheduler's clock; judging again by a clock read later
     // (or set back, as a test's fake clock may be) must not leave the notice open for good.
     Change change = ElapseWindow(current, std::max(now, FromTs(current.window_end_time())));
     if (change.events.empty()) continue;
-    const Actor system{"system", "system", current.city_tenant_id(), ""};
+    Actor system = Actor::System("window", current.city_tenant_id(), "");
+    system.sub = "system";
+    system.role = "system";
     if (change.reduction.has_value() || change.timer != WindowTimer::kKeep) {
       Write(tx, system, current, std::move(change), /*insert=*/false);  // not set-based
       continue;
@@ -187,7 +202,7 @@ absl::Status PgCoordinationStore::ElapseWindowsInTransaction(pqxx::work& tx,
     u_status.push_back(v1::NoticeStatus_Name(next.status()));
     u_version.push_back(version + 1);
     u_data.push_back(next.SerializeAsString());
-    for (const auto& h : change.history) {
+    for (const auto& h : change.audit) {
       h_notice.push_back(next.id());
       h_at.push_back(pg::ToPgTimestamp(FromTs(h.time())));
       h_sub.push_back(h.actor_sub());
@@ -197,9 +212,9 @@ absl::Status PgCoordinationStore::ElapseWindowsInTransaction(pqxx::work& tx,
       h_details.push_back(h.details());
     }
     // Staffing events belong to the city: its applications service unblocks on them.
-    const outbox::EventContext ctx{schema_, next.city_tenant_id(), system.correlation_id,
-                                   system.sub, now};
-    for (auto& [type, event] : change.events) events.push_back(outbox::Prepare(ctx, type, *event));
+    const outbox::EventContext ctx{notices_.schema(), next.city_tenant_id(),
+                                   system.correlation_id, system.sub, now};
+    for (auto& event : change.events) events.push_back(outbox::Prepare(ctx, *event));
   }
   if (u_id.empty()) return absl::OkStatus();
   // Conditional on the versions read under the row locks: a stale decision never lands.
@@ -219,119 +234,51 @@ absl::Status PgCoordinationStore::ElapseWindowsInTransaction(pqxx::work& tx,
       " $5::text[], $6::text[], $7::text[])",
       pg::TextArray(h_notice), pg::TextArray(h_at), pg::TextArray(h_sub), pg::TextArray(h_role),
       pg::TextArray(h_tenant), pg::TextArray(h_action), pg::TextArray(h_details));
-  outbox::EnqueueMany(tx, schema_, events);
+  outbox::EnqueueMany(tx, notices_.schema(), events);
   return absl::OkStatus();
 }
 
-v1::StaffingNotice PgCoordinationStore::Write(pqxx::work& tx, const Actor& actor,
-                                              const v1::StaffingNotice& current, Change change,
-                                              bool insert) {
-  v1::StaffingNotice& next = change.next;
-  next.clear_history();
-  int64_t version = 1;  // a new row is inserted with version 1
-  if (!insert) {
-    absl::SimpleAtoi(current.etag(), &version);
-    ++version;
-    next.clear_etag();
-    const std::string data = next.SerializeAsString();
-    // Conditional on the version read under the row lock: a stale decision never lands.
-    tx.exec_params(
-        "UPDATE staffing_notices SET status = $2, version = $3, data = $4,"
-        " updated_at = $5::timestamptz WHERE id = $1::uuid AND version = $6",
-        next.id(), v1::NoticeStatus_Name(next.status()), version, pg::Bytes(data),
-        pg::ToPgTimestamp(clock_.Now()), version - 1);
-  }
-  next.set_etag(std::to_string(version));
-  for (const auto& h : change.history) {
-    tx.exec_params(
-        "INSERT INTO notice_history (notice_id, at, actor_sub, actor_role, actor_tenant, action,"
-        " details) VALUES ($1::uuid, $2::timestamptz, $3, $4, $5, $6, $7)",
-        next.id(), pg::ToPgTimestamp(FromTs(h.time())), h.actor_sub(), h.actor_role(),
-        h.actor_tenant(), h.action(), h.details());
-  }
-  if (change.reduction.has_value()) {
-    tx.exec_params(
-        "INSERT INTO reimbursement_reductions (notice_id, city_tenant_id, district_tenant_id,"
-        " year, amount_cents, data, recorded_at) VALUES ($1::uuid, $2, $3, $4, $5, $6,"
-        " $7::timestamptz)",
-        next.id(), next.city_tenant_id(), next.district_tenant_id(), change.reduction->year(),
-        change.reduction->amount_cents(), pg::Bytes(change.reduction->SerializeAsString()),
-        pg::ToPgTimestamp(clock_.Now()));
-  }
-  // Staffing events belong to the city: its applications service unblocks on them.
-  const outbox::EventContext ctx{schema_, next.city_tenant_id(), actor.correlation_id, actor.sub,
-                                 clock_.Now()};
-  for (auto& [type, event] : change.events) outbox::Publish(tx, ctx, type, *event);
-  switch (change.timer) {
-    case WindowTimer::kSchedule:
-      timers::Schedule(tx, kWindowTimerKind, next.id(), FromTs(next.window_end_time()));
-      break;
-    case WindowTimer::kCancel:
-      timers::Cancel(tx, kWindowTimerKind, next.id());
-      break;
-    case WindowTimer::kKeep:
-      break;
-  }
-  return next;
-}
-
 absl::StatusOr<v1::StaffingNotice> PgCoordinationStore::Get(const std::string& id) {
-  v1::StaffingNotice result;
-  absl::Status status = db_.Read([&](pqxx::work& tx) -> absl::Status {
-    auto rows = tx.exec_params("SELECT data, version FROM staffing_notices WHERE id = $1::uuid", id);
-    if (rows.empty()) return absl::NotFoundError(absl::StrCat("staffing notice ", id, " not found"));
-    result = Parse(rows[0]);
-    for (const auto& h : tx.exec_params(
-             "SELECT seq, micros(at), actor_sub, actor_role, actor_tenant, action, details"
-             " FROM notice_history WHERE notice_id = $1::uuid ORDER BY seq",
-             id)) {
-      auto* e = result.add_history();
-      e->set_seq(h[0].as<int64_t>());
-      *e->mutable_time() = Ts(pg::FromMicros(h[1]));
-      e->set_actor_sub(h[2].as<std::string>());
-      e->set_actor_role(h[3].as<std::string>());
-      e->set_actor_tenant(h[4].as<std::string>());
-      e->set_action(h[5].as<std::string>());
-      e->set_details(h[6].as<std::string>());
-    }
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return result;
+  return pg::ReadValue<v1::StaffingNotice>(
+      notices_.db(), [&](pqxx::work& tx) -> absl::StatusOr<v1::StaffingNotice> {
+        auto rows =
+            tx.exec_params("SELECT data, version FROM staffing_notices WHERE id = $1::uuid", id);
+        if (rows.empty()) return notices_.NotFound(id);
+        v1::StaffingNotice result = pg::ParseAggregate<v1::StaffingNotice>(rows[0]);
+        for (const auto& h : tx.exec_params(
+                 "SELECT seq, micros(at), actor_sub, actor_role, actor_tenant, action, details"
+                 " FROM notice_history WHERE notice_id = $1::uuid ORDER BY seq",
+                 id)) {
+          auto* e = result.add_history();
+          e->set_seq(h[0].as<int64_t>());
+          *e->mutable_time() = Ts(pg::FromMicros(h[1]));
+          e->set_actor_sub(h[2].as<std::string>());
+          e->set_actor_role(h[3].as<std::string>());
+          e->set_actor_tenant(h[4].as<std::string>());
+          e->set_action(h[5].as<std::string>());
+          e->set_details(h[6].as<std::string>());
+        }
+        return result;
+      });
 }
 
 absl::StatusOr<NoticePage> PgCoordinationStore::List(const NoticeQuery& q) {
-  auto cursor = pg::DecodeKeysetToken(q.page_token);
-  if (!cursor.ok()) return cursor.status();
   std::string statuses = "{";
   for (size_t i = 0; i < q.statuses.size(); ++i) {
     absl::StrAppend(&statuses, i ? "," : "", v1::NoticeStatus_Name(q.statuses[i]));
   }
   statuses += "}";
-  NoticePage page;
-  absl::Status status = db_.Read([&](pqxx::work& tx) -> absl::Status {
-    auto rows = tx.exec_params(
-        absl::StrCat(
-            "SELECT data, version, micros(filed_at), id::text FROM staffing_notices WHERE ",
-            SideColumn(q.side),
-            " = $1 AND (cardinality($2::text[]) = 0 OR status = ANY($2::text[]))"
-            " AND ($3 = '' OR regional_office = $3)"
-            " AND ($4::timestamptz IS NULL OR (filed_at, id) < ($4::timestamptz, $5::uuid))"
-            " ORDER BY filed_at DESC, id DESC LIMIT $6"),
-        q.tenant, statuses, q.regional_office, cursor->after_time, cursor->after_id, q.page_size + 1);
-    page.notices.clear();
-    page.next_page_token.clear();
-    for (size_t i = 0; i < rows.size() && static_cast<int>(i) < q.page_size; ++i) {
-      page.notices.push_back(Parse(rows[i]));
-    }
-    if (static_cast<int>(rows.size()) > q.page_size) {
-      const auto& last = rows[q.page_size - 1];
-      page.next_page_token = pg::EncodeKeysetToken(pg::FromMicros(last[2]), last[3].as<std::string>());
-    }
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return page;
+  auto page = notices_.ListPage(
+      absl::StrCat(
+          "SELECT data, version, micros(filed_at), id::text FROM staffing_notices WHERE ",
+          SideColumn(q.side),
+          " = $1 AND (cardinality($2::text[]) = 0 OR status = ANY($2::text[]))"
+          " AND ($3 = '' OR regional_office = $3)"
+          " AND ($4::timestamptz IS NULL OR (filed_at, id) < ($4::timestamptz, $5::uuid))"
+          " ORDER BY filed_at DESC, id DESC LIMIT $6"),
+      q.page_size, q.page_token, q.tenant, statuses, q.regional_office);
+  if (!page.ok()) return page.status();
+  return NoticePage{std::move(page->items), std::move(page->next_page_token)};
 }
 
 void PgCoordinationStore::EnsureObligation(pqxx::work& tx, const std::string& city,
@@ -366,7 +313,7 @@ absl::Status PgCoordinationStore::CheckBaseDataInTransaction(pqxx::work& tx,
   if (obligation.empty()) return absl::OkStatus();
   const std::string district = obligation[0][0].as<std::string>();
   const absl::Time due = QuarterEnd(*q);
-  const absl::Time now = clock_.Now();
+  const absl::Time now = notices_.clock().Now();
   auto submitted = tx.exec_params(
       "SELECT 1 FROM base_data_submissions WHERE city_tenant_id = $1 AND regional_office = $2"
       " AND year = $3 AND quarter = $4 LIMIT 1",
@@ -384,8 +331,7 @@ absl::Status PgCoordinationStore::CheckBaseDataInTransaction(pqxx::work& tx,
       e.set_regional_office(office);
       e.set_quarter(FormatQuarter(*q));
       *e.mutable_due_time() = Ts(due);
-      outbox::Publish(tx, outbox::EventContext{schema_, city, "", "system", now},
-                      kBaseDataOverdueEvent, e);
+      outbox::Publish(tx, outbox::EventContext{notices_.schema(), city, "", "system", now}, e);
     }
   }
   // Arm the next quarter (a new key: this timer's row is deleted with this effect).
@@ -398,14 +344,9 @@ absl::Status PgCoordinationStore::CheckBaseDataInTransaction(pqxx::work& tx,
 absl::StatusOr<v1::BaseDataSubmission> PgCoordinationStore::SubmitBaseData(
     const Actor& actor, const IdempotencyRequest& idem, v1::BaseDataSubmission s,
     Quarter quarter) {
-  v1::BaseDataSubmission result;
-  absl::Status status = db_.Transact([&](pqxx::work& tx) -> absl::Status {
-    auto replay = Replay<v1::BaseDataSubmission>(tx, actor, idem);
-    if (!replay.ok()) return replay.status();
-    if (replay->has_value()) {
-      result = **replay;
-      return absl::OkStatus();
-    }
+  return pg::Command<v1::BaseDataSubmission>(
+      notices_.db(), actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::BaseDataSubmission> {
+    v1::BaseDataSubmission result;
     // Serialise revisions of one (city, office) so numbers stay dense.
     tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))",
                    absl::StrCat("coordination.base_data.", s.city_tenant_id(), "|",
@@ -416,7 +357,7 @@ absl::StatusOr<v1::BaseDataSubmission> PgCoordinationStore::SubmitBaseData(
         s.city_tenant_id(), s.regional_office(), quarter.year, quarter.q);
     result = s;
     result.set_revision(rev[0].as<int>());
-    const absl::Time now = clock_.Now();
+    const absl::Time now = notices_.clock().Now();
     tx.exec_params(
         "INSERT INTO base_data_submissions (city_tenant_id, district_tenant_id, regional_office,"
         " year, quarter, revision, personnel_cost_cents, data, submitted_at)"
@@ -431,18 +372,15 @@ absl::StatusOr<v1::BaseDataSubmission> PgCoordinationStore::SubmitBaseData(
         pg::ToPgTimestamp(now));
     EnsureObligation(tx, result.city_tenant_id(), result.regional_office(),
                      result.district_tenant_id(), now);
-    idempotency::Remember(tx, KeyOf(actor, idem), idem.request_hash, result);
-    return absl::OkStatus();
+    return result;
   });
-  if (!status.ok()) return status;
-  return result;
 }
 
 absl::StatusOr<std::vector<v1::OverdueBaseData>> PgCoordinationStore::ListOverdue(
     const std::string& city, const std::string& district) {
-  std::vector<v1::OverdueBaseData> result;
-  absl::Status status = db_.Read([&](pqxx::work& tx) -> absl::Status {
-    result.clear();
+  using Result = std::vector<v1::OverdueBaseData>;
+  return pg::ReadValue<Result>(notices_.db(), [&](pqxx::work& tx) -> absl::StatusOr<Result> {
+    Result result;
     for (const auto& r : tx.exec_params(
              "SELECT city_tenant_id, district_tenant_id, regional_office, year, quarter,"
              " micros(due_at) FROM base_data_overdue WHERE resolved_at IS NULL"
@@ -457,17 +395,15 @@ absl::StatusOr<std::vector<v1::OverdueBaseData>> PgCoordinationStore::ListOverdu
       *o.mutable_due_time() = Ts(pg::FromMicros(r[5]));
       result.push_back(std::move(o));
     }
-    return absl::OkStatus();
+    return result;
   });
-  if (!status.ok()) return status;
-  return result;
 }
 
 absl::StatusOr<std::vector<v1::BaseDataSubmission>> PgCoordinationStore::LatestBaseData(
     const std::string& city, const std::string& district) {
-  std::vector<v1::BaseDataSubmission> result;
-  absl::Status status = db_.Read([&](pqxx::work& tx) -> absl::Status {
-    result.clear();
+  using Result = std::vector<v1::BaseDataSubmission>;
+  return pg::ReadValue<Result>(notices_.db(), [&](pqxx::work& tx) -> absl::StatusOr<Result> {
+    Result result;
     for (const auto& r : tx.exec_params(
              "SELECT DISTINCT ON (city_tenant_id, regional_office) data"
              " FROM base_data_submissions WHERE ($1 = '' OR city_tenant_id = $1)"
@@ -478,10 +414,8 @@ absl::StatusOr<std::vector<v1::BaseDataSubmission>> PgCoordinationStore::LatestB
       s.ParseFromString(pg::BytesOf(r[0]));
       result.push_back(std::move(s));
     }
-    return absl::OkStatus();
+    return result;
   });
-  if (!status.ok()) return status;
-  return result;
 }
 
 namespace {
@@ -534,14 +468,8 @@ constexpr char kLinkedSql[] =
 absl::StatusOr<v1::ReimbursementStatus> PgCoordinationStore::SetCap(
     const Actor& actor, const IdempotencyRequest& idem, const std::string& city, int year,
     int64_t cap_cents) {
-  v1::ReimbursementStatus result;
-  absl::Status status = db_.Transact([&](pqxx::work& tx) -> absl::Status {
-    auto replay = Replay<v1::ReimbursementStatus>(tx, actor, idem);
-    if (!replay.ok()) return replay.status();
-    if (replay->has_value()) {
-      result = **replay;
-      return absl::OkStatus();
-    }
+  return pg::Command<v1::ReimbursementStatus>(
+      notices_.db(), actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::ReimbursementStatus> {
     // Only the city's own district sets its cap: the pair must already coordinate (a notice
     // or a base-data obligation between them) — a cap alone never makes a district the city's.
     if (!tx.exec_params1(std::string("SELECT ") + kLinkedSql, city, actor.tenant)[0].as<bool>()) {
@@ -554,42 +482,25 @@ absl::StatusOr<v1::ReimbursementStatus> PgCoordinationStore::SetCap(
         " ON CONFLICT (city_tenant_id, year) DO UPDATE SET cap_cents = EXCLUDED.cap_cents,"
         " set_by = EXCLUDED.set_by, set_at = EXCLUDED.set_at"
         " WHERE reimbursement_caps.district_tenant_id = EXCLUDED.district_tenant_id RETURNING 1",
-        city, year, actor.tenant, cap_cents, actor.sub, pg::ToPgTimestamp(clock_.Now()));
+        city, year, actor.tenant, cap_cents, actor.sub, pg::ToPgTimestamp(notices_.clock().Now()));
     if (rows.empty()) {
       return absl::NotFoundError(absl::StrCat("no reimbursement of ", city, " for ", year));
     }
-    auto s = ReadReimbursement(tx, city, year);
-    if (!s.ok()) return s.status();
-    result = *std::move(s);
-    idempotency::Remember(tx, KeyOf(actor, idem), idem.request_hash, result);
-    return absl::OkStatus();
+    return ReadReimbursement(tx, city, year);
   });
-  if (!status.ok()) return status;
-  return result;
 }
 
 absl::StatusOr<v1::ReimbursementStatus> PgCoordinationStore::Reimbursement(
     const std::string& city, int year) {
-  v1::ReimbursementStatus result;
-  absl::Status status = db_.Read([&](pqxx::work& tx) -> absl::Status {
-    auto s = ReadReimbursement(tx, city, year);
-    if (!s.ok()) return s.status();
-    result = *std::move(s);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return result;
+  return pg::ReadValue<v1::ReimbursementStatus>(
+      notices_.db(), [&](pqxx::work& tx) { return ReadReimbursement(tx, city, year); });
 }
 
 absl::StatusOr<bool> PgCoordinationStore::Linked(const std::string& city,
                                                  const std::string& district) {
-  bool linked = false;
-  absl::Status status = db_.Read([&](pqxx::work& tx) -> absl::Status {
-    linked = tx.exec_params1(std::string("SELECT ") + kLinkedSql, city, district)[0].as<bool>();
-    return absl::OkStatus();
+  return pg::ReadValue<bool>(notices_.db(), [&](pqxx::work& tx) -> absl::StatusOr<bool> {
+    return tx.exec_params1(std::string("SELECT ") + kLinkedSql, city, district)[0].as<bool>();
   });
-  if (!status.ok()) return status;
-  return linked;
 }
 
 }  // namespace stellenwerk::coordination

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "common/clock/clock.h"
-#include "common/pg/pool.h"
+#include "common/pg/aggregate_store.h"
 #include "common/timers/timers.h"
 #include "services/coordination/domain/coordination_store.h"
 
@@ -15,8 +15,7 @@ namespace stellenwerk::coordination {
 
 class PgCoordinationStore final : public CoordinationStore {
  public:
-  PgCoordinationStore(pg::Pool& db, std::string schema, const Clock& clock)
-      : db_(db), schema_(std::move(schema)), clock_(clock) {}
+  PgCoordinationStore(pg::Pool& db, std::string schema, const Clock& clock);
 
   absl::StatusOr<v1::StaffingNotice> File(const Actor& actor, const IdempotencyRequest& idem,
                                           const Build& build) override;
@@ -54,16 +53,15 @@ class PgCoordinationStore final : public CoordinationStore {
   absl::Status CheckBaseDataInTransaction(pqxx::work& tx, const timers::Timer& timer);
 
  private:
-  absl::StatusOr<v1::StaffingNotice> Lock(pqxx::work& tx, const std::string& id,
-                                          const std::string* tenant, Side side);
+  // The generic write of the notice, then its reimbursement reduction and window timer.
   v1::StaffingNotice Write(pqxx::work& tx, const Actor& actor, const v1::StaffingNotice& current,
                            Change change, bool insert);
+  absl::Status AfterWrite(pqxx::work& tx, const v1::StaffingNotice& current, Change& change,
+                          const v1::StaffingNotice& next);
   void EnsureObligation(pqxx::work& tx, const std::string& city, const std::string& office,
                         const std::string& district, absl::Time now);
 
-  pg::Pool& db_;
-  const std::string schema_;
-  const Clock& clock_;
+  pg::AggregateStore<v1::StaffingNotice, v1::HistoryEntry> notices_;
 };
 
 }  // namespace stellenwerk::coordination

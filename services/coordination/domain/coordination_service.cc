@@ -2,7 +2,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/errors/errors.h"
-#include "common/idempotency/idempotency.h"
 #include "common/ids/uuid.h"
 #include "common/time/berlin_calendar.h"
 #include "google/protobuf/util/time_util.h"
@@ -14,12 +13,11 @@ namespace roles = auth::roles;
 
 IdempotencyRequest Idem(std::string operation, const std::string& request_id,
                         const google::protobuf::Message& request) {
-  return IdempotencyRequest{std::move(operation), request_id,
-                            request_id.empty() ? "" : idempotency::RequestHash(request)};
+  return IdempotencyRequest::Of(std::move(operation), request_id, request);
 }
 
 Actor ActorOf(const auth::Principal& who, const char* role, const std::string& cid) {
-  return Actor{who.sub, role, who.tenant, cid};
+  return Actor::Of(who, cid, role);
 }
 
 absl::Status CheckId(const std::string& id) {

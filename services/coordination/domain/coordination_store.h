@@ -14,11 +14,7 @@
 
 namespace stellenwerk::coordination {
 
-struct IdempotencyRequest {
-  std::string operation;
-  std::string request_id;  // empty = not keyed
-  std::string request_hash;
-};
+using store::IdempotencyRequest;
 
 // Which of the notice's tenants must be the actor's tenant (otherwise NOT_FOUND).
 enum class Side { kCity, kDistrict };

@@ -209,13 +209,13 @@ absl::StatusOr<Change> NewNotice(const v1::FileStaffingNoticeRequest& r, const s
   n.set_window_end_local(calendar::FormatBerlin(end));
   n.set_filed_by(actor.sub);
   *n.mutable_update_time() = Ts(now);
-  c.history.push_back(Line(actor, now, "FILED",
+  c.audit.push_back(Line(actor, now, "FILED",
                            absl::StrCat("window ends ", calendar::FormatBerlin(end),
                                         r.direct_participation()
                                             ? absl::StrCat("; direct participation of ",
                                                            r.job_agency_head_sub())
                                             : "")));
-  c.events.emplace_back(kNoticeFiledEvent, EventFor<ev::StaffingNoticeFiled>(n));
+  c.events.push_back(EventFor<ev::StaffingNoticeFiled>(n));
   c.timer = WindowTimer::kSchedule;
   return c;
 }
@@ -227,7 +227,7 @@ absl::StatusOr<Change> DeclareNoObjection(const v1::StaffingNotice& n, const Act
   if (!v.ok()) return v.status();
   if (absl::Status s = CheckWithinWindow(n, now); !s.ok()) return s;
   Change c = Start(n, now);
-  c.history.push_back(Line(actor, now, "NO_OBJECTION", std::string(comment)));
+  c.audit.push_back(Line(actor, now, "NO_OBJECTION", std::string(comment)));
   Clear(c, v1::CLEARED_NO_OBJECTION, v1::CLEARANCE_NO_OBJECTION, now);
   return c;
 }
@@ -244,12 +244,12 @@ absl::StatusOr<Change> RaiseConcern(const v1::StaffingNotice& n, const Actor& ac
   c.next.set_status(v1::IN_DISCUSSION);
   c.next.set_concern_kind(kind);
   c.next.set_concern_text(std::string(text));
-  c.history.push_back(Line(actor, now, "CONCERN_RAISED",
+  c.audit.push_back(Line(actor, now, "CONCERN_RAISED",
                            absl::StrCat(v1::ConcernKind_Name(kind), ": ", std::string(text))));
   auto e = EventFor<ev::StaffingConcernRaised>(c.next);
   e->set_concern_kind(v1::ConcernKind_Name(kind));
   e->set_text(std::string(text));
-  c.events.emplace_back(kConcernRaisedEvent, e);
+  c.events.push_back(e);
   c.timer = WindowTimer::kCancel;  // the window no longer decides
   return c;
 }
@@ -269,7 +269,7 @@ absl::StatusOr<Change> RecordHeadAgreement(const v1::StaffingNotice& n, const Ac
   }
   if (absl::Status s = CheckWithinWindow(n, now); !s.ok()) return s;
   Change c = Start(n, now);
-  c.history.push_back(Line(actor, now, "HEAD_AGREEMENT", std::string(comment)));
+  c.audit.push_back(Line(actor, now, "HEAD_AGREEMENT", std::string(comment)));
   Clear(c, v1::CLEARED_NO_OBJECTION, v1::CLEARANCE_DIRECT_PARTICIPATION, now);
   return c;
 }
@@ -314,7 +314,7 @@ absl::StatusOr<Change> RecordDiscussion(const v1::StaffingNotice& n, const Actor
                     p.administrative_head() ? ", Verwaltungsleitung" : "", ")");
     heads = heads || p.administrative_head();
   }
-  c.history.push_back(Line(actor, now, "DISCUSSION_RECORDED",
+  c.audit.push_back(Line(actor, now, "DISCUSSION_RECORDED",
                            absl::StrCat("participants: ", who,
                                         heads ? "; with administrative heads" : "")));
   return c;
@@ -346,7 +346,7 @@ absl::StatusOr<Change> ResolveByConsensus(const v1::StaffingNotice& n, const Act
   Change c = Start(n, now);
   c.next.set_consensus_outcome(outcome);
   c.next.set_consensus_terms(std::string(terms));
-  c.history.push_back(
+  c.audit.push_back(
       Line(actor, now, "CONSENSUS", absl::StrCat(v1::ConsensusOutcome_Name(outcome),
                                                  terms.empty() ? "" : ": ", std::string(terms))));
   if (outcome == v1::WITHDRAW) {
@@ -371,7 +371,7 @@ absl::StatusOr<Change> IssueInstruction(const v1::StaffingNotice& n, const Actor
   }
   Change c = Start(n, now);
   c.next.set_instruction(std::string(instruction));
-  c.history.push_back(Line(actor, now, "INSTRUCTION", std::string(instruction)));
+  c.audit.push_back(Line(actor, now, "INSTRUCTION", std::string(instruction)));
   Decide(c, v1::INSTRUCTED, now);
   return c;
 }
@@ -404,7 +404,7 @@ absl::StatusOr<Change> RecordReduction(const v1::StaffingNotice& n, const Actor&
   *r.mutable_record_time() = Ts(now);
   *c.next.add_reductions() = r;
   c.reduction = r;
-  c.history.push_back(Line(actor, now, "REIMBURSEMENT_REDUCTION",
+  c.audit.push_back(Line(actor, now, "REIMBURSEMENT_REDUCTION",
                            absl::StrCat(amount_cents, " cents for ", year, " under ",
                                         kReductionLegalBasis, ": ", std::string(reason))));
   return c;
@@ -427,7 +427,7 @@ absl::StatusOr<Change> Withdraw(const v1::StaffingNotice& n, const Actor& actor,
   }
   Change c = Start(n, now);
   c.next.set_withdraw_reason(std::string(reason));
-  c.history.push_back(Line(actor, now, "WITHDRAWN", std::string(reason)));
+  c.audit.push_back(Line(actor, now, "WITHDRAWN", std::string(reason)));
   Decide(c, v1::WITHDRAWN, now);
   c.timer = WindowTimer::kCancel;
   return c;
@@ -443,20 +443,20 @@ Events OutcomeEvents(const v1::StaffingNotice& n) {
       e->set_how(ToEvent(n.clearance()));
       *e->mutable_cleared_time() = n.decision_time();
       e->set_consensus_terms(n.consensus_terms());
-      out.emplace_back(kClearedEvent, e);
+      out.push_back(e);
       break;
     }
     case v1::WITHDRAWN: {
       auto e = EventFor<ev::StaffingWithdrawn>(n);
       e->set_reason(n.withdraw_reason());
       e->set_by_consensus(n.consensus_outcome() == v1::WITHDRAW);
-      out.emplace_back(kWithdrawnEvent, e);
+      out.push_back(e);
       break;
     }
     case v1::INSTRUCTED: {
       auto e = EventFor<ev::StaffingInstructed>(n);
       e->set_instruction(n.instruction());
-      out.emplace_back(kInstructedEvent, e);
+      out.push_back(e);
       break;
     }
     default:
@@ -472,8 +472,9 @@ Change ElapseWindow(const v1::StaffingNotice& n, absl::Time now) {
   const absl::Time end = FromTs(n.window_end_time());
   if (n.status() != v1::WINDOW_OPEN || now < end) return c;
   *c.next.mutable_update_time() = Ts(now);
-  const Actor system{"system:window", "system", n.district_tenant_id(), ""};
-  c.history.push_back(Line(system, now, "WINDOW_ELAPSED",
+  Actor system = Actor::System("window", n.district_tenant_id(), "");
+  system.role = "system";
+  c.audit.push_back(Line(system, now, "WINDOW_ELAPSED",
                            absl::StrCat("no reaction by ", calendar::FormatBerlin(end))));
   Clear(c, v1::CLEARED_WINDOW_ELAPSED, v1::CLEARANCE_WINDOW_ELAPSED, now);
   *c.next.mutable_decision_time() = Ts(end);

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "common/store/command.h"
 #include "google/protobuf/message.h"
 #include "stellenwerk/coordination/v1/coordination.pb.h"
 #include "stellenwerk/events/v1/coordination.pb.h"
@@ -23,33 +24,18 @@ namespace stellenwerk::coordination {
 inline constexpr char kWindowTimerKind[] = "coordination.window";
 inline constexpr char kBaseDataTimerKind[] = "coordination.base_data";
 
-inline constexpr char kNoticeFiledEvent[] = "coordination.staffing.notice_filed.v1";
-inline constexpr char kConcernRaisedEvent[] = "coordination.staffing.concern_raised.v1";
-inline constexpr char kClearedEvent[] = "coordination.staffing.cleared.v1";
-inline constexpr char kInstructedEvent[] = "coordination.staffing.instructed.v1";
-inline constexpr char kWithdrawnEvent[] = "coordination.staffing.withdrawn.v1";
-inline constexpr char kBaseDataOverdueEvent[] = "coordination.base_data.overdue.v1";
-inline constexpr char kHiringProposedEvent[] = "applications.hiring.proposed.v1";
 
 inline constexpr char kReductionLegalBasis[] = "§ 4 Abs. 1 Heranziehungssatzung vom 18.04.2007";
 
-// Who acts: the verified subject, the role under which they act, their tenant.
-struct Actor {
-  std::string sub;
-  std::string role;
-  std::string tenant;
-  std::string correlation_id;
-};
+// Who acts: the verified subject, the role under which they act (Actor::role), their tenant.
+using store::Actor;
+using store::Events;
 
 enum class WindowTimer { kKeep, kSchedule, kCancel };
 
-using Events = std::vector<std::pair<std::string, std::shared_ptr<google::protobuf::Message>>>;
-
-// What a decision produces.
-struct Change {
-  v1::StaffingNotice next;
-  std::vector<v1::HistoryEntry> history;  // appended, never changed
-  Events events;
+// What a decision produces: the next state, its history lines (the audit, appended, never
+// changed), its events, what happens to the window timer, a reimbursement reduction.
+struct Change : store::Change<v1::StaffingNotice, v1::HistoryEntry> {
   WindowTimer timer = WindowTimer::kKeep;
   std::optional<v1::ReimbursementReduction> reduction;
 };

@@ -4,6 +4,7 @@
 #include <set>
 #include <thread>
 
+#include "common/events/catalogue.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids/uuid.h"
 #include "common/testing/test_env.h"
@@ -132,7 +133,7 @@ class CoordinationE2eTest : public ::testing::Test {
   amqp::Message AsMessage(const ev::HiringProposed& e) const {
     amqp::Message m;
     m.message_id = e.meta().event_id();
-    m.type = kHiringProposedEvent;
+    m.type = events::RoutingKey<events::v1::HiringProposed>();
     m.tenant_id = city_;
     m.timestamp = kStart;
     m.body = e.SerializeAsString();
@@ -152,7 +153,7 @@ class CoordinationE2eTest : public ::testing::Test {
 };
 
 TEST_F(CoordinationE2eTest, WithoutReactionTheWindowElapsesAndClearsExactlyOnce) {
-  testing::EventTap tap(*infra_, {kClearedEvent});
+  testing::EventTap tap(*infra_, {events::RoutingKey<events::v1::StaffingCleared>()});
   const v1::StaffingNotice n = File();
   EXPECT_EQ(n.status(), v1::WINDOW_OPEN);
   EXPECT_EQ(FromTs(n.window_end_time()), kWindowEnd);
@@ -200,7 +201,7 @@ TEST_F(CoordinationE2eTest, WithoutReactionTheWindowElapsesAndClearsExactlyOnce)
 }
 
 TEST_F(CoordinationE2eTest, ConcernDiscussionWithoutConsensusEndsInAnInstruction) {
-  testing::EventTap tap(*infra_, {kConcernRaisedEvent, kInstructedEvent, kClearedEvent});
+  testing::EventTap tap(*infra_, {events::RoutingKey<events::v1::StaffingConcernRaised>(), events::RoutingKey<events::v1::StaffingInstructed>(), events::RoutingKey<events::v1::StaffingCleared>()});
   const v1::StaffingNotice n = File();
   app_->runtime().fake_clock()->Set(Berlin(2025, 4, 14, 9));
   v1::RaiseConcernRequest concern;
@@ -269,7 +270,7 @@ TEST_F(CoordinationE2eTest, ConcernDiscussionWithoutConsensusEndsInAnInstruction
   for (const auto& d : events) {
     if (About({d}, n.id()) == 1) types.insert(d.message.type);
   }
-  EXPECT_EQ(types, (std::multiset<std::string>{kConcernRaisedEvent, kInstructedEvent}));
+  EXPECT_EQ(types, (std::multiset<std::string>{events::RoutingKey<events::v1::StaffingConcernRaised>(), events::RoutingKey<events::v1::StaffingInstructed>()}));
 }
 
 // BGB § 187 (1), § 188 (2), § 193 with NRW holidays, end to end on the fake clock: the week
@@ -414,7 +415,7 @@ TEST_F(CoordinationE2eTest, TheNamedHeadOfTheJobAgenturClearsALeadershipNotice) 
 }
 
 TEST_F(CoordinationE2eTest, HiringProposedDeliveredTwiceFilesOneNotice) {
-  testing::EventTap tap(*infra_, {kNoticeFiledEvent});
+  testing::EventTap tap(*infra_, {events::RoutingKey<events::v1::StaffingNoticeFiled>()});
   ev::HiringProposed e = Proposal(ids::NewUuid());
   e.set_position_title("Arbeitsvermittler*in (w/m/d)");
   e.set_qualification_summary("Verwaltungsfachwirtin");
@@ -432,10 +433,10 @@ TEST_F(CoordinationE2eTest, HiringProposedDeliveredTwiceFilesOneNotice) {
   // The service's queue, as its consumer declares it, so nothing is published before it exists.
   ASSERT_TRUE((*conn)
                   ->DeclareQueue(amqp::QueueSpec{absl::StrCat("stellenwerk.", config_.service),
-                                                 {kHiringProposedEvent}, config_.amqp_queue_type})
+                                                 {events::RoutingKey<events::v1::HiringProposed>()}, config_.amqp_queue_type})
                   .ok());
   ASSERT_TRUE((*conn)->EnableConfirms().ok());
-  const auto& stats = app_->runtime().consumer({}).stats();
+  const auto& stats = app_->runtime().consumer().stats();
   const uint64_t before = stats.applied + stats.duplicates;
   ASSERT_TRUE((*conn)->PublishConfirmed({m, m, reemitted}, absl::Seconds(5)).ok());
   ASSERT_TRUE(testing::WaitFor([&] { return stats.applied + stats.duplicates >= before + 3; },
@@ -462,7 +463,7 @@ TEST_F(CoordinationE2eTest, AHiringProposedAfterAnEarlyNoticeWasDecidedGetsTheOu
   // and the district has no objection before HR proposes the hiring.
   v1::FileStaffingNoticeRequest early = Filing(district_);
   early.set_application_id(ids::NewUuid());
-  testing::EventTap tap(*infra_, {kClearedEvent});
+  testing::EventTap tap(*infra_, {events::RoutingKey<events::v1::StaffingCleared>()});
   const v1::StaffingNotice n = File(early);
   ASSERT_TRUE(NoObjection(n.id(), District()).ok());
 
@@ -496,7 +497,7 @@ TEST_F(CoordinationE2eTest, AHiringProposedAfterAnEarlyNoticeWasDecidedGetsTheOu
 }
 
 TEST_F(CoordinationE2eTest, BaseDataFeedTheCapacityPlanReimbursementAndOverdueFlags) {
-  testing::EventTap tap(*infra_, {kBaseDataOverdueEvent});
+  testing::EventTap tap(*infra_, {events::RoutingKey<events::v1::BaseDataOverdue>()});
   v1::SubmitBaseDataRequest r;
   r.set_district_tenant_id(district_);
   r.set_regional_office("Regionalstelle Witten");
@@ -598,7 +599,7 @@ TEST_F(CoordinationE2eTest, BaseDataFeedTheCapacityPlanReimbursementAndOverdueFl
 TEST(CoordinationRestartTest, OpenNoticesPastDueClearExactlyOnceWithTwoReplicas) {
   auto infra = TestInfra::FromEnv();
   if (!infra) GTEST_SKIP() << "needs scripts/test infrastructure";
-  testing::EventTap tap(*infra, {kClearedEvent});
+  testing::EventTap tap(*infra, {events::RoutingKey<events::v1::StaffingCleared>()});
   auto config = testing::TestRuntimeConfig(*infra, UniqueName("coordination_restart"));
   config.fake_clock = true;
   const std::string city = UniqueName("stadt");

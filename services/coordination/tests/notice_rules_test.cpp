@@ -1,5 +1,6 @@
 // The procedure's rules without infrastructure: the one-week window (BGB § 188 (2), § 193,
 // NRW holidays, Europe/Berlin), the state machine, quarters, capacity and reimbursement.
+#include "common/events/catalogue.h"
 #include "services/coordination/domain/notice_rules.h"
 
 #include "common/errors/errors.h"
@@ -23,8 +24,8 @@ absl::Time FromTs(const google::protobuf::Timestamp& t) {
   return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
 }
 
-const Actor kCity{"hr-witten", "city_coordinator", "stadt-witten", "c1"};
-const Actor kDistrict{"ks-en", "district_coordinator", "kreis-en", "c2"};
+const Actor kCity = Actor::Of(auth::Principal{"hr-witten", "stadt-witten", {"city_coordinator"}}, "c1", "city_coordinator");
+const Actor kDistrict = Actor::Of(auth::Principal{"ks-en", "kreis-en", {"district_coordinator"}}, "c2", "district_coordinator");
 
 v1::FileStaffingNoticeRequest Filing() {
   v1::FileStaffingNoticeRequest r;
@@ -77,10 +78,10 @@ TEST(FilingTest, NoticeOpensTheWindowWithAnEventAndATimer) {
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->timer, WindowTimer::kSchedule);
   ASSERT_EQ(c->events.size(), 1u);
-  EXPECT_EQ(c->events[0].first, kNoticeFiledEvent);
-  ASSERT_EQ(c->history.size(), 1u);
-  EXPECT_EQ(c->history[0].action(), "FILED");
-  EXPECT_EQ(c->history[0].actor_sub(), "hr-witten");
+  EXPECT_EQ(events::RoutingKeyOf(c->events[0]->GetDescriptor()), events::RoutingKey<events::v1::StaffingNoticeFiled>());
+  ASSERT_EQ(c->audit.size(), 1u);
+  EXPECT_EQ(c->audit[0].action(), "FILED");
+  EXPECT_EQ(c->audit[0].actor_sub(), "hr-witten");
 }
 
 TEST(FilingTest, EmptyDataAndPostsWithoutCoordinationAreRefused) {
@@ -110,8 +111,8 @@ TEST(ReactionTest, NoObjectionClearsAtOnceButNotAfterTheWindow) {
   EXPECT_EQ(ok->next.clearance(), v1::CLEARANCE_NO_OBJECTION);
   EXPECT_EQ(ok->timer, WindowTimer::kCancel);
   ASSERT_EQ(ok->events.size(), 1u);
-  EXPECT_EQ(ok->events[0].first, kClearedEvent);
-  auto* cleared = dynamic_cast<ev::StaffingCleared*>(ok->events[0].second.get());
+  EXPECT_EQ(events::RoutingKeyOf(ok->events[0]->GetDescriptor()), events::RoutingKey<events::v1::StaffingCleared>());
+  auto* cleared = dynamic_cast<ev::StaffingCleared*>(ok->events[0].get());
   ASSERT_NE(cleared, nullptr);
   EXPECT_EQ(cleared->how(), ev::STAFFING_CLEARANCE_NO_OBJECTION);
   // One minute after the window: refused, whether or not the timer fired.
@@ -128,7 +129,7 @@ TEST(ReactionTest, ConcernDiscussionWithoutConsensusEndsInInstructionAndReductio
   ASSERT_TRUE(concern.ok());
   EXPECT_EQ(concern->next.status(), v1::IN_DISCUSSION);
   EXPECT_EQ(concern->timer, WindowTimer::kCancel);
-  EXPECT_EQ(concern->events[0].first, kConcernRaisedEvent);
+  EXPECT_EQ(events::RoutingKeyOf(concern->events[0]->GetDescriptor()), events::RoutingKey<events::v1::StaffingConcernRaised>());
   // No instruction before a discussion.
   EXPECT_EQ(IssueInstruction(concern->next, kDistrict, Berlin(2025, 4, 15), "nicht besetzen")
                 .status()
@@ -156,7 +157,7 @@ TEST(ReactionTest, ConcernDiscussionWithoutConsensusEndsInInstructionAndReductio
                                      "Die Stelle ist nicht mit der vorgesehenen Person zu besetzen.");
   ASSERT_TRUE(instructed.ok());
   EXPECT_EQ(instructed->next.status(), v1::INSTRUCTED);
-  EXPECT_EQ(instructed->events[0].first, kInstructedEvent);
+  EXPECT_EQ(events::RoutingKeyOf(instructed->events[0]->GetDescriptor()), events::RoutingKey<events::v1::StaffingInstructed>());
   auto reduced = RecordReduction(instructed->next, kDistrict, Berlin(2025, 4, 25), 500000, 2025,
                                  "Besetzung entgegen der Weisung vorbereitet");
   ASSERT_TRUE(reduced.ok());
@@ -182,7 +183,7 @@ TEST(ReactionTest, ConsensusToWithdrawPublishesWithdrawn) {
   auto c = ResolveByConsensus(n, kCity, Berlin(2025, 4, 20), v1::WITHDRAW, "andere Besetzung");
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->next.status(), v1::WITHDRAWN);
-  EXPECT_EQ(c->events[0].first, kWithdrawnEvent);
+  EXPECT_EQ(events::RoutingKeyOf(c->events[0]->GetDescriptor()), events::RoutingKey<events::v1::StaffingWithdrawn>());
   auto m = ResolveByConsensus(n, kDistrict, Berlin(2025, 4, 20), v1::MODIFIED_PROCEED, "");
   EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);  // terms required
 }
@@ -213,10 +214,10 @@ TEST(ReactionTest, OnlyTheNamedHeadClearsByDirectParticipation) {
   r.set_direct_participation(true);
   r.set_job_agency_head_sub("leitung-jaen");
   const v1::StaffingNotice n = Filed(Berlin(2025, 4, 11), r);
-  const Actor other{"someone", "job_agency_head", "kreis-en", ""};
+  const Actor other = Actor::Of(auth::Principal{"someone", "kreis-en", {"job_agency_head"}}, "", "job_agency_head");
   EXPECT_EQ(RecordHeadAgreement(n, other, Berlin(2025, 4, 14), "").status().code(),
             absl::StatusCode::kPermissionDenied);
-  const Actor head{"leitung-jaen", "job_agency_head", "kreis-en", ""};
+  const Actor head = Actor::Of(auth::Principal{"leitung-jaen", "kreis-en", {"job_agency_head"}}, "", "job_agency_head");
   auto c = RecordHeadAgreement(n, head, Berlin(2025, 4, 14), "einverstanden");
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->next.status(), v1::CLEARED_NO_OBJECTION);
@@ -229,7 +230,7 @@ TEST(TimerTest, WindowElapsesOnlyWhenOpenAndDue) {
   Change c = ElapseWindow(n, Berlin(2025, 4, 23, 0));
   EXPECT_EQ(c.next.status(), v1::CLEARED_WINDOW_ELAPSED);
   ASSERT_EQ(c.events.size(), 1u);
-  EXPECT_EQ(c.history[0].action(), "WINDOW_ELAPSED");
+  EXPECT_EQ(c.audit[0].action(), "WINDOW_ELAPSED");
   // Already reacted: a stale timer does nothing.
   auto cleared = DeclareNoObjection(n, kDistrict, Berlin(2025, 4, 14), "");
   EXPECT_TRUE(ElapseWindow(cleared->next, Berlin(2025, 5, 1)).events.empty());

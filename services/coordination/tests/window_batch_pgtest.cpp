@@ -60,7 +60,7 @@ TEST(WindowBatchTest, TwoSchedulersClearEveryDueWindowExactlyOnceInBatches) {
 
   const std::string city = UniqueName("stadt");
   const std::string district = UniqueName("kreis");
-  const Actor hr{"hr-witten", "city_coordinator", city, "corr"};
+  const Actor hr = Actor::Of(auth::Principal{"hr-witten", city, {"city_coordinator"}}, "corr", "city_coordinator");
   constexpr int kNotices = 600;
   constexpr int kWithdrawn = 20;
   std::vector<std::string> ids;

@@ -8,7 +8,7 @@ void RegisterDeadlineTimer(timers::Scheduler& timers, PgPostingStore& store,
                                                            const timers::Timer& timer) {
     const absl::Time now = clock.Now();
     auto closed = store.ApplyInTransaction(
-        tx, Actor{"system:deadline", "", ""}, timer.key,
+        tx, Actor::System("deadline", "", ""), timer.key,
         [now](const v1::Posting& current) { return PostingService::CloseByDeadline(current, now); });
     if (!closed.ok()) {
       // A posting that no longer exists has nothing left to close.

@@ -7,10 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/errors/errors.h"
-#include "common/idempotency/idempotency.h"
 #include "common/ids/uuid.h"
-#include "common/outbox/events.h"
-#include "common/pg/keyset.h"
+#include "common/pg/aggregate_store.h"
 #include "common/time/berlin_calendar.h"
 #include "common/timers/timers.h"
 #include "services/postings/domain/german_text.h"
@@ -20,133 +18,19 @@
 namespace stellenwerk::postings {
 namespace {
 
-v1::Posting Parse(const pqxx::row& row) {  // data, version
-  return pg::ParseVersioned<v1::Posting>(row);
-}
+using Store = pg::AggregateStore<v1::Posting>;
 
-idempotency::Key KeyOf(const Actor& actor, const IdempotencyRequest& idem) {
-  return idempotency::Key{actor.tenant, idem.operation, idem.request_id};
-}
-
-// Replays a stored answer, if this request was seen before.
-absl::StatusOr<std::optional<v1::Posting>> Replay(pqxx::work& tx, const Actor& actor,
-                                                  const IdempotencyRequest& idem) {
-  return idempotency::Replay<v1::Posting>(tx, KeyOf(actor, idem), idem.request_hash);
-}
-
-}  // namespace
-
-absl::StatusOr<v1::Posting> PgPostingStore::Create(
-    const Actor& actor, const IdempotencyRequest& idem, absl::Time now,
-    const std::optional<std::string>& imported_kennziffer,
-    const std::function<absl::StatusOr<Change>(const std::string&, const std::string&)>& build) {
-  v1::Posting result;
-  absl::Status status = db_.Transact([&](pqxx::work& tx) -> absl::Status {
-    auto replay = Replay(tx, actor, idem);
-    if (!replay.ok()) return replay.status();
-    if (replay->has_value()) {
-      result = **replay;
-      return absl::OkStatus();
-    }
-    std::string kennziffer;
-    if (imported_kennziffer.has_value()) {
-      kennziffer = *imported_kennziffer;
-      const int year = 2000 + std::stoi(kennziffer.substr(0, 2));
-      const int64_t number = std::stoll(kennziffer.substr(3));
-      if (!tx.exec_params("SELECT 1 FROM postings WHERE tenant_id = $1 AND kennziffer = $2",
-                          actor.tenant, kennziffer)
-               .empty()) {
-        return absl::AlreadyExistsError(absl::StrCat("Kennziffer ", kennziffer, " is taken"));
-      }
-      // Never hand out the imported number again.
-      tx.exec_params(
-          "INSERT INTO kennziffer_counters (tenant_id, year, last_number) VALUES ($1, $2, $3)"
-          " ON CONFLICT (tenant_id, year) DO UPDATE"
-          " SET last_number = GREATEST(kennziffer_counters.last_number, EXCLUDED.last_number)",
-          actor.tenant, year, number);
-    } else {
-      const int year = static_cast<int>(calendar::CivilDayInBerlin(now).year());
-      auto counter = tx.exec_params1(
-          "INSERT INTO kennziffer_counters (tenant_id, year, last_number) VALUES ($1, $2, 1)"
-          " ON CONFLICT (tenant_id, year) DO UPDATE"
-          " SET last_number = kennziffer_counters.last_number + 1 RETURNING last_number",
-          actor.tenant, year);
-      kennziffer = FormatKennziffer(year, counter[0].as<int64_t>());
-    }
-    auto change = build(ids::NewUuid(), kennziffer);
-    if (!change.ok()) return change.status();
-    result = Write(tx, actor, v1::Posting(), *std::move(change), /*insert=*/true);
-    idempotency::Remember(tx, KeyOf(actor, idem), idem.request_hash, result);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return result;
-}
-
-absl::StatusOr<v1::Posting> PgPostingStore::Lock(pqxx::work& tx, const std::string& id,
-                                                 const std::string* tenant) {
-  auto rows = tenant == nullptr
-                  ? tx.exec_params("SELECT data, version FROM postings WHERE id = $1::uuid FOR UPDATE", id)
-                  : tx.exec_params(
-                        "SELECT data, version FROM postings WHERE id = $1::uuid AND tenant_id = $2"
-                        " FOR UPDATE",
-                        id, *tenant);
-  if (rows.empty()) return absl::NotFoundError(absl::StrCat("posting ", id, " not found"));
-  return Parse(rows[0]);
-}
-
-absl::StatusOr<v1::Posting> PgPostingStore::Update(const Actor& actor,
-                                                   const IdempotencyRequest& idem,
-                                                   const std::string& id, const Decide& decide) {
-  v1::Posting result;
-  absl::Status status = db_.Transact([&](pqxx::work& tx) -> absl::Status {
-    auto replay = Replay(tx, actor, idem);
-    if (!replay.ok()) return replay.status();
-    if (replay->has_value()) {
-      result = **replay;
-      return absl::OkStatus();
-    }
-    auto current = Lock(tx, id, &actor.tenant);
-    if (!current.ok()) return current.status();
-    auto change = decide(*current);
-    if (!change.ok()) return change.status();
-    result = Write(tx, actor, *current, *std::move(change), /*insert=*/false);
-    idempotency::Remember(tx, KeyOf(actor, idem), idem.request_hash, result);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return result;
-}
-
-absl::StatusOr<v1::Posting> PgPostingStore::ApplyInTransaction(pqxx::work& tx, const Actor& actor,
-                                                               const std::string& id,
-                                                               const Decide& decide) {
-  auto current = Lock(tx, id, nullptr);
-  if (!current.ok()) return current.status();
-  auto change = decide(*current);
-  if (!change.ok()) return change.status();
-  Actor tenant_actor = actor;
-  tenant_actor.tenant = current->tenant_id();
-  return Write(tx, tenant_actor, *current, *std::move(change), /*insert=*/false);
-}
-
-v1::Posting PgPostingStore::Write(pqxx::work& tx, const Actor& actor, const v1::Posting& current,
-                                  Change change, bool insert) {
-  v1::Posting& next = change.next;
-  const bool unchanged = !insert && change.events.empty() &&
-                         next.SerializeAsString() == current.SerializeAsString();
-  if (!unchanged) {
-    int64_t version = 1;
-    if (!insert) {
-      absl::SimpleAtoi(current.etag(), &version);
-      ++version;
-    }
-    next.clear_etag();  // the version column is the etag; never stored twice
-    const std::string data = next.SerializeAsString();
+// The postings table's row mapping: the message, its version and the columns queries use.
+pg::AggregateTable<v1::Posting> PostingsTable(PgPostingStore& self) {
+  pg::AggregateTable<v1::Posting> t;
+  t.table = "postings";
+  t.noun = "posting";
+  t.write_row = [&self](pqxx::work& tx, const v1::Posting& next, const std::string& data,
+                        int64_t version, bool insert, absl::Time now) {
     auto deadline = DeadlineInstant(next);
     const std::optional<std::string> deadline_text =
         deadline.ok() ? std::optional<std::string>(pg::ToPgTimestamp(*deadline)) : std::nullopt;
-    const std::string now = pg::ToPgTimestamp(clock_.Now());
+    const std::string now_text = pg::ToPgTimestamp(now);
     if (insert) {
       tx.exec_params(
           "INSERT INTO postings (id, tenant_id, kennziffer, status, version, title, location,"
@@ -155,7 +39,7 @@ v1::Posting PgPostingStore::Write(pqxx::work& tx, const Actor& actor, const v1::
           " $11::timestamptz, $11::timestamptz)",
           next.id(), next.tenant_id(), next.kennziffer(), std::string(StatusName(next.status())),
           version, next.title(), next.location(), static_cast<int>(next.posting_kind()),
-          deadline_text, pg::Bytes(data), now);
+          deadline_text, pg::Bytes(data), now_text);
     } else {
       tx.exec_params(
           "UPDATE postings SET status = $2, version = $3, title = $4, location = $5,"
@@ -163,41 +47,97 @@ v1::Posting PgPostingStore::Write(pqxx::work& tx, const Actor& actor, const v1::
           " updated_at = $9::timestamptz WHERE id = $1::uuid",
           next.id(), std::string(StatusName(next.status())), version, next.title(),
           next.location(), static_cast<int>(next.posting_kind()), deadline_text, pg::Bytes(data),
-          now);
+          now_text);
     }
-    next.set_etag(std::to_string(version));
-    WriteSearchIndex(tx, next);
-  }
-
-  const outbox::EventContext ctx{schema_, next.tenant_id(), actor.correlation_id, actor.sub,
-                                 clock_.Now()};
-  int64_t version = 0;
-  absl::SimpleAtoi(next.etag(), &version);
-  for (auto& [type, event] : change.events) {
-    // The decision built its snapshot before this write numbered the version; consumers keep
-    // only newer versions, so the event must carry the one just written.
-    const auto* field = event->GetDescriptor()->FindFieldByName("posting");
-    if (field != nullptr && field->message_type() == events::v1::PostingSnapshot::descriptor()) {
-      static_cast<events::v1::PostingSnapshot*>(
-          event->GetReflection()->MutableMessage(event.get(), field))
-          ->set_version(version);
+    self.WriteSearchIndex(tx, next);
+  };
+  t.tenant_of = [](const v1::Posting& p) { return p.tenant_id(); };
+  // The decision built its snapshot before the write numbered the version; consumers keep
+  // only newer versions, so every event must carry the one just written.
+  t.stamp_events = [](int64_t version, store::Events& events) {
+    for (auto& event : events) {
+      const auto* field = event->GetDescriptor()->FindFieldByName("posting");
+      if (field != nullptr && field->message_type() == events::v1::PostingSnapshot::descriptor()) {
+        static_cast<events::v1::PostingSnapshot*>(
+            event->GetReflection()->MutableMessage(event.get(), field))
+            ->set_version(version);
+      }
     }
-    outbox::Publish(tx, ctx, type, *event);
-  }
+  };
+  return t;
+}
 
+// The deadline timer follows the decision, in the same transaction.
+absl::Status ApplyTimer(pqxx::work& tx, const v1::Posting&, Change& change,
+                        const v1::Posting& written) {
   switch (change.timer) {
     case DeadlineTimer::kSchedule: {
-      auto deadline = DeadlineInstant(next);
-      if (deadline.ok()) timers::Schedule(tx, kDeadlineTimerKind, next.id(), *deadline);
+      auto deadline = DeadlineInstant(written);
+      if (deadline.ok()) timers::Schedule(tx, kDeadlineTimerKind, written.id(), *deadline);
       break;
     }
     case DeadlineTimer::kCancel:
-      timers::Cancel(tx, kDeadlineTimerKind, next.id());
+      timers::Cancel(tx, kDeadlineTimerKind, written.id());
       break;
     case DeadlineTimer::kKeep:
       break;
   }
-  return next;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+PgPostingStore::PgPostingStore(pg::Pool& db, std::string schema, const Clock& clock)
+    : postings_(db, std::move(schema), clock, PostingsTable(*this)) {}
+
+absl::StatusOr<v1::Posting> PgPostingStore::Create(
+    const Actor& actor, const IdempotencyRequest& idem, absl::Time now,
+    const std::optional<std::string>& imported_kennziffer,
+    const std::function<absl::StatusOr<Change>(const std::string&, const std::string&)>& build) {
+  return postings_.Insert<Change>(
+      actor, idem,
+      [&](pqxx::work& tx, const std::string& id) -> absl::StatusOr<Change> {
+        std::string kennziffer;
+        if (imported_kennziffer.has_value()) {
+          kennziffer = *imported_kennziffer;
+          const int year = 2000 + std::stoi(kennziffer.substr(0, 2));
+          const int64_t number = std::stoll(kennziffer.substr(3));
+          if (!tx.exec_params("SELECT 1 FROM postings WHERE tenant_id = $1 AND kennziffer = $2",
+                              actor.tenant, kennziffer)
+                   .empty()) {
+            return absl::AlreadyExistsError(absl::StrCat("Kennziffer ", kennziffer, " is taken"));
+          }
+          // Never hand out the imported number again.
+          tx.exec_params(
+              "INSERT INTO kennziffer_counters (tenant_id, year, last_number) VALUES ($1, $2, $3)"
+              " ON CONFLICT (tenant_id, year) DO UPDATE"
+              " SET last_number = GREATEST(kennziffer_counters.last_number, EXCLUDED.last_number)",
+              actor.tenant, year, number);
+        } else {
+          const int year = static_cast<int>(calendar::CivilDayInBerlin(now).year());
+          auto counter = tx.exec_params1(
+              "INSERT INTO kennziffer_counters (tenant_id, year, last_number) VALUES ($1, $2, 1)"
+              " ON CONFLICT (tenant_id, year) DO UPDATE"
+              " SET last_number = kennziffer_counters.last_number + 1 RETURNING last_number",
+              actor.tenant, year);
+          kennziffer = FormatKennziffer(year, counter[0].as<int64_t>());
+        }
+        return build(id, kennziffer);
+      },
+      ApplyTimer);
+}
+
+absl::StatusOr<v1::Posting> PgPostingStore::Update(const Actor& actor,
+                                                   const IdempotencyRequest& idem,
+                                                   const std::string& id, const Decide& decide) {
+  return postings_.Update<Change>(actor, idem, id, {"tenant_id", actor.tenant}, decide, ApplyTimer);
+}
+
+absl::StatusOr<v1::Posting> PgPostingStore::ApplyInTransaction(pqxx::work& tx, const Actor& actor,
+                                                               const std::string& id,
+                                                               const Decide& decide) {
+  return postings_.UpdateInTransaction<Change>(tx, actor, id, pg::TenantScope::Any(), decide,
+                                               ApplyTimer);
 }
 
 void PgPostingStore::WriteSearchIndex(pqxx::work& tx, const v1::Posting& p) {
@@ -342,7 +282,7 @@ absl::StatusOr<SearchResult> PgPostingStore::Search(const SearchQuery& q) {
     location += c;
   }
   SearchResult result;
-  absl::Status status = db_.ReadStatement([&](pqxx::nontransaction& tx) -> absl::Status {
+  absl::Status status = postings_.db().ReadStatement([&](pqxx::nontransaction& tx) -> absl::Status {
     // The term and browse statements are prepared (once per connection, lazily): their plan
     // does not depend on the values, and parsing and planning them cost several times their
     // execution. The full-text statement is planned per call, with its values: which index
@@ -381,62 +321,35 @@ absl::StatusOr<SearchResult> PgPostingStore::Search(const SearchQuery& q) {
 }
 
 absl::StatusOr<v1::Posting> PgPostingStore::Get(const std::string& id) {
-  v1::Posting result;
-  absl::Status status = db_.Read([&](pqxx::work& tx) -> absl::Status {
-    auto rows = tx.exec_params("SELECT data, version FROM postings WHERE id = $1::uuid", id);
-    if (rows.empty()) return absl::NotFoundError(absl::StrCat("posting ", id, " not found"));
-    result = Parse(rows[0]);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return result;
+  return postings_.Get(id);
 }
 
 absl::StatusOr<v1::Posting> PgPostingStore::GetByKennziffer(const std::string& tenant_id,
                                                             const std::string& kennziffer) {
-  v1::Posting result;
-  absl::Status status = db_.Read([&](pqxx::work& tx) -> absl::Status {
-    auto rows = tx.exec_params(
-        "SELECT data, version FROM postings WHERE tenant_id = $1 AND kennziffer = $2", tenant_id,
-        kennziffer);
-    if (rows.empty()) {
-      return absl::NotFoundError(absl::StrCat("posting ", kennziffer, " not found"));
-    }
-    result = Parse(rows[0]);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return result;
+  return pg::ReadValue<v1::Posting>(
+      postings_.db(), [&](pqxx::work& tx) -> absl::StatusOr<v1::Posting> {
+        auto rows = tx.exec_params(
+            "SELECT data, version FROM postings WHERE tenant_id = $1 AND kennziffer = $2",
+            tenant_id, kennziffer);
+        if (rows.empty()) return postings_.NotFound(kennziffer);
+        return pg::ParseAggregate<v1::Posting>(rows[0]);
+      });
 }
 
 absl::StatusOr<PostingPage> PgPostingStore::List(const ListQuery& q) {
-  auto cursor = pg::DecodeKeysetToken(q.page_token);
-  if (!cursor.ok()) return cursor.status();
   std::string statuses = "{";
   for (size_t i = 0; i < q.statuses.size(); ++i) {
     absl::StrAppend(&statuses, i ? "," : "", StatusName(q.statuses[i]));
   }
   statuses += "}";
-  PostingPage page;
-  absl::Status status = db_.Read([&](pqxx::work& tx) -> absl::Status {
-    auto rows = tx.exec_params(
-        "SELECT data, version, micros(created_at), id::text FROM postings WHERE tenant_id = $1"
-        " AND (cardinality($2::text[]) = 0 OR status = ANY($2::text[]))"
-        " AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))"
-        " ORDER BY created_at DESC, id DESC LIMIT $5",
-        q.tenant_id, statuses, cursor->after_time, cursor->after_id, q.page_size + 1);
-    page.postings.clear();
-    for (size_t i = 0; i < rows.size() && static_cast<int>(i) < q.page_size; ++i) {
-      page.postings.push_back(Parse(rows[i]));
-    }
-    if (static_cast<int>(rows.size()) > q.page_size) {
-      const auto& last = rows[q.page_size - 1];
-      page.next_page_token = pg::EncodeKeysetToken(pg::FromMicros(last[2]), last[3].as<std::string>());
-    }
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return page;
+  auto page = postings_.ListPage(
+      "SELECT data, version, micros(created_at), id::text FROM postings WHERE tenant_id = $1"
+      " AND (cardinality($2::text[]) = 0 OR status = ANY($2::text[]))"
+      " AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))"
+      " ORDER BY created_at DESC, id DESC LIMIT $5",
+      q.page_size, q.page_token, q.tenant_id, statuses);
+  if (!page.ok()) return page.status();
+  return PostingPage{std::move(page->items), std::move(page->next_page_token)};
 }
 
 }  // namespace stellenwerk::postings

@@ -5,15 +5,14 @@
 #include <string>
 
 #include "common/clock/clock.h"
-#include "common/pg/pool.h"
+#include "common/pg/aggregate_store.h"
 #include "services/postings/domain/posting_store.h"
 
 namespace stellenwerk::postings {
 
 class PgPostingStore final : public PostingStore {
  public:
-  PgPostingStore(pg::Pool& db, std::string schema, const Clock& clock)
-      : db_(db), schema_(std::move(schema)), clock_(clock) {}
+  PgPostingStore(pg::Pool& db, std::string schema, const Clock& clock);
 
   absl::StatusOr<v1::Posting> Create(
       const Actor& actor, const IdempotencyRequest& idem, absl::Time now,
@@ -33,17 +32,11 @@ class PgPostingStore final : public PostingStore {
   absl::StatusOr<v1::Posting> ApplyInTransaction(pqxx::work& tx, const Actor& actor,
                                                  const std::string& id, const Decide& decide);
 
- private:
-  absl::StatusOr<v1::Posting> Lock(pqxx::work& tx, const std::string& id,
-                                   const std::string* tenant);
-  // Writes `change` (row, events, timer) when it changes anything; returns the new state.
+  // The search tables of a posting, rewritten with every write of its row.
   void WriteSearchIndex(pqxx::work& tx, const v1::Posting& posting);
-  v1::Posting Write(pqxx::work& tx, const Actor& actor, const v1::Posting& current,
-                    Change change, bool insert);
 
-  pg::Pool& db_;
-  const std::string schema_;
-  const Clock& clock_;
+ private:
+  pg::AggregateStore<v1::Posting> postings_;
 };
 
 }  // namespace stellenwerk::postings

@@ -8,7 +8,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/errors/errors.h"
-#include "common/idempotency/idempotency.h"
 #include "common/ids/uuid.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/time_util.h"
@@ -36,8 +35,7 @@ absl::Status RequireHr(const auth::Principal& who) {
 
 IdempotencyRequest Idem(std::string operation, const std::string& request_id,
                         const google::protobuf::Message& request) {
-  return IdempotencyRequest{std::move(operation), request_id,
-                            request_id.empty() ? "" : idempotency::RequestHash(request)};
+  return IdempotencyRequest::Of(std::move(operation), request_id, request);
 }
 
 absl::Status CheckEtag(const v1::Posting& current, const std::string& etag) {
@@ -167,7 +165,7 @@ absl::StatusOr<v1::Posting> PostingService::Create(const auth::Principal& who,
   draft.set_women_preferred_if_underrepresented(
       draft.equal_opportunity().women_preferred_if_underrepresented());
 
-  const Actor actor{who.sub, who.tenant, correlation_id};
+  const Actor actor = Actor::Of(who, correlation_id);
   return store_.Create(
       actor, Idem("CreatePosting", request.request_id(), request), now, imported_kennziffer,
       [&](const std::string& id, const std::string& kennziffer) -> absl::StatusOr<Change> {
@@ -190,7 +188,7 @@ absl::StatusOr<v1::Posting> PostingService::Mutate(const auth::Principal& who,
                                                    const std::string& id, const Decide& decide) {
   if (absl::Status s = RequireHr(who); !s.ok()) return s;
   if (!ids::IsUuid(id)) return errors::InvalidField("id", "not a posting id (UUID)");
-  auto result = store_.Update(Actor{who.sub, who.tenant, correlation_id}, idem, id, decide);
+  auto result = store_.Update(Actor::Of(who, correlation_id), idem, id, decide);
   if (result.ok()) Committed(*result);
   return result;
 }
@@ -279,7 +277,7 @@ absl::StatusOr<v1::Posting> PostingService::Update(const auth::Principal& who,
           for (const std::string& field : ChangedFields(current, next)) {
             event->add_changed_fields(field);
           }
-          change.events.emplace_back(kUpdatedEvent, event);
+          change.events.push_back(event);
           if (next.application_deadline() != current.application_deadline()) {
             change.timer = DeadlineTimer::kSchedule;
           }
@@ -302,8 +300,7 @@ absl::StatusOr<v1::Posting> PostingService::Publish(const auth::Principal& who,
                   *change.next.mutable_publish_time() = Ts(now);
                   *change.next.mutable_update_time() = Ts(now);
                   SetDeadlineTime(change.next);
-                  change.events.emplace_back(kPublishedEvent,
-                                             Snapshotted<ev::PostingPublished>(change.next));
+                  change.events.push_back(Snapshotted<ev::PostingPublished>(change.next));
                   change.timer = DeadlineTimer::kSchedule;
                   return change;
                 });
@@ -324,8 +321,7 @@ absl::StatusOr<v1::Posting> PostingService::Close(const auth::Principal& who,
                   change.next.set_status(v1::CLOSED);
                   *change.next.mutable_close_time() = Ts(now);
                   *change.next.mutable_update_time() = Ts(now);
-                  change.events.emplace_back(kClosedEvent,
-                                             Snapshotted<ev::PostingClosed>(change.next));
+                  change.events.push_back(Snapshotted<ev::PostingClosed>(change.next));
                   change.timer = DeadlineTimer::kCancel;
                   return change;
                 });
@@ -358,7 +354,7 @@ absl::StatusOr<v1::Posting> PostingService::Withdraw(const auth::Principal& who,
                     auto event = std::make_shared<ev::PostingWithdrawn>();
                     FillSnapshot(change.next, event->mutable_posting());
                     event->set_reason(request.reason());
-                    change.events.emplace_back(kWithdrawnEvent, event);
+                    change.events.push_back(event);
                   }
                   change.timer = DeadlineTimer::kCancel;
                   return change;
@@ -381,7 +377,7 @@ absl::StatusOr<Change> PostingService::CloseByDeadline(const v1::Posting& curren
   auto event = std::make_shared<ev::PostingClosed>();
   FillSnapshot(change.next, event->mutable_posting());
   event->set_by_deadline(true);
-  change.events.emplace_back(kClosedEvent, event);
+  change.events.push_back(event);
   return change;
 }
 
@@ -530,7 +526,7 @@ absl::StatusOr<v1::SearchPostingsResponse> PostingService::Search(
   normalised.set_location(q.location);
   const std::string suffix =
       absl::StrCat(":", r.open_only() ? absl::ToUnixSeconds(q.now) / 60 : 0, ":",
-                   idempotency::RequestHash(normalised));
+                   store::RequestHash(normalised));
   const cache::Cache::GenerationalValue lookup =
       cache_.GetInGeneration(kSearchFamily, "search:", suffix);
   const std::optional<int64_t> generation = lookup.generation;

@@ -19,11 +19,6 @@ namespace stellenwerk::postings {
 
 inline constexpr char kDeadlineTimerKind[] = "posting.deadline";
 
-inline constexpr char kPublishedEvent[] = "postings.posting.published.v1";
-inline constexpr char kUpdatedEvent[] = "postings.posting.updated.v1";
-inline constexpr char kClosedEvent[] = "postings.posting.closed.v1";
-inline constexpr char kWithdrawnEvent[] = "postings.posting.withdrawn.v1";
-
 class PostingService {
  public:
   // `index`, if given, answers the searches it can from memory (SearchIndex).

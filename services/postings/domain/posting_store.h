@@ -11,30 +11,19 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/store/command.h"
 #include "google/protobuf/message.h"
 #include "stellenwerk/postings/v1/postings.pb.h"
 
 namespace stellenwerk::postings {
 
-// Who causes a change (from the verified token) and the request's correlation id.
-struct Actor {
-  std::string sub;
-  std::string tenant;
-  std::string correlation_id;
-};
-
-struct IdempotencyRequest {
-  std::string operation;
-  std::string request_id;  // empty = not keyed
-  std::string request_hash;
-};
+using store::Actor;
+using store::IdempotencyRequest;
 
 enum class DeadlineTimer { kKeep, kSchedule, kCancel };
 
-// What a decision produces: the next state, the events to publish, the deadline timer.
-struct Change {
-  v1::Posting next;
-  std::vector<std::pair<std::string, std::shared_ptr<google::protobuf::Message>>> events;
+// What a decision produces: the next state, the events to publish, and the deadline timer.
+struct Change : store::Change<v1::Posting> {
   DeadlineTimer timer = DeadlineTimer::kKeep;
 };
 

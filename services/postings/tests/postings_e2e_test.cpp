@@ -4,6 +4,7 @@
 #include <set>
 #include <thread>
 
+#include "common/events/catalogue.h"
 #include "absl/strings/str_cat.h"
 #include "common/time/berlin_calendar.h"
 #include "common/testing/test_env.h"
@@ -128,7 +129,7 @@ class PostingsE2eTest : public ::testing::Test {
 };
 
 TEST_F(PostingsE2eTest, CreatePublishReadBackAndThePublishedEventArrivesExactlyOnce) {
-  testing::EventTap tap(*infra_, {kPublishedEvent});
+  testing::EventTap tap(*infra_, {events::RoutingKey<events::v1::PostingPublished>()});
   v1::Posting created;
   ASSERT_TRUE(Create(Herne(), &created).ok());
   EXPECT_EQ(created.status(), v1::DRAFT);
@@ -171,7 +172,7 @@ TEST_F(PostingsE2eTest, CreatePublishReadBackAndThePublishedEventArrivesExactlyO
 
 TEST_F(PostingsE2eTest, UpdateMasksNeverReachServerFieldsAndEventsCarryTheWrittenVersion) {
   const v1::Posting published = Published();
-  testing::EventTap tap(*infra_, {kUpdatedEvent});
+  testing::EventTap tap(*infra_, {events::RoutingKey<events::v1::PostingUpdated>()});
   v1::UpdatePostingRequest update;
   *update.mutable_posting() = published;
   v1::Posting out;
@@ -362,7 +363,7 @@ TEST_F(PostingsE2eTest, HotReadsSeeChangesAndSurviveRedisGoingAway) {
 }
 
 TEST_F(PostingsE2eTest, TheDeadlineClosesThePostingByItselfExactlyOnce) {
-  testing::EventTap tap(*infra_, {kClosedEvent});
+  testing::EventTap tap(*infra_, {events::RoutingKey<events::v1::PostingClosed>()});
   const v1::Posting p = Published();
   // 2024-10-20 is the deadline: at 23:59 it is still open ...
   app_->runtime().fake_clock()->Set(calendar::StartOfDay(absl::CivilDay(2024, 10, 20)) +
@@ -435,7 +436,7 @@ namespace {
 TEST(PostingsRestartTest, ADeadlinePassedWhileDownClosesOnceWithTwoReplicas) {
   auto infra = TestInfra::FromEnv();
   if (!infra) GTEST_SKIP() << "needs scripts/test infrastructure";
-  testing::EventTap tap(*infra, {kClosedEvent});
+  testing::EventTap tap(*infra, {events::RoutingKey<events::v1::PostingClosed>()});
   auto config = testing::TestRuntimeConfig(*infra, UniqueName("postings_restart"));
   config.fake_clock = true;
   const std::string tenant = UniqueName("stadt");

@@ -1,0 +1,138 @@
+// Every move of an application — a person's or the system's — is checked against what its
+// cause allows, and builds its history, status events and audit lines in one place.
+#include "services/applications/domain/transitions.h"
+
+#include "absl/time/civil_time.h"
+#include "common/events/catalogue.h"
+#include "common/time/berlin_calendar.h"
+#include "gtest/gtest.h"
+#include "stellenwerk/events/v1/applications.pb.h"
+
+namespace stellenwerk::applications {
+namespace {
+
+namespace ev = events::v1;
+
+const absl::Time kNow = calendar::StartOfDay(absl::CivilDay(2026, 12, 1)) + absl::Hours(10);
+
+v1::Application In(v1::ApplicationStatus status) {
+  v1::Application a;
+  a.set_id("a-1");
+  a.set_posting_id("p-1");
+  a.set_tenant_id("stadt-herne");
+  a.set_applicant_sub("u-1");
+  a.set_status(status);
+  return a;
+}
+
+std::vector<std::string> Keys(const AppChange& c) {
+  std::vector<std::string> keys;
+  for (const auto& e : c.events) keys.push_back(events::RoutingKeyOf(e->GetDescriptor()));
+  return keys;
+}
+
+TEST(Transitions, EachCauseAllowsOnlyItsOwnMoves) {
+  // DOMAIN.md: screening starts at the deadline, by the system.
+  EXPECT_TRUE(MayMove(Cause::kDeadline, v1::RECEIVED, v1::SCREENING));
+  EXPECT_FALSE(MayMove(Cause::kDeadline, v1::SCREENING, v1::SHORTLISTED));
+  EXPECT_FALSE(MayMove(Cause::kDeadline, v1::RECEIVED, v1::REJECTED));
+  // The applicant withdraws from any open state, never a final one.
+  EXPECT_TRUE(MayMove(Cause::kWithdrawal, v1::PENDING_COORDINATION, v1::WITHDRAWN));
+  EXPECT_FALSE(MayMove(Cause::kWithdrawal, v1::HIRED, v1::WITHDRAWN));
+  EXPECT_FALSE(MayMove(Cause::kWithdrawal, v1::SCREENING, v1::REJECTED));
+  // The end of a procedure rejects what is open, and only that.
+  EXPECT_TRUE(MayMove(Cause::kProcedureEnded, v1::RECEIVED, v1::REJECTED));
+  EXPECT_FALSE(MayMove(Cause::kProcedureEnded, v1::HIRED, v1::REJECTED));
+  EXPECT_FALSE(MayMove(Cause::kProcedureEnded, v1::SCREENING, v1::WITHDRAWN));
+  // Seed 004: only a hiring waiting on the district moves by its outcome.
+  EXPECT_TRUE(MayMove(Cause::kCoordination, v1::PENDING_COORDINATION, v1::OFFER_APPROVED));
+  EXPECT_TRUE(MayMove(Cause::kCoordination, v1::PENDING_COORDINATION, v1::PROPOSED));
+  EXPECT_FALSE(MayMove(Cause::kCoordination, v1::PROPOSED, v1::OFFER_APPROVED));
+  // Staff follow the status flow and do not withdraw for the applicant.
+  EXPECT_TRUE(MayMove(Cause::kStaffDecision, v1::SCREENING, v1::SHORTLISTED));
+  EXPECT_FALSE(MayMove(Cause::kStaffDecision, v1::RECEIVED, v1::SHORTLISTED));
+  EXPECT_FALSE(MayMove(Cause::kStaffDecision, v1::SCREENING, v1::WITHDRAWN));
+}
+
+TEST(Transitions, AMoveItsCauseDoesNotAllowIsRefusedAndChangesNothing) {
+  auto moved = Transition(In(v1::SCREENING), Move{.to = v1::SCREENING,
+                                                  .cause = Cause::kDeadline,
+                                                  .actor = "system:deadline",
+                                                  .now = kNow});
+  EXPECT_EQ(moved.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(Transitions, AMoveWritesHistoryEventAndAuditOnce) {
+  auto c = Transition(In(v1::RECEIVED), Move{.to = v1::SCREENING,
+                                             .cause = Cause::kDeadline,
+                                             .actor = "system:deadline",
+                                             .reason = "application deadline passed",
+                                             .now = kNow});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->next.status(), v1::SCREENING);
+  ASSERT_EQ(c->next.history_size(), 1);
+  EXPECT_EQ(c->next.history(0).actor(), "system:deadline");
+  EXPECT_EQ(Keys(*c), (std::vector<std::string>{"applications.application.status_changed.v1"}));
+  const auto& e = static_cast<const ev::ApplicationStatusChanged&>(*c->events[0]);
+  EXPECT_EQ(e.from(), "RECEIVED");
+  EXPECT_EQ(e.to(), "SCREENING");
+  ASSERT_EQ(c->audit.size(), 1u);
+  EXPECT_EQ(c->audit[0].action, "status_changed");
+  EXPECT_FALSE(c->next.has_end_time()) << "still open: no retention yet";
+}
+
+TEST(Transitions, LeavingTheOpenStatesStartsRetention) {
+  auto c = Transition(In(v1::SHORTLISTED), Move{.to = v1::REJECTED,
+                                                .cause = Cause::kProcedureEnded,
+                                                .actor = "hr-1",
+                                                .reason = "Stelle besetzt",
+                                                .now = kNow});
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->next.has_end_time());
+}
+
+TEST(Transitions, AStepOnTheWayIsRecordedAndCheckedToo) {
+  auto c = Transition(In(v1::INTERVIEWED), Move{.to = v1::PENDING_COORDINATION,
+                                                .cause = Cause::kStaffDecision,
+                                                .actor = "hr-1",
+                                                .reason = "hiring proposed",
+                                                .now = kNow,
+                                                .via = v1::PROPOSED});
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->next.history_size(), 2);
+  EXPECT_EQ(c->next.history(0).to(), v1::PROPOSED);
+  EXPECT_EQ(c->next.history(1).to(), v1::PENDING_COORDINATION);
+  EXPECT_EQ(c->events.size(), 2u);
+  // A step that is not in the flow fails the whole move.
+  EXPECT_FALSE(Transition(In(v1::SCREENING), Move{.to = v1::PENDING_COORDINATION,
+                                                  .cause = Cause::kStaffDecision,
+                                                  .now = kNow,
+                                                  .via = v1::PROPOSED})
+                   .ok());
+}
+
+TEST(Transitions, AWithdrawalAlsoPublishesTheWithdrawnEvent) {
+  auto c = Transition(In(v1::INVITED), Move{.to = v1::WITHDRAWN,
+                                            .cause = Cause::kWithdrawal,
+                                            .actor = "u-1",
+                                            .now = kNow});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(Keys(*c), (std::vector<std::string>{"applications.application.status_changed.v1",
+                                                "applications.application.withdrawn.v1"}));
+}
+
+TEST(Transitions, ACoordinationOutcomeMovesOnlyAHiringWaitingOnIt) {
+  const AppChange cleared = CoordinationOutcome(In(v1::PENDING_COORDINATION), true, "ok", kNow);
+  EXPECT_EQ(cleared.next.status(), v1::OFFER_APPROVED);
+  EXPECT_EQ(cleared.next.history(0).actor(), "system:coordination");
+  const AppChange back = CoordinationOutcome(In(v1::PENDING_COORDINATION), false, "Weisung", kNow);
+  EXPECT_EQ(back.next.status(), v1::PROPOSED);
+  // Not waiting (a notice filed by hand): nothing happens.
+  const AppChange none = CoordinationOutcome(In(v1::HIRED), true, "ok", kNow);
+  EXPECT_EQ(none.next.status(), v1::HIRED);
+  EXPECT_TRUE(none.events.empty());
+  EXPECT_TRUE(none.audit.empty());
+}
+
+}  // namespace
+}  // namespace stellenwerk::applications
