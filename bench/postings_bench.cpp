@@ -457,8 +457,8 @@ int main(int argc, char** argv) {
     std::cout << bench::FormatRounds(reads[i]);
     if (scans[i] >= 0) {
       std::cout << absl::StrFormat(
-          "postings table scans (pg_stat_user_tables) during these rounds: %lld, for %llu "
-          "successful GetPosting calls\n",
+          "postings table scans (pg_stat_user_tables) during these rounds and their 1 s warm-up: %lld; "
+          "%llu successful GetPosting calls in the rounds\n",
           static_cast<long long>(scans[i]),
           static_cast<unsigned long long>(reads[i].subject_all.calls));
     }
