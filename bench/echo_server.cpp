@@ -1,4 +1,6 @@
 // bench_echo_server PORT — the baseline: a bare gRPC callback server, no auth, no worker pool.
+// It answers on gRPC's thread with the request's payload, or with response_payload_bytes
+// bytes when the request asks for them (the client sizes them to the compared response).
 #include <cstdlib>
 #include <iostream>
 
@@ -11,7 +13,12 @@ class EchoService final : public stellenwerk::bench::v1::Echo::CallbackService {
   grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx,
                                  const stellenwerk::bench::v1::EchoMessage* request,
                                  stellenwerk::bench::v1::EchoMessage* response) override {
-    *response = *request;
+    if (request->response_payload_bytes() > 0) {
+      // A copy per call, as the service copies its cached posting into the response.
+      response->set_payload(std::string(request->response_payload_bytes(), 'x'));
+    } else {
+      response->set_payload(request->payload());
+    }
     auto* reactor = ctx->DefaultReactor();
     reactor->Finish(grpc::Status::OK);
     return reactor;

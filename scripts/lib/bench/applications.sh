@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Applications (issue 5): SubmitApplication (one 2 KB PDF, durable with its outbox row) vs a
-# raw libpqxx baseline doing the same inserts+commit at the same concurrency, and 1,000
+# libpqxx baseline issuing the same statements at the same concurrency, and 1,000
 # concurrent submissions across a RabbitMQ restart (every one stored, every event delivered).
-# Flags: --seconds, --concurrency, --rounds, --durability=N (0 skips), --skip-throughput.
+# Flags: --seconds (per side per round, default 5), --rounds (default 5), --concurrency,
+# --durability=N (0 skips), --skip-throughput. Rounds alternate baseline and service.
 # APPLICATIONS_BENCH_PORT overrides the service's gRPC port (default 59052).
 bench_targets() { echo stellenwerk-applications applications_bench; }
 bench_run() {
