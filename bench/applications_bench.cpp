@@ -37,6 +37,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "bench/load.h"
+#include "services/applications/adapters/applications_sql.h"
 #include "common/events/catalogue.h"
 #include "common/amqp/connection.h"
 #include "common/auth/jwt.h"
@@ -314,47 +315,16 @@ class Baseline {
 //      every 10 ms per process; COMMIT.
 // What the baseline leaves out is the service itself: gRPC, JWT, validation, building the
 // Application and event messages in the domain, the worker-pool hop, its connection pool.
-// If the service's statements change, this list must change with them.
-constexpr char kOwnDocuments[] =
-    "SELECT id::text, kind, file_name, detected_type, sha256, size_bytes, micros(created_at)"
-    " FROM documents WHERE id = ANY($1::uuid[]) AND owner_sub = $2 AND application_id IS NULL";
-constexpr char kPostingSnapshot[] =
-    "SELECT posting_id::text, tenant_id, kennziffer, title, status, micros(deadline_at),"
-    " anonymised, coordination_required, women_preferred, role_category, regional_office,"
-    " district_tenant_id FROM posting_snapshots WHERE posting_id = $1::uuid";
-constexpr char kSubmitInsert[] = R"sql(
-      WITH still_open AS (
-        SELECT 1 FROM posting_snapshots
-        WHERE posting_id = $3::uuid AND status = 'PUBLISHED'
-          AND (deadline_at IS NULL OR deadline_at > $7::timestamptz)),
-      app AS (
-        INSERT INTO applications (id, tenant_id, posting_id, applicant_sub, status, version,
-                                  severely_disabled, data, submitted_at, updated_at, talent_pool)
-        SELECT $1::uuid, $2, $3::uuid, $4, 'RECEIVED', 1, $5, $6, $7::timestamptz,
-               $7::timestamptz, $8
-        WHERE EXISTS (SELECT 1 FROM still_open)
-        ON CONFLICT ON CONSTRAINT applications_once_per_posting DO NOTHING
-        RETURNING id, tenant_id, posting_id),
-      facts AS (
-        INSERT INTO application_facts (application_id, tenant_id, posting_id, submitted_at,
-                                       female, severely_disabled)
-        SELECT id, tenant_id, posting_id, $7::timestamptz, $9, $5 FROM app),
-      audit AS (
-        INSERT INTO audit_log (application_id, tenant_id, actor, action, from_status, to_status,
-                               reason, at)
-        SELECT id, tenant_id, $4, 'submitted', '', 'RECEIVED', '', $7::timestamptz FROM app),
-      docs AS (
-        UPDATE documents SET application_id = $1::uuid
-        WHERE id = ANY($10::uuid[]) AND owner_sub = $4 AND application_id IS NULL
-          AND EXISTS (SELECT 1 FROM app)
-        RETURNING 1)
-      SELECT (SELECT count(*) FROM app), (SELECT count(*) FROM docs), (SELECT count(*) FROM still_open)
-    )sql";
+// The statements themselves are the service's own (services/applications/adapters/
+// applications_sql.h); if the service issues other statements, this list must follow.
+using applications::sql::kOwnDocuments;
+using applications::sql::kPostingSnapshot;
+using applications::sql::kSubmit;
 
 void PrepareBaseline(pqxx::connection& conn) {
   conn.prepare("applications_own_documents", kOwnDocuments);
   conn.prepare("applications_posting_snapshot", kPostingSnapshot);
-  conn.prepare("applications_submit", kSubmitInsert);
+  conn.prepare("applications_submit", kSubmit);
 }
 
 // Pseudonyms in blocks of 32 per process, as the service draws them.

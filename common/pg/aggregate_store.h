@@ -124,14 +124,7 @@ class AggregateStore {
   absl::StatusOr<State> Get(const std::string& id, const TenantScope& scope = {}) const {
     std::optional<State> out;
     absl::Status s = db_.ReadStatement([&](pqxx::nontransaction& tx) -> absl::Status {
-      auto rows = scope.column.empty()
-                      ? tx.exec_params(absl::StrCat("SELECT data, version FROM ", table_.table,
-                                                    " WHERE id = $1::uuid"),
-                                       id)
-                      : tx.exec_params(absl::StrCat("SELECT data, version FROM ", table_.table,
-                                                    " WHERE id = $1::uuid AND ", scope.column,
-                                                    " = $2"),
-                                       id, scope.tenant);
+      auto rows = SelectOne(tx, id, scope, /*lock=*/false);
       if (rows.empty()) return NotFound(id);
       out = ParseAggregate<State>(rows[0]);
       return absl::OkStatus();
@@ -142,14 +135,7 @@ class AggregateStore {
 
   // Locks the aggregate row for the transaction, or NOT_FOUND (also outside `scope`).
   absl::StatusOr<State> Lock(pqxx::work& tx, const std::string& id, const TenantScope& scope = {}) const {
-    auto rows = scope.column.empty()
-                    ? tx.exec_params(absl::StrCat("SELECT data, version FROM ", table_.table,
-                                                  " WHERE id = $1::uuid FOR UPDATE"),
-                                     id)
-                    : tx.exec_params(absl::StrCat("SELECT data, version FROM ", table_.table,
-                                                  " WHERE id = $1::uuid AND ", scope.column,
-                                                  " = $2 FOR UPDATE"),
-                                     id, scope.tenant);
+    auto rows = SelectOne(tx, id, scope, /*lock=*/true);
     if (rows.empty()) return NotFound(id);
     return ParseAggregate<State>(rows[0]);
   }
@@ -274,6 +260,15 @@ class AggregateStore {
 
  private:
   static std::string NewId();
+
+  template <typename Tx>
+  pqxx::result SelectOne(Tx& tx, const std::string& id, const TenantScope& scope, bool lock) const {
+    const std::string sql =
+        absl::StrCat("SELECT data, version FROM ", table_.table, " WHERE id = $1::uuid",
+                     scope.column.empty() ? "" : absl::StrCat(" AND ", scope.column, " = $2"),
+                     lock ? " FOR UPDATE" : "");
+    return scope.column.empty() ? tx.exec_params(sql, id) : tx.exec_params(sql, id, scope.tenant);
+  }
 
   Pool& db_;
   const std::string schema_;

@@ -1,5 +1,6 @@
 // PgApplicationStore: documents.
 #include "services/applications/adapters/pg_application_store.h"
+#include "services/applications/adapters/applications_sql.h"
 #include "services/applications/adapters/pg_application_rows.h"
 
 #include <openssl/sha.h>
@@ -52,11 +53,7 @@ absl::StatusOr<std::vector<v1::Document>> PgApplicationStore::OwnDocuments(
   if (ids.empty()) return out;
   // Single statements in autocommit: BEGIN/COMMIT would double the submit path's reads.
   absl::Status s = db_.ReadStatement([&](pqxx::transaction_base& tx) -> absl::Status {
-    tx.conn().prepare(
-        "applications_own_documents",
-        "SELECT " + std::string(kDocumentColumns) +
-            " FROM documents WHERE id = ANY($1::uuid[]) AND owner_sub = $2"
-            " AND application_id IS NULL");
+    tx.conn().prepare("applications_own_documents", sql::kOwnDocuments);
     auto rows = tx.exec_prepared("applications_own_documents", UuidArray(ids), owner_sub);
     if (rows.size() != ids.size()) {
       return absl::NotFoundError("document_ids: a document is unknown, not yours, or already used");

@@ -1,5 +1,6 @@
 // PgApplicationStore: the applications table, submission, lifecycle moves, posting snapshots.
 #include "services/applications/adapters/pg_application_store.h"
+#include "services/applications/adapters/applications_sql.h"
 #include "services/applications/adapters/pg_application_rows.h"
 
 #include <openssl/sha.h>
@@ -79,11 +80,7 @@ absl::StatusOr<std::optional<PostingSnapshot>> PgApplicationStore::Posting(
     const std::string& posting_id) {
   std::optional<PostingSnapshot> out;
   absl::Status s = db_.ReadStatement([&](pqxx::transaction_base& tx) {
-    tx.conn().prepare(
-        "applications_posting_snapshot",
-        "SELECT posting_id::text, tenant_id, kennziffer, title, status, micros(deadline_at),"
-        " anonymised, coordination_required, women_preferred, role_category, regional_office,"
-        " district_tenant_id FROM posting_snapshots WHERE posting_id = $1::uuid");
+    tx.conn().prepare("applications_posting_snapshot", sql::kPostingSnapshot);
     auto rows = tx.exec_prepared("applications_posting_snapshot", posting_id);
     if (!rows.empty()) {
       const auto& r = rows[0];
@@ -129,43 +126,8 @@ absl::StatusOr<v1::Application> PgApplicationStore::Submit(
     for (const auto& d : next.documents()) doc_ids.push_back(d.id());
     const std::string now = pg::ToPgTimestamp(apps_.clock().Now());
     const bool disabled = next.severely_disabled() || next.equivalent_status();
-    // One statement (prepared once per connection) for the application, its anonymous facts,
-    // its audit line and the documents it takes: the submit path's round trips and planning
-    // are most of its cost next to the commit. The unique constraint decides a second
-    // application of the same person (no separate check; simultaneous ones get one answer).
-    // `still_open` checks the posting again under the posting lock taken just before (see
-    // LockPostingShared): a close either waited for this commit (and its move to SCREENING
-    // sees this application) or committed first (and the insert finds nothing open).
-    static constexpr char kInsert[] = R"sql(
-      WITH still_open AS (
-        SELECT 1 FROM posting_snapshots
-        WHERE posting_id = $3::uuid AND status = 'PUBLISHED'
-          AND (deadline_at IS NULL OR deadline_at > $7::timestamptz)),
-      app AS (
-        INSERT INTO applications (id, tenant_id, posting_id, applicant_sub, status, version,
-                                  severely_disabled, data, submitted_at, updated_at, talent_pool)
-        SELECT $1::uuid, $2, $3::uuid, $4, 'RECEIVED', 1, $5, $6, $7::timestamptz,
-               $7::timestamptz, $8
-        WHERE EXISTS (SELECT 1 FROM still_open)
-        ON CONFLICT ON CONSTRAINT applications_once_per_posting DO NOTHING
-        RETURNING id, tenant_id, posting_id),
-      facts AS (
-        INSERT INTO application_facts (application_id, tenant_id, posting_id, submitted_at,
-                                       female, severely_disabled)
-        SELECT id, tenant_id, posting_id, $7::timestamptz, $9, $5 FROM app),
-      audit AS (
-        INSERT INTO audit_log (application_id, tenant_id, actor, action, from_status, to_status,
-                               reason, at)
-        SELECT id, tenant_id, $4, 'submitted', '', 'RECEIVED', '', $7::timestamptz FROM app),
-      docs AS (
-        UPDATE documents SET application_id = $1::uuid
-        WHERE id = ANY($10::uuid[]) AND owner_sub = $4 AND application_id IS NULL
-          AND EXISTS (SELECT 1 FROM app)
-        RETURNING 1)
-      SELECT (SELECT count(*) FROM app), (SELECT count(*) FROM docs), (SELECT count(*) FROM still_open)
-    )sql";
     LockPosting(tx, next.posting_id(), /*exclusive=*/false);
-    tx.conn().prepare("applications_submit", kInsert);
+    tx.conn().prepare("applications_submit", sql::kSubmit);
     const auto row = tx.exec_prepared1(
         "applications_submit", next.id(), next.tenant_id(), next.posting_id(), next.applicant_sub(),
         disabled, pg::Bytes(next.SerializeAsString()), now, next.talent_pool_consent(),
