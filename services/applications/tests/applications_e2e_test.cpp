@@ -213,37 +213,65 @@ TEST(GrpcPostingDirectoryTest, AnUnreachablePostingsServiceIsUnavailableNotClose
   EXPECT_EQ(fetched.status().code(), absl::StatusCode::kUnavailable) << fetched.status();
 }
 
+// Submissions answered before the close are screened, those after it refused, and those that
+// race it are one or the other, never left RECEIVED. Some surely come before the close and some
+// surely after it, so both outcomes occur in every run, whatever the race does.
 TEST_F(ApplicationsE2eTest, SubmissionsRacingTheCloseAreRefusedOrScreenedNeverLeftBehind) {
   const std::string posting = OpenPosting();
-  constexpr int kApplicants = 24;
+  constexpr int kBefore = 6;
+  constexpr int kRacing = 12;
+  constexpr int kAfter = 6;
+  constexpr int kApplicants = kBefore + kRacing + kAfter;
   std::vector<std::pair<std::string, v1::SubmitApplicationRequest>> ready;
   for (int i = 0; i < kApplicants; ++i) {
     const std::string token = NewApplicant(absl::StrCat("race-", i));
     ready.emplace_back(token, Submission(posting, token));
   }
   std::vector<grpc::Status> results(kApplicants);
+  auto submit = [&](int i) {
+    v1::Application a;
+    results[i] = stub_->SubmitApplication(Ctx(ready[i].first).get(), ready[i].second, &a);
+  };
+  for (int i = 0; i < kBefore; ++i) submit(i);  // answered before the close goes out
   std::vector<std::thread> threads;
-  for (int i = 0; i < kApplicants; ++i) {
+  for (int i = kBefore; i < kBefore + kRacing; ++i) {
     threads.emplace_back([&, i] {
-      if (i == kApplicants / 2) {  // the close goes out amid the submissions
+      if (i == kBefore + kRacing / 2) {  // the close goes out amid these submissions
         pv1::ClosePostingRequest close;
         close.set_id(posting);
         pv1::Posting closed;
         EXPECT_TRUE(posting_stub_->ClosePosting(Ctx(hr_).get(), close, &closed).ok());
       }
-      v1::Application a;
-      results[i] = stub_->SubmitApplication(Ctx(ready[i].first).get(), ready[i].second, &a);
+      submit(i);
     });
   }
   for (auto& t : threads) t.join();
+  // Sent once the close has reached this service.
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        auto p = apps_->app().store().Posting(posting);
+        return p.ok() && p->has_value() && (*p)->status == "CLOSED";
+      },
+      absl::Seconds(15)));
+  for (int i = kBefore + kRacing; i < kApplicants; ++i) submit(i);
+
   int accepted = 0;
-  for (const auto& s : results) {
+  int refused = 0;
+  for (int i = 0; i < kApplicants; ++i) {
+    const grpc::Status& s = results[i];
     if (s.ok()) {
       ++accepted;
     } else {
+      ++refused;
       EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
     }
+    if (i < kBefore) EXPECT_TRUE(s.ok()) << i << " came before the close: " << s.error_message();
+    if (i >= kBefore + kRacing) {
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << i << " came after it";
+    }
   }
+  EXPECT_GT(accepted, 0) << "no submission got in";
+  EXPECT_GT(refused, 0) << "no submission was refused";
   // Every accepted application is screened once the close has arrived; none stays RECEIVED.
   v1::ListApplicationsRequest list;
   list.set_posting_id(posting);
@@ -252,7 +280,8 @@ TEST_F(ApplicationsE2eTest, SubmissionsRacingTheCloseAreRefusedOrScreenedNeverLe
   EXPECT_TRUE(testing::WaitFor(
       [&] {
         if (!stub_->ListApplications(Ctx(hr_).get(), list, &out).ok()) return false;
-        return std::all_of(out.applications().begin(), out.applications().end(),
+        return out.applications_size() == accepted &&
+               std::all_of(out.applications().begin(), out.applications().end(),
                            [](const auto& a) { return a.status() == v1::SCREENING; });
       },
       absl::Seconds(15)));
