@@ -65,6 +65,10 @@ class EventTap {
   std::vector<amqp::Delivery> Collect(size_t count, absl::Duration timeout);
   // Everything that arrives within `quiet` of silence.
   std::vector<amqp::Delivery> Drain(absl::Duration quiet);
+  // Everything in the queue now, without waiting for more. Once the publishers' outboxes are
+  // empty (ServiceUnderTest::WaitForOutbox) that is everything they published: "exactly
+  // once" and "never" are then counted, not hoped for after a quiet period.
+  std::vector<amqp::Delivery> TakeQueued();
 
  private:
   bool Connect();

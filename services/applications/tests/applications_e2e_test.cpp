@@ -4,14 +4,14 @@
 #include <thread>
 
 #include "services/applications/adapters/grpc_posting_directory.h"
-#include "services/applications/tests/applications_fixture.h"
+#include "services/applications/tests/applications_testing.h"
 
 namespace stellenwerk::applications {
 namespace {
 
 using testing::UniqueName;
 
-class ApplicationsE2eTest : public ApplicationsFixture {};
+class ApplicationsE2eTest : public ApplicationsServiceTest {};
 
 TEST_F(ApplicationsE2eTest, UploadSubmitAndTheEmployerSeesIt) {
   const std::string posting = OpenPosting();
@@ -44,10 +44,10 @@ TEST_F(ApplicationsE2eTest, UploadSubmitAndTheEmployerSeesIt) {
   ASSERT_TRUE(stub_->GetApplication(Ctx(hr_).get(), get, &seen).ok());
   EXPECT_EQ(seen.applicant().family_name(), "Mustermann");
   // Another employer and another applicant see nothing.
-  EXPECT_EQ(stub_->GetApplication(Ctx(testing::Token(*infra_, UniqueName("kreis"), {"hr_clerk"})).get(),
+  EXPECT_EQ(stub_->GetApplication(Ctx(harness().Token(UniqueName("kreis"), {"hr_clerk"})).get(),
                                   get, &seen).error_code(),
             grpc::StatusCode::NOT_FOUND);
-  EXPECT_EQ(stub_->GetApplication(Ctx(testing::Token(*infra_, "portal", {"applicant"}, "someone")).get(),
+  EXPECT_EQ(stub_->GetApplication(Ctx(harness().Token("portal", {"applicant"}, "someone")).get(),
                                   get, &seen).error_code(),
             grpc::StatusCode::NOT_FOUND);
 }
@@ -93,13 +93,13 @@ TEST_F(ApplicationsE2eTest, AtTheDeadlineLateOnesAreRefusedAndReceivedOnesGoToSc
   // The deadline day counts to its end: 23:59 Berlin on 20 October 2024 is in time.
   const absl::Time last_minute = calendar::StartOfDay(absl::CivilDay(2024, 10, 20)) +
                                  absl::Hours(23) + absl::Minutes(59);
-  apps_->runtime().fake_clock()->Set(last_minute);
+  ASSERT_TRUE(apps_->SetTime(last_minute).ok());
   ASSERT_TRUE(stub_->SubmitApplication(Ctx(applicant_).get(), Submission(posting, applicant_), &a).ok());
   // 2024-10-20 24:00 Berlin passes on both services.
   const absl::Time after = calendar::StartOfDay(absl::CivilDay(2024, 10, 21)) + absl::Minutes(1);
-  apps_->runtime().fake_clock()->Set(after);
-  postings_->runtime().fake_clock()->Set(after);
-  const std::string late = testing::Token(*infra_, "portal", {"applicant"}, UniqueName("spaet"));
+  ASSERT_TRUE(apps_->SetTime(after).ok());
+  ASSERT_TRUE(postings_->SetTime(after).ok());
+  const std::string late = harness().Token("portal", {"applicant"}, UniqueName("spaet"));
   v1::Application refused;
   EXPECT_EQ(stub_->SubmitApplication(Ctx(late).get(), Submission(posting, late), &refused).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
@@ -112,8 +112,6 @@ TEST_F(ApplicationsE2eTest, AtTheDeadlineLateOnesAreRefusedAndReceivedOnesGoToSc
                seen.status() == v1::SCREENING;
       },
       absl::Seconds(15)));
-  apps_->runtime().fake_clock()->Set(kStart);
-  postings_->runtime().fake_clock()->Set(kStart);
 }
 
 TEST_F(ApplicationsE2eTest, StatusChangesFollowTheRulesAndAnonymisedProceduresHideIdentity) {
@@ -137,7 +135,7 @@ TEST_F(ApplicationsE2eTest, StatusChangesFollowTheRulesAndAnonymisedProceduresHi
   EXPECT_EQ(stub_->ChangeStatus(Ctx(applicant_).get(), change, &out).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   // The committee shortlists, and sees a pseudonym only.
-  const std::string committee = testing::Token(*infra_, tenant_, {"committee_member"}, "k-1");
+  const std::string committee = harness().Token(tenant_, {"committee_member"}, "k-1");
   ASSERT_TRUE(stub_->ChangeStatus(Ctx(committee).get(), change, &out).ok());
   EXPECT_EQ(out.status(), v1::SHORTLISTED);
   EXPECT_FALSE(out.has_applicant());
@@ -215,37 +213,65 @@ TEST(GrpcPostingDirectoryTest, AnUnreachablePostingsServiceIsUnavailableNotClose
   EXPECT_EQ(fetched.status().code(), absl::StatusCode::kUnavailable) << fetched.status();
 }
 
+// Submissions answered before the close are screened, those after it refused, and those that
+// race it are one or the other, never left RECEIVED. Some surely come before the close and some
+// surely after it, so both outcomes occur in every run, whatever the race does.
 TEST_F(ApplicationsE2eTest, SubmissionsRacingTheCloseAreRefusedOrScreenedNeverLeftBehind) {
   const std::string posting = OpenPosting();
-  constexpr int kApplicants = 24;
+  constexpr int kBefore = 6;
+  constexpr int kRacing = 12;
+  constexpr int kAfter = 6;
+  constexpr int kApplicants = kBefore + kRacing + kAfter;
   std::vector<std::pair<std::string, v1::SubmitApplicationRequest>> ready;
   for (int i = 0; i < kApplicants; ++i) {
     const std::string token = NewApplicant(absl::StrCat("race-", i));
     ready.emplace_back(token, Submission(posting, token));
   }
   std::vector<grpc::Status> results(kApplicants);
+  auto submit = [&](int i) {
+    v1::Application a;
+    results[i] = stub_->SubmitApplication(Ctx(ready[i].first).get(), ready[i].second, &a);
+  };
+  for (int i = 0; i < kBefore; ++i) submit(i);  // answered before the close goes out
   std::vector<std::thread> threads;
-  for (int i = 0; i < kApplicants; ++i) {
+  for (int i = kBefore; i < kBefore + kRacing; ++i) {
     threads.emplace_back([&, i] {
-      if (i == kApplicants / 2) {  // the close goes out amid the submissions
+      if (i == kBefore + kRacing / 2) {  // the close goes out amid these submissions
         pv1::ClosePostingRequest close;
         close.set_id(posting);
         pv1::Posting closed;
         EXPECT_TRUE(posting_stub_->ClosePosting(Ctx(hr_).get(), close, &closed).ok());
       }
-      v1::Application a;
-      results[i] = stub_->SubmitApplication(Ctx(ready[i].first).get(), ready[i].second, &a);
+      submit(i);
     });
   }
   for (auto& t : threads) t.join();
+  // Sent once the close has reached this service.
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        auto p = apps_->app().store().Posting(posting);
+        return p.ok() && p->has_value() && (*p)->status == "CLOSED";
+      },
+      absl::Seconds(15)));
+  for (int i = kBefore + kRacing; i < kApplicants; ++i) submit(i);
+
   int accepted = 0;
-  for (const auto& s : results) {
+  int refused = 0;
+  for (int i = 0; i < kApplicants; ++i) {
+    const grpc::Status& s = results[i];
     if (s.ok()) {
       ++accepted;
     } else {
+      ++refused;
       EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
     }
+    if (i < kBefore) EXPECT_TRUE(s.ok()) << i << " came before the close: " << s.error_message();
+    if (i >= kBefore + kRacing) {
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << i << " came after it";
+    }
   }
+  EXPECT_GT(accepted, 0) << "no submission got in";
+  EXPECT_GT(refused, 0) << "no submission was refused";
   // Every accepted application is screened once the close has arrived; none stays RECEIVED.
   v1::ListApplicationsRequest list;
   list.set_posting_id(posting);
@@ -254,7 +280,8 @@ TEST_F(ApplicationsE2eTest, SubmissionsRacingTheCloseAreRefusedOrScreenedNeverLe
   EXPECT_TRUE(testing::WaitFor(
       [&] {
         if (!stub_->ListApplications(Ctx(hr_).get(), list, &out).ok()) return false;
-        return std::all_of(out.applications().begin(), out.applications().end(),
+        return out.applications_size() == accepted &&
+               std::all_of(out.applications().begin(), out.applications().end(),
                            [](const auto& a) { return a.status() == v1::SCREENING; });
       },
       absl::Seconds(15)));
@@ -274,7 +301,7 @@ struct Download {
   int messages = 0;
 };
 
-class DocumentDownloadTest : public ApplicationsFixture {
+class DocumentDownloadTest : public ApplicationsServiceTest {
  protected:
   Download Read(const std::string& token, const std::string& application_id,
                 const std::string& document_id) {
@@ -333,7 +360,7 @@ TEST_F(DocumentDownloadTest, TheApplicantAndTheEmployersStaffReadDocumentsNobody
 
   // Another employer, another applicant, a role without access, a document of another
   // application, ids that are none.
-  EXPECT_EQ(Read(testing::Token(*infra_, UniqueName("kreis"), {"hr_clerk"}), a.id(),
+  EXPECT_EQ(Read(harness().Token(UniqueName("kreis"), {"hr_clerk"}), a.id(),
                  certificate.id()).status.error_code(),
             grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(Read(NewApplicant("fremd"), a.id(), certificate.id()).status.error_code(),

@@ -3,7 +3,7 @@
 // with small groups suppressed.
 #include "nlohmann/json.hpp"
 #include "services/applications/domain/application_rules.h"
-#include "services/applications/tests/applications_fixture.h"
+#include "services/applications/tests/applications_testing.h"
 
 namespace stellenwerk::applications {
 namespace {
@@ -14,7 +14,7 @@ absl::Time Berlin(int y, int m, int d, int hh, int mm = 0) {
   return absl::FromCivil(absl::CivilSecond(y, m, d, hh, mm, 0), calendar::Berlin());
 }
 
-class GdprE2eTest : public ApplicationsFixture {
+class GdprE2eTest : public ApplicationsServiceTest {
  protected:
   // A single-value query on the applications service's own schema.
   static int64_t Count(const std::string& sql, const std::vector<std::string>& params = {}) {
@@ -44,7 +44,7 @@ class GdprE2eTest : public ApplicationsFixture {
   static int Sweep(absl::Time now) {
     int erased = -1;
     absl::Status s = apps_->runtime().db().Transact([&](pqxx::work& tx) -> absl::Status {
-      auto n = apps_->store().EraseExpired(tx, now, 500);
+      auto n = apps_->app().store().EraseExpired(tx, now, 500);
       if (!n.ok()) return n.status();
       erased = *n;
       return absl::OkStatus();
@@ -110,7 +110,7 @@ TEST_F(GdprE2eTest, TheExportHoldsEverythingAboutTheApplicantAndNothingOfOthers)
   EXPECT_EQ(out.applications_size(), 2);
   EXPECT_EQ(exports_by(a.id()), std::vector<std::string>{"hr-1"});
   EXPECT_EQ(exports_by(b.id()), std::vector<std::string>{"hr-1"});
-  const std::string other_hr = testing::Token(*infra_, UniqueName("kreis"), {"hr_clerk"}, "hr-9");
+  const std::string other_hr = harness().Token(UniqueName("kreis"), {"hr_clerk"}, "hr-9");
   ASSERT_TRUE(stub_->ExportApplicantData(Ctx(other_hr).get(), r, &out).ok());
   EXPECT_EQ(out.applications_size(), 0);
   v1::ExportApplicantDataRequest empty;
@@ -177,7 +177,7 @@ TEST_F(GdprE2eTest, ErasureLeavesNothingPersonalButKeepsTheAnonymousFigures) {
   v1::EraseApplicantRequest r;
   r.set_applicant_sub(sub);
   v1::EraseApplicantResponse out;
-  const std::string other_hr = testing::Token(*infra_, UniqueName("kreis"), {"hr_clerk"}, "hr-9");
+  const std::string other_hr = harness().Token(UniqueName("kreis"), {"hr_clerk"}, "hr-9");
   ASSERT_TRUE(stub_->EraseApplicant(Ctx(other_hr).get(), r, &out).ok());
   EXPECT_EQ(out.applications_erased(), 0);
   EXPECT_EQ(stub_->EraseApplicant(Ctx(NewApplicant()).get(), r, &out).error_code(),
@@ -318,7 +318,7 @@ TEST_F(GdprE2eTest, ConcludingTheProcedureEndsEveryOpenApplicationSoRetentionApp
       [&] { return GetAs(hr_, received.id()).status() == v1::SCREENING; }, absl::Seconds(15)));
 
   EXPECT_EQ(code(Staff("committee_member", "k-1"), conclude), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(code(testing::Token(*infra_, UniqueName("kreis"), {"hr_clerk"}), conclude),
+  EXPECT_EQ(code(harness().Token(UniqueName("kreis"), {"hr_clerk"}), conclude),
             grpc::StatusCode::NOT_FOUND);
   v1::ConcludeProcedureRequest no_reason = conclude;
   no_reason.set_reason("  ");
@@ -415,20 +415,19 @@ TEST_F(GdprE2eTest, ATenantMayShortenRetentionAndTheDurableSweepErasesOnItsOwn) 
   const std::string uploader = NewApplicant("upload");
   ASSERT_TRUE(Upload(uploader, "foto.pdf", v1::CV, Pdf(), &stray).ok());
   // The service armed its sweep at Init, when its fake clock still read the real time (the
-  // fixture sets kStart after Init); re-arm it as if the service had started at kStart.
+  // harness sets kStart after Init); re-arm it as if the service had started at kStart.
   ASSERT_TRUE(apps_->runtime().db().Transact([](pqxx::work& tx) {
     tx.exec_params("UPDATE timers SET due_at = $1::timestamptz WHERE kind = 'applications.retention'",
                    pg::ToPgTimestamp(kStart));
     return absl::OkStatus();
   }).ok());
   ASSERT_EQ(Count("SELECT count(*) FROM timers WHERE kind = 'applications.retention'"), 1);
-  SetClocks(kStart + absl::Hours(24 * 40));
+  harness().SetTime(kStart + absl::Hours(24 * 40));
   EXPECT_TRUE(testing::WaitFor([&] { return !Exists(by_timer.id()); }, absl::Seconds(15)));
   EXPECT_TRUE(testing::WaitFor(
       [&] { return Count("SELECT count(*) FROM documents WHERE id = $1::uuid", {stray.id()}) == 0; },
       absl::Seconds(15)))
       << "uploads never submitted go after " << kUnsubmittedDocumentDays << " days";
-  SetClocks(kStart);
 }
 
 TEST_F(GdprE2eTest, PersonnelStatisticsSuppressGroupsUnderFive) {
@@ -496,7 +495,7 @@ TEST_F(GdprE2eTest, PersonnelStatisticsSuppressGroupsUnderFive) {
   EXPECT_EQ(stub_->GetPersonnelStatistics(Ctx(Staff("committee_member", "k")).get(), r, &s)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  const std::string other_hr = testing::Token(*infra_, UniqueName("kreis"), {"hr_clerk"}, "hr-9");
+  const std::string other_hr = harness().Token(UniqueName("kreis"), {"hr_clerk"}, "hr-9");
   EXPECT_EQ(stub_->GetPersonnelStatistics(Ctx(other_hr).get(), r, &s).error_code(),
             grpc::StatusCode::NOT_FOUND);
 }

@@ -2,7 +2,7 @@
 // gate with the coordination service running, and the anonymised procedure's identity reveal.
 #include "google/protobuf/util/time_util.h"
 #include "services/applications/domain/ranking.h"
-#include "services/applications/tests/applications_fixture.h"
+#include "services/applications/tests/applications_testing.h"
 
 namespace stellenwerk::applications {
 namespace {
@@ -10,7 +10,7 @@ namespace {
 using google::protobuf::util::TimeUtil;
 using testing::UniqueName;
 
-class SelectionE2eTest : public ApplicationsFixture {
+class SelectionE2eTest : public ApplicationsServiceTest {
  protected:
   static void SetUpTestSuite() { StartServices(/*with_coordination=*/true); }
 
@@ -135,7 +135,7 @@ TEST_F(SelectionE2eTest, TheCommitteeRatesAndTheRankingNamesTheRuleThatDecidedEa
       << "only shortlisted, invited or interviewed applicants are rated";
   EXPECT_EQ(Rate(applicant_, man.id(), "Fachkenntnisse", 5).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  const std::string other = testing::Token(*infra_, UniqueName("kreis"), {"committee_member"}, "k-9");
+  const std::string other = harness().Token(UniqueName("kreis"), {"committee_member"}, "k-9");
   EXPECT_EQ(Rate(other, man.id(), "Fachkenntnisse", 5).error_code(), grpc::StatusCode::NOT_FOUND);
 
   // man: 4,3 / 3,4 → mean 3.5; woman: 3,4 / 4,3 → 3.5; disabled: 5,5 / 4,4 → 4.5.
@@ -272,7 +272,7 @@ TEST_F(SelectionE2eTest, NoReactionWithinTheWindowClearsAndThePendingHiringBecom
 
   // hiring.proposed filed the notice with the district.
   const std::string district_token =
-      testing::Token(*infra_, district, {"district_coordinator"}, "koordinierung-1");
+      harness().Token(district, {"district_coordinator"}, "koordinierung-1");
   auto notice = NoticeFor(district_token, a.id());
   ASSERT_TRUE(notice.has_value());
   EXPECT_EQ(notice->status(), cv1::WINDOW_OPEN);
@@ -281,12 +281,12 @@ TEST_F(SelectionE2eTest, NoReactionWithinTheWindowClearsAndThePendingHiringBecom
   EXPECT_EQ(notice->candidates(0).experience(), "5 Jahre Leistungssachbearbeitung SGB II");
 
   // Nobody reacts; the window elapses.
-  SetClocks(absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(notice->window_end_time())) +
-            absl::Minutes(1));
+  harness().SetTime(
+      absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(notice->window_end_time())) +
+      absl::Minutes(1));
   EXPECT_TRUE(WaitForStatus(a.id(), v1::OFFER_APPROVED));
   ASSERT_TRUE(Finalize(a.id(), &out).ok());
   EXPECT_EQ(out.status(), v1::HIRED);
-  SetClocks(kStart);
 }
 
 TEST_F(SelectionE2eTest, AWithdrawnNoticeReturnsTheHiringToProposedWithTheReason) {
@@ -297,8 +297,8 @@ TEST_F(SelectionE2eTest, AWithdrawnNoticeReturnsTheHiringToProposedWithTheReason
   v1::Application out;
   ASSERT_TRUE(Propose(a.id(), &out).ok());
   const std::string district_token =
-      testing::Token(*infra_, district, {"district_coordinator"}, "koordinierung-1");
-  const std::string city_token = testing::Token(*infra_, tenant_, {"city_coordinator"}, "jc-1");
+      harness().Token(district, {"district_coordinator"}, "koordinierung-1");
+  const std::string city_token = harness().Token(tenant_, {"city_coordinator"}, "jc-1");
   auto notice = NoticeFor(district_token, a.id());
   ASSERT_TRUE(notice.has_value());
   cv1::RaiseConcernRequest concern;
@@ -364,7 +364,7 @@ TEST_F(SelectionE2eTest, AnonymisedProceduresRevealIdentityToHrOnlyAndAuditIt) {
   Move(a.id(), {v1::SCREENING, v1::SHORTLISTED});
   EXPECT_EQ(stub_->RevealIdentity(Ctx(committee).get(), reveal, &out).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  const std::string other_hr = testing::Token(*infra_, UniqueName("kreis"), {"hr_clerk"}, "hr-9");
+  const std::string other_hr = harness().Token(UniqueName("kreis"), {"hr_clerk"}, "hr-9");
   EXPECT_EQ(stub_->RevealIdentity(Ctx(other_hr).get(), reveal, &out).error_code(),
             grpc::StatusCode::NOT_FOUND);
   v1::RevealIdentityRequest no_reason;
@@ -449,7 +449,7 @@ TEST_F(SelectionE2eTest, AnInterviewAfterTheVerdictsAsksTheBodiesAgain) {
   AllVerdicts(posting, false);
   // Someone else is interviewed after the bodies spoke: their verdicts no longer cover the
   // selection as it now stands.
-  SetClocks(kStart + absl::Hours(2));
+  harness().SetTime(kStart + absl::Hours(2));
   Move(later.id(), {v1::INVITED, v1::INTERVIEWED});
   v1::Application out;
   grpc::Status stale = Propose(first.id(), &out);
@@ -460,7 +460,6 @@ TEST_F(SelectionE2eTest, AnInterviewAfterTheVerdictsAsksTheBodiesAgain) {
   ASSERT_TRUE(Verdict(v1::STAFF_COUNCIL, "staff_council", posting).ok());
   grpc::Status proposed = Propose(first.id(), &out);
   EXPECT_TRUE(proposed.ok()) << proposed.error_message();
-  SetClocks(kStart);
 }
 
 }  // namespace

@@ -14,11 +14,10 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids/uuid.h"
 #include "common/testing/process.h"
-#include "common/testing/test_env.h"
-#include "google/protobuf/util/time_util.h"
+#include "common/testing/harness.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "services/applications/app.h"
+#include "services/applications/tests/applications_testing.h"
 #include "stellenwerk/applications/v1/applications.grpc.pb.h"
 #include "stellenwerk/events/v1/applications.pb.h"
 
@@ -29,12 +28,6 @@ using testing::TestInfra;
 using testing::UniqueName;
 
 constexpr int kSubmissions = 1000;
-
-std::string Pdf() {
-  std::string s = "%PDF-1.7\n";
-  s.resize(2000 - 6, 'x');
-  return s + "\n%%EOF";
-}
 
 int PortOf(const std::string& amqp_uri) {
   // amqp://user:pass@host:port/vhost
@@ -51,11 +44,8 @@ std::string WithPort(const std::string& amqp_uri, int port) {
                       slash == std::string::npos ? "/" : amqp_uri.substr(slash));
 }
 
-std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token, int seconds = 60) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->AddMetadata("authorization", "Bearer " + token);
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
-  return ctx;
+std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
+  return testing::CallContext(token, absl::Seconds(60));
 }
 
 struct Applicant {
@@ -114,12 +104,13 @@ TEST(SubmitDurabilityE2eTest, ThousandConcurrentSubmissionsAcrossABrokerOutageAr
   STW_REQUIRE_INFRA(infra);
   testing::EventTap tap(infra, {events::RoutingKey<events::v1::ApplicationSubmitted>()});  // declared before anything is published
   testing::TcpProxy broker(PortOf(infra.amqp_uri));
-  auto config = testing::TestRuntimeConfig(infra, UniqueName("applications_durability"));
-  config.amqp_uri = WithPort(infra.amqp_uri, broker.port());
-  config.workers = 16;
-  ApplicationsApp app(config);
-  ASSERT_TRUE(app.Init().ok());
-  ASSERT_TRUE(app.runtime().Start().ok());
+  testing::Harness harness(infra, {.start = kStart});
+  auto& app = StartApplications(harness, /*postings=*/nullptr,
+                                {.adjust = [&](config::RuntimeConfig& c) {
+                                  c.amqp_uri = WithPort(infra.amqp_uri, broker.port());
+                                  c.workers = 16;
+                                }});
+  ASSERT_TRUE(harness.ok());
 
   // A published posting, as the postings.posting.published.v1 consumer stores it.
   PostingSnapshot posting;
@@ -128,14 +119,12 @@ TEST(SubmitDurabilityE2eTest, ThousandConcurrentSubmissionsAcrossABrokerOutageAr
   posting.kennziffer = "KZ-2024-17";
   posting.title = "Sachbearbeiter*in (w/m/d)";
   posting.status = "PUBLISHED";
-  pg::Pool pool(pg::PoolOptions{.uri = infra.pg_uri, .schema = config.service, .size = 2});
-  PgApplicationStore store(pool, config.service, app.runtime().clock());
+  pg::Pool& pool = app.runtime().db();
   ASSERT_TRUE(pool.Transact([&](pqxx::work& tx) {
-                    return store.ApplyPostingSnapshot(tx, posting, 1);
+                    return app.app().store().ApplyPostingSnapshot(tx, posting, 1);
                   }).ok());
 
-  auto stub = v1::ApplicationService::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", app.runtime().port()), grpc::InsecureChannelCredentials()));
+  auto stub = app.Stub<v1::ApplicationService>();
   // One applicant per submission, each with one uploaded PDF (client streaming).
   std::vector<Applicant> applicants(kSubmissions);
   {
@@ -145,31 +134,15 @@ TEST(SubmitDurabilityE2eTest, ThousandConcurrentSubmissionsAcrossABrokerOutageAr
       threads.emplace_back([&] {
         for (int i = next++; i < kSubmissions; i = next++) {
           Applicant& a = applicants[i];
-          a.token = testing::Token(infra, "portal", {"applicant"}, UniqueName("bewerberin"));
-          v1::Document doc;
-          auto ctx = Ctx(a.token);
-          auto writer = stub->UploadDocument(ctx.get(), &doc);
-          v1::UploadDocumentRequest part;
-          part.mutable_metadata()->set_file_name("lebenslauf.pdf");
-          part.mutable_metadata()->set_kind(v1::CV);
-          writer->Write(part);
-          part.set_chunk(Pdf());
-          writer->Write(part);
-          writer->WritesDone();
-          if (!writer->Finish().ok()) {
+          a.token = harness.Token("portal", {"applicant"}, UniqueName("bewerberin"));
+          v1::SubmitApplicationRequest& r = a.request;
+          r = SubmissionFor(*stub, posting.posting_id, a.token, kStart);
+          if (r.document_ids(0).empty()) {
             ++failed;
             continue;
           }
-          v1::SubmitApplicationRequest& r = a.request;
-          r.set_posting_id(posting.posting_id);
-          r.mutable_applicant()->set_given_name("Erika");
           r.mutable_applicant()->set_family_name(absl::StrCat("Mustermann-", i));
           r.mutable_applicant()->set_email(absl::StrCat("erika.", i, "@example.de"));
-          r.add_document_ids(doc.id());
-          r.set_cover_letter_text("Sehr geehrte Damen und Herren, ...");
-          r.mutable_consent()->set_version("datenschutz-2024-01");
-          *r.mutable_consent()->mutable_given_time() =
-              google::protobuf::util::TimeUtil::GetCurrentTime();
           r.set_request_id(absl::StrCat("durability-", i));
         }
       });
@@ -193,7 +166,9 @@ TEST(SubmitDurabilityE2eTest, ThousandConcurrentSubmissionsAcrossABrokerOutageAr
   a.Wait();
   b.Wait();
   EXPECT_EQ(a.ok() + b.ok(), kSubmissions);
-  absl::SleepFor(absl::Milliseconds(500));  // the relay must notice the outage, not race it
+  // The broker comes back only once the relay has noticed the outage, so it does not race it.
+  ASSERT_TRUE(testing::WaitFor([&] { return !app.runtime().relay().connected(); },
+                               absl::Seconds(20)));
   broker.Start();
 
   int stored = 0;

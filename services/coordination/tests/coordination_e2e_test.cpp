@@ -7,12 +7,12 @@
 #include "common/events/catalogue.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids/uuid.h"
-#include "common/testing/test_env.h"
+#include "common/testing/harness.h"
 #include "common/time/berlin_calendar.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "services/coordination/app.h"
+#include "services/coordination/tests/coordination_testing.h"
 #include "stellenwerk/coordination/v1/coordination.grpc.pb.h"
 #include "stellenwerk/events/v1/applications.pb.h"
 #include "stellenwerk/events/v1/coordination.pb.h"
@@ -36,18 +36,6 @@ absl::Time FromTs(const google::protobuf::Timestamp& t) {
 const absl::Time kStart = Berlin(2025, 4, 11, 10);
 const absl::Time kWindowEnd = Berlin(2025, 4, 23, 0);
 
-v1::FileStaffingNoticeRequest Filing(const std::string& district) {
-  v1::FileStaffingNoticeRequest r;
-  r.set_district_tenant_id(district);
-  r.set_position_title("Fachberater*in (w/m/d) Regionalstelle Witten");
-  r.set_role_category(v1::ACTIVE);
-  r.set_regional_office("Regionalstelle Witten");
-  auto* c = r.add_candidates();
-  c->set_qualification("Diplom-Sozialpädagogin (FH)");
-  c->set_experience("4 Jahre Fachberatung in der Schuldnerberatung");
-  return r;
-}
-
 // Which deliveries are about `notice_id` (every staffing event has meta=1, notice=2).
 int About(const std::vector<amqp::Delivery>& all, const std::string& notice_id) {
   int n = 0;
@@ -58,52 +46,52 @@ int About(const std::vector<amqp::Delivery>& all, const std::string& notice_id) 
   return n;
 }
 
-class CoordinationE2eTest : public ::testing::Test {
+class CoordinationE2eTest : public testing::ServiceTest {
  protected:
   static void SetUpTestSuite() {
-    infra_ = TestInfra::FromEnv();
-    if (!infra_) return;
-    config_ = testing::TestRuntimeConfig(*infra_, UniqueName("coordination_e2e"));
-    config_.fake_clock = true;
-    app_ = new CoordinationApp(config_);
-    absl::Status s = app_->Init();
-    ASSERT_TRUE(s.ok()) << s;
-    app_->runtime().fake_clock()->Set(kStart);
-    ASSERT_TRUE(app_->runtime().Start().ok());
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", app_->runtime().port()),
-                                       grpc::InsecureChannelCredentials());
-    stub_ = v1::CoordinationService::NewStub(channel).release();
+    if (testing::Harness* h = NewHarness(kStart)) {
+      coordination_ = &StartCoordination(*h);
+      stub_ = coordination_->Stub<v1::CoordinationService>();
+    }
   }
   static void TearDownTestSuite() {
-    delete stub_;
-    delete app_;
-    stub_ = nullptr;
-    app_ = nullptr;
+    stub_.reset();
+    coordination_ = nullptr;
+    ServiceTest::TearDownTestSuite();
   }
   void SetUp() override {
-    if (!infra_) GTEST_SKIP() << "needs scripts/test infrastructure";
+    ServiceTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     city_ = UniqueName("stadt");
     district_ = UniqueName("kreis");
-    app_->runtime().fake_clock()->Set(kStart);
   }
 
-  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    return ctx;
+  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
+    return testing::CallContext(token);
   }
-  std::string City() { return testing::Token(*infra_, city_, {"city_coordinator"}, "hr-witten"); }
+  std::string City() { return harness().Token(city_, {"city_coordinator"}, "hr-witten"); }
   std::string District() {
-    return testing::Token(*infra_, district_, {"district_coordinator"}, "ks-en");
+    return harness().Token(district_, {"district_coordinator"}, "ks-en");
+  }
+  // The service's fake clock (ClockControl).
+  static void SetClock(absl::Time t) {
+    absl::Status s = coordination_->SetTime(t);
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  // Fires every window and base-data timer due now; afterwards "still open" means it is.
+  static void RunTimers() {
+    auto fired = coordination_->RunTimers();
+    ASSERT_TRUE(fired.ok()) << fired.status();
+  }
+  // Every event the service committed so far, once they are all at the broker.
+  static std::vector<amqp::Delivery> Published(testing::EventTap& tap) {
+    EXPECT_TRUE(coordination_->WaitForOutbox());
+    return tap.TakeQueued();
   }
 
   v1::StaffingNotice File(v1::FileStaffingNoticeRequest r = {}) {
-    if (r.district_tenant_id().empty()) r = Filing(district_);
-    v1::StaffingNotice out;
-    grpc::Status s = stub_->FileStaffingNotice(Ctx(City()).get(), r, &out);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return out;
+    if (r.district_tenant_id().empty()) r = StaffingFiling(district_);
+    return FiledNotice(*stub_, City(), r);
   }
   grpc::Status Get(const std::string& id, v1::StaffingNotice* out, const std::string& token) {
     v1::GetStaffingNoticeRequest r;
@@ -144,27 +132,25 @@ class CoordinationE2eTest : public ::testing::Test {
     return Get(id, &n, District()).ok() ? n.status() : v1::NOTICE_STATUS_UNSPECIFIED;
   }
 
-  static inline std::optional<TestInfra> infra_;
-  static inline config::RuntimeConfig config_;
-  static inline CoordinationApp* app_ = nullptr;
-  static inline v1::CoordinationService::Stub* stub_ = nullptr;
+  static inline CoordinationUnderTest* coordination_ = nullptr;
+  static inline std::unique_ptr<v1::CoordinationService::Stub> stub_;
   std::string city_;
   std::string district_;
 };
 
 TEST_F(CoordinationE2eTest, WithoutReactionTheWindowElapsesAndClearsExactlyOnce) {
-  testing::EventTap tap(*infra_, {events::RoutingKey<events::v1::StaffingCleared>()});
+  testing::EventTap tap(infra(), {events::RoutingKey<events::v1::StaffingCleared>()});
   const v1::StaffingNotice n = File();
   EXPECT_EQ(n.status(), v1::WINDOW_OPEN);
   EXPECT_EQ(FromTs(n.window_end_time()), kWindowEnd);
   EXPECT_EQ(n.window_end_local(), "2025-04-23T00:00:00+02:00");
 
   // One minute before the end it is still open, even after the timers ran.
-  app_->runtime().fake_clock()->Set(kWindowEnd - absl::Minutes(1));
-  ASSERT_TRUE(app_->runtime().timers().RunOnce().ok());
+  SetClock(kWindowEnd - absl::Minutes(1));
+  RunTimers();
   EXPECT_EQ(StatusOf(n.id()), v1::WINDOW_OPEN);
 
-  app_->runtime().fake_clock()->Set(kWindowEnd);
+  SetClock(kWindowEnd);
   ASSERT_TRUE(testing::WaitFor([&] { return StatusOf(n.id()) == v1::CLEARED_WINDOW_ELAPSED; },
                                absl::Seconds(10)));
   v1::StaffingNotice read;
@@ -176,19 +162,19 @@ TEST_F(CoordinationE2eTest, WithoutReactionTheWindowElapsesAndClearsExactlyOnce)
   EXPECT_EQ(read.history(0).actor_role(), "city_coordinator");
   EXPECT_EQ(read.history(1).action(), "WINDOW_ELAPSED");
   // The record is append-only, even for the service's own database user.
-  absl::Status tamper = app_->runtime().db().Transact([&](pqxx::work& tx) {
+  absl::Status tamper = coordination_->runtime().db().Transact([&](pqxx::work& tx) {
     tx.exec_params("UPDATE notice_history SET details = 'x' WHERE notice_id = $1::uuid", n.id());
     return absl::OkStatus();
   });
   EXPECT_FALSE(tamper.ok());
-  absl::Status wipe = app_->runtime().db().Transact([&](pqxx::work& tx) {
+  absl::Status wipe = coordination_->runtime().db().Transact([&](pqxx::work& tx) {
     tx.exec("TRUNCATE notice_history CASCADE");
     return absl::OkStatus();
   });
   EXPECT_FALSE(wipe.ok()) << "TRUNCATE passes row triggers by; a statement trigger stops it";
 
-  auto events = tap.Collect(1, absl::Seconds(10));
-  int cleared = About(events, n.id());
+  auto events = Published(tap);
+  const int cleared = About(events, n.id());
   for (const auto& d : events) {
     ev::StaffingCleared e;
     if (e.ParseFromString(d.message.body) && e.notice().notice_id() == n.id()) {
@@ -196,14 +182,13 @@ TEST_F(CoordinationE2eTest, WithoutReactionTheWindowElapsesAndClearsExactlyOnce)
       EXPECT_EQ(e.meta().tenant_id(), city_);
     }
   }
-  cleared += About(tap.Drain(absl::Milliseconds(700)), n.id());
   EXPECT_EQ(cleared, 1);
 }
 
 TEST_F(CoordinationE2eTest, ConcernDiscussionWithoutConsensusEndsInAnInstruction) {
-  testing::EventTap tap(*infra_, {events::RoutingKey<events::v1::StaffingConcernRaised>(), events::RoutingKey<events::v1::StaffingInstructed>(), events::RoutingKey<events::v1::StaffingCleared>()});
+  testing::EventTap tap(infra(), {events::RoutingKey<events::v1::StaffingConcernRaised>(), events::RoutingKey<events::v1::StaffingInstructed>(), events::RoutingKey<events::v1::StaffingCleared>()});
   const v1::StaffingNotice n = File();
-  app_->runtime().fake_clock()->Set(Berlin(2025, 4, 14, 9));
+  SetClock(Berlin(2025, 4, 14, 9));
   v1::RaiseConcernRequest concern;
   concern.set_id(n.id());
   concern.set_kind(v1::CLARIFICATION_NEEDED);
@@ -213,8 +198,8 @@ TEST_F(CoordinationE2eTest, ConcernDiscussionWithoutConsensusEndsInAnInstruction
   EXPECT_EQ(out.status(), v1::IN_DISCUSSION);
 
   // The window passing no longer clears it.
-  app_->runtime().fake_clock()->Set(kWindowEnd + absl::Hours(1));
-  ASSERT_TRUE(app_->runtime().timers().RunOnce().ok());
+  SetClock(kWindowEnd + absl::Hours(1));
+  RunTimers();
   EXPECT_EQ(StatusOf(n.id()), v1::IN_DISCUSSION);
 
   v1::RecordDiscussionRequest discussion;
@@ -264,9 +249,8 @@ TEST_F(CoordinationE2eTest, ConcernDiscussionWithoutConsensusEndsInAnInstruction
   ASSERT_TRUE(stub_->GetReimbursementStatus(Ctx(City()).get(), status_req, &status).ok());
   EXPECT_EQ(status.reductions_cents(), 250'000);
 
-  auto events = tap.Collect(2, absl::Seconds(10));
-  for (auto& d : tap.Drain(absl::Milliseconds(700))) events.push_back(d);
   std::multiset<std::string> types;
+  const auto events = Published(tap);
   for (const auto& d : events) {
     if (About({d}, n.id()) == 1) types.insert(d.message.type);
   }
@@ -296,19 +280,19 @@ TEST_F(CoordinationE2eTest, WindowsOverEasterChristmasTheYearEndAndTheDstSwitch)
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    app_->runtime().fake_clock()->Set(c.filed);
+    SetClock(c.filed);
     const v1::StaffingNotice waits = File();
     const v1::StaffingNotice answered = File();
     const v1::StaffingNotice late = File();
     EXPECT_EQ(FromTs(waits.window_end_time()), c.end);
     EXPECT_EQ(waits.window_end_local(), c.end_local);
 
-    app_->runtime().fake_clock()->Set(c.end - absl::Minutes(1));
-    ASSERT_TRUE(app_->runtime().timers().RunOnce().ok());
+    SetClock(c.end - absl::Minutes(1));
+    RunTimers();
     EXPECT_EQ(StatusOf(waits.id()), v1::WINDOW_OPEN);
     EXPECT_TRUE(NoObjection(answered.id(), District()).ok()) << "the last minute still counts";
 
-    app_->runtime().fake_clock()->Set(c.end);
+    SetClock(c.end);
     EXPECT_TRUE(testing::WaitFor(
         [&] { return StatusOf(waits.id()) == v1::CLEARED_WINDOW_ELAPSED; }, absl::Seconds(10)));
     EXPECT_EQ(StatusOf(answered.id()), v1::CLEARED_NO_OBJECTION);
@@ -322,7 +306,7 @@ TEST_F(CoordinationE2eTest, WindowsOverEasterChristmasTheYearEndAndTheDstSwitch)
 
 TEST_F(CoordinationE2eTest, AnObjectionOneMinuteAfterTheWindowIsRefused) {
   const v1::StaffingNotice n = File();
-  app_->runtime().fake_clock()->Set(kWindowEnd + absl::Minutes(1));
+  SetClock(kWindowEnd + absl::Minutes(1));
   grpc::Status s = NoObjection(n.id(), District());
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
   v1::RaiseConcernRequest concern;
@@ -333,7 +317,7 @@ TEST_F(CoordinationE2eTest, AnObjectionOneMinuteAfterTheWindowIsRefused) {
   EXPECT_EQ(stub_->RaiseConcern(Ctx(District()).get(), concern, &out).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
   // Within the window the same call clears at once.
-  app_->runtime().fake_clock()->Set(kStart);
+  SetClock(kStart);
   const v1::StaffingNotice m = File();
   ASSERT_TRUE(NoObjection(m.id(), District()).ok());
   EXPECT_EQ(StatusOf(m.id()), v1::CLEARED_NO_OBJECTION);
@@ -343,16 +327,16 @@ TEST_F(CoordinationE2eTest, OnlyTheCityAndTheAddressedDistrictSeeANotice) {
   const v1::StaffingNotice n = File();
   v1::StaffingNotice out;
   const std::string other_district =
-      testing::Token(*infra_, UniqueName("kreis"), {"district_coordinator"});
-  const std::string other_city = testing::Token(*infra_, UniqueName("stadt"), {"city_coordinator"});
+      harness().Token(UniqueName("kreis"), {"district_coordinator"});
+  const std::string other_city = harness().Token(UniqueName("stadt"), {"city_coordinator"});
   EXPECT_EQ(Get(n.id(), &out, other_district).error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(Get(n.id(), &out, other_city).error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(NoObjection(n.id(), other_district).error_code(), grpc::StatusCode::NOT_FOUND);
   // Right tenant, wrong role.
   EXPECT_EQ(NoObjection(n.id(), City()).error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(Get(n.id(), &out, testing::Token(*infra_, city_, {"hr_clerk"})).error_code(),
+  EXPECT_EQ(Get(n.id(), &out, harness().Token(city_, {"hr_clerk"})).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  v1::FileStaffingNoticeRequest as_district = Filing(city_);
+  v1::FileStaffingNoticeRequest as_district = StaffingFiling(city_);
   EXPECT_EQ(stub_->FileStaffingNotice(Ctx(District()).get(), as_district, &out).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(Get(n.id(), &out, "").error_code(), grpc::StatusCode::UNAUTHENTICATED);
@@ -368,18 +352,18 @@ TEST_F(CoordinationE2eTest, OnlyTheCityAndTheAddressedDistrictSeeANotice) {
   EXPECT_EQ(page.notices_size(), 0);
 
   // Empty data and posts that need no coordination are refused.
-  v1::FileStaffingNoticeRequest empty = Filing(district_);
+  v1::FileStaffingNoticeRequest empty = StaffingFiling(district_);
   empty.mutable_candidates(0)->clear_qualification();
   EXPECT_EQ(stub_->FileStaffingNotice(Ctx(City()).get(), empty, &out).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
-  v1::FileStaffingNoticeRequest other = Filing(district_);
+  v1::FileStaffingNoticeRequest other = StaffingFiling(district_);
   other.set_role_category(v1::OTHER);
   EXPECT_EQ(stub_->FileStaffingNotice(Ctx(City()).get(), other, &out).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(CoordinationE2eTest, RequestIdReplaysTheFirstAnswer) {
-  v1::FileStaffingNoticeRequest r = Filing(district_);
+  v1::FileStaffingNoticeRequest r = StaffingFiling(district_);
   r.set_request_id("file-1");
   v1::StaffingNotice first, again, other;
   ASSERT_TRUE(stub_->FileStaffingNotice(Ctx(City()).get(), r, &first).ok());
@@ -391,7 +375,7 @@ TEST_F(CoordinationE2eTest, RequestIdReplaysTheFirstAnswer) {
 }
 
 TEST_F(CoordinationE2eTest, TheNamedHeadOfTheJobAgenturClearsALeadershipNotice) {
-  v1::FileStaffingNoticeRequest r = Filing(district_);
+  v1::FileStaffingNoticeRequest r = StaffingFiling(district_);
   r.set_role_category(v1::LEADERSHIP);
   r.set_position_title("Regionalstellenleitung Witten");
   r.set_direct_participation(true);
@@ -401,12 +385,12 @@ TEST_F(CoordinationE2eTest, TheNamedHeadOfTheJobAgenturClearsALeadershipNotice) 
   agree.set_id(n.id());
   v1::StaffingNotice out;
   EXPECT_EQ(stub_->RecordHeadAgreement(
-                    Ctx(testing::Token(*infra_, district_, {"job_agency_head"}, "jemand")).get(),
+                    Ctx(harness().Token(district_, {"job_agency_head"}, "jemand")).get(),
                     agree, &out)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   ASSERT_TRUE(stub_->RecordHeadAgreement(
-                       Ctx(testing::Token(*infra_, district_, {"job_agency_head"}, "leitung-jaen"))
+                       Ctx(harness().Token(district_, {"job_agency_head"}, "leitung-jaen"))
                            .get(),
                        agree, &out)
                   .ok());
@@ -415,7 +399,7 @@ TEST_F(CoordinationE2eTest, TheNamedHeadOfTheJobAgenturClearsALeadershipNotice) 
 }
 
 TEST_F(CoordinationE2eTest, HiringProposedDeliveredTwiceFilesOneNotice) {
-  testing::EventTap tap(*infra_, {events::RoutingKey<events::v1::StaffingNoticeFiled>()});
+  testing::EventTap tap(infra(), {events::RoutingKey<events::v1::StaffingNoticeFiled>()});
   ev::HiringProposed e = Proposal(ids::NewUuid());
   e.set_position_title("Arbeitsvermittler*in (w/m/d)");
   e.set_qualification_summary("Verwaltungsfachwirtin");
@@ -427,20 +411,19 @@ TEST_F(CoordinationE2eTest, HiringProposedDeliveredTwiceFilesOneNotice) {
   reemitted.message_id = e.meta().event_id();
   reemitted.body = e.SerializeAsString();
 
-  auto conn = amqp::Connection::Open(infra_->amqp_uri, absl::Seconds(5));
+  auto conn = amqp::Connection::Open(infra().amqp_uri, absl::Seconds(5));
   ASSERT_TRUE(conn.ok()) << conn.status();
   ASSERT_TRUE((*conn)->DeclareTopology().ok());
   // The service's queue, as its consumer declares it, so nothing is published before it exists.
+  const config::RuntimeConfig& config = coordination_->runtime().config();
   ASSERT_TRUE((*conn)
-                  ->DeclareQueue(amqp::QueueSpec{absl::StrCat("stellenwerk.", config_.service),
-                                                 {events::RoutingKey<events::v1::HiringProposed>()}, config_.amqp_queue_type})
+                  ->DeclareQueue(amqp::QueueSpec{absl::StrCat("stellenwerk.", config.service),
+                                                 {events::RoutingKey<events::v1::HiringProposed>()}, config.amqp_queue_type})
                   .ok());
   ASSERT_TRUE((*conn)->EnableConfirms().ok());
-  const auto& stats = app_->runtime().consumer().stats();
-  const uint64_t before = stats.applied + stats.duplicates;
+  const uint64_t before = coordination_->ConsumedEvents();
   ASSERT_TRUE((*conn)->PublishConfirmed({m, m, reemitted}, absl::Seconds(5)).ok());
-  ASSERT_TRUE(testing::WaitFor([&] { return stats.applied + stats.duplicates >= before + 3; },
-                               absl::Seconds(10)));
+  ASSERT_TRUE(coordination_->WaitForConsumed(before + 3));
 
   v1::ListStaffingNoticesRequest list;
   v1::ListStaffingNoticesResponse page;
@@ -453,17 +436,15 @@ TEST_F(CoordinationE2eTest, HiringProposedDeliveredTwiceFilesOneNotice) {
   EXPECT_EQ(FromTs(n.window_end_time()), kWindowEnd);
   ASSERT_EQ(n.candidates_size(), 1);
   EXPECT_EQ(n.candidates(0).experience(), "5 Jahre Leistungssachbearbeitung");
-  auto filed = tap.Collect(1, absl::Seconds(10));
-  int count = About(filed, n.id()) + About(tap.Drain(absl::Milliseconds(700)), n.id());
-  EXPECT_EQ(count, 1);
+  EXPECT_EQ(About(Published(tap), n.id()), 1);
 }
 
 TEST_F(CoordinationE2eTest, AHiringProposedAfterAnEarlyNoticeWasDecidedGetsTheOutcomeAgain) {
   // Seed 004 wants the district informed early: the city files by hand, naming the application,
   // and the district has no objection before HR proposes the hiring.
-  v1::FileStaffingNoticeRequest early = Filing(district_);
+  v1::FileStaffingNoticeRequest early = StaffingFiling(district_);
   early.set_application_id(ids::NewUuid());
-  testing::EventTap tap(*infra_, {events::RoutingKey<events::v1::StaffingCleared>()});
+  testing::EventTap tap(infra(), {events::RoutingKey<events::v1::StaffingCleared>()});
   const v1::StaffingNotice n = File(early);
   ASSERT_TRUE(NoObjection(n.id(), District()).ok());
 
@@ -472,16 +453,17 @@ TEST_F(CoordinationE2eTest, AHiringProposedAfterAnEarlyNoticeWasDecidedGetsTheOu
   e.set_qualification_summary("Diplom-Sozialpädagogin (FH)");
   e.set_experience_summary("4 Jahre Fachberatung");
   const amqp::Message m = AsMessage(e);
-  auto conn = amqp::Connection::Open(infra_->amqp_uri, absl::Seconds(5));
+  auto conn = amqp::Connection::Open(infra().amqp_uri, absl::Seconds(5));
   ASSERT_TRUE(conn.ok()) << conn.status();
   ASSERT_TRUE((*conn)->DeclareTopology().ok());
   ASSERT_TRUE((*conn)->EnableConfirms().ok());
+  const uint64_t before = coordination_->ConsumedEvents();
   ASSERT_TRUE((*conn)->PublishConfirmed({m}, absl::Seconds(5)).ok());
+  ASSERT_TRUE(coordination_->WaitForConsumed(before + 1));
 
   // The applications service waits in PENDING_COORDINATION for this: it arrives again, the
   // same notice, cleared as before; no second notice is filed.
-  auto events = tap.Collect(2, absl::Seconds(10));
-  for (auto& d : tap.Drain(absl::Milliseconds(700))) events.push_back(std::move(d));
+  const auto events = Published(tap);
   EXPECT_EQ(About(events, n.id()), 2) << "once when decided, once for the proposal";
   for (const auto& d : events) {
     ev::StaffingCleared cleared;
@@ -497,7 +479,7 @@ TEST_F(CoordinationE2eTest, AHiringProposedAfterAnEarlyNoticeWasDecidedGetsTheOu
 }
 
 TEST_F(CoordinationE2eTest, BaseDataFeedTheCapacityPlanReimbursementAndOverdueFlags) {
-  testing::EventTap tap(*infra_, {events::RoutingKey<events::v1::BaseDataOverdue>()});
+  testing::EventTap tap(infra(), {events::RoutingKey<events::v1::BaseDataOverdue>()});
   v1::SubmitBaseDataRequest r;
   r.set_district_tenant_id(district_);
   r.set_regional_office("Regionalstelle Witten");
@@ -552,7 +534,7 @@ TEST_F(CoordinationE2eTest, BaseDataFeedTheCapacityPlanReimbursementAndOverdueFl
   v1::GetReimbursementStatusRequest get;
   get.set_city_tenant_id(city_);
   get.set_year(2025);
-  const std::string stranger = testing::Token(*infra_, UniqueName("kreis"), {"district_coordinator"});
+  const std::string stranger = harness().Token(UniqueName("kreis"), {"district_coordinator"});
   EXPECT_EQ(stub_->GetReimbursementStatus(Ctx(stranger).get(), get, &status).error_code(),
             grpc::StatusCode::NOT_FOUND);
   // Another district cannot take the city's cap over (and so read its figures).
@@ -562,7 +544,7 @@ TEST_F(CoordinationE2eTest, BaseDataFeedTheCapacityPlanReimbursementAndOverdueFl
             grpc::StatusCode::NOT_FOUND);
 
   // 2025-Q2 ends without a submission: flagged once, listed for city and district.
-  app_->runtime().fake_clock()->Set(Berlin(2025, 7, 1, 0));
+  SetClock(Berlin(2025, 7, 1, 0));
   v1::ListOverdueBaseDataRequest overdue_req;
   v1::ListOverdueBaseDataResponse overdue;
   ASSERT_TRUE(testing::WaitFor(
@@ -583,8 +565,7 @@ TEST_F(CoordinationE2eTest, BaseDataFeedTheCapacityPlanReimbursementAndOverdueFl
       }
     }
   };
-  count(tap.Collect(1, absl::Seconds(10)));
-  count(tap.Drain(absl::Milliseconds(700)));
+  count(Published(tap));
   EXPECT_EQ(events, 1);
 
   // A late submission resolves the flag.
@@ -599,9 +580,9 @@ TEST_F(CoordinationE2eTest, BaseDataFeedTheCapacityPlanReimbursementAndOverdueFl
 TEST(CoordinationRestartTest, OpenNoticesPastDueClearExactlyOnceWithTwoReplicas) {
   auto infra = TestInfra::FromEnv();
   if (!infra) GTEST_SKIP() << "needs scripts/test infrastructure";
+  testing::Harness harness(*infra, {.start = kStart});
   testing::EventTap tap(*infra, {events::RoutingKey<events::v1::StaffingCleared>()});
-  auto config = testing::TestRuntimeConfig(*infra, UniqueName("coordination_restart"));
-  config.fake_clock = true;
+  const std::string schema = UniqueName("coordination_restart");
   const std::string city = UniqueName("stadt");
   const std::string district = UniqueName("kreis");
   const auth::Principal hr{"hr-witten", city, {"city_coordinator"}};
@@ -610,16 +591,14 @@ TEST(CoordinationRestartTest, OpenNoticesPastDueClearExactlyOnceWithTwoReplicas)
   constexpr int kFilers = 8;
   std::set<std::string> ids;
   {
-    CoordinationApp before(config);
-    ASSERT_TRUE(before.Init().ok());
-    before.runtime().fake_clock()->Set(kStart);
-    ASSERT_TRUE(before.runtime().Start().ok());
+    auto& before = StartCoordination(harness, {.schema = schema});
+    ASSERT_TRUE(harness.ok());
     std::mutex mu;
     std::vector<std::thread> filers;
     for (int f = 0; f < kFilers; ++f) {
       filers.emplace_back([&] {
         for (int i = 0; i < kNotices / kFilers; ++i) {
-          auto n = before.service().File(hr, "corr", Filing(district));
+          auto n = before.app().service().File(hr, "corr", StaffingFiling(district));
           ASSERT_TRUE(n.ok()) << n.status();
           std::lock_guard lock(mu);
           ids.insert(n->id());
@@ -628,16 +607,15 @@ TEST(CoordinationRestartTest, OpenNoticesPastDueClearExactlyOnceWithTwoReplicas)
     }
     for (auto& t : filers) t.join();
     ASSERT_EQ(ids.size(), static_cast<size_t>(kNotices));
-    before.runtime().Shutdown();  // down before 2025-04-22 24:00
+    harness.Stop(before);  // down before 2025-04-22 24:00
   }
-  CoordinationApp a(config);
-  CoordinationApp b(config);
-  ASSERT_TRUE(a.Init().ok());
-  ASSERT_TRUE(b.Init().ok());
-  a.runtime().fake_clock()->Set(kWindowEnd + absl::Hours(5));
-  b.runtime().fake_clock()->Set(kWindowEnd + absl::Hours(5));
-  ASSERT_TRUE(a.runtime().Start().ok());
-  ASSERT_TRUE(b.runtime().Start().ok());
+  // Both come back five hours after the windows ended, at once.
+  const absl::Time back = kWindowEnd + absl::Hours(5);
+  auto& a = StartCoordination(harness, {.schema = schema, .start = back, .defer_start = true});
+  auto& b = StartCoordination(harness, {.schema = schema, .start = back, .defer_start = true});
+  ASSERT_TRUE(harness.ok());
+  ASSERT_TRUE(a.Start().ok());
+  ASSERT_TRUE(b.Start().ok());
   auto count_status = [&](const char* status) {
     int64_t n = -1;
     EXPECT_TRUE(a.runtime().db().Read([&](pqxx::work& tx) {
@@ -659,8 +637,9 @@ TEST(CoordinationRestartTest, OpenNoticesPastDueClearExactlyOnceWithTwoReplicas)
       }
     }
   };
-  count(tap.Collect(kNotices, absl::Seconds(60)));
-  count(tap.Drain(absl::Seconds(2)));
+  // One outbox for both replicas (one schema): empty means every staffing.cleared is queued.
+  ASSERT_TRUE(a.WaitForOutbox(absl::Seconds(60)));
+  count(tap.TakeQueued());
   EXPECT_EQ(cleared.size(), ids.size());
   for (const auto& [id, n] : cleared) EXPECT_EQ(n, 1) << id;
   EXPECT_EQ(a.runtime().timers().fired() + b.runtime().timers().fired(), ids.size());

@@ -10,6 +10,7 @@
 #include "common/time/berlin_calendar.h"
 #include "gtest/gtest.h"
 #include "services/coordination/adapters/pg_coordination_store.h"
+#include "services/coordination/tests/coordination_testing.h"
 #include "stellenwerk/events/v1/coordination.pb.h"
 
 namespace stellenwerk::pg {
@@ -28,15 +29,11 @@ absl::Time Berlin(int y, int m, int d, int hh = 10) {
 const absl::Time kStart = Berlin(2025, 4, 11, 10);
 const absl::Time kWindowEnd = Berlin(2025, 4, 23, 0);
 
+// The shared filing, with a qualification that SQL string building would get wrong.
 v1::FileStaffingNoticeRequest Filing(const std::string& district) {
-  v1::FileStaffingNoticeRequest r;
-  r.set_district_tenant_id(district);
-  r.set_position_title("Fachberater*in (w/m/d) Regionalstelle Witten");
-  r.set_role_category(v1::ACTIVE);
-  r.set_regional_office("Regionalstelle Witten");
-  auto* c = r.add_candidates();
-  c->set_qualification("Diplom-Sozialpädagogin (FH) \"mit Anführungszeichen\" \\ und Backslash");
-  c->set_experience("4 Jahre Fachberatung in der Schuldnerberatung");
+  v1::FileStaffingNoticeRequest r = StaffingFiling(district);
+  r.mutable_candidates(0)->set_qualification(
+      "Diplom-Sozialpädagogin (FH) \"mit Anführungszeichen\" \\ und Backslash");
   return r;
 }
 
@@ -104,16 +101,18 @@ TEST(WindowBatchTest, TwoSchedulersClearEveryDueWindowExactlyOnceInBatches) {
   timers::Scheduler b(options, *pool_b, clock);
   a.OnBatch(kWindowTimerKind, handler_for(store_a));
   b.OnBatch(kWindowTimerKind, handler_for(store_b));
-  a.Start();
-  b.Start();
+  // A second before the end both replicas fire everything due (RunOnce, in this thread):
+  // nothing is, so nothing clears.
   clock.Set(kWindowEnd - absl::Seconds(1));
-  a.Wake();
-  b.Wake();
-  absl::SleepFor(absl::Milliseconds(100));
+  ASSERT_EQ(*a.RunOnce(), 0);
+  ASSERT_EQ(*b.RunOnce(), 0);
   EXPECT_EQ(Count(*pool_a, "SELECT count(*) FROM notice_history WHERE action = 'WINDOW_ELAPSED'"),
             0)
       << "cleared before the window ended";
+  ASSERT_EQ(a.fired() + b.fired(), 0u);
 
+  a.Start();
+  b.Start();
   clock.Set(kWindowEnd);
   a.Wake();
   b.Wake();

@@ -7,6 +7,7 @@
 #include "common/time/berlin_calendar.h"
 #include "gtest/gtest.h"
 #include "services/postings/adapters/deadline_timer.h"
+#include "services/postings/tests/postings_testing.h"
 
 namespace stellenwerk::pg {
 const std::vector<Migration>& PostingsMigrations();
@@ -49,27 +50,6 @@ class SpyCache final : public cache::Cache {
   pg::Pool& observer_;
 };
 
-v1::Posting Draft() {
-  v1::Posting p;
-  p.set_title("Sachbearbeiter*in (w/m/d) Bürgerdienste");
-  p.set_location("Herne");
-  p.set_description("Wir suchen Verstärkung für die Bürgerdienste.");
-  auto* pay = p.add_pay();
-  pay->set_scheme(v1::TVOED);
-  pay->add_grades("EG 6");
-  pay->set_min_cents(306'000);
-  pay->set_max_cents(381'000);
-  p.mutable_employment()->set_contract(v1::PERMANENT);
-  p.mutable_employment()->set_weekly_hours(39);
-  p.set_application_deadline("2024-10-20");
-  auto* c = p.add_contacts();
-  c->set_kind(v1::PROCEDURE);
-  c->set_name("Frau Beispiel");
-  c->set_email("personal@herne.de");
-  p.set_posting_kind(v1::JOB);
-  return p;
-}
-
 TEST(DeadlineTimerTest, CachesAreInvalidatedOnlyAfterTheCloseCommitted) {
   STW_REQUIRE_INFRA(infra);
   const std::string schema = testing::UniqueName("t_postings_deadline");
@@ -84,7 +64,7 @@ TEST(DeadlineTimerTest, CachesAreInvalidatedOnlyAfterTheCloseCommitted) {
 
   const auth::Principal hr{"hr-1", testing::UniqueName("stadt"), {"hr_clerk"}};
   v1::CreatePostingRequest create;
-  *create.mutable_posting() = Draft();
+  *create.mutable_posting() = HernePosting();
   auto created = service.Create(hr, "c-1", create);
   ASSERT_TRUE(created.ok()) << created.status();
   v1::PublishPostingRequest publish;

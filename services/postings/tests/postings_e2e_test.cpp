@@ -7,12 +7,12 @@
 #include "common/events/catalogue.h"
 #include "absl/strings/str_cat.h"
 #include "common/time/berlin_calendar.h"
-#include "common/testing/test_env.h"
+#include "common/testing/harness.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "services/postings/app.h"
+#include "services/postings/tests/postings_testing.h"
 #include "stellenwerk/events/v1/postings.pb.h"
 #include "stellenwerk/postings/v1/postings.grpc.pb.h"
 
@@ -24,66 +24,30 @@ using testing::UniqueName;
 
 const absl::Time kStart = calendar::StartOfDay(absl::CivilDay(2024, 10, 1)) + absl::Hours(10);
 
-v1::Posting Herne() {
-  v1::Posting p;
-  p.set_title("Sachbearbeiter*in (w/m/d) Bürgerdienste");
-  p.set_employer_name("Stadt Herne");
-  p.set_department("Fachbereich Bürgerdienste");
-  p.set_location("Herne");
-  p.set_description("Wir suchen Verstärkung für die Bürgerdienste.");
-  p.add_tasks("Bearbeitung von Melde- und Passangelegenheiten");
-  auto* pay = p.add_pay();
-  pay->set_scheme(v1::TVOED);
-  pay->add_grades("EG 6");
-  pay->set_min_cents(306'000);
-  pay->set_max_cents(381'000);
-  p.mutable_employment()->set_contract(v1::FIXED_TERM);
-  p.mutable_employment()->set_fixed_term_months(24);
-  p.mutable_employment()->set_weekly_hours(39);
-  p.set_application_deadline("2024-10-20");
-  auto* c = p.add_contacts();
-  c->set_kind(v1::PROCEDURE);
-  c->set_name("Frau Beispiel");
-  c->set_email("personal@herne.de");
-  p.set_posting_kind(v1::JOB);
-  return p;
-}
-
-class PostingsE2eTest : public ::testing::Test {
+class PostingsE2eTest : public testing::ServiceTest {
  protected:
   static void SetUpTestSuite() {
-    infra_ = TestInfra::FromEnv();
-    if (!infra_) return;
-    auto config = testing::TestRuntimeConfig(*infra_, UniqueName("postings_e2e"));
-    config.fake_clock = true;
-    app_ = new PostingsApp(config);
-    absl::Status s = app_->Init();
-    ASSERT_TRUE(s.ok()) << s;
-    app_->runtime().fake_clock()->Set(kStart);
-    ASSERT_TRUE(app_->runtime().Start().ok());
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", app_->runtime().port()),
-                                       grpc::InsecureChannelCredentials());
-    stub_ = v1::PostingService::NewStub(channel).release();
+    if (testing::Harness* h = NewHarness(kStart)) {
+      postings_ = &StartPostings(*h);
+      stub_ = postings_->Stub<v1::PostingService>();
+    }
   }
   static void TearDownTestSuite() {
-    delete stub_;
-    delete app_;
-    stub_ = nullptr;
-    app_ = nullptr;
+    stub_.reset();
+    postings_ = nullptr;
+    ServiceTest::TearDownTestSuite();
   }
   void SetUp() override {
-    if (!infra_) GTEST_SKIP() << "needs scripts/test infrastructure";
+    ServiceTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     tenant_ = UniqueName("stadt");
   }
 
-  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    return ctx;
+  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
+    return testing::CallContext(token);
   }
   std::string Hr(const std::string& tenant = "") {
-    return testing::Token(*infra_, tenant.empty() ? tenant_ : tenant, {"hr_clerk"}, "hr-1");
+    return harness().Token(tenant.empty() ? tenant_ : tenant, {"hr_clerk"}, "hr-1");
   }
 
   grpc::Status Create(const v1::Posting& p, v1::Posting* out, const std::string& token = "",
@@ -103,12 +67,7 @@ class PostingsE2eTest : public ::testing::Test {
     req.set_id(id);
     return stub_->GetPosting(Ctx(token).get(), req, out);
   }
-  v1::Posting Published() {
-    v1::Posting created, published;
-    EXPECT_TRUE(Create(Herne(), &created).ok());
-    EXPECT_TRUE(Publish(created.id(), &published).ok());
-    return published;
-  }
+  v1::Posting Published() { return PublishedPosting(*stub_, Hr()); }
 
   static std::vector<amqp::Delivery> About(const std::vector<amqp::Delivery>& all,
                                           const std::string& posting_id) {
@@ -122,16 +81,15 @@ class PostingsE2eTest : public ::testing::Test {
     return out;
   }
 
-  static inline std::optional<TestInfra> infra_;
-  static inline PostingsApp* app_ = nullptr;
-  static inline v1::PostingService::Stub* stub_ = nullptr;
+  static inline PostingsUnderTest* postings_ = nullptr;
+  static inline std::unique_ptr<v1::PostingService::Stub> stub_;
   std::string tenant_;
 };
 
 TEST_F(PostingsE2eTest, CreatePublishReadBackAndThePublishedEventArrivesExactlyOnce) {
-  testing::EventTap tap(*infra_, {events::RoutingKey<events::v1::PostingPublished>()});
+  testing::EventTap tap(infra(), {events::RoutingKey<events::v1::PostingPublished>()});
   v1::Posting created;
-  ASSERT_TRUE(Create(Herne(), &created).ok());
+  ASSERT_TRUE(Create(HernePosting(), &created).ok());
   EXPECT_EQ(created.status(), v1::DRAFT);
   EXPECT_EQ(created.kennziffer(), "24/0001");
   EXPECT_EQ(created.tenant_id(), tenant_);
@@ -151,9 +109,10 @@ TEST_F(PostingsE2eTest, CreatePublishReadBackAndThePublishedEventArrivesExactlyO
   ASSERT_TRUE(Get(created.id(), &read, /*anonymous*/ "").ok());
   EXPECT_EQ(read.SerializeAsString(), published.SerializeAsString());
 
-  auto events = About(tap.Collect(1, absl::Seconds(10)), created.id());
-  auto more = About(tap.Drain(absl::Seconds(1)), created.id());
-  ASSERT_EQ(events.size() + more.size(), 1u);
+  // Everything the service committed is at the broker once its outbox is empty: count it.
+  ASSERT_TRUE(postings_->WaitForOutbox());
+  auto events = About(tap.TakeQueued(), created.id());
+  ASSERT_EQ(events.size(), 1u);
   events::v1::PostingPublished e;
   ASSERT_TRUE(e.ParseFromString(events[0].message.body));
   EXPECT_EQ(e.meta().event_id(), events[0].message.message_id);
@@ -172,7 +131,7 @@ TEST_F(PostingsE2eTest, CreatePublishReadBackAndThePublishedEventArrivesExactlyO
 
 TEST_F(PostingsE2eTest, UpdateMasksNeverReachServerFieldsAndEventsCarryTheWrittenVersion) {
   const v1::Posting published = Published();
-  testing::EventTap tap(*infra_, {events::RoutingKey<events::v1::PostingUpdated>()});
+  testing::EventTap tap(infra(), {events::RoutingKey<events::v1::PostingUpdated>()});
   v1::UpdatePostingRequest update;
   *update.mutable_posting() = published;
   v1::Posting out;
@@ -201,7 +160,7 @@ TEST_F(PostingsE2eTest, UpdateMasksNeverReachServerFieldsAndEventsCarryTheWritte
   // A nested path sets just that field, false included; its siblings stay (on a draft, where
   // employment may still change).
   v1::Posting draft;
-  ASSERT_TRUE(Create(Herne(), &draft).ok());
+  ASSERT_TRUE(Create(HernePosting(), &draft).ok());
   *update.mutable_posting() = draft;
   update.mutable_update_mask()->clear_paths();
   update.mutable_update_mask()->add_paths("employment.job_sharing_possible");
@@ -238,7 +197,7 @@ TEST_F(PostingsE2eTest, KennzifferIsUniqueUnderFiftyConcurrentCreates) {
   for (int i = 0; i < 50; ++i) {
     threads.emplace_back([&, i] {
       v1::Posting out;
-      results[i] = Create(Herne(), &out);
+      results[i] = Create(HernePosting(), &out);
       kennziffern[i] = out.kennziffer();
     });
   }
@@ -255,9 +214,9 @@ TEST_F(PostingsE2eTest, KennzifferIsUniqueUnderFiftyConcurrentCreates) {
 
 TEST_F(PostingsE2eTest, CallersGetTheContractsStatusCodes) {
   v1::Posting draft, out;
-  ASSERT_TRUE(Create(Herne(), &draft).ok());
+  ASSERT_TRUE(Create(HernePosting(), &draft).ok());
   v1::CreatePostingRequest req;
-  *req.mutable_posting() = Herne();
+  *req.mutable_posting() = HernePosting();
   // No token.
   EXPECT_EQ(stub_->CreatePosting(Ctx("").get(), req, &out).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
@@ -265,7 +224,7 @@ TEST_F(PostingsE2eTest, CallersGetTheContractsStatusCodes) {
   EXPECT_EQ(stub_->CreatePosting(Ctx(Hr() + "x").get(), req, &out).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   // Wrong role.
-  EXPECT_EQ(Create(Herne(), &out, testing::Token(*infra_, tenant_, {"applicant"})).error_code(),
+  EXPECT_EQ(Create(HernePosting(), &out, harness().Token(tenant_, {"applicant"})).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   // Another tenant's draft: not even its existence is revealed.
   const std::string other = Hr(UniqueName("kreis"));
@@ -277,7 +236,7 @@ TEST_F(PostingsE2eTest, CallersGetTheContractsStatusCodes) {
 }
 
 TEST_F(PostingsE2eTest, BadInputIsRefusedWithDetailsAndChangesNothing) {
-  v1::Posting bad = Herne();
+  v1::Posting bad = HernePosting();
   bad.mutable_pay(0)->set_min_cents(900'000);
   v1::Posting out;
   grpc::Status s = Create(bad, &out);
@@ -289,7 +248,7 @@ TEST_F(PostingsE2eTest, BadInputIsRefusedWithDetailsAndChangesNothing) {
   EXPECT_EQ(br.field_violations(0).field(), "posting.pay[0].min_cents");
 
   // Nothing was written: the next posting still gets the first number.
-  ASSERT_TRUE(Create(Herne(), &out).ok());
+  ASSERT_TRUE(Create(HernePosting(), &out).ok());
   EXPECT_EQ(out.kennziffer(), "24/0001");
 
   v1::Posting published;
@@ -326,14 +285,14 @@ TEST_F(PostingsE2eTest, BadInputIsRefusedWithDetailsAndChangesNothing) {
 
 TEST_F(PostingsE2eTest, RequestIdReplaysTheFirstAnswerAndRefusesADifferentBody) {
   v1::Posting first, again, other;
-  ASSERT_TRUE(Create(Herne(), &first, "", "req-1").ok());
-  ASSERT_TRUE(Create(Herne(), &again, "", "req-1").ok());
+  ASSERT_TRUE(Create(HernePosting(), &first, "", "req-1").ok());
+  ASSERT_TRUE(Create(HernePosting(), &again, "", "req-1").ok());
   EXPECT_EQ(first.id(), again.id());
   EXPECT_EQ(first.kennziffer(), again.kennziffer());
-  v1::Posting changed = Herne();
+  v1::Posting changed = HernePosting();
   changed.set_title("Etwas anderes");
   EXPECT_EQ(Create(changed, &other, "", "req-1").error_code(), grpc::StatusCode::ALREADY_EXISTS);
-  ASSERT_TRUE(Create(Herne(), &other).ok());
+  ASSERT_TRUE(Create(HernePosting(), &other).ok());
   EXPECT_EQ(other.kennziffer(), "24/0002");  // the replay consumed no number
 }
 
@@ -353,34 +312,33 @@ TEST_F(PostingsE2eTest, HotReadsSeeChangesAndSurviveRedisGoingAway) {
   EXPECT_EQ(read.description(), "Aktualisierte Beschreibung");  // invalidated, not stale
   EXPECT_EQ(read.etag(), updated.etag());
 
-  if (infra_->infra_script.empty()) GTEST_SKIP() << "cannot stop Redis here";
-  ASSERT_EQ(infra_->Run("stop-redis"), 0);
+  if (infra().infra_script.empty()) GTEST_SKIP() << "cannot stop Redis here";
+  ASSERT_EQ(infra().Run("stop-redis"), 0);
   for (int i = 0; i < 5; ++i) {
     grpc::Status s = Get(p.id(), &read);
     EXPECT_TRUE(s.ok()) << "read failed with Redis down: " << s.error_message();
   }
-  ASSERT_EQ(infra_->Run("start-redis"), 0);
+  ASSERT_EQ(infra().Run("start-redis"), 0);
 }
 
 TEST_F(PostingsE2eTest, TheDeadlineClosesThePostingByItselfExactlyOnce) {
-  testing::EventTap tap(*infra_, {events::RoutingKey<events::v1::PostingClosed>()});
+  testing::EventTap tap(infra(), {events::RoutingKey<events::v1::PostingClosed>()});
   const v1::Posting p = Published();
-  // 2024-10-20 is the deadline: at 23:59 it is still open ...
-  app_->runtime().fake_clock()->Set(calendar::StartOfDay(absl::CivilDay(2024, 10, 20)) +
-                                    absl::Hours(23) + absl::Minutes(59));
-  absl::SleepFor(absl::Milliseconds(300));
+  // 2024-10-20 is the deadline: at 23:59 it is still open, even after every due timer fired ...
+  ASSERT_TRUE(postings_->SetTime(calendar::StartOfDay(absl::CivilDay(2024, 10, 20)) +
+                                 absl::Hours(23) + absl::Minutes(59)).ok());
+  ASSERT_TRUE(postings_->RunTimers().ok());
   v1::Posting read;
   ASSERT_TRUE(Get(p.id(), &read, Hr()).ok());
   EXPECT_EQ(read.status(), v1::PUBLISHED);
   // ... and at 24:00 Europe/Berlin it closes.
-  app_->runtime().fake_clock()->Set(calendar::StartOfDay(absl::CivilDay(2024, 10, 21)));
+  ASSERT_TRUE(postings_->SetTime(calendar::StartOfDay(absl::CivilDay(2024, 10, 21))).ok());
+  ASSERT_TRUE(postings_->RunTimers().ok());
   ASSERT_TRUE(testing::WaitFor(
       [&] { return Get(p.id(), &read, Hr()).ok() && read.status() == v1::CLOSED; },
       absl::Seconds(10)));
-  auto closed = About(tap.Collect(1, absl::Seconds(10)), p.id());
-  auto more = About(tap.Drain(absl::Seconds(1)), p.id());
-  EXPECT_EQ(closed.size() + more.size(), 1u);
-  app_->runtime().fake_clock()->Set(kStart);
+  ASSERT_TRUE(postings_->WaitForOutbox());
+  EXPECT_EQ(About(tap.TakeQueued(), p.id()).size(), 1u);
 }
 
 TEST(PostingsBinaryTest, BadConfigurationExitsWithStatusTwoAndOneClearLine) {
@@ -409,19 +367,19 @@ namespace stellenwerk::postings {
 namespace {
 
 TEST_F(PostingsE2eTest, OnlyAnAdminMayTakeOverALegacyKennzifferAndItIsNeverReused) {
-  v1::Posting p = Herne();
+  v1::Posting p = HernePosting();
   p.set_kennziffer("24/0296");
   v1::Posting out;
   // A clerk cannot choose (or forge) a Kennziffer.
   EXPECT_EQ(Create(p, &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  const std::string admin = testing::Token(*infra_, tenant_, {"admin"});
+  const std::string admin = harness().Token(tenant_, {"admin"});
   ASSERT_TRUE(Create(p, &out, admin).ok());
   EXPECT_EQ(out.kennziffer(), "24/0296");
   EXPECT_EQ(Create(p, &out, admin).error_code(), grpc::StatusCode::ALREADY_EXISTS);
   p.set_kennziffer("24/02x6");
   EXPECT_EQ(Create(p, &out, admin).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   // The next regular posting of 2024 continues after the imported number.
-  ASSERT_TRUE(Create(Herne(), &out).ok());
+  ASSERT_TRUE(Create(HernePosting(), &out).ok());
   EXPECT_EQ(out.kennziffer(), "24/0297");
 }
 
@@ -436,45 +394,43 @@ namespace {
 TEST(PostingsRestartTest, ADeadlinePassedWhileDownClosesOnceWithTwoReplicas) {
   auto infra = TestInfra::FromEnv();
   if (!infra) GTEST_SKIP() << "needs scripts/test infrastructure";
+  testing::Harness harness(*infra, {.start = kStart});
   testing::EventTap tap(*infra, {events::RoutingKey<events::v1::PostingClosed>()});
-  auto config = testing::TestRuntimeConfig(*infra, UniqueName("postings_restart"));
-  config.fake_clock = true;
+  const std::string schema = UniqueName("postings_restart");
   const std::string tenant = UniqueName("stadt");
   const auth::Principal hr{"hr-1", tenant, {"hr_clerk"}};
   std::string id;
   {
-    PostingsApp before(config);
-    ASSERT_TRUE(before.Init().ok());
-    before.runtime().fake_clock()->Set(kStart);
+    auto& before = StartPostings(harness, {.schema = schema, .defer_start = true});
+    ASSERT_TRUE(harness.ok());
     v1::CreatePostingRequest create;
-    *create.mutable_posting() = Herne();
-    auto created = before.service().Create(hr, "corr", create);
+    *create.mutable_posting() = HernePosting();
+    auto created = before.app().service().Create(hr, "corr", create);
     ASSERT_TRUE(created.ok()) << created.status();
     v1::PublishPostingRequest publish;
     publish.set_id(created->id());
-    ASSERT_TRUE(before.service().Publish(hr, "corr", publish).ok());
+    ASSERT_TRUE(before.app().service().Publish(hr, "corr", publish).ok());
     id = created->id();
-    ASSERT_TRUE(before.runtime().Start().ok());
-    before.runtime().Shutdown();  // down before 2024-10-20 24:00
+    ASSERT_TRUE(before.Start().ok());
+    harness.Stop(before);  // down before 2024-10-20 24:00
   }
-  // Back after the deadline (the fake clock starts at the real now, years later).
-  PostingsApp a(config);
-  PostingsApp b(config);
-  ASSERT_TRUE(a.Init().ok());
-  ASSERT_TRUE(b.Init().ok());
-  ASSERT_TRUE(a.runtime().Start().ok());
-  ASSERT_TRUE(b.runtime().Start().ok());
+  // Both come back after the deadline, at once.
+  const absl::Time back = calendar::StartOfDay(absl::CivilDay(2024, 10, 22)) + absl::Hours(8);
+  auto& a = StartPostings(harness, {.schema = schema, .start = back, .defer_start = true});
+  auto& b = StartPostings(harness, {.schema = schema, .start = back, .defer_start = true});
+  ASSERT_TRUE(harness.ok());
+  ASSERT_TRUE(a.Start().ok());
+  ASSERT_TRUE(b.Start().ok());
   ASSERT_TRUE(testing::WaitFor(
       [&] {
-        auto p = a.service().Get(hr, id);
+        auto p = a.app().service().Get(hr, id);
         return p.ok() && p->status() == v1::CLOSED;
       },
       absl::Seconds(10)));
-  std::vector<amqp::Delivery> closed;
-  for (auto& d : tap.Collect(1, absl::Seconds(10))) closed.push_back(d);
-  for (auto& d : tap.Drain(absl::Seconds(2))) closed.push_back(d);
+  // The replicas share the schema, so one outbox: empty means every posting.closed is queued.
+  ASSERT_TRUE(a.WaitForOutbox());
   int about = 0;
-  for (const auto& d : closed) {
+  for (const auto& d : tap.TakeQueued()) {
     events::v1::PostingClosed e;
     if (e.ParseFromString(d.message.body) && e.posting().posting_id() == id) {
       ++about;
@@ -493,12 +449,11 @@ namespace {
 TEST_F(PostingsE2eTest, ListPagesAreStableNewestFirstAndOnlyForTheOwnTenant) {
   std::vector<std::string> created;
   for (int i = 0; i < 5; ++i) {
-    app_->runtime().fake_clock()->Advance(absl::Seconds(1));  // distinct creation times
+    ASSERT_TRUE(postings_->Advance(absl::Seconds(1)).ok());  // distinct creation times
     v1::Posting out;
-    ASSERT_TRUE(Create(Herne(), &out).ok());
+    ASSERT_TRUE(Create(HernePosting(), &out).ok());
     created.push_back(out.id());
   }
-  app_->runtime().fake_clock()->Set(kStart);
   v1::ListPostingsRequest r;
   r.set_page_size(2);
   std::vector<std::string> listed;

@@ -2,13 +2,13 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "common/testing/test_env.h"
+#include "common/testing/harness.h"
 #include "common/time/berlin_calendar.h"
 #include "grpcpp/grpcpp.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "services/postings/app.h"
+#include "services/postings/tests/postings_testing.h"
 #include "services/postings/domain/german_text.h"
 #include "services/postings/domain/posting_rules.h"
 #include "stellenwerk/postings/v1/postings.grpc.pb.h"
@@ -16,67 +16,41 @@
 namespace stellenwerk::postings {
 namespace {
 
-using testing::TestInfra;
 using testing::UniqueName;
 
+// Search counts what matches, so these postings carry no text but their title.
 v1::Posting Make(const std::string& title, v1::PayScheme scheme, const std::string& grade,
                  const std::string& location) {
-  v1::Posting p;
-  p.set_title(title);
-  p.set_location(location);
-  p.set_description("Eine Stelle im öffentlichen Dienst.");
-  auto* pay = p.add_pay();
-  pay->set_scheme(scheme);
-  pay->add_grades(grade);
-  pay->set_min_cents(300'000);
-  pay->set_max_cents(400'000);
-  p.set_application_deadline("2030-06-30");
-  auto* c = p.add_contacts();
-  c->set_kind(v1::PROCEDURE);
-  c->set_name("Personalservice");
-  c->set_email("personal@example.de");
-  p.set_posting_kind(v1::JOB);
-  return p;
+  return PlainPosting(title, scheme, grade, location);
 }
 
-class PostingsSearchE2eTest : public ::testing::Test {
+// Far from every deadline (2030) the postings carry.
+const absl::Time kStart = calendar::StartOfDay(absl::CivilDay(2024, 10, 1)) + absl::Hours(10);
+
+class PostingsSearchE2eTest : public testing::ServiceTest {
  protected:
   static void SetUpTestSuite() {
-    infra_ = TestInfra::FromEnv();
-    if (!infra_) return;
-    app_ = new PostingsApp(testing::TestRuntimeConfig(*infra_, UniqueName("postings_search")));
-    ASSERT_TRUE(app_->Init().ok());
-    ASSERT_TRUE(app_->runtime().Start().ok());
-    stub_ = v1::PostingService::NewStub(
-                grpc::CreateChannel(absl::StrCat("127.0.0.1:", app_->runtime().port()),
-                                    grpc::InsecureChannelCredentials()))
-                .release();
+    if (testing::Harness* h = NewHarness(kStart)) {
+      postings_ = &StartPostings(*h);
+      stub_ = postings_->Stub<v1::PostingService>();
+    }
   }
   static void TearDownTestSuite() {
-    delete stub_;
-    delete app_;
+    stub_.reset();
+    postings_ = nullptr;
+    ServiceTest::TearDownTestSuite();
   }
   void SetUp() override {
-    if (!infra_) GTEST_SKIP() << "needs scripts/test infrastructure";
+    ServiceTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     tenant_ = UniqueName("stadt");
-    token_ = testing::Token(*infra_, tenant_, {"hr_clerk"});
+    token_ = harness().Token(tenant_, {"hr_clerk"});
   }
-  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token = "") {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-    return ctx;
+  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token = "") {
+    return testing::CallContext(token);
   }
-  v1::Posting Post(v1::Posting p, bool publish = true) {
-    v1::CreatePostingRequest create;
-    *create.mutable_posting() = std::move(p);
-    v1::Posting created;
-    EXPECT_TRUE(stub_->CreatePosting(Ctx(token_).get(), create, &created).ok());
-    if (!publish) return created;
-    v1::PublishPostingRequest publish_request;
-    publish_request.set_id(created.id());
-    v1::Posting published;
-    EXPECT_TRUE(stub_->PublishPosting(Ctx(token_).get(), publish_request, &published).ok());
-    return published;
+  v1::Posting Post(const v1::Posting& p, bool publish = true) {
+    return publish ? PublishedPosting(*stub_, token_, p) : CreatedPosting(*stub_, token_, p);
   }
   std::vector<std::string> Titles(v1::SearchPostingsRequest r) {
     r.set_tenant_id(tenant_);
@@ -93,9 +67,8 @@ class PostingsSearchE2eTest : public ::testing::Test {
     return Titles(r);
   }
 
-  static inline std::optional<TestInfra> infra_;
-  static inline PostingsApp* app_ = nullptr;
-  static inline v1::PostingService::Stub* stub_ = nullptr;
+  static inline PostingsUnderTest* postings_ = nullptr;
+  static inline std::unique_ptr<v1::PostingService::Stub> stub_;
   std::string tenant_;
   std::string token_;
 };
@@ -278,7 +251,7 @@ TEST_F(PostingsSearchE2eTest, ExportsJsonLdForPublishedPostingsOnly) {
 // The in-memory replica (docs/decisions/0013) must answer exactly as the database would:
 // same hits in the same order with the same ranks and etags, same totals, same pages.
 TEST_F(PostingsSearchE2eTest, TheInMemoryReplicaAnswersLikeTheDatabase) {
-  SearchReplica* replica = app_->search_replica();
+  SearchReplica* replica = postings_->app().search_replica();
   ASSERT_NE(replica, nullptr);
   auto with = [](v1::Posting p, auto&& adjust) {
     adjust(p);
@@ -316,7 +289,7 @@ TEST_F(PostingsSearchE2eTest, TheInMemoryReplicaAnswersLikeTheDatabase) {
     SearchQuery q;
     q.text = NormalizeGermanText(text);
     q.tenant_id = tenant_;
-    q.now = absl::Now();
+    q.now = postings_->runtime().clock().Now();
     adjust(q);
     queries.push_back(q);
   };
@@ -353,7 +326,7 @@ TEST_F(PostingsSearchE2eTest, TheInMemoryReplicaAnswersLikeTheDatabase) {
   for (const SearchQuery& q : queries) {
     const std::string what = absl::StrCat("\"", q.text, "\" page ", q.offset, "/", q.page_size,
                                           " open=", q.open_only, " loc=", q.location);
-    auto db = app_->store().Search(q);
+    auto db = postings_->app().store().Search(q);
     ASSERT_TRUE(db.ok()) << what << ": " << db.status();
     auto memory = replica->TrySearch(q);
     ASSERT_TRUE(memory.has_value()) << what;
@@ -368,11 +341,11 @@ TEST_F(PostingsSearchE2eTest, TheInMemoryReplicaAnswersLikeTheDatabase) {
     SearchQuery q;
     q.text = NormalizeGermanText(text);
     q.tenant_id = tenant_;
-    q.now = absl::Now();
+    q.now = postings_->runtime().clock().Now();
     auto memory = replica->TrySearch(q);
     if (q.text.find(" or ") != std::string::npos) EXPECT_FALSE(memory.has_value()) << text;
     if (memory.has_value()) {
-      auto db = app_->store().Search(q);
+      auto db = postings_->app().store().Search(q);
       ASSERT_TRUE(db.ok());
       EXPECT_EQ(render(*memory), render(*db)) << text << " -> " << q.text;
     }
@@ -382,14 +355,14 @@ TEST_F(PostingsSearchE2eTest, TheInMemoryReplicaAnswersLikeTheDatabase) {
 // A second process's replica learns of changes only by following posting_search (it is never
 // told): a publication and a withdrawal reach it within its poll interval.
 TEST_F(PostingsSearchE2eTest, AnotherReplicaFollowsChangesItWasNotToldOf) {
-  SearchReplica other(app_->runtime().db(), absl::Milliseconds(50));
+  SearchReplica other(postings_->runtime().db(), absl::Milliseconds(50));
   other.Start();
   ASSERT_TRUE(testing::WaitFor([&] { return other.loaded(); }, absl::Seconds(10)));
   std::string word = "mappe";
   for (char c : testing::UniqueName("w").substr(2)) word += static_cast<char>('a' + (c & 0x0f));
   SearchQuery q;
   q.text = word;
-  q.now = absl::Now();
+  q.now = postings_->runtime().clock().Now();
   auto hits = [&] {
     auto r = other.TrySearch(q);
     return r.has_value() ? static_cast<int>(r->hits.size()) : -1;
@@ -410,7 +383,7 @@ TEST_F(PostingsSearchE2eTest, AnotherReplicaFollowsChangesItWasNotToldOf) {
 // it: a change committed in this process shows at the very next read; a change made elsewhere
 // once the replica has followed it; a stale read is never kept.
 TEST_F(PostingsSearchE2eTest, HotPublicReadsFromMemoryFollowEveryChange) {
-  SearchReplica* replica = app_->search_replica();
+  SearchReplica* replica = postings_->app().search_replica();
   ASSERT_NE(replica, nullptr);
   ASSERT_TRUE(testing::WaitFor([&] { return replica->loaded(); }, absl::Seconds(10)));
   const v1::Posting p = Post(Make("Hausmeister*in Schulverwaltung", v1::TVOED, "EG 5", "Herne"));
@@ -449,7 +422,7 @@ TEST_F(PostingsSearchE2eTest, HotPublicReadsFromMemoryFollowEveryChange) {
   EXPECT_EQ(read.etag(), v2.etag());
 
   // Another process's replica, never told of changes: it keeps only the version it follows.
-  SearchReplica other(app_->runtime().db(), absl::Milliseconds(50));
+  SearchReplica other(postings_->runtime().db(), absl::Milliseconds(50));
   other.Start();
   ASSERT_TRUE(testing::WaitFor([&] { return other.loaded(); }, absl::Seconds(10)));
   other.Remember(v2);
