@@ -17,7 +17,7 @@ class ConsumerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     infra_ = testing::TestInfra::FromEnv();
-    if (!infra_) GTEST_SKIP() << "needs scripts/test infrastructure";
+    if (!infra_) STW_SKIP("needs scripts/test infrastructure");
     schema_ = UniqueName("t_consumer");
     type_ = "test." + schema_ + ".thing.v1";
     pool_ = testing::MigratedPool(*infra_, schema_, kEffects);

@@ -21,6 +21,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/testing/test_env.h"
 #include "gtest/gtest.h"
 
 namespace stellenwerk::cache {
@@ -275,7 +276,7 @@ class RedisCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::optional<Address> addr = TestRedis();
-    if (!addr) GTEST_SKIP() << "needs STELLENWERK_TEST_REDIS_ADDR (host:port)";
+    if (!addr) STW_SKIP("needs STELLENWERK_TEST_REDIS_ADDR (host:port)");
     addr_ = *addr;
     prefix_ = UniquePrefix();
     raw_ = std::make_unique<RawRedis>(addr_);
