@@ -21,6 +21,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/testing/process.h"
 #include "common/testing/test_env.h"
 #include "gtest/gtest.h"
 
@@ -68,6 +69,26 @@ class RawRedis {
     if (r != nullptr && r->type == REDIS_REPLY_INTEGER) out = r->integer;
     if (r != nullptr) freeReplyObject(r);
     return out;
+  }
+
+  // String (or status) reply of a command, or nullopt.
+  std::optional<std::string> String(const std::vector<std::string>& args) {
+    redisReply* r = Run(args);
+    std::optional<std::string> out;
+    if (r != nullptr && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)) {
+      out.emplace(r->str, r->len);
+    }
+    if (r != nullptr) freeReplyObject(r);
+    return out;
+  }
+
+  // Redis's own count of successful key lookups (INFO stats keyspace_hits).
+  long long KeyspaceHits() {
+    const std::optional<std::string> info = String({"INFO", "stats"});
+    if (!info) return -1;
+    const size_t at = info->find("keyspace_hits:");
+    if (at == std::string::npos) return -1;
+    return std::atoll(info->c_str() + at + std::string_view("keyspace_hits:").size());
   }
 
   // Deletes every key that starts with prefix.
@@ -542,6 +563,106 @@ TEST_F(RedisCacheTest, BreakerClosesWhenTheProbeReachesRedisAgain) {
   EXPECT_TRUE(cache.Healthy());
   EXPECT_EQ(cache.stats().errors, 3u);
   EXPECT_EQ(cache.Generation("g"), 0);
+}
+
+TEST_F(RedisCacheTest, AHitIsAReadServedByRedis) {
+  RedisCache cache(Options());
+  cache.Put("k", 1, "v", absl::Minutes(1));
+  const long long redis_hits = raw_->KeyspaceHits();
+  ASSERT_GE(redis_hits, 0);
+  EXPECT_EQ(cache.Get("k"), "v");
+  EXPECT_EQ(cache.stats().hits, 1u);
+  EXPECT_GT(raw_->KeyspaceHits(), redis_hits);  // Redis itself counted the lookup
+  // Gone from Redis behind the cache's back: the same read misses, so the hit came from Redis.
+  ASSERT_EQ(raw_->Integer({"DEL", prefix_ + "k"}), 1);
+  EXPECT_EQ(cache.Get("k"), std::nullopt);
+  EXPECT_EQ(cache.stats().hits, 1u);
+  EXPECT_EQ(cache.stats().misses, 1u);
+}
+
+// Redis stays up behind a proxy that is cut, so it keeps v1 while the cache cannot reach it:
+// the writer's invalidation and generation bump during the outage must not be lost.
+TEST_F(RedisCacheTest, AValueInvalidatedDuringAnOutageIsNeverServedOnceRedisIsBack) {
+  stellenwerk::testing::TcpProxy proxy(addr_.port);
+  FakeTime time;
+  RedisOptions options = Options();
+  options.port = proxy.port();
+  options.breaker_failures = 2;
+  options.breaker_cooldown = absl::Seconds(2);
+  options.now = time.Source();
+  RedisCache cache(options);
+  RedisCache other(Options());  // another replica, never cut off
+  const std::string page = Cache::GenerationalKey("page:", 0, ":q");
+  cache.Put("posting", 1, "v1", absl::Minutes(10));
+  cache.Put(page, 1, "page v1", absl::Minutes(10));
+  ASSERT_EQ(cache.Get("posting"), "v1");
+  ASSERT_EQ(cache.GetInGeneration("search", "page:", ":q").value, "page v1");
+
+  proxy.Stop();
+  // v2 is committed; its invalidation and bump fail (and open the breaker), its fill is
+  // skipped.
+  cache.Invalidate("posting", 2);
+  cache.BumpGeneration("search");
+  ASSERT_FALSE(cache.Healthy());
+  cache.Put("posting", 2, "v2", absl::Minutes(10));
+  EXPECT_EQ(cache.Get("posting"), std::nullopt);
+  const std::optional<std::string> kept = raw_->String({"GET", prefix_ + "posting"});
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->substr(kept->size() - 2), "v1") << "Redis kept its data";
+
+  proxy.Start();
+  EXPECT_EQ(cache.Get("posting"), std::nullopt);  // still cooling down: skipped, not v1
+  // The stated bound for other processes: until this one's first call after the cooldown.
+  EXPECT_EQ(other.Get("posting"), "v1");
+
+  time.Advance(absl::Seconds(2));
+  // The first call after the cooldown replays the lost writes before it reads.
+  EXPECT_EQ(cache.Get("posting"), std::nullopt);
+  EXPECT_TRUE(cache.Healthy());
+  EXPECT_EQ(cache.stats().replayed, 2u);
+  EXPECT_EQ(other.Get("posting"), std::nullopt);
+  const Cache::GenerationalValue search = cache.GetInGeneration("search", "page:", ":q");
+  EXPECT_EQ(search.generation, 1);
+  EXPECT_EQ(search.value, std::nullopt);
+  // The replayed tombstone carries v2: a slow reader's v1 is refused, v2 goes in.
+  cache.Put("posting", 1, "v1", absl::Minutes(10));
+  EXPECT_EQ(cache.Get("posting"), std::nullopt);
+  cache.Put("posting", 2, "v2", absl::Minutes(10));
+  EXPECT_EQ(cache.Get("posting"), "v2");
+  EXPECT_EQ(other.Get("posting"), "v2");
+}
+
+TEST_F(RedisCacheTest, MoreLostWritesThanTheListHoldsFlushThePrefixAtRecovery) {
+  stellenwerk::testing::TcpProxy proxy(addr_.port);
+  FakeTime time;
+  RedisOptions options = Options();
+  options.port = proxy.port();
+  options.max_lost_writes = 2;
+  options.breaker_cooldown = absl::Seconds(2);
+  options.now = time.Source();
+  RedisCache cache(options);
+  for (const char* key : {"a", "b", "c", "untouched"}) {
+    cache.Put(key, 1, "v1", absl::Minutes(10));
+  }
+  cache.Invalidate("tomb", 5);
+  cache.BumpGeneration("g");
+  ASSERT_EQ(cache.Get("untouched"), "v1");
+
+  proxy.Stop();
+  for (const char* key : {"a", "b", "c"}) cache.Invalidate(key, 2);  // one more than it holds
+  ASSERT_FALSE(cache.Healthy());
+  proxy.Start();
+  time.Advance(absl::Seconds(2));
+
+  for (const char* key : {"a", "b", "c", "untouched"}) {
+    EXPECT_EQ(cache.Get(key), std::nullopt) << key;
+  }
+  EXPECT_EQ(cache.stats().flushes, 1u);
+  EXPECT_EQ(cache.Generation("g"), 2);               // bumped, not reset
+  cache.Put("tomb", 4, "stale", absl::Minutes(10));  // the tombstone survived the flush
+  EXPECT_EQ(cache.Get("tomb"), std::nullopt);
+  cache.Put("a", 2, "v2", absl::Minutes(10));
+  EXPECT_EQ(cache.Get("a"), "v2");
 }
 
 // These need no Redis: the point is that there is none.
