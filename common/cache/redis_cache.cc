@@ -88,6 +88,17 @@ std::string TtlMillis(absl::Duration ttl) {
   return absl::StrCat(std::clamp<int64_t>(ms, 1, kMaxTtlMillis));
 }
 
+// Refusals that say "not now" rather than "never" (a restarted Redis loading its data, a
+// replica during a failover, a busy script): a write refused so is lost and must be replayed.
+bool IsTransientError(const redisReply* reply) {
+  if (reply->type != REDIS_REPLY_ERROR) return false;
+  const std::string_view error(reply->str, reply->len);
+  for (std::string_view code : {"LOADING", "READONLY", "BUSY", "MASTERDOWN", "TRYAGAIN"}) {
+    if (error.substr(0, code.size()) == code) return true;
+  }
+  return false;
+}
+
 absl::Time MonotonicNow() {
   return absl::UnixEpoch() +
          absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
@@ -185,11 +196,11 @@ void RedisCache::Put(std::string_view key, int64_t version, std::string_view val
 
 void RedisCache::Invalidate(std::string_view key, int64_t version) {
   std::string full_key = Key(key);
-  bool answered = false;
+  bool taken = false;
   Execute({"EVAL", InvalidateScript(), "1", full_key, Header(version, kTombstone),
            TtlMillis(options_.tombstone_ttl)},
-          &answered);
-  if (!answered) RememberLost('i', std::move(full_key), version);
+          &taken);
+  if (!taken) RememberLost('i', std::move(full_key), version);
 }
 
 std::optional<int64_t> RedisCache::Generation(std::string_view family) {
@@ -209,9 +220,9 @@ std::optional<int64_t> RedisCache::Generation(std::string_view family) {
 
 void RedisCache::BumpGeneration(std::string_view family) {
   std::string full_key = Key("gen:", family);
-  bool answered = false;
-  Execute({"INCR", full_key}, &answered);
-  if (!answered) RememberLost('g', std::move(full_key), 0);
+  bool taken = false;
+  Execute({"INCR", full_key}, &taken);
+  if (!taken) RememberLost('g', std::move(full_key), 0);
 }
 
 Cache::GenerationalValue RedisCache::GetInGeneration(std::string_view family,
@@ -255,8 +266,8 @@ RedisCache::Stats RedisCache::stats() const {
 }
 
 RedisCache::ReplyPtr RedisCache::Execute(std::initializer_list<std::string_view> args,
-                                         bool* answered) {
-  if (answered != nullptr) *answered = false;
+                                         bool* taken) {
+  if (taken != nullptr) *taken = false;
   // While lost writes are pending, Redis may still hold what they were to remove: nothing is
   // read (or written) until they are through.
   if (has_lost_.load(std::memory_order_acquire)) {
@@ -264,7 +275,7 @@ RedisCache::ReplyPtr RedisCache::Execute(std::initializer_list<std::string_view>
     if (replay == Replay::kBusy) breaker_skips_.fetch_add(1, std::memory_order_relaxed);
     if (replay != Replay::kDone) return nullptr;
   }
-  return Send(std::span<const std::string_view>(args.begin(), args.size()), answered);
+  return Send(std::span<const std::string_view>(args.begin(), args.size()), taken);
 }
 
 void RedisCache::RememberLost(char kind, std::string full_key, int64_t version) {
@@ -314,20 +325,20 @@ RedisCache::Replay RedisCache::ReplayLostWrites() {
         return Replay::kDone;
       }
     }
-    bool answered = false;
+    bool taken = false;
     if (flush) {
-      answered = FlushPrefix();
+      taken = FlushPrefix();
     } else if (write.kind == 'i') {
       const std::string tombstone = Header(write.version, kTombstone);
       const std::string ttl = TtlMillis(options_.tombstone_ttl);
       const std::string_view args[] = {"EVAL", InvalidateScript(), "1", key, tombstone, ttl};
-      Send(args, &answered);
+      Send(args, &taken);
     } else {
       const std::string_view args[] = {"INCR", key};
-      Send(args, &answered);
+      Send(args, &taken);
     }
     std::lock_guard lock(lost_mu_);
-    if (!answered) {
+    if (!taken) {
       if (flush) lost_overflow_ = true;
       replaying_ = false;
       return Replay::kBlocked;
@@ -368,9 +379,9 @@ return #KEYS
   const std::string gen_prefix = Key("gen:", "");
   std::string cursor = "0";
   do {
-    bool answered = false;
+    bool taken = false;
     const std::string_view scan[] = {"SCAN", cursor, "MATCH", pattern, "COUNT", "500"};
-    ReplyPtr page = Send(scan, &answered);
+    ReplyPtr page = Send(scan, &taken);
     if (page == nullptr || page->type != REDIS_REPLY_ARRAY || page->elements != 2 ||
         page->element[0]->type != REDIS_REPLY_STRING ||
         page->element[1]->type != REDIS_REPLY_ARRAY) {
@@ -385,13 +396,13 @@ return #KEYS
       args.emplace_back(keys->element[i]->str, keys->element[i]->len);
     }
     args.emplace_back(gen_prefix);
-    if (Send(args, &answered) == nullptr) return false;
+    if (Send(args, &taken) == nullptr) return false;
   } while (cursor != "0");
   return true;
 }
 
-RedisCache::ReplyPtr RedisCache::Send(std::span<const std::string_view> args, bool* answered) {
-  if (answered != nullptr) *answered = false;
+RedisCache::ReplyPtr RedisCache::Send(std::span<const std::string_view> args, bool* taken) {
+  if (taken != nullptr) *taken = false;
   const Admission admission = Admit();
   if (admission == Admission::kSkip) {
     breaker_skips_.fetch_add(1, std::memory_order_relaxed);
@@ -443,7 +454,7 @@ RedisCache::ReplyPtr RedisCache::Send(std::span<const std::string_view> args, bo
     return nullptr;
   }
   Release(context);
-  if (answered != nullptr) *answered = true;
+  if (taken != nullptr) *taken = !IsTransientError(reply.get());
   // Redis answered, so it is reachable even if it refused this command (WRONGTYPE, OOM,
   // LOADING ...): those answers are fast and must not open the breaker.
   OnSuccess();

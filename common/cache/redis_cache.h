@@ -111,12 +111,13 @@ class RedisCache final : public Cache {
 
   enum class Replay { kDone, kBlocked, kBusy };
 
-  // Replays the lost writes first (see "Lost writes"), then Send. `answered` (optional) says
-  // whether Redis answered, error replies included.
-  ReplyPtr Execute(std::initializer_list<std::string_view> args, bool* answered = nullptr);
+  // Replays the lost writes first (see "Lost writes"), then Send. `taken` (optional) says
+  // whether Redis executed the command: true also when it refused it for good (WRONGTYPE),
+  // false when it was skipped, failed in transit or refused for now (LOADING, READONLY, ...).
+  ReplyPtr Execute(std::initializer_list<std::string_view> args, bool* taken = nullptr);
   // Sends one command (binary-safe arguments) through the breaker and the pool. nullptr when
   // skipped or failed, including error replies; stats and breaker are updated here.
-  ReplyPtr Send(std::span<const std::string_view> args, bool* answered);
+  ReplyPtr Send(std::span<const std::string_view> args, bool* taken);
   // The payload of a value entry (hit); nullopt for anything else (miss). Counts either.
   std::optional<std::string> ValueOf(const redisReply* reply);
 

@@ -741,6 +741,87 @@ TEST(RedisCacheBreakerTest, AfterTheCooldownExactlyOneCallProbes) {
   EXPECT_EQ(cache.stats().errors, 4u);
 }
 
+// A Redis that answers every command with one error line (e.g. "LOADING ..." while a restarted
+// Redis reads its data back) and records the command names it got.
+class RefusingRedis {
+ public:
+  explicit RefusingRedis(std::string error) : error_(std::move(error)) {
+    listen_fd_ = BoundLoopbackSocket(&port_);
+    listen(listen_fd_, 8);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~RefusingRedis() {
+    stop_ = true;
+    thread_.join();
+    close(listen_fd_);
+  }
+  int port() const { return port_; }
+  std::vector<std::string> commands() {
+    std::lock_guard lock(mu_);
+    return commands_;
+  }
+
+ private:
+  void Serve() {
+    std::vector<int> clients;
+    std::vector<char> buf(1 << 16);
+    while (!stop_) {
+      std::vector<pollfd> fds = {{listen_fd_, POLLIN, 0}};
+      for (int c : clients) fds.push_back({c, POLLIN, 0});
+      if (poll(fds.data(), fds.size(), 20) <= 0) continue;
+      if (fds[0].revents & POLLIN) clients.push_back(accept(listen_fd_, nullptr, nullptr));
+      for (size_t i = 1; i < fds.size(); ++i) {
+        if ((fds[i].revents & POLLIN) == 0) continue;
+        // hiredis sends a command and waits for its reply: one read is one command here.
+        const ssize_t n = read(fds[i].fd, buf.data(), buf.size());
+        if (n <= 0) continue;
+        const std::string request(buf.data(), static_cast<size_t>(n));
+        // "*<argc>\r\n$<len>\r\n<NAME>\r\n...": the third line is the command name.
+        const size_t name_at = request.find("\r\n", request.find("\r\n") + 2) + 2;
+        {
+          std::lock_guard lock(mu_);
+          commands_.push_back(request.substr(name_at, request.find("\r\n", name_at) - name_at));
+        }
+        const std::string reply = "-" + error_ + "\r\n";
+        send(fds[i].fd, reply.data(), reply.size(), MSG_NOSIGNAL);
+      }
+    }
+    for (int c : clients) close(c);
+  }
+
+  const std::string error_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::vector<std::string> commands_;
+  std::thread thread_;
+};
+
+TEST(RedisCacheLostWriteTest, AnInvalidationRefusedWithLoadingIsReplayedBeforeAnyRead) {
+  RefusingRedis loading("LOADING Redis is loading the dataset in memory");
+  RedisOptions options;
+  options.port = loading.port();
+  RedisCache cache(options);
+  cache.Invalidate("k", 2);
+  EXPECT_EQ(cache.Get("k"), std::nullopt);
+  EXPECT_EQ(cache.Get("k"), std::nullopt);
+  // Each Get tried the invalidation again instead of reading a value it may have kept.
+  EXPECT_EQ(loading.commands(), (std::vector<std::string>{"EVAL", "EVAL", "EVAL"}));
+  EXPECT_TRUE(cache.Healthy());  // a fast refusal does not open the breaker
+}
+
+TEST(RedisCacheLostWriteTest, AnInvalidationRefusedForGoodIsNotReplayed) {
+  RefusingRedis wrongtype("WRONGTYPE Operation against a key holding the wrong kind of value");
+  RedisOptions options;
+  options.port = wrongtype.port();
+  RedisCache cache(options);
+  cache.Invalidate("k", 2);
+  EXPECT_EQ(cache.Get("k"), std::nullopt);
+  EXPECT_EQ(wrongtype.commands(), (std::vector<std::string>{"EVAL", "GET"}));
+  EXPECT_EQ(cache.stats().replayed, 0u);
+}
+
 TEST(NullCacheTest, AlwaysMissesAndHasNoGeneration) {
   NullCache cache;
   cache.Put("k", 1, "v", absl::Minutes(1));
