@@ -88,6 +88,17 @@ std::string TtlMillis(absl::Duration ttl) {
   return absl::StrCat(std::clamp<int64_t>(ms, 1, kMaxTtlMillis));
 }
 
+// Refusals that say "not now" rather than "never" (a restarted Redis loading its data, a
+// replica during a failover, a busy script): a write refused so is lost and must be replayed.
+bool IsTransientError(const redisReply* reply) {
+  if (reply->type != REDIS_REPLY_ERROR) return false;
+  const std::string_view error(reply->str, reply->len);
+  for (std::string_view code : {"LOADING", "READONLY", "BUSY", "MASTERDOWN", "TRYAGAIN"}) {
+    if (error.substr(0, code.size()) == code) return true;
+  }
+  return false;
+}
+
 absl::Time MonotonicNow() {
   return absl::UnixEpoch() +
          absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
@@ -184,8 +195,12 @@ void RedisCache::Put(std::string_view key, int64_t version, std::string_view val
 }
 
 void RedisCache::Invalidate(std::string_view key, int64_t version) {
-  Execute({"EVAL", InvalidateScript(), "1", Key(key), Header(version, kTombstone),
-           TtlMillis(options_.tombstone_ttl)});
+  std::string full_key = Key(key);
+  bool taken = false;
+  Execute({"EVAL", InvalidateScript(), "1", full_key, Header(version, kTombstone),
+           TtlMillis(options_.tombstone_ttl)},
+          &taken);
+  if (!taken) RememberLost('i', std::move(full_key), version);
 }
 
 std::optional<int64_t> RedisCache::Generation(std::string_view family) {
@@ -204,7 +219,10 @@ std::optional<int64_t> RedisCache::Generation(std::string_view family) {
 }
 
 void RedisCache::BumpGeneration(std::string_view family) {
-  Execute({"INCR", Key("gen:", family)});
+  std::string full_key = Key("gen:", family);
+  bool taken = false;
+  Execute({"INCR", full_key}, &taken);
+  if (!taken) RememberLost('g', std::move(full_key), 0);
 }
 
 Cache::GenerationalValue RedisCache::GetInGeneration(std::string_view family,
@@ -242,10 +260,149 @@ RedisCache::Stats RedisCache::stats() const {
       .misses = misses_.load(std::memory_order_relaxed),
       .errors = errors_.load(std::memory_order_relaxed),
       .breaker_skips = breaker_skips_.load(std::memory_order_relaxed),
+      .replayed = replayed_.load(std::memory_order_relaxed),
+      .flushes = flushes_.load(std::memory_order_relaxed),
   };
 }
 
-RedisCache::ReplyPtr RedisCache::Execute(std::initializer_list<std::string_view> args) {
+RedisCache::ReplyPtr RedisCache::Execute(std::initializer_list<std::string_view> args,
+                                         bool* taken) {
+  if (taken != nullptr) *taken = false;
+  // While lost writes are pending, Redis may still hold what they were to remove: nothing is
+  // read (or written) until they are through.
+  if (has_lost_.load(std::memory_order_acquire)) {
+    const Replay replay = ReplayLostWrites();
+    if (replay == Replay::kBusy) breaker_skips_.fetch_add(1, std::memory_order_relaxed);
+    if (replay != Replay::kDone) return nullptr;
+  }
+  return Send(std::span<const std::string_view>(args.begin(), args.size()), taken);
+}
+
+void RedisCache::RememberLost(char kind, std::string full_key, int64_t version) {
+  std::lock_guard lock(lost_mu_);
+  has_lost_.store(true, std::memory_order_release);
+  if (lost_overflow_) return;  // the flush at recovery covers it
+  auto it = lost_.find(full_key);
+  if (it == lost_.end()) {
+    if (lost_.size() >= options_.max_lost_writes) {
+      lost_.clear();
+      lost_overflow_ = true;
+      spdlog::warn("redis cache {}:{}: more than {} lost invalidations; will flush {}* instead",
+                   options_.host, options_.port, options_.max_lost_writes, options_.key_prefix);
+      return;
+    }
+    lost_.emplace(std::move(full_key), LostWrite{kind, version, ++lost_seq_});
+    return;
+  }
+  it->second.version = std::max(it->second.version, version);
+  it->second.seq = ++lost_seq_;
+}
+
+RedisCache::Replay RedisCache::ReplayLostWrites() {
+  {
+    std::lock_guard lock(lost_mu_);
+    if (replaying_) return Replay::kBusy;
+    replaying_ = true;
+  }
+  // One write at a time, dropped from the list only once Redis took it, so a failure leaves
+  // it for the next attempt. Callers meanwhile skip (kBusy), and what they lose is appended.
+  for (;;) {
+    bool flush = false;
+    std::string key;
+    LostWrite write{};
+    {
+      std::lock_guard lock(lost_mu_);
+      if (lost_overflow_) {
+        // The flush covers everything lost so far; what is lost during it is kept.
+        flush = true;
+        lost_overflow_ = false;
+      } else if (!lost_.empty()) {
+        key = lost_.begin()->first;
+        write = lost_.begin()->second;
+      } else {
+        has_lost_.store(false, std::memory_order_release);
+        replaying_ = false;
+        return Replay::kDone;
+      }
+    }
+    bool taken = false;
+    if (flush) {
+      taken = FlushPrefix();
+    } else if (write.kind == 'i') {
+      const std::string tombstone = Header(write.version, kTombstone);
+      const std::string ttl = TtlMillis(options_.tombstone_ttl);
+      const std::string_view args[] = {"EVAL", InvalidateScript(), "1", key, tombstone, ttl};
+      Send(args, &taken);
+    } else {
+      const std::string_view args[] = {"INCR", key};
+      Send(args, &taken);
+    }
+    std::lock_guard lock(lost_mu_);
+    if (!taken) {
+      if (flush) lost_overflow_ = true;
+      replaying_ = false;
+      return Replay::kBlocked;
+    }
+    if (flush) {
+      flushes_.fetch_add(1, std::memory_order_relaxed);
+      spdlog::info("redis cache {}:{}: flushed {}* after lost writes", options_.host, options_.port,
+                   options_.key_prefix);
+      continue;
+    }
+    replayed_.fetch_add(1, std::memory_order_relaxed);
+    auto it = lost_.find(key);
+    if (it != lost_.end() && it->second.seq == write.seq) lost_.erase(it);
+  }
+}
+
+bool RedisCache::FlushPrefix() {
+  // Values go (any of them may be stale), tombstones stay (they still refuse slow readers),
+  // generations are bumped rather than deleted (a counter restarting at 0 would revive pages
+  // cached under its old numbers).
+  static constexpr char kScript[] = R"lua(
+for _, k in ipairs(KEYS) do
+  if string.sub(k, 1, #ARGV[1]) == ARGV[1] then
+    redis.pcall('INCR', k)
+  else
+    local v = redis.pcall('GET', k)
+    if type(v) ~= 'string' or string.sub(v, 22, 22) ~= 't' then redis.call('DEL', k) end
+  end
+end
+return #KEYS
+)lua";
+  std::string pattern;  // the prefix as a glob, then "*"
+  for (const char c : options_.key_prefix) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') pattern += '\\';
+    pattern += c;
+  }
+  pattern += '*';
+  const std::string gen_prefix = Key("gen:", "");
+  std::string cursor = "0";
+  do {
+    bool taken = false;
+    const std::string_view scan[] = {"SCAN", cursor, "MATCH", pattern, "COUNT", "500"};
+    ReplyPtr page = Send(scan, &taken);
+    if (page == nullptr || page->type != REDIS_REPLY_ARRAY || page->elements != 2 ||
+        page->element[0]->type != REDIS_REPLY_STRING ||
+        page->element[1]->type != REDIS_REPLY_ARRAY) {
+      return false;
+    }
+    cursor.assign(page->element[0]->str, page->element[0]->len);
+    const redisReply* keys = page->element[1];
+    if (keys->elements == 0) continue;
+    const std::string count = absl::StrCat(keys->elements);
+    std::vector<std::string_view> args = {"EVAL", kScript, count};
+    for (size_t i = 0; i < keys->elements; ++i) {
+      args.emplace_back(keys->element[i]->str, keys->element[i]->len);
+    }
+    args.emplace_back(gen_prefix);
+    if (Send(args, &taken) == nullptr) return false;
+  } while (cursor != "0");
+  return true;
+}
+
+RedisCache::ReplyPtr RedisCache::Send(std::span<const std::string_view> args, bool* taken) {
+  if (taken != nullptr) *taken = false;
   const Admission admission = Admit();
   if (admission == Admission::kSkip) {
     breaker_skips_.fetch_add(1, std::memory_order_relaxed);
@@ -297,12 +454,13 @@ RedisCache::ReplyPtr RedisCache::Execute(std::initializer_list<std::string_view>
     return nullptr;
   }
   Release(context);
+  if (taken != nullptr) *taken = !IsTransientError(reply.get());
   // Redis answered, so it is reachable even if it refused this command (WRONGTYPE, OOM,
   // LOADING ...): those answers are fast and must not open the breaker.
   OnSuccess();
   if (reply->type == REDIS_REPLY_ERROR) {
     errors_.fetch_add(1, std::memory_order_relaxed);
-    SPDLOG_DEBUG("redis cache: {} answered {}", *args.begin(),
+    SPDLOG_DEBUG("redis cache: {} answered {}", args.front(),
                  std::string_view(reply->str, reply->len));
     return nullptr;
   }

@@ -9,6 +9,18 @@
 //    `breaker_failures` consecutive transport failures every call is skipped (a miss or a
 //    no-op) until `breaker_cooldown` passed, then exactly one call probes.
 //
+// Lost writes. An Invalidate or BumpGeneration that does not reach Redis (breaker open,
+// timeout, reset) would leave the old value in a Redis that kept its data while unreachable,
+// to be served until its TTL ran out. So this process remembers them (key and version; the
+// family) and replays them before it sends anything else: while any are pending, every call
+// is a miss or a no-op, and the first call once Redis answers (the breaker's probe) replays
+// them, each tombstone with a fresh tombstone_ttl. Bound: after Redis is reachable again, no
+// value written during the outage is served stale by this process at all, and by the other
+// processes sharing the Redis for no longer than breaker_cooldown plus the time to this
+// process's next cache call (it replays first). Past max_lost_writes distinct keys the list
+// gives way to one flush of the prefix at recovery (values deleted, every generation bumped,
+// tombstones kept). Should the process die before replaying, the value TTL is the bound.
+//
 // Entries are "<version>|<kind>|<payload>": version is 20 decimal digits (the int64 with its
 // sign bit flipped, so the digits order like the signed number), kind is 'v' (value) or 't'
 // (tombstone), payload is opaque bytes (serialized protobuf). Put and Invalidate compare and
@@ -19,9 +31,11 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +62,9 @@ struct RedisOptions {
   // stale fill is possible again (bounded by the fill's TTL).
   absl::Duration tombstone_ttl = absl::Seconds(30);
   std::string key_prefix = "stw:";
+  // Lost invalidations/bumps remembered one by one (see "Lost writes"); beyond this many
+  // keys the prefix is flushed at recovery instead.
+  size_t max_lost_writes = 10000;
   // Time source of the breaker. Empty: a monotonic clock (wall-clock jumps must not keep the
   // breaker open). Tests inject a fake to step through the cooldown without sleeping.
   std::function<absl::Time()> now;
@@ -79,7 +96,9 @@ class RedisCache final : public Cache {
     uint64_t hits = 0;
     uint64_t misses = 0;         // Get returned nullopt, for whatever reason
     uint64_t errors = 0;         // calls that reached for Redis and failed (incl. error replies)
-    uint64_t breaker_skips = 0;  // calls not sent because the breaker was open
+    uint64_t breaker_skips = 0;  // calls not sent: breaker open, or lost writes pending
+    uint64_t replayed = 0;       // lost invalidations/bumps sent again after an outage
+    uint64_t flushes = 0;        // prefix flushes after the lost-write list overflowed
   };
   Stats stats() const;
 
@@ -90,9 +109,15 @@ class RedisCache final : public Cache {
   using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
   enum class Admission { kAllow, kProbe, kSkip };
 
+  enum class Replay { kDone, kBlocked, kBusy };
+
+  // Replays the lost writes first (see "Lost writes"), then Send. `taken` (optional) says
+  // whether Redis executed the command: true also when it refused it for good (WRONGTYPE),
+  // false when it was skipped, failed in transit or refused for now (LOADING, READONLY, ...).
+  ReplyPtr Execute(std::initializer_list<std::string_view> args, bool* taken = nullptr);
   // Sends one command (binary-safe arguments) through the breaker and the pool. nullptr when
   // skipped or failed, including error replies; stats and breaker are updated here.
-  ReplyPtr Execute(std::initializer_list<std::string_view> args);
+  ReplyPtr Send(std::span<const std::string_view> args, bool* taken);
   // The payload of a value entry (hit); nullopt for anything else (miss). Counts either.
   std::optional<std::string> ValueOf(const redisReply* reply);
 
@@ -104,6 +129,14 @@ class RedisCache final : public Cache {
   // failed over); were they kept, each later probe could pick a stale one and fail although
   // Redis is back, holding the breaker open for another cooldown.
   void DropIdleConnections();
+
+  // `full_key` is prefixed; kind 'i' an invalidation of `version`, 'g' a generation bump.
+  void RememberLost(char kind, std::string full_key, int64_t version);
+  // kDone: nothing (left) to replay; kBlocked: Redis did not take one (counted by Send);
+  // kBusy: another caller is replaying.
+  Replay ReplayLostWrites();
+  // After an overflow: deletes every value under the prefix and bumps every generation.
+  bool FlushPrefix();
 
   Admission Admit();
   void OnSuccess();
@@ -129,10 +162,24 @@ class RedisCache final : public Cache {
   bool probing_ ABSL_GUARDED_BY(breaker_mu_) = false;
   absl::Time retry_at_ ABSL_GUARDED_BY(breaker_mu_);
 
+  struct LostWrite {
+    char kind;        // 'i' or 'g'
+    int64_t version;  // of an invalidation: the highest lost one
+    uint64_t seq;     // changes whenever the entry is lost again
+  };
+  std::mutex lost_mu_;
+  std::map<std::string, LostWrite> lost_ ABSL_GUARDED_BY(lost_mu_);  // by full key
+  bool lost_overflow_ ABSL_GUARDED_BY(lost_mu_) = false;
+  bool replaying_ ABSL_GUARDED_BY(lost_mu_) = false;
+  uint64_t lost_seq_ ABSL_GUARDED_BY(lost_mu_) = 0;
+  std::atomic<bool> has_lost_{false};  // lost_ non-empty or lost_overflow_ (fast path)
+
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> misses_{0};
   std::atomic<uint64_t> errors_{0};
   std::atomic<uint64_t> breaker_skips_{0};
+  std::atomic<uint64_t> replayed_{0};
+  std::atomic<uint64_t> flushes_{0};
 };
 
 }  // namespace stellenwerk::cache

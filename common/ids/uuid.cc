@@ -1,18 +1,33 @@
 #include "common/ids/uuid.h"
 
+#include <openssl/err.h>
 #include <openssl/rand.h>
 
 #include <array>
 #include <cstdint>
-#include <random>
+#include <cstdio>
+#include <cstdlib>
 
 namespace stellenwerk::ids {
+namespace {
 
-std::string NewUuid() {
+bool OpenSslRandom(uint8_t* out, size_t n) { return RAND_bytes(out, static_cast<int>(n)) == 1; }
+
+}  // namespace
+
+std::string NewUuid() { return internal::NewUuidFrom(&OpenSslRandom); }
+
+std::string internal::NewUuidFrom(RandomSource source) {
   std::array<uint8_t, 16> b{};
-  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) {
-    thread_local std::mt19937_64 fallback{std::random_device{}()};
-    for (auto& byte : b) byte = static_cast<uint8_t>(fallback());
+  if (!source(b.data(), b.size())) {
+    // Plain stderr, not spdlog: the logger itself asks for ids (correlation ids).
+    char reason[256] = "no OpenSSL error queued";
+    if (const unsigned long err = ERR_get_error(); err != 0) {
+      ERR_error_string_n(err, reason, sizeof reason);
+    }
+    std::fprintf(stderr, "stellenwerk: the CSPRNG failed (%s); refusing to make guessable ids\n",
+                 reason);
+    std::abort();
   }
   b[6] = (b[6] & 0x0f) | 0x40;  // version 4
   b[8] = (b[8] & 0x3f) | 0x80;  // RFC 4122 variant

@@ -5,6 +5,7 @@
 //   {"ts":"2026-11-25T10:00:00.123Z","level":"info","service":"postings",
 //    "correlation_id":"…","tenant":"stadt-herne","msg":"posting published"}
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,9 @@ struct LogContext {
   std::string event_id;
 };
 
+// The JSON line formatter Init installs (for sinks of one's own, e.g. in tests).
+std::unique_ptr<spdlog::formatter> NewJsonFormatter(std::string_view service);
+
 // Installs the JSON formatter on the default logger (stderr). Safe to call again.
 void Init(std::string_view service, std::string_view level);
 
@@ -52,7 +56,8 @@ class ScopedLogContext {
 // A fresh random correlation id (UUID v4 text).
 std::string NewCorrelationId();
 
-// Appends `text` to `out` as JSON string content (without quotes).
+// Appends `text` to `out` as JSON string content (without quotes). Control characters are
+// escaped and ill-formed UTF-8 becomes U+FFFD, so the result is valid JSON whatever the bytes.
 void AppendJsonEscaped(std::string_view text, std::string& out);
 
 }  // namespace stellenwerk::logging

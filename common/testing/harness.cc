@@ -309,7 +309,9 @@ Harness* ServiceTest::NewHarness(absl::Time start) {
 }
 
 void ServiceTest::SetUp() {
-  if (harness_ == nullptr) GTEST_SKIP() << "needs scripts/test infrastructure (STELLENWERK_TEST_*)";
+  if (harness_ == nullptr) {
+    STW_SKIP("needs scripts/test infrastructure (STELLENWERK_TEST_*)");
+  }
   ASSERT_TRUE(harness_->ok()) << "a service of this suite did not start";
   harness_->ResetClocks();
 }

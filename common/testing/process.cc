@@ -158,7 +158,9 @@ void TcpProxy::AcceptLoop(int listener) {
         for (int i = 0; i < 2 && !closed; ++i) {
           if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
             const ssize_t n = read(fds[i].fd, buf, sizeof(buf));
-            if (n <= 0 || write(fds[1 - i].fd, buf, n) != n) closed = true;
+            // MSG_NOSIGNAL: the other side may be gone (Stop, a client hanging up), and a
+            // write(2) there raises SIGPIPE, which kills the whole test process.
+            if (n <= 0 || send(fds[1 - i].fd, buf, n, MSG_NOSIGNAL) != n) closed = true;
           }
         }
         if (closed) break;
@@ -173,7 +175,7 @@ std::string HttpGet(int port, const std::string& path) {
   int fd = Connect(port);
   if (fd < 0) return "";
   const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-  if (write(fd, request.data(), request.size()) < 0) {
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) {
     close(fd);
     return "";
   }

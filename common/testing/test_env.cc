@@ -18,6 +18,11 @@ std::string Env(const char* name) {
 
 }  // namespace
 
+bool InCi() {
+  const std::string ci = Env("CI");
+  return ci == "true" || ci == "1";
+}
+
 std::optional<TestInfra> TestInfra::FromEnv() {
   TestInfra t;
   t.pg_uri = Env("STELLENWERK_TEST_PG_URI");

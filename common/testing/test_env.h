@@ -32,10 +32,27 @@ struct TestInfra {
   int Run(const std::string& command) const;
 };
 
-// Skips the current test unless the infrastructure is there.
-#define STW_REQUIRE_INFRA(infra)                                                   \
-  auto infra##_opt = ::stellenwerk::testing::TestInfra::FromEnv();                  \
-  if (!infra##_opt) GTEST_SKIP() << "needs scripts/test infrastructure (STELLENWERK_TEST_*)"; \
+// True when the environment says CI=true (or CI=1): there a skipped test is a failure, since
+// a suite that skips what it cannot run would report green for tests that never ran.
+bool InCi();
+
+// Skips the current test with `reason` (a string); under CI=true fails it instead. Use it in
+// place of GTEST_SKIP for "the environment lacks something". (switch: no dangling else.)
+#define STW_SKIP(reason)                                                        \
+  switch (0)                                                                    \
+  case 0:                                                                       \
+  default:                                                                      \
+    if (::stellenwerk::testing::InCi())                                         \
+      GTEST_FAIL() << "CI=true, so this test may not be skipped: " << (reason); \
+    else                                                                        \
+      GTEST_SKIP() << (reason)
+
+// Skips the current test unless the infrastructure is there (fails under CI=true).
+#define STW_REQUIRE_INFRA(infra)                                        \
+  auto infra##_opt = ::stellenwerk::testing::TestInfra::FromEnv();      \
+  if (!infra##_opt) {                                                   \
+    STW_SKIP("needs scripts/test infrastructure (STELLENWERK_TEST_*)"); \
+  }                                                                     \
   const ::stellenwerk::testing::TestInfra& infra = *infra##_opt
 
 // A name unique to this process and call, e.g. "t_postings_3f2a9c".

@@ -155,7 +155,9 @@ TEST(NrwHolidayTest, MovableHolidaysFollowEasterEveryYear) {
     const CivilDay himmelfahrt = easter + 39;
     // Christi Himmelfahrt can fall on 1 May (Easter on 22/23 March), which leaves one
     // holiday day fewer that year.
-    const size_t expected_days = himmelfahrt == CivilDay(year, 5, 1) ? 10 : 11;
+    // 2017 had one more: the one-off Reformationstag.
+    const size_t expected_days =
+        (himmelfahrt == CivilDay(year, 5, 1) ? 10 : 11) + (year == 2017 ? 1 : 0);
     EXPECT_EQ(HolidaysOf(year).size(), expected_days) << year;
     EXPECT_EQ(NrwHolidayName(easter - 2), "Karfreitag") << year;
     EXPECT_EQ(NrwHolidayName(easter + 1), "Ostermontag") << year;
@@ -163,6 +165,29 @@ TEST(NrwHolidayTest, MovableHolidaysFollowEasterEveryYear) {
     EXPECT_EQ(NrwHolidayName(easter + 50), "Pfingstmontag") << year;
     EXPECT_EQ(NrwHolidayName(easter + 60), "Fronleichnam") << year;
     EXPECT_FALSE(IsNrwPublicHoliday(easter - 3)) << year;  // Gruendonnerstag
+  }
+}
+
+TEST(NrwHolidayTest, Reformationstag2017WasAOneOffHolidayOnlyThatYear) {
+  ExpectExactlyTheseHolidays(2017, {
+                                       {CivilDay(2017, 1, 1), "Neujahr"},
+                                       {CivilDay(2017, 4, 14), "Karfreitag"},
+                                       {CivilDay(2017, 4, 17), "Ostermontag"},
+                                       {CivilDay(2017, 5, 1), "Tag der Arbeit"},
+                                       {CivilDay(2017, 5, 25), "Christi Himmelfahrt"},
+                                       {CivilDay(2017, 6, 5), "Pfingstmontag"},
+                                       {CivilDay(2017, 6, 15), "Fronleichnam"},
+                                       {CivilDay(2017, 10, 3), "Tag der Deutschen Einheit"},
+                                       {CivilDay(2017, 10, 31), "Reformationstag (500. Jahrestag)"},
+                                       {CivilDay(2017, 11, 1), "Allerheiligen"},
+                                       {CivilDay(2017, 12, 25), "1. Weihnachtstag"},
+                                       {CivilDay(2017, 12, 26), "2. Weihnachtstag"},
+                                   });
+  // The law was for that one day: the years before and after keep 31 October a working day.
+  for (const CivilDay day : {CivilDay(2016, 10, 31), CivilDay(2018, 10, 31)}) {
+    EXPECT_FALSE(IsNrwPublicHoliday(day)) << Iso(day);
+    EXPECT_EQ(NrwHolidayName(day), std::nullopt) << Iso(day);
+    EXPECT_TRUE(IsWorkingDay(day)) << Iso(day);  // Monday 2016, Wednesday 2018
   }
 }
 
@@ -349,6 +374,19 @@ TEST(OneWeekPeriodTest, EndsOnTheSameWeekdayNextWeekOrTheNextWorkingDay) {
        "2025-06-20T22:00:00Z", "2025-06-21T00:00:00+02:00"},
       {"Fri 10-31 Reformationstag is no NRW holiday: no shift", BerlinLocal(2025, 10, 24, 8, 0),
        "2025-10-31T23:00:00Z", "2025-11-01T00:00:00+01:00"},
+  });
+}
+
+TEST(OneWeekPeriodTest, Reformationstag2017ShiftsTheEndOnlyIn2017) {
+  ExpectOneWeekPeriodEnds({
+      // BGB § 193: Tue 31 Oct 2017 (one-off holiday) and Wed 1 Nov (Allerheiligen) are off,
+      // so a week from Tue 24 Oct ends with Thu 2 Nov.
+      {"Tue 2017-10-24 -> 10-31 and 11-01 holidays -> Thu 11-02", BerlinLocal(2017, 10, 24, 10, 0),
+       "2017-11-02T23:00:00Z", "2017-11-03T00:00:00+01:00"},
+      {"Mon 2016-10-24 -> Mon 10-31 is a working day: no shift", BerlinLocal(2016, 10, 24, 10, 0),
+       "2016-10-31T23:00:00Z", "2016-11-01T00:00:00+01:00"},
+      {"Wed 2018-10-24 -> Wed 10-31 is a working day: no shift", BerlinLocal(2018, 10, 24, 10, 0),
+       "2018-10-31T23:00:00Z", "2018-11-01T00:00:00+01:00"},
   });
 }
 

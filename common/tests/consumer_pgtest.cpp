@@ -17,7 +17,7 @@ class ConsumerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     infra_ = testing::TestInfra::FromEnv();
-    if (!infra_) GTEST_SKIP() << "needs scripts/test infrastructure";
+    if (!infra_) STW_SKIP("needs scripts/test infrastructure");
     schema_ = UniqueName("t_consumer");
     type_ = "test." + schema_ + ".thing.v1";
     pool_ = testing::MigratedPool(*infra_, schema_, kEffects);
@@ -40,6 +40,11 @@ class ConsumerTest : public ::testing::Test {
       ++calls_;
       if (d.message.body == "poison") return absl::InternalError("cannot apply this one");
       if (d.message.body == "garbage") return absl::InvalidArgumentError("undecodable body");
+      if (d.message.body == "held") {
+        // Stays in flight (unacked) until the test lets it go.
+        held_.store(true);
+        testing::WaitFor([this] { return release_.load(); }, absl::Seconds(60));
+      }
       tx.exec_params("INSERT INTO effects (event_id, body) VALUES ($1, $2)", d.message.message_id,
                      d.message.body);
       return absl::OkStatus();
@@ -94,6 +99,8 @@ class ConsumerTest : public ::testing::Test {
   std::unique_ptr<pg::Pool> pool_;
   std::unique_ptr<Connection> publisher_;
   std::atomic<int> calls_{0};
+  std::atomic<bool> held_{false};
+  std::atomic<bool> release_{false};
 };
 
 TEST_F(ConsumerTest, DuplicateDeliveryIsAppliedOnce) {
@@ -152,6 +159,55 @@ TEST_F(ConsumerTest, FailedEffectLeavesNoTraceSoTheRetryCanSucceed) {
                      return absl::OkStatus();
                    }).ok());
   EXPECT_EQ(processed, 0);
+  consumer->Stop();
+}
+
+// A real broker restart, not a cut connection: the node stops (closing every connection) and
+// boots again from its data directory. The durable queue must come back with what was in it,
+// and the same consumer must reconnect by itself and go on consuming.
+TEST_F(ConsumerTest, KeepsConsumingAcrossARabbitMqRestartAndGetsTheInFlightEventAgain) {
+  if (infra_->infra_script.empty()) STW_SKIP("needs STELLENWERK_TEST_INFRA to restart RabbitMQ");
+  auto consumer = MakeConsumer();
+  StartAndWait(*consumer);
+  Publish({Make("before")});
+  ASSERT_TRUE(testing::WaitFor([&] { return Effects() == 1; }, absl::Seconds(10)));
+
+  // One event in flight while the broker goes: applied and committed, but never acked.
+  const Message held = Make("held");
+  Publish({held});
+  ASSERT_TRUE(testing::WaitFor([&] { return held_.load(); }, absl::Seconds(10)));
+  publisher_.reset();
+  ASSERT_EQ(infra_->Run("stop-rabbitmq"), 0);
+  release_.store(true);
+  ASSERT_TRUE(testing::WaitFor([&] { return Effects() == 2; }, absl::Seconds(10)));
+  ASSERT_TRUE(testing::WaitFor([&] { return !consumer->connected(); }, absl::Seconds(10)))
+      << "the consumer did not notice that the broker went away";
+  ASSERT_EQ(infra_->Run("start-rabbitmq"), 0);
+
+  ASSERT_TRUE(testing::WaitFor([&] { return consumer->connected(); }, absl::Seconds(30)))
+      << "the consumer did not reconnect after the restart";
+  // The unacked event survived the restart in the durable queue and comes again: skipped as
+  // a duplicate, not applied twice.
+  EXPECT_TRUE(
+      testing::WaitFor([&] { return consumer->stats().duplicates == 1; }, absl::Seconds(30)))
+      << "the in-flight event did not survive the restart";
+
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        auto conn = Connection::Open(infra_->amqp_uri, absl::Seconds(5));
+        if (!conn.ok() || !(*conn)->DeclareTopology().ok() || !(*conn)->EnableConfirms().ok()) {
+          return false;
+        }
+        publisher_ = *std::move(conn);
+        return true;
+      },
+      absl::Seconds(30)));
+  Publish({Make("after")});
+  ASSERT_TRUE(testing::WaitFor([&] { return Effects() == 3; }, absl::Seconds(30)))
+      << "the event published after the restart was not applied";
+  EXPECT_EQ(consumer->stats().applied, 3u);  // before, held (once), after
+  EXPECT_EQ(consumer->stats().duplicates, 1u);
+  EXPECT_EQ(consumer->stats().dead_lettered, 0u);
   consumer->Stop();
 }
 

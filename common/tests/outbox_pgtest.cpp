@@ -97,7 +97,7 @@ TEST(OutboxTest, CommittedEventsArePublishedWithHeadersAndRolledBackOnesNever) {
 
 TEST(OutboxTest, EveryEventArrivesAcrossARabbitMqRestartInTheMiddleOf500Publishes) {
   STW_REQUIRE_INFRA(infra);
-  if (infra.infra_script.empty()) GTEST_SKIP() << "needs STELLENWERK_TEST_INFRA to restart RabbitMQ";
+  if (infra.infra_script.empty()) STW_SKIP("needs STELLENWERK_TEST_INFRA to restart RabbitMQ");
   const std::string schema = UniqueName("t_outbox_restart");
   const std::string type = "test." + schema + ".happened.v1";
   testing::EventTap tap(infra, {type});

@@ -21,6 +21,8 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/testing/process.h"
+#include "common/testing/test_env.h"
 #include "gtest/gtest.h"
 
 namespace stellenwerk::cache {
@@ -67,6 +69,26 @@ class RawRedis {
     if (r != nullptr && r->type == REDIS_REPLY_INTEGER) out = r->integer;
     if (r != nullptr) freeReplyObject(r);
     return out;
+  }
+
+  // String (or status) reply of a command, or nullopt.
+  std::optional<std::string> String(const std::vector<std::string>& args) {
+    redisReply* r = Run(args);
+    std::optional<std::string> out;
+    if (r != nullptr && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)) {
+      out.emplace(r->str, r->len);
+    }
+    if (r != nullptr) freeReplyObject(r);
+    return out;
+  }
+
+  // Redis's own count of successful key lookups (INFO stats keyspace_hits).
+  long long KeyspaceHits() {
+    const std::optional<std::string> info = String({"INFO", "stats"});
+    if (!info) return -1;
+    const size_t at = info->find("keyspace_hits:");
+    if (at == std::string::npos) return -1;
+    return std::atoll(info->c_str() + at + std::string_view("keyspace_hits:").size());
   }
 
   // Deletes every key that starts with prefix.
@@ -275,7 +297,7 @@ class RedisCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::optional<Address> addr = TestRedis();
-    if (!addr) GTEST_SKIP() << "needs STELLENWERK_TEST_REDIS_ADDR (host:port)";
+    if (!addr) STW_SKIP("needs STELLENWERK_TEST_REDIS_ADDR (host:port)");
     addr_ = *addr;
     prefix_ = UniquePrefix();
     raw_ = std::make_unique<RawRedis>(addr_);
@@ -543,6 +565,106 @@ TEST_F(RedisCacheTest, BreakerClosesWhenTheProbeReachesRedisAgain) {
   EXPECT_EQ(cache.Generation("g"), 0);
 }
 
+TEST_F(RedisCacheTest, AHitIsAReadServedByRedis) {
+  RedisCache cache(Options());
+  cache.Put("k", 1, "v", absl::Minutes(1));
+  const long long redis_hits = raw_->KeyspaceHits();
+  ASSERT_GE(redis_hits, 0);
+  EXPECT_EQ(cache.Get("k"), "v");
+  EXPECT_EQ(cache.stats().hits, 1u);
+  EXPECT_GT(raw_->KeyspaceHits(), redis_hits);  // Redis itself counted the lookup
+  // Gone from Redis behind the cache's back: the same read misses, so the hit came from Redis.
+  ASSERT_EQ(raw_->Integer({"DEL", prefix_ + "k"}), 1);
+  EXPECT_EQ(cache.Get("k"), std::nullopt);
+  EXPECT_EQ(cache.stats().hits, 1u);
+  EXPECT_EQ(cache.stats().misses, 1u);
+}
+
+// Redis stays up behind a proxy that is cut, so it keeps v1 while the cache cannot reach it:
+// the writer's invalidation and generation bump during the outage must not be lost.
+TEST_F(RedisCacheTest, AValueInvalidatedDuringAnOutageIsNeverServedOnceRedisIsBack) {
+  stellenwerk::testing::TcpProxy proxy(addr_.port);
+  FakeTime time;
+  RedisOptions options = Options();
+  options.port = proxy.port();
+  options.breaker_failures = 2;
+  options.breaker_cooldown = absl::Seconds(2);
+  options.now = time.Source();
+  RedisCache cache(options);
+  RedisCache other(Options());  // another replica, never cut off
+  const std::string page = Cache::GenerationalKey("page:", 0, ":q");
+  cache.Put("posting", 1, "v1", absl::Minutes(10));
+  cache.Put(page, 1, "page v1", absl::Minutes(10));
+  ASSERT_EQ(cache.Get("posting"), "v1");
+  ASSERT_EQ(cache.GetInGeneration("search", "page:", ":q").value, "page v1");
+
+  proxy.Stop();
+  // v2 is committed; its invalidation and bump fail (and open the breaker), its fill is
+  // skipped.
+  cache.Invalidate("posting", 2);
+  cache.BumpGeneration("search");
+  ASSERT_FALSE(cache.Healthy());
+  cache.Put("posting", 2, "v2", absl::Minutes(10));
+  EXPECT_EQ(cache.Get("posting"), std::nullopt);
+  const std::optional<std::string> kept = raw_->String({"GET", prefix_ + "posting"});
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->substr(kept->size() - 2), "v1") << "Redis kept its data";
+
+  proxy.Start();
+  EXPECT_EQ(cache.Get("posting"), std::nullopt);  // still cooling down: skipped, not v1
+  // The stated bound for other processes: until this one's first call after the cooldown.
+  EXPECT_EQ(other.Get("posting"), "v1");
+
+  time.Advance(absl::Seconds(2));
+  // The first call after the cooldown replays the lost writes before it reads.
+  EXPECT_EQ(cache.Get("posting"), std::nullopt);
+  EXPECT_TRUE(cache.Healthy());
+  EXPECT_EQ(cache.stats().replayed, 2u);
+  EXPECT_EQ(other.Get("posting"), std::nullopt);
+  const Cache::GenerationalValue search = cache.GetInGeneration("search", "page:", ":q");
+  EXPECT_EQ(search.generation, 1);
+  EXPECT_EQ(search.value, std::nullopt);
+  // The replayed tombstone carries v2: a slow reader's v1 is refused, v2 goes in.
+  cache.Put("posting", 1, "v1", absl::Minutes(10));
+  EXPECT_EQ(cache.Get("posting"), std::nullopt);
+  cache.Put("posting", 2, "v2", absl::Minutes(10));
+  EXPECT_EQ(cache.Get("posting"), "v2");
+  EXPECT_EQ(other.Get("posting"), "v2");
+}
+
+TEST_F(RedisCacheTest, MoreLostWritesThanTheListHoldsFlushThePrefixAtRecovery) {
+  stellenwerk::testing::TcpProxy proxy(addr_.port);
+  FakeTime time;
+  RedisOptions options = Options();
+  options.port = proxy.port();
+  options.max_lost_writes = 2;
+  options.breaker_cooldown = absl::Seconds(2);
+  options.now = time.Source();
+  RedisCache cache(options);
+  for (const char* key : {"a", "b", "c", "untouched"}) {
+    cache.Put(key, 1, "v1", absl::Minutes(10));
+  }
+  cache.Invalidate("tomb", 5);
+  cache.BumpGeneration("g");
+  ASSERT_EQ(cache.Get("untouched"), "v1");
+
+  proxy.Stop();
+  for (const char* key : {"a", "b", "c"}) cache.Invalidate(key, 2);  // one more than it holds
+  ASSERT_FALSE(cache.Healthy());
+  proxy.Start();
+  time.Advance(absl::Seconds(2));
+
+  for (const char* key : {"a", "b", "c", "untouched"}) {
+    EXPECT_EQ(cache.Get(key), std::nullopt) << key;
+  }
+  EXPECT_EQ(cache.stats().flushes, 1u);
+  EXPECT_EQ(cache.Generation("g"), 2);               // bumped, not reset
+  cache.Put("tomb", 4, "stale", absl::Minutes(10));  // the tombstone survived the flush
+  EXPECT_EQ(cache.Get("tomb"), std::nullopt);
+  cache.Put("a", 2, "v2", absl::Minutes(10));
+  EXPECT_EQ(cache.Get("a"), "v2");
+}
+
 // These need no Redis: the point is that there is none.
 TEST(RedisCacheBreakerTest, DeadRedisIsAMissAndOpensTheBreakerAfterConsecutiveFailures) {
   RefusingPort dead;
@@ -617,6 +739,87 @@ TEST(RedisCacheBreakerTest, AfterTheCooldownExactlyOneCallProbes) {
   time.Advance(absl::Seconds(1));
   cache.Get("k");
   EXPECT_EQ(cache.stats().errors, 4u);
+}
+
+// A Redis that answers every command with one error line (e.g. "LOADING ..." while a restarted
+// Redis reads its data back) and records the command names it got.
+class RefusingRedis {
+ public:
+  explicit RefusingRedis(std::string error) : error_(std::move(error)) {
+    listen_fd_ = BoundLoopbackSocket(&port_);
+    listen(listen_fd_, 8);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~RefusingRedis() {
+    stop_ = true;
+    thread_.join();
+    close(listen_fd_);
+  }
+  int port() const { return port_; }
+  std::vector<std::string> commands() {
+    std::lock_guard lock(mu_);
+    return commands_;
+  }
+
+ private:
+  void Serve() {
+    std::vector<int> clients;
+    std::vector<char> buf(1 << 16);
+    while (!stop_) {
+      std::vector<pollfd> fds = {{listen_fd_, POLLIN, 0}};
+      for (int c : clients) fds.push_back({c, POLLIN, 0});
+      if (poll(fds.data(), fds.size(), 20) <= 0) continue;
+      if (fds[0].revents & POLLIN) clients.push_back(accept(listen_fd_, nullptr, nullptr));
+      for (size_t i = 1; i < fds.size(); ++i) {
+        if ((fds[i].revents & POLLIN) == 0) continue;
+        // hiredis sends a command and waits for its reply: one read is one command here.
+        const ssize_t n = read(fds[i].fd, buf.data(), buf.size());
+        if (n <= 0) continue;
+        const std::string request(buf.data(), static_cast<size_t>(n));
+        // "*<argc>\r\n$<len>\r\n<NAME>\r\n...": the third line is the command name.
+        const size_t name_at = request.find("\r\n", request.find("\r\n") + 2) + 2;
+        {
+          std::lock_guard lock(mu_);
+          commands_.push_back(request.substr(name_at, request.find("\r\n", name_at) - name_at));
+        }
+        const std::string reply = "-" + error_ + "\r\n";
+        send(fds[i].fd, reply.data(), reply.size(), MSG_NOSIGNAL);
+      }
+    }
+    for (int c : clients) close(c);
+  }
+
+  const std::string error_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::vector<std::string> commands_;
+  std::thread thread_;
+};
+
+TEST(RedisCacheLostWriteTest, AnInvalidationRefusedWithLoadingIsReplayedBeforeAnyRead) {
+  RefusingRedis loading("LOADING Redis is loading the dataset in memory");
+  RedisOptions options;
+  options.port = loading.port();
+  RedisCache cache(options);
+  cache.Invalidate("k", 2);
+  EXPECT_EQ(cache.Get("k"), std::nullopt);
+  EXPECT_EQ(cache.Get("k"), std::nullopt);
+  // Each Get tried the invalidation again instead of reading a value it may have kept.
+  EXPECT_EQ(loading.commands(), (std::vector<std::string>{"EVAL", "EVAL", "EVAL"}));
+  EXPECT_TRUE(cache.Healthy());  // a fast refusal does not open the breaker
+}
+
+TEST(RedisCacheLostWriteTest, AnInvalidationRefusedForGoodIsNotReplayed) {
+  RefusingRedis wrongtype("WRONGTYPE Operation against a key holding the wrong kind of value");
+  RedisOptions options;
+  options.port = wrongtype.port();
+  RedisCache cache(options);
+  cache.Invalidate("k", 2);
+  EXPECT_EQ(cache.Get("k"), std::nullopt);
+  EXPECT_EQ(wrongtype.commands(), (std::vector<std::string>{"EVAL", "GET"}));
+  EXPECT_EQ(cache.stats().replayed, 0u);
 }
 
 TEST(NullCacheTest, AlwaysMissesAndHasNoGeneration) {

@@ -66,8 +66,12 @@ absl::CivilDay EasterSunday(int year) {
 }
 
 std::optional<std::string_view> NrwHolidayName(absl::CivilDay day) {
+  // One-off: "Gesetz über die Bestimmung des 31. Oktober 2017 als 500. Jahrestag der
+  // Reformation zum gesetzlichen Feiertag in Nordrhein-Westfalen" (GV. NRW. 2015 S. 496, in
+  // force until 1 November 2017). Every other Land made the same day a holiday.
+  if (day == absl::CivilDay(2017, 10, 31)) return "Reformationstag (500. Jahrestag)";
   // FTG NW § 2 Abs. 1: the statutory holidays of Nordrhein-Westfalen. Heiligabend,
-  // Silvester, Reformationstag etc. are not among them.
+  // Silvester, Reformationstag (except 2017) etc. are not among them.
   switch (day.month() * 100 + day.day()) {
     case 101:
       return "Neujahr";

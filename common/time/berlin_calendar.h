@@ -26,7 +26,8 @@ absl::CivilDay EasterSunday(int year);
 
 // NRW public holidays (FTG NW § 2 Abs. 1): Neujahr, Karfreitag, Ostermontag, 1. Mai,
 // Christi Himmelfahrt, Pfingstmontag, Fronleichnam, Tag der Deutschen Einheit (3.10.),
-// Allerheiligen (1.11.), 1. und 2. Weihnachtstag. Returns the German name or nullopt.
+// Allerheiligen (1.11.), 1. und 2. Weihnachtstag; once, 31 October 2017 (500 years of the
+// Reformation, by a one-off NRW law). Returns the German name or nullopt.
 // When Christi Himmelfahrt falls on 1 May (e.g. 2008) the fixed date's name is returned.
 std::optional<std::string_view> NrwHolidayName(absl::CivilDay day);
 bool IsNrwPublicHoliday(absl::CivilDay day);

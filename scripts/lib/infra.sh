@@ -52,7 +52,7 @@ STW_PACKAGES=(
   libhiredis-dev libspdlog-dev libpqxx-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libbenchmark-dev prometheus-cpp-dev libcurl4-openssl-dev libssl-dev
   postgresql redis-server rabbitmq-server
-  cmake g++ make ninja-build pkg-config ccache tzdata
+  cmake g++ make ninja-build pkg-config ccache tzdata clang-format-14
   python3 python3-grpcio python3-grpc-tools python3-aiosmtpd procps iproute2
 )
 

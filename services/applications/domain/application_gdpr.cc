@@ -119,14 +119,18 @@ absl::StatusOr<v1::ApplicantDataExport> ApplicationService::ExportApplicantData(
     for (const auto& rating : data->ratings) {
       if (rating.application_id() != a.id()) continue;
       std::string rj;
-      (void)google::protobuf::util::MessageToJsonString(rating, &rj, options);
+      if (!google::protobuf::util::MessageToJsonString(rating, &rj, options).ok()) {
+        return absl::InternalError("export: a rating could not be rendered");
+      }
       entry["ratings"].push_back(nlohmann::json::parse(rj));
     }
     entry["audit"] = nlohmann::json::array();
     for (const auto& [app_id, e] : data->audit) {
       if (app_id != a.id()) continue;
       std::string ej;
-      (void)google::protobuf::util::MessageToJsonString(e, &ej, options);
+      if (!google::protobuf::util::MessageToJsonString(e, &ej, options).ok()) {
+        return absl::InternalError("export: an audit entry could not be rendered");
+      }
       entry["audit"].push_back(nlohmann::json::parse(ej));
     }
     doc["applications"].push_back(std::move(entry));

@@ -579,7 +579,9 @@ TEST_F(CoordinationE2eTest, BaseDataFeedTheCapacityPlanReimbursementAndOverdueFl
 // clears, and staffing.cleared is published exactly once per notice.
 TEST(CoordinationRestartTest, OpenNoticesPastDueClearExactlyOnceWithTwoReplicas) {
   auto infra = TestInfra::FromEnv();
-  if (!infra) GTEST_SKIP() << "needs scripts/test infrastructure";
+  if (!infra) {
+    STW_SKIP("needs scripts/test infrastructure");
+  }
   testing::Harness harness(*infra, {.start = kStart});
   testing::EventTap tap(*infra, {events::RoutingKey<events::v1::StaffingCleared>()});
   const std::string schema = UniqueName("coordination_restart");

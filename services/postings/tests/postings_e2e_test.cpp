@@ -312,7 +312,9 @@ TEST_F(PostingsE2eTest, HotReadsSeeChangesAndSurviveRedisGoingAway) {
   EXPECT_EQ(read.description(), "Aktualisierte Beschreibung");  // invalidated, not stale
   EXPECT_EQ(read.etag(), updated.etag());
 
-  if (infra().infra_script.empty()) GTEST_SKIP() << "cannot stop Redis here";
+  if (infra().infra_script.empty()) {
+    STW_SKIP("cannot stop Redis here");
+  }
   ASSERT_EQ(infra().Run("stop-redis"), 0);
   for (int i = 0; i < 5; ++i) {
     grpc::Status s = Get(p.id(), &read);
@@ -343,7 +345,9 @@ TEST_F(PostingsE2eTest, TheDeadlineClosesThePostingByItselfExactlyOnce) {
 
 TEST(PostingsBinaryTest, BadConfigurationExitsWithStatusTwoAndOneClearLine) {
   const char* build = std::getenv("STELLENWERK_BUILD_DIR");
-  if (build == nullptr) GTEST_SKIP() << "needs STELLENWERK_BUILD_DIR";
+  if (build == nullptr) {
+    STW_SKIP("needs STELLENWERK_BUILD_DIR");
+  }
   const std::string cmd = absl::StrCat(
       "env -i STELLENWERK_PG_URI=postgresql://x@127.0.0.1:1/x STELLENWERK_AMQP_URI=amqp://x",
       " STELLENWERK_JWT_HS256_SECRET=0123456789abcdef0123456789abcdef",
@@ -393,7 +397,9 @@ namespace {
 // closes, and posting.closed is published exactly once.
 TEST(PostingsRestartTest, ADeadlinePassedWhileDownClosesOnceWithTwoReplicas) {
   auto infra = TestInfra::FromEnv();
-  if (!infra) GTEST_SKIP() << "needs scripts/test infrastructure";
+  if (!infra) {
+    STW_SKIP("needs scripts/test infrastructure");
+  }
   testing::Harness harness(*infra, {.start = kStart});
   testing::EventTap tap(*infra, {events::RoutingKey<events::v1::PostingClosed>()});
   const std::string schema = UniqueName("postings_restart");

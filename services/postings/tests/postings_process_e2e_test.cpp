@@ -29,7 +29,9 @@ class PostingsProcessTest : public ServiceTest {
   void SetUp() override {
     ServiceTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    if (infra().build_dir.empty()) GTEST_SKIP() << "needs STELLENWERK_BUILD_DIR";
+    if (infra().build_dir.empty()) {
+    STW_SKIP("needs STELLENWERK_BUILD_DIR");
+  }
     const std::string& uri = infra().pg_uri;
     const auto at = uri.rfind(':');
     const auto slash = uri.find('/', at);
