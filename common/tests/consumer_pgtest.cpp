@@ -3,6 +3,7 @@
 #include "common/amqp/consumer.h"
 #include "common/ids/uuid.h"
 #include "common/testing/test_env.h"
+#include "stellenwerk/events/v1/postings.pb.h"
 #include "gtest/gtest.h"
 
 namespace stellenwerk::amqp {
@@ -144,6 +145,46 @@ TEST_F(ConsumerTest, PermanentFailuresAndNewerSchemaVersionsGoStraightToTheDeadL
   EXPECT_TRUE(testing::WaitFor([&] { return Effects() == 1; }, absl::Seconds(10)));
   EXPECT_EQ(consumer->stats().retried, 0u);
   consumer->Stop();
+}
+
+TEST_F(ConsumerTest, ATypedHandlerGetsItsMessageDecodedAndAnUndecodableBodyIsDeadLettered) {
+  // Registered by message: the key comes from the event catalogue, and the queue is bound to
+  // exactly the keys handled (no binding given here).
+  ConsumerOptions o;
+  o.amqp_uri = infra_->amqp_uri;
+  o.name = "test";
+  o.queue = QueueSpec{"stellenwerk." + schema_, {}, "classic"};
+  o.retry_delay = absl::Milliseconds(10);
+  Consumer consumer(o, *pool_);
+  consumer.On<events::v1::PostingClosed>(
+      [this](pqxx::work& tx, const events::v1::PostingClosed& e, const Delivery& d) {
+        ++calls_;
+        tx.exec_params("INSERT INTO effects (event_id, body) VALUES ($1, $2)", d.message.message_id,
+                       e.posting().posting_id());
+        return absl::OkStatus();
+      });
+  StartAndWait(consumer);
+  const std::string key = events::RoutingKey<events::v1::PostingClosed>();
+  Message garbage = Make("\xff\xff\xff not a PostingClosed");
+  garbage.type = key;
+  events::v1::PostingClosed closed;
+  closed.mutable_posting()->set_posting_id(schema_);
+  Message good = Make(closed.SerializeAsString());
+  good.type = key;
+  Publish({garbage, good});
+  auto dead = DeadLettered(1);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].message.message_id, garbage.message_id);
+  EXPECT_TRUE(testing::WaitFor([&] { return Effects() == 1; }, absl::Seconds(10)));
+  EXPECT_EQ(calls_.load(), 1) << "the handler never sees an undecodable body";
+  int found = 0;
+  EXPECT_TRUE(pool_->Read([&](pqxx::work& tx) {
+                      found = tx.exec_params("SELECT count(*) FROM effects WHERE body = $1",
+                                             schema_)[0][0].as<int>();
+                      return absl::OkStatus();
+                    }).ok());
+  EXPECT_EQ(found, 1) << "the handler got the decoded message";
+  consumer.Stop();
 }
 
 TEST_F(ConsumerTest, FailedEffectLeavesNoTraceSoTheRetryCanSucceed) {
