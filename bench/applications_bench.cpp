@@ -37,15 +37,15 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "bench/load.h"
-#include "services/applications/adapters/applications_sql.h"
-#include "common/events/catalogue.h"
 #include "common/amqp/connection.h"
 #include "common/auth/jwt.h"
+#include "common/events/catalogue.h"
 #include "common/ids/uuid.h"
 #include "common/pg/pool.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/grpcpp.h"
 #include "pqxx/pqxx"
+#include "services/applications/adapters/applications_sql.h"
 #include "stellenwerk/applications/v1/applications.grpc.pb.h"
 #include "stellenwerk/events/v1/applications.pb.h"
 
@@ -60,14 +60,9 @@ namespace v1 = stellenwerk::applications::v1;
 using google::protobuf::util::TimeUtil;
 
 // The routing key the service publishes a submission under (the event catalogue).
-const std::string& SubmittedKey() {
-  return events::RoutingKey<events::v1::ApplicationSubmitted>();
-}
+const std::string& SubmittedKey() { return events::RoutingKey<events::v1::ApplicationSubmitted>(); }
 constexpr char kTenant[] = "bench-city";
 constexpr size_t kPdfBytes = 2000;
-
-
-
 
 std::string Pdf() {
   std::string s = "%PDF-1.7\n";
@@ -362,8 +357,8 @@ bool NotifyDue() {
   return true;
 }
 
-bool BaselineSubmit(pqxx::connection& conn, const std::string& posting_id,
-                    const BaselineItem& item, const std::string& schema) {
+bool BaselineSubmit(pqxx::connection& conn, const std::string& posting_id, const BaselineItem& item,
+                    const std::string& schema) {
   try {
     const std::string doc_array = absl::StrCat("{", item.document_id, "}");
     {
@@ -414,9 +409,9 @@ bool BaselineSubmit(pqxx::connection& conn, const std::string& posting_id,
 
     tx.exec_params("SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))",
                    "posting:" + posting_id);
-    const auto row = tx.exec_prepared1("applications_submit", id, tenant, posting_id, item.sub,
-                                       false, pg::Bytes(a.SerializeAsString()), at, false, false,
-                                       doc_array);
+    const auto row =
+        tx.exec_prepared1("applications_submit", id, tenant, posting_id, item.sub, false,
+                          pg::Bytes(a.SerializeAsString()), at, false, false, doc_array);
     if (row[0].as<int>() != 1 || row[1].as<int>() != 1 || row[2].as<int>() != 1) return false;
     tx.exec_params(
         "INSERT INTO outbox (event_id, routing_key, tenant_id, correlation_id, schema_version,"
@@ -453,15 +448,15 @@ bench::AsyncCall SubmitCall(v1::ApplicationService::Stub& stub, std::vector<Appl
     auto* ctx = Ctx((*pool)[i].token).release();
     auto* response = new v1::Application();
     stub->async()->SubmitApplication(ctx, &(*pool)[i].request, response,
-                                    [ctx, response, done](grpc::Status s) {
-                                      static std::atomic<int> reported{0};
-                                      if (!s.ok() && reported++ < 3) {
-                                        std::cerr << "submit: " << s.error_message() << "\n";
-                                      }
-                                      delete ctx;
-                                      delete response;
-                                      done(s.ok());
-                                    });
+                                     [ctx, response, done](grpc::Status s) {
+                                       static std::atomic<int> reported{0};
+                                       if (!s.ok() && reported++ < 3) {
+                                         std::cerr << "submit: " << s.error_message() << "\n";
+                                       }
+                                       delete ctx;
+                                       delete response;
+                                       done(s.ok());
+                                     });
   };
 }
 
@@ -484,7 +479,9 @@ int CountApplications(const std::string& pg_uri, const std::string& schema,
   auto conn = pg::ConnectWithSchema(pg_uri, schema, absl::Seconds(30));
   if (!conn.ok()) return -1;
   pqxx::work tx(**conn);
-  return tx.exec_params("SELECT count(*) FROM applications WHERE posting_id = $1::uuid", posting_id)[0][0]
+  return tx
+      .exec_params("SELECT count(*) FROM applications WHERE posting_id = $1::uuid",
+                   posting_id)[0][0]
       .as<int>();
 }
 
@@ -671,9 +668,10 @@ bool Durability(v1::ApplicationService::Stub& stub, const std::string& pg_uri,
       "(%llu deliveries on the queue incl. earlier runs' events, consumer connected %d times),\n"
       "  last delivered %.1f s after the start command returned\n"
       "  => %s\n",
-      count, count / 2, count - count / 2, restart ? "stopped and started in the middle" : "NOT restarted",
-      rc_stop, done_before_stop_returned, absl::ToDoubleSeconds(stopped_at - stop_at),
-      a.ok() + b.ok(), absl::ToDoubleSeconds(submitted_at - start), a.retries() + b.retries(),
+      count, count / 2, count - count / 2,
+      restart ? "stopped and started in the middle" : "NOT restarted", rc_stop,
+      done_before_stop_returned, absl::ToDoubleSeconds(stopped_at - stop_at), a.ok() + b.ok(),
+      absl::ToDoubleSeconds(submitted_at - start), a.retries() + b.retries(),
       static_cast<int>(delivered_while_down), rc_start,
       absl::ToDoubleSeconds(started_at - submitted_at), stored, count, counter.distinct(), count,
       static_cast<unsigned long long>(counter.deliveries()), counter.reconnects(),

@@ -43,22 +43,22 @@
 // staffing.cleared outbox row (all cleared rows the outbox ever received are audited, even
 // after the relay deleted them). Any duplicate or missing clearing fails the verdict.
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
-#include <stdexcept>
-#include <atomic>
 #include <random>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
-#include "bench/load.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "bench/load.h"
 #include "common/ids/uuid.h"
 #include "common/outbox/events.h"
 #include "common/pg/migrations.h"
@@ -104,7 +104,7 @@ constexpr const char* kAuditSetup[] = {
     " new_rows FOR EACH STATEMENT EXECUTE FUNCTION bench_cleared_audit()",
 };
 
-constexpr int kBatch = 500;                          // the scheduler's batch_size
+constexpr int kBatch = 500;                                // the scheduler's batch_size
 constexpr absl::Duration kPoll = absl::Milliseconds(500);  // its default poll interval
 
 absl::Time FromTs(const google::protobuf::Timestamp& t) {
@@ -255,8 +255,10 @@ Outcome Audit(pqxx::connection& conn, const std::string& city,
                   .as<int64_t>();
   auto hist = tx.exec(
       "SELECT count(*), count(DISTINCT h.notice_id),"
-      " COALESCE(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM h.at - s.window_end_at)), 0),"
-      " COALESCE(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM h.at - s.window_end_at)), 0),"
+      " COALESCE(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM h.at - "
+      "s.window_end_at)), 0),"
+      " COALESCE(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM h.at - "
+      "s.window_end_at)), 0),"
       " COALESCE(max(extract(epoch FROM h.at - s.window_end_at))::float8, 0)"
       " FROM notice_history h JOIN staffing_notices s ON s.id = h.notice_id"
       " WHERE h.action = 'WINDOW_ELAPSED'");
@@ -416,9 +418,8 @@ class BaselineClearer {
           "INSERT INTO notice_history (notice_id, at, actor_sub, actor_role, actor_tenant, action,"
           " details) SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[],"
           " $5::text[], $6::text[], $7::text[])",
-          pg::TextArray(h_notice), pg::TextArray(h_at), pg::TextArray(h_sub),
-          pg::TextArray(h_role), pg::TextArray(h_tenant), pg::TextArray(h_action),
-          pg::TextArray(h_details));
+          pg::TextArray(h_notice), pg::TextArray(h_at), pg::TextArray(h_sub), pg::TextArray(h_role),
+          pg::TextArray(h_tenant), pg::TextArray(h_action), pg::TextArray(h_details));
       if (!e_id.empty()) {
         tx.exec_params(
             "INSERT INTO outbox (event_id, routing_key, tenant_id, correlation_id, schema_version,"
@@ -521,8 +522,8 @@ int main(int argc, char** argv) {
   const coordination::Actor hr = coordination::Actor::Of(
       auth::Principal{"hr-witten", city, {"city_coordinator"}}, "bench", "city_coordinator");
   const absl::Time filed = absl::Now() - absl::Hours(24 * 7);
-  auto tmpl = coordination::NewNotice(filing, "00000000-0000-0000-0000-000000000000", city, hr,
-                                      filed);
+  auto tmpl =
+      coordination::NewNotice(filing, "00000000-0000-0000-0000-000000000000", city, hr, filed);
   if (!tmpl.ok()) {
     std::cerr << "coordination_bench: " << tmpl.status() << "\n";
     return 1;
@@ -547,12 +548,11 @@ int main(int argc, char** argv) {
     }
     BaselineClearer clearer(uri, shadow, 2);
     capacity = bench::RunRounds(
-        absl::StrFormat("Clearing a burst of %d windows: two replicas / baseline", burst),
-        rounds,
+        absl::StrFormat("Clearing a burst of %d windows: two replicas / baseline", burst), rounds,
         [&](int) {
           DrainOutbox(conn);
-          return Burst("baseline: same SQL, 2 connections", **shadow_conn, true, t, burst,
-                       poll_ms, &clearer);
+          return Burst("baseline: same SQL, 2 connections", **shadow_conn, true, t, burst, poll_ms,
+                       &clearer);
         },
         [&](int) {
           DrainOutbox(conn);
@@ -600,8 +600,8 @@ int main(int argc, char** argv) {
       absl::ToDoubleSeconds(o.done - (t0 + absl::Seconds(spread_s))));
   for (const auto& [app, n] : a.per_replica) {
     const auto txs = a.tx_per_replica.at(app).size();
-    std::cout << absl::StrFormat("  replica %-8s cleared %6d in %5d transactions (%.0f/tx)\n",
-                                 app, n, txs, static_cast<double>(n) / txs);
+    std::cout << absl::StrFormat("  replica %-8s cleared %6d in %5d transactions (%.0f/tx)\n", app,
+                                 n, txs, static_cast<double>(n) / txs);
   }
   std::cout << absl::StrFormat(
       "exactly once: %d cleared events for %d notices (%d duplicates, %d missing);"

@@ -175,14 +175,16 @@ std::string FormatRounds(const RoundsResult& r) {
     b.name = absl::StrCat("r", i + 1, " ", b.name);
     absl::StrAppend(&s, FormatRow(a), "\n", FormatRow(b), "\n");
   }
-  absl::StrAppend(&s, FormatRow(r.baseline_all), "\n", FormatRow(r.subject_all), "\n\nper-round ratios:");
+  absl::StrAppend(&s, FormatRow(r.baseline_all), "\n", FormatRow(r.subject_all),
+                  "\n\nper-round ratios:");
   for (double x : r.ratios) absl::StrAppend(&s, absl::StrFormat(" %.2f", x));
-  absl::StrAppend(&s, absl::StrFormat(
-                          "\n%s: median %.2f (range %.2f–%.2f) over %d alternated rounds; "
-                          "p50 %.3f vs %.3f ms, p99 %.3f vs %.3f ms (subject vs baseline, all rounds)\n",
-                          r.label, r.median, r.min, r.max, static_cast<int>(r.ratios.size()),
-                          r.subject_all.p50_ms, r.baseline_all.p50_ms, r.subject_all.p99_ms,
-                          r.baseline_all.p99_ms));
+  absl::StrAppend(
+      &s,
+      absl::StrFormat(
+          "\n%s: median %.2f (range %.2f–%.2f) over %d alternated rounds; "
+          "p50 %.3f vs %.3f ms, p99 %.3f vs %.3f ms (subject vs baseline, all rounds)\n",
+          r.label, r.median, r.min, r.max, static_cast<int>(r.ratios.size()), r.subject_all.p50_ms,
+          r.baseline_all.p50_ms, r.subject_all.p99_ms, r.baseline_all.p99_ms));
   return s;
 }
 

@@ -19,8 +19,7 @@ namespace stellenwerk::bench {
 
 // Command-line flags of the benches: --name=value (a bare --name is "1").
 std::map<std::string, std::string> Flags(int argc, char** argv);
-int IntFlag(const std::map<std::string, std::string>& flags, const std::string& name,
-            int fallback);
+int IntFlag(const std::map<std::string, std::string>& flags, const std::string& name, int fallback);
 std::string StrFlag(const std::map<std::string, std::string>& flags, const std::string& name,
                     const std::string& fallback = "");
 
@@ -57,11 +56,11 @@ std::string FormatRow(const LoadResult& r);
 using Measure = std::function<LoadResult(int round)>;
 
 struct RoundsResult {
-  std::string label;                        // e.g. "GetPosting (anonymous, hot) / Echo"
+  std::string label;                          // e.g. "GetPosting (anonymous, hot) / Echo"
   std::vector<LoadResult> baseline, subject;  // per round
-  std::vector<double> ratios;               // subject / baseline throughput, per round
-  double median = 0, min = 0, max = 0;      // of `ratios`
-  LoadResult baseline_all, subject_all;     // all rounds merged (percentiles over all calls)
+  std::vector<double> ratios;                 // subject / baseline throughput, per round
+  double median = 0, min = 0, max = 0;        // of `ratios`
+  LoadResult baseline_all, subject_all;       // all rounds merged (percentiles over all calls)
   uint64_t errors() const { return baseline_all.errors + subject_all.errors; }
 };
 

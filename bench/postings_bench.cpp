@@ -53,15 +53,16 @@ std::string Token(const std::string& tenant) {
 }
 
 constexpr const char* kRoles[] = {"Sachbearbeiter*in", "Verwaltungsfachangestellte*r",
-                                  "Referent*in", "Teamassistenz", "Fahrer*in",
-                                  "Erzieher*in", "Sozialarbeiter*in", "Ingenieur*in",
-                                  "Hausmeister*in", "IT-Systemadministrator*in",
-                                  "Bauingenieur*in", "Arbeitsvermittler*in"};
-constexpr const char* kAreas[] = {"Bürgerdienste", "Personal", "Finanzen", "Jugendamt",
-                                  "Straßenbau", "Ordnungsamt", "Schulverwaltung", "Kämmerei",
-                                  "Umweltamt", "Stadtplanung", "Sozialamt", "Digitalisierung"};
-constexpr const char* kCities[] = {"Herne", "Bochum", "Witten", "Hattingen", "Düsseldorf",
-                                   "Köln", "Dortmund", "Essen"};
+                                  "Referent*in",       "Teamassistenz",
+                                  "Fahrer*in",         "Erzieher*in",
+                                  "Sozialarbeiter*in", "Ingenieur*in",
+                                  "Hausmeister*in",    "IT-Systemadministrator*in",
+                                  "Bauingenieur*in",   "Arbeitsvermittler*in"};
+constexpr const char* kAreas[] = {
+    "Bürgerdienste",   "Personal", "Finanzen",  "Jugendamt",    "Straßenbau", "Ordnungsamt",
+    "Schulverwaltung", "Kämmerei", "Umweltamt", "Stadtplanung", "Sozialamt",  "Digitalisierung"};
+constexpr const char* kCities[] = {"Herne",      "Bochum", "Witten",   "Hattingen",
+                                   "Düsseldorf", "Köln",   "Dortmund", "Essen"};
 
 v1::Posting CorpusPosting(int i) {
   v1::Posting p;
@@ -231,7 +232,6 @@ int64_t PostingsTableScans(const std::string& pg_uri, const std::string& schema,
 
 }  // namespace
 
-
 int main(int argc, char** argv) {
   const auto flags = Flags(argc, argv);
   const int concurrency = IntFlag(flags, "concurrency", 16);
@@ -298,8 +298,9 @@ int main(int argc, char** argv) {
     bench::v1::EchoMessage answer;
     bool same = true;
     std::string sizes;
-    for (auto [req, posting] : {std::pair{&echo_anon, &anon_answer}, std::pair{&echo_auth, &auth_answer},
-                                std::pair{&echo_cold, &cold_answer}}) {
+    for (auto [req, posting] :
+         {std::pair{&echo_anon, &anon_answer}, std::pair{&echo_auth, &auth_answer},
+          std::pair{&echo_cold, &cold_answer}}) {
       grpc::ClientContext ctx;
       if (!echo->Echo(&ctx, *req, &answer).ok()) same = false;
       same = same && answer.ByteSizeLong() == posting->ByteSizeLong() &&
@@ -367,9 +368,9 @@ int main(int argc, char** argv) {
   verdict.Check(corpus_failures == 0,
                 absl::StrCat("corpus setup: ", corpus_failures, " failed calls"));
   std::vector<v1::SearchPostingsRequest> queries;
-  const char* words[] = {"Sachbearbeiterin", "Referent", "Erzieherin", "Ingenieur",
-                         "Hausmeister", "Fahrer", "Bürgerdienste", "Jugendamt", "Straßenbau",
-                         "Digitalisierung", "Sozialarbeiter", "Verwaltung"};
+  const char* words[] = {"Sachbearbeiterin", "Referent",        "Erzieherin",     "Ingenieur",
+                         "Hausmeister",      "Fahrer",          "Bürgerdienste",  "Jugendamt",
+                         "Straßenbau",       "Digitalisierung", "Sozialarbeiter", "Verwaltung"};
   for (int page_size = 10; page_size < 30; ++page_size) {
     for (const char* w : words) {
       v1::SearchPostingsRequest r;
@@ -448,7 +449,9 @@ int main(int argc, char** argv) {
                                                 search_call(queries, warm_next, "Search warm"));
   sampling = false;
   sampler.join();
-  for (const bench::LoadResult* r : std::initializer_list<const bench::LoadResult*>{&cold, &cold_two, &warm_result}) verdict.NoErrors(*r);
+  for (const bench::LoadResult* r :
+       std::initializer_list<const bench::LoadResult*>{&cold, &cold_two, &warm_result})
+    verdict.NoErrors(*r);
 
   // Report.
   std::cout << absl::StrFormat("rounds: %d per comparison, %.0f s per side per round, %d callers\n",
@@ -457,7 +460,8 @@ int main(int argc, char** argv) {
     std::cout << bench::FormatRounds(reads[i]);
     if (scans[i] >= 0) {
       std::cout << absl::StrFormat(
-          "postings table scans (pg_stat_user_tables) during these rounds and their 1 s warm-up: %lld; "
+          "postings table scans (pg_stat_user_tables) during these rounds and their 1 s warm-up: "
+          "%lld; "
           "%llu successful GetPosting calls in the rounds\n",
           static_cast<long long>(scans[i]),
           static_cast<unsigned long long>(reads[i].subject_all.calls));
@@ -466,7 +470,8 @@ int main(int argc, char** argv) {
   std::cout << "\n### SearchPostings (16 callers, no baseline: the target is absolute)\n\n"
             << bench::FormatHeader();
   for (const bench::LoadResult* r :
-       std::initializer_list<const bench::LoadResult*>{&warm_result, &cold, &cold_two}) std::cout << bench::FormatRow(*r) << "\n";
+       std::initializer_list<const bench::LoadResult*>{&warm_result, &cold, &cold_two})
+    std::cout << bench::FormatRow(*r) << "\n";
   std::cout << absl::StrFormat("cold calls: %d one-word, %d two-word; max %.3f / %.3f ms\n",
                                cold.calls, cold_two.calls, cold.max_ms, cold_two.max_ms)
             << absl::StrFormat("postings RSS: idle %.1f MiB, peak under load %.1f MiB\n", rss_idle,

@@ -17,9 +17,7 @@ amqp_bytes_t Bytes(const std::string& s) {
   return amqp_bytes_t{s.size(), const_cast<char*>(s.data())};
 }
 
-std::string String(amqp_bytes_t b) {
-  return std::string(static_cast<const char*>(b.bytes), b.len);
-}
+std::string String(amqp_bytes_t b) { return std::string(static_cast<const char*>(b.bytes), b.len); }
 
 timeval TimevalFrom(absl::Duration d) {
   if (d < absl::ZeroDuration()) d = absl::ZeroDuration();
@@ -86,15 +84,24 @@ std::string HeaderText(const amqp_field_value_t& v) {
     case AMQP_FIELD_KIND_UTF8:
     case AMQP_FIELD_KIND_BYTES:
       return String(v.value.bytes);
-    case AMQP_FIELD_KIND_I8: return std::to_string(v.value.i8);
-    case AMQP_FIELD_KIND_U8: return std::to_string(v.value.u8);
-    case AMQP_FIELD_KIND_I16: return std::to_string(v.value.i16);
-    case AMQP_FIELD_KIND_U16: return std::to_string(v.value.u16);
-    case AMQP_FIELD_KIND_I32: return std::to_string(v.value.i32);
-    case AMQP_FIELD_KIND_U32: return std::to_string(v.value.u32);
-    case AMQP_FIELD_KIND_I64: return std::to_string(v.value.i64);
-    case AMQP_FIELD_KIND_U64: return std::to_string(v.value.u64);
-    default: return "";
+    case AMQP_FIELD_KIND_I8:
+      return std::to_string(v.value.i8);
+    case AMQP_FIELD_KIND_U8:
+      return std::to_string(v.value.u8);
+    case AMQP_FIELD_KIND_I16:
+      return std::to_string(v.value.i16);
+    case AMQP_FIELD_KIND_U16:
+      return std::to_string(v.value.u16);
+    case AMQP_FIELD_KIND_I32:
+      return std::to_string(v.value.i32);
+    case AMQP_FIELD_KIND_U32:
+      return std::to_string(v.value.u32);
+    case AMQP_FIELD_KIND_I64:
+      return std::to_string(v.value.i64);
+    case AMQP_FIELD_KIND_U64:
+      return std::to_string(v.value.u64);
+    default:
+      return "";
   }
 }
 
@@ -244,16 +251,16 @@ absl::Status Connection::HandleUnexpectedFrame(const amqp_frame_t& frame) {
     case AMQP_CONNECTION_CLOSE_METHOD: {
       auto* m = static_cast<amqp_connection_close_t*>(frame.payload.method.decoded);
       broken_ = true;
-      return absl::UnavailableError(absl::StrCat("AMQP connection closed by broker: ",
-                                                 m->reply_code, " ", String(m->reply_text)));
+      return absl::UnavailableError(absl::StrCat(
+          "AMQP connection closed by broker: ", m->reply_code, " ", String(m->reply_text)));
     }
     default:
       return absl::OkStatus();
   }
 }
 
-absl::Status Connection::PublishConfirmed(const std::vector<Message>& batch,
-                                          absl::Duration timeout, const std::string& exchange) {
+absl::Status Connection::PublishConfirmed(const std::vector<Message>& batch, absl::Duration timeout,
+                                          const std::string& exchange) {
   if (!confirms_) return absl::FailedPreconditionError("confirms not enabled");
   std::set<uint64_t> pending;
   for (const Message& m : batch) {
@@ -291,8 +298,8 @@ absl::Status Connection::PublishConfirmed(const std::vector<Message>& batch,
     }
     if (rc != AMQP_STATUS_OK) {
       broken_ = true;
-      return absl::UnavailableError(absl::StrCat("AMQP wait for confirm: ",
-                                                 amqp_error_string2(rc)));
+      return absl::UnavailableError(
+          absl::StrCat("AMQP wait for confirm: ", amqp_error_string2(rc)));
     }
     if (frame.frame_type != AMQP_FRAME_METHOD) continue;
     if (frame.payload.method.id == AMQP_BASIC_ACK_METHOD) {

@@ -6,8 +6,7 @@
 
 namespace stellenwerk::amqp {
 
-Consumer::Consumer(ConsumerOptions options, pg::Pool& db)
-    : options_(std::move(options)), db_(db) {}
+Consumer::Consumer(ConsumerOptions options, pg::Pool& db) : options_(std::move(options)), db_(db) {}
 
 Consumer::~Consumer() { Stop(); }
 
@@ -84,7 +83,8 @@ absl::Status Consumer::Handle(Connection& mq, const Delivery& d) {
     }
     return mq.Ack(d.delivery_tag);  // only after the commit above
   }
-  if (effect.code() == absl::StatusCode::kInvalidArgument) return dead_letter(std::string(effect.message()));
+  if (effect.code() == absl::StatusCode::kInvalidArgument)
+    return dead_letter(std::string(effect.message()));
   if (effect.code() == absl::StatusCode::kUnavailable) {
     // Our own database is down: not the message's fault, so it does not use up attempts.
     spdlog::warn("event {} {} not applied, database unavailable: {}", m.type, m.message_id,

@@ -38,11 +38,11 @@ using AnyEventHandler =
 
 struct ConsumerOptions {
   std::string amqp_uri;
-  std::string name;           // consumer name in processed_events, e.g. "applications"
-  QueueSpec queue;            // queue name; empty bindings: the keys of the handlers
+  std::string name;  // consumer name in processed_events, e.g. "applications"
+  QueueSpec queue;   // queue name; empty bindings: the keys of the handlers
   int prefetch = 100;
   int max_attempts = 5;
-  int max_schema_version = 1; // newer versions are dead-lettered, never crash the consumer
+  int max_schema_version = 1;  // newer versions are dead-lettered, never crash the consumer
   absl::Duration retry_delay = absl::Milliseconds(200);
   absl::Duration max_backoff = absl::Seconds(5);
 };

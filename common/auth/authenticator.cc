@@ -18,7 +18,8 @@ absl::StatusOr<std::optional<Principal>> Authenticator::AuthenticateOptional(
   }
   auto claims = verifier_.Verify(value.substr(kBearer.size()), clock_.Now());
   if (!claims.ok()) return claims.status();
-  return std::optional<Principal>(Principal{claims->sub, claims->tenant, claims->roles, claims->issuer});
+  return std::optional<Principal>(
+      Principal{claims->sub, claims->tenant, claims->roles, claims->issuer});
 }
 
 absl::StatusOr<Principal> Authenticator::Authenticate(const Metadata& metadata) const {

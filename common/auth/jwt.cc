@@ -26,8 +26,7 @@ constexpr absl::Duration kLeeway = absl::Seconds(60);
 constexpr size_t kMaxTokenSize = 8192;
 constexpr size_t kMinHs256SecretSize = 32;
 constexpr int kMinRsaBits = 2048;
-constexpr char kAlphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 absl::Status Unauthenticated(std::string_view why) {
   return absl::UnauthenticatedError(std::string("invalid token: ") + std::string(why));
@@ -57,13 +56,11 @@ std::string HmacSha256(std::string_view key, std::string_view data) {
 }
 
 bool VerifyRs256(EVP_PKEY* key, std::string_view data, std::string_view signature) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
-                                                               EVP_MD_CTX_free);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   bool ok = ctx != nullptr &&
             EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) == 1 &&
             EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
-                             signature.size(),
-                             reinterpret_cast<const unsigned char*>(data.data()),
+                             signature.size(), reinterpret_cast<const unsigned char*>(data.data()),
                              data.size()) == 1;
   // A failed verification leaves entries on this thread's OpenSSL error queue; clear them so
   // they are not misattributed to an unrelated later OpenSSL call (e.g. a TLS handshake).
@@ -183,8 +180,7 @@ absl::StatusOr<JwtVerifier> JwtVerifier::Rs256FromPem(std::string_view pem) {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(
       BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
   std::shared_ptr<EVP_PKEY> key(
-      bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr,
-      EVP_PKEY_free);
+      bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr, EVP_PKEY_free);
   ERR_clear_error();  // a parse failure is reported through our status, not the queue
   if (key == nullptr || EVP_PKEY_base_id(key.get()) != EVP_PKEY_RSA) {
     return absl::InvalidArgumentError("JWT RS256 key is not a PEM RSA public key");
@@ -232,8 +228,7 @@ absl::StatusOr<Claims> JwtVerifier::Verify(std::string_view token, absl::Time no
   if (alg->get_ref<const std::string&>() != expected_alg) {
     return Unauthenticated("unexpected algorithm");
   }
-  if (auto typ = header.find("typ");
-      typ != header.end() && (!typ->is_string() || *typ != "JWT")) {
+  if (auto typ = header.find("typ"); typ != header.end() && (!typ->is_string() || *typ != "JWT")) {
     return Unauthenticated("unexpected type");
   }
   // RFC 7515 §4.1.11: extensions we do not understand must not be ignored.

@@ -71,8 +71,7 @@ const std::string& PutScript() {
 }
 
 const std::string& InvalidateScript() {
-  static const std::string* script =
-      new std::string(absl::StrCat(kLuaPrelude, kInvalidateBody));
+  static const std::string* script = new std::string(absl::StrCat(kLuaPrelude, kInvalidateBody));
   return *script;
 }
 
@@ -100,8 +99,7 @@ bool IsTransientError(const redisReply* reply) {
 }
 
 absl::Time MonotonicNow() {
-  return absl::UnixEpoch() +
-         absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
+  return absl::UnixEpoch() + absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
 }
 
 // hiredis 0.14 writes with write(2), not send(MSG_NOSIGNAL): writing to a connection the

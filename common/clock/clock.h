@@ -30,8 +30,12 @@ class FakeClock final : public Clock {
     std::lock_guard lock(mu_);
     return now_;
   }
-  void Set(absl::Time t) { Change([t](absl::Time) { return t; }); }
-  void Advance(absl::Duration d) { Change([d](absl::Time now) { return now + d; }); }
+  void Set(absl::Time t) {
+    Change([t](absl::Time) { return t; });
+  }
+  void Advance(absl::Duration d) {
+    Change([d](absl::Time now) { return now + d; });
+  }
   // Called (outside the lock) after every change, e.g. to wake the timer loop.
   void OnChange(std::function<void(absl::Time)> listener) {
     std::lock_guard lock(mu_);

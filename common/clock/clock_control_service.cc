@@ -50,7 +50,8 @@ grpc::ServerUnaryReactor* ClockControlService::SetTime(grpc::CallbackServerConte
                                                        const testing::v1::SetTimeRequest* request,
                                                        testing::v1::ClockState* response) {
   const absl::Time t = absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(request->time()));
-  return Change(context, [this, t] { clock_.Set(t); }, response);
+  return Change(
+      context, [this, t] { clock_.Set(t); }, response);
 }
 
 grpc::ServerUnaryReactor* ClockControlService::Advance(grpc::CallbackServerContext* context,
@@ -64,7 +65,8 @@ grpc::ServerUnaryReactor* ClockControlService::Advance(grpc::CallbackServerConte
                                  "duration: time only moves forward with Advance"));
     return reactor;
   }
-  return Change(context, [this, d] { clock_.Advance(d); }, response);
+  return Change(
+      context, [this, d] { clock_.Advance(d); }, response);
 }
 
 grpc::ServerUnaryReactor* ClockControlService::GetTime(grpc::CallbackServerContext* context,

@@ -31,8 +31,7 @@ class ClockControlService final : public testing::v1::ClockControl::CallbackServ
 
  private:
   grpc::ServerUnaryReactor* Change(grpc::CallbackServerContext* context,
-                                   std::function<void()> change,
-                                   testing::v1::ClockState* response);
+                                   std::function<void()> change, testing::v1::ClockState* response);
 
   FakeClock& clock_;
   pg::Pool& db_;

@@ -72,8 +72,7 @@ void EnvReader::Problem(std::string text) { problems_.push_back(std::move(text))
 
 void ExitWithConfigError(std::string_view service, const absl::Status& status) {
   std::fprintf(stderr, "%.*s: configuration error: %.*s\n", static_cast<int>(service.size()),
-               service.data(), static_cast<int>(status.message().size()),
-               status.message().data());
+               service.data(), static_cast<int>(status.message().size()), status.message().data());
   std::fflush(stderr);
   std::_Exit(2);
 }

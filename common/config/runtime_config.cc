@@ -14,8 +14,7 @@ absl::StatusOr<RuntimeConfig> LoadRuntimeConfig(std::string service, int default
   c.metrics_port = env.Int("STELLENWERK_METRICS_PORT", default_metrics_port, 0, 65535);
   c.pg_uri = env.RequiredString("STELLENWERK_PG_URI");
   c.pg_pool_size = env.Int("STELLENWERK_PG_POOL_SIZE", c.pg_pool_size, 1, 256);
-  c.pg_statement_timeout =
-      env.Duration("STELLENWERK_PG_STATEMENT_TIMEOUT", c.pg_statement_timeout);
+  c.pg_statement_timeout = env.Duration("STELLENWERK_PG_STATEMENT_TIMEOUT", c.pg_statement_timeout);
   c.amqp_uri = env.RequiredString("STELLENWERK_AMQP_URI");
   c.amqp_queue_type = env.String("STELLENWERK_AMQP_QUEUE_TYPE", c.amqp_queue_type);
   c.amqp_prefetch = env.Int("STELLENWERK_AMQP_PREFETCH", c.amqp_prefetch, 1, 65535);
@@ -51,8 +50,8 @@ absl::StatusOr<RuntimeConfig> LoadRuntimeConfig(std::string service, int default
   }
   static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error"};
   if (std::find(std::begin(kLevels), std::end(kLevels), c.log_level) == std::end(kLevels)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "STELLENWERK_LOG_LEVEL=\"", c.log_level, "\" is not trace|debug|info|warn|error"));
+    return absl::InvalidArgumentError(absl::StrCat("STELLENWERK_LOG_LEVEL=\"", c.log_level,
+                                                   "\" is not trace|debug|info|warn|error"));
   }
   if (c.jwt_hs256_secret.empty() && c.jwt_rs256_public_key_file.empty()) {
     return absl::InvalidArgumentError(

@@ -11,27 +11,27 @@
 namespace stellenwerk::config {
 
 struct RuntimeConfig {
-  std::string service;              // "postings", also the Postgres schema and queue prefix
-  std::string bind = "0.0.0.0";     // STELLENWERK_BIND
-  int grpc_port = 0;                // STELLENWERK_GRPC_PORT (0 = pick a free port)
-  int metrics_port = 0;             // STELLENWERK_METRICS_PORT (0 = no metrics endpoint)
-  std::string pg_uri;               // STELLENWERK_PG_URI
-  int pg_pool_size = 8;             // STELLENWERK_PG_POOL_SIZE
+  std::string service;           // "postings", also the Postgres schema and queue prefix
+  std::string bind = "0.0.0.0";  // STELLENWERK_BIND
+  int grpc_port = 0;             // STELLENWERK_GRPC_PORT (0 = pick a free port)
+  int metrics_port = 0;          // STELLENWERK_METRICS_PORT (0 = no metrics endpoint)
+  std::string pg_uri;            // STELLENWERK_PG_URI
+  int pg_pool_size = 8;          // STELLENWERK_PG_POOL_SIZE
   absl::Duration pg_statement_timeout = absl::Seconds(10);  // STELLENWERK_PG_STATEMENT_TIMEOUT
-  std::string amqp_uri;             // STELLENWERK_AMQP_URI
+  std::string amqp_uri;                                     // STELLENWERK_AMQP_URI
   std::string amqp_queue_type = "classic";  // STELLENWERK_AMQP_QUEUE_TYPE: classic | quorum
-  int amqp_prefetch = 100;          // STELLENWERK_AMQP_PREFETCH
-  int consumer_max_attempts = 5;    // STELLENWERK_CONSUMER_MAX_ATTEMPTS
-  std::string redis_host;           // from STELLENWERK_REDIS_ADDR host:port ("" = no cache)
+  int amqp_prefetch = 100;                  // STELLENWERK_AMQP_PREFETCH
+  int consumer_max_attempts = 5;            // STELLENWERK_CONSUMER_MAX_ATTEMPTS
+  std::string redis_host;                   // from STELLENWERK_REDIS_ADDR host:port ("" = no cache)
   int redis_port = 6379;
-  std::string jwt_hs256_secret;     // STELLENWERK_JWT_HS256_SECRET
+  std::string jwt_hs256_secret;           // STELLENWERK_JWT_HS256_SECRET
   std::string jwt_rs256_public_key_file;  // STELLENWERK_JWT_RS256_PUBLIC_KEY_FILE
-  bool fake_clock = false;          // STELLENWERK_FAKE_CLOCK
-  std::string log_level = "info";   // STELLENWERK_LOG_LEVEL
-  int workers = 16;                 // STELLENWERK_WORKERS: threads for blocking I/O
-  int worker_queue = 2048;          // STELLENWERK_WORKER_QUEUE: bounded backlog
-  absl::Duration shutdown_grace = absl::Seconds(10);  // STELLENWERK_SHUTDOWN_GRACE
-  absl::Duration outbox_poll = absl::Seconds(1);      // STELLENWERK_OUTBOX_POLL
+  bool fake_clock = false;                // STELLENWERK_FAKE_CLOCK
+  std::string log_level = "info";         // STELLENWERK_LOG_LEVEL
+  int workers = 16;                       // STELLENWERK_WORKERS: threads for blocking I/O
+  int worker_queue = 2048;                // STELLENWERK_WORKER_QUEUE: bounded backlog
+  absl::Duration shutdown_grace = absl::Seconds(10);    // STELLENWERK_SHUTDOWN_GRACE
+  absl::Duration outbox_poll = absl::Seconds(1);        // STELLENWERK_OUTBOX_POLL
   absl::Duration timer_poll = absl::Milliseconds(500);  // STELLENWERK_TIMER_POLL
 };
 

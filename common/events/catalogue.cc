@@ -58,8 +58,8 @@ const std::string& RoutingKeyOf(const pb::Descriptor* descriptor) {
 const std::string& RoutingKeyOfEvent(const pb::Descriptor* descriptor) {
   const std::string& key = RoutingKeyOf(descriptor);
   if (key.empty()) {
-    throw std::logic_error(absl::StrCat(descriptor->full_name(),
-                                        " is not an event: it declares no routing_key"));
+    throw std::logic_error(
+        absl::StrCat(descriptor->full_name(), " is not an event: it declares no routing_key"));
   }
   return key;
 }
@@ -78,12 +78,14 @@ absl::StatusOr<std::unique_ptr<pb::Message>> Decode(std::string_view routing_key
                                                     std::string_view body) {
   const pb::Descriptor* d = MessageFor(routing_key);
   if (d == nullptr) {
-    return absl::NotFoundError(absl::StrCat("no event ", std::string(routing_key), " in the catalogue"));
+    return absl::NotFoundError(
+        absl::StrCat("no event ", std::string(routing_key), " in the catalogue"));
   }
   const pb::Message* prototype = pb::MessageFactory::generated_factory()->GetPrototype(d);
   std::unique_ptr<pb::Message> m(prototype->New());
   if (!m->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
-    return absl::InvalidArgumentError(absl::StrCat("undecodable ", std::string(routing_key), " event"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("undecodable ", std::string(routing_key), " event"));
   }
   return m;
 }

@@ -22,9 +22,7 @@ absl::StatusOr<std::optional<auth::Principal>> Call::OptionalPrincipal() const {
   return authn_.AuthenticateOptional(context_->client_metadata());
 }
 
-bool Call::Anonymous() const {
-  return context_->client_metadata().count("authorization") == 0;
-}
+bool Call::Anonymous() const { return context_->client_metadata().count("authorization") == 0; }
 
 namespace {
 
@@ -36,20 +34,18 @@ grpc::Status Invoke(const std::function<absl::Status()>& fn) {
   } catch (const std::exception& e) {
     status = absl::InternalError(e.what());
   }
-  if (status.code() == absl::StatusCode::kInternal ||
-      status.code() == absl::StatusCode::kUnknown) {
+  if (status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kUnknown) {
     spdlog::error("RPC failed: {}", status.message());
   }
   return errors::ToGrpc(status);
 }
 
 grpc::ServerUnaryReactor* Offload(grpc::CallbackServerContext* context,
-                                  grpc::ServerUnaryReactor* reactor,
-                                  concurrency::WorkerPool& pool,
+                                  grpc::ServerUnaryReactor* reactor, concurrency::WorkerPool& pool,
                                   const auth::Authenticator& authn, CallFn fn,
                                   std::string correlation_id) {
-  const bool queued = pool.TrySubmit(
-      [context, reactor, &authn, fn = std::move(fn), correlation_id]() mutable {
+  const bool queued =
+      pool.TrySubmit([context, reactor, &authn, fn = std::move(fn), correlation_id]() mutable {
         if (context->IsCancelled()) {
           reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled"));
           return;
@@ -64,8 +60,8 @@ grpc::ServerUnaryReactor* Offload(grpc::CallbackServerContext* context,
         reactor->Finish(Invoke([&] { return fn(call); }));
       });
   if (!queued) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                 "server overloaded, retry with backoff"));
+    reactor->Finish(
+        grpc::Status(grpc::StatusCode::UNAVAILABLE, "server overloaded, retry with backoff"));
   }
   return reactor;
 }
@@ -73,8 +69,8 @@ grpc::ServerUnaryReactor* Offload(grpc::CallbackServerContext* context,
 }  // namespace
 
 grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
-                                   concurrency::WorkerPool& pool,
-                                   const auth::Authenticator& authn, CallFn fn) {
+                                   concurrency::WorkerPool& pool, const auth::Authenticator& authn,
+                                   CallFn fn) {
   std::string correlation_id = CorrelationIdOf(context);
   context->AddInitialMetadata("x-correlation-id", correlation_id);
   return Offload(context, context->DefaultReactor(), pool, authn, std::move(fn),
@@ -82,9 +78,8 @@ grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
 }
 
 grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
-                                   concurrency::WorkerPool& pool,
-                                   const auth::Authenticator& authn, InlineFn try_inline,
-                                   CallFn fn) {
+                                   concurrency::WorkerPool& pool, const auth::Authenticator& authn,
+                                   InlineFn try_inline, CallFn fn) {
   std::string correlation_id = CorrelationIdOf(context);
   context->AddInitialMetadata("x-correlation-id", correlation_id);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();

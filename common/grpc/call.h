@@ -50,14 +50,13 @@ using InlineFn = std::function<std::optional<absl::Status>(const Call&)>;
 // finishes the RPC with its status (mapped by errors::ToGrpc). A full pool answers
 // UNAVAILABLE at once.
 grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
-                                   concurrency::WorkerPool& pool,
-                                   const auth::Authenticator& authn, CallFn fn);
+                                   concurrency::WorkerPool& pool, const auth::Authenticator& authn,
+                                   CallFn fn);
 
 // The same, but tries `try_inline` first on the calling (gRPC) thread and finishes the RPC
 // there when it answers — for hot reads served from memory, which then skip the pool hop.
 grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
-                                   concurrency::WorkerPool& pool,
-                                   const auth::Authenticator& authn, InlineFn try_inline,
-                                   CallFn fn);
+                                   concurrency::WorkerPool& pool, const auth::Authenticator& authn,
+                                   InlineFn try_inline, CallFn fn);
 
 }  // namespace stellenwerk::rpc

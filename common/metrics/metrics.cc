@@ -40,7 +40,8 @@ class RpcInterceptor final : public grpc::experimental::Interceptor {
       const grpc::Status status = methods->GetSendStatus();
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-      metrics_.rpc_handled().Add({{"method", method_}, {"code", CodeName(status.error_code())}})
+      metrics_.rpc_handled()
+          .Add({{"method", method_}, {"code", CodeName(status.error_code())}})
           .Increment();
       metrics_.rpc_seconds()
           .Add({{"method", method_}},
@@ -57,8 +58,7 @@ class RpcInterceptor final : public grpc::experimental::Interceptor {
   std::chrono::steady_clock::time_point start_;
 };
 
-class RpcInterceptorFactory final
-    : public grpc::experimental::ServerInterceptorFactoryInterface {
+class RpcInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   explicit RpcInterceptorFactory(Metrics& metrics) : metrics_(metrics) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(

@@ -15,8 +15,8 @@ OutgoingEvent Prepare(const EventContext& ctx, google::protobuf::Message& event)
   if (field == nullptr || field->message_type() != events::v1::EventMeta::descriptor()) {
     throw std::logic_error("event " + event.GetTypeName() + " has no EventMeta meta field");
   }
-  auto* meta = static_cast<events::v1::EventMeta*>(
-      event.GetReflection()->MutableMessage(&event, field));
+  auto* meta =
+      static_cast<events::v1::EventMeta*>(event.GetReflection()->MutableMessage(&event, field));
   if (meta->event_id().empty()) meta->set_event_id(ids::NewUuid());
   *meta->mutable_occur_time() =
       google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(ctx.now));

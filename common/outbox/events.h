@@ -7,14 +7,14 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "google/protobuf/message.h"
 #include "common/outbox/outbox.h"
+#include "google/protobuf/message.h"
 #include "pqxx/pqxx"
 
 namespace stellenwerk::outbox {
 
 struct EventContext {
-  std::string schema;          // the publishing service's schema
+  std::string schema;  // the publishing service's schema
   std::string tenant_id;
   std::string correlation_id;
   std::string actor;

@@ -71,9 +71,8 @@ void EnqueueMany(pqxx::work& tx, const std::string& schema,
       " decode(e.payload, 'hex'), e.at FROM unnest($1::uuid[], $2::text[], $3::text[],"
       " $4::text[], $5::int[], $6::text[], $7::timestamptz[])"
       " AS e(id, type, tenant, corr, version, payload, at)",
-      pg::TextArray(ids), pg::TextArray(types), pg::TextArray(tenants),
-      pg::TextArray(correlations), pg::IntArray(versions), pg::HexArray(payloads),
-      pg::TextArray(times));
+      pg::TextArray(ids), pg::TextArray(types), pg::TextArray(tenants), pg::TextArray(correlations),
+      pg::IntArray(versions), pg::HexArray(payloads), pg::TextArray(times));
   tx.exec_params("SELECT pg_notify($1, '')", NotifyChannel(schema));
 }
 
@@ -227,7 +226,8 @@ void Relay::Run() {
         if (*n == options_.batch_size) continue;  // more waiting
         if (stopping) break;                      // flushed
         // After a non-empty batch look again soon: later rows' NOTIFY may have been coalesced.
-        WaitForWork(*n > 0 ? std::min(kRelayLinger, options_.poll_interval) : options_.poll_interval);
+        WaitForWork(*n > 0 ? std::min(kRelayLinger, options_.poll_interval)
+                           : options_.poll_interval);
         continue;
       }
       status = n.status();

@@ -25,7 +25,7 @@ struct OutgoingEvent {
   std::string correlation_id;
   absl::Time occur_time;
   int schema_version = 1;
-  std::string payload;   // serialized protobuf
+  std::string payload;  // serialized protobuf
 };
 
 // Writes the row and a coalesced NOTIFY (delivered only at commit) to wake the relay.

@@ -43,9 +43,9 @@ absl::StatusOr<T> ReadValue(Pool& db, const std::function<absl::StatusOr<T>(pqxx
 // answer, or runs `effect` and remembers its answer with it. The key's scope is
 // store::IdempotencyScope(actor); callers check roles before calling.
 template <typename R>
-absl::StatusOr<R> CommandInTransaction(pqxx::work& tx, const store::Actor& actor,
-                                       const store::IdempotencyRequest& idem,
-                                       const std::function<absl::StatusOr<R>(pqxx::work&)>& effect) {
+absl::StatusOr<R> CommandInTransaction(
+    pqxx::work& tx, const store::Actor& actor, const store::IdempotencyRequest& idem,
+    const std::function<absl::StatusOr<R>(pqxx::work&)>& effect) {
   auto replay = idempotency::Replay<R>(tx, actor, idem);
   if (!replay.ok()) return replay.status();
   if (replay->has_value()) return **std::move(replay);
@@ -55,9 +55,11 @@ absl::StatusOr<R> CommandInTransaction(pqxx::work& tx, const store::Actor& actor
   return out;
 }
 template <typename R>
-absl::StatusOr<R> Command(Pool& db, const store::Actor& actor, const store::IdempotencyRequest& idem,
+absl::StatusOr<R> Command(Pool& db, const store::Actor& actor,
+                          const store::IdempotencyRequest& idem,
                           const std::function<absl::StatusOr<R>(pqxx::work&)>& effect) {
-  return ReadValue<R>(db, [&](pqxx::work& tx) { return CommandInTransaction<R>(tx, actor, idem, effect); });
+  return ReadValue<R>(
+      db, [&](pqxx::work& tx) { return CommandInTransaction<R>(tx, actor, idem, effect); });
 }
 
 // Which tenant column must hold the caller's tenant (NOT_FOUND otherwise); an empty column
@@ -113,7 +115,8 @@ class AggregateStore {
   using After = std::function<absl::Status(pqxx::work& tx, const State& current, C& change,
                                            const State& written)>;
 
-  AggregateStore(Pool& db, std::string schema, const Clock& clock, AggregateTable<State, Audit> table)
+  AggregateStore(Pool& db, std::string schema, const Clock& clock,
+                 AggregateTable<State, Audit> table)
       : db_(db), schema_(std::move(schema)), clock_(clock), table_(std::move(table)) {}
 
   Pool& db() const { return db_; }
@@ -134,7 +137,8 @@ class AggregateStore {
   }
 
   // Locks the aggregate row for the transaction, or NOT_FOUND (also outside `scope`).
-  absl::StatusOr<State> Lock(pqxx::work& tx, const std::string& id, const TenantScope& scope = {}) const {
+  absl::StatusOr<State> Lock(pqxx::work& tx, const std::string& id,
+                             const TenantScope& scope = {}) const {
     auto rows = SelectOne(tx, id, scope, /*lock=*/true);
     if (rows.empty()) return NotFound(id);
     return ParseAggregate<State>(rows[0]);
@@ -174,9 +178,10 @@ class AggregateStore {
 
   // Command: insert the aggregate `build` makes for a new id.
   template <typename C = Change>
-  absl::StatusOr<State> Insert(const store::Actor& actor, const store::IdempotencyRequest& idem,
-                               const std::function<absl::StatusOr<C>(pqxx::work&, const std::string& id)>& build,
-                               const After<C>& after = {}) const {
+  absl::StatusOr<State> Insert(
+      const store::Actor& actor, const store::IdempotencyRequest& idem,
+      const std::function<absl::StatusOr<C>(pqxx::work&, const std::string& id)>& build,
+      const After<C>& after = {}) const {
     return Command<State>(db_, actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<State> {
       return InsertInTransaction<C>(tx, actor, build, after);
     });
@@ -209,7 +214,8 @@ class AggregateStore {
   template <typename C = Change>
   absl::StatusOr<State> UpdateInTransaction(pqxx::work& tx, const store::Actor& actor,
                                             const std::string& id, const TenantScope& scope,
-                                            const Decide<C>& decide, const After<C>& after = {}) const {
+                                            const Decide<C>& decide,
+                                            const After<C>& after = {}) const {
     auto current = Lock(tx, id, scope);
     if (!current.ok()) return current.status();
     return Apply<C>(tx, actor, *current, decide, after);
@@ -234,19 +240,22 @@ class AggregateStore {
   //    ORDER BY created_at DESC, id DESC LIMIT $5"
   template <typename... Params>
   absl::StatusOr<Page<State>> ListPage(const std::string& sql, int page_size,
-                                       const std::string& page_token, const Params&... params) const {
+                                       const std::string& page_token,
+                                       const Params&... params) const {
     auto cursor = DecodeKeysetToken(page_token);
     if (!cursor.ok()) return cursor.status();
     Page<State> page;
     absl::Status s = db_.ReadStatement([&](pqxx::nontransaction& tx) -> absl::Status {
-      auto rows = tx.exec_params(sql, params..., cursor->after_time, cursor->after_id, page_size + 1);
+      auto rows =
+          tx.exec_params(sql, params..., cursor->after_time, cursor->after_id, page_size + 1);
       page = Page<State>();
       for (size_t i = 0; i < rows.size() && static_cast<int>(i) < page_size; ++i) {
         page.items.push_back(ParseAggregate<State>(rows[i]));
       }
       if (static_cast<int>(rows.size()) > page_size) {
         const auto& last = rows[page_size - 1];
-        page.next_page_token = EncodeKeysetToken(FromMicros(last[2]), last[3].template as<std::string>());
+        page.next_page_token =
+            EncodeKeysetToken(FromMicros(last[2]), last[3].template as<std::string>());
       }
       return absl::OkStatus();
     });

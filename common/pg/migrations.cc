@@ -1,8 +1,8 @@
 #include "common/pg/migrations.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/pg/pool.h"
 #include "common/logging/log.h"
+#include "common/pg/pool.h"
 
 namespace stellenwerk::pg {
 
@@ -25,9 +25,9 @@ absl::Status ApplyMigrations(
     for (const auto& [component, migrations] : components) {
       for (const Migration& m : *migrations) {
         pqxx::work tx(conn);
-        auto done = tx.exec_params(
-            "SELECT 1 FROM schema_migrations WHERE component = $1 AND version = $2", component,
-            m.version);
+        auto done =
+            tx.exec_params("SELECT 1 FROM schema_migrations WHERE component = $1 AND version = $2",
+                           component, m.version);
         if (!done.empty()) continue;
         tx.exec(m.sql);
         tx.exec_params("INSERT INTO schema_migrations (component, version, name) VALUES ($1,$2,$3)",

@@ -23,8 +23,8 @@ class Pool;
 // Creates `schema` if needed and applies the migrations of each component that are not yet
 // recorded in <schema>.schema_migrations, each in its own transaction, all under a
 // session advisory lock on the schema name, so replicas starting together never race.
-absl::Status ApplyMigrations(const std::string& uri, const std::string& schema,
-                             const std::vector<std::pair<std::string, const std::vector<Migration>*>>&
-                                 components);
+absl::Status ApplyMigrations(
+    const std::string& uri, const std::string& schema,
+    const std::vector<std::pair<std::string, const std::vector<Migration>*>>& components);
 
 }  // namespace stellenwerk::pg

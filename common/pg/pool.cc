@@ -41,8 +41,7 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> ConnectWithSchema(
     auto conn = std::make_unique<pqxx::connection>(uri);
     pqxx::nontransaction tx(*conn);
     tx.exec(absl::StrCat("SET search_path TO ", tx.quote_name(schema), ", public"));
-    tx.exec(absl::StrCat("SET statement_timeout = ",
-                         absl::ToInt64Milliseconds(statement_timeout)));
+    tx.exec(absl::StrCat("SET statement_timeout = ", absl::ToInt64Milliseconds(statement_timeout)));
     tx.exec("SET TIME ZONE 'UTC'");
     return conn;
   } catch (const std::exception& e) {
@@ -153,7 +152,8 @@ bool Pool::Ping() {
   return Transact([](pqxx::work& tx) {
            tx.exec("SELECT 1");
            return absl::OkStatus();
-         }).ok();
+         })
+      .ok();
 }
 
 std::string ToPgTimestamp(absl::Time t) {

@@ -1,7 +1,8 @@
 #include "common/runtime/runtime.h"
 
-#include <csignal>
 #include <pthread.h>
+
+#include <csignal>
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/jwt.h"
@@ -33,9 +34,9 @@ absl::Status Runtime::Init(const std::vector<pg::Migration>& service_migrations,
   // Postgres may still be starting (Kubernetes starts pods in any order): retry a while.
   absl::Status migrated;
   for (absl::Time until = absl::Now() + connect_wait;;) {
-    migrated = pg::ApplyMigrations(config_.pg_uri, config_.service,
-                                   {{"platform", &pg::PlatformMigrations()},
-                                    {config_.service, &service_migrations}});
+    migrated = pg::ApplyMigrations(
+        config_.pg_uri, config_.service,
+        {{"platform", &pg::PlatformMigrations()}, {config_.service, &service_migrations}});
     if (migrated.ok() || migrated.code() != absl::StatusCode::kUnavailable ||
         absl::Now() >= until) {
       break;
@@ -45,18 +46,17 @@ absl::Status Runtime::Init(const std::vector<pg::Migration>& service_migrations,
   }
   if (!migrated.ok()) return migrated;
 
-  db_ = std::make_unique<pg::Pool>(pg::PoolOptions{.uri = config_.pg_uri,
-                                                   .schema = config_.service,
-                                                   .size = config_.pg_pool_size,
-                                                   .statement_timeout =
-                                                       config_.pg_statement_timeout});
+  db_ = std::make_unique<pg::Pool>(
+      pg::PoolOptions{.uri = config_.pg_uri,
+                      .schema = config_.service,
+                      .size = config_.pg_pool_size,
+                      .statement_timeout = config_.pg_statement_timeout});
   if (config_.fake_clock) {
     const absl::Time start = ClockControlService::Load(*db_).value_or(absl::Now());
     auto fake = std::make_unique<FakeClock>(start);
     fake_clock_ = fake.get();
     clock_ = std::move(fake);
-    spdlog::warn("FAKE CLOCK active (STELLENWERK_FAKE_CLOCK=1), now {}",
-                 absl::FormatTime(start));
+    spdlog::warn("FAKE CLOCK active (STELLENWERK_FAKE_CLOCK=1), now {}", absl::FormatTime(start));
   } else {
     clock_ = std::make_unique<SystemClock>();
   }
@@ -103,8 +103,8 @@ amqp::Consumer& Runtime::consumer() {
     amqp::ConsumerOptions options;
     options.amqp_uri = config_.amqp_uri;
     options.name = config_.service;
-    options.queue = amqp::QueueSpec{absl::StrCat("stellenwerk.", config_.service),
-                                    {}, config_.amqp_queue_type};
+    options.queue =
+        amqp::QueueSpec{absl::StrCat("stellenwerk.", config_.service), {}, config_.amqp_queue_type};
     options.prefetch = config_.amqp_prefetch;
     options.max_attempts = config_.consumer_max_attempts;
     consumer_ = std::make_unique<amqp::Consumer>(std::move(options), *db_);
@@ -142,8 +142,8 @@ absl::Status Runtime::Start() {
   try {
     metrics_->Serve(config_.bind, config_.metrics_port);
   } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat("cannot serve metrics on port ",
-                                               config_.metrics_port, ": ", e.what()));
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve metrics on port ", config_.metrics_port, ": ", e.what()));
   }
   SetServing(db_->Ping());
   relay_->Start();

@@ -17,11 +17,12 @@ Actor Actor::Of(const auth::Principal& who, std::string correlation_id, std::str
   a.correlation_id = std::move(correlation_id);
   a.role = std::move(role);
   // Staff roles decide: a token with any staff role acts for its tenant.
-  a.applicant = who.HasRole(auth::roles::kApplicant) && !who.HasAnyRole({
-      auth::roles::kHrClerk, auth::roles::kAdmin, auth::roles::kCommitteeMember,
-      auth::roles::kEqualOpportunityOfficer, auth::roles::kStaffCouncil,
-      auth::roles::kDisabilityRepresentative, auth::roles::kCityCoordinator,
-      auth::roles::kDistrictCoordinator, auth::roles::kJobAgencyHead});
+  a.applicant =
+      who.HasRole(auth::roles::kApplicant) &&
+      !who.HasAnyRole({auth::roles::kHrClerk, auth::roles::kAdmin, auth::roles::kCommitteeMember,
+                       auth::roles::kEqualOpportunityOfficer, auth::roles::kStaffCouncil,
+                       auth::roles::kDisabilityRepresentative, auth::roles::kCityCoordinator,
+                       auth::roles::kDistrictCoordinator, auth::roles::kJobAgencyHead});
   return a;
 }
 

@@ -25,8 +25,7 @@ absl::Time FromTimestamp(const google::protobuf::Timestamp& t) {
 
 }  // namespace
 
-std::unique_ptr<grpc::ClientContext> CallContext(const std::string& token,
-                                                 absl::Duration timeout) {
+std::unique_ptr<grpc::ClientContext> CallContext(const std::string& token, absl::Duration timeout) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
   ctx->set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
@@ -54,18 +53,18 @@ absl::Status ServiceUnderTest::SetTime(absl::Time t) {
   clock_v1::SetTimeRequest request;
   *request.mutable_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
   clock_v1::ClockState state;
-  return FromGrpc(clock_v1::ClockControl::NewStub(channel())
-                      ->SetTime(CallContext("").get(), request, &state),
-                  absl::StrCat(def_.name, " ClockControl.SetTime"));
+  return FromGrpc(
+      clock_v1::ClockControl::NewStub(channel())->SetTime(CallContext("").get(), request, &state),
+      absl::StrCat(def_.name, " ClockControl.SetTime"));
 }
 
 absl::Status ServiceUnderTest::Advance(absl::Duration d) {
   clock_v1::AdvanceRequest request;
   *request.mutable_duration() = TimeUtil::MicrosecondsToDuration(absl::ToInt64Microseconds(d));
   clock_v1::ClockState state;
-  return FromGrpc(clock_v1::ClockControl::NewStub(channel())
-                      ->Advance(CallContext("").get(), request, &state),
-                  absl::StrCat(def_.name, " ClockControl.Advance"));
+  return FromGrpc(
+      clock_v1::ClockControl::NewStub(channel())->Advance(CallContext("").get(), request, &state),
+      absl::StrCat(def_.name, " ClockControl.Advance"));
 }
 
 absl::StatusOr<absl::Time> ServiceUnderTest::GetTime() {
@@ -101,9 +100,7 @@ bool ServiceUnderTest::WaitForOutbox(absl::Duration timeout) {
 
 // --- InProcessService -------------------------------------------------------------------------
 
-int InProcessService::port() const {
-  return const_cast<InProcessService*>(this)->runtime().port();
-}
+int InProcessService::port() const { return const_cast<InProcessService*>(this)->runtime().port(); }
 
 absl::Status InProcessService::Boot(absl::Time start, bool defer_start) {
   if (absl::Status s = InitApp(); !s.ok()) return s;
@@ -180,7 +177,8 @@ absl::Status ChildService::Launch() {
       {"TZDIR", "/usr/share/zoneinfo"},
   };
   for (const auto& [k, v] : options_.env) env[k] = v;
-  const std::string log_name = options_.log_name.empty() ? def_.name + "_process" : options_.log_name;
+  const std::string log_name =
+      options_.log_name.empty() ? def_.name + "_process" : options_.log_name;
   process_.reset();
   process_ = std::make_unique<ChildProcess>(infra_.build_dir + "/" + def_.binary, env,
                                             infra_.build_dir + "/" + log_name + ".log");

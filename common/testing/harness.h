@@ -43,9 +43,9 @@ std::unique_ptr<grpc::ClientContext> CallContext(const std::string& token,
 
 // What the harness needs to know of a service (each service's <name>_testing.h has one).
 struct ServiceDef {
-  std::string name;      // "postings": prefix of its test schemas, name in logs
-  std::string binary;    // relative to the build dir, e.g. "services/postings/stellenwerk-postings"
-  bool consumes = false; // it has an event consumer; started means its queue is bound
+  std::string name;    // "postings": prefix of its test schemas, name in logs
+  std::string binary;  // relative to the build dir, e.g. "services/postings/stellenwerk-postings"
+  bool consumes = false;  // it has an event consumer; started means its queue is bound
 };
 
 // How one service is started in process.

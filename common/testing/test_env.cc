@@ -77,7 +77,8 @@ std::unique_ptr<pg::Pool> MigratedPool(const TestInfra& infra, const std::string
   absl::Status s = pg::ApplyMigrations(infra.pg_uri, schema,
                                        {{"platform", &pg::PlatformMigrations()}, {"test", &extra}});
   EXPECT_TRUE(s.ok()) << s;
-  return std::make_unique<pg::Pool>(pg::PoolOptions{.uri = infra.pg_uri, .schema = schema, .size = 8});
+  return std::make_unique<pg::Pool>(
+      pg::PoolOptions{.uri = infra.pg_uri, .schema = schema, .size = 8});
 }
 
 std::string Token(const TestInfra& infra, std::string tenant, std::vector<std::string> roles,
@@ -91,8 +92,7 @@ std::string Token(const TestInfra& infra, std::string tenant, std::vector<std::s
   return auth::SignHs256(claims, infra.jwt_secret);
 }
 
-bool WaitFor(const std::function<bool()>& pred, absl::Duration timeout,
-             absl::Duration interval) {
+bool WaitFor(const std::function<bool()>& pred, absl::Duration timeout, absl::Duration interval) {
   const absl::Time until = absl::Now() + timeout;
   for (;;) {
     if (pred()) return true;

@@ -9,8 +9,8 @@ namespace stellenwerk::store {
 namespace {
 
 Actor Staff(std::string sub, std::string tenant, std::string issuer = "") {
-  return Actor::Of(auth::Principal{std::move(sub), std::move(tenant), {"hr_clerk"}, std::move(issuer)},
-                   "corr");
+  return Actor::Of(
+      auth::Principal{std::move(sub), std::move(tenant), {"hr_clerk"}, std::move(issuer)}, "corr");
 }
 Actor Applicant(std::string sub, std::string tenant = "portal", std::string issuer = "") {
   return Actor::Of(

@@ -9,10 +9,10 @@ namespace {
 class ConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* name : {"STELLENWERK_GRPC_PORT", "STELLENWERK_REDIS_ADDR",
-                             "STELLENWERK_AMQP_QUEUE_TYPE", "STELLENWERK_FAKE_CLOCK",
-                             "STELLENWERK_SHUTDOWN_GRACE", "STELLENWERK_LOG_LEVEL",
-                             "STELLENWERK_JWT_RS256_PUBLIC_KEY_FILE"}) {
+    for (const char* name :
+         {"STELLENWERK_GRPC_PORT", "STELLENWERK_REDIS_ADDR", "STELLENWERK_AMQP_QUEUE_TYPE",
+          "STELLENWERK_FAKE_CLOCK", "STELLENWERK_SHUTDOWN_GRACE", "STELLENWERK_LOG_LEVEL",
+          "STELLENWERK_JWT_RS256_PUBLIC_KEY_FILE"}) {
       unsetenv(name);
     }
     setenv("STELLENWERK_PG_URI", "postgresql://u@127.0.0.1:1/db", 1);
@@ -65,16 +65,15 @@ TEST_P(BadConfigTest, BadValueIsRefusedNamingTheVariable) {
       << c.status();
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Values, BadConfigTest,
-    ::testing::Values(BadValue{"STELLENWERK_GRPC_PORT", "70000"},
-                      BadValue{"STELLENWERK_GRPC_PORT", "abc"},
-                      BadValue{"STELLENWERK_REDIS_ADDR", "localhost"},
-                      BadValue{"STELLENWERK_AMQP_QUEUE_TYPE", "stream"},
-                      BadValue{"STELLENWERK_FAKE_CLOCK", "maybe"},
-                      BadValue{"STELLENWERK_SHUTDOWN_GRACE", "soon"},
-                      BadValue{"STELLENWERK_LOG_LEVEL", "loud"},
-                      BadValue{"STELLENWERK_PG_URI", "mysql://x"}));
+INSTANTIATE_TEST_SUITE_P(Values, BadConfigTest,
+                         ::testing::Values(BadValue{"STELLENWERK_GRPC_PORT", "70000"},
+                                           BadValue{"STELLENWERK_GRPC_PORT", "abc"},
+                                           BadValue{"STELLENWERK_REDIS_ADDR", "localhost"},
+                                           BadValue{"STELLENWERK_AMQP_QUEUE_TYPE", "stream"},
+                                           BadValue{"STELLENWERK_FAKE_CLOCK", "maybe"},
+                                           BadValue{"STELLENWERK_SHUTDOWN_GRACE", "soon"},
+                                           BadValue{"STELLENWERK_LOG_LEVEL", "loud"},
+                                           BadValue{"STELLENWERK_PG_URI", "mysql://x"}));
 
 TEST_F(ConfigTest, MissingRequiredValueIsRefused) {
   unsetenv("STELLENWERK_PG_URI");

@@ -3,8 +3,8 @@
 #include "common/amqp/consumer.h"
 #include "common/ids/uuid.h"
 #include "common/testing/test_env.h"
-#include "stellenwerk/events/v1/postings.pb.h"
 #include "gtest/gtest.h"
+#include "stellenwerk/events/v1/postings.pb.h"
 
 namespace stellenwerk::amqp {
 namespace {
@@ -75,10 +75,12 @@ class ConsumerTest : public ::testing::Test {
 
   int Effects() {
     int n = -1;
-    EXPECT_TRUE(pool_->Read([&](pqxx::work& tx) {
+    EXPECT_TRUE(pool_
+                    ->Read([&](pqxx::work& tx) {
                       n = tx.exec("SELECT count(*) FROM effects")[0][0].as<int>();
                       return absl::OkStatus();
-                    }).ok());
+                    })
+                    .ok());
     return n;
   }
 
@@ -178,11 +180,14 @@ TEST_F(ConsumerTest, ATypedHandlerGetsItsMessageDecodedAndAnUndecodableBodyIsDea
   EXPECT_TRUE(testing::WaitFor([&] { return Effects() == 1; }, absl::Seconds(10)));
   EXPECT_EQ(calls_.load(), 1) << "the handler never sees an undecodable body";
   int found = 0;
-  EXPECT_TRUE(pool_->Read([&](pqxx::work& tx) {
-                      found = tx.exec_params("SELECT count(*) FROM effects WHERE body = $1",
-                                             schema_)[0][0].as<int>();
-                      return absl::OkStatus();
-                    }).ok());
+  EXPECT_TRUE(pool_
+                  ->Read([&](pqxx::work& tx) {
+                    found = tx.exec_params("SELECT count(*) FROM effects WHERE body = $1",
+                                           schema_)[0][0]
+                                .as<int>();
+                    return absl::OkStatus();
+                  })
+                  .ok());
   EXPECT_EQ(found, 1) << "the handler got the decoded message";
   consumer.Stop();
 }
@@ -195,10 +200,12 @@ TEST_F(ConsumerTest, FailedEffectLeavesNoTraceSoTheRetryCanSucceed) {
   Publish({Make("poison")});
   ASSERT_EQ(DeadLettered(1).size(), 1u);
   int processed = -1;
-  ASSERT_TRUE(pool_->Read([&](pqxx::work& tx) {
-                     processed = tx.exec("SELECT count(*) FROM processed_events")[0][0].as<int>();
-                     return absl::OkStatus();
-                   }).ok());
+  ASSERT_TRUE(pool_
+                  ->Read([&](pqxx::work& tx) {
+                    processed = tx.exec("SELECT count(*) FROM processed_events")[0][0].as<int>();
+                    return absl::OkStatus();
+                  })
+                  .ok());
   EXPECT_EQ(processed, 0);
   consumer->Stop();
 }

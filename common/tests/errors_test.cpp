@@ -1,6 +1,6 @@
 #include "common/errors/errors.h"
-#include "common/errors/grpc_status.h"
 
+#include "common/errors/grpc_status.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"

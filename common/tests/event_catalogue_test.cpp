@@ -1,10 +1,9 @@
 // The event catalogue binds each routing key of CONTRACT.md to exactly one message, and the
 // outbox publishes a message only under its own key.
-#include "common/events/catalogue.h"
-
 #include <stdexcept>
 
 #include "absl/time/clock.h"
+#include "common/events/catalogue.h"
 #include "common/outbox/events.h"
 #include "gtest/gtest.h"
 #include "stellenwerk/events/v1/applications.pb.h"

@@ -41,8 +41,7 @@ std::string Hmac(std::string_view key, std::string_view data) {
 // Builds an HS256-signed token from arbitrary header and payload JSON, so tests can produce
 // tokens that SignHs256 would never emit (alg none, missing claims, odd types).
 std::string HsToken(const json& header, const json& payload, std::string_view secret = kSecret) {
-  const std::string input =
-      Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(payload.dump());
+  const std::string input = Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(payload.dump());
   return input + "." + Base64UrlEncode(Hmac(secret, input));
 }
 
@@ -94,8 +93,7 @@ std::string PublicKeyPem(EVP_PKEY* key) {
 }
 
 std::string RsSign(EVP_PKEY* key, std::string_view input) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
-                                                               EVP_MD_CTX_free);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   EXPECT_EQ(EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key), 1);
   size_t len = 0;
   const auto* in = reinterpret_cast<const unsigned char*>(input.data());
@@ -109,8 +107,8 @@ std::string RsSign(EVP_PKEY* key, std::string_view input) {
 }
 
 std::string RsToken(EVP_PKEY* key, const json& payload) {
-  const std::string input = Base64UrlEncode(json{{"alg", "RS256"}, {"typ", "JWT"}}.dump()) +
-                            "." + Base64UrlEncode(payload.dump());
+  const std::string input = Base64UrlEncode(json{{"alg", "RS256"}, {"typ", "JWT"}}.dump()) + "." +
+                            Base64UrlEncode(payload.dump());
   return input + "." + Base64UrlEncode(RsSign(key, input));
 }
 
@@ -195,8 +193,7 @@ TEST(JwtHs256Test, SignedTokenRoundTripsAllClaims) {
 TEST(JwtHs256Test, SignedTokenWithoutIssuerHasNoIssClaim) {
   const std::string token = SignHs256(GoodClaims(), kSecret);
   const size_t dot = token.find('.');
-  const std::string payload =
-      *Base64UrlDecode(token.substr(dot + 1, token.rfind('.') - dot - 1));
+  const std::string payload = *Base64UrlDecode(token.substr(dot + 1, token.rfind('.') - dot - 1));
   EXPECT_FALSE(json::parse(payload).contains("iss"));
   absl::StatusOr<Claims> out = HsVerifier().Verify(token, kNow);
   ASSERT_TRUE(out.ok()) << out.status();
@@ -212,8 +209,7 @@ TEST(JwtHs256Test, VerifierIsCopyableAndCopiesVerify) {
 }
 
 TEST(JwtHs256Test, TokenSignedWithOtherSecretIsRejected) {
-  const std::string token =
-      SignHs256(GoodClaims(), "another-secret-another-secret-another-secret");
+  const std::string token = SignHs256(GoodClaims(), "another-secret-another-secret-another-secret");
   ExpectUnauthenticated(HsVerifier().Verify(token, kNow));
 }
 
@@ -223,8 +219,8 @@ TEST(JwtHs256Test, TamperedPayloadIsRejected) {
   payload["tenant"] = "other-tenant";
   const size_t first = token.find('.');
   const size_t last = token.rfind('.');
-  const std::string forged = token.substr(0, first + 1) + Base64UrlEncode(payload.dump()) +
-                             token.substr(last);
+  const std::string forged =
+      token.substr(0, first + 1) + Base64UrlEncode(payload.dump()) + token.substr(last);
   ExpectUnauthenticated(HsVerifier().Verify(forged, kNow));
 }
 
@@ -373,9 +369,8 @@ TEST(JwtHs256Test, MalformedTokensAreRejected) {
   ExpectUnauthenticated(v.Verify("!!!.@@@.###", kNow));  // invalid base64url
   ExpectUnauthenticated(v.Verify("e30.e30.e30", kNow));  // "{}" everywhere, no valid signature
   // Header and payload that are valid base64url but not JSON objects.
-  ExpectUnauthenticated(v.Verify(Base64UrlEncode("not json") + "." +
-                                     Base64UrlEncode(GoodPayload().dump()) + ".c2ln",
-                                 kNow));
+  ExpectUnauthenticated(v.Verify(
+      Base64UrlEncode("not json") + "." + Base64UrlEncode(GoodPayload().dump()) + ".c2ln", kNow));
   const std::string input = Base64UrlEncode(HsHeader().dump()) + "." + Base64UrlEncode("[1]");
   ExpectUnauthenticated(v.Verify(input + "." + Base64UrlEncode(Hmac(kSecret, input)), kNow));
   ExpectUnauthenticated(v.Verify(std::string(10000, 'a'), kNow));
@@ -471,12 +466,12 @@ TEST_F(Rs256Test, ExpiredTokenIsRejected) {
 
 TEST(JwtRs256KeyTest, InvalidPemIsRejected) {
   EXPECT_EQ(JwtVerifier::Rs256FromPem("").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(JwtVerifier::Rs256FromPem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(JwtVerifier::Rs256FromPem(kSecret).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      JwtVerifier::Rs256FromPem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(JwtVerifier::Rs256FromPem(kSecret).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(JwtRs256KeyTest, NonRsaAndShortRsaKeysAreRejected) {

@@ -17,11 +17,13 @@ const std::vector<Migration> kTestMigrations = {
 
 int CountApplied(Pool& pool) {
   int n = -1;
-  EXPECT_TRUE(pool.Read([&](pqxx::work& tx) {
-                    n = tx.exec("SELECT count(*) FROM schema_migrations WHERE component = 'test'")[0][0]
-                            .as<int>();
-                    return absl::OkStatus();
-                  }).ok());
+  EXPECT_TRUE(
+      pool.Read([&](pqxx::work& tx) {
+            n = tx.exec("SELECT count(*) FROM schema_migrations WHERE component = 'test'")[0][0]
+                    .as<int>();
+            return absl::OkStatus();
+          })
+          .ok());
   return n;
 }
 
@@ -37,7 +39,8 @@ TEST(MigrationsTest, ApplyingTwiceChangesNothingTheSecondTime) {
   EXPECT_TRUE(pool.Transact([](pqxx::work& tx) {
                     tx.exec("INSERT INTO things (id, name, size) VALUES (1, 'a', 3)");
                     return absl::OkStatus();
-                  }).ok());
+                  })
+                  .ok());
 }
 
 TEST(MigrationsTest, ReplicasStartingTogetherDoNotRace) {
@@ -48,7 +51,8 @@ TEST(MigrationsTest, ReplicasStartingTogetherDoNotRace) {
   std::vector<absl::Status> results(4);
   std::vector<std::thread> replicas;
   for (int i = 0; i < 4; ++i) {
-    replicas.emplace_back([&, i] { results[i] = ApplyMigrations(infra.pg_uri, schema, components); });
+    replicas.emplace_back(
+        [&, i] { results[i] = ApplyMigrations(infra.pg_uri, schema, components); });
   }
   for (auto& t : replicas) t.join();
   for (const auto& s : results) EXPECT_TRUE(s.ok()) << s;

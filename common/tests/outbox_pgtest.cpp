@@ -27,8 +27,7 @@ OutgoingEvent MakeEvent(const std::string& type, int n) {
 TEST(PrepareTest, AnEventTheSystemStartsGetsItsOwnCorrelationId) {
   events::v1::PostingClosed closed;
   const OutgoingEvent by_timer =
-      Prepare(EventContext{"s", "stadt-herne", "", "system:deadline", absl::Now()},
-              closed);
+      Prepare(EventContext{"s", "stadt-herne", "", "system:deadline", absl::Now()}, closed);
   EXPECT_EQ(by_timer.type, "postings.posting.closed.v1");
   EXPECT_FALSE(by_timer.correlation_id.empty());
   EXPECT_EQ(by_timer.correlation_id, by_timer.event_id);
@@ -36,8 +35,7 @@ TEST(PrepareTest, AnEventTheSystemStartsGetsItsOwnCorrelationId) {
 
   events::v1::PostingClosed asked;
   const OutgoingEvent by_call =
-      Prepare(EventContext{"s", "stadt-herne", "corr-7", "hr-1", absl::Now()},
-              asked);
+      Prepare(EventContext{"s", "stadt-herne", "corr-7", "hr-1", absl::Now()}, asked);
   EXPECT_EQ(by_call.correlation_id, "corr-7");
   EXPECT_EQ(asked.meta().correlation_id(), "corr-7");
 }
@@ -47,7 +45,8 @@ int Pending(pg::Pool& pool) {
   EXPECT_TRUE(pool.Read([&](pqxx::work& tx) {
                     n = tx.exec("SELECT count(*) FROM outbox")[0][0].as<int>();
                     return absl::OkStatus();
-                  }).ok());
+                  })
+                  .ok());
   return n;
 }
 
@@ -74,12 +73,14 @@ TEST(OutboxTest, CommittedEventsArePublishedWithHeadersAndRolledBackOnesNever) {
   ASSERT_TRUE(pool->Transact([&](pqxx::work& tx) {
                     Enqueue(tx, schema, kept);
                     return absl::OkStatus();
-                  }).ok());
+                  })
+                  .ok());
   const OutgoingEvent dropped = MakeEvent(type, 2);
   ASSERT_FALSE(pool->Transact([&](pqxx::work& tx) {
                      Enqueue(tx, schema, dropped);
                      return absl::AbortedError("business rule failed after the write");
-                   }).ok());
+                   })
+                   .ok());
 
   // Rows leave the outbox only once the broker confirmed them, and a confirmed message is in
   // the tap's queue: with the outbox empty the queue holds all there will ever be.

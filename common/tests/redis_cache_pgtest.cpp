@@ -1,5 +1,3 @@
-#include "common/cache/redis_cache.h"
-
 #include <arpa/inet.h>
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
@@ -21,6 +19,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/cache/redis_cache.h"
 #include "common/testing/process.h"
 #include "common/testing/test_env.h"
 #include "gtest/gtest.h"
@@ -301,8 +300,7 @@ class RedisCacheTest : public ::testing::Test {
     addr_ = *addr;
     prefix_ = UniquePrefix();
     raw_ = std::make_unique<RawRedis>(addr_);
-    ASSERT_TRUE(raw_->ok()) << "cannot reach the test Redis at " << addr_.host << ":"
-                            << addr_.port;
+    ASSERT_TRUE(raw_->ok()) << "cannot reach the test Redis at " << addr_.host << ":" << addr_.port;
   }
 
   void TearDown() override {
@@ -395,7 +393,7 @@ TEST_F(RedisCacheTest, TombstoneRefusesTheStaleSetOfASlowReader) {
 
 TEST_F(RedisCacheTest, ReaderOfTheInvalidatedCommitMayRefillAtOnce) {
   RedisCache cache(Options());
-  cache.Invalidate("k", 7);  // writer committed version 7
+  cache.Invalidate("k", 7);                   // writer committed version 7
   cache.Put("k", 7, "v7", absl::Minutes(1));  // a reader loaded that commit
   EXPECT_EQ(cache.Get("k"), "v7");
 }
@@ -479,8 +477,8 @@ TEST_F(RedisCacheTest, AnErrorReplyIsAMissButDoesNotOpenTheBreaker) {
   options.breaker_failures = 1;
   RedisCache cache(options);
   ASSERT_EQ(raw_->Integer({"HSET", prefix_ + "hash", "f", "v"}), 1);
-  EXPECT_EQ(cache.Get("hash"), std::nullopt);                   // WRONGTYPE
-  cache.Put("hash", 1, "v", absl::Minutes(1));                  // WRONGTYPE inside the script
+  EXPECT_EQ(cache.Get("hash"), std::nullopt);   // WRONGTYPE
+  cache.Put("hash", 1, "v", absl::Minutes(1));  // WRONGTYPE inside the script
   EXPECT_EQ(cache.stats().errors, 2u);
   EXPECT_TRUE(cache.Healthy());
   EXPECT_EQ(cache.stats().breaker_skips, 0u);

@@ -25,7 +25,8 @@ int Count(pg::Pool& pool, const char* sql) {
   EXPECT_TRUE(pool.Read([&](pqxx::work& tx) {
                     n = tx.exec(sql)[0][0].as<int>();
                     return absl::OkStatus();
-                  }).ok());
+                  })
+                  .ok());
   return n;
 }
 
@@ -33,7 +34,8 @@ void ScheduleMany(pg::Pool& pool, int n, absl::Time due) {
   ASSERT_TRUE(pool.Transact([&](pqxx::work& tx) {
                     for (int i = 0; i < n; ++i) Schedule(tx, "test", "k" + std::to_string(i), due);
                     return absl::OkStatus();
-                  }).ok());
+                  })
+                  .ok());
 }
 
 TEST(TimersTest, TwoReplicasFireEachOfAThousandTimersExactlyOnce) {
@@ -124,7 +126,8 @@ TEST(TimersTest, RescheduleMovesTheTimerAndCancelRemovesIt) {
                     Schedule(tx, "test", "k0", clock.Now() + absl::Hours(1));
                     Cancel(tx, "test", "k1");
                     return absl::OkStatus();
-                  }).ok());
+                  })
+                  .ok());
   Scheduler s({}, *pool, clock);
   s.On("test", Effect);
   EXPECT_EQ(*s.RunOnce(), 0);
@@ -203,7 +206,8 @@ TEST(TimersTest, AFailingBatchIsRetriedOneByOneSoOnlyTheBrokenTimerWaits) {
   ASSERT_TRUE(pool->Transact([&](pqxx::work& tx) {
                     Schedule(tx, "single", "s0", clock.Now());  // other kinds keep working
                     return absl::OkStatus();
-                  }).ok());
+                  })
+                  .ok());
   Scheduler s({}, *pool, clock);
   std::vector<size_t> sizes;
   s.OnBatch("test", [&](pqxx::work& tx, const std::vector<Timer>& due) -> absl::Status {

@@ -93,8 +93,8 @@ absl::StatusOr<int> Scheduler::RunBatch(bool* full) {
     // by one, each in its own savepoint: one failing timer must not undo the others.
     std::map<std::string, std::vector<Timer>> groups;
     for (const auto& row : rows) {
-      Timer t{row[0].as<int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
-              pg::FromMicros(row[3]), pg::BytesOf(row[4]), row[5].as<int>()};
+      Timer t{row[0].as<int64_t>(),   row[1].as<std::string>(), row[2].as<std::string>(),
+              pg::FromMicros(row[3]), pg::BytesOf(row[4]),      row[5].as<int>()};
       if (batch_handlers_.count(t.kind) != 0) {
         groups[t.kind].push_back(std::move(t));
         continue;
@@ -129,8 +129,7 @@ absl::StatusOr<int> Scheduler::RunBatch(bool* full) {
                      effect.message());
       }
       for (const Timer& t : group) {
-        absl::Status one =
-            group.size() == 1 ? effect : Apply(tx, {t}, handler, &after_commit);
+        absl::Status one = group.size() == 1 ? effect : Apply(tx, {t}, handler, &after_commit);
         if (one.ok()) {
           ++fired;
           continue;

@@ -63,7 +63,7 @@ class Scheduler {
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  void On(std::string kind, TimerHandler handler);  // before Start
+  void On(std::string kind, TimerHandler handler);            // before Start
   void OnBatch(std::string kind, BatchTimerHandler handler);  // before Start
 
   // Only from inside a handler: runs `fn` (in the scheduler's thread) once the transaction
@@ -84,8 +84,7 @@ class Scheduler {
   absl::StatusOr<int> RunBatch(bool* full);
   // Applies `handler` to `timers` under a savepoint; deletes the timers it took effect for.
   absl::Status Apply(pqxx::work& tx, const std::vector<Timer>& timers,
-                     const BatchTimerHandler& handler,
-                     std::vector<AfterCommitFn>* after_commit);
+                     const BatchTimerHandler& handler, std::vector<AfterCommitFn>* after_commit);
   void Retry(pqxx::work& tx, const Timer& t, const absl::Status& error, absl::Time now);
 
   const SchedulerOptions options_;

@@ -3,8 +3,8 @@
 
 #include <memory>
 
-#include "common/runtime/runtime.h"
 #include "common/config/env.h"
+#include "common/runtime/runtime.h"
 #include "services/applications/adapters/pg_application_store.h"
 #include "services/applications/api/application_grpc_service.h"
 #include "services/applications/domain/application_service.h"

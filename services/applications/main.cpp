@@ -5,9 +5,9 @@
 int main() {
   using namespace stellenwerk;
   Runtime::BlockTerminationSignals();
-  auto config = config::LoadRuntimeConfigOrExit(applications::kServiceName,
-                                                applications::kDefaultGrpcPort,
-                                                applications::kDefaultMetricsPort);
+  auto config =
+      config::LoadRuntimeConfigOrExit(applications::kServiceName, applications::kDefaultGrpcPort,
+                                      applications::kDefaultMetricsPort);
   config::EnvReader env;
   applications::ApplicationsOptions options = applications::LoadApplicationsOptions(env);
   if (!env.status().ok()) config::ExitWithConfigError(config.service, env.status());

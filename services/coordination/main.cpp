@@ -6,9 +6,9 @@
 int main() {
   using namespace stellenwerk;
   Runtime::BlockTerminationSignals();
-  auto config = config::LoadRuntimeConfigOrExit(coordination::kServiceName,
-                                                coordination::kDefaultGrpcPort,
-                                                coordination::kDefaultMetricsPort);
+  auto config =
+      config::LoadRuntimeConfigOrExit(coordination::kServiceName, coordination::kDefaultGrpcPort,
+                                      coordination::kDefaultMetricsPort);
   logging::Init(config.service, config.log_level);
   coordination::CoordinationApp app(std::move(config));
   if (absl::Status s = app.Init(); !s.ok()) {

@@ -1,11 +1,11 @@
 #include "services/applications/app.h"
 
-#include "services/applications/adapters/grpc_posting_directory.h"
-#include "common/pg/migrations.h"
-#include "google/protobuf/util/time_util.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging/log.h"
+#include "common/pg/migrations.h"
 #include "common/timers/timers.h"
+#include "google/protobuf/util/time_util.h"
+#include "services/applications/adapters/grpc_posting_directory.h"
 #include "services/applications/domain/application_rules.h"
 #include "services/applications/domain/transitions.h"
 #include "stellenwerk/events/v1/coordination.pb.h"
@@ -122,9 +122,8 @@ absl::Status ApplicationsApp::Init() {
     const absl::Time now = runtime_.clock().Now();
     auto applied = store_->ApplyInTransaction(
         tx, Actor::System("coordination", notice.city_tenant_id(), d.message.correlation_id),
-        notice.application_id(), notice.city_tenant_id(), [&](const v1::Application& a) {
-          return CoordinationOutcome(a, cleared, reason, now);
-        });
+        notice.application_id(), notice.city_tenant_id(),
+        [&](const v1::Application& a) { return CoordinationOutcome(a, cleared, reason, now); });
     if (applied.status().code() == absl::StatusCode::kNotFound) {
       spdlog::warn("coordination outcome for unknown application {} of {}: ignored",
                    notice.application_id(), notice.city_tenant_id());
@@ -132,35 +131,37 @@ absl::Status ApplicationsApp::Init() {
     }
     return applied.status();
   };
-  consumer.On<ev::StaffingCleared>(
-      [outcome](pqxx::work& tx, const ev::StaffingCleared& e, const amqp::Delivery& d) {
-        return outcome(tx, e.notice(), /*cleared=*/true,
-                       absl::StrCat("coordination cleared (", ev::StaffingClearance_Name(e.how()), ")"),
-                       d);
-      });
+  consumer.On<ev::StaffingCleared>([outcome](pqxx::work& tx, const ev::StaffingCleared& e,
+                                             const amqp::Delivery& d) {
+    return outcome(tx, e.notice(), /*cleared=*/true,
+                   absl::StrCat("coordination cleared (", ev::StaffingClearance_Name(e.how()), ")"),
+                   d);
+  });
   consumer.On<ev::StaffingWithdrawn>(
       [outcome](pqxx::work& tx, const ev::StaffingWithdrawn& e, const amqp::Delivery& d) {
         return outcome(tx, e.notice(), /*cleared=*/false,
                        absl::StrCat("coordination notice withdrawn: ", e.reason()), d);
       });
-  consumer.On<ev::StaffingInstructed>(
-      [outcome](pqxx::work& tx, const ev::StaffingInstructed& e, const amqp::Delivery& d) {
-        return outcome(
-            tx, e.notice(), /*cleared=*/false,
-            absl::StrCat("district instruction (Weisung im Einzelfall): ", e.instruction()), d);
-      });
+  consumer.On<ev::StaffingInstructed>([outcome](pqxx::work& tx, const ev::StaffingInstructed& e,
+                                                const amqp::Delivery& d) {
+    return outcome(tx, e.notice(), /*cleared=*/false,
+                   absl::StrCat("district instruction (Weisung im Einzelfall): ", e.instruction()),
+                   d);
+  });
 
   // Retention (GDPR Art. 5 (1) e): a durable sweep erases what has been kept long enough; it
   // re-arms itself, sooner while there is a backlog.
-  runtime_.timers().On(kRetentionTimerKind, [this](pqxx::work& tx, const timers::Timer&) -> absl::Status {
-    const absl::Time now = runtime_.clock().Now();
-    auto erased = store_->EraseExpired(tx, now, kRetentionBatch);
-    if (!erased.ok()) return erased.status();
-    if (*erased > 0) spdlog::info("retention: erased {} applications", *erased);
-    timers::Schedule(tx, kRetentionTimerKind, "sweep",
-                     *erased == kRetentionBatch ? now + absl::Seconds(1) : now + kRetentionInterval);
-    return absl::OkStatus();
-  });
+  runtime_.timers().On(
+      kRetentionTimerKind, [this](pqxx::work& tx, const timers::Timer&) -> absl::Status {
+        const absl::Time now = runtime_.clock().Now();
+        auto erased = store_->EraseExpired(tx, now, kRetentionBatch);
+        if (!erased.ok()) return erased.status();
+        if (*erased > 0) spdlog::info("retention: erased {} applications", *erased);
+        timers::Schedule(
+            tx, kRetentionTimerKind, "sweep",
+            *erased == kRetentionBatch ? now + absl::Seconds(1) : now + kRetentionInterval);
+        return absl::OkStatus();
+      });
   return runtime_.db().Transact([this](pqxx::work& tx) {
     timers::Schedule(tx, kRetentionTimerKind, "sweep", runtime_.clock().Now());
     return absl::OkStatus();

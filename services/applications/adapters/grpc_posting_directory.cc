@@ -47,9 +47,9 @@ absl::StatusOr<std::optional<FetchedPosting>> GrpcPostingDirectory::Fetch(
     return std::optional<FetchedPosting>();
   }
   if (!s.ok()) {
-    return absl::UnavailableError(absl::StrCat(
-        "the postings service could not be asked about this posting (", s.error_message(),
-        "); retry with backoff"));
+    return absl::UnavailableError(
+        absl::StrCat("the postings service could not be asked about this posting (",
+                     s.error_message(), "); retry with backoff"));
   }
   return std::optional<FetchedPosting>(FromPosting(posting));
 }

@@ -1,8 +1,4 @@
 // PgApplicationStore: documents.
-#include "services/applications/adapters/pg_application_store.h"
-#include "services/applications/adapters/applications_sql.h"
-#include "services/applications/adapters/pg_application_rows.h"
-
 #include <openssl/sha.h>
 
 #include <map>
@@ -14,14 +10,16 @@
 #include "absl/strings/str_split.h"
 #include "common/idempotency/idempotency.h"
 #include "common/ids/uuid.h"
-#include "common/outbox/events.h"
 #include "common/logging/log.h"
+#include "common/outbox/events.h"
 #include "common/pg/keyset.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/applications/adapters/applications_sql.h"
+#include "services/applications/adapters/pg_application_rows.h"
+#include "services/applications/adapters/pg_application_store.h"
 #include "services/applications/domain/application_rules.h"
 #include "services/applications/domain/application_service.h"
 #include "stellenwerk/events/v1/applications.pb.h"
-
 
 namespace stellenwerk::applications {
 
@@ -71,16 +69,15 @@ PgApplicationStore::AttachedDocument(const std::string& application_id,
   std::optional<std::pair<v1::Document, std::string>> out;
   absl::Status s = db_.ReadStatement([&](pqxx::transaction_base& tx) -> absl::Status {
     out.reset();
-    const auto rows = tx.exec_params(
-        "SELECT " + std::string(kDocumentColumns) + ", content FROM documents"
-        " WHERE id = $1::uuid AND application_id = $2::uuid",
-        document_id, application_id);
+    const auto rows = tx.exec_params("SELECT " + std::string(kDocumentColumns) +
+                                         ", content FROM documents"
+                                         " WHERE id = $1::uuid AND application_id = $2::uuid",
+                                     document_id, application_id);
     if (!rows.empty()) out.emplace(DocumentOf(rows[0]), pg::BytesOf(rows[0][7]));
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
   return out;
 }
-
 
 }  // namespace stellenwerk::applications

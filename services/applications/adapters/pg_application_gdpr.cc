@@ -1,7 +1,4 @@
 // PgApplicationStore: audit, GDPR export and erasure, retention, anonymous statistics.
-#include "services/applications/adapters/pg_application_store.h"
-#include "services/applications/adapters/pg_application_rows.h"
-
 #include <openssl/sha.h>
 
 #include <map>
@@ -13,14 +10,15 @@
 #include "absl/strings/str_split.h"
 #include "common/idempotency/idempotency.h"
 #include "common/ids/uuid.h"
-#include "common/outbox/events.h"
 #include "common/logging/log.h"
+#include "common/outbox/events.h"
 #include "common/pg/keyset.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/applications/adapters/pg_application_rows.h"
+#include "services/applications/adapters/pg_application_store.h"
 #include "services/applications/domain/application_rules.h"
 #include "services/applications/domain/application_service.h"
 #include "stellenwerk/events/v1/applications.pb.h"
-
 
 namespace stellenwerk::applications {
 
@@ -80,18 +78,18 @@ absl::StatusOr<ApplicantData> PgApplicationStore::Export(const std::string& appl
   ApplicantData data;
   absl::Status s = db_.Read([&](pqxx::work& tx) -> absl::Status {
     data = ApplicantData();
-    for (const auto& row : tx.exec_params(
-             "SELECT data, version FROM applications WHERE applicant_sub = $1"
-             " AND ($2 = '' OR tenant_id = $2) ORDER BY submitted_at",
-             applicant_sub, tenant_id)) {
+    for (const auto& row :
+         tx.exec_params("SELECT data, version FROM applications WHERE applicant_sub = $1"
+                        " AND ($2 = '' OR tenant_id = $2) ORDER BY submitted_at",
+                        applicant_sub, tenant_id)) {
       data.applications.push_back(Parse(row));
     }
     for (const auto& a : data.applications) {
       for (auto& e : ReadAudit(tx, a.id())) data.audit.emplace_back(a.id(), std::move(e));
-      for (const auto& r : tx.exec_params(
-               "SELECT rater, criterion, score, comment, micros(rated_at) FROM ratings"
-               " WHERE application_id = $1::uuid ORDER BY criterion, rater",
-               a.id())) {
+      for (const auto& r :
+           tx.exec_params("SELECT rater, criterion, score, comment, micros(rated_at) FROM ratings"
+                          " WHERE application_id = $1::uuid ORDER BY criterion, rater",
+                          a.id())) {
         v1::Rating rating;
         rating.set_application_id(a.id());
         rating.set_rater(r[0].as<std::string>());
@@ -164,10 +162,10 @@ absl::StatusOr<v1::EraseApplicantResponse> PgApplicationStore::Erase(
   return pg::Command<v1::EraseApplicantResponse>(
       db_, actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::EraseApplicantResponse> {
         std::vector<std::string> ids;
-        for (const auto& r : tx.exec_params(
-                 "SELECT id::text FROM applications WHERE applicant_sub = $1"
-                 " AND ($2 = '' OR tenant_id = $2) FOR UPDATE",
-                 applicant_sub, tenant_id)) {
+        for (const auto& r :
+             tx.exec_params("SELECT id::text FROM applications WHERE applicant_sub = $1"
+                            " AND ($2 = '' OR tenant_id = $2) FOR UPDATE",
+                            applicant_sub, tenant_id)) {
           ids.push_back(r[0].as<std::string>());
         }
         v1::EraseApplicantResponse out;
@@ -257,6 +255,5 @@ absl::StatusOr<StatisticsInput> PgApplicationStore::Statistics(const std::string
   if (!s.ok()) return s;
   return in;
 }
-
 
 }  // namespace stellenwerk::applications

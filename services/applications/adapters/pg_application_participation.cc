@@ -1,7 +1,4 @@
 // PgApplicationStore: participation verdicts and what the hiring needs of them.
-#include "services/applications/adapters/pg_application_store.h"
-#include "services/applications/adapters/pg_application_rows.h"
-
 #include <openssl/sha.h>
 
 #include <map>
@@ -13,14 +10,15 @@
 #include "absl/strings/str_split.h"
 #include "common/idempotency/idempotency.h"
 #include "common/ids/uuid.h"
-#include "common/outbox/events.h"
 #include "common/logging/log.h"
+#include "common/outbox/events.h"
 #include "common/pg/keyset.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/applications/adapters/pg_application_rows.h"
+#include "services/applications/adapters/pg_application_store.h"
 #include "services/applications/domain/application_rules.h"
 #include "services/applications/domain/application_service.h"
 #include "stellenwerk/events/v1/applications.pb.h"
-
 
 namespace stellenwerk::applications {
 
@@ -32,7 +30,8 @@ absl::StatusOr<std::optional<absl::Time>> PgApplicationStore::LastInterview(
   absl::Status s = db_.Read([&](pqxx::work& tx) -> absl::Status {
     out.reset();
     const auto row = tx.exec_params1(
-        "SELECT micros(max(al.at)) FROM audit_log al JOIN applications a ON a.id = al.application_id"
+        "SELECT micros(max(al.at)) FROM audit_log al JOIN applications a ON a.id = "
+        "al.application_id"
         " WHERE a.posting_id = $1::uuid AND al.action = 'status_changed'"
         " AND al.to_status = 'INTERVIEWED'",
         posting_id);
@@ -42,7 +41,6 @@ absl::StatusOr<std::optional<absl::Time>> PgApplicationStore::LastInterview(
   if (!s.ok()) return s;
   return out;
 }
-
 
 absl::StatusOr<v1::ParticipationVerdict> PgApplicationStore::RecordVerdict(
     const Actor& actor, const IdempotencyRequest& idem, const v1::ParticipationVerdict& v) {
@@ -58,8 +56,9 @@ absl::StatusOr<v1::ParticipationVerdict> PgApplicationStore::RecordVerdict(
         e.set_posting_id(v.posting_id());
         e.set_body(v1::ParticipationBody_Name(v.body()));
         e.set_agrees(v.agrees());
-        outbox::Publish(tx, outbox::EventContext{apps_.schema(), actor.tenant,
-                                                 actor.correlation_id, actor.sub, now},
+        outbox::Publish(tx,
+                        outbox::EventContext{apps_.schema(), actor.tenant, actor.correlation_id,
+                                             actor.sub, now},
                         e);
         return v;
       });
@@ -89,7 +88,8 @@ absl::StatusOr<std::vector<v1::ParticipationVerdict>> PgApplicationStore::Latest
   return out;
 }
 
-absl::StatusOr<bool> PgApplicationStore::HasSeverelyDisabledApplicant(const std::string& posting_id) {
+absl::StatusOr<bool> PgApplicationStore::HasSeverelyDisabledApplicant(
+    const std::string& posting_id) {
   bool out = false;
   absl::Status s = db_.Read([&](pqxx::work& tx) -> absl::Status {
     out = !tx.exec_params(
@@ -102,6 +102,5 @@ absl::StatusOr<bool> PgApplicationStore::HasSeverelyDisabledApplicant(const std:
   if (!s.ok()) return s;
   return out;
 }
-
 
 }  // namespace stellenwerk::applications

@@ -14,7 +14,6 @@
 
 namespace stellenwerk::applications::rows {
 
-
 // A document's metadata: these columns, in this order, read by DocumentOf.
 inline constexpr char kDocumentColumns[] =
     "id::text, kind, file_name, detected_type, sha256, size_bytes, micros(created_at)";
@@ -39,7 +38,8 @@ inline v1::Application Parse(const pqxx::row& row) {  // data, version
 inline std::string Sha256Hex(const std::string& data) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
 inline std::string UuidArray(const std::vector<std::string>& ids) {
@@ -48,10 +48,8 @@ inline std::string UuidArray(const std::vector<std::string>& ids) {
   return out + "}";
 }
 
-
 inline google::protobuf::Timestamp TsOf(const pqxx::field& micros) {
   return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(micros.as<int64_t>());
 }
-
 
 }  // namespace stellenwerk::applications::rows

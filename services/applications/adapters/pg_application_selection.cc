@@ -1,7 +1,4 @@
 // PgApplicationStore: rating criteria, ratings, ranking candidates.
-#include "services/applications/adapters/pg_application_store.h"
-#include "services/applications/adapters/pg_application_rows.h"
-
 #include <openssl/sha.h>
 
 #include <map>
@@ -13,14 +10,15 @@
 #include "absl/strings/str_split.h"
 #include "common/idempotency/idempotency.h"
 #include "common/ids/uuid.h"
-#include "common/outbox/events.h"
 #include "common/logging/log.h"
+#include "common/outbox/events.h"
 #include "common/pg/keyset.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/applications/adapters/pg_application_rows.h"
+#include "services/applications/adapters/pg_application_store.h"
 #include "services/applications/domain/application_rules.h"
 #include "services/applications/domain/application_service.h"
 #include "stellenwerk/events/v1/applications.pb.h"
-
 
 namespace stellenwerk::applications {
 
@@ -30,10 +28,10 @@ namespace {
 
 std::vector<v1::RatingCriterion> ReadCriteria(pqxx::work& tx, const std::string& posting_id) {
   std::vector<v1::RatingCriterion> out;
-  for (const auto& r : tx.exec_params(
-           "SELECT name, description FROM rating_criteria WHERE posting_id = $1::uuid"
-           " ORDER BY position",
-           posting_id)) {
+  for (const auto& r :
+       tx.exec_params("SELECT name, description FROM rating_criteria WHERE posting_id = $1::uuid"
+                      " ORDER BY position",
+                      posting_id)) {
     v1::RatingCriterion c;
     c.set_name(r[0].as<std::string>());
     c.set_description(r[1].as<std::string>());
@@ -43,7 +41,6 @@ std::vector<v1::RatingCriterion> ReadCriteria(pqxx::work& tx, const std::string&
 }
 
 }  // namespace
-
 
 absl::StatusOr<v1::RatingCriteria> PgApplicationStore::SetCriteria(
     const Actor& actor, const IdempotencyRequest& idem, const v1::RatingCriteria& criteria) {
@@ -86,27 +83,29 @@ absl::StatusOr<v1::Rating> PgApplicationStore::Rate(
     const Actor& actor, const IdempotencyRequest& idem, const std::string& application_id,
     const std::function<absl::StatusOr<v1::Rating>(
         const v1::Application&, const std::vector<v1::RatingCriterion>&)>& decide) {
-  return pg::Command<v1::Rating>(db_, actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::Rating> {
-    // FOR SHARE: a rating never lands on an application that is being rejected meanwhile.
-    auto rows = tx.exec_params(
-        "SELECT data, version FROM applications WHERE id = $1::uuid FOR SHARE", application_id);
-    if (rows.empty()) {
-      return absl::NotFoundError(absl::StrCat("application ", application_id, " not found"));
-    }
-    const v1::Application current = Parse(rows[0]);
-    tx.exec_params("SELECT pg_advisory_xact_lock_shared(hashtext('criteria:' || $1))",
-                   current.posting_id());
-    auto rating = decide(current, ReadCriteria(tx, current.posting_id()));
-    if (!rating.ok()) return rating.status();
-    tx.exec_params(
-        "INSERT INTO ratings (application_id, posting_id, tenant_id, rater, criterion, score,"
-        " comment, rated_at) VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8::timestamptz)"
-        " ON CONFLICT (application_id, rater, criterion) DO UPDATE SET score = EXCLUDED.score,"
-        " comment = EXCLUDED.comment, rated_at = EXCLUDED.rated_at",
-        current.id(), current.posting_id(), current.tenant_id(), rating->rater(),
-        rating->criterion(), rating->score(), rating->comment(), pg::ToPgTimestamp(apps_.clock().Now()));
-    return rating;
-  });
+  return pg::Command<v1::Rating>(
+      db_, actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::Rating> {
+        // FOR SHARE: a rating never lands on an application that is being rejected meanwhile.
+        auto rows = tx.exec_params(
+            "SELECT data, version FROM applications WHERE id = $1::uuid FOR SHARE", application_id);
+        if (rows.empty()) {
+          return absl::NotFoundError(absl::StrCat("application ", application_id, " not found"));
+        }
+        const v1::Application current = Parse(rows[0]);
+        tx.exec_params("SELECT pg_advisory_xact_lock_shared(hashtext('criteria:' || $1))",
+                       current.posting_id());
+        auto rating = decide(current, ReadCriteria(tx, current.posting_id()));
+        if (!rating.ok()) return rating.status();
+        tx.exec_params(
+            "INSERT INTO ratings (application_id, posting_id, tenant_id, rater, criterion, score,"
+            " comment, rated_at) VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8::timestamptz)"
+            " ON CONFLICT (application_id, rater, criterion) DO UPDATE SET score = EXCLUDED.score,"
+            " comment = EXCLUDED.comment, rated_at = EXCLUDED.rated_at",
+            current.id(), current.posting_id(), current.tenant_id(), rating->rater(),
+            rating->criterion(), rating->score(), rating->comment(),
+            pg::ToPgTimestamp(apps_.clock().Now()));
+        return rating;
+      });
 }
 
 absl::StatusOr<std::vector<RankingCandidate>> PgApplicationStore::RankingCandidates(
@@ -146,6 +145,5 @@ absl::StatusOr<std::vector<RankingCandidate>> PgApplicationStore::RankingCandida
   if (!s.ok()) return s;
   return out;
 }
-
 
 }  // namespace stellenwerk::applications

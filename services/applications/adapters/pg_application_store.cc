@@ -1,7 +1,5 @@
 // PgApplicationStore: the applications table, submission, lifecycle moves, posting snapshots.
 #include "services/applications/adapters/pg_application_store.h"
-#include "services/applications/adapters/applications_sql.h"
-#include "services/applications/adapters/pg_application_rows.h"
 
 #include <openssl/sha.h>
 
@@ -14,14 +12,15 @@
 #include "absl/strings/str_split.h"
 #include "common/idempotency/idempotency.h"
 #include "common/ids/uuid.h"
-#include "common/outbox/events.h"
 #include "common/logging/log.h"
+#include "common/outbox/events.h"
 #include "common/pg/keyset.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/applications/adapters/applications_sql.h"
+#include "services/applications/adapters/pg_application_rows.h"
 #include "services/applications/domain/application_rules.h"
 #include "services/applications/domain/application_service.h"
 #include "stellenwerk/events/v1/applications.pb.h"
-
 
 namespace stellenwerk::applications {
 
@@ -75,7 +74,6 @@ pg::AggregateTable<v1::Application> ApplicationsTable() {
 PgApplicationStore::PgApplicationStore(pg::Pool& db, std::string schema, const Clock& clock)
     : db_(db), apps_(db, std::move(schema), clock, ApplicationsTable()) {}
 
-
 absl::StatusOr<std::optional<PostingSnapshot>> PgApplicationStore::Posting(
     const std::string& posting_id) {
   std::optional<PostingSnapshot> out;
@@ -108,40 +106,41 @@ absl::StatusOr<std::optional<PostingSnapshot>> PgApplicationStore::Posting(
 absl::StatusOr<std::optional<v1::Application>> PgApplicationStore::Replayed(
     const Actor& actor, const IdempotencyRequest& idem) {
   if (idem.request_id.empty()) return std::optional<v1::Application>();
-  return pg::ReadValue<std::optional<v1::Application>>(db_, [&](pqxx::work& tx) {
-    return idempotency::Replay<v1::Application>(tx, actor, idem);
-  });
+  return pg::ReadValue<std::optional<v1::Application>>(
+      db_, [&](pqxx::work& tx) { return idempotency::Replay<v1::Application>(tx, actor, idem); });
 }
 
 absl::StatusOr<v1::Application> PgApplicationStore::Submit(
     const Actor& actor, const IdempotencyRequest& idem,
     const std::function<absl::StatusOr<AppChange>(const std::string&, const std::string&)>& build) {
-  return pg::Command<v1::Application>(db_, actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::Application> {
-    const int64_t n = NextPseudonym(tx);
-    auto change = build(ids::NewUuid(), absl::StrFormat("B-%04d", n));
-    if (!change.ok()) return change.status();
-    v1::Application& next = change->next;
-    next.set_etag("1");
-    std::vector<std::string> doc_ids;
-    for (const auto& d : next.documents()) doc_ids.push_back(d.id());
-    const std::string now = pg::ToPgTimestamp(apps_.clock().Now());
-    const bool disabled = next.severely_disabled() || next.equivalent_status();
-    LockPosting(tx, next.posting_id(), /*exclusive=*/false);
-    tx.conn().prepare("applications_submit", sql::kSubmit);
-    const auto row = tx.exec_prepared1(
-        "applications_submit", next.id(), next.tenant_id(), next.posting_id(), next.applicant_sub(),
-        disabled, pg::Bytes(next.SerializeAsString()), now, next.talent_pool_consent(),
-        IsFemale(next.applicant()), UuidArray(doc_ids));
-    if (row[2].as<int>() == 0) {
-      return absl::FailedPreconditionError("the posting is not open for applications");
-    }
-    if (row[0].as<int>() == 0) return absl::AlreadyExistsError("you have already applied to this posting");
-    if (row[1].as<size_t>() != doc_ids.size()) {
-      return absl::AbortedError("a document was used by another application meanwhile");
-    }
-    apps_.Publish(tx, actor, next.tenant_id(), change->events);
-    return next;
-  });
+  return pg::Command<v1::Application>(
+      db_, actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::Application> {
+        const int64_t n = NextPseudonym(tx);
+        auto change = build(ids::NewUuid(), absl::StrFormat("B-%04d", n));
+        if (!change.ok()) return change.status();
+        v1::Application& next = change->next;
+        next.set_etag("1");
+        std::vector<std::string> doc_ids;
+        for (const auto& d : next.documents()) doc_ids.push_back(d.id());
+        const std::string now = pg::ToPgTimestamp(apps_.clock().Now());
+        const bool disabled = next.severely_disabled() || next.equivalent_status();
+        LockPosting(tx, next.posting_id(), /*exclusive=*/false);
+        tx.conn().prepare("applications_submit", sql::kSubmit);
+        const auto row = tx.exec_prepared1(
+            "applications_submit", next.id(), next.tenant_id(), next.posting_id(),
+            next.applicant_sub(), disabled, pg::Bytes(next.SerializeAsString()), now,
+            next.talent_pool_consent(), IsFemale(next.applicant()), UuidArray(doc_ids));
+        if (row[2].as<int>() == 0) {
+          return absl::FailedPreconditionError("the posting is not open for applications");
+        }
+        if (row[0].as<int>() == 0)
+          return absl::AlreadyExistsError("you have already applied to this posting");
+        if (row[1].as<size_t>() != doc_ids.size()) {
+          return absl::AbortedError("a document was used by another application meanwhile");
+        }
+        apps_.Publish(tx, actor, next.tenant_id(), change->events);
+        return next;
+      });
 }
 
 int64_t PgApplicationStore::NextPseudonym(pqxx::work& tx) {
@@ -179,9 +178,11 @@ absl::StatusOr<v1::Application> PgApplicationStore::Update(const Actor& actor,
   return apps_.Update<AppChange>(actor, idem, id, pg::TenantScope::Any(), decide);
 }
 
-absl::StatusOr<v1::Application> PgApplicationStore::ApplyInTransaction(
-    pqxx::work& tx, const Actor& actor, const std::string& id, const std::string& tenant,
-    const Decide& decide) {
+absl::StatusOr<v1::Application> PgApplicationStore::ApplyInTransaction(pqxx::work& tx,
+                                                                       const Actor& actor,
+                                                                       const std::string& id,
+                                                                       const std::string& tenant,
+                                                                       const Decide& decide) {
   return apps_.UpdateInTransaction<AppChange>(tx, actor, id, {"tenant_id", tenant}, decide);
 }
 
@@ -206,10 +207,10 @@ absl::StatusOr<ApplicationPage> PgApplicationStore::List(
 absl::StatusOr<ApplicationPage> PgApplicationStore::ListOwn(const std::string& applicant_sub) {
   ApplicationPage page;
   absl::Status s = db_.Read([&](pqxx::work& tx) -> absl::Status {
-    for (const auto& row : tx.exec_params(
-             "SELECT data, version FROM applications WHERE applicant_sub = $1"
-             " ORDER BY submitted_at DESC LIMIT 200",
-             applicant_sub)) {
+    for (const auto& row :
+         tx.exec_params("SELECT data, version FROM applications WHERE applicant_sub = $1"
+                        " ORDER BY submitted_at DESC LIMIT 200",
+                        applicant_sub)) {
       page.applications.push_back(Parse(row));
     }
     return absl::OkStatus();
@@ -220,8 +221,7 @@ absl::StatusOr<ApplicationPage> PgApplicationStore::ListOwn(const std::string& a
 
 absl::Status PgApplicationStore::SavePostingSnapshot(const PostingSnapshot& snapshot,
                                                      int64_t version) {
-  return db_.Transact(
-      [&](pqxx::work& tx) { return ApplyPostingSnapshot(tx, snapshot, version); });
+  return db_.Transact([&](pqxx::work& tx) { return ApplyPostingSnapshot(tx, snapshot, version); });
 }
 
 void PgApplicationStore::LockPosting(pqxx::work& tx, const std::string& posting_id,
@@ -267,10 +267,10 @@ absl::StatusOr<int> PgApplicationStore::MoveAll(
   for (auto f : from) absl::StrAppend(&statuses, statuses.size() > 1 ? "," : "", StatusName(f));
   statuses += "}";
   std::vector<v1::Application> locked;
-  for (const auto& row : tx.exec_params(
-           "SELECT data, version FROM applications WHERE posting_id = $1::uuid"
-           " AND status = ANY($2::text[]) ORDER BY id FOR UPDATE",
-           posting_id, statuses)) {
+  for (const auto& row :
+       tx.exec_params("SELECT data, version FROM applications WHERE posting_id = $1::uuid"
+                      " AND status = ANY($2::text[]) ORDER BY id FOR UPDATE",
+                      posting_id, statuses)) {
     locked.push_back(Parse(row));
   }
   if (check) {
@@ -311,6 +311,5 @@ absl::StatusOr<v1::ConcludeProcedureResponse> PgApplicationStore::Conclude(
         return out;
       });
 }
-
 
 }  // namespace stellenwerk::applications

@@ -25,8 +25,8 @@ class PgApplicationStore final : public ApplicationStore {
   absl::StatusOr<std::vector<v1::Document>> OwnDocuments(
       const std::string& owner_sub, const std::vector<std::string>& ids) override;
   absl::StatusOr<std::optional<PostingSnapshot>> Posting(const std::string& posting_id) override;
-  absl::StatusOr<std::optional<v1::Application>> Replayed(
-      const Actor& actor, const IdempotencyRequest& idem) override;
+  absl::StatusOr<std::optional<v1::Application>> Replayed(const Actor& actor,
+                                                          const IdempotencyRequest& idem) override;
   absl::StatusOr<v1::Application> Submit(
       const Actor& actor, const IdempotencyRequest& idem,
       const std::function<absl::StatusOr<AppChange>(const std::string&, const std::string&)>& build)
@@ -48,9 +48,9 @@ class PgApplicationStore final : public ApplicationStore {
           const v1::Application&, const std::vector<v1::RatingCriterion>&)>& decide) override;
   absl::StatusOr<std::vector<RankingCandidate>> RankingCandidates(
       const std::string& posting_id) override;
-  absl::StatusOr<v1::ParticipationVerdict> RecordVerdict(const Actor& actor,
-                                                         const IdempotencyRequest& idem,
-                                                         const v1::ParticipationVerdict& v) override;
+  absl::StatusOr<v1::ParticipationVerdict> RecordVerdict(
+      const Actor& actor, const IdempotencyRequest& idem,
+      const v1::ParticipationVerdict& v) override;
   absl::StatusOr<std::vector<v1::ParticipationVerdict>> LatestVerdicts(
       const std::string& posting_id) override;
   absl::StatusOr<bool> HasSeverelyDisabledApplicant(const std::string& posting_id) override;
@@ -60,14 +60,16 @@ class PgApplicationStore final : public ApplicationStore {
                             const std::string& action, const std::string& reason) override;
   absl::StatusOr<ApplicantData> Export(const std::string& applicant_sub,
                                        const std::string& tenant_id) override;
-  absl::StatusOr<v1::EraseApplicantResponse> Erase(const Actor& actor, const IdempotencyRequest& idem,
+  absl::StatusOr<v1::EraseApplicantResponse> Erase(const Actor& actor,
+                                                   const IdempotencyRequest& idem,
                                                    const std::string& applicant_sub,
                                                    const std::string& tenant_id) override;
   absl::StatusOr<v1::ConcludeProcedureResponse> Conclude(
       const Actor& actor, const IdempotencyRequest& idem, const std::string& posting_id,
       const std::function<absl::Status(const std::vector<v1::Application>& open)>& check,
       const std::function<absl::StatusOr<AppChange>(const v1::Application&)>& decide) override;
-  absl::StatusOr<v1::RetentionPolicy> SetRetention(const Actor& actor, const IdempotencyRequest& idem,
+  absl::StatusOr<v1::RetentionPolicy> SetRetention(const Actor& actor,
+                                                   const IdempotencyRequest& idem,
                                                    const v1::RetentionPolicy& policy) override;
   absl::StatusOr<StatisticsInput> Statistics(const std::string& tenant_id, absl::Time from,
                                              absl::Time to) override;
@@ -81,7 +83,8 @@ class PgApplicationStore final : public ApplicationStore {
   // `decide` to each, as `actor` (consumers: posting closed, posting withdrawn); how many moved.
   absl::StatusOr<int> MoveAllInTransaction(
       pqxx::work& tx, const std::string& posting_id, const std::vector<v1::ApplicationStatus>& from,
-      const Actor& actor, const std::function<absl::StatusOr<AppChange>(const v1::Application&)>& decide);
+      const Actor& actor,
+      const std::function<absl::StatusOr<AppChange>(const v1::Application&)>& decide);
   // Locks application `id` of `tenant` and applies `decide` (consumers: coordination outcomes).
   // NOT_FOUND when there is none.
   absl::StatusOr<v1::Application> ApplyInTransaction(

@@ -34,7 +34,8 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::UploadDocumentReq
     if (first_) {
       first_ = false;
       if (request_.part_case() != v1::UploadDocumentRequest::kMetadata) {
-        Finish(errors::ToGrpc(errors::InvalidField("metadata", "the first message must be metadata")));
+        Finish(
+            errors::ToGrpc(errors::InvalidField("metadata", "the first message must be metadata")));
         return;
       }
       metadata_ = request_.metadata();
@@ -99,19 +100,19 @@ class DownloadReactor final : public grpc::ServerWriteReactor<v1::DownloadDocume
       return;
     }
     const std::string correlation_id = rpc::CorrelationIdOf(ctx);
-    const bool queued = runtime.workers().TrySubmit([this, &service, who = *who, correlation_id,
-                                                     request] {
-      logging::ScopedLogContext log_context(correlation_id, who.tenant);
-      auto doc = service.ReadDocument(who, correlation_id, request->application_id(),
-                                      request->document_id());
-      if (!doc.ok()) {
-        Finish(errors::ToGrpc(doc.status()));
-        return;
-      }
-      content_ = std::move(doc->content);
-      *response_.mutable_metadata() = std::move(doc->metadata);
-      StartWrite(&response_);
-    });
+    const bool queued =
+        runtime.workers().TrySubmit([this, &service, who = *who, correlation_id, request] {
+          logging::ScopedLogContext log_context(correlation_id, who.tenant);
+          auto doc = service.ReadDocument(who, correlation_id, request->application_id(),
+                                          request->document_id());
+          if (!doc.ok()) {
+            Finish(errors::ToGrpc(doc.status()));
+            return;
+          }
+          content_ = std::move(doc->content);
+          *response_.mutable_metadata() = std::move(doc->metadata);
+          StartWrite(&response_);
+        });
     if (!queued) Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server overloaded"));
   }
 
@@ -167,33 +168,37 @@ grpc::ServerUnaryReactor* ApplicationGrpcService::WithPrincipal(grpc::CallbackSe
 grpc::ServerUnaryReactor* ApplicationGrpcService::SubmitApplication(
     grpc::CallbackServerContext* ctx, const v1::SubmitApplicationRequest* request,
     v1::Application* response) {
-  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who, const std::string& cid) {
-    return service_.Submit(who, cid, *request);
-  });
+  return WithPrincipal(ctx, response,
+                       [this, request](const auth::Principal& who, const std::string& cid) {
+                         return service_.Submit(who, cid, *request);
+                       });
 }
 
 grpc::ServerUnaryReactor* ApplicationGrpcService::GetApplication(
     grpc::CallbackServerContext* ctx, const v1::GetApplicationRequest* request,
     v1::Application* response) {
-  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who, const std::string&) {
-    return service_.Get(who, request->id());
-  });
+  return WithPrincipal(ctx, response,
+                       [this, request](const auth::Principal& who, const std::string&) {
+                         return service_.Get(who, request->id());
+                       });
 }
 
 grpc::ServerUnaryReactor* ApplicationGrpcService::WithdrawApplication(
     grpc::CallbackServerContext* ctx, const v1::WithdrawApplicationRequest* request,
     v1::Application* response) {
-  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who, const std::string& cid) {
-    return service_.Withdraw(who, cid, *request);
-  });
+  return WithPrincipal(ctx, response,
+                       [this, request](const auth::Principal& who, const std::string& cid) {
+                         return service_.Withdraw(who, cid, *request);
+                       });
 }
 
 grpc::ServerUnaryReactor* ApplicationGrpcService::ChangeStatus(
     grpc::CallbackServerContext* ctx, const v1::ChangeStatusRequest* request,
     v1::Application* response) {
-  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who, const std::string& cid) {
-    return service_.ChangeStatus(who, cid, *request);
-  });
+  return WithPrincipal(ctx, response,
+                       [this, request](const auth::Principal& who, const std::string& cid) {
+                         return service_.ChangeStatus(who, cid, *request);
+                       });
 }
 
 grpc::ServerUnaryReactor* ApplicationGrpcService::ListApplications(
@@ -210,131 +215,143 @@ grpc::ServerUnaryReactor* ApplicationGrpcService::ListApplications(
   });
 }
 
-
-grpc::ServerUnaryReactor* ApplicationGrpcService::RateApplication(grpc::CallbackServerContext* ctx,
-                                                       const v1::RateApplicationRequest* request,
-                                                       v1::Rating* response) {
-  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
-                                                      [[maybe_unused]] const std::string& cid) {
-    return service_.Rate(who, cid, *request);
-  });
+grpc::ServerUnaryReactor* ApplicationGrpcService::RateApplication(
+    grpc::CallbackServerContext* ctx, const v1::RateApplicationRequest* request,
+    v1::Rating* response) {
+  return WithPrincipal(
+      ctx, response,
+      [this, request](const auth::Principal& who, [[maybe_unused]] const std::string& cid) {
+        return service_.Rate(who, cid, *request);
+      });
 }
 
 grpc::ServerUnaryReactor* ApplicationGrpcService::GetRanking(grpc::CallbackServerContext* ctx,
-                                                       const v1::GetRankingRequest* request,
-                                                       v1::Ranking* response) {
-  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
-                                                      [[maybe_unused]] const std::string& cid) {
-    return service_.GetRanking(who, request->posting_id());
-  });
+                                                             const v1::GetRankingRequest* request,
+                                                             v1::Ranking* response) {
+  return WithPrincipal(
+      ctx, response,
+      [this, request](const auth::Principal& who, [[maybe_unused]] const std::string& cid) {
+        return service_.GetRanking(who, request->posting_id());
+      });
 }
 
-grpc::ServerUnaryReactor* ApplicationGrpcService::RecordParticipation(grpc::CallbackServerContext* ctx,
-                                                       const v1::RecordParticipationRequest* request,
-                                                       v1::ParticipationVerdict* response) {
-  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
-                                                      [[maybe_unused]] const std::string& cid) {
-    return service_.RecordParticipation(who, cid, *request);
-  });
+grpc::ServerUnaryReactor* ApplicationGrpcService::RecordParticipation(
+    grpc::CallbackServerContext* ctx, const v1::RecordParticipationRequest* request,
+    v1::ParticipationVerdict* response) {
+  return WithPrincipal(
+      ctx, response,
+      [this, request](const auth::Principal& who, [[maybe_unused]] const std::string& cid) {
+        return service_.RecordParticipation(who, cid, *request);
+      });
 }
 
-grpc::ServerUnaryReactor* ApplicationGrpcService::ProposeHiring(grpc::CallbackServerContext* ctx,
-                                                       const v1::ProposeHiringRequest* request,
-                                                       v1::Application* response) {
-  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
-                                                      [[maybe_unused]] const std::string& cid) {
-    return service_.ProposeHiring(who, cid, *request);
-  });
+grpc::ServerUnaryReactor* ApplicationGrpcService::ProposeHiring(
+    grpc::CallbackServerContext* ctx, const v1::ProposeHiringRequest* request,
+    v1::Application* response) {
+  return WithPrincipal(
+      ctx, response,
+      [this, request](const auth::Principal& who, [[maybe_unused]] const std::string& cid) {
+        return service_.ProposeHiring(who, cid, *request);
+      });
 }
 
-grpc::ServerUnaryReactor* ApplicationGrpcService::FinalizeHiring(grpc::CallbackServerContext* ctx,
-                                                       const v1::FinalizeHiringRequest* request,
-                                                       v1::Application* response) {
-  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
-                                                      [[maybe_unused]] const std::string& cid) {
-    return service_.FinalizeHiring(who, cid, *request);
-  });
+grpc::ServerUnaryReactor* ApplicationGrpcService::FinalizeHiring(
+    grpc::CallbackServerContext* ctx, const v1::FinalizeHiringRequest* request,
+    v1::Application* response) {
+  return WithPrincipal(
+      ctx, response,
+      [this, request](const auth::Principal& who, [[maybe_unused]] const std::string& cid) {
+        return service_.FinalizeHiring(who, cid, *request);
+      });
 }
 
-grpc::ServerUnaryReactor* ApplicationGrpcService::RevealIdentity(grpc::CallbackServerContext* ctx,
-                                                       const v1::RevealIdentityRequest* request,
-                                                       v1::Application* response) {
-  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
-                                                      [[maybe_unused]] const std::string& cid) {
-    return service_.RevealIdentity(who, cid, *request);
-  });
+grpc::ServerUnaryReactor* ApplicationGrpcService::RevealIdentity(
+    grpc::CallbackServerContext* ctx, const v1::RevealIdentityRequest* request,
+    v1::Application* response) {
+  return WithPrincipal(
+      ctx, response,
+      [this, request](const auth::Principal& who, [[maybe_unused]] const std::string& cid) {
+        return service_.RevealIdentity(who, cid, *request);
+      });
 }
 
-grpc::ServerUnaryReactor* ApplicationGrpcService::ExportApplicantData(grpc::CallbackServerContext* ctx,
-                                                       const v1::ExportApplicantDataRequest* request,
-                                                       v1::ApplicantDataExport* response) {
-  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
-                                                      [[maybe_unused]] const std::string& cid) {
-    return service_.ExportApplicantData(who, cid, request->applicant_sub());
-  });
+grpc::ServerUnaryReactor* ApplicationGrpcService::ExportApplicantData(
+    grpc::CallbackServerContext* ctx, const v1::ExportApplicantDataRequest* request,
+    v1::ApplicantDataExport* response) {
+  return WithPrincipal(
+      ctx, response,
+      [this, request](const auth::Principal& who, [[maybe_unused]] const std::string& cid) {
+        return service_.ExportApplicantData(who, cid, request->applicant_sub());
+      });
 }
 
-grpc::ServerUnaryReactor* ApplicationGrpcService::EraseApplicant(grpc::CallbackServerContext* ctx,
-                                                       const v1::EraseApplicantRequest* request,
-                                                       v1::EraseApplicantResponse* response) {
-  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
-                                                      [[maybe_unused]] const std::string& cid) {
-    return service_.EraseApplicant(who, cid, *request);
-  });
+grpc::ServerUnaryReactor* ApplicationGrpcService::EraseApplicant(
+    grpc::CallbackServerContext* ctx, const v1::EraseApplicantRequest* request,
+    v1::EraseApplicantResponse* response) {
+  return WithPrincipal(
+      ctx, response,
+      [this, request](const auth::Principal& who, [[maybe_unused]] const std::string& cid) {
+        return service_.EraseApplicant(who, cid, *request);
+      });
 }
 
-grpc::ServerUnaryReactor* ApplicationGrpcService::SetRatingCriteria(grpc::CallbackServerContext* ctx,
-                                                       const v1::SetRatingCriteriaRequest* request,
-                                                       v1::RatingCriteria* response) {
-  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
-                                                      [[maybe_unused]] const std::string& cid) {
-    return service_.SetRatingCriteria(who, cid, *request);
-  });
+grpc::ServerUnaryReactor* ApplicationGrpcService::SetRatingCriteria(
+    grpc::CallbackServerContext* ctx, const v1::SetRatingCriteriaRequest* request,
+    v1::RatingCriteria* response) {
+  return WithPrincipal(
+      ctx, response,
+      [this, request](const auth::Principal& who, [[maybe_unused]] const std::string& cid) {
+        return service_.SetRatingCriteria(who, cid, *request);
+      });
 }
 
-grpc::ServerUnaryReactor* ApplicationGrpcService::ListParticipation(grpc::CallbackServerContext* ctx,
-                                                       const v1::ListParticipationRequest* request,
-                                                       v1::ParticipationStatus* response) {
-  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
-                                                      [[maybe_unused]] const std::string& cid) {
-    return service_.ListParticipation(who, request->posting_id());
-  });
+grpc::ServerUnaryReactor* ApplicationGrpcService::ListParticipation(
+    grpc::CallbackServerContext* ctx, const v1::ListParticipationRequest* request,
+    v1::ParticipationStatus* response) {
+  return WithPrincipal(
+      ctx, response,
+      [this, request](const auth::Principal& who, [[maybe_unused]] const std::string& cid) {
+        return service_.ListParticipation(who, request->posting_id());
+      });
 }
 
-grpc::ServerUnaryReactor* ApplicationGrpcService::ListAuditEntries(grpc::CallbackServerContext* ctx,
-                                                       const v1::ListAuditEntriesRequest* request,
-                                                       v1::ListAuditEntriesResponse* response) {
-  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
-                                                      [[maybe_unused]] const std::string& cid) {
-    return service_.ListAuditEntries(who, request->application_id());
-  });
+grpc::ServerUnaryReactor* ApplicationGrpcService::ListAuditEntries(
+    grpc::CallbackServerContext* ctx, const v1::ListAuditEntriesRequest* request,
+    v1::ListAuditEntriesResponse* response) {
+  return WithPrincipal(
+      ctx, response,
+      [this, request](const auth::Principal& who, [[maybe_unused]] const std::string& cid) {
+        return service_.ListAuditEntries(who, request->application_id());
+      });
 }
 
-grpc::ServerUnaryReactor* ApplicationGrpcService::GetPersonnelStatistics(grpc::CallbackServerContext* ctx,
-                                                       const v1::GetPersonnelStatisticsRequest* request,
-                                                       v1::PersonnelStatistics* response) {
-  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
-                                                      [[maybe_unused]] const std::string& cid) {
-    return service_.GetPersonnelStatistics(who, *request);
-  });
+grpc::ServerUnaryReactor* ApplicationGrpcService::GetPersonnelStatistics(
+    grpc::CallbackServerContext* ctx, const v1::GetPersonnelStatisticsRequest* request,
+    v1::PersonnelStatistics* response) {
+  return WithPrincipal(
+      ctx, response,
+      [this, request](const auth::Principal& who, [[maybe_unused]] const std::string& cid) {
+        return service_.GetPersonnelStatistics(who, *request);
+      });
 }
 
-grpc::ServerUnaryReactor* ApplicationGrpcService::SetRetentionPolicy(grpc::CallbackServerContext* ctx,
-                                                       const v1::SetRetentionPolicyRequest* request,
-                                                       v1::RetentionPolicy* response) {
-  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
-                                                      [[maybe_unused]] const std::string& cid) {
-    return service_.SetRetentionPolicy(who, cid, *request);
-  });
+grpc::ServerUnaryReactor* ApplicationGrpcService::SetRetentionPolicy(
+    grpc::CallbackServerContext* ctx, const v1::SetRetentionPolicyRequest* request,
+    v1::RetentionPolicy* response) {
+  return WithPrincipal(
+      ctx, response,
+      [this, request](const auth::Principal& who, [[maybe_unused]] const std::string& cid) {
+        return service_.SetRetentionPolicy(who, cid, *request);
+      });
 }
 
 grpc::ServerUnaryReactor* ApplicationGrpcService::ConcludeProcedure(
     grpc::CallbackServerContext* ctx, const v1::ConcludeProcedureRequest* request,
     v1::ConcludeProcedureResponse* response) {
-  return WithPrincipal(ctx, response, [this, request](const auth::Principal& who,
-                                                      const std::string& cid) {
-    return service_.ConcludeProcedure(who, cid, *request);
-  });
+  return WithPrincipal(ctx, response,
+                       [this, request](const auth::Principal& who, const std::string& cid) {
+                         return service_.ConcludeProcedure(who, cid, *request);
+                       });
 }
 
 }  // namespace stellenwerk::applications

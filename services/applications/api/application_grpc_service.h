@@ -32,32 +32,45 @@ class ApplicationGrpcService final : public v1::ApplicationService::CallbackServ
   grpc::ServerUnaryReactor* ChangeStatus(grpc::CallbackServerContext* ctx,
                                          const v1::ChangeStatusRequest* request,
                                          v1::Application* response) override;
-  grpc::ServerUnaryReactor* RateApplication(grpc::CallbackServerContext* ctx, const v1::RateApplicationRequest* request,
-                                  v1::Rating* response) override;
-  grpc::ServerUnaryReactor* GetRanking(grpc::CallbackServerContext* ctx, const v1::GetRankingRequest* request,
-                                  v1::Ranking* response) override;
-  grpc::ServerUnaryReactor* RecordParticipation(grpc::CallbackServerContext* ctx, const v1::RecordParticipationRequest* request,
-                                  v1::ParticipationVerdict* response) override;
-  grpc::ServerUnaryReactor* ProposeHiring(grpc::CallbackServerContext* ctx, const v1::ProposeHiringRequest* request,
-                                  v1::Application* response) override;
-  grpc::ServerUnaryReactor* FinalizeHiring(grpc::CallbackServerContext* ctx, const v1::FinalizeHiringRequest* request,
-                                  v1::Application* response) override;
-  grpc::ServerUnaryReactor* RevealIdentity(grpc::CallbackServerContext* ctx, const v1::RevealIdentityRequest* request,
-                                  v1::Application* response) override;
-  grpc::ServerUnaryReactor* ExportApplicantData(grpc::CallbackServerContext* ctx, const v1::ExportApplicantDataRequest* request,
-                                  v1::ApplicantDataExport* response) override;
-  grpc::ServerUnaryReactor* EraseApplicant(grpc::CallbackServerContext* ctx, const v1::EraseApplicantRequest* request,
-                                  v1::EraseApplicantResponse* response) override;
-  grpc::ServerUnaryReactor* SetRatingCriteria(grpc::CallbackServerContext* ctx, const v1::SetRatingCriteriaRequest* request,
-                                  v1::RatingCriteria* response) override;
-  grpc::ServerUnaryReactor* ListParticipation(grpc::CallbackServerContext* ctx, const v1::ListParticipationRequest* request,
-                                  v1::ParticipationStatus* response) override;
-  grpc::ServerUnaryReactor* ListAuditEntries(grpc::CallbackServerContext* ctx, const v1::ListAuditEntriesRequest* request,
-                                  v1::ListAuditEntriesResponse* response) override;
-  grpc::ServerUnaryReactor* GetPersonnelStatistics(grpc::CallbackServerContext* ctx, const v1::GetPersonnelStatisticsRequest* request,
-                                  v1::PersonnelStatistics* response) override;
-  grpc::ServerUnaryReactor* SetRetentionPolicy(grpc::CallbackServerContext* ctx, const v1::SetRetentionPolicyRequest* request,
-                                  v1::RetentionPolicy* response) override;
+  grpc::ServerUnaryReactor* RateApplication(grpc::CallbackServerContext* ctx,
+                                            const v1::RateApplicationRequest* request,
+                                            v1::Rating* response) override;
+  grpc::ServerUnaryReactor* GetRanking(grpc::CallbackServerContext* ctx,
+                                       const v1::GetRankingRequest* request,
+                                       v1::Ranking* response) override;
+  grpc::ServerUnaryReactor* RecordParticipation(grpc::CallbackServerContext* ctx,
+                                                const v1::RecordParticipationRequest* request,
+                                                v1::ParticipationVerdict* response) override;
+  grpc::ServerUnaryReactor* ProposeHiring(grpc::CallbackServerContext* ctx,
+                                          const v1::ProposeHiringRequest* request,
+                                          v1::Application* response) override;
+  grpc::ServerUnaryReactor* FinalizeHiring(grpc::CallbackServerContext* ctx,
+                                           const v1::FinalizeHiringRequest* request,
+                                           v1::Application* response) override;
+  grpc::ServerUnaryReactor* RevealIdentity(grpc::CallbackServerContext* ctx,
+                                           const v1::RevealIdentityRequest* request,
+                                           v1::Application* response) override;
+  grpc::ServerUnaryReactor* ExportApplicantData(grpc::CallbackServerContext* ctx,
+                                                const v1::ExportApplicantDataRequest* request,
+                                                v1::ApplicantDataExport* response) override;
+  grpc::ServerUnaryReactor* EraseApplicant(grpc::CallbackServerContext* ctx,
+                                           const v1::EraseApplicantRequest* request,
+                                           v1::EraseApplicantResponse* response) override;
+  grpc::ServerUnaryReactor* SetRatingCriteria(grpc::CallbackServerContext* ctx,
+                                              const v1::SetRatingCriteriaRequest* request,
+                                              v1::RatingCriteria* response) override;
+  grpc::ServerUnaryReactor* ListParticipation(grpc::CallbackServerContext* ctx,
+                                              const v1::ListParticipationRequest* request,
+                                              v1::ParticipationStatus* response) override;
+  grpc::ServerUnaryReactor* ListAuditEntries(grpc::CallbackServerContext* ctx,
+                                             const v1::ListAuditEntriesRequest* request,
+                                             v1::ListAuditEntriesResponse* response) override;
+  grpc::ServerUnaryReactor* GetPersonnelStatistics(grpc::CallbackServerContext* ctx,
+                                                   const v1::GetPersonnelStatisticsRequest* request,
+                                                   v1::PersonnelStatistics* response) override;
+  grpc::ServerUnaryReactor* SetRetentionPolicy(grpc::CallbackServerContext* ctx,
+                                               const v1::SetRetentionPolicyRequest* request,
+                                               v1::RetentionPolicy* response) override;
   grpc::ServerUnaryReactor* ConcludeProcedure(grpc::CallbackServerContext* ctx,
                                               const v1::ConcludeProcedureRequest* request,
                                               v1::ConcludeProcedureResponse* response) override;

@@ -1,16 +1,12 @@
 // ApplicationService: documents (upload, download).
-#include "services/applications/domain/application_service.h"
-
-#include "services/applications/domain/service_support.h"
-
 #include <algorithm>
 #include <map>
 #include <set>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/errors/errors.h"
 #include "common/ids/uuid.h"
 #include "common/time/berlin_calendar.h"
@@ -18,8 +14,9 @@
 #include "google/protobuf/util/time_util.h"
 #include "nlohmann/json.hpp"
 #include "services/applications/domain/application_rules.h"
+#include "services/applications/domain/application_service.h"
+#include "services/applications/domain/service_support.h"
 #include "stellenwerk/events/v1/applications.pb.h"
-
 
 namespace stellenwerk::applications {
 
@@ -32,11 +29,11 @@ absl::StatusOr<v1::Document> ApplicationService::Upload(const auth::Principal& w
                                                         const std::string& content) {
   if (absl::Status s = auth::RequireAnyRole(who, {auth::roles::kApplicant}); !s.ok()) return s;
   errors::Validator v;
-  v.Check(!metadata.file_name().empty() && metadata.file_name().size() <= 255,
-          "metadata.file_name", "1–255 characters");
-  v.Check(v1::DocumentKind_IsValid(metadata.kind()) &&
-              metadata.kind() != v1::DOCUMENT_KIND_UNSPECIFIED,
-          "metadata.kind", "CV, COVER_LETTER, CERTIFICATE or OTHER_DOCUMENT");
+  v.Check(!metadata.file_name().empty() && metadata.file_name().size() <= 255, "metadata.file_name",
+          "1–255 characters");
+  v.Check(
+      v1::DocumentKind_IsValid(metadata.kind()) && metadata.kind() != v1::DOCUMENT_KIND_UNSPECIFIED,
+      "metadata.kind", "CV, COVER_LETTER, CERTIFICATE or OTHER_DOCUMENT");
   v.Check(!content.empty(), "chunk", "the document is empty");
   if (!v.ok()) return v.status();
   if (static_cast<int64_t>(content.size()) > kMaxDocumentBytes) {
@@ -60,7 +57,6 @@ absl::StatusOr<v1::Document> ApplicationService::Upload(const auth::Principal& w
   *doc.mutable_upload_time() = Ts(clock_.Now());
   return store_.SaveDocument(who.sub, doc, content);
 }
-
 
 absl::StatusOr<ApplicationService::DocumentContent> ApplicationService::ReadDocument(
     const auth::Principal& who, const std::string& correlation_id,
@@ -90,15 +86,13 @@ absl::StatusOr<ApplicationService::DocumentContent> ApplicationService::ReadDocu
   }
   if (!own) {
     // Who read which applicant's documents stays provable (GDPR Art. 5 (2)).
-    if (absl::Status s = store_.RecordAccess(Actor::Of(who, correlation_id),
-                                             {application_id}, "document_viewed",
-                                             (*doc)->first.file_name());
+    if (absl::Status s = store_.RecordAccess(Actor::Of(who, correlation_id), {application_id},
+                                             "document_viewed", (*doc)->first.file_name());
         !s.ok()) {
       return s;
     }
   }
   return DocumentContent{std::move((*doc)->first), std::move((*doc)->second)};
 }
-
 
 }  // namespace stellenwerk::applications

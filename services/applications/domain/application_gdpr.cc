@@ -1,16 +1,12 @@
 // ApplicationService: GDPR (audit, export, erasure, retention) and the anonymous statistics.
-#include "services/applications/domain/application_service.h"
-
-#include "services/applications/domain/service_support.h"
-
 #include <algorithm>
 #include <map>
 #include <set>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/errors/errors.h"
 #include "common/ids/uuid.h"
 #include "common/time/berlin_calendar.h"
@@ -18,8 +14,9 @@
 #include "google/protobuf/util/time_util.h"
 #include "nlohmann/json.hpp"
 #include "services/applications/domain/application_rules.h"
+#include "services/applications/domain/application_service.h"
+#include "services/applications/domain/service_support.h"
 #include "stellenwerk/events/v1/applications.pb.h"
-
 
 namespace stellenwerk::applications {
 
@@ -52,7 +49,8 @@ namespace {
 
 // Who may act on an applicant's data: the applicant for all of it, HR/admin for their tenant's
 // part. Returns the tenant filter ("" = all) or PERMISSION_DENIED.
-absl::StatusOr<std::string> GdprScope(const auth::Principal& who, const std::string& applicant_sub) {
+absl::StatusOr<std::string> GdprScope(const auth::Principal& who,
+                                      const std::string& applicant_sub) {
   if (who.HasRole(auth::roles::kApplicant) && who.sub == applicant_sub) return std::string();
   if (who.HasAnyRole({auth::roles::kHrClerk, auth::roles::kAdmin})) return who.tenant;
   return absl::PermissionDeniedError("only the applicant, or HR for their employer, may do this");
@@ -75,8 +73,8 @@ absl::StatusOr<v1::ApplicantDataExport> ApplicationService::ExportApplicantData(
   if (who.sub != applicant_sub && !data->applications.empty()) {
     std::vector<std::string> ids;
     for (const auto& a : data->applications) ids.push_back(a.id());
-    if (absl::Status s = store_.RecordAccess(Actor::Of(who, correlation_id), ids,
-                                             "data_exported", "GDPR export by the employer");
+    if (absl::Status s = store_.RecordAccess(Actor::Of(who, correlation_id), ids, "data_exported",
+                                             "GDPR export by the employer");
         !s.ok()) {
       return s;
     }
@@ -152,8 +150,7 @@ absl::StatusOr<v1::EraseApplicantResponse> ApplicationService::EraseApplicant(
   // The applicant's own erasure keeps its stored answer (for replays) under a hash of the
   // request, never under the account id it erased (GDPR Art. 17).
   if (scope->empty()) actor.sub = absl::StrCat("erasure:", store::RequestHash(r));
-  return store_.Erase(actor,
-                      Idem("EraseApplicant", r.request_id(), r), r.applicant_sub(), *scope);
+  return store_.Erase(actor, Idem("EraseApplicant", r.request_id(), r), r.applicant_sub(), *scope);
 }
 
 absl::StatusOr<v1::RetentionPolicy> ApplicationService::SetRetentionPolicy(
@@ -170,7 +167,6 @@ absl::StatusOr<v1::RetentionPolicy> ApplicationService::SetRetentionPolicy(
   return store_.SetRetention(Actor::Of(who, correlation_id),
                              Idem("SetRetentionPolicy", r.request_id(), r), policy);
 }
-
 
 absl::StatusOr<v1::PersonnelStatistics> ApplicationService::GetPersonnelStatistics(
     const auth::Principal& who, const v1::GetPersonnelStatisticsRequest& r) {
@@ -209,6 +205,5 @@ absl::StatusOr<v1::PersonnelStatistics> ApplicationService::GetPersonnelStatisti
   }
   return out;
 }
-
 
 }  // namespace stellenwerk::applications

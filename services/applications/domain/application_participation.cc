@@ -1,16 +1,12 @@
 // ApplicationService: participation of the statutory bodies and the hiring.
-#include "services/applications/domain/application_service.h"
-
-#include "services/applications/domain/service_support.h"
-
 #include <algorithm>
 #include <map>
 #include <set>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/errors/errors.h"
 #include "common/ids/uuid.h"
 #include "common/time/berlin_calendar.h"
@@ -18,8 +14,9 @@
 #include "google/protobuf/util/time_util.h"
 #include "nlohmann/json.hpp"
 #include "services/applications/domain/application_rules.h"
+#include "services/applications/domain/application_service.h"
+#include "services/applications/domain/service_support.h"
 #include "stellenwerk/events/v1/applications.pb.h"
-
 
 namespace stellenwerk::applications {
 
@@ -31,10 +28,14 @@ namespace {
 
 const char* BodyRole(v1::ParticipationBody body) {
   switch (body) {
-    case v1::EQUAL_OPPORTUNITY_OFFICER: return auth::roles::kEqualOpportunityOfficer;
-    case v1::STAFF_COUNCIL: return auth::roles::kStaffCouncil;
-    case v1::DISABILITY_REPRESENTATIVE: return auth::roles::kDisabilityRepresentative;
-    default: return "";
+    case v1::EQUAL_OPPORTUNITY_OFFICER:
+      return auth::roles::kEqualOpportunityOfficer;
+    case v1::STAFF_COUNCIL:
+      return auth::roles::kStaffCouncil;
+    case v1::DISABILITY_REPRESENTATIVE:
+      return auth::roles::kDisabilityRepresentative;
+    default:
+      return "";
   }
 }
 
@@ -54,8 +55,8 @@ absl::StatusOr<v1::ParticipationVerdict> ApplicationService::RecordParticipation
         absl::StrCat("only the role ", BodyRole(r.body()), " records this body's verdict"));
   }
   errors::Validator v;
-  v.Check(!absl::StripAsciiWhitespace(r.verdict()).empty() && r.verdict().size() <= 4000,
-          "verdict", "1–4000 characters");
+  v.Check(!absl::StripAsciiWhitespace(r.verdict()).empty() && r.verdict().size() <= 4000, "verdict",
+          "1–4000 characters");
   if (!v.ok()) return v.status();
   auto posting = OwnPosting(who, r.posting_id());
   if (!posting.ok()) return posting.status();
@@ -78,7 +79,8 @@ absl::StatusOr<v1::ParticipationVerdict> ApplicationService::RecordParticipation
       "");
   if (!interviewed.ok()) return interviewed.status();
   if (interviewed->applications.empty()) {
-    return absl::FailedPreconditionError("nobody has been interviewed yet: nothing to give a verdict on");
+    return absl::FailedPreconditionError(
+        "nobody has been interviewed yet: nothing to give a verdict on");
   }
   v1::ParticipationVerdict verdict;
   verdict.set_posting_id(r.posting_id());
@@ -115,9 +117,8 @@ absl::StatusOr<v1::ParticipationStatus> ApplicationService::Participation(
   if (*disabled) status.add_required(v1::DISABILITY_REPRESENTATIVE);
   for (const auto& v : *verdicts) *status.add_verdicts() = v;
   for (int body : status.required()) {
-    const bool given = std::any_of(verdicts->begin(), verdicts->end(), [&](const auto& v) {
-      return v.body() == body && current(v);
-    });
+    const bool given = std::any_of(verdicts->begin(), verdicts->end(),
+                                   [&](const auto& v) { return v.body() == body && current(v); });
     if (!given) status.add_missing(static_cast<v1::ParticipationBody>(body));
   }
   return status;
@@ -125,9 +126,9 @@ absl::StatusOr<v1::ParticipationStatus> ApplicationService::Participation(
 
 absl::StatusOr<v1::ParticipationStatus> ApplicationService::ListParticipation(
     const auth::Principal& who, const std::string& posting_id) {
-  if (!IsStaff(who) && !who.HasAnyRole({auth::roles::kEqualOpportunityOfficer,
-                                        auth::roles::kStaffCouncil,
-                                        auth::roles::kDisabilityRepresentative})) {
+  if (!IsStaff(who) &&
+      !who.HasAnyRole({auth::roles::kEqualOpportunityOfficer, auth::roles::kStaffCouncil,
+                       auth::roles::kDisabilityRepresentative})) {
     return absl::PermissionDeniedError("participation is for staff and the participating bodies");
   }
   auto posting = OwnPosting(who, posting_id);
@@ -141,7 +142,8 @@ absl::StatusOr<v1::Application> ApplicationService::ProposeHiring(
   if (absl::Status s = RequireHr(who); !s.ok()) return s;
   errors::Validator v;
   v.Check(ids::IsUuid(r.id()), "id", "not an application id");
-  v.Check(r.qualification_summary().size() <= 4000, "qualification_summary", "at most 4000 characters");
+  v.Check(r.qualification_summary().size() <= 4000, "qualification_summary",
+          "at most 4000 characters");
   v.Check(r.experience_summary().size() <= 4000, "experience_summary", "at most 4000 characters");
   if (!v.ok()) return v.status();
   auto current = store_.Get(r.id());
@@ -187,11 +189,13 @@ absl::StatusOr<v1::Application> ApplicationService::ProposeHiring(
           "the agreement procedure first");
     }
   }
-  const v1::ApplicationStatus to = p.coordination_required ? v1::PENDING_COORDINATION : v1::PROPOSED;
-  const v1::ApplicationStatus via = p.coordination_required ? v1::PROPOSED : v1::APPLICATION_STATUS_UNSPECIFIED;
+  const v1::ApplicationStatus to =
+      p.coordination_required ? v1::PENDING_COORDINATION : v1::PROPOSED;
+  const v1::ApplicationStatus via =
+      p.coordination_required ? v1::PROPOSED : v1::APPLICATION_STATUS_UNSPECIFIED;
   return Transition(
-      who, Actor::Of(who, correlation_id), Idem("ProposeHiring", r.request_id(), r),
-      r.id(), Cause::kStaffDecision, to, "hiring proposed",
+      who, Actor::Of(who, correlation_id), Idem("ProposeHiring", r.request_id(), r), r.id(),
+      Cause::kStaffDecision, to, "hiring proposed",
       [&](const v1::Application& a) -> absl::Status {
         // Only from INTERVIEWED.
         if (a.status() == v1::PROPOSED && !p.coordination_required) {
@@ -206,9 +210,9 @@ absl::StatusOr<v1::Application> ApplicationService::ProposeHiring(
               "end this application or propose another applicant");
         }
         if (a.status() != v1::INTERVIEWED && a.status() != v1::PROPOSED) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "a hiring is proposed for an interviewed applicant; this one is ",
-              StatusName(a.status())));
+          return absl::FailedPreconditionError(
+              absl::StrCat("a hiring is proposed for an interviewed applicant; this one is ",
+                           StatusName(a.status())));
         }
         return absl::OkStatus();
       },
@@ -248,22 +252,23 @@ absl::StatusOr<v1::Application> ApplicationService::FinalizeHiring(
   const v1::ApplicationStatus via =
       current->status() == v1::PROPOSED ? v1::OFFER_APPROVED : v1::APPLICATION_STATUS_UNSPECIFIED;
   return Transition(
-      who, Actor::Of(who, correlation_id), Idem("FinalizeHiring", r.request_id(), r),
-      r.id(), Cause::kStaffDecision, v1::HIRED, "hiring finalized",
+      who, Actor::Of(who, correlation_id), Idem("FinalizeHiring", r.request_id(), r), r.id(),
+      Cause::kStaffDecision, v1::HIRED, "hiring finalized",
       [&](const v1::Application& a) -> absl::Status {
         if (a.status() == v1::OFFER_APPROVED) return absl::OkStatus();
         if (a.status() == v1::PROPOSED && !coordination && via == v1::OFFER_APPROVED) {
           return absl::OkStatus();
         }
-        if (a.status() == v1::PENDING_COORDINATION || (a.status() == v1::PROPOSED && coordination)) {
+        if (a.status() == v1::PENDING_COORDINATION ||
+            (a.status() == v1::PROPOSED && coordination)) {
           return absl::FailedPreconditionError(
               "SGB II coordination: the district has not cleared this staffing yet");
         }
-        return absl::FailedPreconditionError(absl::StrCat(
-            "only a proposed or approved hiring is finalized; this one is ", StatusName(a.status())));
+        return absl::FailedPreconditionError(
+            absl::StrCat("only a proposed or approved hiring is finalized; this one is ",
+                         StatusName(a.status())));
       },
       {}, via);
 }
-
 
 }  // namespace stellenwerk::applications

@@ -26,8 +26,8 @@ bool IsComplete(std::string_view content, std::string_view type) {
   if (type == "application/pdf") return tail.find("%%EOF") != std::string_view::npos;
   if (type == "image/png") {
     // The last chunk: length 0 (4 bytes), "IEND", CRC (4 bytes).
-    return content.size() >= 8 + 12 &&
-           content.substr(content.size() - 12) == std::string_view("\0\0\0\0IEND\xAE\x42\x60\x82", 12);
+    return content.size() >= 8 + 12 && content.substr(content.size() - 12) ==
+                                           std::string_view("\0\0\0\0IEND\xAE\x42\x60\x82", 12);
   }
   if (type == "image/jpeg") return tail.find("\xFF\xD9") != std::string_view::npos;
   return false;
@@ -37,15 +37,16 @@ absl::Status CheckDeclaredType(const v1::DocumentMetadata& m, const std::string&
   errors::Validator v;
   std::string name = absl::AsciiStrToLower(m.file_name());
   auto ends = [&](std::string_view ext) {
-    return name.size() >= ext.size() && name.compare(name.size() - ext.size(), ext.size(), ext) == 0;
+    return name.size() >= ext.size() &&
+           name.compare(name.size() - ext.size(), ext.size(), ext) == 0;
   };
   std::optional<std::string> by_name;
   if (ends(".pdf")) by_name = "application/pdf";
   if (ends(".png")) by_name = "image/png";
   if (ends(".jpg") || ends(".jpeg")) by_name = "image/jpeg";
   if (by_name.has_value() && *by_name != detected) {
-    v.Add("metadata.file_name",
-          absl::StrCat("\"", m.file_name(), "\" is named like ", *by_name, " but contains ", detected));
+    v.Add("metadata.file_name", absl::StrCat("\"", m.file_name(), "\" is named like ", *by_name,
+                                             " but contains ", detected));
   }
   if (!m.declared_content_type().empty() && m.declared_content_type() != detected) {
     v.Add("metadata.declared_content_type",
@@ -118,8 +119,9 @@ absl::Status CheckStatusChange(const v1::Application& current, const v1::ChangeS
                                                     v1::INTERVIEWED, v1::REJECTED};
   if (std::find(std::begin(kSettable), std::end(kSettable), r.target()) == std::end(kSettable)) {
     return errors::InvalidField(
-        "target", "ChangeStatus sets SCREENING, SHORTLISTED, INVITED, INTERVIEWED or REJECTED;"
-                  " hiring and withdrawal have their own calls");
+        "target",
+        "ChangeStatus sets SCREENING, SHORTLISTED, INVITED, INTERVIEWED or REJECTED;"
+        " hiring and withdrawal have their own calls");
   }
   // The committee screens and rates; inviting and rejecting are HR's acts towards the applicant.
   const bool hr = who.HasAnyRole({kHrClerk, kAdmin});
@@ -129,18 +131,17 @@ absl::Status CheckStatusChange(const v1::Application& current, const v1::ChangeS
         absl::StrCat("your roles may not set ", StatusName(r.target())));
   }
   if (!IsAllowedTransition(current.status(), r.target())) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "an application in ", StatusName(current.status()), " cannot become ",
-        StatusName(r.target())));
+    return absl::FailedPreconditionError(absl::StrCat("an application in ",
+                                                      StatusName(current.status()),
+                                                      " cannot become ", StatusName(r.target())));
   }
   if (r.target() == v1::REJECTED) {
     if (absl::StripAsciiWhitespace(r.reason()).empty()) {
       return errors::InvalidField("reason", "a rejection needs a reason");
     }
-    const bool before_interview = current.status() == v1::RECEIVED ||
-                                  current.status() == v1::SCREENING ||
-                                  current.status() == v1::SHORTLISTED ||
-                                  current.status() == v1::INVITED;
+    const bool before_interview =
+        current.status() == v1::RECEIVED || current.status() == v1::SCREENING ||
+        current.status() == v1::SHORTLISTED || current.status() == v1::INVITED;
     if ((current.severely_disabled() || current.equivalent_status()) && before_interview &&
         !r.obviously_unqualified()) {
       // SGB IX § 165 S. 3–4: a public employer must invite a severely disabled applicant
@@ -199,7 +200,8 @@ absl::Status CheckConclusion(const std::vector<v1::Application>& open) {
       case v1::SCREENING:
       case v1::SHORTLISTED:
       case v1::INVITED:
-        if (a.severely_disabled() || a.equivalent_status()) before_interview.push_back(a.pseudonym());
+        if (a.severely_disabled() || a.equivalent_status())
+          before_interview.push_back(a.pseudonym());
         break;
       default:
         break;
@@ -221,18 +223,30 @@ absl::Status CheckConclusion(const std::vector<v1::Application>& open) {
 
 const char* StatusName(v1::ApplicationStatus s) {
   switch (s) {
-    case v1::RECEIVED: return "RECEIVED";
-    case v1::SCREENING: return "SCREENING";
-    case v1::SHORTLISTED: return "SHORTLISTED";
-    case v1::INVITED: return "INVITED";
-    case v1::INTERVIEWED: return "INTERVIEWED";
-    case v1::PROPOSED: return "PROPOSED";
-    case v1::PENDING_COORDINATION: return "PENDING_COORDINATION";
-    case v1::OFFER_APPROVED: return "OFFER_APPROVED";
-    case v1::HIRED: return "HIRED";
-    case v1::REJECTED: return "REJECTED";
-    case v1::WITHDRAWN: return "WITHDRAWN";
-    default: return "UNSPECIFIED";
+    case v1::RECEIVED:
+      return "RECEIVED";
+    case v1::SCREENING:
+      return "SCREENING";
+    case v1::SHORTLISTED:
+      return "SHORTLISTED";
+    case v1::INVITED:
+      return "INVITED";
+    case v1::INTERVIEWED:
+      return "INTERVIEWED";
+    case v1::PROPOSED:
+      return "PROPOSED";
+    case v1::PENDING_COORDINATION:
+      return "PENDING_COORDINATION";
+    case v1::OFFER_APPROVED:
+      return "OFFER_APPROVED";
+    case v1::HIRED:
+      return "HIRED";
+    case v1::REJECTED:
+      return "REJECTED";
+    case v1::WITHDRAWN:
+      return "WITHDRAWN";
+    default:
+      return "UNSPECIFIED";
   }
 }
 

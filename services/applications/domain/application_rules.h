@@ -32,8 +32,8 @@ absl::Status CheckDeclaredType(const v1::DocumentMetadata& metadata, const std::
 
 // Submission shape: applicant name and email, GDPR consent with version and time, CV and a
 // cover letter (text or document).
-absl::Status ValidateSubmission(const v1::SubmitApplicationRequest& request,
-                                bool has_cv, bool has_cover_letter_document);
+absl::Status ValidateSubmission(const v1::SubmitApplicationRequest& request, bool has_cv,
+                                bool has_cover_letter_document);
 
 // The status flow: RECEIVED → SCREENING → SHORTLISTED | REJECTED → INVITED → INTERVIEWED →
 // PROPOSED → (PENDING_COORDINATION) → OFFER_APPROVED → HIRED; WITHDRAWN from any open state;

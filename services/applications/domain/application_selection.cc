@@ -1,16 +1,12 @@
 // ApplicationService: selection (rating criteria, ratings, ranking).
-#include "services/applications/domain/application_service.h"
-
-#include "services/applications/domain/service_support.h"
-
 #include <algorithm>
 #include <map>
 #include <set>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/errors/errors.h"
 #include "common/ids/uuid.h"
 #include "common/time/berlin_calendar.h"
@@ -18,8 +14,9 @@
 #include "google/protobuf/util/time_util.h"
 #include "nlohmann/json.hpp"
 #include "services/applications/domain/application_rules.h"
+#include "services/applications/domain/application_service.h"
+#include "services/applications/domain/service_support.h"
 #include "stellenwerk/events/v1/applications.pb.h"
-
 
 namespace stellenwerk::applications {
 
@@ -70,8 +67,7 @@ absl::StatusOr<v1::Rating> ApplicationService::Rate(const auth::Principal& who,
   if (!v.ok()) return v.status();
   const absl::Time now = clock_.Now();
   return store_.Rate(
-      Actor::Of(who, correlation_id), Idem("RateApplication", r.request_id(), r),
-      r.id(),
+      Actor::Of(who, correlation_id), Idem("RateApplication", r.request_id(), r), r.id(),
       [&](const v1::Application& a,
           const std::vector<v1::RatingCriterion>& criteria) -> absl::StatusOr<v1::Rating> {
         if (a.tenant_id() != who.tenant) return NotFound(r.id());
@@ -101,8 +97,9 @@ absl::StatusOr<v1::Rating> ApplicationService::Rate(const auth::Principal& who,
 }
 
 absl::StatusOr<v1::Ranking> ApplicationService::GetRanking(const auth::Principal& who,
-                                                          const std::string& posting_id) {
-  if (!IsStaff(who)) return absl::PermissionDeniedError("the ranking needs an HR or committee role");
+                                                           const std::string& posting_id) {
+  if (!IsStaff(who))
+    return absl::PermissionDeniedError("the ranking needs an HR or committee role");
   auto posting = OwnPosting(who, posting_id);
   if (!posting.ok()) return posting.status();
   auto candidates = store_.RankingCandidates(posting_id);
@@ -128,6 +125,5 @@ absl::StatusOr<v1::Ranking> ApplicationService::GetRanking(const auth::Principal
   for (const auto& c : *criteria) ranking.add_criteria(c.name());
   return ranking;
 }
-
 
 }  // namespace stellenwerk::applications

@@ -1,16 +1,14 @@
 // ApplicationService: access, views, submission and the lifecycle of an application.
 #include "services/applications/domain/application_service.h"
 
-#include "services/applications/domain/service_support.h"
-
 #include <algorithm>
 #include <map>
 #include <set>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/errors/errors.h"
 #include "common/ids/uuid.h"
 #include "common/time/berlin_calendar.h"
@@ -18,8 +16,8 @@
 #include "google/protobuf/util/time_util.h"
 #include "nlohmann/json.hpp"
 #include "services/applications/domain/application_rules.h"
+#include "services/applications/domain/service_support.h"
 #include "stellenwerk/events/v1/applications.pb.h"
-
 
 namespace stellenwerk::applications {
 
@@ -27,8 +25,7 @@ using namespace service_support;  // NOLINT(build/namespaces): this class's own 
 using google::protobuf::util::TimeUtil;
 namespace ev = events::v1;
 
-absl::Status ApplicationService::CheckAccess(const auth::Principal& who,
-                                             const v1::Application& a) {
+absl::Status ApplicationService::CheckAccess(const auth::Principal& who, const v1::Application& a) {
   const bool staff = IsStaff(who) && who.tenant == a.tenant_id();
   if (!IsOwn(who, a) && !staff) return NotFound(a.id());
   return absl::OkStatus();
@@ -51,10 +48,9 @@ v1::Application ApplicationService::ViewFor(const auth::Principal& who, v1::Appl
   return a;
 }
 
-
-absl::StatusOr<v1::Application> ApplicationService::Submit(
-    const auth::Principal& who, const std::string& correlation_id,
-    const v1::SubmitApplicationRequest& r) {
+absl::StatusOr<v1::Application> ApplicationService::Submit(const auth::Principal& who,
+                                                           const std::string& correlation_id,
+                                                           const v1::SubmitApplicationRequest& r) {
   if (absl::Status s = auth::RequireAnyRole(who, {auth::roles::kApplicant}); !s.ok()) return s;
   if (!ids::IsUuid(r.posting_id())) return errors::InvalidField("posting_id", "not a posting id");
   const IdempotencyRequest idem = Idem("SubmitApplication", r.request_id(), r);
@@ -145,14 +141,14 @@ absl::StatusOr<v1::Application> ApplicationService::Get(const auth::Principal& w
   return ViewFor(who, *std::move(a), anonymised);
 }
 
-
 absl::StatusOr<ApplicationPage> ApplicationService::List(const auth::Principal& who,
                                                          const v1::ListApplicationsRequest& r) {
   if (r.posting_id().empty() && who.HasRole(auth::roles::kApplicant)) {
     return store_.ListOwn(who.sub);
   }
   if (!IsStaff(who)) {
-    return absl::PermissionDeniedError("listing a posting's applications needs an HR or committee role");
+    return absl::PermissionDeniedError(
+        "listing a posting's applications needs an HR or committee role");
   }
   if (!ids::IsUuid(r.posting_id())) return errors::InvalidField("posting_id", "not a posting id");
   if (r.page_size() < 0 || r.page_size() > 100) return errors::InvalidField("page_size", "0–100");
@@ -178,21 +174,26 @@ absl::StatusOr<v1::Application> ApplicationService::Transition(
     v1::ApplicationStatus via) {
   if (!ids::IsUuid(id)) return errors::InvalidField("id", "not an application id");
   const absl::Time now = clock_.Now();
-  auto result = store_.Update(actor, idem, id, [&](const v1::Application& current) -> absl::StatusOr<AppChange> {
-    if (absl::Status s = CheckAccess(who, current); !s.ok()) return s;
-    if (absl::Status s = check(current); !s.ok()) return s;
-    auto c = applications::Transition(
-        current, Move{.to = to, .cause = cause, .actor = who.sub, .reason = reason, .now = now,
-                      .via = via});
-    if (!c.ok()) return c.status();
-    if (amend) amend(current, *c);
-    return c;
-  });
+  auto result = store_.Update(actor, idem, id,
+                              [&](const v1::Application& current) -> absl::StatusOr<AppChange> {
+                                if (absl::Status s = CheckAccess(who, current); !s.ok()) return s;
+                                if (absl::Status s = check(current); !s.ok()) return s;
+                                auto c = applications::Transition(current, Move{.to = to,
+                                                                                .cause = cause,
+                                                                                .actor = who.sub,
+                                                                                .reason = reason,
+                                                                                .now = now,
+                                                                                .via = via});
+                                if (!c.ok()) return c.status();
+                                if (amend) amend(current, *c);
+                                return c;
+                              });
   if (!result.ok()) return result;
   // A replayed answer passes the access check of a first call.
   if (absl::Status s = CheckAccess(who, *result); !s.ok()) return s;
   auto posting = store_.Posting(result->posting_id());
-  return ViewFor(who, *std::move(result), posting.ok() && posting->has_value() && (*posting)->anonymised);
+  return ViewFor(who, *std::move(result),
+                 posting.ok() && posting->has_value() && (*posting)->anonymised);
 }
 
 absl::StatusOr<v1::Application> ApplicationService::Withdraw(
@@ -200,39 +201,40 @@ absl::StatusOr<v1::Application> ApplicationService::Withdraw(
     const v1::WithdrawApplicationRequest& r) {
   if (absl::Status s = auth::RequireAnyRole(who, {auth::roles::kApplicant}); !s.ok()) return s;
   if (r.reason().size() > 2000) return errors::InvalidField("reason", "at most 2000 characters");
-  return Transition(who, Actor::Of(who, correlation_id),
-                    Idem("WithdrawApplication", r.request_id(), r), r.id(), Cause::kWithdrawal,
-                    v1::WITHDRAWN,
-                    r.reason(), [&](const v1::Application& current) -> absl::Status {
-                      if (current.applicant_sub() != who.sub) return NotFound(r.id());
-                      if (!IsOpen(current.status())) {
-                        return absl::FailedPreconditionError(absl::StrCat(
-                            "an application in ", StatusName(current.status()),
-                            " cannot be withdrawn"));
-                      }
-                      return absl::OkStatus();
-                    });
+  return Transition(
+      who, Actor::Of(who, correlation_id), Idem("WithdrawApplication", r.request_id(), r), r.id(),
+      Cause::kWithdrawal, v1::WITHDRAWN, r.reason(),
+      [&](const v1::Application& current) -> absl::Status {
+        if (current.applicant_sub() != who.sub) return NotFound(r.id());
+        if (!IsOpen(current.status())) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "an application in ", StatusName(current.status()), " cannot be withdrawn"));
+        }
+        return absl::OkStatus();
+      });
 }
 
-absl::StatusOr<v1::Application> ApplicationService::ChangeStatus(
-    const auth::Principal& who, const std::string& correlation_id,
-    const v1::ChangeStatusRequest& r) {
-  if (!IsStaff(who)) return absl::PermissionDeniedError("ChangeStatus needs an HR or committee role");
-  if (!v1::ApplicationStatus_IsValid(r.target())) return errors::InvalidField("target", "unknown status");
+absl::StatusOr<v1::Application> ApplicationService::ChangeStatus(const auth::Principal& who,
+                                                                 const std::string& correlation_id,
+                                                                 const v1::ChangeStatusRequest& r) {
+  if (!IsStaff(who))
+    return absl::PermissionDeniedError("ChangeStatus needs an HR or committee role");
+  if (!v1::ApplicationStatus_IsValid(r.target()))
+    return errors::InvalidField("target", "unknown status");
   if (r.reason().size() > 2000) return errors::InvalidField("reason", "at most 2000 characters");
-  return Transition(who, Actor::Of(who, correlation_id),
-                    Idem("ChangeStatus", r.request_id(), r), r.id(), Cause::kStaffDecision,
-                    r.target(), r.reason(),
-                    [&](const v1::Application& current) -> absl::Status {
-                      if (!r.etag().empty() && r.etag() != current.etag()) {
-                        return absl::AbortedError("etag is stale; re-read and retry");
-                      }
-                      return CheckStatusChange(current, r, who);
-                    },
-                    [&](const v1::Application&, AppChange& c) {
-                      // SGB IX § 165: the finding is part of the record.
-                      if (r.obviously_unqualified()) c.next.set_obviously_unqualified(true);
-                    });
+  return Transition(
+      who, Actor::Of(who, correlation_id), Idem("ChangeStatus", r.request_id(), r), r.id(),
+      Cause::kStaffDecision, r.target(), r.reason(),
+      [&](const v1::Application& current) -> absl::Status {
+        if (!r.etag().empty() && r.etag() != current.etag()) {
+          return absl::AbortedError("etag is stale; re-read and retry");
+        }
+        return CheckStatusChange(current, r, who);
+      },
+      [&](const v1::Application&, AppChange& c) {
+        // SGB IX § 165: the finding is part of the record.
+        if (r.obviously_unqualified()) c.next.set_obviously_unqualified(true);
+      });
 }
 
 absl::StatusOr<std::optional<PostingSnapshot>> ApplicationService::KnownPosting(
@@ -263,7 +265,6 @@ absl::StatusOr<PostingSnapshot> ApplicationService::OwnPosting(const auth::Princ
   return **posting;
 }
 
-
 absl::StatusOr<v1::Application> ApplicationService::RevealIdentity(
     const auth::Principal& who, const std::string& correlation_id,
     const v1::RevealIdentityRequest& r) {
@@ -274,8 +275,8 @@ absl::StatusOr<v1::Application> ApplicationService::RevealIdentity(
   }
   const absl::Time now = clock_.Now();
   auto result = store_.Update(
-      Actor::Of(who, correlation_id), IdempotencyRequest{"RevealIdentity", "", ""},
-      r.id(), [&](const v1::Application& a) -> absl::StatusOr<AppChange> {
+      Actor::Of(who, correlation_id), IdempotencyRequest{"RevealIdentity", "", ""}, r.id(),
+      [&](const v1::Application& a) -> absl::StatusOr<AppChange> {
         if (a.tenant_id() != who.tenant) return NotFound(r.id());
         auto posting = store_.Posting(a.posting_id());
         if (!posting.ok()) return posting.status();
@@ -303,7 +304,6 @@ absl::StatusOr<v1::Application> ApplicationService::RevealIdentity(
   return *std::move(result);
 }
 
-
 absl::StatusOr<v1::ConcludeProcedureResponse> ApplicationService::ConcludeProcedure(
     const auth::Principal& who, const std::string& correlation_id,
     const v1::ConcludeProcedureRequest& r) {
@@ -324,11 +324,10 @@ absl::StatusOr<v1::ConcludeProcedureResponse> ApplicationService::ConcludeProced
                        .actor = who.sub,
                        .reason = reason,
                        .now = clock_.Now()};
-  return store_.Conclude(Actor::Of(who, correlation_id),
-                         Idem("ConcludeProcedure", r.request_id(), r), r.posting_id(),
-                         CheckConclusion,
-                         [&](const v1::Application& a) { return applications::Transition(a, rejection); });
+  return store_.Conclude(
+      Actor::Of(who, correlation_id), Idem("ConcludeProcedure", r.request_id(), r), r.posting_id(),
+      CheckConclusion,
+      [&](const v1::Application& a) { return applications::Transition(a, rejection); });
 }
-
 
 }  // namespace stellenwerk::applications

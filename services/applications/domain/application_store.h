@@ -129,12 +129,14 @@ class ApplicationStore {
       const std::string& posting_id) = 0;
   virtual absl::StatusOr<bool> HasSeverelyDisabledApplicant(const std::string& posting_id) = 0;
   // When the posting's latest interview was recorded (a move to INTERVIEWED), if any.
-  virtual absl::StatusOr<std::optional<absl::Time>> LastInterview(const std::string& posting_id) = 0;
+  virtual absl::StatusOr<std::optional<absl::Time>> LastInterview(
+      const std::string& posting_id) = 0;
 
   virtual absl::StatusOr<std::vector<v1::AuditEntry>> Audit(const std::string& application_id) = 0;
   // An audit line `action` (with `reason`) on each of `application_ids`, without a change:
   // reads of personal data that must be provable (e.g. HR exporting an applicant's data).
-  virtual absl::Status RecordAccess(const Actor& actor, const std::vector<std::string>& application_ids,
+  virtual absl::Status RecordAccess(const Actor& actor,
+                                    const std::vector<std::string>& application_ids,
                                     const std::string& action, const std::string& reason) = 0;
 
   // GDPR. `tenant_id` empty: every tenant (the applicant's own request).
@@ -154,8 +156,8 @@ class ApplicationStore {
                                                            const IdempotencyRequest& idem,
                                                            const v1::RetentionPolicy& policy) = 0;
   // [from, to) in absolute time.
-  virtual absl::StatusOr<StatisticsInput> Statistics(const std::string& tenant_id,
-                                                     absl::Time from, absl::Time to) = 0;
+  virtual absl::StatusOr<StatisticsInput> Statistics(const std::string& tenant_id, absl::Time from,
+                                                     absl::Time to) = 0;
 };
 
 }  // namespace stellenwerk::applications

@@ -67,9 +67,9 @@ v1::Ranking Rank(std::vector<RankingCandidate> candidates, bool women_preferred)
       continue;
     }
     const RankingCandidate* prev = i > 0 ? &candidates[i - 1] : nullptr;
-    const RankingCandidate* next =
-        i + 1 < candidates.size() && candidates[i + 1].rating_count > 0 ? &candidates[i + 1]
-                                                                         : nullptr;
+    const RankingCandidate* next = i + 1 < candidates.size() && candidates[i + 1].rating_count > 0
+                                       ? &candidates[i + 1]
+                                       : nullptr;
     const bool tied_prev = prev != nullptr && CompareMeans(*prev, c) == 0;
     const bool tied_next = next != nullptr && CompareMeans(c, *next) == 0;
     const std::string rule_prev = tied_prev ? DecidingRule(*prev, c, women_preferred) : "";

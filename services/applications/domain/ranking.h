@@ -25,7 +25,7 @@ struct RankingCandidate {
   bool female = false;
   bool severely_disabled = false;  // incl. equivalent status (SGB IX § 2 (3))
   bool identity_revealed = false;  // anonymised procedures: after RevealIdentity
-  int procedure_raters = 0;  // committee members who rated anyone in this procedure
+  int procedure_raters = 0;        // committee members who rated anyone in this procedure
   // Ratings a complete assessment has: procedure raters × criteria (0: not known).
   int expected_ratings = 0;
 };

@@ -27,7 +27,8 @@ inline absl::Status RequireHr(const auth::Principal& who) {
 }
 
 inline bool IsStaff(const auth::Principal& who) {
-  return who.HasAnyRole({auth::roles::kHrClerk, auth::roles::kAdmin, auth::roles::kCommitteeMember});
+  return who.HasAnyRole(
+      {auth::roles::kHrClerk, auth::roles::kAdmin, auth::roles::kCommitteeMember});
 }
 
 inline absl::Status NotFound(const std::string& id) {

@@ -44,8 +44,8 @@ absl::StatusOr<AppChange> Transition(const v1::Application& current, const Move&
   }
   for (const auto& [from, to] : steps) {
     if (!MayMove(move.cause, from, to)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "an application in ", StatusName(from), " cannot become ", StatusName(to)));
+      return absl::FailedPreconditionError(
+          absl::StrCat("an application in ", StatusName(from), " cannot become ", StatusName(to)));
     }
   }
   AppChange c;

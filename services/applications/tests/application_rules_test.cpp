@@ -100,7 +100,8 @@ TEST(ChangeStatusTest, RolesAndTargets) {
   EXPECT_EQ(CheckStatusChange(a, To(v1::REJECTED, "x"), kCommittee).code(),
             absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(CheckStatusChange(a, To(v1::HIRED), kHr).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(CheckStatusChange(a, To(v1::INVITED), kHr).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(CheckStatusChange(a, To(v1::INVITED), kHr).code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 v1::Application Open(v1::ApplicationStatus status, const std::string& pseudonym,

@@ -44,11 +44,15 @@ TEST_F(ApplicationsE2eTest, UploadSubmitAndTheEmployerSeesIt) {
   ASSERT_TRUE(stub_->GetApplication(Ctx(hr_).get(), get, &seen).ok());
   EXPECT_EQ(seen.applicant().family_name(), "Mustermann");
   // Another employer and another applicant see nothing.
-  EXPECT_EQ(stub_->GetApplication(Ctx(harness().Token(UniqueName("kreis"), {"hr_clerk"})).get(),
-                                  get, &seen).error_code(),
+  EXPECT_EQ(stub_
+                ->GetApplication(Ctx(harness().Token(UniqueName("kreis"), {"hr_clerk"})).get(), get,
+                                 &seen)
+                .error_code(),
             grpc::StatusCode::NOT_FOUND);
-  EXPECT_EQ(stub_->GetApplication(Ctx(harness().Token("portal", {"applicant"}, "someone")).get(),
-                                  get, &seen).error_code(),
+  EXPECT_EQ(stub_
+                ->GetApplication(Ctx(harness().Token("portal", {"applicant"}, "someone")).get(),
+                                 get, &seen)
+                .error_code(),
             grpc::StatusCode::NOT_FOUND);
 }
 
@@ -63,8 +67,9 @@ TEST_F(ApplicationsE2eTest, BadDocumentsAreRefused) {
             grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(Upload(applicant_, "cv.pdf", v1::CV, "", &d).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(Upload(applicant_, "big.pdf", v1::CV, Pdf(21 * 1024 * 1024), &d, 1024 * 1024).error_code(),
-            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(
+      Upload(applicant_, "big.pdf", v1::CV, Pdf(21 * 1024 * 1024), &d, 1024 * 1024).error_code(),
+      grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_EQ(Upload(hr_, "cv.pdf", v1::CV, Pdf(), &d).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 }
@@ -91,18 +96,20 @@ TEST_F(ApplicationsE2eTest, AtTheDeadlineLateOnesAreRefusedAndReceivedOnesGoToSc
   const std::string posting = OpenPosting();
   v1::Application a;
   // The deadline day counts to its end: 23:59 Berlin on 20 October 2024 is in time.
-  const absl::Time last_minute = calendar::StartOfDay(absl::CivilDay(2024, 10, 20)) +
-                                 absl::Hours(23) + absl::Minutes(59);
+  const absl::Time last_minute =
+      calendar::StartOfDay(absl::CivilDay(2024, 10, 20)) + absl::Hours(23) + absl::Minutes(59);
   ASSERT_TRUE(apps_->SetTime(last_minute).ok());
-  ASSERT_TRUE(stub_->SubmitApplication(Ctx(applicant_).get(), Submission(posting, applicant_), &a).ok());
+  ASSERT_TRUE(
+      stub_->SubmitApplication(Ctx(applicant_).get(), Submission(posting, applicant_), &a).ok());
   // 2024-10-20 24:00 Berlin passes on both services.
   const absl::Time after = calendar::StartOfDay(absl::CivilDay(2024, 10, 21)) + absl::Minutes(1);
   ASSERT_TRUE(apps_->SetTime(after).ok());
   ASSERT_TRUE(postings_->SetTime(after).ok());
   const std::string late = harness().Token("portal", {"applicant"}, UniqueName("spaet"));
   v1::Application refused;
-  EXPECT_EQ(stub_->SubmitApplication(Ctx(late).get(), Submission(posting, late), &refused).error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(
+      stub_->SubmitApplication(Ctx(late).get(), Submission(posting, late), &refused).error_code(),
+      grpc::StatusCode::FAILED_PRECONDITION);
   v1::GetApplicationRequest get;
   get.set_id(a.id());
   EXPECT_TRUE(testing::WaitFor(
@@ -177,18 +184,28 @@ TEST_F(ApplicationsE2eTest, APostingWhoseEventsHaveNotArrivedIsAskedFor) {
   const std::string posting = OpenPosting();
   auto snapshots = [&] {
     int n = -1;
-    EXPECT_TRUE(apps_->runtime().db().Transact([&](pqxx::work& tx) {
-      n = tx.exec_params1("SELECT count(*) FROM posting_snapshots WHERE posting_id = $1::uuid",
-                          posting)[0].as<int>();
-      return absl::OkStatus();
-    }).ok());
+    EXPECT_TRUE(
+        apps_->runtime()
+            .db()
+            .Transact([&](pqxx::work& tx) {
+              n = tx.exec_params1(
+                        "SELECT count(*) FROM posting_snapshots WHERE posting_id = $1::uuid",
+                        posting)[0]
+                      .as<int>();
+              return absl::OkStatus();
+            })
+            .ok());
     return n;
   };
   ASSERT_EQ(snapshots(), 1);
-  ASSERT_TRUE(apps_->runtime().db().Transact([&](pqxx::work& tx) {
-    tx.exec_params("DELETE FROM posting_snapshots WHERE posting_id = $1::uuid", posting);
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(apps_->runtime()
+                  .db()
+                  .Transact([&](pqxx::work& tx) {
+                    tx.exec_params("DELETE FROM posting_snapshots WHERE posting_id = $1::uuid",
+                                   posting);
+                    return absl::OkStatus();
+                  })
+                  .ok());
   ASSERT_EQ(snapshots(), 0);
   const v1::Application a = Apply(posting, applicant_);
   EXPECT_EQ(a.status(), v1::RECEIVED);
@@ -202,9 +219,10 @@ TEST_F(ApplicationsE2eTest, APostingWhoseEventsHaveNotArrivedIsAskedFor) {
   pv1::Posting draft;
   ASSERT_TRUE(posting_stub_->CreatePosting(Ctx(hr_).get(), create, &draft).ok());
   v1::Application out;
-  EXPECT_EQ(stub_->SubmitApplication(Ctx(applicant_).get(), Submission(draft.id(), applicant_), &out)
-                .error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(
+      stub_->SubmitApplication(Ctx(applicant_).get(), Submission(draft.id(), applicant_), &out)
+          .error_code(),
+      grpc::StatusCode::FAILED_PRECONDITION);
 }
 
 TEST(GrpcPostingDirectoryTest, AnUnreachablePostingsServiceIsUnavailableNotClosed) {
@@ -355,13 +373,12 @@ TEST_F(DocumentDownloadTest, TheApplicantAndTheEmployersStaffReadDocumentsNobody
   EXPECT_EQ(by_hr.content, pdf);
   const Download by_committee = Read(Staff("committee_member", "k-1"), a.id(), certificate.id());
   ASSERT_TRUE(by_committee.status.ok());
-  EXPECT_EQ(Readers(a.id()),
-            (std::vector<std::string>{"hr-1:zeugnis.pdf", "k-1:zeugnis.pdf"}));
+  EXPECT_EQ(Readers(a.id()), (std::vector<std::string>{"hr-1:zeugnis.pdf", "k-1:zeugnis.pdf"}));
 
   // Another employer, another applicant, a role without access, a document of another
   // application, ids that are none.
-  EXPECT_EQ(Read(harness().Token(UniqueName("kreis"), {"hr_clerk"}), a.id(),
-                 certificate.id()).status.error_code(),
+  EXPECT_EQ(Read(harness().Token(UniqueName("kreis"), {"hr_clerk"}), a.id(), certificate.id())
+                .status.error_code(),
             grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(Read(NewApplicant("fremd"), a.id(), certificate.id()).status.error_code(),
             grpc::StatusCode::NOT_FOUND);

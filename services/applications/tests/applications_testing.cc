@@ -4,7 +4,6 @@
 
 namespace stellenwerk::applications {
 
-
 ApplicationsUnderTest& StartApplications(testing::Harness& harness,
                                          testing::ServiceUnderTest* postings,
                                          testing::ServiceOptions options) {
@@ -39,8 +38,8 @@ grpc::Status UploadDocument(v1::ApplicationService::Stub& stub, const std::strin
 }
 
 v1::SubmitApplicationRequest SubmissionFor(v1::ApplicationService::Stub& stub,
-                                           const std::string& posting_id,
-                                           const std::string& token, absl::Time consent_time) {
+                                           const std::string& posting_id, const std::string& token,
+                                           absl::Time consent_time) {
   v1::Document cv;
   grpc::Status uploaded = UploadDocument(stub, token, "lebenslauf.pdf", v1::CV, MinimalPdf(), &cv);
   EXPECT_TRUE(uploaded.ok()) << "UploadDocument: " << uploaded.error_message();
@@ -77,7 +76,8 @@ void ApplicationsServiceTest::StartServices(bool with_coordination) {
   if (with_coordination) coordination_ = &coordination::StartCoordination(*h);
   posting_stub_ = postings_->Stub<pv1::PostingService>();
   stub_ = apps_->Stub<v1::ApplicationService>();
-  if (coordination_ != nullptr) coordination_stub_ = coordination_->Stub<cv1::CoordinationService>();
+  if (coordination_ != nullptr)
+    coordination_stub_ = coordination_->Stub<cv1::CoordinationService>();
 }
 
 void ApplicationsServiceTest::TearDownTestSuite() {

@@ -46,8 +46,8 @@ grpc::Status UploadDocument(v1::ApplicationService::Stub& stub, const std::strin
 // A complete submission of Erika Mustermann to `posting_id`: a CV uploaded as the holder of
 // `token` (a minimal PDF), a cover letter, consent given at `consent_time`.
 v1::SubmitApplicationRequest SubmissionFor(v1::ApplicationService::Stub& stub,
-                                           const std::string& posting_id,
-                                           const std::string& token, absl::Time consent_time);
+                                           const std::string& posting_id, const std::string& token,
+                                           absl::Time consent_time);
 
 // Uploads, submits and returns the application; fails the test if that does not work.
 v1::Application SubmittedApplication(
@@ -79,8 +79,7 @@ class ApplicationsServiceTest : public stellenwerk::testing::ServiceTest {
   // A published posting of tenant_ whose snapshot has reached the applications service.
   std::string OpenPosting(const PostingOptions& o = {});
   // The audit lines of one application with the given action, as HR lists them.
-  std::vector<v1::AuditEntry> AuditOf(const std::string& application_id,
-                                      const std::string& action);
+  std::vector<v1::AuditEntry> AuditOf(const std::string& application_id, const std::string& action);
   // Ends the application period (ClosePosting) and waits until this service knows it: the
   // steps that follow it (the bodies' verdicts, the end of the procedure) may then begin.
   void CloseApplications(const std::string& posting_id);
@@ -88,8 +87,7 @@ class ApplicationsServiceTest : public stellenwerk::testing::ServiceTest {
                       const std::string& content, v1::Document* out, size_t chunk = 64 * 1024) {
     return UploadDocument(*stub_, token, name, kind, content, out, chunk);
   }
-  v1::SubmitApplicationRequest Submission(const std::string& posting_id,
-                                          const std::string& token) {
+  v1::SubmitApplicationRequest Submission(const std::string& posting_id, const std::string& token) {
     return SubmissionFor(*stub_, posting_id, token, kStart);
   }
   // Submits and returns the application, failing the test if that does not work.

@@ -22,9 +22,15 @@ class GdprE2eTest : public ApplicationsServiceTest {
     absl::Status s = apps_->runtime().db().Read([&](pqxx::work& tx) {
       pqxx::result r;
       switch (params.size()) {
-        case 0: r = tx.exec(sql); break;
-        case 1: r = tx.exec_params(sql, params[0]); break;
-        default: r = tx.exec_params(sql, params[0], params[1]); break;
+        case 0:
+          r = tx.exec(sql);
+          break;
+        case 1:
+          r = tx.exec_params(sql, params[0]);
+          break;
+        default:
+          r = tx.exec_params(sql, params[0], params[1]);
+          break;
       }
       n = r[0][0].as<int64_t>();
       return absl::OkStatus();
@@ -96,9 +102,9 @@ TEST_F(GdprE2eTest, TheExportHoldsEverythingAboutTheApplicantAndNothingOfOthers)
   // Another applicant, a committee member: no. HR: their own tenant's part only.
   EXPECT_EQ(stub_->ExportApplicantData(Ctx(NewApplicant()).get(), r, &out).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(stub_->ExportApplicantData(Ctx(Staff("committee_member", "k-1")).get(), r, &out)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      stub_->ExportApplicantData(Ctx(Staff("committee_member", "k-1")).get(), r, &out).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
   // The applicant's own export left no trace; HR's export leaves one on each application.
   auto exports_by = [&](const std::string& application_id) {
     std::vector<std::string> actors;
@@ -166,10 +172,12 @@ TEST_F(GdprE2eTest, ErasureLeavesNothingPersonalButKeepsTheAnonymousFigures) {
   v1::Document stray;  // uploaded, never submitted
   ASSERT_TRUE(Upload(applicant_, "zeugnis.pdf", v1::CERTIFICATE, Pdf(), &stray).ok());
   Move(a.id(), {v1::SCREENING});
-  const int64_t facts = Count("SELECT count(*) FROM application_facts WHERE tenant_id = $1", {tenant_});
+  const int64_t facts =
+      Count("SELECT count(*) FROM application_facts WHERE tenant_id = $1", {tenant_});
   ASSERT_EQ(facts, 1);
   ASSERT_GT(Count("SELECT count(*) FROM idempotency_keys k WHERE position(convert_to($1, 'UTF8') IN"
-                  " k.response) > 0", {a.id()}),
+                  " k.response) > 0",
+                  {a.id()}),
             0)
       << "the stored answer of the submission holds the application";
 
@@ -187,7 +195,8 @@ TEST_F(GdprE2eTest, ErasureLeavesNothingPersonalButKeepsTheAnonymousFigures) {
   r.set_request_id("erase-all-1");
   ASSERT_TRUE(stub_->EraseApplicant(Ctx(applicant_).get(), r, &out).ok());
   EXPECT_EQ(out.applications_erased(), 1);
-  EXPECT_EQ(Count("SELECT count(*) FROM idempotency_keys WHERE position($1 IN scope) > 0", {sub}), 0)
+  EXPECT_EQ(Count("SELECT count(*) FROM idempotency_keys WHERE position($1 IN scope) > 0", {sub}),
+            0)
       << "the erasure's own stored answer is not kept under the account it erased";
   v1::EraseApplicantResponse replay;
   ASSERT_TRUE(stub_->EraseApplicant(Ctx(applicant_).get(), r, &replay).ok());
@@ -203,16 +212,19 @@ TEST_F(GdprE2eTest, ErasureLeavesNothingPersonalButKeepsTheAnonymousFigures) {
       << "attached and stray documents";
   EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE application_id = $1::uuid", {a.id()}), 0);
   EXPECT_EQ(Count("SELECT count(*) FROM idempotency_keys k WHERE position(convert_to($1, 'UTF8')"
-                  " IN k.response) > 0", {a.id()}),
+                  " IN k.response) > 0",
+                  {a.id()}),
             0);
   EXPECT_EQ(Count("SELECT count(*) FROM idempotency_keys k WHERE position(convert_to($1, 'UTF8')"
-                  " IN k.response) > 0", {sub}),
+                  " IN k.response) > 0",
+                  {sub}),
             0);
   EXPECT_EQ(Count("SELECT count(*) FROM erasures WHERE actor = $1", {sub}), 0)
       << "the record of the erasure does not name the person";
-  EXPECT_EQ(Count("SELECT count(*) FROM erasures WHERE tenant_id = $1 AND cause = 'ERASURE_REQUEST'",
-                  {tenant_}),
-            1);
+  EXPECT_EQ(
+      Count("SELECT count(*) FROM erasures WHERE tenant_id = $1 AND cause = 'ERASURE_REQUEST'",
+            {tenant_}),
+      1);
   // The anonymous facts stay, unlinked: the personnel report still counts the application.
   EXPECT_EQ(Count("SELECT count(*) FROM application_facts WHERE tenant_id = $1"
                   " AND application_id IS NULL AND female",
@@ -262,7 +274,8 @@ TEST_F(GdprE2eTest, RetentionCountsBerlinCalendarMonthsAndSparesTheTalentPool) {
 TEST_F(GdprE2eTest, AWithdrawnPostingEndsItsOpenApplicationsSoRetentionApplies) {
   const std::string posting = OpenPosting();
   const auto open = Apply(posting, NewApplicant());
-  const auto shortlisted = Move(Apply(posting, NewApplicant()).id(), {v1::SCREENING, v1::SHORTLISTED});
+  const auto shortlisted =
+      Move(Apply(posting, NewApplicant()).id(), {v1::SCREENING, v1::SHORTLISTED});
   pv1::WithdrawPostingRequest withdraw;
   withdraw.set_id(posting);
   withdraw.set_reason("Die Stelle entfällt nach Organisationsentscheidung.");
@@ -275,7 +288,8 @@ TEST_F(GdprE2eTest, AWithdrawnPostingEndsItsOpenApplicationsSoRetentionApplies) 
     const auto ended = GetAs(hr_, id);
     EXPECT_TRUE(ended.has_end_time());
     ASSERT_GT(ended.history_size(), 0);
-    EXPECT_NE(ended.history(ended.history_size() - 1).reason().find("withdrawn"), std::string::npos);
+    EXPECT_NE(ended.history(ended.history_size() - 1).reason().find("withdrawn"),
+              std::string::npos);
   }
   // Its retention period runs from now: six months later the sweep takes it.
   Sweep(kStart + absl::Hours(24 * 180));
@@ -314,8 +328,8 @@ TEST_F(GdprE2eTest, ConcludingTheProcedureEndsEveryOpenApplicationSoRetentionApp
   close.set_id(posting);
   pv1::Posting closed;
   ASSERT_TRUE(posting_stub_->ClosePosting(Ctx(hr_).get(), close, &closed).ok());
-  ASSERT_TRUE(testing::WaitFor(
-      [&] { return GetAs(hr_, received.id()).status() == v1::SCREENING; }, absl::Seconds(15)));
+  ASSERT_TRUE(testing::WaitFor([&] { return GetAs(hr_, received.id()).status() == v1::SCREENING; },
+                               absl::Seconds(15)));
 
   EXPECT_EQ(code(Staff("committee_member", "k-1"), conclude), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(code(harness().Token(UniqueName("kreis"), {"hr_clerk"}), conclude),
@@ -355,8 +369,9 @@ TEST_F(GdprE2eTest, ConcludingTheProcedureEndsEveryOpenApplicationSoRetentionApp
     EXPECT_EQ(ended.history(ended.history_size() - 1).actor(), "hr-1");
   }
   EXPECT_EQ(GetAs(hr_, withdrawn.id()).status(), v1::WITHDRAWN);
-  EXPECT_EQ(GetAs(hr_, disabled.id()).history(GetAs(hr_, disabled.id()).history_size() - 1).reason(),
-            finding.reason())
+  EXPECT_EQ(
+      GetAs(hr_, disabled.id()).history(GetAs(hr_, disabled.id()).history_size() - 1).reason(),
+      finding.reason())
       << "an application that had ended keeps its own reason";
 
   // A replay gets the same answer; the same request id with another body is refused; a new
@@ -416,16 +431,23 @@ TEST_F(GdprE2eTest, ATenantMayShortenRetentionAndTheDurableSweepErasesOnItsOwn) 
   ASSERT_TRUE(Upload(uploader, "foto.pdf", v1::CV, Pdf(), &stray).ok());
   // The service armed its sweep at Init, when its fake clock still read the real time (the
   // harness sets kStart after Init); re-arm it as if the service had started at kStart.
-  ASSERT_TRUE(apps_->runtime().db().Transact([](pqxx::work& tx) {
-    tx.exec_params("UPDATE timers SET due_at = $1::timestamptz WHERE kind = 'applications.retention'",
-                   pg::ToPgTimestamp(kStart));
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(
+      apps_->runtime()
+          .db()
+          .Transact([](pqxx::work& tx) {
+            tx.exec_params(
+                "UPDATE timers SET due_at = $1::timestamptz WHERE kind = 'applications.retention'",
+                pg::ToPgTimestamp(kStart));
+            return absl::OkStatus();
+          })
+          .ok());
   ASSERT_EQ(Count("SELECT count(*) FROM timers WHERE kind = 'applications.retention'"), 1);
   harness().SetTime(kStart + absl::Hours(24 * 40));
   EXPECT_TRUE(testing::WaitFor([&] { return !Exists(by_timer.id()); }, absl::Seconds(15)));
   EXPECT_TRUE(testing::WaitFor(
-      [&] { return Count("SELECT count(*) FROM documents WHERE id = $1::uuid", {stray.id()}) == 0; },
+      [&] {
+        return Count("SELECT count(*) FROM documents WHERE id = $1::uuid", {stray.id()}) == 0;
+      },
       absl::Seconds(15)))
       << "uploads never submitted go after " << kUnsubmittedDocumentDays << " days";
 }
@@ -492,9 +514,9 @@ TEST_F(GdprE2eTest, PersonnelStatisticsSuppressGroupsUnderFive) {
   EXPECT_EQ(stub_->GetPersonnelStatistics(Ctx(hr_).get(), r, &s).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
   r.set_year(2024);
-  EXPECT_EQ(stub_->GetPersonnelStatistics(Ctx(Staff("committee_member", "k")).get(), r, &s)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      stub_->GetPersonnelStatistics(Ctx(Staff("committee_member", "k")).get(), r, &s).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
   const std::string other_hr = harness().Token(UniqueName("kreis"), {"hr_clerk"}, "hr-9");
   EXPECT_EQ(stub_->GetPersonnelStatistics(Ctx(other_hr).get(), r, &s).error_code(),
             grpc::StatusCode::NOT_FOUND);

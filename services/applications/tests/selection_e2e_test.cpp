@@ -53,7 +53,8 @@ class SelectionE2eTest : public ApplicationsServiceTest {
     ASSERT_TRUE(Verdict(v1::EQUAL_OPPORTUNITY_OFFICER, "equal_opportunity_officer", posting).ok());
     ASSERT_TRUE(Verdict(v1::STAFF_COUNCIL, "staff_council", posting).ok());
     if (with_disability_rep) {
-      ASSERT_TRUE(Verdict(v1::DISABILITY_REPRESENTATIVE, "disability_representative", posting).ok());
+      ASSERT_TRUE(
+          Verdict(v1::DISABILITY_REPRESENTATIVE, "disability_representative", posting).ok());
     }
   }
   grpc::Status Propose(const std::string& id, v1::Application* out, bool summaries = true) {
@@ -94,14 +95,17 @@ class SelectionE2eTest : public ApplicationsServiceTest {
   }
   // An application of a new applicant, moved to INTERVIEWED.
   v1::Application Interviewed(const std::string& posting, bool severely_disabled = false) {
-    auto a = Apply(posting, NewApplicant(), [&](auto& r) { r.set_severely_disabled(severely_disabled); });
+    auto a = Apply(posting, NewApplicant(),
+                   [&](auto& r) { r.set_severely_disabled(severely_disabled); });
     return Move(a.id(), {v1::SCREENING, v1::SHORTLISTED, v1::INVITED, v1::INTERVIEWED});
   }
 };
 
 TEST_F(SelectionE2eTest, TheCommitteeRatesAndTheRankingNamesTheRuleThatDecidedEachTie) {
   const std::string posting = OpenPosting({.women_preferred = true});
-  auto sex = [](const char* s) { return [s](v1::SubmitApplicationRequest& r) { r.mutable_applicant()->set_sex(s); }; };
+  auto sex = [](const char* s) {
+    return [s](v1::SubmitApplicationRequest& r) { r.mutable_applicant()->set_sex(s); };
+  };
   const auto man = Apply(posting, NewApplicant("m"), sex("m"));
   const auto woman = Apply(posting, NewApplicant("w"), sex("w"));
   const auto disabled = Apply(posting, NewApplicant("sb"), [](auto& r) {
@@ -110,11 +114,13 @@ TEST_F(SelectionE2eTest, TheCommitteeRatesAndTheRankingNamesTheRuleThatDecidedEa
   });
   const auto unrated = Apply(posting, NewApplicant("u"));
   const auto received = Apply(posting, NewApplicant("r"));
-  for (const auto* a : {&man, &woman, &disabled, &unrated}) Move(a->id(), {v1::SCREENING, v1::SHORTLISTED});
+  for (const auto* a : {&man, &woman, &disabled, &unrated})
+    Move(a->id(), {v1::SCREENING, v1::SHORTLISTED});
 
   const std::string k1 = Staff("committee_member", "k-1");
   const std::string k2 = Staff("committee_member", "k-2");
-  EXPECT_EQ(Rate(k1, man.id(), "Fachkenntnisse", 4).error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+  EXPECT_EQ(Rate(k1, man.id(), "Fachkenntnisse", 4).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION)
       << "no criteria yet";
   v1::SetRatingCriteriaRequest bad;
   bad.set_posting_id(posting);
@@ -127,8 +133,10 @@ TEST_F(SelectionE2eTest, TheCommitteeRatesAndTheRankingNamesTheRuleThatDecidedEa
             grpc::StatusCode::PERMISSION_DENIED);
   ASSERT_TRUE(Criteria(posting, {"Fachkenntnisse", "Kommunikation"}).ok());
 
-  EXPECT_EQ(Rate(k1, man.id(), "Fachkenntnisse", 6).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(Rate(k1, man.id(), "Fachkenntnisse", 0).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Rate(k1, man.id(), "Fachkenntnisse", 6).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Rate(k1, man.id(), "Fachkenntnisse", 0).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(Rate(k1, man.id(), "Schönheit", 3).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(Rate(k1, received.id(), "Fachkenntnisse", 3).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION)
@@ -139,13 +147,20 @@ TEST_F(SelectionE2eTest, TheCommitteeRatesAndTheRankingNamesTheRuleThatDecidedEa
   EXPECT_EQ(Rate(other, man.id(), "Fachkenntnisse", 5).error_code(), grpc::StatusCode::NOT_FOUND);
 
   // man: 4,3 / 3,4 → mean 3.5; woman: 3,4 / 4,3 → 3.5; disabled: 5,5 / 4,4 → 4.5.
-  for (const auto& [token, id, c, s] : std::vector<std::tuple<std::string, std::string, std::string, int>>{
-           {k1, man.id(), "Fachkenntnisse", 4}, {k1, man.id(), "Kommunikation", 3},
-           {k2, man.id(), "Fachkenntnisse", 3}, {k2, man.id(), "Kommunikation", 4},
-           {k1, woman.id(), "Fachkenntnisse", 3}, {k1, woman.id(), "Kommunikation", 4},
-           {k2, woman.id(), "Fachkenntnisse", 4}, {k2, woman.id(), "Kommunikation", 1},
-           {k1, disabled.id(), "Fachkenntnisse", 5}, {k1, disabled.id(), "Kommunikation", 5},
-           {k2, disabled.id(), "Fachkenntnisse", 4}, {k2, disabled.id(), "Kommunikation", 4}}) {
+  for (const auto& [token, id, c, s] :
+       std::vector<std::tuple<std::string, std::string, std::string, int>>{
+           {k1, man.id(), "Fachkenntnisse", 4},
+           {k1, man.id(), "Kommunikation", 3},
+           {k2, man.id(), "Fachkenntnisse", 3},
+           {k2, man.id(), "Kommunikation", 4},
+           {k1, woman.id(), "Fachkenntnisse", 3},
+           {k1, woman.id(), "Kommunikation", 4},
+           {k2, woman.id(), "Fachkenntnisse", 4},
+           {k2, woman.id(), "Kommunikation", 1},
+           {k1, disabled.id(), "Fachkenntnisse", 5},
+           {k1, disabled.id(), "Kommunikation", 5},
+           {k2, disabled.id(), "Fachkenntnisse", 4},
+           {k2, disabled.id(), "Kommunikation", 4}}) {
     grpc::Status s2 = Rate(token, id, c, s);
     ASSERT_TRUE(s2.ok()) << s2.error_message();
   }
@@ -154,7 +169,8 @@ TEST_F(SelectionE2eTest, TheCommitteeRatesAndTheRankingNamesTheRuleThatDecidedEa
   ASSERT_TRUE(Rate(k2, woman.id(), "Kommunikation", 3, &corrected).ok());
   EXPECT_EQ(corrected.rater(), "k-2");
   // The criteria are fixed once the committee has rated (equal treatment of all applicants).
-  EXPECT_EQ(Criteria(posting, {"Fachkenntnisse"}).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Criteria(posting, {"Fachkenntnisse"}).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
 
   const v1::Ranking ranking = Ranking(k1, posting);
   ASSERT_EQ(ranking.entries_size(), 4);
@@ -186,7 +202,8 @@ TEST_F(SelectionE2eTest, TheCommitteeRatesAndTheRankingNamesTheRuleThatDecidedEa
   v1::Ranking none;
   EXPECT_EQ(stub_->GetRanking(Ctx(applicant_).get(), r, &none).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(stub_->GetRanking(Ctx(other).get(), r, &none).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(stub_->GetRanking(Ctx(other).get(), r, &none).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(SelectionE2eTest, ProposeHiringWaitsForEveryParticipatingBody) {
@@ -323,9 +340,9 @@ TEST_F(SelectionE2eTest, AWithdrawnNoticeReturnsTheHiringToProposedWithTheReason
   consensus.set_outcome(cv1::WITHDRAW);
   consensus.set_terms("Die Stadt verfolgt die Besetzung mit dieser Person nicht weiter.");
   // The city gives up the hiring: it declares this consensus (the district could not).
-  EXPECT_EQ(coordination_stub_->ResolveByConsensus(Ctx(district_token).get(), consensus, &n)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      coordination_stub_->ResolveByConsensus(Ctx(district_token).get(), consensus, &n).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
   grpc::Status s = coordination_stub_->ResolveByConsensus(Ctx(city_token).get(), consensus, &n);
   ASSERT_TRUE(s.ok()) << s.error_message();
 
@@ -408,12 +425,10 @@ TEST_F(SelectionE2eTest, AnonymisedProceduresRevealIdentityToHrOnlyAndAuditIt) {
 TEST_F(SelectionE2eTest, AnAnonymisedRankingNamesNoPreferenceRuleBeforeTheReveal) {
   const std::string posting = OpenPosting({.anonymised = true, .women_preferred = true});
   ASSERT_TRUE(Criteria(posting, {"Fachkenntnisse"}).ok());
-  const auto woman = Apply(posting, NewApplicant("w"), [](auto& r) {
-    r.mutable_applicant()->set_sex("w");
-  });
-  const auto man = Apply(posting, NewApplicant("m"), [](auto& r) {
-    r.mutable_applicant()->set_sex("m");
-  });
+  const auto woman =
+      Apply(posting, NewApplicant("w"), [](auto& r) { r.mutable_applicant()->set_sex("w"); });
+  const auto man =
+      Apply(posting, NewApplicant("m"), [](auto& r) { r.mutable_applicant()->set_sex("m"); });
   const std::string k1 = Staff("committee_member", "k-1");
   for (const auto& a : {woman, man}) {
     Move(a.id(), {v1::SCREENING, v1::SHORTLISTED});
@@ -444,8 +459,8 @@ TEST_F(SelectionE2eTest, AnAnonymisedRankingNamesNoPreferenceRuleBeforeTheReveal
 TEST_F(SelectionE2eTest, AnInterviewAfterTheVerdictsAsksTheBodiesAgain) {
   const std::string posting = OpenPosting();
   const auto first = Interviewed(posting);
-  const auto later = Move(Apply(posting, NewApplicant("spaeter")).id(),
-                          {v1::SCREENING, v1::SHORTLISTED});
+  const auto later =
+      Move(Apply(posting, NewApplicant("spaeter")).id(), {v1::SCREENING, v1::SHORTLISTED});
   AllVerdicts(posting, false);
   // Someone else is interviewed after the bodies spoke: their verdicts no longer cover the
   // selection as it now stands.

@@ -10,11 +10,11 @@
 #include <set>
 #include <thread>
 
-#include "common/events/catalogue.h"
 #include "absl/strings/str_cat.h"
+#include "common/events/catalogue.h"
 #include "common/ids/uuid.h"
-#include "common/testing/process.h"
 #include "common/testing/harness.h"
+#include "common/testing/process.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "services/applications/tests/applications_testing.h"
@@ -100,16 +100,19 @@ class Burst {
   std::condition_variable cv_;
 };
 
-TEST(SubmitDurabilityE2eTest, ThousandConcurrentSubmissionsAcrossABrokerOutageAreAllStoredAndPublished) {
+TEST(SubmitDurabilityE2eTest,
+     ThousandConcurrentSubmissionsAcrossABrokerOutageAreAllStoredAndPublished) {
   STW_REQUIRE_INFRA(infra);
-  testing::EventTap tap(infra, {events::RoutingKey<events::v1::ApplicationSubmitted>()});  // declared before anything is published
+  testing::EventTap tap(
+      infra, {events::RoutingKey<events::v1::ApplicationSubmitted>()});  // declared before anything
+                                                                         // is published
   testing::TcpProxy broker(PortOf(infra.amqp_uri));
   testing::Harness harness(infra, {.start = kStart});
-  auto& app = StartApplications(harness, /*postings=*/nullptr,
-                                {.adjust = [&](config::RuntimeConfig& c) {
-                                  c.amqp_uri = WithPort(infra.amqp_uri, broker.port());
-                                  c.workers = 16;
-                                }});
+  auto& app =
+      StartApplications(harness, /*postings=*/nullptr, {.adjust = [&](config::RuntimeConfig& c) {
+                          c.amqp_uri = WithPort(infra.amqp_uri, broker.port());
+                          c.workers = 16;
+                        }});
   ASSERT_TRUE(harness.ok());
 
   // A published posting, as the postings.posting.published.v1 consumer stores it.
@@ -122,7 +125,8 @@ TEST(SubmitDurabilityE2eTest, ThousandConcurrentSubmissionsAcrossABrokerOutageAr
   pg::Pool& pool = app.runtime().db();
   ASSERT_TRUE(pool.Transact([&](pqxx::work& tx) {
                     return app.app().store().ApplyPostingSnapshot(tx, posting, 1);
-                  }).ok());
+                  })
+                  .ok());
 
   auto stub = app.Stub<v1::ApplicationService>();
   // One applicant per submission, each with one uploaded PDF (client streaming).
@@ -167,8 +171,8 @@ TEST(SubmitDurabilityE2eTest, ThousandConcurrentSubmissionsAcrossABrokerOutageAr
   b.Wait();
   EXPECT_EQ(a.ok() + b.ok(), kSubmissions);
   // The broker comes back only once the relay has noticed the outage, so it does not race it.
-  ASSERT_TRUE(testing::WaitFor([&] { return !app.runtime().relay().connected(); },
-                               absl::Seconds(20)));
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return !app.runtime().relay().connected(); }, absl::Seconds(20)));
   broker.Start();
 
   int stored = 0;
@@ -178,7 +182,8 @@ TEST(SubmitDurabilityE2eTest, ThousandConcurrentSubmissionsAcrossABrokerOutageAr
                                    posting.posting_id)[0][0]
                                  .as<int>();
                     return absl::OkStatus();
-                  }).ok());
+                  })
+                  .ok());
   EXPECT_EQ(stored, kSubmissions);
 
   std::set<std::string> delivered;

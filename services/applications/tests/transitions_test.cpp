@@ -55,10 +55,10 @@ TEST(Transitions, EachCauseAllowsOnlyItsOwnMoves) {
 }
 
 TEST(Transitions, AMoveItsCauseDoesNotAllowIsRefusedAndChangesNothing) {
-  auto moved = Transition(In(v1::SCREENING), Move{.to = v1::SCREENING,
-                                                  .cause = Cause::kDeadline,
-                                                  .actor = "system:deadline",
-                                                  .now = kNow});
+  auto moved = Transition(
+      In(v1::SCREENING),
+      Move{
+          .to = v1::SCREENING, .cause = Cause::kDeadline, .actor = "system:deadline", .now = kNow});
   EXPECT_EQ(moved.status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
@@ -112,10 +112,9 @@ TEST(Transitions, AStepOnTheWayIsRecordedAndCheckedToo) {
 }
 
 TEST(Transitions, AWithdrawalAlsoPublishesTheWithdrawnEvent) {
-  auto c = Transition(In(v1::INVITED), Move{.to = v1::WITHDRAWN,
-                                            .cause = Cause::kWithdrawal,
-                                            .actor = "u-1",
-                                            .now = kNow});
+  auto c = Transition(
+      In(v1::INVITED),
+      Move{.to = v1::WITHDRAWN, .cause = Cause::kWithdrawal, .actor = "u-1", .now = kNow});
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(Keys(*c), (std::vector<std::string>{"applications.application.status_changed.v1",
                                                 "applications.application.withdrawn.v1"}));

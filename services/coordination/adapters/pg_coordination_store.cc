@@ -113,9 +113,9 @@ v1::StaffingNotice PgCoordinationStore::Write(pqxx::work& tx, const Actor& actor
 absl::StatusOr<v1::StaffingNotice> PgCoordinationStore::File(const Actor& actor,
                                                              const IdempotencyRequest& idem,
                                                              const Build& build) {
-  return pg::Command<v1::StaffingNotice>(
-      notices_.db(), actor, idem,
-      [&](pqxx::work& tx) { return FileInTransaction(tx, actor, build); });
+  return pg::Command<v1::StaffingNotice>(notices_.db(), actor, idem, [&](pqxx::work& tx) {
+    return FileInTransaction(tx, actor, build);
+  });
 }
 
 absl::StatusOr<v1::StaffingNotice> PgCoordinationStore::FileInTransaction(pqxx::work& tx,
@@ -133,10 +133,9 @@ absl::StatusOr<v1::StaffingNotice> PgCoordinationStore::FileInTransaction(pqxx::
       " regional_office, status, version, filed_at, window_end_at, data, updated_at)"
       " VALUES ($1::uuid, $2, $3, $4, $5, $6, 1, $7::timestamptz, $8::timestamptz, $9,"
       " $10::timestamptz) ON CONFLICT DO NOTHING RETURNING id",
-      n.id(), n.city_tenant_id(), n.district_tenant_id(), n.application_id(),
-      n.regional_office(), v1::NoticeStatus_Name(n.status()),
-      pg::ToPgTimestamp(FromTs(n.file_time())), pg::ToPgTimestamp(FromTs(n.window_end_time())),
-      pg::Bytes(data), now);
+      n.id(), n.city_tenant_id(), n.district_tenant_id(), n.application_id(), n.regional_office(),
+      v1::NoticeStatus_Name(n.status()), pg::ToPgTimestamp(FromTs(n.file_time())),
+      pg::ToPgTimestamp(FromTs(n.window_end_time())), pg::Bytes(data), now);
   if (inserted.empty()) {
     auto existing = tx.exec_params(
         "SELECT data, version FROM staffing_notices WHERE city_tenant_id = $1"
@@ -212,8 +211,8 @@ absl::Status PgCoordinationStore::ElapseWindowsInTransaction(pqxx::work& tx,
       h_details.push_back(h.details());
     }
     // Staffing events belong to the city: its applications service unblocks on them.
-    const outbox::EventContext ctx{notices_.schema(), next.city_tenant_id(),
-                                   system.correlation_id, system.sub, now};
+    const outbox::EventContext ctx{notices_.schema(), next.city_tenant_id(), system.correlation_id,
+                                   system.sub, now};
     for (auto& event : change.events) events.push_back(outbox::Prepare(ctx, *event));
   }
   if (u_id.empty()) return absl::OkStatus();
@@ -269,13 +268,12 @@ absl::StatusOr<NoticePage> PgCoordinationStore::List(const NoticeQuery& q) {
   }
   statuses += "}";
   auto page = notices_.ListPage(
-      absl::StrCat(
-          "SELECT data, version, micros(filed_at), id::text FROM staffing_notices WHERE ",
-          SideColumn(q.side),
-          " = $1 AND (cardinality($2::text[]) = 0 OR status = ANY($2::text[]))"
-          " AND ($3 = '' OR regional_office = $3)"
-          " AND ($4::timestamptz IS NULL OR (filed_at, id) < ($4::timestamptz, $5::uuid))"
-          " ORDER BY filed_at DESC, id DESC LIMIT $6"),
+      absl::StrCat("SELECT data, version, micros(filed_at), id::text FROM staffing_notices WHERE ",
+                   SideColumn(q.side),
+                   " = $1 AND (cardinality($2::text[]) = 0 OR status = ANY($2::text[]))"
+                   " AND ($3 = '' OR regional_office = $3)"
+                   " AND ($4::timestamptz IS NULL OR (filed_at, id) < ($4::timestamptz, $5::uuid))"
+                   " ORDER BY filed_at DESC, id DESC LIMIT $6"),
       q.page_size, q.page_token, q.tenant, statuses, q.regional_office);
   if (!page.ok()) return page.status();
   return NoticePage{std::move(page->items), std::move(page->next_page_token)};
@@ -342,38 +340,38 @@ absl::Status PgCoordinationStore::CheckBaseDataInTransaction(pqxx::work& tx,
 }
 
 absl::StatusOr<v1::BaseDataSubmission> PgCoordinationStore::SubmitBaseData(
-    const Actor& actor, const IdempotencyRequest& idem, v1::BaseDataSubmission s,
-    Quarter quarter) {
+    const Actor& actor, const IdempotencyRequest& idem, v1::BaseDataSubmission s, Quarter quarter) {
   return pg::Command<v1::BaseDataSubmission>(
       notices_.db(), actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::BaseDataSubmission> {
-    v1::BaseDataSubmission result;
-    // Serialise revisions of one (city, office) so numbers stay dense.
-    tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))",
-                   absl::StrCat("coordination.base_data.", s.city_tenant_id(), "|",
-                                s.regional_office()));
-    auto rev = tx.exec_params1(
-        "SELECT COALESCE(max(revision), 0) + 1 FROM base_data_submissions WHERE"
-        " city_tenant_id = $1 AND regional_office = $2 AND year = $3 AND quarter = $4",
-        s.city_tenant_id(), s.regional_office(), quarter.year, quarter.q);
-    result = s;
-    result.set_revision(rev[0].as<int>());
-    const absl::Time now = notices_.clock().Now();
-    tx.exec_params(
-        "INSERT INTO base_data_submissions (city_tenant_id, district_tenant_id, regional_office,"
-        " year, quarter, revision, personnel_cost_cents, data, submitted_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::timestamptz)",
-        result.city_tenant_id(), result.district_tenant_id(), result.regional_office(),
-        quarter.year, quarter.q, result.revision(), result.personnel_cost_cents(),
-        pg::Bytes(result.SerializeAsString()), pg::ToPgTimestamp(now));
-    tx.exec_params(
-        "UPDATE base_data_overdue SET resolved_at = $5::timestamptz WHERE city_tenant_id = $1"
-        " AND regional_office = $2 AND year = $3 AND quarter = $4 AND resolved_at IS NULL",
-        result.city_tenant_id(), result.regional_office(), quarter.year, quarter.q,
-        pg::ToPgTimestamp(now));
-    EnsureObligation(tx, result.city_tenant_id(), result.regional_office(),
-                     result.district_tenant_id(), now);
-    return result;
-  });
+        v1::BaseDataSubmission result;
+        // Serialise revisions of one (city, office) so numbers stay dense.
+        tx.exec_params(
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
+            absl::StrCat("coordination.base_data.", s.city_tenant_id(), "|", s.regional_office()));
+        auto rev = tx.exec_params1(
+            "SELECT COALESCE(max(revision), 0) + 1 FROM base_data_submissions WHERE"
+            " city_tenant_id = $1 AND regional_office = $2 AND year = $3 AND quarter = $4",
+            s.city_tenant_id(), s.regional_office(), quarter.year, quarter.q);
+        result = s;
+        result.set_revision(rev[0].as<int>());
+        const absl::Time now = notices_.clock().Now();
+        tx.exec_params(
+            "INSERT INTO base_data_submissions (city_tenant_id, district_tenant_id, "
+            "regional_office,"
+            " year, quarter, revision, personnel_cost_cents, data, submitted_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::timestamptz)",
+            result.city_tenant_id(), result.district_tenant_id(), result.regional_office(),
+            quarter.year, quarter.q, result.revision(), result.personnel_cost_cents(),
+            pg::Bytes(result.SerializeAsString()), pg::ToPgTimestamp(now));
+        tx.exec_params(
+            "UPDATE base_data_overdue SET resolved_at = $5::timestamptz WHERE city_tenant_id = $1"
+            " AND regional_office = $2 AND year = $3 AND quarter = $4 AND resolved_at IS NULL",
+            result.city_tenant_id(), result.regional_office(), quarter.year, quarter.q,
+            pg::ToPgTimestamp(now));
+        EnsureObligation(tx, result.city_tenant_id(), result.regional_office(),
+                         result.district_tenant_id(), now);
+        return result;
+      });
 }
 
 absl::StatusOr<std::vector<v1::OverdueBaseData>> PgCoordinationStore::ListOverdue(
@@ -465,33 +463,37 @@ constexpr char kLinkedSql[] =
     " OR EXISTS (SELECT 1 FROM base_data_obligations WHERE city_tenant_id = $1"
     " AND district_tenant_id = $2)";
 
-absl::StatusOr<v1::ReimbursementStatus> PgCoordinationStore::SetCap(
-    const Actor& actor, const IdempotencyRequest& idem, const std::string& city, int year,
-    int64_t cap_cents) {
+absl::StatusOr<v1::ReimbursementStatus> PgCoordinationStore::SetCap(const Actor& actor,
+                                                                    const IdempotencyRequest& idem,
+                                                                    const std::string& city,
+                                                                    int year, int64_t cap_cents) {
   return pg::Command<v1::ReimbursementStatus>(
       notices_.db(), actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::ReimbursementStatus> {
-    // Only the city's own district sets its cap: the pair must already coordinate (a notice
-    // or a base-data obligation between them) — a cap alone never makes a district the city's.
-    if (!tx.exec_params1(std::string("SELECT ") + kLinkedSql, city, actor.tenant)[0].as<bool>()) {
-      return absl::NotFoundError(absl::StrCat("no coordination between ", city, " and ",
-                                              actor.tenant));
-    }
-    auto rows = tx.exec_params(
-        "INSERT INTO reimbursement_caps (city_tenant_id, year, district_tenant_id, cap_cents,"
-        " set_by, set_at) VALUES ($1, $2, $3, $4, $5, $6::timestamptz)"
-        " ON CONFLICT (city_tenant_id, year) DO UPDATE SET cap_cents = EXCLUDED.cap_cents,"
-        " set_by = EXCLUDED.set_by, set_at = EXCLUDED.set_at"
-        " WHERE reimbursement_caps.district_tenant_id = EXCLUDED.district_tenant_id RETURNING 1",
-        city, year, actor.tenant, cap_cents, actor.sub, pg::ToPgTimestamp(notices_.clock().Now()));
-    if (rows.empty()) {
-      return absl::NotFoundError(absl::StrCat("no reimbursement of ", city, " for ", year));
-    }
-    return ReadReimbursement(tx, city, year);
-  });
+        // Only the city's own district sets its cap: the pair must already coordinate (a notice
+        // or a base-data obligation between them) — a cap alone never makes a district the city's.
+        if (!tx.exec_params1(std::string("SELECT ") + kLinkedSql, city, actor.tenant)[0]
+                 .as<bool>()) {
+          return absl::NotFoundError(
+              absl::StrCat("no coordination between ", city, " and ", actor.tenant));
+        }
+        auto rows = tx.exec_params(
+            "INSERT INTO reimbursement_caps (city_tenant_id, year, district_tenant_id, cap_cents,"
+            " set_by, set_at) VALUES ($1, $2, $3, $4, $5, $6::timestamptz)"
+            " ON CONFLICT (city_tenant_id, year) DO UPDATE SET cap_cents = EXCLUDED.cap_cents,"
+            " set_by = EXCLUDED.set_by, set_at = EXCLUDED.set_at"
+            " WHERE reimbursement_caps.district_tenant_id = EXCLUDED.district_tenant_id RETURNING "
+            "1",
+            city, year, actor.tenant, cap_cents, actor.sub,
+            pg::ToPgTimestamp(notices_.clock().Now()));
+        if (rows.empty()) {
+          return absl::NotFoundError(absl::StrCat("no reimbursement of ", city, " for ", year));
+        }
+        return ReadReimbursement(tx, city, year);
+      });
 }
 
-absl::StatusOr<v1::ReimbursementStatus> PgCoordinationStore::Reimbursement(
-    const std::string& city, int year) {
+absl::StatusOr<v1::ReimbursementStatus> PgCoordinationStore::Reimbursement(const std::string& city,
+                                                                           int year) {
   return pg::ReadValue<v1::ReimbursementStatus>(
       notices_.db(), [&](pqxx::work& tx) { return ReadReimbursement(tx, city, year); });
 }

@@ -32,12 +32,10 @@ class PgCoordinationStore final : public CoordinationStore {
       const std::string& city, const std::string& district) override;
   absl::StatusOr<std::vector<v1::BaseDataSubmission>> LatestBaseData(
       const std::string& city, const std::string& district) override;
-  absl::StatusOr<v1::ReimbursementStatus> SetCap(const Actor& actor,
-                                                 const IdempotencyRequest& idem,
+  absl::StatusOr<v1::ReimbursementStatus> SetCap(const Actor& actor, const IdempotencyRequest& idem,
                                                  const std::string& city, int year,
                                                  int64_t cap_cents) override;
-  absl::StatusOr<v1::ReimbursementStatus> Reimbursement(const std::string& city,
-                                                        int year) override;
+  absl::StatusOr<v1::ReimbursementStatus> Reimbursement(const std::string& city, int year) override;
   absl::StatusOr<bool> Linked(const std::string& city, const std::string& district) override;
 
   // Inside an existing transaction (the consumer's): files the notice unless one exists for

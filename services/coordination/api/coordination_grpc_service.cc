@@ -19,15 +19,15 @@ grpc::ServerUnaryReactor* CoordinationGrpcService::Handle(grpc::CallbackServerCo
 }
 
 // Each handler: one use case, the caller's principal and correlation id.
-#define STW_COORDINATION_HANDLER(Name, Request, Response, Call)                              \
-  grpc::ServerUnaryReactor* CoordinationGrpcService::Name(                                   \
-      grpc::CallbackServerContext* ctx, const Request* request, Response* response) {        \
-    return Handle(ctx, response,                                                             \
-                  [this, request](const auth::Principal& who,                                \
-                                  const std::string& cid) -> absl::StatusOr<Response> {      \
-                    (void)cid;                                                               \
-                    return Call;                                                             \
-                  });                                                                        \
+#define STW_COORDINATION_HANDLER(Name, Request, Response, Call)                         \
+  grpc::ServerUnaryReactor* CoordinationGrpcService::Name(                              \
+      grpc::CallbackServerContext* ctx, const Request* request, Response* response) {   \
+    return Handle(ctx, response,                                                        \
+                  [this, request](const auth::Principal& who,                           \
+                                  const std::string& cid) -> absl::StatusOr<Response> { \
+                    (void)cid;                                                          \
+                    return Call;                                                        \
+                  });                                                                   \
   }
 
 STW_COORDINATION_HANDLER(FileStaffingNotice, v1::FileStaffingNoticeRequest, v1::StaffingNotice,
@@ -59,8 +59,7 @@ STW_COORDINATION_HANDLER(ListOverdueBaseData, v1::ListOverdueBaseDataRequest,
 STW_COORDINATION_HANDLER(GetCapacityPlan, v1::GetCapacityPlanRequest, v1::CapacityPlan,
                          service_.GetCapacityPlan(who, *request))
 STW_COORDINATION_HANDLER(SetReimbursementCap, v1::SetReimbursementCapRequest,
-                         v1::ReimbursementStatus,
-                         service_.SetReimbursementCap(who, cid, *request))
+                         v1::ReimbursementStatus, service_.SetReimbursementCap(who, cid, *request))
 STW_COORDINATION_HANDLER(GetReimbursementStatus, v1::GetReimbursementStatusRequest,
                          v1::ReimbursementStatus, service_.GetReimbursementStatus(who, *request))
 #undef STW_COORDINATION_HANDLER
@@ -68,16 +67,17 @@ STW_COORDINATION_HANDLER(GetReimbursementStatus, v1::GetReimbursementStatusReque
 grpc::ServerUnaryReactor* CoordinationGrpcService::ListStaffingNotices(
     grpc::CallbackServerContext* ctx, const v1::ListStaffingNoticesRequest* request,
     v1::ListStaffingNoticesResponse* response) {
-  return Handle(ctx, response,
-                [this, request](const auth::Principal& who,
-                                const std::string&) -> absl::StatusOr<v1::ListStaffingNoticesResponse> {
-                  auto page = service_.List(who, *request);
-                  if (!page.ok()) return page.status();
-                  v1::ListStaffingNoticesResponse out;
-                  for (auto& n : page->notices) *out.add_notices() = std::move(n);
-                  out.set_next_page_token(page->next_page_token);
-                  return out;
-                });
+  return Handle(
+      ctx, response,
+      [this, request](const auth::Principal& who,
+                      const std::string&) -> absl::StatusOr<v1::ListStaffingNoticesResponse> {
+        auto page = service_.List(who, *request);
+        if (!page.ok()) return page.status();
+        v1::ListStaffingNoticesResponse out;
+        for (auto& n : page->notices) *out.add_notices() = std::move(n);
+        out.set_next_page_token(page->next_page_token);
+        return out;
+      });
 }
 
 }  // namespace stellenwerk::coordination

@@ -13,7 +13,7 @@ class CoordinationGrpcService final : public v1::CoordinationService::CallbackSe
   CoordinationGrpcService(Runtime& runtime, CoordinationService& service)
       : runtime_(runtime), service_(service) {}
 
-#define STW_COORDINATION_RPC(Name, Request, Response)                                 \
+#define STW_COORDINATION_RPC(Name, Request, Response)                                      \
   grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* ctx, const Request* request, \
                                  Response* response) override;
   STW_COORDINATION_RPC(FileStaffingNotice, v1::FileStaffingNoticeRequest, v1::StaffingNotice)
@@ -33,8 +33,7 @@ class CoordinationGrpcService final : public v1::CoordinationService::CallbackSe
   STW_COORDINATION_RPC(ListOverdueBaseData, v1::ListOverdueBaseDataRequest,
                        v1::ListOverdueBaseDataResponse)
   STW_COORDINATION_RPC(GetCapacityPlan, v1::GetCapacityPlanRequest, v1::CapacityPlan)
-  STW_COORDINATION_RPC(SetReimbursementCap, v1::SetReimbursementCapRequest,
-                       v1::ReimbursementStatus)
+  STW_COORDINATION_RPC(SetReimbursementCap, v1::SetReimbursementCapRequest, v1::ReimbursementStatus)
   STW_COORDINATION_RPC(GetReimbursementStatus, v1::GetReimbursementStatusRequest,
                        v1::ReimbursementStatus)
 #undef STW_COORDINATION_RPC

@@ -65,8 +65,9 @@ CoordinationService::Notice CoordinationService::File(const auth::Principal& who
   if (absl::Status s = ValidateFiling(r); !s.ok()) return s;
   const absl::Time now = clock_.Now();
   const Actor actor = ActorOf(who, roles::kCityCoordinator, cid);
-  return store_.File(actor, Idem("FileStaffingNotice", r.request_id(), r),
-                     [&](const std::string& id) { return NewNotice(r, id, who.tenant, actor, now); });
+  return store_.File(
+      actor, Idem("FileStaffingNotice", r.request_id(), r),
+      [&](const std::string& id) { return NewNotice(r, id, who.tenant, actor, now); });
 }
 
 CoordinationService::Notice CoordinationService::Get(const auth::Principal& who,
@@ -80,9 +81,8 @@ CoordinationService::Notice CoordinationService::Get(const auth::Principal& who,
   auto n = store_.Get(id);
   if (!n.ok()) return n.status();
   const bool city = who.HasRole(roles::kCityCoordinator) && n->city_tenant_id() == who.tenant;
-  const bool district =
-      who.HasAnyRole({roles::kDistrictCoordinator, roles::kJobAgencyHead}) &&
-      n->district_tenant_id() == who.tenant;
+  const bool district = who.HasAnyRole({roles::kDistrictCoordinator, roles::kJobAgencyHead}) &&
+                        n->district_tenant_id() == who.tenant;
   if (!city && !district) return NotFound(id);  // no existence leak
   return n;
 }
@@ -247,8 +247,8 @@ absl::StatusOr<v1::BaseDataSubmission> CoordinationService::SubmitBaseData(
   *s.mutable_lines() = r.lines();
   s.set_personnel_cost_cents(r.personnel_cost_cents());
   s.set_submitted_by(who.sub);
-  *s.mutable_submit_time() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
-      absl::ToUnixMicros(now));
+  *s.mutable_submit_time() =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
   return store_.SubmitBaseData(ActorOf(who, roles::kCityCoordinator, cid),
                                Idem("SubmitBaseData", r.request_id(), r), std::move(s), *quarter);
 }
@@ -285,8 +285,8 @@ absl::StatusOr<v1::ReimbursementStatus> CoordinationService::SetReimbursementCap
           "not negative, euro cents");
   if (!v.ok()) return v.status();
   return store_.SetCap(ActorOf(who, roles::kDistrictCoordinator, cid),
-                       Idem("SetReimbursementCap", r.request_id(), r), r.city_tenant_id(),
-                       r.year(), r.cap_cents());
+                       Idem("SetReimbursementCap", r.request_id(), r), r.city_tenant_id(), r.year(),
+                       r.cap_cents());
 }
 
 absl::StatusOr<v1::ReimbursementStatus> CoordinationService::GetReimbursementStatus(
@@ -316,7 +316,8 @@ absl::StatusOr<v1::ReimbursementStatus> CoordinationService::GetReimbursementSta
     }
     auto linked = store_.Linked(city, who.tenant);
     if (!linked.ok()) return linked.status();
-    if (!*linked) return absl::NotFoundError(absl::StrCat("no reimbursement of ", city, " for ", year));
+    if (!*linked)
+      return absl::NotFoundError(absl::StrCat("no reimbursement of ", city, " for ", year));
   }
   ComputeReimbursement(*status);
   return status;
@@ -341,7 +342,8 @@ absl::StatusOr<std::optional<v1::FileStaffingNoticeRequest>> CoordinationService
     return absl::InvalidArgumentError("hiring.proposed without tenant or application id");
   }
   if (absl::Status s = ValidateFiling(r); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("hiring.proposed cannot file a notice: ", s.message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("hiring.proposed cannot file a notice: ", s.message()));
   }
   return std::optional<v1::FileStaffingNoticeRequest>(std::move(r));
 }

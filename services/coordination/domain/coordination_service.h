@@ -16,7 +16,8 @@ namespace stellenwerk::coordination {
 
 class CoordinationService {
  public:
-  CoordinationService(CoordinationStore& store, const Clock& clock) : store_(store), clock_(clock) {}
+  CoordinationService(CoordinationStore& store, const Clock& clock)
+      : store_(store), clock_(clock) {}
 
   using Notice = absl::StatusOr<v1::StaffingNotice>;
 

@@ -57,9 +57,10 @@ class CoordinationStore {
 
   // Stores a revision of the quarter's base data; resolves an overdue flag of that quarter;
   // starts the quarterly check for a new (city, office).
-  virtual absl::StatusOr<v1::BaseDataSubmission> SubmitBaseData(
-      const Actor& actor, const IdempotencyRequest& idem, v1::BaseDataSubmission submission,
-      Quarter quarter) = 0;
+  virtual absl::StatusOr<v1::BaseDataSubmission> SubmitBaseData(const Actor& actor,
+                                                                const IdempotencyRequest& idem,
+                                                                v1::BaseDataSubmission submission,
+                                                                Quarter quarter) = 0;
   // Unresolved overdue quarters of a city or of every city reporting to a district.
   virtual absl::StatusOr<std::vector<v1::OverdueBaseData>> ListOverdue(
       const std::string& city, const std::string& district) = 0;

@@ -87,11 +87,16 @@ std::shared_ptr<E> EventFor(const v1::StaffingNotice& n) {
 
 ev::StaffingClearance ToEvent(v1::Clearance c) {
   switch (c) {
-    case v1::CLEARANCE_NO_OBJECTION: return ev::STAFFING_CLEARANCE_NO_OBJECTION;
-    case v1::CLEARANCE_WINDOW_ELAPSED: return ev::STAFFING_CLEARANCE_WINDOW_ELAPSED;
-    case v1::CLEARANCE_CONSENSUS: return ev::STAFFING_CLEARANCE_CONSENSUS;
-    case v1::CLEARANCE_DIRECT_PARTICIPATION: return ev::STAFFING_CLEARANCE_DIRECT_PARTICIPATION;
-    default: return ev::STAFFING_CLEARANCE_UNSPECIFIED;
+    case v1::CLEARANCE_NO_OBJECTION:
+      return ev::STAFFING_CLEARANCE_NO_OBJECTION;
+    case v1::CLEARANCE_WINDOW_ELAPSED:
+      return ev::STAFFING_CLEARANCE_WINDOW_ELAPSED;
+    case v1::CLEARANCE_CONSENSUS:
+      return ev::STAFFING_CLEARANCE_CONSENSUS;
+    case v1::CLEARANCE_DIRECT_PARTICIPATION:
+      return ev::STAFFING_CLEARANCE_DIRECT_PARTICIPATION;
+    default:
+      return ev::STAFFING_CLEARANCE_UNSPECIFIED;
   }
 }
 
@@ -139,7 +144,9 @@ bool IsCleared(v1::NoticeStatus s) {
   return s == v1::CLEARED_NO_OBJECTION || s == v1::CLEARED_WINDOW_ELAPSED ||
          s == v1::CLEARED_BY_CONSENSUS;
 }
-bool IsFinal(v1::NoticeStatus s) { return IsCleared(s) || s == v1::INSTRUCTED || s == v1::WITHDRAWN; }
+bool IsFinal(v1::NoticeStatus s) {
+  return IsCleared(s) || s == v1::INSTRUCTED || s == v1::WITHDRAWN;
+}
 
 absl::Status ValidateFiling(const v1::FileStaffingNoticeRequest& r) {
   errors::Validator v;
@@ -149,7 +156,8 @@ absl::Status ValidateFiling(const v1::FileStaffingNoticeRequest& r) {
   CheckLine(v, "posting_id", r.posting_id(), false, 64);
   CheckLine(v, "application_id", r.application_id(), false, 64);
   CheckLine(v, "job_agency_head_sub", r.job_agency_head_sub(), false, 200);
-  if (r.role_category() == v1::ROLE_CATEGORY_UNSPECIFIED || !v1::RoleCategory_IsValid(r.role_category())) {
+  if (r.role_category() == v1::ROLE_CATEGORY_UNSPECIFIED ||
+      !v1::RoleCategory_IsValid(r.role_category())) {
     v.Add("role_category", "LEADERSHIP or ACTIVE required");
   } else if (r.role_category() == v1::OTHER) {
     // Seed 004, 2.: only leadership posts and the active area (Arbeitsvermittlung,
@@ -209,12 +217,12 @@ absl::StatusOr<Change> NewNotice(const v1::FileStaffingNoticeRequest& r, const s
   n.set_window_end_local(calendar::FormatBerlin(end));
   n.set_filed_by(actor.sub);
   *n.mutable_update_time() = Ts(now);
-  c.audit.push_back(Line(actor, now, "FILED",
-                           absl::StrCat("window ends ", calendar::FormatBerlin(end),
-                                        r.direct_participation()
-                                            ? absl::StrCat("; direct participation of ",
-                                                           r.job_agency_head_sub())
-                                            : "")));
+  c.audit.push_back(
+      Line(actor, now, "FILED",
+           absl::StrCat("window ends ", calendar::FormatBerlin(end),
+                        r.direct_participation()
+                            ? absl::StrCat("; direct participation of ", r.job_agency_head_sub())
+                            : "")));
   c.events.push_back(EventFor<ev::StaffingNoticeFiled>(n));
   c.timer = WindowTimer::kSchedule;
   return c;
@@ -232,8 +240,8 @@ absl::StatusOr<Change> DeclareNoObjection(const v1::StaffingNotice& n, const Act
   return c;
 }
 
-absl::StatusOr<Change> RaiseConcern(const v1::StaffingNotice& n, const Actor& actor,
-                                    absl::Time now, v1::ConcernKind kind, std::string_view text) {
+absl::StatusOr<Change> RaiseConcern(const v1::StaffingNotice& n, const Actor& actor, absl::Time now,
+                                    v1::ConcernKind kind, std::string_view text) {
   errors::Validator v;
   v.Check(kind == v1::CONCERNS || kind == v1::CLARIFICATION_NEEDED, "kind",
           "CONCERNS or CLARIFICATION_NEEDED");
@@ -245,7 +253,7 @@ absl::StatusOr<Change> RaiseConcern(const v1::StaffingNotice& n, const Actor& ac
   c.next.set_concern_kind(kind);
   c.next.set_concern_text(std::string(text));
   c.audit.push_back(Line(actor, now, "CONCERN_RAISED",
-                           absl::StrCat(v1::ConcernKind_Name(kind), ": ", std::string(text))));
+                         absl::StrCat(v1::ConcernKind_Name(kind), ": ", std::string(text))));
   auto e = EventFor<ev::StaffingConcernRaised>(c.next);
   e->set_concern_kind(v1::ConcernKind_Name(kind));
   e->set_text(std::string(text));
@@ -314,9 +322,9 @@ absl::StatusOr<Change> RecordDiscussion(const v1::StaffingNotice& n, const Actor
                     p.administrative_head() ? ", Verwaltungsleitung" : "", ")");
     heads = heads || p.administrative_head();
   }
-  c.audit.push_back(Line(actor, now, "DISCUSSION_RECORDED",
-                           absl::StrCat("participants: ", who,
-                                        heads ? "; with administrative heads" : "")));
+  c.audit.push_back(
+      Line(actor, now, "DISCUSSION_RECORDED",
+           absl::StrCat("participants: ", who, heads ? "; with administrative heads" : "")));
   return c;
 }
 
@@ -346,9 +354,9 @@ absl::StatusOr<Change> ResolveByConsensus(const v1::StaffingNotice& n, const Act
   Change c = Start(n, now);
   c.next.set_consensus_outcome(outcome);
   c.next.set_consensus_terms(std::string(terms));
-  c.audit.push_back(
-      Line(actor, now, "CONSENSUS", absl::StrCat(v1::ConsensusOutcome_Name(outcome),
-                                                 terms.empty() ? "" : ": ", std::string(terms))));
+  c.audit.push_back(Line(actor, now, "CONSENSUS",
+                         absl::StrCat(v1::ConsensusOutcome_Name(outcome), terms.empty() ? "" : ": ",
+                                      std::string(terms))));
   if (outcome == v1::WITHDRAW) {
     c.next.set_withdraw_reason(std::string(terms));
     Decide(c, v1::WITHDRAWN, now);  // by consensus: consensus_outcome is WITHDRAW
@@ -385,8 +393,8 @@ absl::StatusOr<Change> RecordReduction(const v1::StaffingNotice& n, const Actor&
   v.Check(year >= 2000 && year <= 2200, "year", "a calendar year");
   CheckText(v, "reason", reason, true);
   if (!v.ok()) return v.status();
-  if (absl::Status s = RequireStatus(n, {v1::IN_DISCUSSION, v1::INSTRUCTED},
-                                     "a reimbursement reduction");
+  if (absl::Status s =
+          RequireStatus(n, {v1::IN_DISCUSSION, v1::INSTRUCTED}, "a reimbursement reduction");
       !s.ok()) {
     return s;
   }
@@ -405,8 +413,8 @@ absl::StatusOr<Change> RecordReduction(const v1::StaffingNotice& n, const Actor&
   *c.next.add_reductions() = r;
   c.reduction = r;
   c.audit.push_back(Line(actor, now, "REIMBURSEMENT_REDUCTION",
-                           absl::StrCat(amount_cents, " cents for ", year, " under ",
-                                        kReductionLegalBasis, ": ", std::string(reason))));
+                         absl::StrCat(amount_cents, " cents for ", year, " under ",
+                                      kReductionLegalBasis, ": ", std::string(reason))));
   return c;
 }
 
@@ -475,7 +483,7 @@ Change ElapseWindow(const v1::StaffingNotice& n, absl::Time now) {
   Actor system = Actor::System("window", n.district_tenant_id(), "");
   system.role = "system";
   c.audit.push_back(Line(system, now, "WINDOW_ELAPSED",
-                           absl::StrCat("no reaction by ", calendar::FormatBerlin(end))));
+                         absl::StrCat("no reaction by ", calendar::FormatBerlin(end))));
   Clear(c, v1::CLEARED_WINDOW_ELAPSED, v1::CLEARANCE_WINDOW_ELAPSED, now);
   *c.next.mutable_decision_time() = Ts(end);
   c.timer = WindowTimer::kKeep;  // the firing timer is deleted with this effect
@@ -500,9 +508,9 @@ absl::StatusOr<Quarter> ParseQuarter(std::string_view text) {
   Quarter q;
   if (text.size() != 7 || text[4] != '-' || text[5] != 'Q' ||
       !absl::SimpleAtoi(std::string(text.substr(0, 4)), &q.year) ||
-      !absl::SimpleAtoi(std::string(text.substr(6)), &q.q) ||
-      q.q < 1 || q.q > 4 || q.year < 2000) {
-    return errors::InvalidField("quarter", absl::StrCat("\"", std::string(text), "\" is not like 2025-Q1"));
+      !absl::SimpleAtoi(std::string(text.substr(6)), &q.q) || q.q < 1 || q.q > 4 || q.year < 2000) {
+    return errors::InvalidField("quarter",
+                                absl::StrCat("\"", std::string(text), "\" is not like 2025-Q1"));
   }
   return q;
 }
@@ -513,7 +521,9 @@ Quarter QuarterOf(absl::CivilDay day) {
   return Quarter{static_cast<int>(day.year()), (day.month() - 1) / 3 + 1};
 }
 
-Quarter NextQuarter(Quarter q) { return q.q == 4 ? Quarter{q.year + 1, 1} : Quarter{q.year, q.q + 1}; }
+Quarter NextQuarter(Quarter q) {
+  return q.q == 4 ? Quarter{q.year + 1, 1} : Quarter{q.year, q.q + 1};
+}
 
 absl::Time QuarterEnd(Quarter q) {
   const Quarter next = NextQuarter(q);

@@ -24,7 +24,6 @@ namespace stellenwerk::coordination {
 inline constexpr char kWindowTimerKind[] = "coordination.window";
 inline constexpr char kBaseDataTimerKind[] = "coordination.base_data";
 
-
 inline constexpr char kReductionLegalBasis[] = "§ 4 Abs. 1 Heranziehungssatzung vom 18.04.2007";
 
 // Who acts: the verified subject, the role under which they act (Actor::role), their tenant.
@@ -59,8 +58,8 @@ absl::StatusOr<Change> NewNotice(const v1::FileStaffingNoticeRequest& r, const s
                                  absl::Time now);
 absl::StatusOr<Change> DeclareNoObjection(const v1::StaffingNotice& n, const Actor& actor,
                                           absl::Time now, std::string_view comment);
-absl::StatusOr<Change> RaiseConcern(const v1::StaffingNotice& n, const Actor& actor,
-                                    absl::Time now, v1::ConcernKind kind, std::string_view text);
+absl::StatusOr<Change> RaiseConcern(const v1::StaffingNotice& n, const Actor& actor, absl::Time now,
+                                    v1::ConcernKind kind, std::string_view text);
 absl::StatusOr<Change> RecordHeadAgreement(const v1::StaffingNotice& n, const Actor& actor,
                                            absl::Time now, std::string_view comment);
 absl::StatusOr<Change> RecordDiscussion(const v1::StaffingNotice& n, const Actor& actor,

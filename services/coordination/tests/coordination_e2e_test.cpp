@@ -4,8 +4,8 @@
 #include <set>
 #include <thread>
 
-#include "common/events/catalogue.h"
 #include "absl/strings/str_cat.h"
+#include "common/events/catalogue.h"
 #include "common/ids/uuid.h"
 #include "common/testing/harness.h"
 #include "common/time/berlin_calendar.h"
@@ -70,9 +70,7 @@ class CoordinationE2eTest : public testing::ServiceTest {
     return testing::CallContext(token);
   }
   std::string City() { return harness().Token(city_, {"city_coordinator"}, "hr-witten"); }
-  std::string District() {
-    return harness().Token(district_, {"district_coordinator"}, "ks-en");
-  }
+  std::string District() { return harness().Token(district_, {"district_coordinator"}, "ks-en"); }
   // The service's fake clock (ClockControl).
   static void SetClock(absl::Time t) {
     absl::Status s = coordination_->SetTime(t);
@@ -186,7 +184,9 @@ TEST_F(CoordinationE2eTest, WithoutReactionTheWindowElapsesAndClearsExactlyOnce)
 }
 
 TEST_F(CoordinationE2eTest, ConcernDiscussionWithoutConsensusEndsInAnInstruction) {
-  testing::EventTap tap(infra(), {events::RoutingKey<events::v1::StaffingConcernRaised>(), events::RoutingKey<events::v1::StaffingInstructed>(), events::RoutingKey<events::v1::StaffingCleared>()});
+  testing::EventTap tap(infra(), {events::RoutingKey<events::v1::StaffingConcernRaised>(),
+                                  events::RoutingKey<events::v1::StaffingInstructed>(),
+                                  events::RoutingKey<events::v1::StaffingCleared>()});
   const v1::StaffingNotice n = File();
   SetClock(Berlin(2025, 4, 14, 9));
   v1::RaiseConcernRequest concern;
@@ -239,7 +239,7 @@ TEST_F(CoordinationE2eTest, ConcernDiscussionWithoutConsensusEndsInAnInstruction
   std::vector<std::string> actions;
   for (const auto& h : read.history()) actions.push_back(h.action());
   EXPECT_EQ(actions, (std::vector<std::string>{"FILED", "CONCERN_RAISED", "DISCUSSION_RECORDED",
-                                                "INSTRUCTION", "REIMBURSEMENT_REDUCTION"}));
+                                               "INSTRUCTION", "REIMBURSEMENT_REDUCTION"}));
   EXPECT_EQ(read.history(2).actor_tenant(), city_);
   EXPECT_EQ(read.history(3).actor_tenant(), district_);
 
@@ -254,7 +254,9 @@ TEST_F(CoordinationE2eTest, ConcernDiscussionWithoutConsensusEndsInAnInstruction
   for (const auto& d : events) {
     if (About({d}, n.id()) == 1) types.insert(d.message.type);
   }
-  EXPECT_EQ(types, (std::multiset<std::string>{events::RoutingKey<events::v1::StaffingConcernRaised>(), events::RoutingKey<events::v1::StaffingInstructed>()}));
+  EXPECT_EQ(types,
+            (std::multiset<std::string>{events::RoutingKey<events::v1::StaffingConcernRaised>(),
+                                        events::RoutingKey<events::v1::StaffingInstructed>()}));
 }
 
 // BGB § 187 (1), § 188 (2), § 193 with NRW holidays, end to end on the fake clock: the week
@@ -271,8 +273,7 @@ TEST_F(CoordinationE2eTest, WindowsOverEasterChristmasTheYearEndAndTheDstSwitch)
       // Fri → Karfreitag, Ostermontag → Tue 22 April, 24:00 CEST.
       {"easter", Berlin(2025, 4, 11, 9), Berlin(2025, 4, 23, 0), "2025-04-23T00:00:00+02:00"},
       // Fri 19 Dec → Fri 26 (2. Weihnachtstag) → Mon 29, 24:00 CET.
-      {"christmas", Berlin(2025, 12, 19, 16), Berlin(2025, 12, 30, 0),
-       "2025-12-30T00:00:00+01:00"},
+      {"christmas", Berlin(2025, 12, 19, 16), Berlin(2025, 12, 30, 0), "2025-12-30T00:00:00+01:00"},
       // Thu 25 Dec → Thu 1 Jan (Neujahr) → Fri 2 Jan 2026, 24:00 CET, across the year end.
       {"new year", Berlin(2025, 12, 25, 11), Berlin(2026, 1, 3, 0), "2026-01-03T00:00:00+01:00"},
       // Thu 23 Oct (CEST) → Thu 30 Oct, 24:00 CET: the week has 169 hours.
@@ -293,14 +294,14 @@ TEST_F(CoordinationE2eTest, WindowsOverEasterChristmasTheYearEndAndTheDstSwitch)
     EXPECT_TRUE(NoObjection(answered.id(), District()).ok()) << "the last minute still counts";
 
     SetClock(c.end);
-    EXPECT_TRUE(testing::WaitFor(
-        [&] { return StatusOf(waits.id()) == v1::CLEARED_WINDOW_ELAPSED; }, absl::Seconds(10)));
+    EXPECT_TRUE(testing::WaitFor([&] { return StatusOf(waits.id()) == v1::CLEARED_WINDOW_ELAPSED; },
+                                 absl::Seconds(10)));
     EXPECT_EQ(StatusOf(answered.id()), v1::CLEARED_NO_OBJECTION);
     // The reaction at 24:00 is refused, whether the timer has cleared `late` yet or not.
     EXPECT_EQ(NoObjection(late.id(), District()).error_code(),
               grpc::StatusCode::FAILED_PRECONDITION);
-    EXPECT_TRUE(testing::WaitFor(
-        [&] { return StatusOf(late.id()) == v1::CLEARED_WINDOW_ELAPSED; }, absl::Seconds(10)));
+    EXPECT_TRUE(testing::WaitFor([&] { return StatusOf(late.id()) == v1::CLEARED_WINDOW_ELAPSED; },
+                                 absl::Seconds(10)));
   }
 }
 
@@ -326,8 +327,7 @@ TEST_F(CoordinationE2eTest, AnObjectionOneMinuteAfterTheWindowIsRefused) {
 TEST_F(CoordinationE2eTest, OnlyTheCityAndTheAddressedDistrictSeeANotice) {
   const v1::StaffingNotice n = File();
   v1::StaffingNotice out;
-  const std::string other_district =
-      harness().Token(UniqueName("kreis"), {"district_coordinator"});
+  const std::string other_district = harness().Token(UniqueName("kreis"), {"district_coordinator"});
   const std::string other_city = harness().Token(UniqueName("stadt"), {"city_coordinator"});
   EXPECT_EQ(Get(n.id(), &out, other_district).error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(Get(n.id(), &out, other_city).error_code(), grpc::StatusCode::NOT_FOUND);
@@ -384,15 +384,16 @@ TEST_F(CoordinationE2eTest, TheNamedHeadOfTheJobAgenturClearsALeadershipNotice) 
   v1::RecordHeadAgreementRequest agree;
   agree.set_id(n.id());
   v1::StaffingNotice out;
-  EXPECT_EQ(stub_->RecordHeadAgreement(
-                    Ctx(harness().Token(district_, {"job_agency_head"}, "jemand")).get(),
-                    agree, &out)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
-  ASSERT_TRUE(stub_->RecordHeadAgreement(
-                       Ctx(harness().Token(district_, {"job_agency_head"}, "leitung-jaen"))
-                           .get(),
-                       agree, &out)
+  EXPECT_EQ(
+      stub_
+          ->RecordHeadAgreement(
+              Ctx(harness().Token(district_, {"job_agency_head"}, "jemand")).get(), agree, &out)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(stub_
+                  ->RecordHeadAgreement(
+                      Ctx(harness().Token(district_, {"job_agency_head"}, "leitung-jaen")).get(),
+                      agree, &out)
                   .ok());
   EXPECT_EQ(out.status(), v1::CLEARED_NO_OBJECTION);
   EXPECT_EQ(out.clearance(), v1::CLEARANCE_DIRECT_PARTICIPATION);
@@ -418,7 +419,8 @@ TEST_F(CoordinationE2eTest, HiringProposedDeliveredTwiceFilesOneNotice) {
   const config::RuntimeConfig& config = coordination_->runtime().config();
   ASSERT_TRUE((*conn)
                   ->DeclareQueue(amqp::QueueSpec{absl::StrCat("stellenwerk.", config.service),
-                                                 {events::RoutingKey<events::v1::HiringProposed>()}, config.amqp_queue_type})
+                                                 {events::RoutingKey<events::v1::HiringProposed>()},
+                                                 config.amqp_queue_type})
                   .ok());
   ASSERT_TRUE((*conn)->EnableConfirms().ok());
   const uint64_t before = coordination_->ConsumedEvents();
@@ -620,15 +622,21 @@ TEST(CoordinationRestartTest, OpenNoticesPastDueClearExactlyOnceWithTwoReplicas)
   ASSERT_TRUE(b.Start().ok());
   auto count_status = [&](const char* status) {
     int64_t n = -1;
-    EXPECT_TRUE(a.runtime().db().Read([&](pqxx::work& tx) {
-      n = tx.exec_params1("SELECT count(*) FROM staffing_notices WHERE city_tenant_id = $1"
-                          " AND status = $2", city, std::string(status))[0].as<int64_t>();
-      return absl::OkStatus();
-    }).ok());
+    EXPECT_TRUE(a.runtime()
+                    .db()
+                    .Read([&](pqxx::work& tx) {
+                      n = tx.exec_params1(
+                                "SELECT count(*) FROM staffing_notices WHERE city_tenant_id = $1"
+                                " AND status = $2",
+                                city, std::string(status))[0]
+                              .as<int64_t>();
+                      return absl::OkStatus();
+                    })
+                    .ok());
     return n;
   };
-  ASSERT_TRUE(testing::WaitFor(
-      [&] { return count_status("CLEARED_WINDOW_ELAPSED") == kNotices; }, absl::Seconds(120)));
+  ASSERT_TRUE(testing::WaitFor([&] { return count_status("CLEARED_WINDOW_ELAPSED") == kNotices; },
+                               absl::Seconds(120)));
   EXPECT_EQ(count_status("WINDOW_OPEN"), 0);
   std::map<std::string, int> cleared;
   auto count = [&](const std::vector<amqp::Delivery>& all) {

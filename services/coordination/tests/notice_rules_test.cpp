@@ -1,9 +1,9 @@
 // The procedure's rules without infrastructure: the one-week window (BGB § 188 (2), § 193,
 // NRW holidays, Europe/Berlin), the state machine, quarters, capacity and reimbursement.
-#include "common/events/catalogue.h"
 #include "services/coordination/domain/notice_rules.h"
 
 #include "common/errors/errors.h"
+#include "common/events/catalogue.h"
 #include "common/time/berlin_calendar.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
@@ -24,8 +24,10 @@ absl::Time FromTs(const google::protobuf::Timestamp& t) {
   return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
 }
 
-const Actor kCity = Actor::Of(auth::Principal{"hr-witten", "stadt-witten", {"city_coordinator"}}, "c1", "city_coordinator");
-const Actor kDistrict = Actor::Of(auth::Principal{"ks-en", "kreis-en", {"district_coordinator"}}, "c2", "district_coordinator");
+const Actor kCity = Actor::Of(auth::Principal{"hr-witten", "stadt-witten", {"city_coordinator"}},
+                              "c1", "city_coordinator");
+const Actor kDistrict = Actor::Of(auth::Principal{"ks-en", "kreis-en", {"district_coordinator"}},
+                                  "c2", "district_coordinator");
 
 v1::FileStaffingNoticeRequest Filing() {
   v1::FileStaffingNoticeRequest r;
@@ -78,7 +80,8 @@ TEST(FilingTest, NoticeOpensTheWindowWithAnEventAndATimer) {
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->timer, WindowTimer::kSchedule);
   ASSERT_EQ(c->events.size(), 1u);
-  EXPECT_EQ(events::RoutingKeyOf(c->events[0]->GetDescriptor()), events::RoutingKey<events::v1::StaffingNoticeFiled>());
+  EXPECT_EQ(events::RoutingKeyOf(c->events[0]->GetDescriptor()),
+            events::RoutingKey<events::v1::StaffingNoticeFiled>());
   ASSERT_EQ(c->audit.size(), 1u);
   EXPECT_EQ(c->audit[0].action(), "FILED");
   EXPECT_EQ(c->audit[0].actor_sub(), "hr-witten");
@@ -111,7 +114,8 @@ TEST(ReactionTest, NoObjectionClearsAtOnceButNotAfterTheWindow) {
   EXPECT_EQ(ok->next.clearance(), v1::CLEARANCE_NO_OBJECTION);
   EXPECT_EQ(ok->timer, WindowTimer::kCancel);
   ASSERT_EQ(ok->events.size(), 1u);
-  EXPECT_EQ(events::RoutingKeyOf(ok->events[0]->GetDescriptor()), events::RoutingKey<events::v1::StaffingCleared>());
+  EXPECT_EQ(events::RoutingKeyOf(ok->events[0]->GetDescriptor()),
+            events::RoutingKey<events::v1::StaffingCleared>());
   auto* cleared = dynamic_cast<ev::StaffingCleared*>(ok->events[0].get());
   ASSERT_NE(cleared, nullptr);
   EXPECT_EQ(cleared->how(), ev::STAFFING_CLEARANCE_NO_OBJECTION);
@@ -129,7 +133,8 @@ TEST(ReactionTest, ConcernDiscussionWithoutConsensusEndsInInstructionAndReductio
   ASSERT_TRUE(concern.ok());
   EXPECT_EQ(concern->next.status(), v1::IN_DISCUSSION);
   EXPECT_EQ(concern->timer, WindowTimer::kCancel);
-  EXPECT_EQ(events::RoutingKeyOf(concern->events[0]->GetDescriptor()), events::RoutingKey<events::v1::StaffingConcernRaised>());
+  EXPECT_EQ(events::RoutingKeyOf(concern->events[0]->GetDescriptor()),
+            events::RoutingKey<events::v1::StaffingConcernRaised>());
   // No instruction before a discussion.
   EXPECT_EQ(IssueInstruction(concern->next, kDistrict, Berlin(2025, 4, 15), "nicht besetzen")
                 .status()
@@ -153,11 +158,13 @@ TEST(ReactionTest, ConcernDiscussionWithoutConsensusEndsInInstructionAndReductio
   ASSERT_TRUE(discussed.ok()) << discussed.status();
   EXPECT_EQ(discussed->next.discussions_size(), 1);
   EXPECT_TRUE(discussed->events.empty());
-  auto instructed = IssueInstruction(discussed->next, kDistrict, Berlin(2025, 4, 25),
-                                     "Die Stelle ist nicht mit der vorgesehenen Person zu besetzen.");
+  auto instructed =
+      IssueInstruction(discussed->next, kDistrict, Berlin(2025, 4, 25),
+                       "Die Stelle ist nicht mit der vorgesehenen Person zu besetzen.");
   ASSERT_TRUE(instructed.ok());
   EXPECT_EQ(instructed->next.status(), v1::INSTRUCTED);
-  EXPECT_EQ(events::RoutingKeyOf(instructed->events[0]->GetDescriptor()), events::RoutingKey<events::v1::StaffingInstructed>());
+  EXPECT_EQ(events::RoutingKeyOf(instructed->events[0]->GetDescriptor()),
+            events::RoutingKey<events::v1::StaffingInstructed>());
   auto reduced = RecordReduction(instructed->next, kDistrict, Berlin(2025, 4, 25), 500000, 2025,
                                  "Besetzung entgegen der Weisung vorbereitet");
   ASSERT_TRUE(reduced.ok());
@@ -183,7 +190,8 @@ TEST(ReactionTest, ConsensusToWithdrawPublishesWithdrawn) {
   auto c = ResolveByConsensus(n, kCity, Berlin(2025, 4, 20), v1::WITHDRAW, "andere Besetzung");
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->next.status(), v1::WITHDRAWN);
-  EXPECT_EQ(events::RoutingKeyOf(c->events[0]->GetDescriptor()), events::RoutingKey<events::v1::StaffingWithdrawn>());
+  EXPECT_EQ(events::RoutingKeyOf(c->events[0]->GetDescriptor()),
+            events::RoutingKey<events::v1::StaffingWithdrawn>());
   auto m = ResolveByConsensus(n, kDistrict, Berlin(2025, 4, 20), v1::MODIFIED_PROCEED, "");
   EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);  // terms required
 }
@@ -214,10 +222,12 @@ TEST(ReactionTest, OnlyTheNamedHeadClearsByDirectParticipation) {
   r.set_direct_participation(true);
   r.set_job_agency_head_sub("leitung-jaen");
   const v1::StaffingNotice n = Filed(Berlin(2025, 4, 11), r);
-  const Actor other = Actor::Of(auth::Principal{"someone", "kreis-en", {"job_agency_head"}}, "", "job_agency_head");
+  const Actor other =
+      Actor::Of(auth::Principal{"someone", "kreis-en", {"job_agency_head"}}, "", "job_agency_head");
   EXPECT_EQ(RecordHeadAgreement(n, other, Berlin(2025, 4, 14), "").status().code(),
             absl::StatusCode::kPermissionDenied);
-  const Actor head = Actor::Of(auth::Principal{"leitung-jaen", "kreis-en", {"job_agency_head"}}, "", "job_agency_head");
+  const Actor head = Actor::Of(auth::Principal{"leitung-jaen", "kreis-en", {"job_agency_head"}}, "",
+                               "job_agency_head");
   auto c = RecordHeadAgreement(n, head, Berlin(2025, 4, 14), "einverstanden");
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->next.status(), v1::CLEARED_NO_OBJECTION);

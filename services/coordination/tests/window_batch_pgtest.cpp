@@ -42,7 +42,8 @@ int64_t Count(pg::Pool& pool, const std::string& sql) {
   EXPECT_TRUE(pool.Read([&](pqxx::work& tx) {
                     n = tx.exec(sql)[0][0].as<int64_t>();
                     return absl::OkStatus();
-                  }).ok());
+                  })
+                  .ok());
   return n;
 }
 
@@ -57,7 +58,8 @@ TEST(WindowBatchTest, TwoSchedulersClearEveryDueWindowExactlyOnceInBatches) {
 
   const std::string city = UniqueName("stadt");
   const std::string district = UniqueName("kreis");
-  const Actor hr = Actor::Of(auth::Principal{"hr-witten", city, {"city_coordinator"}}, "corr", "city_coordinator");
+  const Actor hr = Actor::Of(auth::Principal{"hr-witten", city, {"city_coordinator"}}, "corr",
+                             "city_coordinator");
   constexpr int kNotices = 600;
   constexpr int kWithdrawn = 20;
   std::vector<std::string> ids;
@@ -77,10 +79,12 @@ TEST(WindowBatchTest, TwoSchedulersClearEveryDueWindowExactlyOnceInBatches) {
     });
     ASSERT_TRUE(n.ok()) << n.status();
     ASSERT_EQ(n->status(), v1::WITHDRAWN);
-    ASSERT_TRUE(pool_a->Transact([&](pqxx::work& tx) {
-                        timers::Schedule(tx, kWindowTimerKind, id, kWindowEnd);
-                        return absl::OkStatus();
-                      }).ok());
+    ASSERT_TRUE(pool_a
+                    ->Transact([&](pqxx::work& tx) {
+                      timers::Schedule(tx, kWindowTimerKind, id, kWindowEnd);
+                      return absl::OkStatus();
+                    })
+                    .ok());
   }
 
   std::atomic<int> batches{0};
@@ -117,10 +121,10 @@ TEST(WindowBatchTest, TwoSchedulersClearEveryDueWindowExactlyOnceInBatches) {
   a.Wake();
   b.Wake();
   // (The quarterly base-data timer of the office stays: it is due at the quarter's end.)
-  const std::string open_windows = absl::StrCat(
-      "SELECT count(*) FROM timers WHERE kind = '", kWindowTimerKind, "'");
-  ASSERT_TRUE(testing::WaitFor([&] { return Count(*pool_a, open_windows) == 0; },
-                               absl::Seconds(30)));
+  const std::string open_windows =
+      absl::StrCat("SELECT count(*) FROM timers WHERE kind = '", kWindowTimerKind, "'");
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return Count(*pool_a, open_windows) == 0; }, absl::Seconds(30)));
   a.Stop();
   b.Stop();
 
@@ -134,25 +138,26 @@ TEST(WindowBatchTest, TwoSchedulersClearEveryDueWindowExactlyOnceInBatches) {
   std::map<std::string, int> lines;
   std::map<std::string, int> events;
   std::map<std::string, std::string> status;
-  ASSERT_TRUE(pool_a->Read([&](pqxx::work& tx) {
-                      for (const auto& r : tx.exec("SELECT notice_id::text FROM notice_history"
-                                                   " WHERE action = 'WINDOW_ELAPSED'")) {
-                        ++lines[r[0].as<std::string>()];
-                      }
-                      for (const auto& r : tx.exec("SELECT payload FROM outbox WHERE routing_key"
-                                                   " = 'coordination.staffing.cleared.v1'")) {
-                        events::v1::StaffingCleared e;
-                        EXPECT_TRUE(e.ParseFromString(pg::BytesOf(r[0])));
-                        EXPECT_EQ(e.meta().tenant_id(), city);
-                        EXPECT_FALSE(e.meta().event_id().empty());
-                        ++events[e.notice().notice_id()];
-                      }
-                      for (const auto& r :
-                           tx.exec("SELECT id::text, status FROM staffing_notices")) {
-                        status[r[0].as<std::string>()] = r[1].as<std::string>();
-                      }
-                      return absl::OkStatus();
-                    }).ok());
+  ASSERT_TRUE(pool_a
+                  ->Read([&](pqxx::work& tx) {
+                    for (const auto& r : tx.exec("SELECT notice_id::text FROM notice_history"
+                                                 " WHERE action = 'WINDOW_ELAPSED'")) {
+                      ++lines[r[0].as<std::string>()];
+                    }
+                    for (const auto& r : tx.exec("SELECT payload FROM outbox WHERE routing_key"
+                                                 " = 'coordination.staffing.cleared.v1'")) {
+                      events::v1::StaffingCleared e;
+                      EXPECT_TRUE(e.ParseFromString(pg::BytesOf(r[0])));
+                      EXPECT_EQ(e.meta().tenant_id(), city);
+                      EXPECT_FALSE(e.meta().event_id().empty());
+                      ++events[e.notice().notice_id()];
+                    }
+                    for (const auto& r : tx.exec("SELECT id::text, status FROM staffing_notices")) {
+                      status[r[0].as<std::string>()] = r[1].as<std::string>();
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
   EXPECT_EQ(lines.size(), static_cast<size_t>(kNotices - kWithdrawn));
   EXPECT_EQ(events.size(), static_cast<size_t>(kNotices - kWithdrawn));
   for (const auto& id : ids) {

@@ -24,8 +24,8 @@ absl::Status PostingsApp::Init() {
     search_ = std::make_unique<SearchReplica>(runtime_.db(), absl::Milliseconds(200));
     search_->Start();
   }
-  service_ = std::make_unique<PostingService>(*store_, runtime_.cache(), runtime_.clock(),
-                                              search_.get());
+  service_ =
+      std::make_unique<PostingService>(*store_, runtime_.cache(), runtime_.clock(), search_.get());
   grpc_ = std::make_unique<PostingGrpcService>(runtime_, *service_);
   runtime_.AddService(grpc_.get(), v1::PostingService::service_full_name());
 

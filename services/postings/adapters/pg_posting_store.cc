@@ -45,9 +45,8 @@ pg::AggregateTable<v1::Posting> PostingsTable(PgPostingStore& self) {
           "UPDATE postings SET status = $2, version = $3, title = $4, location = $5,"
           " posting_kind = $6, deadline_at = $7::timestamptz, data = $8,"
           " updated_at = $9::timestamptz WHERE id = $1::uuid",
-          next.id(), std::string(StatusName(next.status())), version, next.title(),
-          next.location(), static_cast<int>(next.posting_kind()), deadline_text, pg::Bytes(data),
-          now_text);
+          next.id(), std::string(StatusName(next.status())), version, next.title(), next.location(),
+          static_cast<int>(next.posting_kind()), deadline_text, pg::Bytes(data), now_text);
     }
     self.WriteSearchIndex(tx, next);
   };
@@ -147,9 +146,9 @@ void PgPostingStore::WriteSearchIndex(pqxx::work& tx, const v1::Posting& p) {
   for (const auto& t : p.tasks()) absl::StrAppend(&body, "\n", t);
   for (const auto& r : p.requirements()) absl::StrAppend(&body, "\n", r);
   for (const auto& q : p.qualification_paths()) absl::StrAppend(&body, "\n", q.description());
-  const bool part_time =
-      p.employment().part_time_possible() || p.employment().job_sharing_possible() ||
-      (p.employment().weekly_hours() > 0 && p.employment().weekly_hours() < 39);
+  const bool part_time = p.employment().part_time_possible() ||
+                         p.employment().job_sharing_possible() ||
+                         (p.employment().weekly_hours() > 0 && p.employment().weekly_hours() < 39);
   tx.exec_params(
       "INSERT INTO posting_search (posting_id, tenant_id, status, deadline_at, posting_kind,"
       " contract, part_time, location_norm, search_doc)"
@@ -227,7 +226,8 @@ std::string TermSql() {
   return absl::StrCat(
       "WITH hits AS (SELECT t.posting_id, t.deadline_at,"
       "  CASE WHEN t.in_title THEN 1.0 ELSE 0.5 END::float8 AS rank"
-      "  FROM posting_terms t WHERE", kTerm,
+      "  FROM posting_terms t WHERE",
+      kTerm,
       "  ORDER BY t.in_title DESC, t.deadline_at ASC NULLS LAST, t.posting_id"
       "  LIMIT $12::int + $13::int + 1),",
       kPage, ", total AS (SELECT count(*) AS n FROM (SELECT 1 FROM posting_terms t WHERE", kTerm,
@@ -239,26 +239,31 @@ std::string TermSql() {
 std::string TextSql() {
   constexpr char kTier[] =
       " CASE WHEN s.title_doc @@ websearch_to_tsquery('german', $1) THEN 1.0 ELSE 0.5 END::float8";
-  return absl::StrCat(
-      "WITH m AS MATERIALIZED (SELECT s.posting_id, s.deadline_at,", kTier, " AS rank"
-      "  FROM posting_search s WHERE", kSearchFilters, kMatch, " LIMIT $14::int),"
-      " total AS (SELECT count(*) AS n FROM m),"
-      " hits AS (SELECT * FROM m WHERE (SELECT n FROM total) < $14::int"
-      "  UNION ALL (SELECT s.posting_id, s.deadline_at,", kTier, " FROM posting_search s"
-      "   WHERE (SELECT n FROM total) >= $14::int AND", kSearchFilters, kMatch,
-      "   ORDER BY 3 DESC, s.deadline_at ASC NULLS LAST, s.posting_id"
-      "   LIMIT $12::int + $13::int + 1)),",
-      kPage, kPageAndTotal);
+  return absl::StrCat("WITH m AS MATERIALIZED (SELECT s.posting_id, s.deadline_at,", kTier,
+                      " AS rank"
+                      "  FROM posting_search s WHERE",
+                      kSearchFilters, kMatch,
+                      " LIMIT $14::int),"
+                      " total AS (SELECT count(*) AS n FROM m),"
+                      " hits AS (SELECT * FROM m WHERE (SELECT n FROM total) < $14::int"
+                      "  UNION ALL (SELECT s.posting_id, s.deadline_at,",
+                      kTier,
+                      " FROM posting_search s"
+                      "   WHERE (SELECT n FROM total) >= $14::int AND",
+                      kSearchFilters, kMatch,
+                      "   ORDER BY 3 DESC, s.deadline_at ASC NULLS LAST, s.posting_id"
+                      "   LIMIT $12::int + $13::int + 1)),",
+                      kPage, kPageAndTotal);
 }
 
 // No query text: the public postings in deadline order, read from posting_search_order_idx.
 std::string BrowseSql() {
   return absl::StrCat(
       "WITH hits AS (SELECT s.posting_id, s.deadline_at, 0::float8 AS rank"
-      "  FROM posting_search s WHERE $1::text = '' AND", kSearchFilters, kResultOrder,
-      "  LIMIT $12::int + $13::int + 1),",
-      kPage, ", total AS (SELECT count(*) AS n FROM (SELECT 1 FROM posting_search s WHERE",
-      kSearchFilters, " LIMIT $14::int) c)", kPageAndTotal);
+      "  FROM posting_search s WHERE $1::text = '' AND",
+      kSearchFilters, kResultOrder, "  LIMIT $12::int + $13::int + 1),", kPage,
+      ", total AS (SELECT count(*) AS n FROM (SELECT 1 FROM posting_search s WHERE", kSearchFilters,
+      " LIMIT $14::int) c)", kPageAndTotal);
 }
 
 // A single word the term index can answer: what NormalizeGermanText leaves of one word
@@ -289,9 +294,9 @@ absl::StatusOr<SearchResult> PgPostingStore::Search(const SearchQuery& q) {
     // pays off depends on how rare the words are.
     pqxx::result rows;
     auto run = [&](auto&& exec) {
-      rows = exec(q.text, q.tenant_id, q.pay_scheme, q.grade_min, q.grade_max, location,
-                  q.contract, q.posting_kind, q.open_only, pg::ToPgTimestamp(q.now), q.part_time,
-                  q.page_size, q.offset, kSearchCountCap + 1);
+      rows = exec(q.text, q.tenant_id, q.pay_scheme, q.grade_min, q.grade_max, location, q.contract,
+                  q.posting_kind, q.open_only, pg::ToPgTimestamp(q.now), q.part_time, q.page_size,
+                  q.offset, kSearchCountCap + 1);
     };
     if (q.text.empty() || IsTermQuery(q)) {
       const char* name = q.text.empty() ? "postings_search_browse" : "postings_search_term";
@@ -320,9 +325,7 @@ absl::StatusOr<SearchResult> PgPostingStore::Search(const SearchQuery& q) {
   return result;
 }
 
-absl::StatusOr<v1::Posting> PgPostingStore::Get(const std::string& id) {
-  return postings_.Get(id);
-}
+absl::StatusOr<v1::Posting> PgPostingStore::Get(const std::string& id) { return postings_.Get(id); }
 
 absl::StatusOr<v1::Posting> PgPostingStore::GetByKennziffer(const std::string& tenant_id,
                                                             const std::string& kennziffer) {

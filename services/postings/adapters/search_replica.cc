@@ -100,7 +100,8 @@ absl::Status SearchReplica::Refresh() {
     const auto rows = tx.exec_params(
         "SELECT s.posting_id::text, s.tenant_id, s.status, micros(s.deadline_at), s.posting_kind,"
         " s.contract, s.part_time, s.location_norm, p.data, p.version,"
-        " (SELECT string_agg(t.lexeme, ' ') FROM posting_terms t WHERE t.posting_id = s.posting_id),"
+        " (SELECT string_agg(t.lexeme, ' ') FROM posting_terms t WHERE t.posting_id = "
+        "s.posting_id),"
         " (SELECT string_agg(t.lexeme, ' ') FROM posting_terms t"
         "   WHERE t.posting_id = s.posting_id AND t.in_title),"
         " (SELECT string_agg(g.scheme || ':' || g.rank, ' ') FROM posting_grades g"
@@ -377,7 +378,8 @@ std::optional<SearchResult> SearchReplica::TrySearch(const SearchQuery& q) {
   std::partial_sort(matches.begin(), matches.begin() + end, matches.end(), before);
 
   SearchResult result;
-  result.total = static_cast<int>(std::min(matches.size(), static_cast<size_t>(kSearchCountCap) + 1));
+  result.total =
+      static_cast<int>(std::min(matches.size(), static_cast<size_t>(kSearchCountCap) + 1));
   for (size_t i = q.offset; i < end; ++i) {
     if (static_cast<int>(result.hits.size()) == q.page_size) {
       result.has_more = true;

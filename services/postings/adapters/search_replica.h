@@ -12,9 +12,9 @@
 // PostgreSQL splits) returns nullopt and goes to the store.
 
 #include <atomic>
-#include <memory>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
@@ -45,8 +45,8 @@ class SearchReplica final : public SearchIndex {
   std::optional<SearchResult> TrySearch(const SearchQuery& q) override;
   void Changed() override;
   std::shared_ptr<const v1::Posting> TryGet(const std::string& id) const override;
-  std::shared_ptr<const v1::Posting> TryGetByKennziffer(const std::string& tenant_id,
-                                                        const std::string& kennziffer) const override;
+  std::shared_ptr<const v1::Posting> TryGetByKennziffer(
+      const std::string& tenant_id, const std::string& kennziffer) const override;
   void Remember(const v1::Posting& posting) override;
 
   // Reads the changes since the last refresh (all, the first time). Public for tests.
@@ -76,7 +76,7 @@ class SearchReplica final : public SearchIndex {
   // The lexemes of the normalised query text: nullopt when the replica cannot evaluate it
   // like websearch_to_tsquery would; empty when every word is a stop word.
   std::optional<std::vector<std::string>> Lexemes(const std::string& text);
-  void Put(Doc doc);     // under mu_ (exclusive)
+  void Put(Doc doc);      // under mu_ (exclusive)
   void Remove(int slot);  // under mu_ (exclusive)
   void Run();
 
@@ -88,14 +88,14 @@ class SearchReplica final : public SearchIndex {
   mutable std::shared_mutex mu_;  // docs_, slots_, term_ids_, by_term_, free_
   std::vector<std::optional<Doc>> docs_;
   std::vector<int> free_;
-  std::unordered_map<std::string, int> slots_;  // posting id → slot
+  std::unordered_map<std::string, int> slots_;          // posting id → slot
   std::unordered_map<std::string, int> by_kennziffer_;  // KennzifferKey(tenant, kz) → slot
   // Lexemes are interned: a search compares integers, not strings (profiled: string binary
   // searches were 40 % of a search's CPU). The vocabulary only grows, and slowly.
   std::unordered_map<std::string, int> term_ids_;
   std::vector<std::vector<int>> by_term_;  // term id → slots of the postings that have it
 
-  std::mutex refresh_mu_;  // one refresh at a time; guards watermark_
+  std::mutex refresh_mu_;        // one refresh at a time; guards watermark_
   std::string watermark_ = "0";  // xid8 as text
 
   std::mutex words_mu_;  // word → its lexeme ("" = stop word; "\n" = not evaluable)
@@ -105,8 +105,8 @@ class SearchReplica final : public SearchIndex {
   bool Current() const { return applied_.load() >= changes_.load(); }
 
   std::atomic<bool> loaded_{false};
-  std::atomic<uint64_t> changes_{0};  // changes committed in this process (Changed())
-  std::atomic<uint64_t> applied_{0};  // changes_ as it was when the last good refresh began
+  std::atomic<uint64_t> changes_{0};   // changes committed in this process (Changed())
+  std::atomic<uint64_t> applied_{0};   // changes_ as it was when the last good refresh began
   std::atomic<size_t> full_count_{0};  // docs with `full`, bounded by kMaxFull
   std::atomic<bool> stopping_{false};
   std::mutex wait_mu_;

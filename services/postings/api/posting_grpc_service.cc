@@ -18,44 +18,49 @@ grpc::ServerUnaryReactor* PostingGrpcService::Mutation(grpc::CallbackServerConte
   });
 }
 
-grpc::ServerUnaryReactor* PostingGrpcService::CreatePosting(
-    grpc::CallbackServerContext* ctx, const v1::CreatePostingRequest* request,
-    v1::Posting* response) {
-  return Mutation(ctx, response, [this, request](const auth::Principal& who, const std::string& cid) {
-    return service_.Create(who, cid, *request);
-  });
+grpc::ServerUnaryReactor* PostingGrpcService::CreatePosting(grpc::CallbackServerContext* ctx,
+                                                            const v1::CreatePostingRequest* request,
+                                                            v1::Posting* response) {
+  return Mutation(ctx, response,
+                  [this, request](const auth::Principal& who, const std::string& cid) {
+                    return service_.Create(who, cid, *request);
+                  });
 }
 
-grpc::ServerUnaryReactor* PostingGrpcService::UpdatePosting(
-    grpc::CallbackServerContext* ctx, const v1::UpdatePostingRequest* request,
-    v1::Posting* response) {
-  return Mutation(ctx, response, [this, request](const auth::Principal& who, const std::string& cid) {
-    return service_.Update(who, cid, *request);
-  });
+grpc::ServerUnaryReactor* PostingGrpcService::UpdatePosting(grpc::CallbackServerContext* ctx,
+                                                            const v1::UpdatePostingRequest* request,
+                                                            v1::Posting* response) {
+  return Mutation(ctx, response,
+                  [this, request](const auth::Principal& who, const std::string& cid) {
+                    return service_.Update(who, cid, *request);
+                  });
 }
 
 grpc::ServerUnaryReactor* PostingGrpcService::PublishPosting(
     grpc::CallbackServerContext* ctx, const v1::PublishPostingRequest* request,
     v1::Posting* response) {
-  return Mutation(ctx, response, [this, request](const auth::Principal& who, const std::string& cid) {
-    return service_.Publish(who, cid, *request);
-  });
+  return Mutation(ctx, response,
+                  [this, request](const auth::Principal& who, const std::string& cid) {
+                    return service_.Publish(who, cid, *request);
+                  });
 }
 
 grpc::ServerUnaryReactor* PostingGrpcService::ClosePosting(grpc::CallbackServerContext* ctx,
                                                            const v1::ClosePostingRequest* request,
                                                            v1::Posting* response) {
-  return Mutation(ctx, response, [this, request](const auth::Principal& who, const std::string& cid) {
-    return service_.Close(who, cid, *request);
-  });
+  return Mutation(ctx, response,
+                  [this, request](const auth::Principal& who, const std::string& cid) {
+                    return service_.Close(who, cid, *request);
+                  });
 }
 
 grpc::ServerUnaryReactor* PostingGrpcService::WithdrawPosting(
     grpc::CallbackServerContext* ctx, const v1::WithdrawPostingRequest* request,
     v1::Posting* response) {
-  return Mutation(ctx, response, [this, request](const auth::Principal& who, const std::string& cid) {
-    return service_.Withdraw(who, cid, *request);
-  });
+  return Mutation(ctx, response,
+                  [this, request](const auth::Principal& who, const std::string& cid) {
+                    return service_.Withdraw(who, cid, *request);
+                  });
 }
 
 grpc::ServerUnaryReactor* PostingGrpcService::GetPosting(grpc::CallbackServerContext* ctx,
@@ -63,41 +68,45 @@ grpc::ServerUnaryReactor* PostingGrpcService::GetPosting(grpc::CallbackServerCon
                                                          v1::Posting* response) {
   // Anonymous readers of a hot public posting are answered from memory on gRPC's thread
   // (ADR 0014); everyone else through the pool, the cache and the store.
-  auto from_memory = [this, request, response](const rpc::Call& call) -> std::optional<absl::Status> {
+  auto from_memory = [this, request,
+                      response](const rpc::Call& call) -> std::optional<absl::Status> {
     if (!call.Anonymous()) return std::nullopt;
     auto posting = service_.TryGetPublic(request->id());
     if (posting == nullptr) return std::nullopt;
     *response = *posting;
     return absl::OkStatus();
   };
-  return runtime_.Unary(ctx, std::move(from_memory), [this, request, response](const rpc::Call& call) {
-    auto who = call.OptionalPrincipal();
-    if (!who.ok()) return who.status();
-    auto posting = service_.Get(*who, request->id());
-    if (!posting.ok()) return posting.status();
-    *response = *std::move(posting);
-    return absl::OkStatus();
-  });
+  return runtime_.Unary(ctx, std::move(from_memory),
+                        [this, request, response](const rpc::Call& call) {
+                          auto who = call.OptionalPrincipal();
+                          if (!who.ok()) return who.status();
+                          auto posting = service_.Get(*who, request->id());
+                          if (!posting.ok()) return posting.status();
+                          *response = *std::move(posting);
+                          return absl::OkStatus();
+                        });
 }
 
 grpc::ServerUnaryReactor* PostingGrpcService::GetPostingByKennziffer(
     grpc::CallbackServerContext* ctx, const v1::GetPostingByKennzifferRequest* request,
     v1::Posting* response) {
-  auto from_memory = [this, request, response](const rpc::Call& call) -> std::optional<absl::Status> {
+  auto from_memory = [this, request,
+                      response](const rpc::Call& call) -> std::optional<absl::Status> {
     if (!call.Anonymous()) return std::nullopt;
     auto posting = service_.TryGetPublicByKennziffer(request->tenant_id(), request->kennziffer());
     if (posting == nullptr) return std::nullopt;
     *response = *posting;
     return absl::OkStatus();
   };
-  return runtime_.Unary(ctx, std::move(from_memory), [this, request, response](const rpc::Call& call) {
-    auto who = call.OptionalPrincipal();
-    if (!who.ok()) return who.status();
-    auto posting = service_.GetByKennziffer(*who, request->tenant_id(), request->kennziffer());
-    if (!posting.ok()) return posting.status();
-    *response = *std::move(posting);
-    return absl::OkStatus();
-  });
+  return runtime_.Unary(
+      ctx, std::move(from_memory), [this, request, response](const rpc::Call& call) {
+        auto who = call.OptionalPrincipal();
+        if (!who.ok()) return who.status();
+        auto posting = service_.GetByKennziffer(*who, request->tenant_id(), request->kennziffer());
+        if (!posting.ok()) return posting.status();
+        *response = *std::move(posting);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* PostingGrpcService::ListPostings(grpc::CallbackServerContext* ctx,

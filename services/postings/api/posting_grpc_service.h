@@ -31,9 +31,9 @@ class PostingGrpcService final : public v1::PostingService::CallbackService {
   grpc::ServerUnaryReactor* GetPosting(grpc::CallbackServerContext* ctx,
                                        const v1::GetPostingRequest* request,
                                        v1::Posting* response) override;
-  grpc::ServerUnaryReactor* GetPostingByKennziffer(
-      grpc::CallbackServerContext* ctx, const v1::GetPostingByKennzifferRequest* request,
-      v1::Posting* response) override;
+  grpc::ServerUnaryReactor* GetPostingByKennziffer(grpc::CallbackServerContext* ctx,
+                                                   const v1::GetPostingByKennzifferRequest* request,
+                                                   v1::Posting* response) override;
   grpc::ServerUnaryReactor* ListPostings(grpc::CallbackServerContext* ctx,
                                          const v1::ListPostingsRequest* request,
                                          v1::ListPostingsResponse* response) override;

@@ -38,7 +38,8 @@ std::string Fold(std::string_view in) {
 }
 
 bool EndsWith(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // "sachbearbeiterin" -> "sachbearbeiter", "referentinnen" -> "referent": only where the rest
@@ -46,9 +47,8 @@ bool EndsWith(const std::string& s, std::string_view suffix) {
 std::string StripFeminine(std::string word) {
   // Beamtin/Beamter: the one common title whose feminine drops the -er.
   if (word == "beamtin" || word == "beamtinnen") return "beamter";
-  static constexpr std::string_view kAgentEndings[] = {"er", "ant", "ent", "ist", "eur", "or",
-                                                       "är", "ar",  "at", "ör", "ug",  "og",
-                                                       "ekt"};
+  static constexpr std::string_view kAgentEndings[] = {"er", "ant", "ent", "ist", "eur", "or", "är",
+                                                       "ar", "at",  "ör",  "ug",  "og",  "ekt"};
   for (std::string_view suffix : {std::string_view("innen"), std::string_view("in")}) {
     if (!EndsWith(word, suffix) || word.size() < suffix.size() + 4) continue;
     const std::string stem = word.substr(0, word.size() - suffix.size());

@@ -16,12 +16,23 @@ std::string Html(std::string_view text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '\n': out += "<br>"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\n':
+        out += "<br>";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -85,8 +96,8 @@ nlohmann::json EmploymentTypes(const v1::Posting& p) {
 
 absl::StatusOr<std::string> JobPostingJsonLd(const v1::Posting& p) {
   if (p.status() != v1::PUBLISHED) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "only PUBLISHED postings are exported; this one is ", StatusName(p.status())));
+    return absl::FailedPreconditionError(
+        absl::StrCat("only PUBLISHED postings are exported; this one is ", StatusName(p.status())));
   }
   auto deadline = DeadlineInstant(p);
   if (!deadline.ok()) return deadline.status();

@@ -175,8 +175,8 @@ absl::Status ValidateDraft(const Posting& p, absl::Time now) {
   const auto& e = p.employment();
   v.Check(v1::ContractType_IsValid(e.contract()), "posting.employment.contract", "unknown");
   if (e.contract() == v1::FIXED_TERM) {
-    v.Check(!e.fixed_term_end_date().empty() || e.fixed_term_months() > 0,
-            "posting.employment", "a fixed-term post needs an end date or a number of months");
+    v.Check(!e.fixed_term_end_date().empty() || e.fixed_term_months() > 0, "posting.employment",
+            "a fixed-term post needs an end date or a number of months");
     if (!e.fixed_term_end_date().empty()) {
       v.Check(calendar::ParseIsoDate(e.fixed_term_end_date()).ok(),
               "posting.employment.fixed_term_end_date", "not a date YYYY-MM-DD");
@@ -220,8 +220,7 @@ absl::Status ValidateDraft(const Posting& p, absl::Time now) {
       v.Check(in.duration_weeks() >= 4 && in.duration_weeks() <= 13,
               "posting.internship.duration_weeks", "an internship lasts 4 weeks to 3 months");
       v.Check(in.stipend_cents() >= 0, "posting.internship.stipend_cents", "non-negative");
-      v.Check(in.capacity() >= 0 && in.capacity() <= 1000, "posting.internship.capacity",
-              "0–1000");
+      v.Check(in.capacity() >= 0 && in.capacity() <= 1000, "posting.internship.capacity", "0–1000");
       CheckDate(v, "posting.internship.start_date", in.start_date());
       break;
     }
@@ -291,15 +290,17 @@ absl::Status CheckTransition(PostingStatus from, PostingStatus to) {
   const bool ok = (from == v1::DRAFT && (to == v1::PUBLISHED || to == v1::WITHDRAWN)) ||
                   (from == v1::PUBLISHED && (to == v1::CLOSED || to == v1::WITHDRAWN));
   if (ok) return absl::OkStatus();
-  return absl::FailedPreconditionError(absl::StrCat("a ", StatusName(from), " posting cannot become ",
-                                                    StatusName(to)));
+  return absl::FailedPreconditionError(
+      absl::StrCat("a ", StatusName(from), " posting cannot become ", StatusName(to)));
 }
 
 absl::Status CheckPublishedUpdate(const Posting& before, const Posting& after, absl::Time now) {
   std::vector<std::string> frozen;
-  auto same = [](const auto& a, const auto& b) { return a.SerializeAsString() == b.SerializeAsString(); };
-  if (!std::equal(before.pay().begin(), before.pay().end(), after.pay().begin(),
-                  after.pay().end(), same)) {
+  auto same = [](const auto& a, const auto& b) {
+    return a.SerializeAsString() == b.SerializeAsString();
+  };
+  if (!std::equal(before.pay().begin(), before.pay().end(), after.pay().begin(), after.pay().end(),
+                  same)) {
     frozen.push_back("pay");
   }
   if (before.posting_kind() != after.posting_kind()) frozen.push_back("posting_kind");
@@ -332,15 +333,16 @@ absl::Status CheckPublishedUpdate(const Posting& before, const Posting& after, a
   if (!same(before.trainee(), after.trainee())) frozen.push_back("trainee");
   if (!same(before.apprenticeship(), after.apprenticeship())) frozen.push_back("apprenticeship");
   if (!frozen.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "after publishing these fields are fixed (withdraw and re-post instead): ",
-        absl::StrJoin(frozen, ", ")));
+    return absl::FailedPreconditionError(
+        absl::StrCat("after publishing these fields are fixed (withdraw and re-post instead): ",
+                     absl::StrJoin(frozen, ", ")));
   }
   // The deadline may be extended, never shortened: applicants relied on it.
   if (before.application_deadline() != after.application_deadline()) {
     auto old_deadline = DeadlineInstant(before);
     auto new_deadline = DeadlineInstant(after);
-    if (!new_deadline.ok()) return errors::InvalidField("posting.application_deadline", "not a date");
+    if (!new_deadline.ok())
+      return errors::InvalidField("posting.application_deadline", "not a date");
     if (old_deadline.ok() && *new_deadline < *old_deadline) {
       return absl::FailedPreconditionError(
           "application_deadline: a published deadline may be extended, not shortened");
@@ -354,11 +356,16 @@ absl::Status CheckPublishedUpdate(const Posting& before, const Posting& after, a
 
 const char* StatusName(PostingStatus status) {
   switch (status) {
-    case v1::DRAFT: return "DRAFT";
-    case v1::PUBLISHED: return "PUBLISHED";
-    case v1::CLOSED: return "CLOSED";
-    case v1::WITHDRAWN: return "WITHDRAWN";
-    default: return "UNSPECIFIED";
+    case v1::DRAFT:
+      return "DRAFT";
+    case v1::PUBLISHED:
+      return "PUBLISHED";
+    case v1::CLOSED:
+      return "CLOSED";
+    case v1::WITHDRAWN:
+      return "WITHDRAWN";
+    default:
+      return "UNSPECIFIED";
   }
 }
 

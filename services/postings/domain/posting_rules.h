@@ -17,9 +17,9 @@ using v1::Posting;
 using v1::PostingStatus;
 
 inline constexpr size_t kMaxTitle = 200;
-inline constexpr size_t kMaxShortText = 300;     // department, location, names
-inline constexpr size_t kMaxLongText = 20000;    // description
-inline constexpr size_t kMaxListItems = 50;      // tasks, requirements, paths, contacts
+inline constexpr size_t kMaxShortText = 300;   // department, location, names
+inline constexpr size_t kMaxLongText = 20000;  // description
+inline constexpr size_t kMaxListItems = 50;    // tasks, requirements, paths, contacts
 inline constexpr size_t kMaxItemText = 2000;
 
 // "YY/NNNN": year of creation (Europe/Berlin) and the employer's running number that year.

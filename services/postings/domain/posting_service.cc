@@ -142,8 +142,7 @@ absl::StatusOr<v1::Posting> PostingService::Create(const auth::Principal& who,
   std::optional<std::string> imported_kennziffer;
   if (!request.posting().kennziffer().empty()) {
     if (!who.HasRole(auth::roles::kAdmin)) {
-      return errors::InvalidField("posting.kennziffer",
-                                  "assigned by the service; leave it empty");
+      return errors::InvalidField("posting.kennziffer", "assigned by the service; leave it empty");
     }
     if (!IsWellFormedKennziffer(request.posting().kennziffer())) {
       return errors::InvalidField("posting.kennziffer", "expected YY/NNNN, e.g. 24/0296");
@@ -200,8 +199,8 @@ absl::StatusOr<v1::Posting> PostingService::Update(const auth::Principal& who,
   const absl::Time now = clock_.Now();
   // Paths may name nested fields (employment.part_time_possible); server fields never.
   for (const auto& path : request.update_mask().paths()) {
-    if (!google::protobuf::util::FieldMaskUtil::GetFieldDescriptors(v1::Posting::descriptor(),
-                                                                     path, nullptr)) {
+    if (!google::protobuf::util::FieldMaskUtil::GetFieldDescriptors(v1::Posting::descriptor(), path,
+                                                                    nullptr)) {
       return errors::InvalidField("update_mask", absl::StrCat("unknown field \"", path, "\""));
     }
     if (IsServerField(std::string_view(path).substr(0, path.find('.')))) {
@@ -209,81 +208,85 @@ absl::StatusOr<v1::Posting> PostingService::Update(const auth::Principal& who,
                                   absl::StrCat("\"", path, "\" is kept by the server"));
     }
   }
-  return Mutate(
-      who, correlation_id, Idem("UpdatePosting", request.request_id(), request),
-      request.posting().id(), [&](const v1::Posting& current) -> absl::StatusOr<Change> {
-        if (request.posting().etag().empty()) {
-          return errors::InvalidField("posting.etag", "required for updates (optimistic concurrency)");
-        }
-        if (absl::Status s = CheckEtag(current, request.posting().etag()); !s.ok()) return s;
-        if (current.status() == v1::CLOSED || current.status() == v1::WITHDRAWN) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("a ", StatusName(current.status()), " posting cannot be changed"));
-        }
-        v1::Posting incoming = request.posting();
-        ClearServerFields(incoming);
-        v1::Posting next = current;
-        if (request.update_mask().paths_size() == 0) {
-          // Replace all client-settable fields.
-          v1::Posting server_fields = current;
-          next = incoming;
-          next.set_id(server_fields.id());
-          next.set_tenant_id(server_fields.tenant_id());
-          next.set_kennziffer(server_fields.kennziffer());
-          next.set_status(server_fields.status());
-          *next.mutable_create_time() = server_fields.create_time();
-          if (server_fields.has_publish_time()) {
-            *next.mutable_publish_time() = server_fields.publish_time();
-          }
-        } else {
-          google::protobuf::util::FieldMaskUtil::MergeOptions options;
-          options.set_replace_repeated_fields(true);
-          options.set_replace_message_fields(true);  // a masked message is taken as sent
-          google::protobuf::util::FieldMaskUtil::MergeMessageTo(incoming, request.update_mask(),
-                                                                options, &next);
-        }
-        next.set_women_preferred_if_underrepresented(
-            next.women_preferred_if_underrepresented() ||
-            next.equal_opportunity().women_preferred_if_underrepresented());
-        next.mutable_equal_opportunity()->set_women_preferred_if_underrepresented(
-            next.women_preferred_if_underrepresented());
-        if (next.application_deadline() != current.application_deadline() ||
-            current.status() == v1::DRAFT) {
-          if (absl::Status s = ValidateDraft(next, now); !s.ok()) return s;
-        } else {
-          // An unchanged deadline may already lie in the past for validation purposes.
-          v1::Posting check = next;
-          check.clear_application_deadline();
-          if (absl::Status s = ValidateDraft(check, now); !s.ok()) return s;
-        }
-        Change change;
-        if (current.status() == v1::PUBLISHED) {
-          if (absl::Status s = CheckPublishedUpdate(current, next, now); !s.ok()) return s;
-          if (absl::Status s = CheckPublishable([&] {
-                v1::Posting p = next;
-                p.set_status(v1::DRAFT);
-                return p;
-              }(), now);
-              !s.ok()) {
-            return s;  // a published posting must stay publishable
-          }
-        }
-        *next.mutable_update_time() = Ts(now);
-        SetDeadlineTime(next);
-        change.next = next;
-        if (current.status() == v1::PUBLISHED) {
-          auto event = std::make_shared<ev::PostingUpdated>();
-          FillSnapshot(next, event->mutable_posting());
-          for (const std::string& field : ChangedFields(current, next)) {
-            event->add_changed_fields(field);
-          }
-          change.events.push_back(event);
-          if (next.application_deadline() != current.application_deadline()) {
-            change.timer = DeadlineTimer::kSchedule;
-          }
-        }
-        return change;
-      });
+  return Mutate(who, correlation_id, Idem("UpdatePosting", request.request_id(), request),
+                request.posting().id(), [&](const v1::Posting& current) -> absl::StatusOr<Change> {
+                  if (request.posting().etag().empty()) {
+                    return errors::InvalidField("posting.etag",
+                                                "required for updates (optimistic concurrency)");
+                  }
+                  if (absl::Status s = CheckEtag(current, request.posting().etag()); !s.ok())
+                    return s;
+                  if (current.status() == v1::CLOSED || current.status() == v1::WITHDRAWN) {
+                    return absl::FailedPreconditionError(absl::StrCat(
+                        "a ", StatusName(current.status()), " posting cannot be changed"));
+                  }
+                  v1::Posting incoming = request.posting();
+                  ClearServerFields(incoming);
+                  v1::Posting next = current;
+                  if (request.update_mask().paths_size() == 0) {
+                    // Replace all client-settable fields.
+                    v1::Posting server_fields = current;
+                    next = incoming;
+                    next.set_id(server_fields.id());
+                    next.set_tenant_id(server_fields.tenant_id());
+                    next.set_kennziffer(server_fields.kennziffer());
+                    next.set_status(server_fields.status());
+                    *next.mutable_create_time() = server_fields.create_time();
+                    if (server_fields.has_publish_time()) {
+                      *next.mutable_publish_time() = server_fields.publish_time();
+                    }
+                  } else {
+                    google::protobuf::util::FieldMaskUtil::MergeOptions options;
+                    options.set_replace_repeated_fields(true);
+                    options.set_replace_message_fields(true);  // a masked message is taken as sent
+                    google::protobuf::util::FieldMaskUtil::MergeMessageTo(
+                        incoming, request.update_mask(), options, &next);
+                  }
+                  next.set_women_preferred_if_underrepresented(
+                      next.women_preferred_if_underrepresented() ||
+                      next.equal_opportunity().women_preferred_if_underrepresented());
+                  next.mutable_equal_opportunity()->set_women_preferred_if_underrepresented(
+                      next.women_preferred_if_underrepresented());
+                  if (next.application_deadline() != current.application_deadline() ||
+                      current.status() == v1::DRAFT) {
+                    if (absl::Status s = ValidateDraft(next, now); !s.ok()) return s;
+                  } else {
+                    // An unchanged deadline may already lie in the past for validation purposes.
+                    v1::Posting check = next;
+                    check.clear_application_deadline();
+                    if (absl::Status s = ValidateDraft(check, now); !s.ok()) return s;
+                  }
+                  Change change;
+                  if (current.status() == v1::PUBLISHED) {
+                    if (absl::Status s = CheckPublishedUpdate(current, next, now); !s.ok())
+                      return s;
+                    if (absl::Status s = CheckPublishable(
+                            [&] {
+                              v1::Posting p = next;
+                              p.set_status(v1::DRAFT);
+                              return p;
+                            }(),
+                            now);
+                        !s.ok()) {
+                      return s;  // a published posting must stay publishable
+                    }
+                  }
+                  *next.mutable_update_time() = Ts(now);
+                  SetDeadlineTime(next);
+                  change.next = next;
+                  if (current.status() == v1::PUBLISHED) {
+                    auto event = std::make_shared<ev::PostingUpdated>();
+                    FillSnapshot(next, event->mutable_posting());
+                    for (const std::string& field : ChangedFields(current, next)) {
+                      event->add_changed_fields(field);
+                    }
+                    change.events.push_back(event);
+                    if (next.application_deadline() != current.application_deadline()) {
+                      change.timer = DeadlineTimer::kSchedule;
+                    }
+                  }
+                  return change;
+                });
 }
 
 absl::StatusOr<v1::Posting> PostingService::Publish(const auth::Principal& who,
@@ -341,8 +344,8 @@ absl::StatusOr<v1::Posting> PostingService::Withdraw(const auth::Principal& who,
                     return s;
                   }
                   if (current.status() == v1::PUBLISHED && request.reason().empty()) {
-                    return errors::InvalidField(
-                        "reason", "withdrawing a published posting needs a reason");
+                    return errors::InvalidField("reason",
+                                                "withdrawing a published posting needs a reason");
                   }
                   Change change;
                   change.next = current;
@@ -361,8 +364,7 @@ absl::StatusOr<v1::Posting> PostingService::Withdraw(const auth::Principal& who,
                 });
 }
 
-absl::StatusOr<Change> PostingService::CloseByDeadline(const v1::Posting& current,
-                                                       absl::Time now) {
+absl::StatusOr<Change> PostingService::CloseByDeadline(const v1::Posting& current, absl::Time now) {
   Change change;
   change.next = current;
   if (current.status() != v1::PUBLISHED) return change;  // withdrawn/closed meanwhile
@@ -459,7 +461,8 @@ absl::StatusOr<PostingPage> PostingService::List(const auth::Principal& who,
 
 void PostingService::Committed(const v1::Posting& posting) {
   int64_t version = 0;
-  if (absl::SimpleAtoi(posting.etag(), &version)) cache_.Invalidate(CacheKey(posting.id()), version);
+  if (absl::SimpleAtoi(posting.etag(), &version))
+    cache_.Invalidate(CacheKey(posting.id()), version);
   if (posting.status() != v1::DRAFT) {
     cache_.BumpGeneration(kSearchFamily);
     if (index_ != nullptr) index_->Changed();
@@ -477,9 +480,8 @@ absl::StatusOr<v1::SearchPostingsResponse> PostingService::Search(
   v.Check(v1::ContractType_IsValid(r.contract()), "contract", "unknown contract type");
   v.Check(v1::PostingKind_IsValid(r.posting_kind()), "posting_kind", "unknown kind");
   SearchQuery q;
-  for (const auto& [field, grade, out] :
-       {std::tuple{"grade_min", &r.grade_min(), &q.grade_min},
-        std::tuple{"grade_max", &r.grade_max(), &q.grade_max}}) {
+  for (const auto& [field, grade, out] : {std::tuple{"grade_min", &r.grade_min(), &q.grade_min},
+                                          std::tuple{"grade_max", &r.grade_max(), &q.grade_max}}) {
     if (grade->empty()) continue;
     if (r.pay_scheme() == v1::PAY_SCHEME_UNSPECIFIED) {
       v.Add(field, "a grade range needs pay_scheme");
@@ -524,9 +526,8 @@ absl::StatusOr<v1::SearchPostingsResponse> PostingService::Search(
   v1::SearchPostingsRequest normalised = r;
   normalised.set_query(q.text);
   normalised.set_location(q.location);
-  const std::string suffix =
-      absl::StrCat(":", r.open_only() ? absl::ToUnixSeconds(q.now) / 60 : 0, ":",
-                   store::RequestHash(normalised));
+  const std::string suffix = absl::StrCat(":", r.open_only() ? absl::ToUnixSeconds(q.now) / 60 : 0,
+                                          ":", store::RequestHash(normalised));
   const cache::Cache::GenerationalValue lookup =
       cache_.GetInGeneration(kSearchFamily, "search:", suffix);
   const std::optional<int64_t> generation = lookup.generation;

@@ -41,8 +41,7 @@ class PostingService {
 
   // Reads: published (and closed) postings are public; drafts and withdrawn ones only for
   // the tenant's HR. Another tenant's hidden posting is NOT_FOUND (no existence leak).
-  absl::StatusOr<v1::Posting> Get(const std::optional<auth::Principal>& who,
-                                  const std::string& id);
+  absl::StatusOr<v1::Posting> Get(const std::optional<auth::Principal>& who, const std::string& id);
   // A hot public posting from memory for an anonymous reader (never blocks; runs on gRPC's
   // thread), or nullptr: then Get. Same answer as Get, at most as stale as search results.
   std::shared_ptr<const v1::Posting> TryGetPublic(const std::string& id) const;
@@ -77,8 +76,7 @@ class PostingService {
 
  private:
   static v1::SearchPostingsResponse Response(SearchResult result, const SearchQuery& q);
-  absl::StatusOr<v1::Posting> Mutate(const auth::Principal& who,
-                                     const std::string& correlation_id,
+  absl::StatusOr<v1::Posting> Mutate(const auth::Principal& who, const std::string& correlation_id,
                                      const IdempotencyRequest& idem, const std::string& id,
                                      const Decide& decide);
   bool CanSeeHidden(const std::optional<auth::Principal>& who, const v1::Posting& p) const;

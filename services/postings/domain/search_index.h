@@ -37,8 +37,8 @@ class SearchIndex {
   // than the searches this index answers. Must not block: it runs on gRPC's threads.
   virtual std::shared_ptr<const v1::Posting> TryGet(const std::string& id) const = 0;
   // The same by the employer's Kennziffer (how job boards link to a posting).
-  virtual std::shared_ptr<const v1::Posting> TryGetByKennziffer(const std::string& tenant_id,
-                                                                const std::string& kennziffer) const = 0;
+  virtual std::shared_ptr<const v1::Posting> TryGetByKennziffer(
+      const std::string& tenant_id, const std::string& kennziffer) const = 0;
   // A posting just read from the cache or the store, kept for TryGet when it is public and the
   // version this index follows (an older or newer read is ignored).
   virtual void Remember(const v1::Posting& posting) = 0;

@@ -38,9 +38,10 @@ class SpyCache final : public cache::Cache {
     std::string status = "?";
     EXPECT_TRUE(observer_
                     .Read([&](pqxx::work& tx) {
-                      status = tx.exec_params1("SELECT status FROM posting_search"
-                                               " WHERE posting_id = $1::uuid",
-                                               posting_id)[0]
+                      status = tx.exec_params1(
+                                     "SELECT status FROM posting_search"
+                                     " WHERE posting_id = $1::uuid",
+                                     posting_id)[0]
                                    .as<std::string>();
                       return absl::OkStatus();
                     })

@@ -18,28 +18,20 @@ TEST_P(NormalizeTest, GenderFormsFoldToOneWord) {
 
 INSTANTIATE_TEST_SUITE_P(
     Titles, NormalizeTest,
-    ::testing::Values(Case{"Sachbearbeiter*in (w/m/d)", "sachbearbeiter"},
-                      Case{"Sachbearbeiter:in", "sachbearbeiter"},
-                      Case{"Sachbearbeiter_in", "sachbearbeiter"},
-                      Case{"SachbearbeiterIn", "sachbearbeiter"},
-                      Case{"Sachbearbeiter/-in", "sachbearbeiter"},
-                      Case{"Sachbearbeiterin", "sachbearbeiter"},
-                      Case{"Sachbearbeiterin/Sachbearbeiter", "sachbearbeiter sachbearbeiter"},
-                      Case{"Referent*innen (m/w/d)", "referent"},
-                      Case{"Referentin", "referent"},
-                      Case{"Referendarin", "referendar"},
-                      Case{"Bibliothekar*innen", "bibliothekar"},
-                      Case{"Beamtin", "beamter"},
-                      Case{"Beamtinnen und Beamte", "beamter und beamte"},
-                      Case{"Teamassistenz (m/w/d)", "teamassistenz"},
-                      Case{"Fahrerin / Fahrer", "fahrer fahrer"},
-                      Case{"Straße", "strasse"},
-                      Case{"ÖFFENTLICHE Bürgerdienste", "öffentliche bürgerdienste"},
-                      // Words that merely end in "in" keep their ending.
-                      Case{"Medizin in Berlin", "medizin in berlin"},
-                      Case{"Termin", "termin"},
-                      Case{"IT-Fachkraft", "it-fachkraft"},
-                      Case{"", ""}));
+    ::testing::Values(
+        Case{"Sachbearbeiter*in (w/m/d)", "sachbearbeiter"},
+        Case{"Sachbearbeiter:in", "sachbearbeiter"}, Case{"Sachbearbeiter_in", "sachbearbeiter"},
+        Case{"SachbearbeiterIn", "sachbearbeiter"}, Case{"Sachbearbeiter/-in", "sachbearbeiter"},
+        Case{"Sachbearbeiterin", "sachbearbeiter"},
+        Case{"Sachbearbeiterin/Sachbearbeiter", "sachbearbeiter sachbearbeiter"},
+        Case{"Referent*innen (m/w/d)", "referent"}, Case{"Referentin", "referent"},
+        Case{"Referendarin", "referendar"}, Case{"Bibliothekar*innen", "bibliothekar"},
+        Case{"Beamtin", "beamter"}, Case{"Beamtinnen und Beamte", "beamter und beamte"},
+        Case{"Teamassistenz (m/w/d)", "teamassistenz"}, Case{"Fahrerin / Fahrer", "fahrer fahrer"},
+        Case{"Straße", "strasse"}, Case{"ÖFFENTLICHE Bürgerdienste", "öffentliche bürgerdienste"},
+        // Words that merely end in "in" keep their ending.
+        Case{"Medizin in Berlin", "medizin in berlin"}, Case{"Termin", "termin"},
+        Case{"IT-Fachkraft", "it-fachkraft"}, Case{"", ""}));
 
 }  // namespace
 }  // namespace stellenwerk::postings

@@ -23,8 +23,8 @@ v1::Posting Published() {
   p.set_postal_code("44623");
   p.set_status(v1::PUBLISHED);
   p.set_application_deadline("2024-10-20");
-  p.mutable_publish_time()->set_seconds(absl::ToUnixSeconds(
-      calendar::StartOfDay(absl::CivilDay(2024, 10, 1)) + absl::Hours(9)));
+  p.mutable_publish_time()->set_seconds(
+      absl::ToUnixSeconds(calendar::StartOfDay(absl::CivilDay(2024, 10, 1)) + absl::Hours(9)));
   auto* tv = p.add_pay();
   tv->set_scheme(v1::TVOED);
   tv->add_grades("EG 6");

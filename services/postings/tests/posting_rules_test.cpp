@@ -94,9 +94,9 @@ TEST(ValidateDraftTest, CollectsEveryProblemAtOnce) {
   p.mutable_contacts(0)->set_email("not-an-email");
   p.set_posting_kind(static_cast<v1::PostingKind>(42));
   const std::string m(ValidateDraft(p, kNow).message());
-  for (const char* field : {"posting.title", "posting.pay[1].grades[0]",
-                            "posting.application_deadline", "posting.contacts[0].email",
-                            "posting.posting_kind"}) {
+  for (const char* field :
+       {"posting.title", "posting.pay[1].grades[0]", "posting.application_deadline",
+        "posting.contacts[0].email", "posting.posting_kind"}) {
     EXPECT_NE(m.find(field), std::string::npos) << field << " missing in: " << m;
   }
 }
@@ -115,8 +115,8 @@ TEST(ValidateDraftTest, EveryTextHasALimitCountedInCharactersAndDatesAreDates) {
   path->set_description("Verwaltungslehrgang I");
   path->set_additional_training(std::string(kMaxItemText + 1, 'x'));
   std::string m(ValidateDraft(p, kNow).message());
-  for (const char* field : {"posting.contacts[0].department", "posting.employment.fixed_term_reason",
-                            "additional_training"}) {
+  for (const char* field : {"posting.contacts[0].department",
+                            "posting.employment.fixed_term_reason", "additional_training"}) {
     EXPECT_NE(m.find(field), std::string::npos) << field << " missing in: " << m;
   }
 

@@ -4,10 +4,10 @@
 #include <set>
 #include <thread>
 
-#include "common/events/catalogue.h"
 #include "absl/strings/str_cat.h"
-#include "common/time/berlin_calendar.h"
+#include "common/events/catalogue.h"
 #include "common/testing/harness.h"
+#include "common/time/berlin_calendar.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -70,7 +70,7 @@ class PostingsE2eTest : public testing::ServiceTest {
   v1::Posting Published() { return PublishedPosting(*stub_, Hr()); }
 
   static std::vector<amqp::Delivery> About(const std::vector<amqp::Delivery>& all,
-                                          const std::string& posting_id) {
+                                           const std::string& posting_id) {
     std::vector<amqp::Delivery> out;
     for (const auto& d : all) {
       events::v1::PostingPublished e;  // every posting event has meta=1, posting=2
@@ -102,8 +102,8 @@ TEST_F(PostingsE2eTest, CreatePublishReadBackAndThePublishedEventArrivesExactlyO
   EXPECT_TRUE(published.has_publish_time());
   // 2024-10-20 24:00 CEST = 2024-10-20T22:00:00Z
   EXPECT_EQ(published.deadline_time().seconds(),
-            absl::ToUnixSeconds(absl::FromCivil(absl::CivilSecond(2024, 10, 20, 22, 0, 0),
-                                                 absl::UTCTimeZone())));
+            absl::ToUnixSeconds(
+                absl::FromCivil(absl::CivilSecond(2024, 10, 20, 22, 0, 0), absl::UTCTimeZone())));
 
   v1::Posting read;
   ASSERT_TRUE(Get(created.id(), &read, /*anonymous*/ "").ok());
@@ -263,7 +263,8 @@ TEST_F(PostingsE2eTest, BadInputIsRefusedWithDetailsAndChangesNothing) {
   EXPECT_EQ(stub_->UpdatePosting(Ctx(Hr()).get(), update, &out).error_code(),
             grpc::StatusCode::ABORTED);
   ASSERT_TRUE(Get(published.id(), &out).ok());
-  EXPECT_EQ(out.SerializeAsString(), published.SerializeAsString()) << "a stale etag changes nothing";
+  EXPECT_EQ(out.SerializeAsString(), published.SerializeAsString())
+      << "a stale etag changes nothing";
 
   // A publish without title, contacts: says what is missing.
   v1::Posting empty;
@@ -327,8 +328,10 @@ TEST_F(PostingsE2eTest, TheDeadlineClosesThePostingByItselfExactlyOnce) {
   testing::EventTap tap(infra(), {events::RoutingKey<events::v1::PostingClosed>()});
   const v1::Posting p = Published();
   // 2024-10-20 is the deadline: at 23:59 it is still open, even after every due timer fired ...
-  ASSERT_TRUE(postings_->SetTime(calendar::StartOfDay(absl::CivilDay(2024, 10, 20)) +
-                                 absl::Hours(23) + absl::Minutes(59)).ok());
+  ASSERT_TRUE(postings_
+                  ->SetTime(calendar::StartOfDay(absl::CivilDay(2024, 10, 20)) + absl::Hours(23) +
+                            absl::Minutes(59))
+                  .ok());
   ASSERT_TRUE(postings_->RunTimers().ok());
   v1::Posting read;
   ASSERT_TRUE(Get(p.id(), &read, Hr()).ok());
@@ -336,9 +339,9 @@ TEST_F(PostingsE2eTest, TheDeadlineClosesThePostingByItselfExactlyOnce) {
   // ... and at 24:00 Europe/Berlin it closes.
   ASSERT_TRUE(postings_->SetTime(calendar::StartOfDay(absl::CivilDay(2024, 10, 21))).ok());
   ASSERT_TRUE(postings_->RunTimers().ok());
-  ASSERT_TRUE(testing::WaitFor(
-      [&] { return Get(p.id(), &read, Hr()).ok() && read.status() == v1::CLOSED; },
-      absl::Seconds(10)));
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return Get(p.id(), &read, Hr()).ok() && read.status() == v1::CLOSED; },
+                       absl::Seconds(10)));
   ASSERT_TRUE(postings_->WaitForOutbox());
   EXPECT_EQ(About(tap.TakeQueued(), p.id()).size(), 1u);
 }

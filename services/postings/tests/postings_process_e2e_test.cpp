@@ -5,13 +5,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/testing/process.h"
 #include "common/testing/harness.h"
-#include "services/postings/tests/postings_testing.h"
+#include "common/testing/process.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "services/postings/tests/postings_testing.h"
 #include "stellenwerk/testing/v1/clock.grpc.pb.h"
 
 namespace stellenwerk::testing {
@@ -30,8 +30,8 @@ class PostingsProcessTest : public ServiceTest {
     ServiceTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     if (infra().build_dir.empty()) {
-    STW_SKIP("needs STELLENWERK_BUILD_DIR");
-  }
+      STW_SKIP("needs STELLENWERK_BUILD_DIR");
+    }
     const std::string& uri = infra().pg_uri;
     const auto at = uri.rfind(':');
     const auto slash = uri.find('/', at);
@@ -43,8 +43,8 @@ class PostingsProcessTest : public ServiceTest {
     ChildService& service = postings::StartPostingsProcess(
         harness(),
         {.fake_clock = fake_clock,
-         .env = {{"STELLENWERK_PG_URI", absl::StrCat("postgresql://stellenwerk@127.0.0.1:",
-                                                     pg.port(), "/stellenwerk")},
+         .env = {{"STELLENWERK_PG_URI",
+                  absl::StrCat("postgresql://stellenwerk@127.0.0.1:", pg.port(), "/stellenwerk")},
                  {"STELLENWERK_SHUTDOWN_GRACE", "3s"},
                  {"STELLENWERK_PG_STATEMENT_TIMEOUT", "2s"}},
          .log_name = "postings_process_test"});

@@ -5,13 +5,13 @@
 #include "common/cache/redis_cache.h"
 #include "common/testing/harness.h"
 #include "common/time/berlin_calendar.h"
-#include "grpcpp/grpcpp.h"
 #include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "services/postings/tests/postings_testing.h"
 #include "services/postings/domain/german_text.h"
 #include "services/postings/domain/posting_rules.h"
+#include "services/postings/tests/postings_testing.h"
 #include "stellenwerk/postings/v1/postings.grpc.pb.h"
 
 namespace stellenwerk::postings {
@@ -165,8 +165,8 @@ TEST_F(PostingsSearchE2eTest, TheOneWordPathAgreesWithTheFullTextPath) {
   std::string word = "zettel";
   for (char c : testing::UniqueName("w").substr(2)) word += static_cast<char>('a' + (c & 0x0f));
   auto make = [&](const std::string& title, const std::string& deadline, bool in_title) {
-    v1::Posting p = Make(in_title ? absl::StrCat(title, " ", word) : title, v1::TVOED, "EG 6",
-                         "Herne");
+    v1::Posting p =
+        Make(in_title ? absl::StrCat(title, " ", word) : title, v1::TVOED, "EG 6", "Herne");
     if (!in_title) p.set_description(absl::StrCat("Aufgaben rund um ", word, "."));
     p.set_application_deadline(deadline);
     return p;
@@ -208,10 +208,8 @@ TEST_F(PostingsSearchE2eTest, TheOneWordPathAgreesWithTheFullTextPath) {
       }
     }
     std::vector<std::string> expected = {
-        absl::StrCat("Sachbearbeiter*in A ", word, "|1"),
-        absl::StrCat("Referent*in ", word, "|1"),
-        absl::StrCat("Sachbearbeiter*in B ", word, "|1"),
-        "Hausmeister*in|0.5"};
+        absl::StrCat("Sachbearbeiter*in A ", word, "|1"), absl::StrCat("Referent*in ", word, "|1"),
+        absl::StrCat("Sachbearbeiter*in B ", word, "|1"), "Hausmeister*in|0.5"};
     if (!open_only) expected.insert(expected.begin(), absl::StrCat("Geschlossen ", word, "|1"));
     EXPECT_EQ(by_path[0], expected) << "term index, open_only=" << open_only;
     EXPECT_EQ(by_path[1], expected) << "full text, open_only=" << open_only;
@@ -238,7 +236,8 @@ TEST_F(PostingsSearchE2eTest, CachedPagesSeeAWithdrawalAtOnce) {
 }
 
 TEST_F(PostingsSearchE2eTest, ExportsJsonLdForPublishedPostingsOnly) {
-  const v1::Posting p = Post(Make("Sachbearbeiter*in (w/m/d) Bürgerdienste", v1::TVOED, "EG 6", "Herne"));
+  const v1::Posting p =
+      Post(Make("Sachbearbeiter*in (w/m/d) Bürgerdienste", v1::TVOED, "EG 6", "Herne"));
   v1::ExportJobPostingRequest r;
   r.set_id(p.id());
   v1::ExportJobPostingResponse out;
@@ -250,11 +249,11 @@ TEST_F(PostingsSearchE2eTest, ExportsJsonLdForPublishedPostingsOnly) {
 
   const v1::Posting draft = Post(Make("Entwurf", v1::TVOED, "EG 6", "Herne"), false);
   r.set_id(draft.id());
-  EXPECT_EQ(stub_->ExportJobPosting(Ctx().get(), r, &out).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(stub_->ExportJobPosting(Ctx().get(), r, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(stub_->ExportJobPosting(Ctx(token_).get(), r, &out).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
 }
-
 
 // The in-memory replica (docs/decisions/0013) must answer exactly as the database would:
 // same hits in the same order with the same ranks and etags, same totals, same pages.
@@ -305,7 +304,7 @@ TEST_F(PostingsSearchE2eTest, TheInMemoryReplicaAnswersLikeTheDatabase) {
   add("", none);
   add("Sachbearbeiterin", none);
   add("sachbearbeiter*in bürgerdienste", none);
-  add("Bürgerdienste", none);  // in one title, in another's description
+  add("Bürgerdienste", none);         // in one title, in another's description
   add("die Sachbearbeiterin", none);  // a stop word is dropped
   add("der die das", none);           // only stop words: nothing
   add("Strassenwärter", none);
@@ -313,21 +312,37 @@ TEST_F(PostingsSearchE2eTest, TheInMemoryReplicaAnswersLikeTheDatabase) {
   add("gibtesnicht", none);
   add("Sachbearbeiterin", [](SearchQuery& q) { q.open_only = true; });
   add("Sachbearbeiterin", [](SearchQuery& q) { q.location = NormalizeGermanText("herne"); });
-  add("", [](SearchQuery& q) { q.pay_scheme = v1::TVOED; q.grade_min = GradeRank(v1::TVOED, "EG 6"); });
-  add("", [](SearchQuery& q) { q.pay_scheme = v1::TVOED; q.grade_max = GradeRank(v1::TVOED, "EG 5"); });
+  add("", [](SearchQuery& q) {
+    q.pay_scheme = v1::TVOED;
+    q.grade_min = GradeRank(v1::TVOED, "EG 6");
+  });
+  add("", [](SearchQuery& q) {
+    q.pay_scheme = v1::TVOED;
+    q.grade_max = GradeRank(v1::TVOED, "EG 5");
+  });
   add("", [](SearchQuery& q) { q.part_time = true; });
   add("", [](SearchQuery& q) { q.contract = v1::FIXED_TERM; });
   add("", [](SearchQuery& q) { q.posting_kind = v1::INTERNSHIP; });
-  add("", [](SearchQuery& q) { q.open_only = true; q.now = absl::FromCivil(absl::CivilDay(2030, 2, 1), absl::UTCTimeZone()); });
+  add("", [](SearchQuery& q) {
+    q.open_only = true;
+    q.now = absl::FromCivil(absl::CivilDay(2030, 2, 1), absl::UTCTimeZone());
+  });
   for (int page = 0; page < 4; ++page) {
-    add("", [&](SearchQuery& q) { q.page_size = 2; q.offset = 2 * page; });
-    add("Sachbearbeiterin", [&](SearchQuery& q) { q.page_size = 1; q.offset = page; });
+    add("", [&](SearchQuery& q) {
+      q.page_size = 2;
+      q.offset = 2 * page;
+    });
+    add("Sachbearbeiterin", [&](SearchQuery& q) {
+      q.page_size = 1;
+      q.offset = page;
+    });
   }
   add("Bürgerdienste", [&](SearchQuery& q) { q.tenant_id = ""; });  // every tenant
 
   auto render = [](const SearchResult& r) {
     std::vector<std::string> out;
-    for (const auto& [p, rank] : r.hits) out.push_back(absl::StrCat(p.title(), "|", rank, "|", p.etag()));
+    for (const auto& [p, rank] : r.hits)
+      out.push_back(absl::StrCat(p.title(), "|", rank, "|", p.etag()));
     out.push_back(absl::StrCat("total=", r.total, " more=", r.has_more));
     return out;
   };
@@ -399,9 +414,9 @@ TEST_F(PostingsSearchE2eTest, HotPublicReadsFromMemoryFollowEveryChange) {
   get.set_id(p.id());
   v1::Posting read;
   auto anonymous_get = [&] { return stub_->GetPosting(Ctx().get(), get, &read); };
-  ASSERT_TRUE(testing::WaitFor(
-      [&] { return anonymous_get().ok() && replica->TryGet(p.id()) != nullptr; },
-      absl::Seconds(10)));
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return anonymous_get().ok() && replica->TryGet(p.id()) != nullptr; },
+                       absl::Seconds(10)));
   ASSERT_TRUE(anonymous_get().ok());  // from memory now
   EXPECT_EQ(read.etag(), p.etag());
   EXPECT_EQ(read.SerializeAsString(), replica->TryGet(p.id())->SerializeAsString());
@@ -458,7 +473,10 @@ TEST_F(PostingsSearchE2eTest, HotPublicReadsFromMemoryFollowEveryChange) {
             grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(replica->TryGet(p.id()), nullptr);
   EXPECT_TRUE(testing::WaitFor(
-      [&] { return replica->Refresh().ok() && replica->TryGetByKennziffer(tenant_, p.kennziffer()) == nullptr; },
+      [&] {
+        return replica->Refresh().ok() &&
+               replica->TryGetByKennziffer(tenant_, p.kennziffer()) == nullptr;
+      },
       absl::Seconds(10)));
   EXPECT_TRUE(testing::WaitFor([&] { return other.TryGet(p.id()) == nullptr; }, absl::Seconds(10)));
   other.Stop();

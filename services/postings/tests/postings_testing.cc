@@ -7,8 +7,8 @@ PostingsUnderTest& StartPostings(stellenwerk::testing::Harness& harness,
   return harness.Start<PostingsApp>(kPostingsService, std::move(options));
 }
 
-stellenwerk::testing::ChildService& StartPostingsProcess(stellenwerk::testing::Harness& harness,
-                                                         stellenwerk::testing::ProcessOptions options) {
+stellenwerk::testing::ChildService& StartPostingsProcess(
+    stellenwerk::testing::Harness& harness, stellenwerk::testing::ProcessOptions options) {
   return harness.StartProcess(kPostingsService, std::move(options));
 }
 
@@ -71,7 +71,8 @@ v1::Posting CreatedPosting(v1::PostingService::Stub& stub, const std::string& to
   v1::CreatePostingRequest create;
   *create.mutable_posting() = draft;
   v1::Posting created;
-  grpc::Status s = stub.CreatePosting(stellenwerk::testing::CallContext(token).get(), create, &created);
+  grpc::Status s =
+      stub.CreatePosting(stellenwerk::testing::CallContext(token).get(), create, &created);
   EXPECT_TRUE(s.ok()) << "CreatePosting: " << s.error_message();
   return created;
 }
