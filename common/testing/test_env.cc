@@ -82,9 +82,10 @@ std::unique_ptr<pg::Pool> MigratedPool(const TestInfra& infra, const std::string
 }
 
 std::string Token(const TestInfra& infra, std::string tenant, std::vector<std::string> roles,
-                  std::string sub) {
+                  std::string sub, std::string issuer) {
   auth::Claims claims;
   claims.sub = std::move(sub);
+  claims.issuer = std::move(issuer);
   claims.tenant = std::move(tenant);
   claims.roles = std::move(roles);
   claims.issued_at = absl::Now();

@@ -65,9 +65,10 @@ config::RuntimeConfig TestRuntimeConfig(const TestInfra& infra, std::string sche
 std::unique_ptr<pg::Pool> MigratedPool(const TestInfra& infra, const std::string& schema,
                                        const std::vector<pg::Migration>& extra = {});
 
-// HS256 token for the test stack's secret.
+// HS256 token for the test stack's secret; `issuer` sets the optional "iss" claim (subjects
+// are unique only per issuer).
 std::string Token(const TestInfra& infra, std::string tenant, std::vector<std::string> roles,
-                  std::string sub = "test-user");
+                  std::string sub = "test-user", std::string issuer = "");
 
 // Polls until pred() is true or the timeout passes; returns the last pred() value.
 bool WaitFor(const std::function<bool()>& pred, absl::Duration timeout,
