@@ -7,6 +7,10 @@
 
 namespace stellenwerk::auth {
 
+std::string Principal::Subject() const {
+  return issuer.empty() ? sub : absl::StrCat(issuer, "#", sub);
+}
+
 bool Principal::HasRole(std::string_view role) const {
   return std::find(roles.begin(), roles.end(), role) != roles.end();
 }

@@ -32,6 +32,11 @@ struct Principal {
   std::vector<std::string> roles;
   std::string issuer;  // the token's `iss` ("" when it has none); subjects are unique per issuer
 
+  // Who this is, unique across token issuers: `sub` for a token without `iss` (the local
+  // issuer), else "<iss>#<sub>" — subjects are unique only per issuer. What the services store
+  // as a person (an applicant's applications and documents, an actor in history and audit).
+  std::string Subject() const;
+
   bool HasRole(std::string_view role) const;
   bool HasAnyRole(std::initializer_list<std::string_view> wanted) const;
 };

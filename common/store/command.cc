@@ -11,7 +11,7 @@ namespace stellenwerk::store {
 
 Actor Actor::Of(const auth::Principal& who, std::string correlation_id, std::string role) {
   Actor a;
-  a.sub = who.sub;
+  a.sub = who.Subject();
   a.issuer = who.issuer;
   a.tenant = who.tenant;
   a.correlation_id = std::move(correlation_id);

@@ -21,7 +21,7 @@ struct Actor {
   // role where the issuer belongs.
   Actor() = default;
 
-  std::string sub;     // token subject, or "system:<what>"
+  std::string sub;     // Principal::Subject() (issuer-qualified), or "system:<what>"
   std::string issuer;  // token issuer ("" for the local issuer and the system)
   std::string tenant;
   std::string correlation_id;

@@ -55,7 +55,7 @@ absl::StatusOr<v1::Document> ApplicationService::Upload(const auth::Principal& w
   doc.set_detected_type(*detected);
   doc.set_size_bytes(static_cast<int64_t>(content.size()));
   *doc.mutable_upload_time() = Ts(clock_.Now());
-  return store_.SaveDocument(who.sub, doc, content);
+  return store_.SaveDocument(who.Subject(), doc, content);
 }
 
 absl::StatusOr<ApplicationService::DocumentContent> ApplicationService::ReadDocument(

@@ -51,7 +51,7 @@ namespace {
 // part. Returns the tenant filter ("" = all) or PERMISSION_DENIED.
 absl::StatusOr<std::string> GdprScope(const auth::Principal& who,
                                       const std::string& applicant_sub) {
-  if (who.HasRole(auth::roles::kApplicant) && who.sub == applicant_sub) return std::string();
+  if (who.HasRole(auth::roles::kApplicant) && who.Subject() == applicant_sub) return std::string();
   if (who.HasAnyRole({auth::roles::kHrClerk, auth::roles::kAdmin})) return who.tenant;
   return absl::PermissionDeniedError("only the applicant, or HR for their employer, may do this");
 }
@@ -70,7 +70,7 @@ absl::StatusOr<v1::ApplicantDataExport> ApplicationService::ExportApplicantData(
   if (!data.ok()) return data.status();
   // HR reading everything about one person is itself provable (GDPR Art. 5 (2)
   // accountability): one audit line per exported application, before the data leaves.
-  if (who.sub != applicant_sub && !data->applications.empty()) {
+  if (who.Subject() != applicant_sub && !data->applications.empty()) {
     std::vector<std::string> ids;
     for (const auto& a : data->applications) ids.push_back(a.id());
     if (absl::Status s = store_.RecordAccess(Actor::Of(who, correlation_id), ids, "data_exported",
@@ -90,7 +90,7 @@ absl::StatusOr<v1::ApplicantDataExport> ApplicationService::ExportApplicantData(
   out.set_applicant_sub(applicant_sub);
   std::map<std::string, bool> anonymised;  // by posting: one read each
   for (v1::Application& a : data->applications) {
-    if (who.sub != applicant_sub) {
+    if (who.Subject() != applicant_sub) {
       // The employer's export follows the anonymised view like every other staff read: it
       // must not reveal what RevealIdentity has not (seed 003).
       if (!anonymised.count(a.posting_id())) {

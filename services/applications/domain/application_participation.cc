@@ -87,7 +87,7 @@ absl::StatusOr<v1::ParticipationVerdict> ApplicationService::RecordParticipation
   verdict.set_body(r.body());
   verdict.set_verdict(r.verdict());
   verdict.set_agrees(r.agrees());
-  verdict.set_actor(who.sub);
+  verdict.set_actor(who.Subject());
   *verdict.mutable_time() = Ts(clock_.Now());
   return store_.RecordVerdict(Actor::Of(who, correlation_id),
                               Idem("RecordParticipation", r.request_id(), r), verdict);

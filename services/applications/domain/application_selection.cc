@@ -87,7 +87,7 @@ absl::StatusOr<v1::Rating> ApplicationService::Rate(const auth::Principal& who,
         }
         v1::Rating rating;
         rating.set_application_id(a.id());
-        rating.set_rater(who.sub);
+        rating.set_rater(who.Subject());
         rating.set_criterion(r.criterion());
         rating.set_score(r.score());
         rating.set_comment(r.comment());

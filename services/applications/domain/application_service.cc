@@ -33,7 +33,7 @@ absl::Status ApplicationService::CheckAccess(const auth::Principal& who, const v
 
 v1::Application ApplicationService::ViewFor(const auth::Principal& who, v1::Application a,
                                             bool anonymised) {
-  if (anonymised && !a.identity_revealed() && who.sub != a.applicant_sub()) {
+  if (anonymised && !a.identity_revealed() && who.Subject() != a.applicant_sub()) {
     // Anonymised procedure (seed 003): staff — HR included — see a pseudonym, no name, birth
     // date, sex, address or photo-bearing documents, until HR reveals the identity for the
     // invitation (RevealIdentity, audited).
@@ -66,7 +66,7 @@ absl::StatusOr<v1::Application> ApplicationService::Submit(const auth::Principal
     return **replayed;
   };
   std::vector<std::string> doc_ids(r.document_ids().begin(), r.document_ids().end());
-  auto docs = store_.OwnDocuments(who.sub, doc_ids);
+  auto docs = store_.OwnDocuments(who.Subject(), doc_ids);
   if (!docs.ok()) return refuse(docs.status());
   bool has_cv = false, has_letter = false;
   int64_t total = 0;
@@ -106,7 +106,7 @@ absl::StatusOr<v1::Application> ApplicationService::Submit(const auth::Principal
         a.set_tenant_id(snapshot.tenant_id);
         a.set_posting_id(snapshot.posting_id);
         a.set_kennziffer(snapshot.kennziffer);
-        a.set_applicant_sub(who.sub);
+        a.set_applicant_sub(who.Subject());
         *a.mutable_applicant() = r.applicant();
         a.set_pseudonym(pseudonym);
         for (const auto& d : *docs) *a.add_documents() = d;
@@ -121,7 +121,7 @@ absl::StatusOr<v1::Application> ApplicationService::Submit(const auth::Principal
         auto e = std::make_shared<ev::ApplicationSubmitted>();
         e->set_application_id(id);
         e->set_posting_id(snapshot.posting_id);
-        e->set_applicant_sub(who.sub);
+        e->set_applicant_sub(who.Subject());
         e->set_severely_disabled(r.severely_disabled() || r.equivalent_status());
         e->set_kennziffer(snapshot.kennziffer);
         c.events.push_back(e);
@@ -144,7 +144,7 @@ absl::StatusOr<v1::Application> ApplicationService::Get(const auth::Principal& w
 absl::StatusOr<ApplicationPage> ApplicationService::List(const auth::Principal& who,
                                                          const v1::ListApplicationsRequest& r) {
   if (r.posting_id().empty() && who.HasRole(auth::roles::kApplicant)) {
-    return store_.ListOwn(who.sub);
+    return store_.ListOwn(who.Subject());
   }
   if (!IsStaff(who)) {
     return absl::PermissionDeniedError(
@@ -174,20 +174,20 @@ absl::StatusOr<v1::Application> ApplicationService::Transition(
     v1::ApplicationStatus via) {
   if (!ids::IsUuid(id)) return errors::InvalidField("id", "not an application id");
   const absl::Time now = clock_.Now();
-  auto result = store_.Update(actor, idem, id,
-                              [&](const v1::Application& current) -> absl::StatusOr<AppChange> {
-                                if (absl::Status s = CheckAccess(who, current); !s.ok()) return s;
-                                if (absl::Status s = check(current); !s.ok()) return s;
-                                auto c = applications::Transition(current, Move{.to = to,
-                                                                                .cause = cause,
-                                                                                .actor = who.sub,
-                                                                                .reason = reason,
-                                                                                .now = now,
-                                                                                .via = via});
-                                if (!c.ok()) return c.status();
-                                if (amend) amend(current, *c);
-                                return c;
-                              });
+  auto result = store_.Update(
+      actor, idem, id, [&](const v1::Application& current) -> absl::StatusOr<AppChange> {
+        if (absl::Status s = CheckAccess(who, current); !s.ok()) return s;
+        if (absl::Status s = check(current); !s.ok()) return s;
+        auto c = applications::Transition(current, Move{.to = to,
+                                                        .cause = cause,
+                                                        .actor = who.Subject(),
+                                                        .reason = reason,
+                                                        .now = now,
+                                                        .via = via});
+        if (!c.ok()) return c.status();
+        if (amend) amend(current, *c);
+        return c;
+      });
   if (!result.ok()) return result;
   // A replayed answer passes the access check of a first call.
   if (absl::Status s = CheckAccess(who, *result); !s.ok()) return s;
@@ -205,7 +205,7 @@ absl::StatusOr<v1::Application> ApplicationService::Withdraw(
       who, Actor::Of(who, correlation_id), Idem("WithdrawApplication", r.request_id(), r), r.id(),
       Cause::kWithdrawal, v1::WITHDRAWN, r.reason(),
       [&](const v1::Application& current) -> absl::Status {
-        if (current.applicant_sub() != who.sub) return NotFound(r.id());
+        if (current.applicant_sub() != who.Subject()) return NotFound(r.id());
         if (!IsOpen(current.status())) {
           return absl::FailedPreconditionError(absl::StrCat(
               "an application in ", StatusName(current.status()), " cannot be withdrawn"));
@@ -321,7 +321,7 @@ absl::StatusOr<v1::ConcludeProcedureResponse> ApplicationService::ConcludeProced
   }
   const Move rejection{.to = v1::REJECTED,
                        .cause = Cause::kProcedureEnded,
-                       .actor = who.sub,
+                       .actor = who.Subject(),
                        .reason = reason,
                        .now = clock_.Now()};
   return store_.Conclude(

@@ -36,7 +36,7 @@ inline absl::Status NotFound(const std::string& id) {
 }
 
 inline bool IsOwn(const auth::Principal& who, const v1::Application& a) {
-  return a.applicant_sub() == who.sub && who.HasRole(auth::roles::kApplicant);
+  return a.applicant_sub() == who.Subject() && who.HasRole(auth::roles::kApplicant);
 }
 
 // Whether people can still apply: a draft, or published before its deadline (DOMAIN.md: the

@@ -240,6 +240,40 @@ TEST_F(CrossTenantReplayE2eTest, EraseApplicantBySameSubjectOfAnotherIssuerIsNot
   if (outcome.other_status.ok()) EXPECT_EQ(outcome.other.applications_erased(), 0);
 }
 
+// Ownership is by Principal::Subject() (issuer and sub), like the idempotency scope: the same
+// `sub` from another issuer is another person and sees nothing of the applicant's.
+TEST_F(CrossTenantReplayE2eTest, TheSameSubjectOfAnotherIssuerCannotReadListExportOrErase) {
+  const v1::Application a = Apply(OpenPosting(), applicant_);
+  const std::string other = OtherIssuer().token;
+
+  v1::GetApplicationRequest get;
+  get.set_id(a.id());
+  v1::Application seen;
+  EXPECT_EQ(stub_->GetApplication(Ctx(other).get(), get, &seen).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  v1::ListApplicationsResponse listed;
+  ASSERT_TRUE(
+      stub_->ListApplications(Ctx(other).get(), v1::ListApplicationsRequest(), &listed).ok());
+  EXPECT_EQ(listed.applications_size(), 0);
+
+  v1::ExportApplicantDataRequest exp;
+  exp.set_applicant_sub(applicant_sub_);
+  v1::ApplicantDataExport exported;
+  EXPECT_EQ(stub_->ExportApplicantData(Ctx(other).get(), exp, &exported).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  v1::EraseApplicantRequest erase;
+  erase.set_applicant_sub(applicant_sub_);
+  v1::EraseApplicantResponse erased;
+  EXPECT_EQ(stub_->EraseApplicant(Ctx(other).get(), erase, &erased).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // The applicant's own token still sees the application, untouched.
+  ASSERT_TRUE(stub_->GetApplication(Ctx(applicant_).get(), get, &seen).ok());
+  EXPECT_EQ(seen.status(), v1::RECEIVED);
+}
+
 // RevealIdentity takes no request_id (every reveal is audited, a repeated one too): the same
 // request from another tenant is refused like any other access to the application.
 TEST_F(CrossTenantReplayE2eTest, RevealIdentityRepeatedByAnotherTenantIsNotFound) {

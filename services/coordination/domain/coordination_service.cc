@@ -246,7 +246,7 @@ absl::StatusOr<v1::BaseDataSubmission> CoordinationService::SubmitBaseData(
   s.set_quarter(FormatQuarter(*quarter));
   *s.mutable_lines() = r.lines();
   s.set_personnel_cost_cents(r.personnel_cost_cents());
-  s.set_submitted_by(who.sub);
+  s.set_submitted_by(who.Subject());
   *s.mutable_submit_time() =
       google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
   return store_.SubmitBaseData(ActorOf(who, roles::kCityCoordinator, cid),
