@@ -54,6 +54,7 @@ STW_PACKAGES=(
   postgresql redis-server rabbitmq-server
   cmake g++ make ninja-build pkg-config ccache tzdata clang-format-14
   python3 python3-grpcio python3-grpc-tools python3-aiosmtpd procps iproute2
+  kubernetes-client python3-yaml
 )
 
 # --- small helpers ----------------------------------------------------------------------------

@@ -1,0 +1,382 @@
+#!/usr/bin/env python3
+"""Offline checks of deploy/: the Dockerfile and every kustomize overlay, rendered.
+
+    python3 scripts/lib/validate_deploy.py [--root DIR] [--kubectl PATH]
+
+Renders deploy/k8s/overlays/* (and base, infra, observability on their own) with
+`kubectl kustomize` (KUBECTL or --kubectl, else kubectl on PATH; written for Debian's
+kubernetes-client, kubectl 1.20 with kustomize v2) and checks every rendered object:
+known kind/apiVersion, no unknown top-level fields (or spec fields) in the kinds we generate,
+and for every pod template: liveness/readiness/startup probes, non-root, read-only root
+filesystem, no privilege escalation, capabilities drop ALL, RuntimeDefault seccomp,
+resources, pinned image tags; for the Stellenwerk Deployments also the termination grace
+against STELLENWERK_SHUTDOWN_GRACE and the preStop sleep, secrets only by reference, and
+native gRPC probes. Then the Dockerfile (a hadolint-like subset): pinned base tags, no
+`latest`, numeric non-root USER, `--no-install-recommends`, apt lists removed.
+
+Prints one line per failed check and ends with `N passed, N failed`; exits 1 when a check
+failed, 2 when the tools are missing (77 = skipped when not under CI=true, so ctest can
+report a skip instead of a pass).
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+try:
+    import yaml  # Debian: python3-yaml
+except ImportError:  # pragma: no cover
+    print("validate_deploy: PyYAML is missing (Debian package python3-yaml)", file=sys.stderr)
+    sys.exit(77 if os.environ.get("CI") != "true" else 2)
+
+SKIP = 77
+
+# kind -> accepted apiVersions
+KNOWN_KINDS = {
+    "Namespace": {"v1"},
+    "ConfigMap": {"v1"},
+    "Secret": {"v1"},
+    "Service": {"v1"},
+    "ServiceAccount": {"v1"},
+    "Deployment": {"apps/v1"},
+    "StatefulSet": {"apps/v1"},
+    "HorizontalPodAutoscaler": {"autoscaling/v2"},
+    "PodDisruptionBudget": {"policy/v1"},
+    "NetworkPolicy": {"networking.k8s.io/v1"},
+    "Job": {"batch/v1"},
+    "RabbitmqCluster": {"rabbitmq.com/v1beta1"},
+    "Policy": {"rabbitmq.com/v1beta1"},
+    "Cluster": {"postgresql.cnpg.io/v1"},
+    "ScheduledBackup": {"postgresql.cnpg.io/v1"},
+    "ServiceMonitor": {"monitoring.coreos.com/v1"},
+    "PrometheusRule": {"monitoring.coreos.com/v1"},
+}
+
+TOP_LEVEL = {
+    "Namespace": {"apiVersion", "kind", "metadata", "spec"},
+    "ConfigMap": {"apiVersion", "kind", "metadata", "data", "binaryData", "immutable"},
+    "Secret": {"apiVersion", "kind", "metadata", "data", "stringData", "type", "immutable"},
+    "ServiceAccount": {"apiVersion", "kind", "metadata", "automountServiceAccountToken",
+                       "secrets", "imagePullSecrets"},
+}
+DEFAULT_TOP_LEVEL = {"apiVersion", "kind", "metadata", "spec"}
+
+SPEC_FIELDS = {
+    "Deployment": {"replicas", "selector", "template", "strategy", "minReadySeconds",
+                   "revisionHistoryLimit", "paused", "progressDeadlineSeconds"},
+    "StatefulSet": {"replicas", "selector", "template", "serviceName", "volumeClaimTemplates",
+                    "podManagementPolicy", "updateStrategy", "revisionHistoryLimit",
+                    "minReadySeconds", "persistentVolumeClaimRetentionPolicy", "ordinals"},
+    "Service": {"type", "selector", "ports", "clusterIP", "clusterIPs", "publishNotReadyAddresses",
+                "sessionAffinity", "externalTrafficPolicy", "internalTrafficPolicy",
+                "ipFamilies", "ipFamilyPolicy", "loadBalancerClass"},
+    "HorizontalPodAutoscaler": {"scaleTargetRef", "minReplicas", "maxReplicas", "metrics",
+                                "behavior"},
+    "PodDisruptionBudget": {"minAvailable", "maxUnavailable", "selector",
+                            "unhealthyPodEvictionPolicy"},
+    "NetworkPolicy": {"podSelector", "policyTypes", "ingress", "egress"},
+}
+POD_SPEC_FIELDS = {
+    "containers", "initContainers", "volumes", "serviceAccountName", "automountServiceAccountToken",
+    "securityContext", "terminationGracePeriodSeconds", "topologySpreadConstraints", "affinity",
+    "nodeSelector", "tolerations", "priorityClassName", "enableServiceLinks", "imagePullSecrets",
+    "dnsPolicy", "restartPolicy", "hostname", "subdomain",
+}
+CONTAINER_FIELDS = {
+    "name", "image", "imagePullPolicy", "command", "args", "ports", "env", "envFrom",
+    "resources", "securityContext", "volumeMounts", "livenessProbe", "readinessProbe",
+    "startupProbe", "lifecycle", "workingDir", "terminationMessagePolicy",
+}
+FORBIDDEN_HOST_FIELDS = ("hostNetwork", "hostPID", "hostIPC")
+STELLENWERK_SERVICES = {"postings", "applications", "coordination"}
+SECRET_ENV = ("STELLENWERK_PG_URI", "STELLENWERK_AMQP_URI", "STELLENWERK_REDIS_ADDR",
+              "STELLENWERK_JWT_HS256_SECRET")
+
+
+class Checks:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, ok, where, message):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+            print(f"FAIL {where}: {message}")
+        return ok
+
+
+def parse_duration(text):
+    """'10s', '500ms', '1m', '1m30s' -> seconds (float); None if unparsable."""
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text or "")
+    if not parts or "".join(a + b for a, b in parts) != text:
+        return None
+    scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    return sum(float(a) * scale[b] for a, b in parts)
+
+
+def image_pinned(image):
+    if "@sha256:" in image:
+        return True
+    last = image.rsplit("/", 1)[-1]
+    if ":" not in last:
+        return False
+    tag = last.rsplit(":", 1)[1]
+    return bool(tag) and tag != "latest"
+
+
+def pod_template(obj):
+    kind = obj.get("kind")
+    spec = obj.get("spec") or {}
+    if kind in ("Deployment", "StatefulSet"):
+        return (spec.get("template") or {}).get("spec")
+    if kind == "Job":
+        return (spec.get("template") or {}).get("spec")
+    return None
+
+
+def check_pod(c, where, obj, pod, configmaps):
+    kind, name = obj["kind"], obj["metadata"]["name"]
+    for f in pod:
+        c.check(f in POD_SPEC_FIELDS, where, f"unknown pod spec field '{f}'")
+    for f in FORBIDDEN_HOST_FIELDS:
+        c.check(not pod.get(f), where, f"{f} must not be set")
+    psc = pod.get("securityContext") or {}
+    c.check(psc.get("runAsNonRoot") is True, where, "pod securityContext.runAsNonRoot is not true")
+    c.check((psc.get("seccompProfile") or {}).get("type") == "RuntimeDefault", where,
+            "pod securityContext.seccompProfile.type is not RuntimeDefault")
+    c.check(pod.get("automountServiceAccountToken") is False, where,
+            "automountServiceAccountToken is not false")
+    ours = kind == "Deployment" and name in STELLENWERK_SERVICES
+    containers = pod.get("containers") or []
+    c.check(bool(containers), where, "no containers")
+    all_containers = [(x, False) for x in pod.get("initContainers") or []] + \
+                     [(x, True) for x in containers]
+    for ctr, main in all_containers:
+        cw = f"{where} container {ctr.get('name')}"
+        for f in ctr:
+            c.check(f in CONTAINER_FIELDS, cw, f"unknown container field '{f}'")
+        image = ctr.get("image", "")
+        c.check(image_pinned(image), cw, f"image '{image}' has no pinned tag (untagged or latest)")
+        sc = ctr.get("securityContext") or {}
+        run_as_root = sc.get("runAsUser", psc.get("runAsUser"))
+        c.check((sc.get("runAsNonRoot", psc.get("runAsNonRoot")) is True) and run_as_root != 0, cw,
+                "does not run as non-root (runAsNonRoot true, runAsUser ≠ 0)")
+        c.check(sc.get("readOnlyRootFilesystem") is True, cw, "readOnlyRootFilesystem is not true")
+        c.check(sc.get("allowPrivilegeEscalation") is False, cw,
+                "allowPrivilegeEscalation is not false")
+        c.check(not sc.get("privileged"), cw, "privileged")
+        drop = [d.upper() for d in ((sc.get("capabilities") or {}).get("drop") or [])]
+        c.check("ALL" in drop, cw, "capabilities.drop does not contain ALL")
+        c.check(not (sc.get("capabilities") or {}).get("add"), cw, "capabilities.add is set")
+        res = ctr.get("resources") or {}
+        req, lim = res.get("requests") or {}, res.get("limits") or {}
+        c.check("cpu" in req and "memory" in req, cw, "resources.requests cpu and memory not set")
+        c.check("memory" in lim, cw, "resources.limits.memory not set")
+        if not main:
+            continue
+        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+            c.check(probe in ctr, cw, f"{probe} missing")
+        if not ours:
+            continue
+        ports = {p.get("name"): p.get("containerPort") for p in ctr.get("ports") or []}
+        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+            grpc = (ctr.get(probe) or {}).get("grpc") or {}
+            c.check(grpc.get("port") == ports.get("grpc") and grpc.get("port") is not None, cw,
+                    f"{probe} is not a native gRPC probe on the grpc port")
+        for env in ctr.get("env") or []:
+            if env.get("name") in SECRET_ENV:
+                c.check("value" not in env and "secretKeyRef" in (env.get("valueFrom") or {}), cw,
+                        f"{env['name']} must come from a secretKeyRef, not a literal value")
+        # Termination: grace > preStop sleep + STELLENWERK_SHUTDOWN_GRACE.
+        grace = None
+        for ref in ctr.get("envFrom") or []:
+            cm = configmaps.get((obj["metadata"].get("namespace"),
+                                 (ref.get("configMapRef") or {}).get("name")))
+            if cm and "STELLENWERK_SHUTDOWN_GRACE" in cm:
+                grace = parse_duration(cm["STELLENWERK_SHUTDOWN_GRACE"])
+        for env in ctr.get("env") or []:
+            if env.get("name") == "STELLENWERK_SHUTDOWN_GRACE" and "value" in env:
+                grace = parse_duration(env["value"])
+        grace = 10.0 if grace is None else grace  # the runtime's default
+        cmd = (((ctr.get("lifecycle") or {}).get("preStop") or {}).get("exec") or {}).get("command")
+        sleep = None
+        if cmd and len(cmd) == 2 and cmd[0].endswith("sleep"):
+            sleep = float(cmd[1])
+        c.check(sleep is not None and sleep > 0, cw, "no preStop sleep (endpoints must drain first)")
+        tgps = pod.get("terminationGracePeriodSeconds", 30)
+        c.check(tgps > (sleep or 0) + grace, cw,
+                f"terminationGracePeriodSeconds {tgps} is not above preStop {sleep} s + "
+                f"STELLENWERK_SHUTDOWN_GRACE {grace} s")
+        mounts = {m.get("mountPath") for m in ctr.get("volumeMounts") or []}
+        vols = {v.get("name"): v for v in pod.get("volumes") or []}
+        tmp = [m for m in ctr.get("volumeMounts") or [] if m.get("mountPath") == "/tmp"]
+        c.check(bool(tmp) and "emptyDir" in vols.get(tmp[0].get("name"), {}), cw,
+                "/tmp is not an emptyDir")
+        del mounts
+    if ours:
+        c.check(bool(pod.get("topologySpreadConstraints")), where, "no topologySpreadConstraints")
+
+
+def check_objects(c, label, objs):
+    configmaps = {}
+    for o in objs:
+        if o.get("kind") == "ConfigMap":
+            configmaps[(o["metadata"].get("namespace"), o["metadata"]["name"])] = o.get("data") or {}
+    by_kind = {}
+    for o in objs:
+        kind, api = o.get("kind"), o.get("apiVersion")
+        name = (o.get("metadata") or {}).get("name", "?")
+        where = f"{label}: {kind}/{name}"
+        by_kind.setdefault(kind, []).append(o)
+        if not c.check(kind in KNOWN_KINDS and api in KNOWN_KINDS[kind], where,
+                       f"unknown kind/apiVersion {kind} {api}"):
+            continue
+        allowed = TOP_LEVEL.get(kind, DEFAULT_TOP_LEVEL)
+        for f in o:
+            c.check(f in allowed, where, f"unknown top-level field '{f}'")
+        if kind in SPEC_FIELDS:
+            for f in o.get("spec") or {}:
+                c.check(f in SPEC_FIELDS[kind], where, f"unknown spec field '{f}'")
+        if kind == "Secret":
+            c.check(False, where, "a Secret in the manifests (secrets are referenced, never stored)")
+        if kind == "ServiceAccount":
+            c.check(o.get("automountServiceAccountToken") is False, where,
+                    "automountServiceAccountToken is not false")
+        pod = pod_template(o)
+        if pod is not None:
+            check_pod(c, where, o, pod, configmaps)
+        if kind == "HorizontalPodAutoscaler":
+            s = o.get("spec") or {}
+            c.check(1 <= s.get("minReplicas", 1) <= s.get("maxReplicas", 0), where,
+                    "minReplicas/maxReplicas out of order")
+    # Per Stellenwerk service: Deployment, Service, ServiceAccount, HPA, PDB.
+    deployments = {o["metadata"]["name"] for o in by_kind.get("Deployment", [])}
+    for svc in sorted(deployments & STELLENWERK_SERVICES):
+        for kind in ("Service", "ServiceAccount", "HorizontalPodAutoscaler", "PodDisruptionBudget"):
+            names = {o["metadata"]["name"] for o in by_kind.get(kind, [])}
+            c.check(svc in names, f"{label}: {svc}", f"no {kind} named {svc}")
+    if deployments & STELLENWERK_SERVICES:
+        deny = [o for o in by_kind.get("NetworkPolicy", [])
+                if (o["spec"].get("podSelector") or {}) == {}
+                and set(o["spec"].get("policyTypes") or []) == {"Ingress", "Egress"}
+                and not o["spec"].get("ingress") and not o["spec"].get("egress")]
+        c.check(bool(deny), label, "no default-deny NetworkPolicy (empty podSelector, both types)")
+    return by_kind
+
+
+def render(c, kubectl, path, label):
+    proc = subprocess.run([kubectl, "kustomize", path], capture_output=True, text=True)
+    if not c.check(proc.returncode == 0, label,
+                   f"kubectl kustomize failed: {proc.stderr.strip()[:2000]}"):
+        return []
+    try:
+        return [d for d in yaml.safe_load_all(proc.stdout) if d]
+    except yaml.YAMLError as e:
+        c.check(False, label, f"rendered YAML does not parse: {e}")
+        return []
+
+
+def check_dockerfile(c, path, root):
+    label = os.path.relpath(path, root)
+    if not c.check(os.path.isfile(path), label, "missing"):
+        return
+    text = open(path, encoding="utf-8").read()
+    # Join continuation lines, drop comments.
+    logical, buf = [], ""
+    for line in text.splitlines():
+        s = line.strip()
+        if not buf and (not s or s.startswith("#")):
+            continue
+        if s.startswith("#"):
+            continue
+        if s.endswith("\\"):
+            buf += s[:-1] + " "
+            continue
+        logical.append(buf + s)
+        buf = ""
+    stages, users, froms = [], [], []
+    for ins in logical:
+        op, _, rest = ins.partition(" ")
+        op = op.upper()
+        if op == "FROM":
+            m = re.match(r"(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", rest, re.I)
+            image, alias = m.group(1), m.group(2)
+            froms.append(image)
+            if image not in stages:
+                tag = image.split("@")[0].rsplit(":", 1)[-1] if ":" in image else ""
+                c.check("@sha256:" in image or re.match(r"\d+\.\d+", tag) is not None, label,
+                        f"FROM {image}: base image tag is not pinned (point release or digest)")
+                c.check(image.split("@")[0].rsplit(":", 1)[0].split("/")[-1] == "debian",
+                        label, f"FROM {image}: base is not debian")
+            if alias:
+                stages.append(alias)
+            users.append(None)
+        elif op == "USER":
+            users[-1] = rest.strip()
+        elif op == "RUN":
+            if re.search(r"\bapt-get\s+(?:-\S+\s+)*install\b", rest):
+                c.check("--no-install-recommends" in rest, label,
+                        f"apt-get install without --no-install-recommends: {rest[:80]}…")
+                c.check("rm -rf /var/lib/apt/lists" in rest, label,
+                        "apt-get install without removing /var/lib/apt/lists in the same RUN")
+                c.check(re.search(r"\bapt-get\s+update\b", rest) is not None, label,
+                        "apt-get install without apt-get update in the same RUN")
+            c.check(not re.search(r"\bapt\s+install\b", rest), label, "use apt-get, not apt")
+            c.check(not re.search(r"\b(curl|wget)\b.*\|\s*(ba)?sh\b", rest), label,
+                    "piping a download into a shell")
+        elif op in ("ADD",):
+            c.check(not re.match(r"https?://", rest.strip()), label, "ADD of a URL")
+    c.check(":latest" not in text, label, "a 'latest' tag")
+    c.check(len(froms) >= 2, label, "not a multi-stage build")
+    final_user = users[-1] if users else None
+    m = re.fullmatch(r"(\d+)(?::(\d+))?", final_user or "")
+    c.check(bool(m) and int(m.group(1)) != 0, label,
+            f"final stage USER is '{final_user}', not a numeric non-root uid")
+    c.check(re.search(r"^ARG SERVICE\b", text, re.M) is not None, label, "no ARG SERVICE")
+    c.check(re.search(r"^(ENTRYPOINT|CMD)\s*\[", text, re.M) is not None, label,
+            "no exec-form ENTRYPOINT/CMD")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--root", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+    ap.add_argument("--kubectl", default=os.environ.get("KUBECTL") or shutil.which("kubectl"))
+    args = ap.parse_args()
+    root = os.path.abspath(args.root)
+    if not args.kubectl or not shutil.which(args.kubectl):
+        print("validate_deploy: kubectl not found (Debian package kubernetes-client)",
+              file=sys.stderr)
+        return 2 if os.environ.get("CI") == "true" else SKIP
+    c = Checks()
+    check_dockerfile(c, os.path.join(root, "deploy", "docker", "Dockerfile"), root)
+    k8s = os.path.join(root, "deploy", "k8s")
+    dirs = [os.path.join(k8s, d) for d in ("base", "infra", "observability")]
+    overlays = os.path.join(k8s, "overlays")
+    found = sorted(os.listdir(overlays)) if os.path.isdir(overlays) else []
+    c.check({"dev", "prod"} <= set(found), "deploy/k8s/overlays", "dev and prod overlays expected")
+    dirs += [os.path.join(overlays, d) for d in found]
+    rendered = {}
+    for d in dirs:
+        label = os.path.relpath(d, root)
+        objs = render(c, args.kubectl, d, label)
+        rendered[label] = check_objects(c, label, objs)
+    prod = rendered.get("deploy/k8s/overlays/prod", {})
+    cms = [o for o in prod.get("ConfigMap", []) if o["metadata"]["name"].startswith("stellenwerk-config")]
+    c.check(any((o.get("data") or {}).get("STELLENWERK_AMQP_QUEUE_TYPE") == "quorum" for o in cms),
+            "deploy/k8s/overlays/prod", "STELLENWERK_AMQP_QUEUE_TYPE is not quorum")
+    for kind in ("RabbitmqCluster", "Cluster", "PrometheusRule", "ServiceMonitor"):
+        c.check(bool(prod.get(kind)), "deploy/k8s/overlays/prod", f"no {kind}")
+    for o in prod.get("Cluster", []):
+        c.check("barmanObjectStore" in ((o.get("spec") or {}).get("backup") or {}),
+                "deploy/k8s/overlays/prod", "CloudNativePG Cluster without barmanObjectStore backup")
+    print(f"{c.passed} passed, {c.failed} failed")
+    return 1 if c.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
