@@ -54,7 +54,7 @@ STW_PACKAGES=(
   postgresql redis-server rabbitmq-server
   cmake g++ make ninja-build pkg-config ccache tzdata clang-format-14
   python3 python3-grpcio python3-grpc-tools python3-aiosmtpd procps iproute2
-  kubernetes-client python3-yaml
+  python3-yaml
 )
 
 # --- small helpers ----------------------------------------------------------------------------
@@ -154,8 +154,12 @@ stw_tail_log() {
 
 # --- packages ---------------------------------------------------------------------------------
 stw_install_deps() {
-  local missing=() pkg
-  for pkg in "${STW_PACKAGES[@]}"; do
+  local missing=() pkg packages=("${STW_PACKAGES[@]}")
+  # kubectl renders deploy/ (scripts/lib/validate_deploy.py): Debian's kubernetes-client,
+  # unless a kubectl is there already (another package may own /usr/bin/kubectl, and
+  # installing over it would fail).
+  command -v kubectl >/dev/null || packages+=(kubernetes-client)
+  for pkg in "${packages[@]}"; do
     if [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)" != "install ok installed" ]]; then
       missing+=("$pkg")
     fi
