@@ -72,7 +72,9 @@ class RpcInterceptorFactory final : public grpc::experimental::ServerInterceptor
 
 }  // namespace
 
-Metrics::Metrics(std::string service) : registry_(std::make_shared<prometheus::Registry>()) {
+Metrics::Metrics(std::string service)
+    : registry_(std::make_shared<prometheus::Registry>()),
+      sampled_(std::make_shared<Sampled>(service)) {
   rpc_handled_ = &prometheus::BuildCounter()
                       .Name("grpc_server_handled_total")
                       .Help("RPCs completed, by method and status code")
@@ -85,10 +87,44 @@ Metrics::Metrics(std::string service) : registry_(std::make_shared<prometheus::R
                       .Register(*registry_);
 }
 
+void Sampled::Add(std::string name, std::string help, Kind kind, Read read,
+                  std::map<std::string, std::string> labels) {
+  std::lock_guard lock(mu_);
+  entries_.push_back({std::move(name), std::move(help), kind, std::move(read), std::move(labels)});
+}
+
+std::vector<prometheus::MetricFamily> Sampled::Collect() const {
+  std::vector<Entry> entries;
+  {
+    std::lock_guard lock(mu_);
+    entries = entries_;
+  }
+  std::vector<prometheus::MetricFamily> out;
+  for (const Entry& e : entries) {
+    const std::optional<double> value = e.read();
+    if (!value.has_value()) continue;
+    prometheus::ClientMetric m;
+    m.label.push_back({"service", service_});
+    for (const auto& [k, v] : e.labels) m.label.push_back({k, v});
+    if (e.kind == Kind::kGauge) {
+      m.gauge.value = *value;
+    } else {
+      m.counter.value = *value;
+    }
+    out.push_back(prometheus::MetricFamily{
+        e.name,
+        e.help,
+        e.kind == Kind::kGauge ? prometheus::MetricType::Gauge : prometheus::MetricType::Counter,
+        {std::move(m)}});
+  }
+  return out;
+}
+
 void Metrics::Serve(const std::string& bind, int port) {
   if (port == 0) return;
   exposer_ = std::make_unique<prometheus::Exposer>(absl::StrCat(bind, ":", port));
   exposer_->RegisterCollectable(registry_);
+  exposer_->RegisterCollectable(sampled_);
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>

@@ -122,6 +122,57 @@ void Runtime::AddService(grpc::Service* service, std::string health_name) {
   services_.emplace_back(service, std::move(health_name));
 }
 
+void Runtime::SampleBacklogs() {
+  using Kind = metrics::Sampled::Kind;
+  auto& s = metrics_->sampled();
+  // One statement each, at scrape time: what the outbox still holds and how long its oldest
+  // row waits (the relay publishes committed rows; a growing age means it cannot), and how
+  // far the most overdue timer is behind this service's clock (0 when none is due).
+  auto scalar = [this](const std::string& sql,
+                       const std::optional<std::string>& now) -> std::optional<double> {
+    std::optional<double> out;
+    absl::Status st = db_->ReadStatement([&](pqxx::nontransaction& tx) -> absl::Status {
+      auto row = now.has_value() ? tx.exec_params1(sql, *now) : tx.exec1(sql);
+      out = row[0].as<double>();
+      return absl::OkStatus();
+    });
+    if (!st.ok()) return std::nullopt;
+    return out;
+  };
+  s.Add("stellenwerk_outbox_pending_events", "events written but not yet confirmed by the broker",
+        Kind::kGauge,
+        [scalar] { return scalar("SELECT count(*)::float8 FROM outbox", std::nullopt); });
+  s.Add("stellenwerk_outbox_oldest_pending_seconds", "age of the oldest unpublished event",
+        Kind::kGauge, [scalar] {
+          return scalar(
+              "SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 FROM outbox",
+              std::nullopt);
+        });
+  s.Add("stellenwerk_timers_oldest_overdue_seconds",
+        "how long the most overdue durable timer is past due (service clock)", Kind::kGauge,
+        [this, scalar] {
+          return scalar(
+              "SELECT coalesce(extract(epoch FROM $1::timestamptz - min(due_at)), 0)::float8"
+              " FROM timers WHERE due_at <= $1::timestamptz",
+              pg::ToPgTimestamp(clock_->Now()));
+        });
+  if (consumer_ != nullptr) {
+    const std::map<std::string, std::string> queue = {
+        {"queue", absl::StrCat("stellenwerk.", config_.service)}};
+    const amqp::Consumer::Stats& stats = consumer_->stats();
+    s.Add(
+        "stellenwerk_consumer_redeliveries_total", "events requeued after a failed attempt",
+        Kind::kCounter, [&stats] { return static_cast<double>(stats.retried.load()); }, queue);
+    s.Add(
+        "stellenwerk_consumer_dead_lettered_total", "events sent to the dead-letter queue",
+        Kind::kCounter, [&stats] { return static_cast<double>(stats.dead_lettered.load()); },
+        queue);
+    s.Add(
+        "stellenwerk_consumer_applied_total", "events applied (duplicates not counted)",
+        Kind::kCounter, [&stats] { return static_cast<double>(stats.applied.load()); }, queue);
+  }
+}
+
 absl::Status Runtime::Start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -145,6 +196,7 @@ absl::Status Runtime::Start() {
     return absl::UnavailableError(
         absl::StrCat("cannot serve metrics on port ", config_.metrics_port, ": ", e.what()));
   }
+  SampleBacklogs();
   SetServing(db_->Ping());
   relay_->Start();
   if (consumer_ != nullptr) consumer_->Start();

@@ -94,6 +94,8 @@ class Runtime {
   static void BlockTerminationSignals();
 
  private:
+  // Outbox and timer backlogs and the consumer's counters as metrics read at scrape time.
+  void SampleBacklogs();
   void WatchHealth();
   void SetServing(bool serving);
 

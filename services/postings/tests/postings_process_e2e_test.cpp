@@ -97,6 +97,12 @@ TEST_F(PostingsProcessTest, HealthFollowsPostgresMetricsAreServedAndSigtermExits
   const std::string metrics = HttpGet(service.metrics_port(), "/metrics");
   EXPECT_NE(metrics.find("grpc_server_handled_total"), std::string::npos) << metrics.substr(0, 300);
   EXPECT_NE(metrics.find("/grpc.health.v1.Health/Check"), std::string::npos);
+  // Backlogs read at scrape time (what the alerts of deploy/k8s/observability watch).
+  EXPECT_NE(metrics.find("stellenwerk_outbox_pending_events{service=\"postings\"}"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("stellenwerk_outbox_oldest_pending_seconds"), std::string::npos);
+  EXPECT_NE(metrics.find("stellenwerk_timers_oldest_overdue_seconds"), std::string::npos);
 
   // Postgres goes away: NOT_SERVING; it comes back: SERVING again.
   pg.Stop();
