@@ -33,7 +33,7 @@ absl::Time FromTs(const google::protobuf::Timestamp& t) {
 }
 
 // Friday before Easter 2025: the window ends Tuesday 2025-04-22 24:00 Europe/Berlin.
-const absl::Time kStart = Berlin(2025, 4, 11, 10);
+const absl::Time kStart = kCoordinationSuiteStart;
 const absl::Time kWindowEnd = Berlin(2025, 4, 23, 0);
 
 // Which deliveries are about `notice_id` (every staffing event has meta=1, notice=2).
@@ -46,19 +46,8 @@ int About(const std::vector<amqp::Delivery>& all, const std::string& notice_id) 
   return n;
 }
 
-class CoordinationE2eTest : public testing::ServiceTest {
+class CoordinationE2eTest : public CoordinationServiceTest {
  protected:
-  static void SetUpTestSuite() {
-    if (testing::Harness* h = NewHarness(kStart)) {
-      coordination_ = &StartCoordination(*h);
-      stub_ = coordination_->Stub<v1::CoordinationService>();
-    }
-  }
-  static void TearDownTestSuite() {
-    stub_.reset();
-    coordination_ = nullptr;
-    ServiceTest::TearDownTestSuite();
-  }
   void SetUp() override {
     ServiceTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
@@ -130,8 +119,6 @@ class CoordinationE2eTest : public testing::ServiceTest {
     return Get(id, &n, District()).ok() ? n.status() : v1::NOTICE_STATUS_UNSPECIFIED;
   }
 
-  static inline CoordinationUnderTest* coordination_ = nullptr;
-  static inline std::unique_ptr<v1::CoordinationService::Stub> stub_;
   std::string city_;
   std::string district_;
 };

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/testing/harness.h"
+#include "common/time/berlin_calendar.h"
 #include "services/coordination/app.h"
 #include "stellenwerk/coordination/v1/coordination.grpc.pb.h"
 
@@ -28,5 +29,30 @@ v1::FileStaffingNoticeRequest StaffingFiling(const std::string& district);
 // Files `request` as the holder of `city_token`; fails the test if that does not work.
 v1::StaffingNotice FiledNotice(v1::CoordinationService::Stub& stub, const std::string& city_token,
                                const v1::FileStaffingNoticeRequest& request);
+
+// When the coordination suites start: Friday before Easter 2025, so the window of a notice
+// filed then ends Tuesday 2025-04-22 24:00 Europe/Berlin.
+inline const absl::Time kCoordinationSuiteStart =
+    absl::FromCivil(absl::CivilSecond(2025, 4, 11, 10, 0, 0), calendar::Berlin());
+
+// The base of a suite that runs one coordination service in process for all its tests
+// (started at kCoordinationSuiteStart; the clocks are reset in every SetUp by ServiceTest).
+class CoordinationServiceTest : public stellenwerk::testing::ServiceTest {
+ protected:
+  static void SetUpTestSuite() {
+    if (stellenwerk::testing::Harness* h = NewHarness(kCoordinationSuiteStart)) {
+      coordination_ = &StartCoordination(*h);
+      stub_ = coordination_->Stub<v1::CoordinationService>();
+    }
+  }
+  static void TearDownTestSuite() {
+    stub_.reset();
+    coordination_ = nullptr;
+    ServiceTest::TearDownTestSuite();
+  }
+
+  static inline CoordinationUnderTest* coordination_ = nullptr;
+  static inline std::unique_ptr<v1::CoordinationService::Stub> stub_;
+};
 
 }  // namespace stellenwerk::coordination

@@ -21,22 +21,10 @@ using testing::UniqueName;
 using Stub = v1::CoordinationService::Stub;
 
 // A Friday: the window of a notice filed now ends Tuesday 2025-04-22 24:00 (Easter).
-const absl::Time kStart =
-    absl::FromCivil(absl::CivilSecond(2025, 4, 11, 10, 0, 0), calendar::Berlin());
+const absl::Time kStart = kCoordinationSuiteStart;
 
-class CrossTenantReplayE2eTest : public testing::ServiceTest {
+class CrossTenantReplayE2eTest : public CoordinationServiceTest {
  protected:
-  static void SetUpTestSuite() {
-    if (testing::Harness* h = NewHarness(kStart)) {
-      coordination_ = &StartCoordination(*h);
-      stub_ = coordination_->Stub<v1::CoordinationService>();
-    }
-  }
-  static void TearDownTestSuite() {
-    stub_.reset();
-    coordination_ = nullptr;
-    ServiceTest::TearDownTestSuite();
-  }
   void SetUp() override {
     ServiceTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
@@ -131,8 +119,6 @@ class CrossTenantReplayE2eTest : public testing::ServiceTest {
     return out;
   }
 
-  static inline CoordinationUnderTest* coordination_ = nullptr;
-  static inline std::unique_ptr<Stub> stub_;
   std::string city_a_, district_a_, city_b_, district_b_;
 };
 

@@ -18,21 +18,10 @@ using testing::OtherCaller;
 using testing::UniqueName;
 using Stub = v1::PostingService::Stub;
 
-const absl::Time kStart = calendar::StartOfDay(absl::CivilDay(2024, 10, 1)) + absl::Hours(10);
+const absl::Time kStart = kPostingsSuiteStart;
 
-class CrossTenantReplayE2eTest : public testing::ServiceTest {
+class CrossTenantReplayE2eTest : public PostingsServiceTest {
  protected:
-  static void SetUpTestSuite() {
-    if (testing::Harness* h = NewHarness(kStart)) {
-      postings_ = &StartPostings(*h);
-      stub_ = postings_->Stub<v1::PostingService>();
-    }
-  }
-  static void TearDownTestSuite() {
-    stub_.reset();
-    postings_ = nullptr;
-    ServiceTest::TearDownTestSuite();
-  }
   void SetUp() override {
     ServiceTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
@@ -65,8 +54,6 @@ class CrossTenantReplayE2eTest : public testing::ServiceTest {
     return {.token = hr_b_, .refusals = {grpc::StatusCode::NOT_FOUND}};
   }
 
-  static inline PostingsUnderTest* postings_ = nullptr;
-  static inline std::unique_ptr<Stub> stub_;
   std::string tenant_a_, tenant_b_, hr_a_, hr_b_;
 };
 

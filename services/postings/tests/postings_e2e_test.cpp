@@ -22,21 +22,10 @@ namespace {
 using testing::TestInfra;
 using testing::UniqueName;
 
-const absl::Time kStart = calendar::StartOfDay(absl::CivilDay(2024, 10, 1)) + absl::Hours(10);
+const absl::Time kStart = kPostingsSuiteStart;
 
-class PostingsE2eTest : public testing::ServiceTest {
+class PostingsE2eTest : public PostingsServiceTest {
  protected:
-  static void SetUpTestSuite() {
-    if (testing::Harness* h = NewHarness(kStart)) {
-      postings_ = &StartPostings(*h);
-      stub_ = postings_->Stub<v1::PostingService>();
-    }
-  }
-  static void TearDownTestSuite() {
-    stub_.reset();
-    postings_ = nullptr;
-    ServiceTest::TearDownTestSuite();
-  }
   void SetUp() override {
     ServiceTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
@@ -81,8 +70,6 @@ class PostingsE2eTest : public testing::ServiceTest {
     return out;
   }
 
-  static inline PostingsUnderTest* postings_ = nullptr;
-  static inline std::unique_ptr<v1::PostingService::Stub> stub_;
   std::string tenant_;
 };
 

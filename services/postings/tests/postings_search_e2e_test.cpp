@@ -26,21 +26,10 @@ v1::Posting Make(const std::string& title, v1::PayScheme scheme, const std::stri
 }
 
 // Far from every deadline (2030) the postings carry.
-const absl::Time kStart = calendar::StartOfDay(absl::CivilDay(2024, 10, 1)) + absl::Hours(10);
+const absl::Time kStart = kPostingsSuiteStart;
 
-class PostingsSearchE2eTest : public testing::ServiceTest {
+class PostingsSearchE2eTest : public PostingsServiceTest {
  protected:
-  static void SetUpTestSuite() {
-    if (testing::Harness* h = NewHarness(kStart)) {
-      postings_ = &StartPostings(*h);
-      stub_ = postings_->Stub<v1::PostingService>();
-    }
-  }
-  static void TearDownTestSuite() {
-    stub_.reset();
-    postings_ = nullptr;
-    ServiceTest::TearDownTestSuite();
-  }
   void SetUp() override {
     ServiceTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
@@ -68,8 +57,6 @@ class PostingsSearchE2eTest : public testing::ServiceTest {
     return Titles(r);
   }
 
-  static inline PostingsUnderTest* postings_ = nullptr;
-  static inline std::unique_ptr<v1::PostingService::Stub> stub_;
   std::string tenant_;
   std::string token_;
 };

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/testing/harness.h"
+#include "common/time/berlin_calendar.h"
 #include "services/postings/app.h"
 #include "stellenwerk/postings/v1/postings.grpc.pb.h"
 
@@ -44,5 +45,29 @@ v1::Posting CreatedPosting(v1::PostingService::Stub& stub, const std::string& to
 // Creates and publishes `draft`; fails the test if either step does not work.
 v1::Posting PublishedPosting(v1::PostingService::Stub& stub, const std::string& token,
                              const v1::Posting& draft = HernePosting());
+
+// When the postings suites start: far from every deadline their postings carry.
+inline const absl::Time kPostingsSuiteStart =
+    calendar::StartOfDay(absl::CivilDay(2024, 10, 1)) + absl::Hours(10);
+
+// The base of a suite that runs one postings service in process for all its tests (started
+// at kPostingsSuiteStart; the clocks are reset in every SetUp by ServiceTest).
+class PostingsServiceTest : public stellenwerk::testing::ServiceTest {
+ protected:
+  static void SetUpTestSuite() {
+    if (stellenwerk::testing::Harness* h = NewHarness(kPostingsSuiteStart)) {
+      postings_ = &StartPostings(*h);
+      stub_ = postings_->Stub<v1::PostingService>();
+    }
+  }
+  static void TearDownTestSuite() {
+    stub_.reset();
+    postings_ = nullptr;
+    ServiceTest::TearDownTestSuite();
+  }
+
+  static inline PostingsUnderTest* postings_ = nullptr;
+  static inline std::unique_ptr<v1::PostingService::Stub> stub_;
+};
 
 }  // namespace stellenwerk::postings
