@@ -50,7 +50,7 @@ STW_LOG_DIR="$STW_RUN_DIR/logs"
 STW_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler librabbitmq-dev
   libhiredis-dev libspdlog-dev libpqxx-dev nlohmann-json3-dev libgtest-dev libgmock-dev
-  libbenchmark-dev prometheus-cpp-dev libcurl4-openssl-dev libssl-dev
+  libbenchmark-dev prometheus-cpp-dev libcurl4-openssl-dev libssl-dev libical-dev libboost1.81-dev
   postgresql redis-server rabbitmq-server
   cmake g++ make ninja-build pkg-config ccache tzdata clang-format-14
   python3 python3-grpcio python3-grpc-tools python3-aiosmtpd procps iproute2
