@@ -262,10 +262,11 @@ absl::StatusOr<bool> PgNotificationStore::SendOne(MailSender& sender, const Retr
     const SendOutcome out = sender.Send(m.from.address, m.to.address, RenderMessage(m));
     const std::string kind_name = v1::NotificationKind_Name(kind);
     if (out.kind == SendOutcome::kAccepted) {
+      const absl::Time accepted = clock_.Now();  // the relay's 250 after DATA
       tx.exec_params(
           "UPDATE deliveries SET status = 'SENT', attempts = $2, sent_at = $3::timestamptz,"
           " last_error = '' WHERE id = $1::uuid",
-          id, attempts, pg::ToPgTimestamp(now));
+          id, attempts, pg::ToPgTimestamp(accepted));
       if (r[19].as<bool>()) {
         // The erasure confirmation went out; now its address goes too (GDPR Art. 17).
         tx.exec_params(
@@ -283,7 +284,7 @@ absl::StatusOr<bool> PgNotificationStore::SendOne(MailSender& sender, const Retr
       e.set_message_id(m.message_id);
       e.set_application_id(r[17].as<std::string>());
       e.set_notice_id(r[18].as<std::string>());
-      *e.mutable_sent_time() = Ts(now);
+      *e.mutable_sent_time() = Ts(accepted);
       e.set_attempts(attempts);
       outbox::Publish(tx, ctx, e);
       return absl::OkStatus();
