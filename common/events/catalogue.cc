@@ -9,6 +9,7 @@
 #include "stellenwerk/events/v1/applications.pb.h"
 #include "stellenwerk/events/v1/coordination.pb.h"
 #include "stellenwerk/events/v1/meta.pb.h"
+#include "stellenwerk/events/v1/notifications.pb.h"
 #include "stellenwerk/events/v1/postings.pb.h"
 
 namespace stellenwerk::events {
@@ -21,7 +22,8 @@ namespace pb = google::protobuf;
 std::vector<const pb::FileDescriptor*> EventFiles() {
   return {v1::PostingPublished::descriptor()->file(),
           v1::ApplicationSubmitted::descriptor()->file(),
-          v1::StaffingNoticeFiled::descriptor()->file()};
+          v1::StaffingNoticeFiled::descriptor()->file(),
+          v1::NotificationDelivered::descriptor()->file()};
 }
 
 struct Built {

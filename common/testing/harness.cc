@@ -1,5 +1,7 @@
 #include "common/testing/harness.h"
 
+#include <signal.h>
+
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -203,6 +205,12 @@ absl::Status ChildService::Launch() {
 int ChildService::Terminate(absl::Duration timeout) {
   if (process_ == nullptr) return -1;
   return process_->Terminate(static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+}
+
+void ChildService::Kill() {
+  if (process_ == nullptr || !process_->Running()) return;
+  ::kill(process_->pid(), SIGKILL);
+  WaitFor([&] { return !process_->Running(); }, absl::Seconds(10), absl::Milliseconds(10));
 }
 
 absl::Status ChildService::Restart() {

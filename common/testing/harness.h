@@ -176,6 +176,8 @@ class ChildService final : public ServiceUnderTest {
   bool serving() override { return process_ != nullptr && process_->Running(); }
   // SIGTERM; the exit status, or -1 if it did not exit within the timeout.
   int Terminate(absl::Duration timeout = absl::Seconds(15));
+  // SIGKILL, as a crash (no shutdown at all); returns once the process is gone.
+  void Kill();
   // Starts the binary again with the same environment (new ports); its fake time stays.
   absl::Status Restart();
   // Starts the binary and waits until its health check answers SERVING.

@@ -34,6 +34,8 @@ TEST(EventCatalogue, EveryContractKeyIsBoundToItsMessage) {
       {"coordination.staffing.instructed.v1", "stellenwerk.events.v1.StaffingInstructed"},
       {"coordination.staffing.withdrawn.v1", "stellenwerk.events.v1.StaffingWithdrawn"},
       {"coordination.base_data.overdue.v1", "stellenwerk.events.v1.BaseDataOverdue"},
+      {"notifications.notification.delivered.v1", "stellenwerk.events.v1.NotificationDelivered"},
+      {"notifications.notification.failed.v1", "stellenwerk.events.v1.NotificationFailed"},
   };
   for (const auto& [key, message] : contract) {
     const auto* d = MessageFor(key);

@@ -494,6 +494,7 @@ stw_env_for_services() {
     "STELLENWERK_AMQP_URI=amqp://guest:guest@127.0.0.1:$STW_RMQ_PORT/" \
     "STELLENWERK_REDIS_ADDR=127.0.0.1:$STW_REDIS_PORT" \
     "STELLENWERK_SMTP_URL=smtp://127.0.0.1:$STW_SMTP_PORT" \
+    "STELLENWERK_SMTP_TLS=starttls" "STELLENWERK_SMTP_CA_FILE=$STW_RUN_DIR/smtp-sink.crt" \
     "STELLENWERK_JWT_HS256_SECRET=$secret"
 }
 

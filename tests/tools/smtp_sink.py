@@ -1,27 +1,54 @@
 #!/usr/bin/python3
-"""SMTP sink for local stacks and tests: smtp_sink.py --port P --dir D [--host 127.0.0.1]
+"""SMTP sink for local stacks and tests, on Debian's python3-aiosmtpd:
+
+    smtp_sink.py --port P --dir D [--host 127.0.0.1] [--tls-dir T] [--user U --password W]
 
 Accepts every message and stores it as D/<UTC timestamp>-<n>.eml (the raw bytes the client
 sent after DATA, headers included, dot-unstuffed) plus D/<same>.json with the envelope:
-{"mail_from": ..., "rcpt_tos": [...], "helo": ..., "peer": ..., "received_at": ...}.
-The .json is written first and the .eml appears atomically (rename), so a reader that
-polls for *.eml always finds a complete message and its sidecar.
+{"mail_from": ..., "rcpt_tos": [...], "helo": ..., "peer": ..., "received_at": ...,
+"tls": bool, "auth": bool}. The .json is written first and the .eml appears atomically
+(rename), so a reader that polls for *.eml always finds a complete message and its sidecar.
 
-Standard library only (asyncio): HELO, EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT, VRFY and an
-AUTH (PLAIN/LOGIN) that accepts any credentials. No TLS: loopback only.
+STARTTLS is offered with a self-signed certificate generated at the first start into T
+(default: the parent of D) with openssl; AUTH PLAIN/LOGIN accepts any credentials unless
+--user/--password are given. Neither is required, so plain clients still work.
+
+Test hooks: a recipient whose local part starts with "reject5xx" is refused with 550, one
+starting with "tempfail4xx" with 451 (so tests can see permanent and temporary failures).
+
+Logs no address: one line per stored message with its file name only.
 """
 import argparse
 import asyncio
-import base64
 import datetime
 import json
 import os
-import re
 import signal
+import ssl
+import subprocess
 import sys
+import warnings
+
+warnings.filterwarnings("ignore", message="Session.login_data")
+
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 HOSTNAME = "stellenwerk-smtp-sink"
-ADDRESS = re.compile(rb"^\s*(?:FROM|TO)\s*:\s*<?([^<>\s]*)>?", re.IGNORECASE)
+
+
+def ensure_certificate(tls_dir: str):
+    os.makedirs(tls_dir, exist_ok=True)
+    cert = os.path.join(tls_dir, "smtp-sink.crt")
+    key = os.path.join(tls_dir, "smtp-sink.key")
+    if not (os.path.exists(cert) and os.path.exists(key)):
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+             "-out", cert, "-days", "825", "-subj", "/CN=localhost",
+             "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    return ctx, cert
 
 
 class Sink:
@@ -32,7 +59,8 @@ class Sink:
     def store(self, envelope: dict, data: bytes) -> str:
         self.count += 1
         now = datetime.datetime.now(datetime.timezone.utc)
-        stem = os.path.join(self.out_dir, f"{now.strftime('%Y%m%dT%H%M%S.%fZ')}-{self.count:06d}")
+        stem = os.path.join(self.out_dir,
+                            f"{now.strftime('%Y%m%dT%H%M%S.%fZ')}-{os.getpid()}-{self.count:06d}")
         envelope = dict(envelope, received_at=now.isoformat())
         with open(stem + ".json", "w", encoding="utf-8") as f:
             json.dump(envelope, f, ensure_ascii=False)
@@ -41,122 +69,39 @@ class Sink:
         os.rename(stem + ".eml.tmp", stem + ".eml")
         return stem + ".eml"
 
+    # aiosmtpd handler hooks
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        local = address.split("@", 1)[0].lower()
+        if local.startswith("reject5xx"):
+            return "550 5.1.1 mailbox unavailable (sink test hook)"
+        if local.startswith("tempfail4xx"):
+            return "451 4.3.0 try again later (sink test hook)"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 ok"
 
-class Session:
-    """One SMTP conversation (RFC 5321, the subset a client such as libcurl uses)."""
+    async def handle_DATA(self, server, session, envelope):
+        peer = session.peer
+        data = envelope.original_content or envelope.content
+        if isinstance(data, str):
+            data = data.encode("utf-8", "surrogateescape")
+        path = self.store({"mail_from": envelope.mail_from, "rcpt_tos": list(envelope.rcpt_tos),
+                           "helo": session.host_name,
+                           "peer": f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer),
+                           "tls": session.ssl is not None,
+                           "auth": bool(session.authenticated)}, data)
+        print(f"stored {os.path.basename(path)}", flush=True)
+        return f"250 2.0.0 ok: queued as {os.path.basename(path)}"
 
-    def __init__(self, sink: Sink, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
-        self.sink, self.reader, self.writer = sink, reader, writer
-        peer = writer.get_extra_info("peername")
-        self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
-        self.helo = None
-        self.reset()
 
-    def reset(self):
-        self.mail_from = None
-        self.rcpt_tos = []
-
-    async def reply(self, *lines: str):
-        for i, line in enumerate(lines):
-            code, text = line.split(" ", 1)
-            sep = "-" if i < len(lines) - 1 else " "
-            self.writer.write(f"{code}{sep}{text}\r\n".encode())
-        await self.writer.drain()
-
-    async def read_line(self) -> bytes:
-        return await self.reader.readline()
-
-    async def read_data(self) -> bytes:
-        body = bytearray()
-        while True:
-            line = await self.read_line()
-            if not line:
-                raise ConnectionResetError("connection closed during DATA")
-            if line in (b".\r\n", b".\n"):
-                return bytes(body)
-            if line.startswith(b"."):
-                line = line[1:]  # dot-unstuffing, RFC 5321 4.5.2
-            body += line
-
-    async def auth(self, args: bytes):
-        parts = args.split()
-        mech = parts[0].upper() if parts else b""
-        if mech == b"PLAIN":
-            if len(parts) < 2:
-                await self.reply("334 ")
-                await self.read_line()
-        elif mech == b"LOGIN":
-            if len(parts) < 2:
-                await self.reply("334 " + base64.b64encode(b"Username:").decode())
-                await self.read_line()
-            await self.reply("334 " + base64.b64encode(b"Password:").decode())
-            await self.read_line()
-        else:
-            await self.reply("504 5.5.4 unrecognised authentication type")
-            return
-        await self.reply("235 2.7.0 accepted")
-
-    async def run(self):
-        await self.reply(f"220 {HOSTNAME} ESMTP ready")
-        while True:
-            raw = await self.read_line()
-            if not raw:
-                return
-            line = raw.rstrip(b"\r\n")
-            verb, _, args = line.partition(b" ")
-            verb = verb.upper()
-            if verb == b"EHLO":
-                self.helo = args.decode("utf-8", "replace")
-                self.reset()
-                await self.reply(f"250 {HOSTNAME}", "250 8BITMIME", "250 SMTPUTF8",
-                                 "250 AUTH PLAIN LOGIN", "250 SIZE 104857600")
-            elif verb == b"HELO":
-                self.helo = args.decode("utf-8", "replace")
-                self.reset()
-                await self.reply(f"250 {HOSTNAME}")
-            elif verb == b"MAIL":
-                m = ADDRESS.match(args)
-                if not m:
-                    await self.reply("501 5.5.4 syntax: MAIL FROM:<address>")
-                    continue
-                self.reset()
-                self.mail_from = m.group(1).decode("utf-8", "replace")
-                await self.reply("250 2.1.0 ok")
-            elif verb == b"RCPT":
-                m = ADDRESS.match(args)
-                if self.mail_from is None:
-                    await self.reply("503 5.5.1 MAIL first")
-                elif not m:
-                    await self.reply("501 5.5.4 syntax: RCPT TO:<address>")
-                else:
-                    self.rcpt_tos.append(m.group(1).decode("utf-8", "replace"))
-                    await self.reply("250 2.1.5 ok")
-            elif verb == b"DATA":
-                if self.mail_from is None or not self.rcpt_tos:
-                    await self.reply("503 5.5.1 MAIL and RCPT first")
-                    continue
-                await self.reply("354 end data with <CR><LF>.<CR><LF>")
-                data = await self.read_data()
-                path = self.sink.store({"mail_from": self.mail_from, "rcpt_tos": self.rcpt_tos,
-                                        "helo": self.helo, "peer": self.peer}, data)
-                print(f"stored {path} from {self.mail_from} to {', '.join(self.rcpt_tos)}",
-                      flush=True)
-                self.reset()
-                await self.reply(f"250 2.0.0 ok: queued as {os.path.basename(path)}")
-            elif verb == b"RSET":
-                self.reset()
-                await self.reply("250 2.0.0 ok")
-            elif verb == b"NOOP":
-                await self.reply("250 2.0.0 ok")
-            elif verb == b"VRFY":
-                await self.reply("252 2.1.5 cannot verify, will accept")
-            elif verb == b"AUTH":
-                await self.auth(args)
-            elif verb == b"QUIT":
-                await self.reply("221 2.0.0 bye")
-                return
-            else:
-                await self.reply("502 5.5.2 command not implemented")
+def make_authenticator(user, password):
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        if not isinstance(auth_data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        if user is None:
+            return AuthResult(success=True)
+        ok = auth_data.login.decode() == user and auth_data.password.decode() == password
+        return AuthResult(success=ok)
+    return authenticate
 
 
 async def main() -> int:
@@ -164,25 +109,29 @@ async def main() -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--dir", required=True)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--tls-dir", default=None)
+    parser.add_argument("--user", default=None)
+    parser.add_argument("--password", default=None)
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
+    tls_dir = args.tls_dir or os.path.dirname(os.path.abspath(args.dir))
+    tls_context, cert = ensure_certificate(tls_dir)
     sink = Sink(args.dir)
+    authenticator = make_authenticator(args.user, args.password)
 
-    async def handle(reader, writer):
-        try:
-            await Session(sink, reader, writer).run()
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
-                ValueError) as e:
-            print(f"connection ended: {e!r}", file=sys.stderr, flush=True)
-        finally:
-            writer.close()
+    def factory():
+        return SMTP(sink, hostname=HOSTNAME, ident="stellenwerk smtp sink",
+                    tls_context=tls_context, require_starttls=False,
+                    authenticator=authenticator, auth_required=False, auth_require_tls=False,
+                    decode_data=False, enable_SMTPUTF8=True, data_size_limit=104857600)
 
-    server = await asyncio.start_server(handle, args.host, args.port, limit=16 * 1024 * 1024)
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    server = await loop.create_server(factory, args.host, args.port)
+    stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    print(f"smtp sink listening on {args.host}:{args.port}, storing in {args.dir}", flush=True)
+    print(f"smtp sink listening on {args.host}:{args.port} (STARTTLS cert {cert}), "
+          f"storing in {args.dir}", flush=True)
     async with server:
         await stop.wait()
     return 0

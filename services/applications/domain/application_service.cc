@@ -124,6 +124,12 @@ absl::StatusOr<v1::Application> ApplicationService::Submit(const auth::Principal
         e->set_applicant_sub(who.Subject());
         e->set_severely_disabled(r.severely_disabled() || r.equivalent_status());
         e->set_kennziffer(snapshot.kennziffer);
+        e->set_posting_title(snapshot.title);
+        // The acknowledgment and later letters go to this address (ADR 0021).
+        e->mutable_contact()->set_email(r.applicant().email());
+        e->mutable_contact()->set_given_name(r.applicant().given_name());
+        e->mutable_contact()->set_family_name(r.applicant().family_name());
+        e->mutable_contact()->set_salutation(r.applicant().salutation());
         c.events.push_back(e);
         c.audit.push_back({"submitted", "", "RECEIVED", ""});
         return c;

@@ -1,0 +1,114 @@
+#pragma once
+// Postgres side of notifications: settings, templates, contacts, the delivery intents with
+// their dedup key (event, recipient, kind, channel), the inbox, and the claim of one due
+// delivery for sending (ADR 0022).
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/clock/clock.h"
+#include "common/outbox/events.h"
+#include "common/pg/pool.h"
+#include "services/notifications/domain/mail_message.h"
+#include "services/notifications/domain/mail_sender.h"
+#include "services/notifications/domain/templates.h"
+#include "stellenwerk/notifications/v1/notifications.pb.h"
+
+namespace stellenwerk::notifications {
+
+// One message to one recipient, as a consumer decided it.
+struct Planned {
+  std::string tenant_id;
+  std::string event_id;        // the source event (or a derived key such as "ack-overdue:<id>")
+  std::string recipient_role;  // "applicant" or a role
+  std::string recipient_sub;   // the applicant's subject, "" for role mailboxes
+  Kind kind = v1::NOTIFICATION_KIND_UNSPECIFIED;
+  Values values;  // without "signatur" (from the settings)
+  Mailbox to;     // empty address: inbox only
+  std::string application_id, posting_id, notice_id;
+  bool held = false;               // MANUAL acknowledgment: waits for HR
+  bool forget_after_send = false;  // erasure confirmation
+  bool inbox = true;
+  std::string ics, ics_method;
+};
+
+struct ApplicationFacts {
+  std::string tenant_id, posting_id, applicant_sub, kennziffer, posting_title;
+};
+
+// Whose inbox: an applicant's own items (any tenant), or a tenant's role mailboxes.
+struct InboxOwner {
+  std::string applicant_sub;  // set for an applicant
+  std::string tenant;
+  std::vector<std::string> roles;
+};
+
+struct Contact {
+  std::string email, given_name, family_name, salutation;
+};
+
+class PgNotificationStore {
+ public:
+  PgNotificationStore(pg::Pool& db, std::string schema, const Clock& clock, MailIdentity identity);
+
+  // --- consumer side (inside the consumer's transaction) ---
+  v1::TenantSettings Settings(pqxx::work& tx, const std::string& tenant);
+  TemplateText TemplateFor(pqxx::work& tx, const std::string& tenant, Kind kind);
+  void RememberApplication(pqxx::work& tx, const std::string& application_id,
+                           const ApplicationFacts& facts);
+  std::optional<ApplicationFacts> Application(pqxx::work& tx, const std::string& application_id);
+  // The Kennziffer and title of a posting from any application to it ("" if none known).
+  std::pair<std::string, std::string> PostingRef(pqxx::work& tx, const std::string& posting_id);
+  void RememberContact(pqxx::work& tx, const std::string& tenant, const std::string& sub,
+                       const Contact& c);
+  std::optional<Contact> ContactOf(pqxx::work& tx, const std::string& tenant,
+                                   const std::string& sub);
+  // Renders and records the inbox item and (if it goes by e-mail) the delivery intent;
+  // a second call for the same key changes nothing. Returns the delivery id ("" if none).
+  std::string Record(pqxx::work& tx, const Planned& p, absl::Time now);
+  // GDPR Art. 17: the applicant's inbox items, contact and the personal data of their
+  // deliveries go; unsent ones are cancelled. The erasure confirmation (forget_after_send)
+  // keeps its address until it is sent, then forgets it.
+  void Forget(pqxx::work& tx, const std::string& tenant, const std::string& sub,
+              const std::vector<std::string>& application_ids);
+  // A HELD delivery still held (MANUAL acknowledgment overdue check).
+  bool StillHeld(pqxx::work& tx, const std::string& delivery_id);
+
+  // --- dispatcher ---
+  // Claims one due PENDING delivery (FOR UPDATE SKIP LOCKED: one in-flight send per delivery
+  // across threads and replicas), sends it and records the outcome in the same transaction.
+  // Returns false when nothing was due.
+  absl::StatusOr<bool> SendOne(MailSender& sender, const RetryPolicy& policy);
+
+  // --- RPC side ---
+  absl::StatusOr<v1::TenantSettings> SetSettings(pqxx::work& tx, const v1::TenantSettings& s);
+  absl::StatusOr<v1::Template> UpsertTemplate(pqxx::work& tx, const v1::Template& t);
+  absl::StatusOr<v1::Template> GetTemplate(pqxx::work& tx, const std::string& tenant, Kind kind);
+  absl::StatusOr<v1::ListDeliveriesResponse> ListDeliveries(pqxx::work& tx,
+                                                            const std::string& tenant,
+                                                            v1::DeliveryStatus status, int size,
+                                                            const std::string& token);
+  // FAILED or HELD → PENDING now; NOT_FOUND in another tenant; FAILED_PRECONDITION otherwise.
+  absl::StatusOr<v1::Delivery> Retry(pqxx::work& tx, const std::string& tenant,
+                                     const std::string& id);
+  absl::StatusOr<v1::ListInboxResponse> ListInbox(pqxx::work& tx, const InboxOwner& owner,
+                                                  bool unread_only, int size,
+                                                  const std::string& token);
+  // Marks one of the caller's items read (NOT_FOUND when it is not theirs).
+  absl::StatusOr<v1::InboxItem> MarkRead(pqxx::work& tx, const InboxOwner& owner,
+                                         const std::string& id);
+
+  const std::string& schema() const { return schema_; }
+  const Clock& clock() const { return clock_; }
+  pg::Pool& db() { return db_; }
+
+ private:
+  pg::Pool& db_;
+  const std::string schema_;
+  const Clock& clock_;
+  const MailIdentity identity_;
+};
+
+}  // namespace stellenwerk::notifications

@@ -1,0 +1,75 @@
+#include "services/notifications/domain/audience.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/time/berlin_calendar.h"
+
+namespace stellenwerk::notifications {
+
+std::optional<Kind> ApplicantLetterFor(absl::string_view to) {
+  if (to == "REJECTED") return v1::APPLICATION_REJECTED;
+  if (to == "INVITED") return v1::INVITATION;
+  if (to == "OFFER_APPROVED") return v1::OFFER;
+  return std::nullopt;
+}
+
+std::vector<Body> BodiesDueAt(absl::string_view to) {
+  if (to != "INTERVIEWED") return {};
+  return {{"equal_opportunity_officer", "Gleichstellungsbeauftragte"},
+          {"staff_council", "Personalrat"},
+          {"disability_representative", "Schwerbehindertenvertretung"}};
+}
+
+std::string MailboxOf(const v1::TenantSettings& s, absl::string_view role) {
+  if (role == "hr_clerk") return s.hr_mailbox();
+  if (role == "disability_representative") return s.disability_representative_mailbox();
+  if (role == "equal_opportunity_officer") return s.equal_opportunity_officer_mailbox();
+  if (role == "staff_council") return s.staff_council_mailbox();
+  if (role == "city_coordinator" || role == "district_coordinator") {
+    return s.coordination_mailbox();
+  }
+  return "";
+}
+
+bool SendsEmail(const v1::TenantSettings& s, Kind kind) {
+  if (s.email_kinds_size() == 0) return true;
+  return std::find(s.email_kinds().begin(), s.email_kinds().end(), kind) != s.email_kinds().end();
+}
+
+v1::TenantSettings WithDefaults(v1::TenantSettings s) {
+  if (s.acknowledgment() == v1::ACKNOWLEDGMENT_UNSPECIFIED) s.set_acknowledgment(v1::AUTOMATIC);
+  if (s.acknowledgment_due_working_days() <= 0) s.set_acknowledgment_due_working_days(5);
+  if (s.signature().empty()) s.set_signature("Ihre Personalabteilung");
+  return s;
+}
+
+absl::Time AcknowledgmentDue(absl::Time received, int working_days) {
+  absl::CivilDay day = calendar::CivilDayInBerlin(received);
+  for (int i = 0; i < working_days; ++i) {
+    day = calendar::NextWorkingDayOnOrAfter(day + 1);
+  }
+  return calendar::EndOfDay(day);
+}
+
+std::string FormatGermanInstant(absl::Time t) {
+  static constexpr const char* kDays[] = {"Montag",  "Dienstag", "Mittwoch", "Donnerstag",
+                                          "Freitag", "Samstag",  "Sonntag"};
+  static constexpr const char* kMonths[] = {"Januar",    "Februar", "März",     "April",
+                                            "Mai",       "Juni",    "Juli",     "August",
+                                            "September", "Oktober", "November", "Dezember"};
+  const absl::TimeZone& berlin = calendar::Berlin();
+  absl::CivilSecond cs = absl::ToCivilSecond(t, berlin);
+  // A window ending at midnight reads "24:00 Uhr" of the day before (as the law counts it).
+  if (cs.hour() == 0 && cs.minute() == 0 && cs.second() == 0) {
+    const absl::CivilDay day = absl::CivilDay(cs) - 1;
+    return absl::StrCat(kDays[static_cast<int>(absl::GetWeekday(day))], ", ", day.day(), ". ",
+                        kMonths[day.month() - 1], " ", day.year(), ", 24:00 Uhr");
+  }
+  const absl::CivilDay day(cs);
+  return absl::StrCat(kDays[static_cast<int>(absl::GetWeekday(day))], ", ", day.day(), ". ",
+                      kMonths[day.month() - 1], " ", day.year(), ", ",
+                      absl::FormatTime("%H:%M", t, berlin), " Uhr");
+}
+
+}  // namespace stellenwerk::notifications

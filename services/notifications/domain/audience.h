@@ -1,0 +1,47 @@
+#pragma once
+// Who hears what (issue "Notifications service"): pure decisions from an event's facts to the
+// kinds of message and the role mailboxes they go to.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "services/notifications/domain/templates.h"
+
+namespace stellenwerk::notifications {
+
+// The applicant's letter for a status an application moved to, if that status is one the
+// applicant must hear of: REJECTED → rejection, INVITED → invitation, OFFER_APPROVED → offer.
+// WITHDRAWN is confirmed on applications.application.withdrawn.v1, not here.
+std::optional<Kind> ApplicantLetterFor(absl::string_view to_status);
+
+// The participating bodies whose verdict is due once an application reaches INTERVIEWED:
+// the decision may not be taken before the equal-opportunity officer (LGG NRW § 18), the
+// staff council (LPVG NRW § 66, § 72) and the disability representative (SGB IX § 178 (2))
+// were heard. Each with its German name for the message.
+struct Body {
+  std::string role;
+  std::string name;
+};
+std::vector<Body> BodiesDueAt(absl::string_view to_status);
+
+// The mailbox (functional address) of a role in a tenant's settings, "" if none is set.
+std::string MailboxOf(const v1::TenantSettings& settings, absl::string_view role);
+
+// Whether a kind goes by e-mail under the tenant's settings (empty list: every kind).
+bool SendsEmail(const v1::TenantSettings& settings, Kind kind);
+
+// The settings with the defaults filled in (AUTOMATIC, 5 working days).
+v1::TenantSettings WithDefaults(v1::TenantSettings s);
+
+// The instant a MANUAL acknowledgment is overdue: `working_days` NRW working days after the
+// Berlin day of `received`, at the end of that day (Europe/Berlin; holidays and weekends
+// do not count).
+absl::Time AcknowledgmentDue(absl::Time received, int working_days);
+
+// "Dienstag, 22. April 2025, 24:00 Uhr" — the end of a window as German readers expect it.
+std::string FormatGermanInstant(absl::Time t);
+
+}  // namespace stellenwerk::notifications

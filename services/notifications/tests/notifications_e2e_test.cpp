@@ -1,0 +1,341 @@
+// Notifications end to end: postings, applications, coordination and notifications in
+// process, talking through RabbitMQ; mail goes over SMTP (STARTTLS, AUTH) to the test stack's
+// sink and is read back from its .eml files and parsed by Python's `email` package.
+#include <string>
+
+#include "common/ids/uuid.h"
+#include "common/outbox/events.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "gtest/gtest.h"
+#include "services/applications/tests/applications_testing.h"
+#include "services/coordination/tests/coordination_testing.h"
+#include "services/notifications/tests/notifications_testing.h"
+
+namespace stellenwerk::notifications {
+namespace {
+
+using applications::ApplicationsServiceTest;
+using stellenwerk::testing::CallContext;
+using stellenwerk::testing::WaitFor;
+
+class NotificationsE2eTest : public ApplicationsServiceTest {
+ protected:
+  static void SetUpTestSuite() {
+    StartServices(/*with_coordination=*/true);
+    if (!harness().ok() || apps_ == nullptr) return;
+    notifications_ = &StartNotifications(harness());
+    notify_stub_ = notifications_->Stub<v1::NotificationService>();
+  }
+  static void TearDownTestSuite() {
+    notify_stub_.reset();
+    notifications_ = nullptr;
+    ApplicationsServiceTest::TearDownTestSuite();
+  }
+  void SetUp() override {
+    ApplicationsServiceTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    admin_ = harness().Token(tenant_, {"admin"}, "admin-1");
+  }
+
+  static std::string UniqueAddress(const std::string& local) {
+    return absl::StrCat(local, "-", ids::NewUuid().substr(0, 8), "@example.de");
+  }
+
+  v1::TenantSettings Configure(const std::string& tenant, const std::string& admin_token,
+                               const std::function<void(v1::TenantSettings&)>& adjust) {
+    v1::SetTenantSettingsRequest r;
+    r.set_request_id(ids::NewUuid());
+    r.mutable_settings()->set_sender_address("bewerbung@herne.example.de");
+    r.mutable_settings()->set_sender_name("Stadt Herne – Fachbereich Personal");
+    r.mutable_settings()->set_signature("Ihr Team Personalgewinnung\nStadt Herne");
+    adjust(*r.mutable_settings());
+    v1::TenantSettings out;
+    grpc::Status s = notify_stub_->SetTenantSettings(CallContext(admin_token).get(), r, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  std::vector<v1::Delivery> Deliveries(v1::DeliveryStatus status) {
+    v1::ListDeliveriesRequest r;
+    r.set_status(status);
+    v1::ListDeliveriesResponse out;
+    grpc::Status s = notify_stub_->ListDeliveries(CallContext(hr_).get(), r, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return {out.deliveries().begin(), out.deliveries().end()};
+  }
+
+  static inline NotificationsUnderTest* notifications_ = nullptr;
+  static inline std::unique_ptr<v1::NotificationService::Stub> notify_stub_;
+  std::string admin_;
+};
+
+TEST_F(NotificationsE2eTest, SubmittedApplicationGetsExactlyOneAcknowledgmentInCorrectMime) {
+  Configure(tenant_, admin_, [](v1::TenantSettings&) {});
+  const std::string email = UniqueAddress("bewerberin");
+  const std::string posting = OpenPosting();
+  const auto app = Apply(posting, applicant_, [&](applications::v1::SubmitApplicationRequest& r) {
+    r.mutable_applicant()->set_email(email);
+    r.mutable_applicant()->set_given_name("Jördis");
+    r.mutable_applicant()->set_family_name("Müller-Lüdenscheidt");
+  });
+  auto mails = WaitForMessages(infra().smtp_dir, email, 1);
+  ASSERT_EQ(mails.size(), 1u);
+  std::string out;
+  EXPECT_EQ(CheckMail(mails[0].eml_path,
+                      {"encoded-subject", absl::StrCat("subject~Kennziffer ", app.kennziffer()),
+                       "subject~Eingangsbestätigung", "body~Guten Tag Jördis Müller-Lüdenscheidt",
+                       "body~Ihr Team Personalgewinnung"},
+                      &out),
+            0)
+      << out;
+  // The delivery is recorded as sent, under the Message-ID the mail carries.
+  ASSERT_TRUE(WaitFor([&] { return Deliveries(v1::SENT).size() == 1; }, absl::Seconds(10)));
+  const v1::Delivery d = Deliveries(v1::SENT)[0];
+  EXPECT_EQ(d.kind(), v1::APPLICATION_RECEIVED);
+  EXPECT_EQ(d.recipient(), "applicant");
+  EXPECT_NE(mails[0].raw.find(absl::StrCat("Message-ID: <", d.message_id(), ">")),
+            std::string::npos);
+  // The applicant's inbox holds it too; MarkRead marks it once, the same request replays.
+  v1::ListInboxResponse inbox;
+  ASSERT_TRUE(notify_stub_->ListInbox(CallContext(applicant_).get(), {}, &inbox).ok());
+  ASSERT_EQ(inbox.items_size(), 1);
+  EXPECT_NE(inbox.items(0).subject().find(app.kennziffer()), std::string::npos);
+  v1::MarkReadRequest read;
+  read.set_id(inbox.items(0).id());
+  read.set_request_id(ids::NewUuid());
+  v1::InboxItem item;
+  ASSERT_TRUE(notify_stub_->MarkRead(CallContext(applicant_).get(), read, &item).ok());
+  EXPECT_TRUE(item.has_read_time());
+  // Another applicant cannot see or mark it.
+  const std::string other = NewApplicant("anderer");
+  v1::ListInboxResponse theirs;
+  ASSERT_TRUE(notify_stub_->ListInbox(CallContext(other).get(), {}, &theirs).ok());
+  EXPECT_EQ(theirs.items_size(), 0);
+  read.set_request_id(ids::NewUuid());
+  EXPECT_EQ(notify_stub_->MarkRead(CallContext(other).get(), read, &item).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(NotificationsE2eTest, TheSameEventPublishedTwiceGivesOneMail) {
+  const std::string email = UniqueAddress("doppelt");
+  auto event = SubmittedEvent(email);
+  const amqp::Message m = WireMessage(event, tenant_, harness().start());
+  PublishToExchange(infra(), {m, m});
+  // Both copies are consumed (the second skipped); then the mail, then exactly one.
+  ASSERT_EQ(WaitForMessages(infra().smtp_dir, email, 1).size(), 1u);
+  ASSERT_TRUE(WaitFor([&] { return Deliveries(v1::SENT).size() == 1; }, absl::Seconds(10)));
+  EXPECT_EQ(MessagesTo(infra().smtp_dir, email).size(), 1u);
+  // A re-emitted copy with a new event id is a new event — but the same delivery key with the
+  // old id is not: replay the same id once more after everything settled.
+  PublishToExchange(infra(), {m});
+  const uint64_t consumed = notifications_->ConsumedEvents();
+  ASSERT_TRUE(notifications_->WaitForConsumed(consumed));
+  EXPECT_EQ(Deliveries(v1::DELIVERY_STATUS_UNSPECIFIED).size(), 1u);
+}
+
+TEST_F(NotificationsE2eTest, DistrictCoordinatorsHearOfAFiledNoticeWithTheWindowEnd) {
+  const std::string district = testing::UniqueName("kreis");
+  const std::string district_admin = harness().Token(district, {"admin"}, "kreis-admin");
+  const std::string mailbox = UniqueAddress("koordinierung");
+  Configure(district, district_admin,
+            [&](v1::TenantSettings& s) { s.set_coordination_mailbox(mailbox); });
+  const std::string city_token = harness().Token(tenant_, {"city_coordinator"}, "stadt-1");
+  const auto notice = coordination::FiledNotice(*coordination_stub_, city_token,
+                                                coordination::StaffingFiling(district));
+  ASSERT_FALSE(notice.id().empty());
+  auto mails = WaitForMessages(infra().smtp_dir, mailbox, 1);
+  ASSERT_EQ(mails.size(), 1u);
+  std::string out;
+  // Filed Tuesday 2024-10-01 10:00 Berlin: the week ends Tuesday 2024-10-08, 24:00.
+  EXPECT_EQ(
+      CheckMail(mails[0].eml_path,
+                {"subject~Stellenbesetzung zur Abstimmung",
+                 "body~bis Dienstag, 8. Oktober 2024, 24:00 Uhr", "body~Regionalstelle Witten"},
+                &out),
+      0)
+      << out;
+  // The district's coordinators see it in their inbox; the city's HR clerk does not.
+  v1::ListInboxResponse inbox;
+  const std::string district_coordinator =
+      harness().Token(district, {"district_coordinator"}, "kreis-1");
+  ASSERT_TRUE(notify_stub_->ListInbox(CallContext(district_coordinator).get(), {}, &inbox).ok());
+  ASSERT_EQ(inbox.items_size(), 1);
+  EXPECT_EQ(inbox.items(0).notice_id(), notice.id());
+  v1::ListInboxResponse hr_inbox;
+  ASSERT_TRUE(notify_stub_->ListInbox(CallContext(hr_).get(), {}, &hr_inbox).ok());
+  EXPECT_EQ(hr_inbox.items_size(), 0);
+}
+
+TEST_F(NotificationsE2eTest, APermanentRefusalIsFailedVisibleAndRetriedByAnOperatorOnly) {
+  const std::string email = UniqueAddress("reject5xx");
+  auto event = SubmittedEvent(email);
+  PublishToExchange(infra(), {WireMessage(event, tenant_, harness().start())});
+  ASSERT_TRUE(WaitFor([&] { return Deliveries(v1::FAILED).size() == 1; }, absl::Seconds(15)));
+  v1::Delivery failed = Deliveries(v1::FAILED)[0];
+  EXPECT_EQ(failed.attempts(), 1);  // a 5xx is not retried by itself
+  EXPECT_NE(failed.last_error().find("550"), std::string::npos) << failed.last_error();
+  EXPECT_EQ(failed.last_error().find(email), std::string::npos);  // no address in it
+
+  v1::RetryDeliveryRequest retry;
+  retry.set_id(failed.id());
+  retry.set_request_id(ids::NewUuid());
+  v1::Delivery out;
+  // Not by an applicant, not from another tenant.
+  EXPECT_EQ(notify_stub_->RetryDelivery(CallContext(applicant_).get(), retry, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  const std::string foreign = harness().Token(testing::UniqueName("fremd"), {"hr_clerk"}, "x");
+  EXPECT_EQ(notify_stub_->RetryDelivery(CallContext(foreign).get(), retry, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  ASSERT_TRUE(notify_stub_->RetryDelivery(CallContext(hr_).get(), retry, &out).ok());
+  EXPECT_EQ(out.status(), v1::PENDING);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto f = Deliveries(v1::FAILED);
+        return f.size() == 1 && f[0].attempts() == 2;
+      },
+      absl::Seconds(15)));
+  // A SENT or PENDING delivery cannot be "retried".
+  retry.set_request_id(ids::NewUuid());
+  v1::ListDeliveriesRequest all;
+  EXPECT_EQ(MessagesTo(infra().smtp_dir, email).size(), 0u);
+}
+
+TEST_F(NotificationsE2eTest, TemplatesRefuseUnknownPlaceholdersAndPreviewWithSampleData) {
+  v1::UpsertTemplateRequest r;
+  r.set_request_id(ids::NewUuid());
+  r.mutable_template_()->set_kind(v1::APPLICATION_RECEIVED);
+  r.mutable_template_()->set_subject("Ihre Bewerbung {{kennziffer}} {{stellentitel}}");
+  r.mutable_template_()->set_body_text("{{anrede}},\n\nIhr Gehalt: {{gehalt}} {{ vorname }}");
+  v1::Template out;
+  grpc::Status s = notify_stub_->UpsertTemplate(CallContext(hr_).get(), r, &out);
+  ASSERT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("gehalt"), std::string::npos) << s.error_message();
+  EXPECT_NE(s.error_message().find("vorname"), std::string::npos) << s.error_message();
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(s.error_details()));
+  google::rpc::BadRequest bad;
+  ASSERT_EQ(details.details_size(), 1);
+  ASSERT_TRUE(details.details(0).UnpackTo(&bad));
+  ASSERT_EQ(bad.field_violations_size(), 1);
+  EXPECT_EQ(bad.field_violations(0).field(), "template.body_text");
+  // Nothing was stored: GetTemplate still answers with the built-in default.
+  v1::GetTemplateRequest get;
+  get.set_kind(v1::APPLICATION_RECEIVED);
+  ASSERT_TRUE(notify_stub_->GetTemplate(CallContext(hr_).get(), get, &out).ok());
+  EXPECT_TRUE(out.built_in());
+  // Wrong role.
+  r.mutable_template_()->set_body_text("{{anrede}}, danke. {{signatur}}");
+  EXPECT_EQ(notify_stub_->UpsertTemplate(CallContext(applicant_).get(), r, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Another tenant's template: NOT_FOUND.
+  r.mutable_template_()->set_tenant_id("anderer-mandant");
+  EXPECT_EQ(notify_stub_->UpsertTemplate(CallContext(hr_).get(), r, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  r.mutable_template_()->clear_tenant_id();
+  ASSERT_TRUE(notify_stub_->UpsertTemplate(CallContext(hr_).get(), r, &out).ok());
+  ASSERT_TRUE(notify_stub_->GetTemplate(CallContext(hr_).get(), get, &out).ok());
+  EXPECT_FALSE(out.built_in());
+  v1::PreviewTemplateRequest preview;
+  preview.set_kind(v1::APPLICATION_RECEIVED);
+  v1::RenderedMessage rendered;
+  ASSERT_TRUE(notify_stub_->PreviewTemplate(CallContext(hr_).get(), preview, &rendered).ok());
+  EXPECT_EQ(rendered.subject(), "Ihre Bewerbung 25/0042 Sachbearbeiter*in (w/m/d) Bürgerbüro");
+  EXPECT_NE(rendered.body_text().find("Guten Tag Jördis"), std::string::npos);
+}
+
+TEST_F(NotificationsE2eTest, SeverelyDisabledApplicantIsReportedToTheDisabilityRepresentative) {
+  const std::string sbv = UniqueAddress("sbv");
+  Configure(tenant_, admin_,
+            [&](v1::TenantSettings& s) { s.set_disability_representative_mailbox(sbv); });
+  auto event = SubmittedEvent(UniqueAddress("bewerber"));
+  event.set_severely_disabled(true);
+  PublishToExchange(infra(), {WireMessage(event, tenant_, harness().start())});
+  auto mails = WaitForMessages(infra().smtp_dir, sbv, 1);
+  ASSERT_EQ(mails.size(), 1u);
+  std::string out;
+  EXPECT_EQ(CheckMail(mails[0].eml_path, {"body~§ 178 Abs. 2", "subject~Kennziffer 24/0815"}, &out),
+            0)
+      << out;
+  // The representative's mail names no applicant.
+  EXPECT_EQ(mails[0].raw.find("M=C3=BCller"), std::string::npos);
+}
+
+TEST_F(NotificationsE2eTest, ManualAcknowledgmentIsHeldTasksHrAndIsFlaggedWhenOverdue) {
+  const std::string hr_mailbox = UniqueAddress("personal");
+  Configure(tenant_, admin_, [&](v1::TenantSettings& s) {
+    s.set_acknowledgment(v1::MANUAL);
+    s.set_acknowledgment_due_working_days(2);
+    s.set_hr_mailbox(hr_mailbox);
+  });
+  const std::string email = UniqueAddress("persoenlich");
+  auto event = SubmittedEvent(email);
+  PublishToExchange(infra(), {WireMessage(event, tenant_, harness().start())});
+  // HR gets the task; the acknowledgment waits.
+  ASSERT_EQ(WaitForMessages(infra().smtp_dir, hr_mailbox, 1).size(), 1u);
+  ASSERT_TRUE(WaitFor([&] { return Deliveries(v1::HELD).size() == 1; }, absl::Seconds(10)));
+  // Start Tuesday 2024-10-01; 2 NRW working days skip Thursday 3 Oct (German Unity Day):
+  // Wednesday 2nd, Friday 4th → overdue at the end of Friday. Not at Friday noon.
+  harness().SetTime(absl::FromCivil(absl::CivilSecond(2024, 10, 4, 12, 0, 0), calendar::Berlin()));
+  notifications_->RunTimers();
+  harness().SetTime(absl::FromCivil(absl::CivilSecond(2024, 10, 5, 0, 0, 1), calendar::Berlin()));
+  ASSERT_TRUE(notifications_->RunTimers().ok());
+  auto hr_mails = WaitForMessages(infra().smtp_dir, hr_mailbox, 2);
+  ASSERT_EQ(hr_mails.size(), 2u);
+  bool overdue = false;
+  for (const auto& m : hr_mails) {
+    std::string out;
+    if (CheckMail(m.eml_path, {"subject~Eingangsbestätigung überfällig", "body~2 Arbeitstagen"},
+                  &out) == 0) {
+      overdue = true;
+    }
+  }
+  EXPECT_TRUE(overdue);
+  // HR releases the personal acknowledgment: exactly one reaches the applicant.
+  auto held = Deliveries(v1::HELD);
+  ASSERT_EQ(held.size(), 1u);
+  v1::RetryDeliveryRequest release;
+  release.set_id(held[0].id());
+  release.set_request_id(ids::NewUuid());
+  v1::Delivery d;
+  ASSERT_TRUE(notify_stub_->RetryDelivery(CallContext(hr_).get(), release, &d).ok());
+  ASSERT_EQ(WaitForMessages(infra().smtp_dir, email, 1).size(), 1u);
+}
+
+TEST_F(NotificationsE2eTest, ErasureConfirmsThenForgetsTheAddressAndTheInbox) {
+  const std::string email = UniqueAddress("loeschen");
+  auto submitted = SubmittedEvent(email);
+  PublishToExchange(infra(), {WireMessage(submitted, tenant_, harness().start())});
+  ASSERT_EQ(WaitForMessages(infra().smtp_dir, email, 1).size(), 1u);
+  events::v1::ApplicantErased erased;
+  erased.set_applicant_sub(submitted.applicant_sub());
+  erased.add_application_ids(submitted.application_id());
+  erased.set_cause("ERASURE_REQUEST");
+  PublishToExchange(infra(), {WireMessage(erased, tenant_, harness().start())});
+  auto mails = WaitForMessages(infra().smtp_dir, email, 2);
+  ASSERT_EQ(mails.size(), 2u);
+  // Afterwards nothing of the person is left in the notifications schema.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        int left = -1;
+        (void)notifications_->runtime().db().Read([&](pqxx::work& tx) {
+          left = tx.exec_params(
+                       "SELECT (SELECT count(*) FROM deliveries WHERE address = $1 OR"
+                       " recipient_sub = $2) + (SELECT count(*) FROM contacts WHERE email = $1)"
+                       " + (SELECT count(*) FROM inbox WHERE recipient_sub = $2)"
+                       " + (SELECT count(*) FROM applications WHERE applicant_sub = $2)",
+                       email, submitted.applicant_sub())[0][0]
+                     .as<int>();
+          return absl::OkStatus();
+        });
+        return left == 0;
+      },
+      absl::Seconds(10)));
+  const std::string applicant = harness().Token(tenant_, {"applicant"}, submitted.applicant_sub());
+  v1::ListInboxResponse inbox;
+  ASSERT_TRUE(notify_stub_->ListInbox(CallContext(applicant).get(), {}, &inbox).ok());
+  EXPECT_EQ(inbox.items_size(), 0);
+}
+
+}  // namespace
+}  // namespace stellenwerk::notifications

@@ -1,0 +1,148 @@
+#include "services/notifications/tests/notifications_testing.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/events/catalogue.h"
+#include "common/ids/uuid.h"
+#include "google/protobuf/util/time_util.h"
+#include "nlohmann/json.hpp"
+#include "stellenwerk/events/v1/meta.pb.h"
+
+namespace stellenwerk::notifications {
+
+int TestSmtpPort() {
+  const char* p = std::getenv("STW_SMTP_PORT");
+  return p != nullptr ? std::atoi(p) : 3525;
+}
+
+SmtpConfig TestSmtpConfig(int port) {
+  SmtpConfig c;
+  c.url = absl::StrCat("smtp://127.0.0.1:", port == 0 ? TestSmtpPort() : port);
+  // The sink offers STARTTLS with a self-signed certificate and AUTH (any credentials).
+  c.tls = "starttls";
+  c.verify_peer = false;
+  c.user = "stellenwerk";
+  c.password = "test";
+  c.senders = 2;
+  c.connect_timeout = absl::Seconds(2);
+  c.timeout = absl::Seconds(10);
+  return c;
+}
+
+NotificationsUnderTest& StartNotifications(stellenwerk::testing::Harness& harness,
+                                           stellenwerk::testing::ServiceOptions options,
+                                           SmtpConfig smtp, RetryPolicy retry) {
+  return harness.Start<NotificationsApp>(kNotificationsService, std::move(options), std::move(smtp),
+                                         retry);
+}
+
+std::vector<SinkMessage> MessagesTo(const std::string& dir, const std::string& rcpt) {
+  std::vector<SinkMessage> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.path().extension() != ".eml") continue;
+    std::filesystem::path json = entry.path();
+    json.replace_extension(".json");
+    std::ifstream j(json);
+    if (!j) continue;
+    nlohmann::json envelope = nlohmann::json::parse(j, nullptr, false);
+    if (envelope.is_discarded()) continue;
+    SinkMessage m;
+    m.eml_path = entry.path().string();
+    bool match = false;
+    for (const auto& r : envelope["rcpt_tos"]) {
+      m.rcpt_tos.push_back(r.get<std::string>());
+      if (r.get<std::string>() == rcpt) match = true;
+    }
+    if (!match) continue;
+    std::ifstream e(entry.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << e.rdbuf();
+    m.raw = ss.str();
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::vector<SinkMessage> WaitForMessages(const std::string& dir, const std::string& rcpt,
+                                         size_t count, absl::Duration timeout) {
+  std::vector<SinkMessage> found;
+  stellenwerk::testing::WaitFor(
+      [&] {
+        found = MessagesTo(dir, rcpt);
+        return found.size() >= count;
+      },
+      timeout, absl::Milliseconds(50));
+  return found;
+}
+
+int CheckMail(const std::string& eml_path, const std::vector<std::string>& args, std::string* out) {
+  std::string cmd = absl::StrCat("/usr/bin/python3 ", STW_SOURCE_DIR,
+                                 "/tests/tools/check_mail.py '", eml_path, "'");
+  for (const auto& a : args) absl::StrAppend(&cmd, " '", a, "'");
+  absl::StrAppend(&cmd, " 2>&1");
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return -1;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
+  const int rc = pclose(p);
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+amqp::Message WireMessage(google::protobuf::Message& event, const std::string& tenant,
+                          absl::Time now, const std::string& event_id) {
+  const auto* field = event.GetDescriptor()->FindFieldByName("meta");
+  auto* meta =
+      static_cast<events::v1::EventMeta*>(event.GetReflection()->MutableMessage(&event, field));
+  meta->set_event_id(event_id.empty() ? ids::NewUuid() : event_id);
+  meta->set_tenant_id(tenant);
+  meta->set_correlation_id(ids::NewUuid());
+  meta->set_actor("test");
+  *meta->mutable_occur_time() =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
+  amqp::Message m;
+  m.message_id = meta->event_id();
+  m.type = events::RoutingKeyOf(event.GetDescriptor());
+  m.tenant_id = tenant;
+  m.correlation_id = meta->correlation_id();
+  m.timestamp = now;
+  m.body = event.SerializeAsString();
+  return m;
+}
+
+void PublishToExchange(const stellenwerk::testing::TestInfra& infra,
+                       const std::vector<amqp::Message>& messages) {
+  auto conn = amqp::Connection::Open(infra.amqp_uri, absl::Seconds(5));
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  ASSERT_TRUE((*conn)->DeclareTopology().ok());
+  ASSERT_TRUE((*conn)->EnableConfirms().ok());
+  for (size_t i = 0; i < messages.size(); i += 100) {
+    std::vector<amqp::Message> batch(messages.begin() + i,
+                                     messages.begin() + std::min(messages.size(), i + 100));
+    absl::Status s = (*conn)->PublishConfirmed(batch, absl::Seconds(10));
+    ASSERT_TRUE(s.ok()) << s;
+  }
+}
+
+events::v1::ApplicationSubmitted SubmittedEvent(const std::string& email,
+                                                const std::string& kennziffer) {
+  events::v1::ApplicationSubmitted e;
+  e.set_application_id(ids::NewUuid());
+  e.set_posting_id(ids::NewUuid());
+  e.set_applicant_sub(absl::StrCat("applicant-", ids::NewUuid()));
+  e.set_kennziffer(kennziffer);
+  e.set_posting_title("Sachbearbeiter*in (w/m/d) Bürgerbüro");
+  e.mutable_contact()->set_email(email);
+  e.mutable_contact()->set_given_name("Jördis");
+  e.mutable_contact()->set_family_name("Müller-Lüdenscheidt");
+  return e;
+}
+
+}  // namespace stellenwerk::notifications
