@@ -104,6 +104,19 @@ TEST(ChangeStatusTest, RolesAndTargets) {
             absl::StatusCode::kFailedPrecondition);
 }
 
+// DOMAIN.md: screening starts at the deadline; no role sets it by hand, not even on a
+// RECEIVED application whose move it would be.
+TEST(ChangeStatusTest, ScreeningIsNotSetByHand) {
+  v1::Application a;
+  a.set_status(v1::RECEIVED);
+  EXPECT_EQ(CheckStatusChange(a, To(v1::SCREENING), kHr).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(CheckStatusChange(a, To(v1::SHORTLISTED), kHr).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(CheckStatusChange(a, To(v1::REJECTED, "x"), kHr).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
 v1::Application Open(v1::ApplicationStatus status, const std::string& pseudonym,
                      bool severely_disabled = false) {
   v1::Application a;

@@ -208,19 +208,20 @@ TEST_F(SelectionE2eTest, TheCommitteeRatesAndTheRankingNamesTheRuleThatDecidedEa
 
 TEST_F(SelectionE2eTest, ProposeHiringWaitsForEveryParticipatingBody) {
   const std::string posting = OpenPosting();
-  const auto a = Interviewed(posting, /*severely_disabled=*/true);
+  const auto applied =
+      Apply(posting, NewApplicant(), [](auto& r) { r.set_severely_disabled(true); });
+  const auto second = Apply(posting, NewApplicant("eingeladen"));
+  // Seed 000: the bodies take part after all interviews — not while people still apply, nor
+  // while an invited applicant waits for the interview.
+  EXPECT_EQ(Verdict(v1::STAFF_COUNCIL, "staff_council", posting).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  const auto a = Move(applied.id(), {v1::SCREENING, v1::SHORTLISTED, v1::INVITED, v1::INTERVIEWED});
   v1::Application out;
   grpc::Status refused = Propose(a.id(), &out);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(refused.error_message().find("EQUAL_OPPORTUNITY_OFFICER"), std::string::npos)
       << refused.error_message();
-  // Seed 000: the bodies take part after all interviews — not while people still apply, nor
-  // while an invited applicant waits for the interview.
-  EXPECT_EQ(Verdict(v1::STAFF_COUNCIL, "staff_council", posting).error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
-  const auto invited = Move(Apply(posting, NewApplicant("eingeladen")).id(),
-                            {v1::SCREENING, v1::SHORTLISTED, v1::INVITED});
-  CloseApplications(posting);
+  const auto invited = Move(second.id(), {v1::SHORTLISTED, v1::INVITED});
   EXPECT_EQ(Verdict(v1::STAFF_COUNCIL, "staff_council", posting).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
   Move(invited.id(), {v1::INTERVIEWED});
@@ -458,9 +459,9 @@ TEST_F(SelectionE2eTest, AnAnonymisedRankingNamesNoPreferenceRuleBeforeTheReveal
 
 TEST_F(SelectionE2eTest, AnInterviewAfterTheVerdictsAsksTheBodiesAgain) {
   const std::string posting = OpenPosting();
+  const auto applied_later = Apply(posting, NewApplicant("spaeter"));
   const auto first = Interviewed(posting);
-  const auto later =
-      Move(Apply(posting, NewApplicant("spaeter")).id(), {v1::SCREENING, v1::SHORTLISTED});
+  const auto later = Move(applied_later.id(), {v1::SHORTLISTED});
   AllVerdicts(posting, false);
   // Someone else is interviewed after the bodies spoke: their verdicts no longer cover the
   // selection as it now stands.
