@@ -101,7 +101,9 @@ bool IsAllowedTransition(v1::ApplicationStatus from, v1::ApplicationStatus to) {
       {v1::INVITED, {v1::INTERVIEWED, v1::REJECTED}},
       {v1::INTERVIEWED, {v1::PROPOSED, v1::REJECTED}},
       {v1::PROPOSED, {v1::PENDING_COORDINATION, v1::OFFER_APPROVED, v1::REJECTED}},
-      {v1::PENDING_COORDINATION, {v1::OFFER_APPROVED, v1::PROPOSED}},
+      // Every open state can end: HR may reject while the district's week runs (the notice is
+      // then withdrawn by event); the applicant may withdraw as from any open state.
+      {v1::PENDING_COORDINATION, {v1::OFFER_APPROVED, v1::PROPOSED, v1::REJECTED}},
       // The approved offer may still fail (declined by phone, the medical check): HR ends it
       // with the reason rather than leave it open for ever.
       {v1::OFFER_APPROVED, {v1::HIRED, v1::REJECTED}},

@@ -52,7 +52,8 @@ TEST(StateMachineTest, FollowsTheDomainFlow) {
   EXPECT_TRUE(IsAllowedTransition(v1::PENDING_COORDINATION, v1::PROPOSED));
   EXPECT_TRUE(IsAllowedTransition(v1::OFFER_APPROVED, v1::HIRED));
   EXPECT_TRUE(IsAllowedTransition(v1::OFFER_APPROVED, v1::REJECTED));
-  EXPECT_FALSE(IsAllowedTransition(v1::PENDING_COORDINATION, v1::REJECTED));
+  EXPECT_TRUE(IsAllowedTransition(v1::PENDING_COORDINATION, v1::REJECTED));
+  EXPECT_TRUE(IsAllowedTransition(v1::PENDING_COORDINATION, v1::WITHDRAWN));
   EXPECT_TRUE(IsAllowedTransition(v1::INVITED, v1::WITHDRAWN));
   EXPECT_FALSE(IsAllowedTransition(v1::RECEIVED, v1::INVITED));
   EXPECT_FALSE(IsAllowedTransition(v1::SCREENING, v1::HIRED));
