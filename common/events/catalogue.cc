@@ -10,6 +10,7 @@
 #include "stellenwerk/events/v1/coordination.pb.h"
 #include "stellenwerk/events/v1/meta.pb.h"
 #include "stellenwerk/events/v1/postings.pb.h"
+#include "stellenwerk/events/v1/scheduling.pb.h"
 
 namespace stellenwerk::events {
 namespace {
@@ -19,9 +20,9 @@ namespace pb = google::protobuf;
 // The event files of the contract, one message of each (which also links the file in). A
 // service's new event file is added here, once.
 std::vector<const pb::FileDescriptor*> EventFiles() {
-  return {v1::PostingPublished::descriptor()->file(),
-          v1::ApplicationSubmitted::descriptor()->file(),
-          v1::StaffingNoticeFiled::descriptor()->file()};
+  return {
+      v1::PostingPublished::descriptor()->file(), v1::ApplicationSubmitted::descriptor()->file(),
+      v1::StaffingNoticeFiled::descriptor()->file(), v1::BookingConfirmed::descriptor()->file()};
 }
 
 struct Built {

@@ -34,6 +34,11 @@ TEST(EventCatalogue, EveryContractKeyIsBoundToItsMessage) {
       {"coordination.staffing.instructed.v1", "stellenwerk.events.v1.StaffingInstructed"},
       {"coordination.staffing.withdrawn.v1", "stellenwerk.events.v1.StaffingWithdrawn"},
       {"coordination.base_data.overdue.v1", "stellenwerk.events.v1.BaseDataOverdue"},
+      {"scheduling.selection_day.scheduled.v1", "stellenwerk.events.v1.SelectionDayScheduled"},
+      {"scheduling.booking.confirmed.v1", "stellenwerk.events.v1.BookingConfirmed"},
+      {"scheduling.booking.rescheduled.v1", "stellenwerk.events.v1.BookingRescheduled"},
+      {"scheduling.booking.cancelled.v1", "stellenwerk.events.v1.BookingCancelled"},
+      {"scheduling.reminder.due.v1", "stellenwerk.events.v1.ReminderDue"},
   };
   for (const auto& [key, message] : contract) {
     const auto* d = MessageFor(key);
