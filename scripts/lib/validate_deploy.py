@@ -11,7 +11,10 @@ and for every pod template: liveness/readiness/startup probes, non-root, read-on
 filesystem, no privilege escalation, capabilities drop ALL, RuntimeDefault seccomp,
 resources, pinned image tags; for the Stellenwerk Deployments also the termination grace
 against STELLENWERK_SHUTDOWN_GRACE and the preStop sleep, secrets only by reference, and
-native gRPC probes. Then the Dockerfile (a hadolint-like subset): pinned base tags, no
+native gRPC probes (HTTP GET /healthz for the gateway); the set of Stellenwerk Deployments is
+read from the rendered base. The gateway: an Ingress with TLS routing only to it, a
+proxy-body-size not below its upload limit, and every service's gRPC port admitting it in a
+NetworkPolicy. Then the Dockerfile (a hadolint-like subset): pinned base tags, no
 `latest`, numeric non-root USER, `--no-install-recommends`, apt lists removed.
 
 Prints one line per failed check and ends with `N passed, N failed`; exits 1 when a check
@@ -46,6 +49,7 @@ KNOWN_KINDS = {
     "HorizontalPodAutoscaler": {"autoscaling/v2"},
     "PodDisruptionBudget": {"policy/v1"},
     "NetworkPolicy": {"networking.k8s.io/v1"},
+    "Ingress": {"networking.k8s.io/v1"},
     "Job": {"batch/v1"},
     "RabbitmqCluster": {"rabbitmq.com/v1beta1"},
     "Policy": {"rabbitmq.com/v1beta1"},
@@ -78,6 +82,7 @@ SPEC_FIELDS = {
     "PodDisruptionBudget": {"minAvailable", "maxUnavailable", "selector",
                             "unhealthyPodEvictionPolicy"},
     "NetworkPolicy": {"podSelector", "policyTypes", "ingress", "egress"},
+    "Ingress": {"ingressClassName", "defaultBackend", "tls", "rules"},
 }
 POD_SPEC_FIELDS = {
     "containers", "initContainers", "volumes", "serviceAccountName", "automountServiceAccountToken",
@@ -91,7 +96,11 @@ CONTAINER_FIELDS = {
     "startupProbe", "lifecycle", "workingDir", "terminationMessagePolicy",
 }
 FORBIDDEN_HOST_FIELDS = ("hostNetwork", "hostPID", "hostIPC")
-STELLENWERK_SERVICES = {"postings", "applications", "coordination"}
+# Filled from the rendered base (Deployments labelled app.kubernetes.io/part-of: stellenwerk),
+# so a service added to deploy/k8s/base is checked without editing this file.
+STELLENWERK_SERVICES = set()
+# The HTTP edge: /healthz probes instead of gRPC ones, reached only through the Ingress.
+GATEWAY = "gateway"
 SECRET_ENV = ("STELLENWERK_PG_URI", "STELLENWERK_AMQP_URI", "STELLENWERK_REDIS_ADDR",
               "STELLENWERK_JWT_HS256_SECRET")
 
@@ -185,6 +194,12 @@ def check_pod(c, where, obj, pod, configmaps):
             continue
         ports = {p.get("name"): p.get("containerPort") for p in ctr.get("ports") or []}
         for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+            if name == GATEWAY:
+                get = (ctr.get(probe) or {}).get("httpGet") or {}
+                c.check(get.get("path") == "/healthz" and get.get("port") in ("http", ports.get("http"))
+                        and ports.get("http") is not None, cw,
+                        f"{probe} is not an HTTP GET /healthz on the http port")
+                continue
             grpc = (ctr.get(probe) or {}).get("grpc") or {}
             c.check(grpc.get("port") == ports.get("grpc") and grpc.get("port") is not None, cw,
                     f"{probe} is not a native gRPC probe on the grpc port")
@@ -266,7 +281,68 @@ def check_objects(c, label, objs):
                 and set(o["spec"].get("policyTypes") or []) == {"Ingress", "Egress"}
                 and not o["spec"].get("ingress") and not o["spec"].get("egress")]
         c.check(bool(deny), label, "no default-deny NetworkPolicy (empty podSelector, both types)")
+        check_gateway(c, label, by_kind, deployments)
     return by_kind
+
+
+def container_env(dep):
+    ctr = dep["spec"]["template"]["spec"]["containers"][0]
+    return ctr, {e["name"]: e.get("value") for e in ctr.get("env") or []}
+
+
+def parse_size(text):
+    """nginx size ('26m', '512k', '1g', '1048576') -> bytes; None if unparsable."""
+    m = re.fullmatch(r"(\d+)([kKmMgG]?)", str(text or ""))
+    if not m:
+        return None
+    return int(m.group(1)) * {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[m.group(2).lower()]
+
+
+def check_gateway(c, label, by_kind, deployments):
+    """The gateway is the only entry: an Ingress to it with TLS and a body limit not below its
+    upload limit; every other service's gRPC port admits the gateway."""
+    deps = {o["metadata"]["name"]: o for o in by_kind.get("Deployment", [])}
+    policies = by_kind.get("NetworkPolicy", [])
+    ingresses = by_kind.get("Ingress", [])
+    if GATEWAY not in deployments:
+        c.check(not ingresses, label, "an Ingress without the gateway")
+        return
+    where = f"{label}: {GATEWAY}"
+    _, env = container_env(deps[GATEWAY])
+    upload = int(env.get("STELLENWERK_GATEWAY_MAX_UPLOAD_BYTES") or 25 << 20)
+    to_gw = []
+    for ing in ingresses:
+        iw = f"{label}: Ingress/{ing['metadata']['name']}"
+        spec = ing.get("spec") or {}
+        backends = [p["backend"]["service"]["name"] for r in spec.get("rules") or []
+                    for p in (r.get("http") or {}).get("paths") or []]
+        c.check(backends and set(backends) == {GATEWAY}, iw, "routes to something but the gateway")
+        c.check(bool(spec.get("tls")), iw, "no TLS")
+        size = parse_size((ing["metadata"].get("annotations") or {})
+                          .get("nginx.ingress.kubernetes.io/proxy-body-size"))
+        c.check(size is not None and size >= upload, iw,
+                f"proxy-body-size below STELLENWERK_GATEWAY_MAX_UPLOAD_BYTES ({upload})")
+        to_gw.append(ing)
+    c.check(bool(to_gw), where, "no Ingress to the gateway")
+
+    def admits(policy_target, source, port):
+        for pol in policies:
+            spec = pol["spec"]
+            sel = (spec.get("podSelector") or {}).get("matchLabels") or {}
+            if sel.get("app.kubernetes.io/name") != policy_target:
+                continue
+            for rule in spec.get("ingress") or []:
+                froms = [(f.get("podSelector") or {}).get("matchLabels", {}).get(
+                    "app.kubernetes.io/name") for f in rule.get("from") or []]
+                if source in froms and port in [p.get("port") for p in rule.get("ports") or []]:
+                    return True
+        return False
+
+    for svc in sorted(deployments & STELLENWERK_SERVICES - {GATEWAY}):
+        ctr, _ = container_env(deps[svc])
+        grpc = {p.get("name"): p.get("containerPort") for p in ctr.get("ports") or []}.get("grpc")
+        c.check(admits(svc, GATEWAY, grpc), f"{label}: {svc}",
+                f"no NetworkPolicy admits the gateway to gRPC port {grpc}")
 
 
 def render(c, kubectl, path, label):
@@ -356,6 +432,12 @@ def main():
     check_dockerfile(c, os.path.join(root, "deploy", "docker", "Dockerfile"), root)
     k8s = os.path.join(root, "deploy", "k8s")
     dirs = [os.path.join(k8s, d) for d in ("base", "infra", "observability")]
+    base = render(Checks(), args.kubectl, dirs[0], "deploy/k8s/base")
+    STELLENWERK_SERVICES.update(
+        o["metadata"]["name"] for o in base if o.get("kind") == "Deployment"
+        and (o["metadata"].get("labels") or {}).get("app.kubernetes.io/part-of") == "stellenwerk")
+    c.check(len(STELLENWERK_SERVICES) >= 3, "deploy/k8s/base",
+            f"found only {sorted(STELLENWERK_SERVICES)} as Stellenwerk Deployments")
     overlays = os.path.join(k8s, "overlays")
     found = sorted(os.listdir(overlays)) if os.path.isdir(overlays) else []
     c.check({"dev", "prod"} <= set(found), "deploy/k8s/overlays", "dev and prod overlays expected")
