@@ -124,61 +124,71 @@ void NotificationsApp::RegisterConsumers() {
     p.values["anrede"] = "Guten Tag";
   };
 
-  consumer.On<ev::ApplicationSubmitted>(
-      [this, about, to_applicant, to_role](pqxx::work& tx, const ev::ApplicationSubmitted& e,
-                                           const amqp::Delivery&) -> absl::Status {
-        const std::string tenant = e.meta().tenant_id();
-        const ApplicationFacts facts{tenant, e.posting_id(), e.applicant_sub(), e.kennziffer(),
-                                     e.posting_title()};
-        store_->RememberApplication(tx, e.application_id(), facts);
-        if (!e.contact().email().empty()) {
-          store_->RememberContact(tx, tenant, e.applicant_sub(),
-                                  {e.contact().email(), e.contact().given_name(),
-                                   e.contact().family_name(), e.contact().salutation()});
-        }
-        const v1::TenantSettings settings = store_->Settings(tx, tenant);
-        const absl::Time now = runtime_.clock().Now();
-        const bool manual = settings.acknowledgment() == v1::MANUAL;
-        Planned ack;
-        about(ack, facts, e.application_id());
-        ack.event_id = e.meta().event_id();
-        ack.kind = v1::APPLICATION_RECEIVED;
-        ack.held = manual;  // seed 000: a personal acknowledgment, released by HR
-        to_applicant(tx, ack, e.applicant_sub());
-        const std::string ack_id = store_->Record(tx, ack, now);
-        if (manual) {
-          Planned task;
-          about(task, facts, e.application_id());
-          task.event_id = e.meta().event_id();
-          task.kind = v1::ACKNOWLEDGMENT_TASK;
-          to_role(tx, task, "hr_clerk");
-          store_->Record(tx, task, now);
-          if (!ack_id.empty()) {
-            timers::Schedule(tx, kAcknowledgmentDueTimer, ack_id,
-                             AcknowledgmentDue(now, settings.acknowledgment_due_working_days()),
-                             e.application_id());
-          }
-        }
-        if (e.severely_disabled()) {
-          // SGB IX § 178 (2): the disability representative is informed of the application.
-          Planned sbv;
-          about(sbv, facts, e.application_id());
-          sbv.event_id = e.meta().event_id();
-          sbv.kind = v1::SEVERELY_DISABLED_APPLICATION;
-          to_role(tx, sbv, "disability_representative");
-          store_->Record(tx, sbv, now);
-        }
-        if (settings.notify_procedure_contact()) {
-          Planned hr;
-          about(hr, facts, e.application_id());
-          hr.event_id = e.meta().event_id();
-          hr.kind = v1::NEW_APPLICATION;
-          to_role(tx, hr, "hr_clerk");
-          store_->Record(tx, hr, now);
-        }
-        WakeDispatchers();
-        return absl::OkStatus();
-      });
+  consumer.On<ev::ApplicationSubmitted>([this, about](pqxx::work& tx,
+                                                      const ev::ApplicationSubmitted& e,
+                                                      const amqp::Delivery&) -> absl::Status {
+    const std::string tenant = e.meta().tenant_id();
+    const ApplicationFacts facts{tenant, e.posting_id(), e.applicant_sub(), e.kennziffer(),
+                                 e.posting_title()};
+    store_->RememberApplication(tx, e.application_id(), facts);
+    if (!e.contact().email().empty()) {
+      store_->RememberContact(tx, tenant, e.applicant_sub(),
+                              {e.contact().email(), e.contact().given_name(),
+                               e.contact().family_name(), e.contact().salutation()});
+    }
+    const v1::TenantSettings settings = store_->Settings(tx, tenant);
+    const absl::Time now = runtime_.clock().Now();
+    const bool manual = settings.acknowledgment() == v1::MANUAL;
+    // Settings and contact are at hand: no second read of either.
+    auto to_mailbox = [&settings](Planned& p, const std::string& role) {
+      p.recipient_role = role;
+      p.to = {"", MailboxOf(settings, role)};
+      p.values["anrede"] = "Guten Tag";
+    };
+    Planned ack;
+    about(ack, facts, e.application_id());
+    ack.event_id = e.meta().event_id();
+    ack.kind = v1::APPLICATION_RECEIVED;
+    ack.held = manual;  // seed 000: a personal acknowledgment, released by HR
+    ack.recipient_role = "applicant";
+    ack.recipient_sub = e.applicant_sub();
+    const auto& c = e.contact();
+    ack.to = {absl::StrCat(c.given_name(), " ", c.family_name()), c.email()};
+    ack.values["anrede"] = Salutation(c.salutation(), c.given_name(), c.family_name());
+    const std::string ack_id = store_->Record(tx, ack, now, &settings);
+    if (manual) {
+      Planned task;
+      about(task, facts, e.application_id());
+      task.event_id = e.meta().event_id();
+      task.kind = v1::ACKNOWLEDGMENT_TASK;
+      to_mailbox(task, "hr_clerk");
+      store_->Record(tx, task, now, &settings);
+      if (!ack_id.empty()) {
+        timers::Schedule(tx, kAcknowledgmentDueTimer, ack_id,
+                         AcknowledgmentDue(now, settings.acknowledgment_due_working_days()),
+                         e.application_id());
+      }
+    }
+    if (e.severely_disabled()) {
+      // SGB IX § 178 (2): the disability representative is informed of the application.
+      Planned sbv;
+      about(sbv, facts, e.application_id());
+      sbv.event_id = e.meta().event_id();
+      sbv.kind = v1::SEVERELY_DISABLED_APPLICATION;
+      to_mailbox(sbv, "disability_representative");
+      store_->Record(tx, sbv, now, &settings);
+    }
+    if (settings.notify_procedure_contact()) {
+      Planned hr;
+      about(hr, facts, e.application_id());
+      hr.event_id = e.meta().event_id();
+      hr.kind = v1::NEW_APPLICATION;
+      to_mailbox(hr, "hr_clerk");
+      store_->Record(tx, hr, now, &settings);
+    }
+    WakeDispatchers();
+    return absl::OkStatus();
+  });
 
   runtime_.timers().On(
       kAcknowledgmentDueTimer, [this, about, to_role](pqxx::work& tx, const timers::Timer& t) {

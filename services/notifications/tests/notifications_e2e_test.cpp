@@ -293,7 +293,8 @@ TEST_F(NotificationsE2eTest, ManualAcknowledgmentIsHeldTasksHrAndIsFlaggedWhenOv
   EXPECT_EQ(overdue_recorded(), 0);  // a timer due now would have fired in RunTimers
   harness().SetTime(absl::FromCivil(absl::CivilSecond(2024, 10, 5, 0, 0, 1), calendar::Berlin()));
   ASSERT_TRUE(notifications_->RunTimers().ok());
-  EXPECT_EQ(overdue_recorded(), 1);
+  // RunTimers or the scheduler's own thread (whichever claimed it) records it once.
+  ASSERT_TRUE(WaitFor([&] { return overdue_recorded() == 1; }, absl::Seconds(10)));
   auto hr_mails = WaitForMessages(infra().smtp_dir, hr_mailbox, 2);
   ASSERT_EQ(hr_mails.size(), 2u);
   bool overdue = false;
