@@ -404,10 +404,11 @@ int main(int argc, char** argv) {
   }
   // Cold: every distinct request exactly once (not in Redis yet: a fresh stack, and keys the
   // warm-up did not use), by the same closed loop of 16 callers; p50/p99 over all of them.
-  // One-word queries (as a search box sends them), with and without open_only.
+  // One-word queries (as a search box sends them), open only and with the closed ones.
   std::vector<v1::SearchPostingsRequest> cold_one_word = queries;
   for (auto r : queries) {
     r.set_open_only(false);
+    r.set_include_closed(true);
     cold_one_word.push_back(r);
   }
   // Two words (title word and city): the general full-text statement, not the term index.

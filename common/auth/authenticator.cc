@@ -16,7 +16,7 @@ absl::StatusOr<std::optional<Principal>> Authenticator::AuthenticateOptional(
                   [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
     return absl::UnauthenticatedError("authorization header must be 'Bearer <token>'");
   }
-  auto claims = verifier_.Verify(value.substr(kBearer.size()), clock_.Now());
+  auto claims = verifier_->Verify(value.substr(kBearer.size()), clock_.Now());
   if (!claims.ok()) return claims.status();
   return std::optional<Principal>(
       Principal{claims->sub, claims->tenant, claims->roles, claims->issuer});

@@ -2,6 +2,7 @@
 // Verifies `authorization: Bearer <JWT>` from gRPC metadata into a Principal.
 
 #include <map>
+#include <memory>
 #include <optional>
 
 #include "absl/status/statusor.h"
@@ -14,7 +15,10 @@ namespace stellenwerk::auth {
 
 class Authenticator {
  public:
+  // One key, or any TokenVerifier (e.g. a JwksFile that follows key rotation).
   Authenticator(JwtVerifier verifier, const Clock& clock)
+      : verifier_(std::make_shared<JwtVerifier>(std::move(verifier))), clock_(clock) {}
+  Authenticator(std::shared_ptr<const TokenVerifier> verifier, const Clock& clock)
       : verifier_(std::move(verifier)), clock_(clock) {}
 
   using Metadata = std::multimap<grpc::string_ref, grpc::string_ref>;
@@ -26,7 +30,7 @@ class Authenticator {
   absl::StatusOr<std::optional<Principal>> AuthenticateOptional(const Metadata& metadata) const;
 
  private:
-  JwtVerifier verifier_;
+  std::shared_ptr<const TokenVerifier> verifier_;
   const Clock& clock_;
 };
 

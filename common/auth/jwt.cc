@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 
 #include <algorithm>
@@ -197,6 +198,57 @@ absl::StatusOr<JwtVerifier> JwtVerifier::Rs256FromPemFile(const std::string& pat
   std::stringstream pem;
   pem << in.rdbuf();
   return Rs256FromPem(pem.str());
+}
+
+absl::StatusOr<JwtVerifier> JwtVerifier::Rs256FromModulus(std::string_view modulus,
+                                                          std::string_view exponent) {
+  const auto fail = [] { return absl::InvalidArgumentError("JWK is not a usable RSA key"); };
+  if (modulus.empty() || exponent.empty() || modulus.size() > 2048 || exponent.size() > 8) {
+    return fail();
+  }
+  using Bn = std::unique_ptr<BIGNUM, decltype(&BN_free)>;
+  Bn n(BN_bin2bn(reinterpret_cast<const unsigned char*>(modulus.data()),
+                 static_cast<int>(modulus.size()), nullptr),
+       BN_free);
+  Bn e(BN_bin2bn(reinterpret_cast<const unsigned char*>(exponent.data()),
+                 static_cast<int>(exponent.size()), nullptr),
+       BN_free);
+  std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> build(OSSL_PARAM_BLD_new(),
+                                                                        OSSL_PARAM_BLD_free);
+  if (!n || !e || !build || OSSL_PARAM_BLD_push_BN(build.get(), "n", n.get()) != 1 ||
+      OSSL_PARAM_BLD_push_BN(build.get(), "e", e.get()) != 1) {
+    ERR_clear_error();
+    return fail();
+  }
+  std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)> params(
+      OSSL_PARAM_BLD_to_param(build.get()), OSSL_PARAM_free);
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr), EVP_PKEY_CTX_free);
+  EVP_PKEY* raw = nullptr;
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+    ERR_clear_error();
+    return fail();
+  }
+  std::shared_ptr<EVP_PKEY> key(raw, EVP_PKEY_free);
+  if (EVP_PKEY_get_bits(key.get()) < kMinRsaBits) {
+    return absl::InvalidArgumentError("JWT RS256 key must have at least 2048 bits");
+  }
+  return JwtVerifier(Alg::kRs256, "", std::move(key));
+}
+
+std::optional<std::string> KeyIdOf(std::string_view token) {
+  if (token.size() > kMaxTokenSize) return std::nullopt;
+  const size_t dot = token.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  const std::optional<std::string> header_json = Base64UrlDecode(token.substr(0, dot));
+  if (!header_json) return std::nullopt;
+  const nlohmann::json header =
+      nlohmann::json::parse(*header_json, nullptr, /*allow_exceptions=*/false);
+  if (!header.is_object()) return std::nullopt;
+  auto kid = header.find("kid");
+  if (kid == header.end() || !kid->is_string()) return std::nullopt;
+  return kid->get<std::string>();
 }
 
 absl::StatusOr<Claims> JwtVerifier::Verify(std::string_view token, absl::Time now) const {

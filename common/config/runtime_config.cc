@@ -22,6 +22,7 @@ absl::StatusOr<RuntimeConfig> LoadRuntimeConfig(std::string service, int default
       env.Int("STELLENWERK_CONSUMER_MAX_ATTEMPTS", c.consumer_max_attempts, 1, 1000);
   c.jwt_hs256_secret = env.String("STELLENWERK_JWT_HS256_SECRET", "");
   c.jwt_rs256_public_key_file = env.String("STELLENWERK_JWT_RS256_PUBLIC_KEY_FILE", "");
+  c.jwt_jwks_file = env.String("STELLENWERK_JWT_JWKS_FILE", "");
   c.fake_clock = env.Bool("STELLENWERK_FAKE_CLOCK", false);
   c.log_level = env.String("STELLENWERK_LOG_LEVEL", c.log_level);
   c.workers = env.Int("STELLENWERK_WORKERS", c.workers, 1, 1024);
@@ -53,9 +54,12 @@ absl::StatusOr<RuntimeConfig> LoadRuntimeConfig(std::string service, int default
     return absl::InvalidArgumentError(absl::StrCat("STELLENWERK_LOG_LEVEL=\"", c.log_level,
                                                    "\" is not trace|debug|info|warn|error"));
   }
-  if (c.jwt_hs256_secret.empty() && c.jwt_rs256_public_key_file.empty()) {
+  // Precedence when several are set: JWKS file, then RS256 key, then HS256 secret.
+  if (c.jwt_hs256_secret.empty() && c.jwt_rs256_public_key_file.empty() &&
+      c.jwt_jwks_file.empty()) {
     return absl::InvalidArgumentError(
-        "one of STELLENWERK_JWT_HS256_SECRET or STELLENWERK_JWT_RS256_PUBLIC_KEY_FILE is required");
+        "one of STELLENWERK_JWT_JWKS_FILE, STELLENWERK_JWT_RS256_PUBLIC_KEY_FILE or "
+        "STELLENWERK_JWT_HS256_SECRET is required");
   }
   if (c.pg_uri.rfind("postgres", 0) != 0) {
     return absl::InvalidArgumentError("STELLENWERK_PG_URI must start with postgresql://");

@@ -26,10 +26,11 @@ struct RuntimeConfig {
   int redis_port = 6379;
   std::string jwt_hs256_secret;           // STELLENWERK_JWT_HS256_SECRET
   std::string jwt_rs256_public_key_file;  // STELLENWERK_JWT_RS256_PUBLIC_KEY_FILE
-  bool fake_clock = false;                // STELLENWERK_FAKE_CLOCK
-  std::string log_level = "info";         // STELLENWERK_LOG_LEVEL
-  int workers = 16;                       // STELLENWERK_WORKERS: threads for blocking I/O
-  int worker_queue = 2048;                // STELLENWERK_WORKER_QUEUE: bounded backlog
+  std::string jwt_jwks_file;  // STELLENWERK_JWT_JWKS_FILE: several keys by kid, re-read on change
+  bool fake_clock = false;    // STELLENWERK_FAKE_CLOCK
+  std::string log_level = "info";  // STELLENWERK_LOG_LEVEL
+  int workers = 16;                // STELLENWERK_WORKERS: threads for blocking I/O
+  int worker_queue = 2048;         // STELLENWERK_WORKER_QUEUE: bounded backlog
   absl::Duration shutdown_grace = absl::Seconds(10);    // STELLENWERK_SHUTDOWN_GRACE
   absl::Duration outbox_poll = absl::Seconds(1);        // STELLENWERK_OUTBOX_POLL
   absl::Duration timer_poll = absl::Milliseconds(500);  // STELLENWERK_TIMER_POLL

@@ -11,6 +11,7 @@
 #include "stellenwerk/events/v1/meta.pb.h"
 #include "stellenwerk/events/v1/notifications.pb.h"
 #include "stellenwerk/events/v1/postings.pb.h"
+#include "stellenwerk/events/v1/scheduling.pb.h"
 
 namespace stellenwerk::events {
 namespace {
@@ -23,7 +24,8 @@ std::vector<const pb::FileDescriptor*> EventFiles() {
   return {v1::PostingPublished::descriptor()->file(),
           v1::ApplicationSubmitted::descriptor()->file(),
           v1::StaffingNoticeFiled::descriptor()->file(),
-          v1::NotificationDelivered::descriptor()->file()};
+          v1::NotificationDelivered::descriptor()->file(),
+          v1::BookingConfirmed::descriptor()->file()};
 }
 
 struct Built {

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/jwt.h"
+#include "common/auth/key_set.h"
 #include "common/cache/redis_cache.h"
 #include "common/clock/clock_control_service.h"
 #include "common/events/catalogue.h"
@@ -61,15 +62,23 @@ absl::Status Runtime::Init(const std::vector<pg::Migration>& service_migrations,
     clock_ = std::make_unique<SystemClock>();
   }
 
-  absl::StatusOr<auth::JwtVerifier> verifier =
-      !config_.jwt_rs256_public_key_file.empty()
-          ? auth::JwtVerifier::Rs256FromPemFile(config_.jwt_rs256_public_key_file)
-          : auth::JwtVerifier::Hs256(config_.jwt_hs256_secret);
-  if (!verifier.ok()) return verifier.status();
   // Token lifetimes are real-world security, so they are checked against the real clock even
   // when business time is faked.
   static const SystemClock kRealClock;
-  authn_ = std::make_unique<auth::Authenticator>(*std::move(verifier), kRealClock);
+  if (!config_.jwt_jwks_file.empty()) {
+    // Several keys by kid, following the file as it is rotated (docs/decisions/0035).
+    absl::StatusOr<std::shared_ptr<auth::JwksFile>> jwks =
+        auth::JwksFile::Open(config_.jwt_jwks_file);
+    if (!jwks.ok()) return jwks.status();
+    authn_ = std::make_unique<auth::Authenticator>(*std::move(jwks), kRealClock);
+  } else {
+    absl::StatusOr<auth::JwtVerifier> verifier =
+        !config_.jwt_rs256_public_key_file.empty()
+            ? auth::JwtVerifier::Rs256FromPemFile(config_.jwt_rs256_public_key_file)
+            : auth::JwtVerifier::Hs256(config_.jwt_hs256_secret);
+    if (!verifier.ok()) return verifier.status();
+    authn_ = std::make_unique<auth::Authenticator>(*std::move(verifier), kRealClock);
+  }
 
   if (config_.redis_host.empty()) {
     cache_ = std::make_unique<cache::NullCache>();

@@ -36,6 +36,11 @@ TEST(EventCatalogue, EveryContractKeyIsBoundToItsMessage) {
       {"coordination.base_data.overdue.v1", "stellenwerk.events.v1.BaseDataOverdue"},
       {"notifications.notification.delivered.v1", "stellenwerk.events.v1.NotificationDelivered"},
       {"notifications.notification.failed.v1", "stellenwerk.events.v1.NotificationFailed"},
+      {"scheduling.selection_day.scheduled.v1", "stellenwerk.events.v1.SelectionDayScheduled"},
+      {"scheduling.booking.confirmed.v1", "stellenwerk.events.v1.BookingConfirmed"},
+      {"scheduling.booking.rescheduled.v1", "stellenwerk.events.v1.BookingRescheduled"},
+      {"scheduling.booking.cancelled.v1", "stellenwerk.events.v1.BookingCancelled"},
+      {"scheduling.reminder.due.v1", "stellenwerk.events.v1.ReminderDue"},
   };
   for (const auto& [key, message] : contract) {
     const auto* d = MessageFor(key);

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <fstream>
@@ -18,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/auth/key_set.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
@@ -106,9 +108,10 @@ std::string RsSign(EVP_PKEY* key, std::string_view input) {
   return sig;
 }
 
-std::string RsToken(EVP_PKEY* key, const json& payload) {
-  const std::string input = Base64UrlEncode(json{{"alg", "RS256"}, {"typ", "JWT"}}.dump()) + "." +
-                            Base64UrlEncode(payload.dump());
+std::string RsToken(EVP_PKEY* key, const json& payload, std::string_view kid = "") {
+  json header = {{"alg", "RS256"}, {"typ", "JWT"}};
+  if (!kid.empty()) header["kid"] = kid;
+  const std::string input = Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(payload.dump());
   return input + "." + Base64UrlEncode(RsSign(key, input));
 }
 
@@ -483,6 +486,176 @@ TEST(JwtRs256KeyTest, NonRsaAndShortRsaKeysAreRejected) {
   ASSERT_NE(weak, nullptr);
   EXPECT_EQ(JwtVerifier::Rs256FromPem(PublicKeyPem(weak.get())).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// ---- JWKS: several keys by kid, and a key file that follows rotation (ADR 0035) ----
+
+std::string BigEndian(EVP_PKEY* key, const char* name) {
+  BIGNUM* bn = nullptr;
+  EXPECT_EQ(EVP_PKEY_get_bn_param(key, name, &bn), 1);
+  std::string bytes(static_cast<size_t>(BN_num_bytes(bn)), '\0');
+  BN_bn2bin(bn, reinterpret_cast<unsigned char*>(bytes.data()));
+  BN_free(bn);
+  return bytes;
+}
+
+json RsaJwk(EVP_PKEY* key, std::string_view kid) {
+  return {{"kty", "RSA"},
+          {"alg", "RS256"},
+          {"use", "sig"},
+          {"kid", kid},
+          {"n", Base64UrlEncode(BigEndian(key, "n"))},
+          {"e", Base64UrlEncode(BigEndian(key, "e"))}};
+}
+
+std::string Jwks(std::initializer_list<json> keys) { return json{{"keys", keys}}.dump(); }
+
+// Two issuer keys: the one in use ("2026-11") and its successor ("2026-12").
+class JwksTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    old_ = GenerateRsaKey().release();
+    new_ = GenerateRsaKey().release();
+    ASSERT_NE(old_, nullptr);
+    ASSERT_NE(new_, nullptr);
+  }
+  static void TearDownTestSuite() {
+    EVP_PKEY_free(old_);
+    EVP_PKEY_free(new_);
+  }
+  static EVP_PKEY* old_;
+  static EVP_PKEY* new_;
+
+  // Replaces the file the way a Secret update does: a new file renamed over the old path.
+  void WriteFile(const std::string& text) {
+    const std::string tmp = path_ + ".tmp";
+    std::ofstream(tmp, std::ios::binary | std::ios::trunc) << text;
+    ASSERT_EQ(std::rename(tmp.c_str(), path_.c_str()), 0);
+  }
+  void TearDown() override { std::remove(path_.c_str()); }
+
+  std::string path_ = ::testing::TempDir() + "/stw-jwks-" +
+                      ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".json";
+};
+EVP_PKEY* JwksTest::old_ = nullptr;
+EVP_PKEY* JwksTest::new_ = nullptr;
+
+TEST_F(JwksTest, EachKeyVerifiesTheTokensOfItsKid) {
+  absl::StatusOr<KeySet> set =
+      KeySet::FromJwks(Jwks({RsaJwk(old_, "2026-11"), RsaJwk(new_, "2026-12")}));
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->size(), 2u);
+  absl::StatusOr<Claims> a = set->Verify(RsToken(old_, GoodPayload(), "2026-11"), kNow);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->sub, "user-1");
+  EXPECT_TRUE(set->Verify(RsToken(new_, GoodPayload(), "2026-12"), kNow).ok());
+}
+
+TEST_F(JwksTest, AWrongUnknownOrMissingKidIsRefused) {
+  absl::StatusOr<KeySet> set =
+      KeySet::FromJwks(Jwks({RsaJwk(old_, "2026-11"), RsaJwk(new_, "2026-12")}));
+  ASSERT_TRUE(set.ok()) << set.status();
+  // Signed by one key but naming the other: the named key decides, so the signature fails.
+  ExpectUnauthenticated(set->Verify(RsToken(old_, GoodPayload(), "2026-12"), kNow));
+  ExpectUnauthenticated(set->Verify(RsToken(old_, GoodPayload(), "2025-01"), kNow));
+  // With two keys a token must say which one it is signed with.
+  ExpectUnauthenticated(set->Verify(RsToken(old_, GoodPayload()), kNow));
+  // An HS256 token naming an RSA key's kid is not verified with that key as an HMAC secret.
+  ExpectUnauthenticated(set->Verify(
+      HsToken({{"alg", "HS256"}, {"kid", "2026-11"}}, GoodPayload(), "any-secret"), kNow));
+}
+
+TEST_F(JwksTest, ASingleKeyAlsoVerifiesTokensWithoutKid) {
+  absl::StatusOr<KeySet> set = KeySet::FromJwks(Jwks({RsaJwk(old_, "only")}));
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_TRUE(set->Verify(RsToken(old_, GoodPayload()), kNow).ok());
+  ExpectUnauthenticated(set->Verify(RsToken(new_, GoodPayload()), kNow));
+}
+
+TEST_F(JwksTest, AnOctKeyVerifiesHs256) {
+  const json oct = {
+      {"kty", "oct"}, {"alg", "HS256"}, {"kid", "local"}, {"k", Base64UrlEncode(kSecret)}};
+  absl::StatusOr<KeySet> set = KeySet::FromJwks(Jwks({oct, RsaJwk(new_, "2026-12")}));
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_TRUE(set->Verify(HsToken({{"alg", "HS256"}, {"kid", "local"}}, GoodPayload()), kNow).ok());
+  // The same secret cannot verify an RS256 header.
+  ExpectUnauthenticated(set->Verify(RsToken(old_, GoodPayload(), "local"), kNow));
+}
+
+TEST_F(JwksTest, KeySetsTheServicesCannotFullyUseAreRefused) {
+  const json rsa = RsaJwk(old_, "a");
+  json enc = rsa;
+  enc["use"] = "enc";
+  json es = rsa;
+  es["alg"] = "ES256";
+  json no_n = rsa;
+  no_n.erase("n");
+  json bad_n = rsa;
+  bad_n["n"] = "not+base64url";
+  json no_kid = RsaJwk(new_, "");
+  no_kid.erase("kid");
+  PkeyPtr small = GenerateRsaKey(1024);
+  const json short_oct = {{"kty", "oct"}, {"alg", "HS256"}, {"k", Base64UrlEncode("short")}};
+  for (const std::string& text :
+       {std::string("not json"), std::string(R"({"keys": []})"), std::string(R"({"keys": {}})"),
+        std::string(R"([])"), Jwks({enc}), Jwks({es}), Jwks({no_n}), Jwks({bad_n}),
+        Jwks({rsa, no_kid}), Jwks({rsa, RsaJwk(new_, "a")}), Jwks({RsaJwk(small.get(), "s")}),
+        Jwks({short_oct}), Jwks({json{{"kty", "EC"}, {"kid", "e"}}})}) {
+    absl::StatusOr<KeySet> set = KeySet::FromJwks(text);
+    EXPECT_EQ(set.status().code(), absl::StatusCode::kInvalidArgument) << text;
+  }
+}
+
+TEST_F(JwksTest, TheFileFollowsARotationWithoutRestart) {
+  WriteFile(Jwks({RsaJwk(old_, "2026-11")}));
+  absl::StatusOr<std::shared_ptr<JwksFile>> file = JwksFile::Open(path_, absl::ZeroDuration());
+  ASSERT_TRUE(file.ok()) << file.status();
+  const std::string by_old = RsToken(old_, GoodPayload(), "2026-11");
+  const std::string by_new = RsToken(new_, GoodPayload(), "2026-12");
+  EXPECT_TRUE((*file)->Verify(by_old, kNow).ok());
+  ExpectUnauthenticated((*file)->Verify(by_new, kNow));
+
+  // Step 1 of a rotation: publish the successor beside the key in use. Both verify.
+  WriteFile(Jwks({RsaJwk(old_, "2026-11"), RsaJwk(new_, "2026-12")}));
+  EXPECT_TRUE((*file)->Verify(by_new, kNow).ok());
+  EXPECT_TRUE((*file)->Verify(by_old, kNow).ok());
+  // Step 2, once every old token has expired: retire the old key.
+  WriteFile(Jwks({RsaJwk(new_, "2026-12")}));
+  ExpectUnauthenticated((*file)->Verify(by_old, kNow));
+  EXPECT_TRUE((*file)->Verify(by_new, kNow).ok());
+  EXPECT_EQ((*file)->loads(), 3);
+}
+
+TEST_F(JwksTest, ABotchedEditKeepsTheKeysInUse) {
+  WriteFile(Jwks({RsaJwk(old_, "2026-11")}));
+  absl::StatusOr<std::shared_ptr<JwksFile>> file = JwksFile::Open(path_, absl::ZeroDuration());
+  ASSERT_TRUE(file.ok()) << file.status();
+  WriteFile("{\"keys\": [");  // truncated
+  const std::string by_old = RsToken(old_, GoodPayload(), "2026-11");
+  EXPECT_TRUE((*file)->Verify(by_old, kNow).ok());
+  std::remove(path_.c_str());  // even a vanished file does not lock everyone out
+  EXPECT_TRUE((*file)->Verify(by_old, kNow).ok());
+  EXPECT_EQ((*file)->loads(), 1);
+  // A good file again is picked up.
+  WriteFile(Jwks({RsaJwk(new_, "2026-12")}));
+  EXPECT_TRUE((*file)->Verify(RsToken(new_, GoodPayload(), "2026-12"), kNow).ok());
+  EXPECT_EQ((*file)->loads(), 2);
+}
+
+TEST_F(JwksTest, AFileThatCannotBeUsedAtStartIsAnError) {
+  EXPECT_FALSE(JwksFile::Open(path_ + ".missing").ok());
+  WriteFile("[]");
+  EXPECT_EQ(JwksFile::Open(path_).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(JwksTest, BetweenRechecksTheFileIsNotReread) {
+  WriteFile(Jwks({RsaJwk(old_, "2026-11")}));
+  absl::StatusOr<std::shared_ptr<JwksFile>> file = JwksFile::Open(path_, absl::Hours(1));
+  ASSERT_TRUE(file.ok()) << file.status();
+  WriteFile(Jwks({RsaJwk(new_, "2026-12")}));
+  // Within the recheck interval the keys in memory answer (no stat per token).
+  EXPECT_TRUE((*file)->Verify(RsToken(old_, GoodPayload(), "2026-11"), kNow).ok());
+  EXPECT_EQ((*file)->loads(), 1);
 }
 
 }  // namespace

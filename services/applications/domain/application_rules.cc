@@ -101,7 +101,9 @@ bool IsAllowedTransition(v1::ApplicationStatus from, v1::ApplicationStatus to) {
       {v1::INVITED, {v1::INTERVIEWED, v1::REJECTED}},
       {v1::INTERVIEWED, {v1::PROPOSED, v1::REJECTED}},
       {v1::PROPOSED, {v1::PENDING_COORDINATION, v1::OFFER_APPROVED, v1::REJECTED}},
-      {v1::PENDING_COORDINATION, {v1::OFFER_APPROVED, v1::PROPOSED}},
+      // Every open state can end: HR may reject while the district's week runs (the notice is
+      // then withdrawn by event); the applicant may withdraw as from any open state.
+      {v1::PENDING_COORDINATION, {v1::OFFER_APPROVED, v1::PROPOSED, v1::REJECTED}},
       // The approved offer may still fail (declined by phone, the medical check): HR ends it
       // with the reason rather than leave it open for ever.
       {v1::OFFER_APPROVED, {v1::HIRED, v1::REJECTED}},
@@ -115,13 +117,19 @@ bool IsAllowedTransition(v1::ApplicationStatus from, v1::ApplicationStatus to) {
 absl::Status CheckStatusChange(const v1::Application& current, const v1::ChangeStatusRequest& r,
                                const auth::Principal& who) {
   using namespace auth::roles;
-  static const v1::ApplicationStatus kSettable[] = {v1::SCREENING, v1::SHORTLISTED, v1::INVITED,
-                                                    v1::INTERVIEWED, v1::REJECTED};
+  static const v1::ApplicationStatus kSettable[] = {v1::SHORTLISTED, v1::INVITED, v1::INTERVIEWED,
+                                                    v1::REJECTED};
+  if (r.target() == v1::SCREENING) {
+    // DOMAIN.md "Screening after the deadline": the committee screens once the application
+    // period has ended; the posting's close moves RECEIVED → SCREENING, nobody by hand.
+    return absl::FailedPreconditionError(
+        "screening starts at the application deadline, when the posting closes; it is not set "
+        "by hand");
+  }
   if (std::find(std::begin(kSettable), std::end(kSettable), r.target()) == std::end(kSettable)) {
-    return errors::InvalidField(
-        "target",
-        "ChangeStatus sets SCREENING, SHORTLISTED, INVITED, INTERVIEWED or REJECTED;"
-        " hiring and withdrawal have their own calls");
+    return errors::InvalidField("target",
+                                "ChangeStatus sets SHORTLISTED, INVITED, INTERVIEWED or REJECTED;"
+                                " hiring and withdrawal have their own calls");
   }
   // The committee screens and rates; inviting and rejecting are HR's acts towards the applicant.
   const bool hr = who.HasAnyRole({kHrClerk, kAdmin});

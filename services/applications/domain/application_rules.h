@@ -37,7 +37,7 @@ absl::Status ValidateSubmission(const v1::SubmitApplicationRequest& request, boo
 
 // The status flow: RECEIVED → SCREENING → SHORTLISTED | REJECTED → INVITED → INTERVIEWED →
 // PROPOSED → (PENDING_COORDINATION) → OFFER_APPROVED → HIRED; WITHDRAWN from any open state;
-// REJECTED (with a reason) from SCREENING up to OFFER_APPROVED, except while coordinating.
+// REJECTED (with a reason) from SCREENING up to OFFER_APPROVED, PENDING_COORDINATION included.
 bool IsAllowedTransition(v1::ApplicationStatus from, v1::ApplicationStatus to);
 bool IsOpen(v1::ApplicationStatus status);
 // Every open status (IsOpen), in enum order.

@@ -22,7 +22,10 @@ google::protobuf::Timestamp Ts(absl::Time t) {
 bool MayMove(Cause cause, v1::ApplicationStatus from, v1::ApplicationStatus to) {
   switch (cause) {
     case Cause::kStaffDecision:
-      return to != v1::WITHDRAWN && IsAllowedTransition(from, to);
+      // DOMAIN.md: screening starts at the deadline (the posting's close), never by hand
+      // before it — RECEIVED → SCREENING is the deadline's move alone.
+      return to != v1::WITHDRAWN && !(from == v1::RECEIVED && to == v1::SCREENING) &&
+             IsAllowedTransition(from, to);
     case Cause::kWithdrawal:
       return to == v1::WITHDRAWN && IsOpen(from);
     case Cause::kDeadline:

@@ -52,7 +52,8 @@ TEST(StateMachineTest, FollowsTheDomainFlow) {
   EXPECT_TRUE(IsAllowedTransition(v1::PENDING_COORDINATION, v1::PROPOSED));
   EXPECT_TRUE(IsAllowedTransition(v1::OFFER_APPROVED, v1::HIRED));
   EXPECT_TRUE(IsAllowedTransition(v1::OFFER_APPROVED, v1::REJECTED));
-  EXPECT_FALSE(IsAllowedTransition(v1::PENDING_COORDINATION, v1::REJECTED));
+  EXPECT_TRUE(IsAllowedTransition(v1::PENDING_COORDINATION, v1::REJECTED));
+  EXPECT_TRUE(IsAllowedTransition(v1::PENDING_COORDINATION, v1::WITHDRAWN));
   EXPECT_TRUE(IsAllowedTransition(v1::INVITED, v1::WITHDRAWN));
   EXPECT_FALSE(IsAllowedTransition(v1::RECEIVED, v1::INVITED));
   EXPECT_FALSE(IsAllowedTransition(v1::SCREENING, v1::HIRED));
@@ -101,6 +102,19 @@ TEST(ChangeStatusTest, RolesAndTargets) {
             absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(CheckStatusChange(a, To(v1::HIRED), kHr).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(CheckStatusChange(a, To(v1::INVITED), kHr).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+// DOMAIN.md: screening starts at the deadline; no role sets it by hand, not even on a
+// RECEIVED application whose move it would be.
+TEST(ChangeStatusTest, ScreeningIsNotSetByHand) {
+  v1::Application a;
+  a.set_status(v1::RECEIVED);
+  EXPECT_EQ(CheckStatusChange(a, To(v1::SCREENING), kHr).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(CheckStatusChange(a, To(v1::SHORTLISTED), kHr).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(CheckStatusChange(a, To(v1::REJECTED, "x"), kHr).code(),
             absl::StatusCode::kFailedPrecondition);
 }
 

@@ -131,7 +131,11 @@ TEST_F(ApplicationsE2eTest, StatusChangesFollowTheRulesAndAnonymisedProceduresHi
   change.set_id(a.id());
   change.set_target(v1::SCREENING);
   v1::Application out;
-  ASSERT_TRUE(stub_->ChangeStatus(Ctx(hr_).get(), change, &out).ok());
+  // DOMAIN.md: screening starts at the deadline, not by hand while the posting is open.
+  EXPECT_EQ(stub_->ChangeStatus(Ctx(hr_).get(), change, &out).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(GetAs(hr_, a.id()).status(), v1::RECEIVED);
+  Move(a.id(), {v1::SCREENING});
   change.set_target(v1::REJECTED);
   change.set_reason("fehlende Qualifikation");
   // SGB IX § 165: not without the explicit finding.
@@ -166,8 +170,7 @@ TEST_F(ApplicationsE2eTest, TheObviouslyUnqualifiedFindingIsRecordedWithTheRejec
   ASSERT_TRUE(stub_->SubmitApplication(Ctx(applicant_).get(), r, &a).ok());
   v1::ChangeStatusRequest change;
   change.set_id(a.id());
-  change.set_target(v1::SCREENING);
-  ASSERT_TRUE(stub_->ChangeStatus(Ctx(hr_).get(), change, &out).ok());
+  Move(a.id(), {v1::SCREENING});
   change.set_target(v1::REJECTED);
   change.set_reason("Die geforderte Laufbahnbefähigung fehlt offensichtlich.");
   change.set_obviously_unqualified(true);
@@ -403,13 +406,7 @@ TEST_F(DocumentDownloadTest, AnAnonymisedProcedureOpensDocumentsOnlyAfterTheReve
   EXPECT_EQ(Read(Staff("committee_member", "k-1"), a.id(), cv).status.error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
 
-  v1::ChangeStatusRequest change;
-  change.set_id(a.id());
-  v1::Application out;
-  for (v1::ApplicationStatus to : {v1::SCREENING, v1::SHORTLISTED}) {
-    change.set_target(to);
-    ASSERT_TRUE(stub_->ChangeStatus(Ctx(hr_).get(), change, &out).ok());
-  }
+  v1::Application out = Move(a.id(), {v1::SCREENING, v1::SHORTLISTED});
   v1::RevealIdentityRequest reveal;
   reveal.set_id(a.id());
   reveal.set_reason("Einladung zum Auswahlgespräch");

@@ -136,6 +136,8 @@ std::vector<v1::AuditEntry> ApplicationsServiceTest::AuditOf(const std::string& 
 }
 
 void ApplicationsServiceTest::CloseApplications(const std::string& posting_id) {
+  auto known = apps_->app().store().Posting(posting_id);
+  if (known.ok() && known->has_value() && (*known)->status == "CLOSED") return;  // already over
   pv1::ClosePostingRequest close;
   close.set_id(posting_id);
   pv1::Posting closed;
@@ -151,8 +153,21 @@ void ApplicationsServiceTest::CloseApplications(const std::string& posting_id) {
 
 v1::Application ApplicationsServiceTest::Move(const std::string& id,
                                               std::initializer_list<v1::ApplicationStatus> steps) {
-  v1::Application out;
+  v1::Application out = GetAs(hr_, id);
   for (auto target : steps) {
+    if (target == v1::SCREENING) {
+      // Screening starts at the deadline (DOMAIN.md), not by hand: the application period
+      // ends (the posting closes) and the deadline moves RECEIVED → SCREENING.
+      CloseApplications(out.posting_id());
+      EXPECT_TRUE(testing::WaitFor(
+          [&] {
+            out = GetAs(hr_, id);
+            return out.status() == v1::SCREENING;
+          },
+          absl::Seconds(15)))
+          << "still " << v1::ApplicationStatus_Name(out.status());
+      continue;
+    }
     v1::ChangeStatusRequest change;
     change.set_id(id);
     change.set_target(target);

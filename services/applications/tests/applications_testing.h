@@ -81,7 +81,8 @@ class ApplicationsServiceTest : public stellenwerk::testing::ServiceTest {
   // The audit lines of one application with the given action, as HR lists them.
   std::vector<v1::AuditEntry> AuditOf(const std::string& application_id, const std::string& action);
   // Ends the application period (ClosePosting) and waits until this service knows it: the
-  // steps that follow it (the bodies' verdicts, the end of the procedure) may then begin.
+  // steps that follow it (screening, the bodies' verdicts, the end of the procedure) may then
+  // begin. Nothing to do when it has ended already.
   void CloseApplications(const std::string& posting_id);
   grpc::Status Upload(const std::string& token, const std::string& name, v1::DocumentKind kind,
                       const std::string& content, v1::Document* out, size_t chunk = 64 * 1024) {
@@ -96,6 +97,9 @@ class ApplicationsServiceTest : public stellenwerk::testing::ServiceTest {
     return SubmittedApplication(*stub_, posting_id, token, kStart, adjust);
   }
   // Moves an application through ChangeStatus steps by HR; fails the test on an error.
+  // SCREENING is not set by hand (DOMAIN.md): for it the application period ends
+  // (CloseApplications) and the deadline moves the application. Apply everything a test needs
+  // on a posting before moving one of its applications to SCREENING.
   v1::Application Move(const std::string& id, std::initializer_list<v1::ApplicationStatus> steps);
   v1::Application GetAs(const std::string& token, const std::string& id);
 

@@ -105,15 +105,15 @@ TEST_F(CrossTenantReplayE2eTest,
 }
 
 TEST_F(CrossTenantReplayE2eTest, ChangeStatusReplayedByAnotherTenantIsNotFound) {
-  const auto a = Apply(OpenPosting(), applicant_);
+  const auto a = Move(Apply(OpenPosting(), applicant_).id(), {v1::SCREENING});
   v1::ChangeStatusRequest r;
   r.set_id(a.id());
-  r.set_target(v1::SCREENING);
+  r.set_target(v1::SHORTLISTED);
   r.set_reason("Unterlagen vollständig");
   r.set_request_id("status-1");
   ExpectReplayStaysWithItsCaller(stub_.get(), &Stub::ChangeStatus, r, hr_,
                                  OtherTenant("hr_clerk", "hr-1"), ApplicationSecrets());
-  EXPECT_EQ(GetAs(hr_, a.id()).history_size(), 1) << "moved once, by tenant A";
+  EXPECT_EQ(GetAs(hr_, a.id()).history_size(), 2) << "screened at the deadline, moved once by A";
 }
 
 TEST_F(CrossTenantReplayE2eTest, RateApplicationReplayedByAnotherTenantIsNotFound) {
@@ -310,15 +310,16 @@ TEST_F(CrossTenantReplayE2eTest, AReplayInTheSameScopeStillGetsTheFirstAnswerAnd
   ASSERT_TRUE(stub_->SubmitApplication(Ctx(applicant_).get(), submit, &again).ok());
   EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
 
+  Move(first.id(), {v1::SCREENING});
   v1::ChangeStatusRequest change;
   change.set_id(first.id());
-  change.set_target(v1::SCREENING);
+  change.set_target(v1::SHORTLISTED);
   change.set_request_id("status-once");
   v1::Application moved, moved_again;
   ASSERT_TRUE(stub_->ChangeStatus(Ctx(hr_).get(), change, &moved).ok());
   ASSERT_TRUE(stub_->ChangeStatus(Ctx(hr_).get(), change, &moved_again).ok());
   EXPECT_EQ(moved_again.SerializeAsString(), moved.SerializeAsString());
-  EXPECT_EQ(GetAs(hr_, first.id()).history_size(), 1) << "one transition, not two";
+  EXPECT_EQ(GetAs(hr_, first.id()).history_size(), 2) << "one transition by HR, not two";
 }
 
 }  // namespace

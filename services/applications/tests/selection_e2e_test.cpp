@@ -3,6 +3,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "services/applications/domain/ranking.h"
 #include "services/applications/tests/applications_testing.h"
+#include "services/coordination/domain/notice_rules.h"
 
 namespace stellenwerk::applications {
 namespace {
@@ -208,19 +209,20 @@ TEST_F(SelectionE2eTest, TheCommitteeRatesAndTheRankingNamesTheRuleThatDecidedEa
 
 TEST_F(SelectionE2eTest, ProposeHiringWaitsForEveryParticipatingBody) {
   const std::string posting = OpenPosting();
-  const auto a = Interviewed(posting, /*severely_disabled=*/true);
+  const auto applied =
+      Apply(posting, NewApplicant(), [](auto& r) { r.set_severely_disabled(true); });
+  const auto second = Apply(posting, NewApplicant("eingeladen"));
+  // Seed 000: the bodies take part after all interviews — not while people still apply, nor
+  // while an invited applicant waits for the interview.
+  EXPECT_EQ(Verdict(v1::STAFF_COUNCIL, "staff_council", posting).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  const auto a = Move(applied.id(), {v1::SCREENING, v1::SHORTLISTED, v1::INVITED, v1::INTERVIEWED});
   v1::Application out;
   grpc::Status refused = Propose(a.id(), &out);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(refused.error_message().find("EQUAL_OPPORTUNITY_OFFICER"), std::string::npos)
       << refused.error_message();
-  // Seed 000: the bodies take part after all interviews — not while people still apply, nor
-  // while an invited applicant waits for the interview.
-  EXPECT_EQ(Verdict(v1::STAFF_COUNCIL, "staff_council", posting).error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
-  const auto invited = Move(Apply(posting, NewApplicant("eingeladen")).id(),
-                            {v1::SCREENING, v1::SHORTLISTED, v1::INVITED});
-  CloseApplications(posting);
+  const auto invited = Move(second.id(), {v1::SHORTLISTED, v1::INVITED});
   EXPECT_EQ(Verdict(v1::STAFF_COUNCIL, "staff_council", posting).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
   Move(invited.id(), {v1::INTERVIEWED});
@@ -358,6 +360,93 @@ TEST_F(SelectionE2eTest, AWithdrawnNoticeReturnsTheHiringToProposedWithTheReason
   EXPECT_NE(again.error_message().find("district"), std::string::npos) << again.error_message();
 }
 
+// Every open state can end: while the district's week runs, the applicant may withdraw and HR
+// may reject; the notice is then withdrawn in coordination by event (the district is told by
+// coordination.staffing.withdrawn), and its window never clears a staffing that is gone.
+TEST_F(SelectionE2eTest, AHiringPendingCoordinationEndsByWithdrawalOrRejectionAndTheNoticeFollows) {
+  for (const bool by_applicant : {true, false}) {
+    SCOPED_TRACE(by_applicant ? "withdrawn by the applicant" : "rejected by HR");
+    const std::string district = UniqueName("kreis");
+    const std::string posting = OpenPosting({.coordination_district = district});
+    const std::string applicant = NewApplicant();
+    const auto applied = Apply(posting, applicant);
+    const auto a =
+        Move(applied.id(), {v1::SCREENING, v1::SHORTLISTED, v1::INVITED, v1::INTERVIEWED});
+    AllVerdicts(posting, false);
+    v1::Application out;
+    ASSERT_TRUE(Propose(a.id(), &out).ok());
+    ASSERT_EQ(out.status(), v1::PENDING_COORDINATION);
+    const std::string district_token =
+        harness().Token(district, {"district_coordinator"}, "koordinierung-1");
+    auto notice = NoticeFor(district_token, a.id());
+    ASSERT_TRUE(notice.has_value());
+    ASSERT_EQ(notice->status(), cv1::WINDOW_OPEN);
+
+    if (by_applicant) {
+      v1::WithdrawApplicationRequest w;
+      w.set_id(a.id());
+      w.set_reason("Ich habe eine andere Stelle angenommen.");
+      grpc::Status s = stub_->WithdrawApplication(Ctx(applicant).get(), w, &out);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+      EXPECT_EQ(out.status(), v1::WITHDRAWN);
+    } else {
+      v1::ChangeStatusRequest reject;
+      reject.set_id(a.id());
+      reject.set_target(v1::REJECTED);
+      EXPECT_EQ(stub_->ChangeStatus(Ctx(hr_).get(), reject, &out).error_code(),
+                grpc::StatusCode::INVALID_ARGUMENT)
+          << "a rejection needs a reason";
+      reject.set_reason("Die Bewerberin hat die Einstellungsvoraussetzungen nicht nachgewiesen.");
+      grpc::Status s = stub_->ChangeStatus(Ctx(hr_).get(), reject, &out);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+      EXPECT_EQ(out.status(), v1::REJECTED);
+      EXPECT_TRUE(out.has_end_time());
+    }
+    // Coordination withdraws the notice by the applications event.
+    cv1::StaffingNotice seen;
+    ASSERT_TRUE(testing::WaitFor(
+        [&] {
+          cv1::GetStaffingNoticeRequest get;
+          get.set_id(notice->id());
+          return coordination_stub_->GetStaffingNotice(Ctx(district_token).get(), get, &seen)
+                     .ok() &&
+                 seen.status() == cv1::WITHDRAWN;
+        },
+        absl::Seconds(15)))
+        << cv1::NoticeStatus_Name(seen.status());
+    EXPECT_NE(seen.withdraw_reason().find(by_applicant ? "withdrew" : "rejected"),
+              std::string::npos)
+        << seen.withdraw_reason();
+    // Its window timer is gone (cancelled with the withdrawal, in the same transaction) ...
+    int64_t timers_left = -1;
+    ASSERT_TRUE(coordination_->runtime()
+                    .db()
+                    .Read([&](pqxx::work& tx) {
+                      timers_left =
+                          tx.exec_params1(
+                                "SELECT count(*) FROM timers WHERE kind = $1 AND key = $2",
+                                coordination::kWindowTimerKind, notice->id())[0]
+                              .as<int64_t>();
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    EXPECT_EQ(timers_left, 0);
+    // ... so the week passes without a clearance, and the application stays as it ended.
+    harness().SetTime(
+        absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(notice->window_end_time())) +
+        absl::Hours(1));
+    cv1::GetStaffingNoticeRequest get;
+    get.set_id(notice->id());
+    ASSERT_TRUE(coordination_stub_->GetStaffingNotice(Ctx(district_token).get(), get, &seen).ok());
+    EXPECT_EQ(seen.status(), cv1::WITHDRAWN);
+    const auto ended = GetAs(hr_, a.id());
+    EXPECT_EQ(ended.status(), by_applicant ? v1::WITHDRAWN : v1::REJECTED);
+    EXPECT_EQ(ended.history(ended.history_size() - 1).to(), ended.status())
+        << "the notice's withdrawal does not move an ended application";
+    harness().SetTime(kStart);
+  }
+}
+
 TEST_F(SelectionE2eTest, AnonymisedProceduresRevealIdentityToHrOnlyAndAuditIt) {
   const std::string posting = OpenPosting({.anonymised = true});
   const auto a = Apply(posting, applicant_);
@@ -458,9 +547,9 @@ TEST_F(SelectionE2eTest, AnAnonymisedRankingNamesNoPreferenceRuleBeforeTheReveal
 
 TEST_F(SelectionE2eTest, AnInterviewAfterTheVerdictsAsksTheBodiesAgain) {
   const std::string posting = OpenPosting();
+  const auto applied_later = Apply(posting, NewApplicant("spaeter"));
   const auto first = Interviewed(posting);
-  const auto later =
-      Move(Apply(posting, NewApplicant("spaeter")).id(), {v1::SCREENING, v1::SHORTLISTED});
+  const auto later = Move(applied_later.id(), {v1::SHORTLISTED});
   AllVerdicts(posting, false);
   // Someone else is interviewed after the bodies spoke: their verdicts no longer cover the
   // selection as it now stands.

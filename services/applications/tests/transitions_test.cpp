@@ -52,6 +52,10 @@ TEST(Transitions, EachCauseAllowsOnlyItsOwnMoves) {
   EXPECT_TRUE(MayMove(Cause::kStaffDecision, v1::SCREENING, v1::SHORTLISTED));
   EXPECT_FALSE(MayMove(Cause::kStaffDecision, v1::RECEIVED, v1::SHORTLISTED));
   EXPECT_FALSE(MayMove(Cause::kStaffDecision, v1::SCREENING, v1::WITHDRAWN));
+  // DOMAIN.md: screening starts at the deadline, never by hand before it.
+  EXPECT_FALSE(MayMove(Cause::kStaffDecision, v1::RECEIVED, v1::SCREENING));
+  EXPECT_FALSE(MayMove(Cause::kWithdrawal, v1::RECEIVED, v1::SCREENING));
+  EXPECT_FALSE(MayMove(Cause::kProcedureEnded, v1::RECEIVED, v1::SCREENING));
 }
 
 TEST(Transitions, AMoveItsCauseDoesNotAllowIsRefusedAndChangesNothing) {

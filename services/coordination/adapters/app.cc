@@ -56,6 +56,33 @@ absl::Status CoordinationApp::Init() {
     spdlog::info("staffing notice {} for application {}", filed->id(), e.application_id());
     return absl::OkStatus();
   });
+
+  // Every open state can end: a hiring waiting on the district ends when the applicant
+  // withdraws or HR rejects the application. The notice is then withdrawn (no staffing with
+  // this person is coming) and coordination.staffing.withdrawn tells the district, whose week
+  // (seed 004) would otherwise run for a staffing that no longer exists. Idempotent: only an
+  // open notice is withdrawn, once.
+  auto hiring_ended = [this](pqxx::work& tx, const events::v1::EventMeta& meta,
+                             const std::string& application_id,
+                             const std::string& reason) -> absl::Status {
+    Actor actor = Actor::System("applications", meta.tenant_id(), meta.correlation_id());
+    actor.role = "applications";
+    return store_->WithdrawForApplicationInTransaction(tx, actor, meta.tenant_id(), application_id,
+                                                       reason);
+  };
+  runtime_.consumer().On<events::v1::ApplicationWithdrawn>(
+      [hiring_ended](pqxx::work& tx, const events::v1::ApplicationWithdrawn& e,
+                     const amqp::Delivery&) {
+        return hiring_ended(tx, e.meta(), e.application_id(),
+                            "the applicant withdrew the application");
+      });
+  runtime_.consumer().On<events::v1::ApplicationStatusChanged>(
+      [hiring_ended](pqxx::work& tx, const events::v1::ApplicationStatusChanged& e,
+                     const amqp::Delivery&) -> absl::Status {
+        if (e.from() != "PENDING_COORDINATION" || e.to() != "REJECTED") return absl::OkStatus();
+        return hiring_ended(tx, e.meta(), e.application_id(),
+                            "the city rejected the application; the hiring will not happen");
+      });
   return absl::OkStatus();
 }
 

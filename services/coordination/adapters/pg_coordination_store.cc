@@ -165,6 +165,26 @@ absl::StatusOr<v1::StaffingNotice> PgCoordinationStore::Update(const Actor& acto
              const v1::StaffingNotice& next) { return AfterWrite(tx, current, change, next); });
 }
 
+absl::Status PgCoordinationStore::WithdrawForApplicationInTransaction(
+    pqxx::work& tx, const Actor& actor, const std::string& city, const std::string& application_id,
+    const std::string& reason) {
+  if (application_id.empty()) return absl::OkStatus();
+  auto rows = tx.exec_params(
+      "SELECT id::text FROM staffing_notices WHERE city_tenant_id = $1 AND application_id = $2"
+      " AND status IN ('WINDOW_OPEN', 'IN_DISCUSSION')",
+      city, application_id);
+  for (const auto& row : rows) {
+    auto current = notices_.Lock(tx, row[0].as<std::string>());
+    if (!current.ok()) return current.status();
+    // Checked again under the lock: a concurrent outcome wins, the notice stays as decided.
+    if (current->status() != v1::WINDOW_OPEN && current->status() != v1::IN_DISCUSSION) continue;
+    auto change = Withdraw(*current, actor, notices_.clock().Now(), reason);
+    if (!change.ok()) return change.status();
+    Write(tx, actor, *current, *std::move(change), /*insert=*/false);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status PgCoordinationStore::ElapseWindowsInTransaction(pqxx::work& tx,
                                                              const std::vector<std::string>& ids) {
   if (ids.empty()) return absl::OkStatus();

@@ -42,6 +42,15 @@ class PgCoordinationStore final : public CoordinationStore {
   // the same (city, application_id).
   absl::StatusOr<v1::StaffingNotice> FileInTransaction(pqxx::work& tx, const Actor& actor,
                                                        const Build& build);
+  // The city's hiring ended while its notice was still open (the applicant withdrew, or HR
+  // rejected the application in PENDING_COORDINATION): the notice of (city, application_id) is
+  // withdrawn with `reason`, its window timer cancelled, and coordination.staffing.withdrawn
+  // tells the district. Nothing to do (OK) when there is no such notice or it has an outcome
+  // already — so a redelivered or re-emitted event changes nothing.
+  absl::Status WithdrawForApplicationInTransaction(pqxx::work& tx, const Actor& actor,
+                                                   const std::string& city,
+                                                   const std::string& application_id,
+                                                   const std::string& reason);
   // The window timers' effect, set-based for a batch of due windows: locks the notices still
   // WINDOW_OPEN (cleared, withdrawn or reacted ones are skipped), clears those due, and writes
   // their new state, history lines and staffing.cleared events with one statement each.

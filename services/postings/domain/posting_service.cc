@@ -479,6 +479,8 @@ absl::StatusOr<v1::SearchPostingsResponse> PostingService::Search(
   v.Check(v1::PayScheme_IsValid(r.pay_scheme()), "pay_scheme", "unknown pay scheme");
   v.Check(v1::ContractType_IsValid(r.contract()), "contract", "unknown contract type");
   v.Check(v1::PostingKind_IsValid(r.posting_kind()), "posting_kind", "unknown kind");
+  v.Check(!(r.open_only() && r.include_closed()), "include_closed",
+          "contradicts open_only; set one of them");
   SearchQuery q;
   for (const auto& [field, grade, out] : {std::tuple{"grade_min", &r.grade_min(), &q.grade_min},
                                           std::tuple{"grade_max", &r.grade_max(), &q.grade_max}}) {
@@ -509,7 +511,8 @@ absl::StatusOr<v1::SearchPostingsResponse> PostingService::Search(
   q.location = NormalizeGermanText(r.location());
   q.contract = r.contract();
   q.posting_kind = r.posting_kind();
-  q.open_only = r.open_only();
+  // Open postings unless closed ones are asked for: a closed posting is no offer any more.
+  q.open_only = r.open_only() || !r.include_closed();
   q.part_time = r.part_time();
   q.page_size = r.page_size() == 0 ? 20 : r.page_size();
   q.offset = offset;
@@ -526,7 +529,7 @@ absl::StatusOr<v1::SearchPostingsResponse> PostingService::Search(
   v1::SearchPostingsRequest normalised = r;
   normalised.set_query(q.text);
   normalised.set_location(q.location);
-  const std::string suffix = absl::StrCat(":", r.open_only() ? absl::ToUnixSeconds(q.now) / 60 : 0,
+  const std::string suffix = absl::StrCat(":", q.open_only ? absl::ToUnixSeconds(q.now) / 60 : 0,
                                           ":", store::RequestHash(normalised));
   const cache::Cache::GenerationalValue lookup =
       cache_.GetInGeneration(kSearchFamily, "search:", suffix);

@@ -104,6 +104,42 @@ TEST_F(PostingsSearchE2eTest, FiltersAndRankingAndPublicVisibility) {
   EXPECT_EQ(titles.back(), "Verwaltungskraft Bürgeramt");
 }
 
+// A closed posting is history, not an offer: public search leaves it out unless the caller
+// asks for closed ones too — from the in-memory replica and from the database alike.
+TEST_F(PostingsSearchE2eTest, PublicSearchShowsOpenPostingsUnlessClosedOnesAreAskedFor) {
+  Post(Make("Gärtner*in Stadtpark", v1::TVOED, "EG 5", "Herne"));
+  const v1::Posting closed = Post(Make("Gärtner*in Friedhof", v1::TVOED, "EG 5", "Herne"));
+  v1::ClosePostingRequest close;
+  close.set_id(closed.id());
+  v1::Posting out;
+  ASSERT_TRUE(stub_->ClosePosting(Ctx(token_).get(), close, &out).ok());
+  using ::testing::ElementsAre;
+  using ::testing::UnorderedElementsAre;
+  v1::SearchPostingsRequest r;
+  r.set_query("Gärtner");
+  EXPECT_THAT(Titles(r), ElementsAre("Gärtner*in Stadtpark")) << "by default";
+  r.set_query("");  // browsing: no query text, another statement
+  EXPECT_THAT(Titles(r), ElementsAre("Gärtner*in Stadtpark")) << "browsing";
+  r.set_include_closed(true);
+  EXPECT_THAT(Titles(r), UnorderedElementsAre("Gärtner*in Stadtpark", "Gärtner*in Friedhof"));
+  r.set_query("Gärtner");
+  EXPECT_THAT(Titles(r), UnorderedElementsAre("Gärtner*in Stadtpark", "Gärtner*in Friedhof"));
+  r.set_include_closed(false);
+  r.set_open_only(true);
+  EXPECT_THAT(Titles(r), ElementsAre("Gärtner*in Stadtpark")) << "open_only says the same";
+  // Both at once contradict each other.
+  r.set_include_closed(true);
+  v1::SearchPostingsResponse response;
+  grpc::Status s = stub_->SearchPostings(Ctx().get(), r, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("include_closed"), std::string::npos) << s.error_message();
+  // Closed postings stay readable one by one (an applicant's link to the posting they applied
+  // to), only the search of offers leaves them out.
+  v1::GetPostingRequest get;
+  get.set_id(closed.id());
+  EXPECT_TRUE(stub_->GetPosting(Ctx().get(), get, &out).ok());
+}
+
 TEST_F(PostingsSearchE2eTest, PagesAreStableAndBadRequestsAreRefused) {
   for (int i = 0; i < 5; ++i) {
     Post(Make(absl::StrCat("Verwaltungsfachangestellte*r ", i), v1::TVOED, "EG 5", "Herne"));
@@ -145,8 +181,8 @@ TEST_F(PostingsSearchE2eTest, PagesAreStableAndBadRequestsAreRefused) {
 
 // One plain word without filters is answered from the term index; with a filter by the
 // general full-text statement. Both must give the same hits in the same order, the same
-// total and the same pages, and both must leave out drafts, withdrawn and (open_only) closed
-// postings.
+// total and the same pages, and both must leave out drafts, withdrawn and (unless
+// include_closed) closed postings.
 TEST_F(PostingsSearchE2eTest, TheOneWordPathAgreesWithTheFullTextPath) {
   // A word no other test uses, so the unfiltered (term) search sees only this test's postings.
   std::string word = "zettel";
@@ -179,7 +215,7 @@ TEST_F(PostingsSearchE2eTest, TheOneWordPathAgreesWithTheFullTextPath) {
     for (int filtered = 0; filtered < 2; ++filtered) {
       v1::SearchPostingsRequest r;
       r.set_query(word);
-      r.set_open_only(open_only);
+      r.set_include_closed(!open_only);
       r.set_page_size(2);
       if (filtered == 1) r.set_tenant_id(tenant_);
       for (int pages = 0; pages < 10; ++pages) {
