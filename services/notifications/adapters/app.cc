@@ -8,6 +8,7 @@
 #include "services/notifications/domain/audience.h"
 #include "stellenwerk/events/v1/applications.pb.h"
 #include "stellenwerk/events/v1/coordination.pb.h"
+#include "stellenwerk/events/v1/scheduling.pb.h"
 
 namespace stellenwerk::pg {
 const std::vector<Migration>& NotificationsMigrations();
@@ -35,6 +36,17 @@ std::string ClearanceName(ev::StaffingClearance how) {
     default:
       return "abgestimmt";
   }
+}
+
+// "Rathaus, Raum 2.14" or the video link: where the applicant goes.
+std::string PlaceOf(const ev::AppointmentSnapshot& b) {
+  if (b.mode() == ev::APPOINTMENT_MODE_VIDEO && !b.video_url().empty()) {
+    return absl::StrCat("Videokonferenz: ", b.video_url());
+  }
+  std::string place = b.location();
+  if (!b.room().empty()) absl::StrAppend(&place, place.empty() ? "" : ", ", "Raum ", b.room());
+  if (b.accommodations().barrier_free_room()) absl::StrAppend(&place, " (barrierefrei)");
+  return place;
 }
 
 }  // namespace
@@ -274,6 +286,51 @@ void NotificationsApp::RegisterConsumers() {
         store_->Forget(tx, tenant, e.applicant_sub(), ids);
         WakeDispatchers();
         return absl::OkStatus();
+      });
+
+  // Scheduling: the applicant's appointment, with the calendar entry (RFC 5545, made by
+  // scheduling: same UID across reschedules, higher SEQUENCE, METHOD:CANCEL when cancelled).
+  auto appointment = [this, about, to_applicant](pqxx::work& tx, const ev::AppointmentSnapshot& b,
+                                                 const ev::EventMeta& meta, Kind kind,
+                                                 const std::string& ics_method) {
+    Planned p;
+    if (auto facts = store_->Application(tx, b.application_id())) {
+      about(p, *facts, b.application_id());
+    } else {
+      p.tenant_id = b.tenant_id().empty() ? meta.tenant_id() : b.tenant_id();
+      p.application_id = b.application_id();
+      p.posting_id = b.posting_id();
+    }
+    if (!b.kennziffer().empty()) p.values["kennziffer"] = b.kennziffer();
+    if (!b.posting_title().empty()) p.values["stellentitel"] = b.posting_title();
+    p.event_id = meta.event_id();
+    p.kind = kind;
+    p.values["termin"] = b.start_local_text();
+    p.values["ort"] = PlaceOf(b);
+    if (!ics_method.empty() && !b.ics().empty()) {
+      p.ics = b.ics();
+      p.ics_method = ics_method;
+    }
+    to_applicant(tx, p, b.applicant_sub());
+    store_->Record(tx, p, runtime_.clock().Now());
+    WakeDispatchers();
+    return absl::OkStatus();
+  };
+  consumer.On<ev::BookingConfirmed>(
+      [appointment](pqxx::work& tx, const ev::BookingConfirmed& e, const amqp::Delivery&) {
+        return appointment(tx, e.booking(), e.meta(), v1::BOOKING_CONFIRMED, "REQUEST");
+      });
+  consumer.On<ev::BookingRescheduled>(
+      [appointment](pqxx::work& tx, const ev::BookingRescheduled& e, const amqp::Delivery&) {
+        return appointment(tx, e.booking(), e.meta(), v1::BOOKING_RESCHEDULED, "REQUEST");
+      });
+  consumer.On<ev::BookingCancelled>(
+      [appointment](pqxx::work& tx, const ev::BookingCancelled& e, const amqp::Delivery&) {
+        return appointment(tx, e.booking(), e.meta(), v1::BOOKING_CANCELLED, "CANCEL");
+      });
+  consumer.On<ev::ReminderDue>(
+      [appointment](pqxx::work& tx, const ev::ReminderDue& e, const amqp::Delivery&) {
+        return appointment(tx, e.booking(), e.meta(), v1::BOOKING_REMINDER, "");
       });
 
   // Coordination (seed 004): each side's Koordinierungsstelle mailbox.

@@ -11,6 +11,7 @@
 #include "services/applications/tests/applications_testing.h"
 #include "services/coordination/tests/coordination_testing.h"
 #include "services/notifications/tests/notifications_testing.h"
+#include "stellenwerk/events/v1/scheduling.pb.h"
 
 namespace stellenwerk::notifications {
 namespace {
@@ -437,6 +438,47 @@ TEST_F(NotificationsE2eTest, RolesAndTokensAreChecked) {
   retry.set_id(ids::NewUuid());
   EXPECT_EQ(notify_stub_->RetryDelivery(CallContext(hr_).get(), retry, &d).error_code(),
             grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(NotificationsE2eTest, ABookedAppointmentIsMailedWithItsCalendarEntry) {
+  const std::string email = UniqueAddress("termin");
+  auto submitted = SubmittedEvent(email);
+  PublishToExchange(infra(), {WireMessage(submitted, tenant_, harness().start())});
+  ASSERT_EQ(WaitForMessages(infra().smtp_dir, email, 1).size(), 1u);
+  events::v1::BookingConfirmed confirmed;
+  auto* b = confirmed.mutable_booking();
+  b->set_booking_id(ids::NewUuid());
+  b->set_application_id(submitted.application_id());
+  b->set_posting_id(submitted.posting_id());
+  b->set_applicant_sub(submitted.applicant_sub());
+  b->set_tenant_id(tenant_);
+  b->set_start_local_text("Dienstag, 14. April 2026, 09:30 Uhr");
+  b->set_location("Rathaus Herne, Friedrich-Ebert-Platz 2");
+  b->set_room("2.14");
+  b->set_mode(events::v1::APPOINTMENT_MODE_IN_PERSON);
+  b->set_ics_uid("booking-4711@scheduling.stellenwerk");
+  b->set_ics(
+      "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Stellenwerk//Scheduling//DE\r\n"
+      "METHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:booking-4711@scheduling.stellenwerk\r\n"
+      "SEQUENCE:0\r\nDTSTART;TZID=Europe/Berlin:20260414T093000\r\n"
+      "SUMMARY:Vorstellungsgespräch\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
+  b->set_kennziffer("24/0815");
+  b->set_posting_title("Sachbearbeiter*in (w/m/d) Bürgerbüro");
+  PublishToExchange(infra(), {WireMessage(confirmed, tenant_, harness().start())});
+  auto mails = WaitForMessages(infra().smtp_dir, email, 2);
+  ASSERT_EQ(mails.size(), 2u);
+  int with_calendar = 0;
+  for (const auto& m : mails) {
+    std::string out;
+    if (CheckMail(m.eml_path,
+                  {"calendar", "ics~UID:booking-4711@scheduling.stellenwerk", "ics~SEQUENCE:0",
+                   "subject~Ihr Termin ist bestätigt – Kennziffer 24/0815",
+                   "body~Dienstag, 14. April 2026, 09:30 Uhr", "body~Raum 2.14"},
+                  &out) == 0) {
+      ++with_calendar;
+    }
+  }
+  EXPECT_EQ(with_calendar, 1);
 }
 
 }  // namespace
