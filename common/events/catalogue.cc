@@ -21,11 +21,10 @@ namespace pb = google::protobuf;
 // The event files of the contract, one message of each (which also links the file in). A
 // service's new event file is added here, once.
 std::vector<const pb::FileDescriptor*> EventFiles() {
-  return {v1::PostingPublished::descriptor()->file(),
-          v1::ApplicationSubmitted::descriptor()->file(),
-          v1::StaffingNoticeFiled::descriptor()->file(),
-          v1::NotificationDelivered::descriptor()->file(),
-          v1::BookingConfirmed::descriptor()->file()};
+  return {
+      v1::PostingPublished::descriptor()->file(), v1::ApplicationSubmitted::descriptor()->file(),
+      v1::StaffingNoticeFiled::descriptor()->file(),
+      v1::NotificationDelivered::descriptor()->file(), v1::BookingConfirmed::descriptor()->file()};
 }
 
 struct Built {

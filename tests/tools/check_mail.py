@@ -10,6 +10,7 @@ CHECKs:  subject~TEXT      decoded Subject contains TEXT
          body~TEXT         decoded text/plain contains TEXT
          encoded-subject   the raw Subject header is RFC 2047 encoded (=?UTF-8?...?=)
          calendar          a text/calendar; method=REQUEST part is attached
+         ics~TEXT          an attached text/calendar part contains TEXT
 Prints the decoded Subject and Message-ID on success.
 """
 import email
@@ -61,6 +62,11 @@ def main(argv):
                         p.get_param("method", "").upper() == "REQUEST" for p in msg.walk())
             if not found:
                 problems.append("no text/calendar; method=REQUEST part")
+        elif check.startswith("ics~"):
+            found = any(p.get_content_type() == "text/calendar" and
+                        check[4:] in p.get_content() for p in msg.walk())
+            if not found:
+                problems.append(f"no calendar part with {check[4:]!r}")
         else:
             problems.append(f"unknown check {check!r}")
     if problems:

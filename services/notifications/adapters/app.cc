@@ -8,6 +8,7 @@
 #include "services/notifications/domain/audience.h"
 #include "stellenwerk/events/v1/applications.pb.h"
 #include "stellenwerk/events/v1/coordination.pb.h"
+#include "stellenwerk/events/v1/scheduling.pb.h"
 
 namespace stellenwerk::pg {
 const std::vector<Migration>& NotificationsMigrations();
@@ -35,6 +36,17 @@ std::string ClearanceName(ev::StaffingClearance how) {
     default:
       return "abgestimmt";
   }
+}
+
+// "Rathaus, Raum 2.14" or the video link: where the applicant goes.
+std::string PlaceOf(const ev::AppointmentSnapshot& b) {
+  if (b.mode() == ev::APPOINTMENT_MODE_VIDEO && !b.video_url().empty()) {
+    return absl::StrCat("Videokonferenz: ", b.video_url());
+  }
+  std::string place = b.location();
+  if (!b.room().empty()) absl::StrAppend(&place, place.empty() ? "" : ", ", "Raum ", b.room());
+  if (b.accommodations().barrier_free_room()) absl::StrAppend(&place, " (barrierefrei)");
+  return place;
 }
 
 }  // namespace
@@ -124,61 +136,71 @@ void NotificationsApp::RegisterConsumers() {
     p.values["anrede"] = "Guten Tag";
   };
 
-  consumer.On<ev::ApplicationSubmitted>(
-      [this, about, to_applicant, to_role](pqxx::work& tx, const ev::ApplicationSubmitted& e,
-                                           const amqp::Delivery&) -> absl::Status {
-        const std::string tenant = e.meta().tenant_id();
-        const ApplicationFacts facts{tenant, e.posting_id(), e.applicant_sub(), e.kennziffer(),
-                                     e.posting_title()};
-        store_->RememberApplication(tx, e.application_id(), facts);
-        if (!e.contact().email().empty()) {
-          store_->RememberContact(tx, tenant, e.applicant_sub(),
-                                  {e.contact().email(), e.contact().given_name(),
-                                   e.contact().family_name(), e.contact().salutation()});
-        }
-        const v1::TenantSettings settings = store_->Settings(tx, tenant);
-        const absl::Time now = runtime_.clock().Now();
-        const bool manual = settings.acknowledgment() == v1::MANUAL;
-        Planned ack;
-        about(ack, facts, e.application_id());
-        ack.event_id = e.meta().event_id();
-        ack.kind = v1::APPLICATION_RECEIVED;
-        ack.held = manual;  // seed 000: a personal acknowledgment, released by HR
-        to_applicant(tx, ack, e.applicant_sub());
-        const std::string ack_id = store_->Record(tx, ack, now);
-        if (manual) {
-          Planned task;
-          about(task, facts, e.application_id());
-          task.event_id = e.meta().event_id();
-          task.kind = v1::ACKNOWLEDGMENT_TASK;
-          to_role(tx, task, "hr_clerk");
-          store_->Record(tx, task, now);
-          if (!ack_id.empty()) {
-            timers::Schedule(tx, kAcknowledgmentDueTimer, ack_id,
-                             AcknowledgmentDue(now, settings.acknowledgment_due_working_days()),
-                             e.application_id());
-          }
-        }
-        if (e.severely_disabled()) {
-          // SGB IX § 178 (2): the disability representative is informed of the application.
-          Planned sbv;
-          about(sbv, facts, e.application_id());
-          sbv.event_id = e.meta().event_id();
-          sbv.kind = v1::SEVERELY_DISABLED_APPLICATION;
-          to_role(tx, sbv, "disability_representative");
-          store_->Record(tx, sbv, now);
-        }
-        if (settings.notify_procedure_contact()) {
-          Planned hr;
-          about(hr, facts, e.application_id());
-          hr.event_id = e.meta().event_id();
-          hr.kind = v1::NEW_APPLICATION;
-          to_role(tx, hr, "hr_clerk");
-          store_->Record(tx, hr, now);
-        }
-        WakeDispatchers();
-        return absl::OkStatus();
-      });
+  consumer.On<ev::ApplicationSubmitted>([this, about](pqxx::work& tx,
+                                                      const ev::ApplicationSubmitted& e,
+                                                      const amqp::Delivery&) -> absl::Status {
+    const std::string tenant = e.meta().tenant_id();
+    const ApplicationFacts facts{tenant, e.posting_id(), e.applicant_sub(), e.kennziffer(),
+                                 e.posting_title()};
+    store_->RememberApplication(tx, e.application_id(), facts);
+    if (!e.contact().email().empty()) {
+      store_->RememberContact(tx, tenant, e.applicant_sub(),
+                              {e.contact().email(), e.contact().given_name(),
+                               e.contact().family_name(), e.contact().salutation()});
+    }
+    const v1::TenantSettings settings = store_->Settings(tx, tenant);
+    const absl::Time now = runtime_.clock().Now();
+    const bool manual = settings.acknowledgment() == v1::MANUAL;
+    // Settings and contact are at hand: no second read of either.
+    auto to_mailbox = [&settings](Planned& p, const std::string& role) {
+      p.recipient_role = role;
+      p.to = {"", MailboxOf(settings, role)};
+      p.values["anrede"] = "Guten Tag";
+    };
+    Planned ack;
+    about(ack, facts, e.application_id());
+    ack.event_id = e.meta().event_id();
+    ack.kind = v1::APPLICATION_RECEIVED;
+    ack.held = manual;  // seed 000: a personal acknowledgment, released by HR
+    ack.recipient_role = "applicant";
+    ack.recipient_sub = e.applicant_sub();
+    const auto& c = e.contact();
+    ack.to = {absl::StrCat(c.given_name(), " ", c.family_name()), c.email()};
+    ack.values["anrede"] = Salutation(c.salutation(), c.given_name(), c.family_name());
+    const std::string ack_id = store_->Record(tx, ack, now, &settings);
+    if (manual) {
+      Planned task;
+      about(task, facts, e.application_id());
+      task.event_id = e.meta().event_id();
+      task.kind = v1::ACKNOWLEDGMENT_TASK;
+      to_mailbox(task, "hr_clerk");
+      store_->Record(tx, task, now, &settings);
+      if (!ack_id.empty()) {
+        timers::Schedule(tx, kAcknowledgmentDueTimer, ack_id,
+                         AcknowledgmentDue(now, settings.acknowledgment_due_working_days()),
+                         e.application_id());
+      }
+    }
+    if (e.severely_disabled()) {
+      // SGB IX § 178 (2): the disability representative is informed of the application.
+      Planned sbv;
+      about(sbv, facts, e.application_id());
+      sbv.event_id = e.meta().event_id();
+      sbv.kind = v1::SEVERELY_DISABLED_APPLICATION;
+      to_mailbox(sbv, "disability_representative");
+      store_->Record(tx, sbv, now, &settings);
+    }
+    if (settings.notify_procedure_contact()) {
+      Planned hr;
+      about(hr, facts, e.application_id());
+      hr.event_id = e.meta().event_id();
+      hr.kind = v1::NEW_APPLICATION;
+      to_mailbox(hr, "hr_clerk");
+      store_->Record(tx, hr, now, &settings);
+    }
+    WakeDispatchers();
+    return absl::OkStatus();
+  });
 
   runtime_.timers().On(
       kAcknowledgmentDueTimer, [this, about, to_role](pqxx::work& tx, const timers::Timer& t) {
@@ -264,6 +286,51 @@ void NotificationsApp::RegisterConsumers() {
         store_->Forget(tx, tenant, e.applicant_sub(), ids);
         WakeDispatchers();
         return absl::OkStatus();
+      });
+
+  // Scheduling: the applicant's appointment, with the calendar entry (RFC 5545, made by
+  // scheduling: same UID across reschedules, higher SEQUENCE, METHOD:CANCEL when cancelled).
+  auto appointment = [this, about, to_applicant](pqxx::work& tx, const ev::AppointmentSnapshot& b,
+                                                 const ev::EventMeta& meta, Kind kind,
+                                                 const std::string& ics_method) {
+    Planned p;
+    if (auto facts = store_->Application(tx, b.application_id())) {
+      about(p, *facts, b.application_id());
+    } else {
+      p.tenant_id = b.tenant_id().empty() ? meta.tenant_id() : b.tenant_id();
+      p.application_id = b.application_id();
+      p.posting_id = b.posting_id();
+    }
+    if (!b.kennziffer().empty()) p.values["kennziffer"] = b.kennziffer();
+    if (!b.posting_title().empty()) p.values["stellentitel"] = b.posting_title();
+    p.event_id = meta.event_id();
+    p.kind = kind;
+    p.values["termin"] = b.start_local_text();
+    p.values["ort"] = PlaceOf(b);
+    if (!ics_method.empty() && !b.ics().empty()) {
+      p.ics = b.ics();
+      p.ics_method = ics_method;
+    }
+    to_applicant(tx, p, b.applicant_sub());
+    store_->Record(tx, p, runtime_.clock().Now());
+    WakeDispatchers();
+    return absl::OkStatus();
+  };
+  consumer.On<ev::BookingConfirmed>(
+      [appointment](pqxx::work& tx, const ev::BookingConfirmed& e, const amqp::Delivery&) {
+        return appointment(tx, e.booking(), e.meta(), v1::BOOKING_CONFIRMED, "REQUEST");
+      });
+  consumer.On<ev::BookingRescheduled>(
+      [appointment](pqxx::work& tx, const ev::BookingRescheduled& e, const amqp::Delivery&) {
+        return appointment(tx, e.booking(), e.meta(), v1::BOOKING_RESCHEDULED, "REQUEST");
+      });
+  consumer.On<ev::BookingCancelled>(
+      [appointment](pqxx::work& tx, const ev::BookingCancelled& e, const amqp::Delivery&) {
+        return appointment(tx, e.booking(), e.meta(), v1::BOOKING_CANCELLED, "CANCEL");
+      });
+  consumer.On<ev::ReminderDue>(
+      [appointment](pqxx::work& tx, const ev::ReminderDue& e, const amqp::Delivery&) {
+        return appointment(tx, e.booking(), e.meta(), v1::BOOKING_REMINDER, "");
       });
 
   // Coordination (seed 004): each side's Koordinierungsstelle mailbox.

@@ -158,8 +158,9 @@ std::optional<Contact> PgNotificationStore::ContactOf(pqxx::work& tx, const std:
                  rows[0][2].as<std::string>(), rows[0][3].as<std::string>()};
 }
 
-std::string PgNotificationStore::Record(pqxx::work& tx, const Planned& p, absl::Time now) {
-  const v1::TenantSettings settings = Settings(tx, p.tenant_id);
+std::string PgNotificationStore::Record(pqxx::work& tx, const Planned& p, absl::Time now,
+                                        const v1::TenantSettings* known) {
+  const v1::TenantSettings settings = known != nullptr ? *known : Settings(tx, p.tenant_id);
   Values values = p.values;
   values["signatur"] = settings.signature();
   if (values.find("anrede") == values.end()) values["anrede"] = "Guten Tag";

@@ -67,7 +67,9 @@ class PgNotificationStore {
                                    const std::string& sub);
   // Renders and records the inbox item and (if it goes by e-mail) the delivery intent;
   // a second call for the same key changes nothing. Returns the delivery id ("" if none).
-  std::string Record(pqxx::work& tx, const Planned& p, absl::Time now);
+  // `settings`: the tenant's, when the caller has read them already.
+  std::string Record(pqxx::work& tx, const Planned& p, absl::Time now,
+                     const v1::TenantSettings* settings = nullptr);
   // GDPR Art. 17: the applicant's inbox items, contact and the personal data of their
   // deliveries go; unsent ones are cancelled. The erasure confirmation (forget_after_send)
   // keeps its address until it is sent, then forgets it.

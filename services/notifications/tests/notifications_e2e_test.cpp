@@ -11,6 +11,7 @@
 #include "services/applications/tests/applications_testing.h"
 #include "services/coordination/tests/coordination_testing.h"
 #include "services/notifications/tests/notifications_testing.h"
+#include "stellenwerk/events/v1/scheduling.pb.h"
 
 namespace stellenwerk::notifications {
 namespace {
@@ -128,9 +129,9 @@ TEST_F(NotificationsE2eTest, TheSameEventPublishedTwiceGivesOneMail) {
   EXPECT_EQ(MessagesTo(infra().smtp_dir, email).size(), 1u);
   // A re-emitted copy with a new event id is a new event — but the same delivery key with the
   // old id is not: replay the same id once more after everything settled.
-  PublishToExchange(infra(), {m});
   const uint64_t consumed = notifications_->ConsumedEvents();
-  ASSERT_TRUE(notifications_->WaitForConsumed(consumed));
+  PublishToExchange(infra(), {m});
+  ASSERT_TRUE(notifications_->WaitForConsumed(consumed + 1));
   EXPECT_EQ(Deliveries(v1::DELIVERY_STATUS_UNSPECIFIED).size(), 1u);
 }
 
@@ -195,10 +196,15 @@ TEST_F(NotificationsE2eTest, APermanentRefusalIsFailedVisibleAndRetriedByAnOpera
         return f.size() == 1 && f[0].attempts() == 2;
       },
       absl::Seconds(15)));
-  // A SENT or PENDING delivery cannot be "retried".
-  retry.set_request_id(ids::NewUuid());
-  v1::ListDeliveriesRequest all;
   EXPECT_EQ(MessagesTo(infra().smtp_dir, email).size(), 0u);
+  // A PENDING or SENT delivery cannot be retried.
+  auto good = SubmittedEvent(UniqueAddress("gut"));
+  PublishToExchange(infra(), {WireMessage(good, tenant_, harness().start())});
+  ASSERT_TRUE(WaitFor([&] { return Deliveries(v1::SENT).size() == 1; }, absl::Seconds(15)));
+  retry.set_id(Deliveries(v1::SENT)[0].id());
+  retry.set_request_id(ids::NewUuid());
+  EXPECT_EQ(notify_stub_->RetryDelivery(CallContext(hr_).get(), retry, &out).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
 }
 
 TEST_F(NotificationsE2eTest, TemplatesRefuseUnknownPlaceholdersAndPreviewWithSampleData) {
@@ -277,9 +283,19 @@ TEST_F(NotificationsE2eTest, ManualAcknowledgmentIsHeldTasksHrAndIsFlaggedWhenOv
   // Start Tuesday 2024-10-01; 2 NRW working days skip Thursday 3 Oct (German Unity Day):
   // Wednesday 2nd, Friday 4th → overdue at the end of Friday. Not at Friday noon.
   harness().SetTime(absl::FromCivil(absl::CivilSecond(2024, 10, 4, 12, 0, 0), calendar::Berlin()));
-  notifications_->RunTimers();
+  ASSERT_TRUE(notifications_->RunTimers().ok());
+  auto overdue_recorded = [&] {
+    int n = 0;
+    for (const auto& d : Deliveries(v1::DELIVERY_STATUS_UNSPECIFIED)) {
+      if (d.kind() == v1::ACKNOWLEDGMENT_OVERDUE) ++n;
+    }
+    return n;
+  };
+  EXPECT_EQ(overdue_recorded(), 0);  // a timer due now would have fired in RunTimers
   harness().SetTime(absl::FromCivil(absl::CivilSecond(2024, 10, 5, 0, 0, 1), calendar::Berlin()));
   ASSERT_TRUE(notifications_->RunTimers().ok());
+  // RunTimers or the scheduler's own thread (whichever claimed it) records it once.
+  ASSERT_TRUE(WaitFor([&] { return overdue_recorded() == 1; }, absl::Seconds(10)));
   auto hr_mails = WaitForMessages(infra().smtp_dir, hr_mailbox, 2);
   ASSERT_EQ(hr_mails.size(), 2u);
   bool overdue = false;
@@ -335,6 +351,134 @@ TEST_F(NotificationsE2eTest, ErasureConfirmsThenForgetsTheAddressAndTheInbox) {
   v1::ListInboxResponse inbox;
   ASSERT_TRUE(notify_stub_->ListInbox(CallContext(applicant).get(), {}, &inbox).ok());
   EXPECT_EQ(inbox.items_size(), 0);
+}
+
+TEST_F(NotificationsE2eTest, RejectionWithdrawalAndDueVerdictsReachTheirRecipients) {
+  const std::string gleich = UniqueAddress("gleichstellung");
+  const std::string pr = UniqueAddress("personalrat");
+  const std::string sbv = UniqueAddress("sbv");
+  Configure(tenant_, admin_, [&](v1::TenantSettings& s) {
+    s.set_equal_opportunity_officer_mailbox(gleich);
+    s.set_staff_council_mailbox(pr);
+    s.set_disability_representative_mailbox(sbv);
+  });
+  const std::string email = UniqueAddress("abgelehnt");
+  auto submitted = SubmittedEvent(email);
+  submitted.mutable_contact()->set_salutation("Frau");
+  PublishToExchange(infra(), {WireMessage(submitted, tenant_, harness().start())});
+  ASSERT_EQ(WaitForMessages(infra().smtp_dir, email, 1).size(), 1u);
+
+  events::v1::ApplicationStatusChanged interviewed;
+  interviewed.set_application_id(submitted.application_id());
+  interviewed.set_posting_id(submitted.posting_id());
+  interviewed.set_applicant_sub(submitted.applicant_sub());
+  interviewed.set_from("INVITED");
+  interviewed.set_to("INTERVIEWED");
+  events::v1::ApplicationStatusChanged rejected = interviewed;
+  rejected.set_from("INTERVIEWED");
+  rejected.set_to("REJECTED");
+  rejected.set_reason("Wir haben uns für eine Person mit längerer Erfahrung entschieden.");
+  events::v1::ApplicationWithdrawn withdrawn;  // for another application: never submitted
+  withdrawn.set_application_id(ids::NewUuid());
+  withdrawn.set_applicant_sub(submitted.applicant_sub());
+  const uint64_t consumed = notifications_->ConsumedEvents();
+  PublishToExchange(infra(), {WireMessage(interviewed, tenant_, harness().start()),
+                              WireMessage(rejected, tenant_, harness().start()),
+                              WireMessage(withdrawn, tenant_, harness().start())});
+  for (const std::string& body : {gleich, pr, sbv}) {
+    auto mails = WaitForMessages(infra().smtp_dir, body, 1);
+    ASSERT_EQ(mails.size(), 1u) << body;
+    std::string out;
+    EXPECT_EQ(CheckMail(mails[0].eml_path, {"subject~Beteiligung erbeten"}, &out), 0) << out;
+  }
+  auto mails = WaitForMessages(infra().smtp_dir, email, 2);
+  ASSERT_EQ(mails.size(), 2u);
+  int rejections = 0;
+  for (const auto& m : mails) {
+    std::string out;
+    if (CheckMail(m.eml_path,
+                  {"subject~Ihre Bewerbung – Kennziffer 24/0815", "body~Sehr geehrte Frau",
+                   "body~längerer Erfahrung", "body~alles Gute"},
+                  &out) == 0) {
+      ++rejections;
+    }
+  }
+  EXPECT_EQ(rejections, 1);
+  // The withdrawal of an application this service never heard of sends nothing.
+  ASSERT_TRUE(notifications_->WaitForConsumed(consumed + 3));
+  EXPECT_EQ(MessagesTo(infra().smtp_dir, email).size(), 2u);
+}
+
+TEST_F(NotificationsE2eTest, RolesAndTokensAreChecked) {
+  v1::ListDeliveriesRequest list;
+  v1::ListDeliveriesResponse deliveries;
+  EXPECT_EQ(
+      notify_stub_->ListDeliveries(CallContext(applicant_).get(), list, &deliveries).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(notify_stub_->ListDeliveries(CallContext("").get(), list, &deliveries).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  v1::SetTenantSettingsRequest settings;
+  settings.set_request_id(ids::NewUuid());
+  v1::TenantSettings out;
+  EXPECT_EQ(notify_stub_->SetTenantSettings(CallContext(hr_).get(), settings, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  settings.mutable_settings()->set_sender_address("kein adresse");
+  grpc::Status bad = notify_stub_->SetTenantSettings(CallContext(admin_).get(), settings, &out);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(bad.error_message().find("sender_address"), std::string::npos);
+  settings.mutable_settings()->set_sender_address("");
+  settings.mutable_settings()->set_tenant_id("anderer-mandant");
+  EXPECT_EQ(notify_stub_->SetTenantSettings(CallContext(admin_).get(), settings, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::RetryDeliveryRequest retry;
+  retry.set_id("nicht-uuid");
+  v1::Delivery d;
+  EXPECT_EQ(notify_stub_->RetryDelivery(CallContext(hr_).get(), retry, &d).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  retry.set_id(ids::NewUuid());
+  EXPECT_EQ(notify_stub_->RetryDelivery(CallContext(hr_).get(), retry, &d).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(NotificationsE2eTest, ABookedAppointmentIsMailedWithItsCalendarEntry) {
+  const std::string email = UniqueAddress("termin");
+  auto submitted = SubmittedEvent(email);
+  PublishToExchange(infra(), {WireMessage(submitted, tenant_, harness().start())});
+  ASSERT_EQ(WaitForMessages(infra().smtp_dir, email, 1).size(), 1u);
+  events::v1::BookingConfirmed confirmed;
+  auto* b = confirmed.mutable_booking();
+  b->set_booking_id(ids::NewUuid());
+  b->set_application_id(submitted.application_id());
+  b->set_posting_id(submitted.posting_id());
+  b->set_applicant_sub(submitted.applicant_sub());
+  b->set_tenant_id(tenant_);
+  b->set_start_local_text("Dienstag, 14. April 2026, 09:30 Uhr");
+  b->set_location("Rathaus Herne, Friedrich-Ebert-Platz 2");
+  b->set_room("2.14");
+  b->set_mode(events::v1::APPOINTMENT_MODE_IN_PERSON);
+  b->set_ics_uid("booking-4711@scheduling.stellenwerk");
+  b->set_ics(
+      "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Stellenwerk//Scheduling//DE\r\n"
+      "METHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:booking-4711@scheduling.stellenwerk\r\n"
+      "SEQUENCE:0\r\nDTSTART;TZID=Europe/Berlin:20260414T093000\r\n"
+      "SUMMARY:Vorstellungsgespräch\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
+  b->set_kennziffer("24/0815");
+  b->set_posting_title("Sachbearbeiter*in (w/m/d) Bürgerbüro");
+  PublishToExchange(infra(), {WireMessage(confirmed, tenant_, harness().start())});
+  auto mails = WaitForMessages(infra().smtp_dir, email, 2);
+  ASSERT_EQ(mails.size(), 2u);
+  int with_calendar = 0;
+  for (const auto& m : mails) {
+    std::string out;
+    if (CheckMail(m.eml_path,
+                  {"calendar", "ics~UID:booking-4711@scheduling.stellenwerk", "ics~SEQUENCE:0",
+                   "subject~Ihr Termin ist bestätigt – Kennziffer 24/0815",
+                   "body~Dienstag, 14. April 2026, 09:30 Uhr", "body~Raum 2.14"},
+                  &out) == 0) {
+      ++with_calendar;
+    }
+  }
+  EXPECT_EQ(with_calendar, 1);
 }
 
 }  // namespace
