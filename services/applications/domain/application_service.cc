@@ -44,6 +44,13 @@ v1::Application ApplicationService::ViewFor(const auth::Principal& who, v1::Appl
     a.clear_applicant();
     a.clear_documents();
     a.clear_applicant_sub();
+    // Free text carries identity too (a signature, "my name is ..."): the cover letter is
+    // withheld; the committee reads the anonymised motivation and qualification instead.
+    a.clear_cover_letter_text();
+    // Withdrawal reasons and other free text of the applicant's in the history: withheld.
+    for (auto& h : *a.mutable_history()) {
+      if (h.actor().rfind("applicant ", 0) == 0) h.clear_reason();
+    }
   }
   return a;
 }
@@ -96,6 +103,10 @@ absl::StatusOr<v1::Application> ApplicationService::Submit(const auth::Principal
     return refuse(absl::FailedPreconditionError("the application deadline has passed"));
   }
   const PostingSnapshot snapshot = **posting;
+  if (snapshot.anonymised) {
+    // Seed 003: the committee reads these texts instead of the cover letter.
+    if (absl::Status s = CheckAnonymisedTexts(r); !s.ok()) return refuse(s);
+  }
   const Actor actor = Actor::Of(who, correlation_id);
   return store_.Submit(
       actor, idem,
@@ -111,6 +122,8 @@ absl::StatusOr<v1::Application> ApplicationService::Submit(const auth::Principal
         a.set_pseudonym(pseudonym);
         for (const auto& d : *docs) *a.add_documents() = d;
         a.set_cover_letter_text(r.cover_letter_text());
+        a.set_anonymised_motivation(r.anonymised_motivation());
+        a.set_anonymised_qualification(r.anonymised_qualification());
         *a.mutable_consent() = r.consent();
         a.set_severely_disabled(r.severely_disabled());
         a.set_equivalent_status(r.equivalent_status());
