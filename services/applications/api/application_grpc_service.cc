@@ -265,6 +265,16 @@ grpc::ServerUnaryReactor* ApplicationGrpcService::FinalizeHiring(
       });
 }
 
+grpc::ServerUnaryReactor* ApplicationGrpcService::RecordRepresentativeStatement(
+    grpc::CallbackServerContext* ctx, const v1::RecordRepresentativeStatementRequest* request,
+    v1::Application* response) {
+  return WithPrincipal(
+      ctx, response,
+      [this, request](const auth::Principal& who, [[maybe_unused]] const std::string& cid) {
+        return service_.RecordRepresentativeStatement(who, cid, *request);
+      });
+}
+
 grpc::ServerUnaryReactor* ApplicationGrpcService::RevealIdentity(
     grpc::CallbackServerContext* ctx, const v1::RevealIdentityRequest* request,
     v1::Application* response) {

@@ -47,6 +47,9 @@ class ApplicationGrpcService final : public v1::ApplicationService::CallbackServ
   grpc::ServerUnaryReactor* FinalizeHiring(grpc::CallbackServerContext* ctx,
                                            const v1::FinalizeHiringRequest* request,
                                            v1::Application* response) override;
+  grpc::ServerUnaryReactor* RecordRepresentativeStatement(
+      grpc::CallbackServerContext* ctx, const v1::RecordRepresentativeStatementRequest* request,
+      v1::Application* response) override;
   grpc::ServerUnaryReactor* RevealIdentity(grpc::CallbackServerContext* ctx,
                                            const v1::RevealIdentityRequest* request,
                                            v1::Application* response) override;

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/errors/errors.h"
 
 namespace stellenwerk::applications {
@@ -74,6 +76,68 @@ absl::Status ValidateSubmission(const v1::SubmitApplicationRequest& r, bool has_
           "a cover letter (text or document) is required");
   v.Check(r.cover_letter_text().size() <= 20000, "cover_letter_text", "at most 20,000 characters");
   v.Check(r.document_ids_size() <= kMaxDocuments, "document_ids", "at most 20 documents");
+  return v.status();
+}
+
+namespace {
+
+bool IsWordChar(unsigned char c) { return std::isalnum(c) || c >= 0x80; }  // UTF-8 letters too
+
+// `needle` in `text` as a whole word (ASCII case folded; UTF-8 bytes compared as they are).
+bool ContainsWord(const std::string& text, const std::string& needle) {
+  if (needle.empty()) return false;
+  const std::string t = absl::AsciiStrToLower(text);
+  const std::string n = absl::AsciiStrToLower(needle);
+  for (size_t at = t.find(n); at != std::string::npos; at = t.find(n, at + 1)) {
+    const bool starts = at == 0 || !IsWordChar(static_cast<unsigned char>(t[at - 1]));
+    const size_t after = at + n.size();
+    const bool ends = after >= t.size() || !IsWordChar(static_cast<unsigned char>(t[after]));
+    if (starts && ends) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::Status CheckAnonymisedTexts(const v1::SubmitApplicationRequest& r) {
+  errors::Validator v;
+  const auto& a = r.applicant();
+  const std::string email(absl::StripAsciiWhitespace(a.email()));
+  const std::string local = email.substr(0, email.find('@'));
+  std::vector<std::string> names;
+  for (const std::string& full : {a.given_name(), a.family_name()}) {
+    // "Anna-Lena", "von Bergen": every part of a name, as well as the whole of it.
+    names.push_back(std::string(absl::StripAsciiWhitespace(full)));
+    for (absl::string_view part : absl::StrSplit(full, absl::ByAnyChar(" -"), absl::SkipEmpty())) {
+      // Particles ("von", "de", "zu") are ordinary words of a text, not the name.
+      static const std::set<std::string> kParticles = {
+          "von", "vom", "van", "de", "der", "den", "zu", "zur", "di", "da", "le", "la", "el"};
+      if (part.size() >= 2 && !kParticles.count(absl::AsciiStrToLower(part))) {
+        names.emplace_back(part);
+      }
+    }
+  }
+  for (const auto& [field, text] : {std::pair<const char*, const std::string*>{
+                                        "anonymised_motivation", &r.anonymised_motivation()},
+                                    {"anonymised_qualification", &r.anonymised_qualification()}}) {
+    if (absl::StripAsciiWhitespace(*text).empty()) {
+      v.Add(field, "an anonymised procedure needs this text (seed 003)");
+      continue;
+    }
+    if (text->size() > 4000) v.Add(field, "at most 4,000 characters");
+    bool identifies = false;
+    for (const auto& n : names) identifies |= ContainsWord(*text, n);
+    const std::string lower = absl::AsciiStrToLower(*text);
+    if (!email.empty() && lower.find(absl::AsciiStrToLower(email)) != std::string::npos) {
+      identifies = true;
+    }
+    if (local.size() >= 3 && ContainsWord(*text, local)) identifies = true;
+    if (identifies) {
+      v.Add(field,
+            "must not contain your name or email address: the committee reads it without "
+            "knowing who you are (anonymised procedure)");
+    }
+  }
   return v.status();
 }
 

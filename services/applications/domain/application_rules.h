@@ -35,6 +35,12 @@ absl::Status CheckDeclaredType(const v1::DocumentMetadata& metadata, const std::
 absl::Status ValidateSubmission(const v1::SubmitApplicationRequest& request, bool has_cv,
                                 bool has_cover_letter_document);
 
+// Anonymised procedure (seed 003): the motivation and qualification texts the committee reads
+// are required, at most 4,000 characters each, and must not carry the applicant's given or
+// family name (as a word, case-insensitive) or email address (nor its local part).
+// INVALID_ARGUMENT naming the field.
+absl::Status CheckAnonymisedTexts(const v1::SubmitApplicationRequest& request);
+
 // The status flow: RECEIVED → SCREENING → SHORTLISTED | REJECTED → INVITED → INTERVIEWED →
 // PROPOSED → (PENDING_COORDINATION) → OFFER_APPROVED → HIRED; WITHDRAWN from any open state;
 // REJECTED (with a reason) from SCREENING up to OFFER_APPROVED, PENDING_COORDINATION included.

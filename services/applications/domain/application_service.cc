@@ -44,6 +44,13 @@ v1::Application ApplicationService::ViewFor(const auth::Principal& who, v1::Appl
     a.clear_applicant();
     a.clear_documents();
     a.clear_applicant_sub();
+    // Free text carries identity too (a signature, "my name is ..."): the cover letter is
+    // withheld; the committee reads the anonymised motivation and qualification instead.
+    a.clear_cover_letter_text();
+    // Withdrawal reasons and other free text of the applicant's in the history: withheld.
+    for (auto& h : *a.mutable_history()) {
+      if (h.actor().rfind("applicant ", 0) == 0) h.clear_reason();
+    }
   }
   return a;
 }
@@ -96,6 +103,10 @@ absl::StatusOr<v1::Application> ApplicationService::Submit(const auth::Principal
     return refuse(absl::FailedPreconditionError("the application deadline has passed"));
   }
   const PostingSnapshot snapshot = **posting;
+  if (snapshot.anonymised) {
+    // Seed 003: the committee reads these texts instead of the cover letter.
+    if (absl::Status s = CheckAnonymisedTexts(r); !s.ok()) return refuse(s);
+  }
   const Actor actor = Actor::Of(who, correlation_id);
   return store_.Submit(
       actor, idem,
@@ -111,6 +122,8 @@ absl::StatusOr<v1::Application> ApplicationService::Submit(const auth::Principal
         a.set_pseudonym(pseudonym);
         for (const auto& d : *docs) *a.add_documents() = d;
         a.set_cover_letter_text(r.cover_letter_text());
+        a.set_anonymised_motivation(r.anonymised_motivation());
+        a.set_anonymised_qualification(r.anonymised_qualification());
         *a.mutable_consent() = r.consent();
         a.set_severely_disabled(r.severely_disabled());
         a.set_equivalent_status(r.equivalent_status());
@@ -176,20 +189,22 @@ absl::StatusOr<v1::Application> ApplicationService::Transition(
     const auth::Principal& who, const Actor& actor, const IdempotencyRequest& idem,
     const std::string& id, Cause cause, v1::ApplicationStatus to, const std::string& reason,
     const std::function<absl::Status(const v1::Application&)>& check,
-    const std::function<void(const v1::Application&, AppChange&)>& amend,
-    v1::ApplicationStatus via) {
+    const std::function<void(const v1::Application&, AppChange&)>& amend, v1::ApplicationStatus via,
+    bool obviously_unqualified) {
   if (!ids::IsUuid(id)) return errors::InvalidField("id", "not an application id");
   const absl::Time now = clock_.Now();
   auto result = store_.Update(
       actor, idem, id, [&](const v1::Application& current) -> absl::StatusOr<AppChange> {
         if (absl::Status s = CheckAccess(who, current); !s.ok()) return s;
         if (absl::Status s = check(current); !s.ok()) return s;
-        auto c = applications::Transition(current, Move{.to = to,
-                                                        .cause = cause,
-                                                        .actor = who.Subject(),
-                                                        .reason = reason,
-                                                        .now = now,
-                                                        .via = via});
+        auto c =
+            applications::Transition(current, Move{.to = to,
+                                                   .cause = cause,
+                                                   .actor = who.Subject(),
+                                                   .reason = reason,
+                                                   .now = now,
+                                                   .via = via,
+                                                   .obviously_unqualified = obviously_unqualified});
         if (!c.ok()) return c.status();
         if (amend) amend(current, *c);
         return c;
@@ -237,10 +252,55 @@ absl::StatusOr<v1::Application> ApplicationService::ChangeStatus(const auth::Pri
         }
         return CheckStatusChange(current, r, who);
       },
-      [&](const v1::Application&, AppChange& c) {
-        // SGB IX § 165: the finding is part of the record.
-        if (r.obviously_unqualified()) c.next.set_obviously_unqualified(true);
+      {}, v1::APPLICATION_STATUS_UNSPECIFIED,
+      // SGB IX § 165: the finding is part of the record (and of the representative's event).
+      r.obviously_unqualified());
+}
+
+absl::StatusOr<v1::Application> ApplicationService::RecordRepresentativeStatement(
+    const auth::Principal& who, const std::string& correlation_id,
+    const v1::RecordRepresentativeStatementRequest& r) {
+  // SGB IX § 178 (2) S. 1: the Schwerbehindertenvertretung is heard before the decision; it
+  // speaks for itself only (no other role records its statement).
+  if (absl::Status s = auth::RequireAnyRole(who, {auth::roles::kDisabilityRepresentative});
+      !s.ok()) {
+    return s;
+  }
+  if (!ids::IsUuid(r.id())) return errors::InvalidField("id", "not an application id");
+  const std::string text(absl::StripAsciiWhitespace(r.statement()));
+  if (text.empty() || r.statement().size() > 4000) {
+    return errors::InvalidField("statement", "the representative's statement (1–4000 characters)");
+  }
+  const absl::Time now = clock_.Now();
+  auto result = store_.Update(
+      Actor::Of(who, correlation_id), Idem("RecordRepresentativeStatement", r.request_id(), r),
+      r.id(), [&](const v1::Application& a) -> absl::StatusOr<AppChange> {
+        if (a.tenant_id() != who.tenant) return NotFound(r.id());
+        // § 178 (2) concerns severely disabled and equivalent people only (§ 151 (1), (3)).
+        if (!a.severely_disabled() && !a.equivalent_status()) {
+          return absl::FailedPreconditionError(
+              "the disability representative is heard on severely disabled or equivalent "
+              "applicants only (SGB IX § 178 (2))");
+        }
+        if (!IsOpen(a.status())) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "the procedure has ended for this application (", StatusName(a.status()), ")"));
+        }
+        AppChange c;
+        c.next = a;
+        auto* st = c.next.add_representative_statements();
+        st->set_text(text);
+        st->set_by(who.Subject());
+        *st->mutable_time() = Ts(now);
+        st->set_status(a.status());
+        *c.next.mutable_update_time() = Ts(now);
+        c.audit.push_back({"representative_heard", StatusName(a.status()), "", ""});
+        return c;
       });
+  if (!result.ok()) return result.status();
+  auto posting = store_.Posting(result->posting_id());
+  return ViewFor(who, *std::move(result),
+                 posting.ok() && posting->has_value() && (*posting)->anonymised);
 }
 
 absl::StatusOr<std::optional<PostingSnapshot>> ApplicationService::KnownPosting(

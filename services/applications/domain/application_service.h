@@ -74,6 +74,12 @@ class ApplicationService {
                                                  const std::string& correlation_id,
                                                  const v1::FinalizeHiringRequest& r);
 
+  // SGB IX § 178 (2): the disability representative's statement on a severely disabled or
+  // equivalent applicant's open application, recorded and shown with the next decision.
+  absl::StatusOr<v1::Application> RecordRepresentativeStatement(
+      const auth::Principal& who, const std::string& correlation_id,
+      const v1::RecordRepresentativeStatementRequest& r);
+
   // Anonymised procedures: HR reveals an identity for the invitation; audited.
   absl::StatusOr<v1::Application> RevealIdentity(const auth::Principal& who,
                                                  const std::string& correlation_id,
@@ -115,7 +121,8 @@ class ApplicationService {
       const std::string& id, Cause cause, v1::ApplicationStatus to, const std::string& reason,
       const std::function<absl::Status(const v1::Application&)>& check,
       const std::function<void(const v1::Application& current, AppChange&)>& amend = {},
-      v1::ApplicationStatus via = v1::APPLICATION_STATUS_UNSPECIFIED);
+      v1::ApplicationStatus via = v1::APPLICATION_STATUS_UNSPECIFIED,
+      bool obviously_unqualified = false);
   // The posting as this service knows it from events, else as the postings service answers
   // (published postings only), kept for next time; nullopt when neither knows it.
   absl::StatusOr<std::optional<PostingSnapshot>> KnownPosting(const std::string& posting_id);

@@ -19,6 +19,10 @@ google::protobuf::Timestamp Ts(absl::Time t) {
 
 }  // namespace
 
+bool InformsDisabilityRepresentative(v1::ApplicationStatus to) {
+  return to == v1::INVITED || to == v1::REJECTED || to == v1::PROPOSED || to == v1::HIRED;
+}
+
 bool MayMove(Cause cause, v1::ApplicationStatus from, v1::ApplicationStatus to) {
   switch (cause) {
     case Cause::kStaffDecision:
@@ -56,6 +60,8 @@ absl::StatusOr<AppChange> Transition(const v1::Application& current, const Move&
   c.next.set_status(move.to);
   *c.next.mutable_update_time() = Ts(move.now);
   if (IsOpen(current.status()) && !IsOpen(move.to)) *c.next.mutable_end_time() = Ts(move.now);
+  if (move.obviously_unqualified && move.to == v1::REJECTED) c.next.set_obviously_unqualified(true);
+  const bool disabled = current.severely_disabled() || current.equivalent_status();
   for (const auto& [from, to] : steps) {
     auto* h = c.next.add_history();
     h->set_from(from);
@@ -72,6 +78,25 @@ absl::StatusOr<AppChange> Transition(const v1::Application& current, const Move&
     e->set_reason(move.reason);
     c.events.push_back(std::move(e));
     c.audit.push_back({"status_changed", StatusName(from), StatusName(to), move.reason});
+    // SGB IX § 178 (2) S. 1: the Schwerbehindertenvertretung is told of every decision about a
+    // severely disabled or equivalent applicant, § 165 S. 4 the finding with its reason. The
+    // district's outcome (kCoordination) is not the employer's decision.
+    if (disabled && move.cause != Cause::kCoordination && InformsDisabilityRepresentative(to)) {
+      auto i = std::make_shared<ev::DisabilityRepresentativeInformed>();
+      i->set_application_id(current.id());
+      i->set_posting_id(current.posting_id());
+      i->set_kennziffer(current.kennziffer());
+      i->set_pseudonym(current.pseudonym());
+      i->set_decision(StatusName(to));
+      i->set_reason(move.reason);
+      i->set_obviously_unqualified(to == v1::REJECTED && c.next.obviously_unqualified());
+      const int heard = current.representative_statements_size();
+      i->set_representative_heard(heard > 0);
+      if (heard > 0) {
+        i->set_representative_statement(current.representative_statements(heard - 1).text());
+      }
+      c.events.push_back(std::move(i));
+    }
   }
   if (move.to == v1::WITHDRAWN) {
     auto w = std::make_shared<ev::ApplicationWithdrawn>();

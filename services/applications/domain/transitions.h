@@ -34,7 +34,14 @@ struct Move {
   // A status passed on the way, recorded as its own step (PROPOSED on the way to
   // PENDING_COORDINATION, OFFER_APPROVED on the way to HIRED without coordination).
   v1::ApplicationStatus via = v1::APPLICATION_STATUS_UNSPECIFIED;
+  // SGB IX § 165 S. 4: a rejection of a severely disabled applicant before the interview
+  // states that they are obviously unqualified; recorded on the application.
+  bool obviously_unqualified = false;
 };
+
+// The decisions the disability representative is told of (SGB IX § 178 (2) S. 1: "unverzüglich
+// und umfassend zu unterrichten"): invitation, rejection, hiring proposal, hiring.
+bool InformsDisabilityRepresentative(v1::ApplicationStatus to);
 
 // Whether `cause` may move an application from `from` to `to`.
 bool MayMove(Cause cause, v1::ApplicationStatus from, v1::ApplicationStatus to);
@@ -42,7 +49,10 @@ bool MayMove(Cause cause, v1::ApplicationStatus from, v1::ApplicationStatus to);
 // The change of `current` by `move`: the new status and update time, the end of the procedure
 // when it leaves the open states (retention counts from there, GDPR Art. 5 (1) e), a history
 // entry, a status_changed event and an audit line per step, and the withdrawn event for a
-// withdrawal. FAILED_PRECONDITION when a step is not one its cause allows.
+// withdrawal. For a severely disabled or equivalent applicant, each decision step
+// (InformsDisabilityRepresentative) also yields applications.disability_representative.informed.v1
+// with the pseudonym, reason, § 165 finding and the representative's latest statement (whether
+// they were heard before it). FAILED_PRECONDITION when a step is not one its cause allows.
 absl::StatusOr<AppChange> Transition(const v1::Application& current, const Move& move);
 
 // The district's outcome for a hiring waiting on it (seed 004): cleared → OFFER_APPROVED,

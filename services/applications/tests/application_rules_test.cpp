@@ -153,3 +153,51 @@ TEST(ConclusionTest, EndsAProcedureOnlyWithoutHiringInProgressAndAfterSgb9Interv
 
 }  // namespace
 }  // namespace stellenwerk::applications
+
+namespace stellenwerk::applications {
+namespace {
+
+v1::SubmitApplicationRequest AnonymisedSubmission(std::string motivation,
+                                                  std::string qualification) {
+  v1::SubmitApplicationRequest r;
+  r.mutable_applicant()->set_given_name("Anna-Lena");
+  r.mutable_applicant()->set_family_name("von Bergen");
+  r.mutable_applicant()->set_email("a.bergen@example.de");
+  r.set_anonymised_motivation(std::move(motivation));
+  r.set_anonymised_qualification(std::move(qualification));
+  return r;
+}
+
+// Seed 003: what the committee reads carries no name and no email.
+TEST(AnonymisedTextsTest, NameOrEmailInEitherTextIsRefusedNamingTheField) {
+  EXPECT_TRUE(CheckAnonymisedTexts(AnonymisedSubmission("Ich arbeite gern im Bürgeramt.",
+                                                        "Verwaltungsfachwirtin, 5 Jahre"))
+                  .ok());
+  struct Case {
+    std::string motivation, qualification, field;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"Mein Name ist Anna-Lena.", "ok", "anonymised_motivation"},
+           {"ok", "Zeugnisse an a.bergen@example.de", "anonymised_qualification"},
+           {"ok", "Frau BERGEN hat ...", "anonymised_qualification"},      // a part, any case
+           {"Schreiben Sie a.bergen an.", "ok", "anonymised_motivation"},  // the email's local part
+           {"Lena", "ok", "anonymised_motivation"},                        // the whole text
+           {"   ", "ok", "anonymised_motivation"},                         // required
+           {"ok", "", "anonymised_qualification"},
+           {std::string(4001, 'x'), "ok", "anonymised_motivation"}}) {
+    const absl::Status s =
+        CheckAnonymisedTexts(AnonymisedSubmission(c.motivation, c.qualification));
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument)
+        << c.motivation << " / " << c.qualification;
+    EXPECT_NE(std::string(s.message()).find(c.field), std::string::npos) << s.message();
+  }
+  // A name inside another word is no name ("Bergener Straße" is no "Bergen"... but "Lenas" is
+  // not refused either: words, not substrings, so that "Anna" does not refuse "Johanna").
+  EXPECT_TRUE(CheckAnonymisedTexts(AnonymisedSubmission("Projekt Johannaheim", "Bergenerin")).ok());
+  // Nor is a particle of the name an identifying word.
+  EXPECT_TRUE(
+      CheckAnonymisedTexts(AnonymisedSubmission("Leitung von Projekten", "Abschluss der FH")).ok());
+}
+
+}  // namespace
+}  // namespace stellenwerk::applications

@@ -1,10 +1,13 @@
 // Applications end to end: postings and applications in-process on the real infrastructure,
 // talking through RabbitMQ as in production.
 #include <algorithm>
+#include <map>
 #include <thread>
 
+#include "common/events/catalogue.h"
 #include "services/applications/adapters/grpc_posting_directory.h"
 #include "services/applications/tests/applications_testing.h"
+#include "stellenwerk/events/v1/applications.pb.h"
 
 namespace stellenwerk::applications {
 namespace {
@@ -178,6 +181,88 @@ TEST_F(ApplicationsE2eTest, TheObviouslyUnqualifiedFindingIsRecordedWithTheRejec
   EXPECT_EQ(out.status(), v1::REJECTED);
   EXPECT_TRUE(out.obviously_unqualified());
   EXPECT_EQ(out.history(1).reason(), change.reason());
+}
+
+// SGB IX § 178 (2), § 165: the disability representative is heard before a severely disabled
+// applicant is rejected, and told of the decision — with the finding, the reason and the
+// statement, by pseudonym — whether heard or not.
+TEST_F(ApplicationsE2eTest, TheDisabilityRepresentativeIsHeardAndToldOfTheRejection) {
+  testing::EventTap tap(infra(),
+                        {events::RoutingKey<events::v1::DisabilityRepresentativeInformed>()});
+  const std::string posting = OpenPosting({.anonymised = true});
+  const auto heard =
+      Apply(posting, NewApplicant("sb1"), [](auto& r) { r.set_severely_disabled(true); });
+  const auto unheard =
+      Apply(posting, NewApplicant("sb2"), [](auto& r) { r.set_equivalent_status(true); });
+  const auto other = Apply(posting, NewApplicant("o"));
+  const std::string sbv = Staff("disability_representative", "sbv-1");
+
+  v1::RecordRepresentativeStatementRequest st;
+  st.set_id(heard.id());
+  st.set_statement("Die fehlende Laufbahnbefähigung ist belegt; keine Einwände.");
+  v1::Application out;
+  // Only the representative speaks for itself; only for severely disabled applicants; a text.
+  EXPECT_EQ(stub_->RecordRepresentativeStatement(Ctx(hr_).get(), st, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      stub_
+          ->RecordRepresentativeStatement(
+              Ctx(harness().Token(UniqueName("kreis"), {"disability_representative"}, "x")).get(),
+              st, &out)
+          .error_code(),
+      grpc::StatusCode::NOT_FOUND);
+  v1::RecordRepresentativeStatementRequest not_disabled = st;
+  not_disabled.set_id(other.id());
+  EXPECT_EQ(stub_->RecordRepresentativeStatement(Ctx(sbv).get(), not_disabled, &out).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  v1::RecordRepresentativeStatementRequest empty = st;
+  empty.set_statement("   ");
+  EXPECT_EQ(stub_->RecordRepresentativeStatement(Ctx(sbv).get(), empty, &out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  grpc::Status s = stub_->RecordRepresentativeStatement(Ctx(sbv).get(), st, &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(out.representative_statements_size(), 1);
+  EXPECT_FALSE(out.has_applicant()) << "the representative sees the pseudonymised view too";
+
+  Move(heard.id(), {v1::SCREENING});
+  for (const auto* a : {&heard, &unheard}) {
+    v1::ChangeStatusRequest reject;
+    reject.set_id(a->id());
+    reject.set_target(v1::REJECTED);
+    reject.set_reason("Die geforderte Laufbahnbefähigung fehlt offensichtlich.");
+    reject.set_obviously_unqualified(true);
+    grpc::Status r = stub_->ChangeStatus(Ctx(hr_).get(), reject, &out);
+    ASSERT_TRUE(r.ok()) << r.error_message();
+  }
+  // The statement stays with the decision on the application.
+  EXPECT_EQ(GetAs(hr_, heard.id()).representative_statements(0).text(), st.statement());
+  // After the procedure ended for them there is nothing left to be heard on.
+  EXPECT_EQ(stub_->RecordRepresentativeStatement(Ctx(sbv).get(), st, &out).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  ASSERT_TRUE(apps_->WaitForOutbox());
+  std::map<std::string, events::v1::DisabilityRepresentativeInformed> told;
+  for (const auto& d : tap.TakeQueued()) {
+    events::v1::DisabilityRepresentativeInformed e;
+    ASSERT_TRUE(e.ParseFromString(d.message.body));
+    if (e.posting_id() == posting) told[e.application_id()] = e;
+  }
+  ASSERT_EQ(told.size(), 2u) << "the two severely disabled applicants, not the third";
+  const auto& h = told[heard.id()];
+  EXPECT_EQ(h.decision(), "REJECTED");
+  EXPECT_TRUE(h.obviously_unqualified());
+  EXPECT_EQ(h.reason(), "Die geforderte Laufbahnbefähigung fehlt offensichtlich.");
+  EXPECT_TRUE(h.representative_heard());
+  EXPECT_EQ(h.representative_statement(), st.statement());
+  EXPECT_EQ(h.pseudonym(), heard.pseudonym());
+  EXPECT_EQ(h.meta().tenant_id(), tenant_);
+  const auto& u = told[unheard.id()];
+  EXPECT_TRUE(u.obviously_unqualified());
+  EXPECT_FALSE(u.representative_heard());
+  EXPECT_TRUE(u.representative_statement().empty());
+  for (const auto& [id, e] : told) {
+    EXPECT_EQ(e.SerializeAsString().find("Mustermann"), std::string::npos) << "no name in it";
+  }
 }
 
 // Events are the normal way to learn of a posting; one whose events have not arrived (a

@@ -50,6 +50,9 @@ v1::SubmitApplicationRequest SubmissionFor(v1::ApplicationService::Stub& stub,
   r.mutable_applicant()->set_email("erika@example.de");
   r.add_document_ids(cv.id());
   r.set_cover_letter_text("Sehr geehrte Damen und Herren, ...");
+  // What an anonymised procedure reads instead (seed 003); ignored by the others.
+  r.set_anonymised_motivation("Ich möchte die Bürgerdienste bürgernah und digital mitgestalten.");
+  r.set_anonymised_qualification("Verwaltungsfachangestellte, 5 Jahre Leistungssachbearbeitung.");
   r.mutable_consent()->set_version("datenschutz-2024-01");
   r.mutable_consent()->mutable_given_time()->set_seconds(absl::ToUnixSeconds(consent_time));
   return r;

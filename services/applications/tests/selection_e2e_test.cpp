@@ -447,6 +447,53 @@ TEST_F(SelectionE2eTest, AHiringPendingCoordinationEndsByWithdrawalOrRejectionAn
   }
 }
 
+// Seed 003: until the reveal, nothing staff see of an anonymised application carries the name
+// or the email — in no field, also not the cover letter, which is withheld; the committee reads
+// the anonymised texts. A submission whose anonymised text names the applicant is refused.
+TEST_F(SelectionE2eTest, AnAnonymisedCommitteeViewContainsNeitherNameNorEmailInAnyField) {
+  const std::string posting = OpenPosting({.anonymised = true});
+  const std::string applicant = NewApplicant();
+  auto refused = Submission(posting, applicant);
+  refused.set_anonymised_qualification("Erika Mustermann, Verwaltungsfachwirtin");
+  v1::Application out;
+  grpc::Status s = stub_->SubmitApplication(Ctx(applicant).get(), refused, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("anonymised_qualification"), std::string::npos)
+      << s.error_message();
+  const auto a = Apply(posting, applicant, [](auto& r) {
+    r.set_cover_letter_text(
+        "Sehr geehrte Damen und Herren, ... Mit freundlichen Grüßen Erika Mustermann, "
+        "erika@example.de");
+  });
+  const std::string committee = Staff("committee_member", "k-1");
+  auto leaks = [](const v1::Application& seen) {
+    const std::string all = seen.DebugString() + seen.SerializeAsString();
+    return all.find("Erika") != std::string::npos || all.find("Mustermann") != std::string::npos ||
+           all.find("erika@example.de") != std::string::npos;
+  };
+  for (const std::string& who : {hr_, committee}) {
+    const auto seen = GetAs(who, a.id());
+    EXPECT_FALSE(leaks(seen)) << seen.DebugString();
+    EXPECT_TRUE(seen.cover_letter_text().empty());
+    EXPECT_FALSE(seen.anonymised_motivation().empty()) << "what the committee reads";
+    EXPECT_FALSE(seen.anonymised_qualification().empty());
+    v1::ListApplicationsRequest list;
+    list.set_posting_id(posting);
+    v1::ListApplicationsResponse listed;
+    ASSERT_TRUE(stub_->ListApplications(Ctx(who).get(), list, &listed).ok());
+    for (const auto& l : listed.applications()) EXPECT_FALSE(leaks(l)) << l.DebugString();
+  }
+  EXPECT_NE(GetAs(applicant, a.id()).cover_letter_text().find("Mustermann"), std::string::npos)
+      << "the applicant sees their own letter";
+  // After the reveal, HR reads the letter.
+  Move(a.id(), {v1::SCREENING, v1::SHORTLISTED});
+  v1::RevealIdentityRequest reveal;
+  reveal.set_id(a.id());
+  reveal.set_reason("Einladung zum Auswahlgespräch");
+  ASSERT_TRUE(stub_->RevealIdentity(Ctx(hr_).get(), reveal, &out).ok());
+  EXPECT_NE(GetAs(hr_, a.id()).cover_letter_text().find("Mustermann"), std::string::npos);
+}
+
 TEST_F(SelectionE2eTest, AnonymisedProceduresRevealIdentityToHrOnlyAndAuditIt) {
   const std::string posting = OpenPosting({.anonymised = true});
   const auto a = Apply(posting, applicant_);

@@ -139,3 +139,114 @@ TEST(Transitions, ACoordinationOutcomeMovesOnlyAHiringWaitingOnIt) {
 
 }  // namespace
 }  // namespace stellenwerk::applications
+
+namespace stellenwerk::applications {
+namespace {
+
+const ev::DisabilityRepresentativeInformed* Informed(const AppChange& c) {
+  for (const auto& e : c.events) {
+    if (auto* i = dynamic_cast<const ev::DisabilityRepresentativeInformed*>(e.get())) return i;
+  }
+  return nullptr;
+}
+
+v1::Application Disabled(v1::ApplicationStatus status) {
+  v1::Application a = In(status);
+  a.set_severely_disabled(true);
+  a.set_pseudonym("B-0007");
+  a.set_kennziffer("24/0296");
+  return a;
+}
+
+// SGB IX § 178 (2), § 165: the representative is told of each decision, with the finding.
+TEST(Transitions, ARejectionOfASeverelyDisabledApplicantTellsTheRepresentativeWithTheFinding) {
+  auto c = Transition(Disabled(v1::SCREENING),
+                      Move{.to = v1::REJECTED,
+                           .cause = Cause::kStaffDecision,
+                           .actor = "hr-1",
+                           .reason = "Die Laufbahnbefähigung fehlt offensichtlich.",
+                           .now = kNow,
+                           .obviously_unqualified = true});
+  ASSERT_TRUE(c.ok()) << c.status();
+  const auto* i = Informed(*c);
+  ASSERT_NE(i, nullptr);
+  EXPECT_EQ(i->decision(), "REJECTED");
+  EXPECT_EQ(i->pseudonym(), "B-0007");
+  EXPECT_EQ(i->kennziffer(), "24/0296");
+  EXPECT_TRUE(i->obviously_unqualified());
+  EXPECT_EQ(i->reason(), "Die Laufbahnbefähigung fehlt offensichtlich.");
+  EXPECT_FALSE(i->representative_heard());
+  EXPECT_TRUE(c->next.obviously_unqualified());
+}
+
+TEST(Transitions, TheRepresentativesStatementIsShownWithTheDecision) {
+  v1::Application a = Disabled(v1::INTERVIEWED);
+  a.set_severely_disabled(false);
+  a.set_equivalent_status(true);  // Gleichstellung (§ 2 (3), § 151 (3)) counts the same
+  a.add_representative_statements()->set_text("Bedenken: Arbeitsplatz nicht barrierefrei.");
+  a.add_representative_statements()->set_text("Keine Einwände nach Rücksprache.");
+  auto c = Transition(a, Move{.to = v1::REJECTED,
+                              .cause = Cause::kStaffDecision,
+                              .actor = "hr-1",
+                              .reason = "Eine andere Bewerbung ist besser geeignet.",
+                              .now = kNow});
+  ASSERT_TRUE(c.ok());
+  const auto* i = Informed(*c);
+  ASSERT_NE(i, nullptr);
+  EXPECT_TRUE(i->representative_heard());
+  EXPECT_EQ(i->representative_statement(), "Keine Einwände nach Rücksprache.");
+  EXPECT_FALSE(i->obviously_unqualified()) << "after the interview there is no § 165 finding";
+}
+
+TEST(Transitions, OnlyDecisionsAboutSeverelyDisabledApplicantsInformTheRepresentative) {
+  // Not severely disabled: nothing for the representative.
+  auto plain = Transition(
+      In(v1::SHORTLISTED),
+      Move{.to = v1::INVITED, .cause = Cause::kStaffDecision, .actor = "hr-1", .now = kNow});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(Informed(*plain), nullptr);
+  // Invitation, proposal (on the way to coordination) and hiring each tell them once.
+  for (auto [from, via, to, decision] :
+       std::vector<std::tuple<v1::ApplicationStatus, v1::ApplicationStatus, v1::ApplicationStatus,
+                              std::string>>{
+           {v1::SHORTLISTED, v1::APPLICATION_STATUS_UNSPECIFIED, v1::INVITED, "INVITED"},
+           {v1::INTERVIEWED, v1::PROPOSED, v1::PENDING_COORDINATION, "PROPOSED"},
+           {v1::PROPOSED, v1::OFFER_APPROVED, v1::HIRED, "HIRED"}}) {
+    auto c = Transition(
+        Disabled(from),
+        Move{.to = to, .cause = Cause::kStaffDecision, .actor = "hr-1", .now = kNow, .via = via});
+    ASSERT_TRUE(c.ok()) << decision << ": " << c.status();
+    int informed = 0;
+    for (const auto& e : c->events) {
+      if (auto* i = dynamic_cast<const ev::DisabilityRepresentativeInformed*>(e.get())) {
+        ++informed;
+        EXPECT_EQ(i->decision(), decision);
+      }
+    }
+    EXPECT_EQ(informed, 1) << decision;
+  }
+  // Screening, the applicant's withdrawal and the district's outcome are no employer decisions.
+  EXPECT_EQ(Informed(*Transition(Disabled(v1::RECEIVED), Move{.to = v1::SCREENING,
+                                                              .cause = Cause::kDeadline,
+                                                              .actor = "system:deadline",
+                                                              .now = kNow})),
+            nullptr);
+  EXPECT_EQ(
+      Informed(*Transition(
+          Disabled(v1::INVITED),
+          Move{.to = v1::WITHDRAWN, .cause = Cause::kWithdrawal, .actor = "u-1", .now = kNow})),
+      nullptr);
+  EXPECT_EQ(Informed(CoordinationOutcome(Disabled(v1::PENDING_COORDINATION), false, "x", kNow)),
+            nullptr);
+  // The end of the procedure rejects: that is a decision about them too.
+  auto ended = Transition(Disabled(v1::INTERVIEWED), Move{.to = v1::REJECTED,
+                                                          .cause = Cause::kProcedureEnded,
+                                                          .actor = "hr-1",
+                                                          .reason = "Die Stelle ist besetzt.",
+                                                          .now = kNow});
+  ASSERT_TRUE(ended.ok());
+  ASSERT_NE(Informed(*ended), nullptr);
+}
+
+}  // namespace
+}  // namespace stellenwerk::applications

@@ -451,6 +451,8 @@ Events OutcomeEvents(const v1::StaffingNotice& n) {
       e->set_how(ToEvent(n.clearance()));
       *e->mutable_cleared_time() = n.decision_time();
       e->set_consensus_terms(n.consensus_terms());
+      if (n.has_clearance_recorded_time())
+        *e->mutable_recorded_time() = n.clearance_recorded_time();
       out.push_back(e);
       break;
     }
@@ -482,10 +484,15 @@ Change ElapseWindow(const v1::StaffingNotice& n, absl::Time now) {
   *c.next.mutable_update_time() = Ts(now);
   Actor system = Actor::System("window", n.district_tenant_id(), "");
   system.role = "system";
-  c.audit.push_back(Line(system, now, "WINDOW_ELAPSED",
-                         absl::StrCat("no reaction by ", calendar::FormatBerlin(end))));
-  Clear(c, v1::CLEARED_WINDOW_ELAPSED, v1::CLEARANCE_WINDOW_ELAPSED, now);
-  *c.next.mutable_decision_time() = Ts(end);
+  c.audit.push_back(Line(
+      system, now, "WINDOW_ELAPSED",
+      absl::StrCat("no reaction by ", calendar::FormatBerlin(end),
+                   now > end ? absl::StrCat("; recorded ", calendar::FormatBerlin(now)) : "")));
+  // Seed 004 / BGB § 188 (2), § 193: the city may complete the staffing from the window's end —
+  // that instant is the clearance, even when the timer fires late (the service was down); the
+  // firing time is kept beside it. The staffing.cleared event carries both.
+  *c.next.mutable_clearance_recorded_time() = Ts(now);
+  Clear(c, v1::CLEARED_WINDOW_ELAPSED, v1::CLEARANCE_WINDOW_ELAPSED, end);
   c.timer = WindowTimer::kKeep;  // the firing timer is deleted with this effect
   return c;
 }

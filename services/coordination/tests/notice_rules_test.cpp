@@ -246,6 +246,29 @@ TEST(TimerTest, WindowElapsesOnlyWhenOpenAndDue) {
   EXPECT_TRUE(ElapseWindow(cleared->next, Berlin(2025, 5, 1)).events.empty());
 }
 
+// The legal instant is kept: the service was down over the window's end (Easter 2025: notice
+// Friday 11 April, window ends Tuesday 22 April 24:00), the timer fires a day late. The
+// clearance is the window's end; the firing time is recorded beside it, in notice and event.
+TEST(TimerTest, ATimerFiringADayLateClearsAtTheWindowsEndAndRecordsWhenItFired) {
+  const v1::StaffingNotice n = Filed(Berlin(2025, 4, 11));
+  const absl::Time end = Berlin(2025, 4, 23, 0);
+  const absl::Time fired = end + absl::Hours(24) + absl::Minutes(7);
+  Change c = ElapseWindow(n, fired);
+  ASSERT_EQ(c.next.status(), v1::CLEARED_WINDOW_ELAPSED);
+  EXPECT_EQ(c.next.decision_time().seconds(), absl::ToUnixSeconds(end));
+  EXPECT_EQ(c.next.clearance_recorded_time().seconds(), absl::ToUnixSeconds(fired));
+  ASSERT_EQ(c.events.size(), 1u);
+  const auto* cleared = dynamic_cast<const ev::StaffingCleared*>(c.events[0].get());
+  ASSERT_NE(cleared, nullptr);
+  EXPECT_EQ(cleared->cleared_time().seconds(), absl::ToUnixSeconds(end));
+  EXPECT_EQ(cleared->recorded_time().seconds(), absl::ToUnixSeconds(fired));
+  EXPECT_NE(c.audit[0].details().find("recorded"), std::string::npos) << c.audit[0].details();
+  // On time, both are the same instant.
+  Change on_time = ElapseWindow(n, end);
+  EXPECT_EQ(on_time.next.decision_time().seconds(), absl::ToUnixSeconds(end));
+  EXPECT_EQ(on_time.next.clearance_recorded_time().seconds(), absl::ToUnixSeconds(end));
+}
+
 TEST(QuarterTest, ParsesFormatsAndEndsInBerlin) {
   auto q = ParseQuarter("2025-Q4");
   ASSERT_TRUE(q.ok());
