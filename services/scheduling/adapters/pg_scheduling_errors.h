@@ -6,6 +6,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace stellenwerk::scheduling {
 
@@ -16,6 +17,15 @@ absl::Status ConstraintStatus(const pqxx::sql_error& e);
 // Runs fn and maps a scheduling constraint violation to its status.
 template <typename Fn>
 absl::Status MapConstraints(Fn&& fn) {
+  try {
+    return fn();
+  } catch (const pqxx::sql_error& e) {
+    return ConstraintStatus(e);
+  }
+}
+
+template <typename T, typename Fn>
+absl::StatusOr<T> MapConstraintsOr(Fn&& fn) {
   try {
     return fn();
   } catch (const pqxx::sql_error& e) {

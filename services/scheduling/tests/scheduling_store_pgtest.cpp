@@ -1,0 +1,230 @@
+// The store on the real PostgreSQL: a selection day with its event in the same transaction,
+// request_id replays, tenant scoping, concurrent bookings through the store (exactly one
+// wins), the booking rules, cancellation with METHOD:CANCEL and a freed slot.
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/ids/uuid.h"
+#include "common/testing/test_env.h"
+#include "common/time/berlin_calendar.h"
+#include "gtest/gtest.h"
+#include "services/scheduling/adapters/pg_scheduling_store.h"
+#include "stellenwerk/events/v1/scheduling.pb.h"
+
+namespace stellenwerk::pg {
+const std::vector<Migration>& SchedulingMigrations();
+}
+
+namespace stellenwerk::scheduling {
+namespace {
+
+using testing::UniqueName;
+namespace ev = events::v1;
+
+const absl::Time kNow = absl::FromCivil(absl::CivilMinute(2026, 2, 2, 10, 0), calendar::Berlin());
+
+store::Actor Hr(const std::string& tenant) {
+  store::Actor a;
+  a.sub = "hr-1";
+  a.tenant = tenant;
+  a.correlation_id = "c-1";
+  a.role = "hr_clerk";
+  return a;
+}
+store::Actor Applicant(const std::string& tenant, const std::string& sub) {
+  store::Actor a = Hr(tenant);
+  a.sub = sub;
+  a.role = "";
+  a.applicant = true;
+  return a;
+}
+
+struct World {
+  std::string schema = UniqueName("t_sched_store");
+  std::string tenant = UniqueName("stadt");
+  std::string posting = ids::NewUuid();
+  std::string app_a = ids::NewUuid();
+  std::string app_b = ids::NewUuid();
+  std::string app_new = ids::NewUuid();
+};
+
+v1::CreateSelectionDayRequest DayRequest(const World& s, const std::string& request_id) {
+  v1::CreateSelectionDayRequest r;
+  r.set_request_id(request_id);
+  r.set_posting_id(s.posting);
+  r.set_date("2026-03-10");
+  r.set_start_time("2026-03-10T09:00:00+01:00");
+  r.set_location("Rathaus, Markt 1");
+  r.set_room("Raum 2.14");
+  r.set_video_available(true);
+  r.set_video_url("https://video.stadt.example/r/1");
+  auto* i = r.add_parts();
+  i->set_kind(v1::INTERVIEW);
+  i->mutable_length()->set_seconds(1800);
+  i->set_count(4);
+  r.add_committee_member_ids("m1");
+  return r;
+}
+
+std::vector<std::pair<std::string, std::string>> Outbox(pg::Pool& pool) {
+  std::vector<std::pair<std::string, std::string>> out;
+  EXPECT_TRUE(pool.Read([&](pqxx::work& tx) {
+                    for (const auto& row :
+                         tx.exec("SELECT routing_key, payload FROM outbox ORDER BY id")) {
+                      out.emplace_back(row[0].as<std::string>(), pg::BytesOf(row[1]));
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  return out;
+}
+
+std::vector<std::string> SlotIds(pg::Pool& pool, const std::string& day) {
+  std::vector<std::string> out;
+  EXPECT_TRUE(
+      pool.Read([&](pqxx::work& tx) {
+            for (const auto& row : tx.exec_params(
+                     "SELECT id::text FROM slots WHERE selection_day_id = $1 ORDER BY idx", day)) {
+              out.push_back(row[0].as<std::string>());
+            }
+            return absl::OkStatus();
+          })
+          .ok());
+  return out;
+}
+
+v1::BookSlotRequest Book(const std::string& request_id, const std::string& slot,
+                         const std::string& application) {
+  v1::BookSlotRequest r;
+  r.set_request_id(request_id);
+  r.set_slot_id(slot);
+  r.set_application_id(application);
+  r.set_mode(v1::IN_PERSON);
+  return r;
+}
+
+TEST(SchedulingStore, DaysBookingsRacesAndCancellation) {
+  STW_REQUIRE_INFRA(infra);
+  World s;
+  auto pool = testing::MigratedPool(infra, s.schema, pg::SchedulingMigrations());
+  FakeClock clock(kNow);
+  PgSchedulingStore store(*pool, s.schema, clock);
+  ASSERT_TRUE(
+      pool->Transact([&](pqxx::work& tx) {
+            ev::PostingSnapshot p;
+            p.set_posting_id(s.posting);
+            p.set_tenant_id(s.tenant);
+            p.set_kennziffer("26/0042");
+            p.set_title("Sachbearbeitung Bürgerbüro");
+            p.set_status("CLOSED");
+            p.set_application_deadline("2026-03-01");
+            p.set_version(3);
+            store.ApplyPosting(tx, p);
+            p.set_status("DRAFT");  // an older version arriving late changes nothing
+            p.set_version(2);
+            store.ApplyPosting(tx, p);
+            store.ApplyApplicationStatus(tx, s.tenant, s.app_a, s.posting, "sub-a", "INVITED");
+            store.ApplyApplicationStatus(tx, s.tenant, s.app_b, s.posting, "sub-b", "INVITED");
+            store.ApplyApplicationStatus(tx, s.tenant, s.app_new, s.posting, "sub-c", "SCREENING");
+            return absl::OkStatus();
+          })
+          .ok());
+
+  // A day, its event in the same transaction; a replay answers the same and writes nothing.
+  auto day = store.CreateSelectionDay(Hr(s.tenant), DayRequest(s, "r-day"));
+  ASSERT_TRUE(day.ok()) << day.status();
+  EXPECT_EQ(day->slot_count(), 4);
+  auto again = store.CreateSelectionDay(Hr(s.tenant), DayRequest(s, "r-day"));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->id(), day->id());
+  auto events = Outbox(*pool);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].first, "scheduling.selection_day.scheduled.v1");
+  // The same request id with another body, another tenant, the same room again.
+  v1::CreateSelectionDayRequest other = DayRequest(s, "r-day");
+  other.set_room("Raum 9");
+  EXPECT_EQ(store.CreateSelectionDay(Hr(s.tenant), other).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(store.CreateSelectionDay(Hr(UniqueName("kreis")), DayRequest(s, "r-x")).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store.CreateSelectionDay(Hr(s.tenant), DayRequest(s, "r-2")).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Outbox(*pool).size(), 1u);
+
+  const auto slots = SlotIds(*pool, day->id());
+  ASSERT_EQ(slots.size(), 4u);
+
+  // Two applicants race for slot 0 from two connections: exactly one wins.
+  auto pool_b = testing::MigratedPool(infra, s.schema, pg::SchedulingMigrations());
+  PgSchedulingStore store_b(*pool_b, s.schema, clock);
+  std::atomic<bool> go{false};
+  absl::StatusOr<v1::Booking> ra, rb;
+  std::thread ta([&] {
+    while (!go.load()) std::this_thread::yield();
+    ra = store.BookSlot(Applicant(s.tenant, "sub-a"), Book("ba", slots[0], s.app_a));
+  });
+  std::thread tb([&] {
+    while (!go.load()) std::this_thread::yield();
+    rb = store_b.BookSlot(Applicant(s.tenant, "sub-b"), Book("bb", slots[0], s.app_b));
+  });
+  go.store(true);
+  ta.join();
+  tb.join();
+  ASSERT_NE(ra.ok(), rb.ok()) << ra.status() << " / " << rb.status();
+  const absl::Status& lost = ra.ok() ? rb.status() : ra.status();
+  EXPECT_EQ(lost.code(), absl::StatusCode::kFailedPrecondition) << lost;
+  const v1::Booking won = ra.ok() ? *ra : *rb;
+  const std::string winner_app = won.application_id();
+  const std::string winner_sub = ra.ok() ? "sub-a" : "sub-b";
+  EXPECT_EQ(won.booked_by(), "APPLICANT");
+
+  // The winner holds a slot that day: a second one is refused. Someone else's application is
+  // NOT_FOUND for an applicant; a non-INVITED one is FAILED_PRECONDITION even for HR.
+  EXPECT_EQ(store.BookSlot(Applicant(s.tenant, winner_sub), Book("w2", slots[1], winner_app))
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      store.BookSlot(Applicant(s.tenant, "sub-c"), Book("c1", slots[2], s.app_a)).status().code(),
+      absl::StatusCode::kNotFound);
+  EXPECT_EQ(store.BookSlot(Hr(s.tenant), Book("c2", slots[2], s.app_new)).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store.BookSlot(Hr(UniqueName("kreis")), Book("c3", slots[2], s.app_a)).status().code(),
+            absl::StatusCode::kNotFound);
+
+  // Cancel: METHOD:CANCEL with the same UID and a higher SEQUENCE; the slot is free again.
+  v1::CancelBookingRequest cancel;
+  cancel.set_request_id("cx");
+  cancel.set_booking_id(won.id());
+  cancel.set_reason("Terminkollision");
+  auto cancelled = store.CancelBooking(Hr(s.tenant), cancel);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
+  EXPECT_EQ(cancelled->status(), v1::CANCELLED);
+  EXPECT_EQ(cancelled->sequence(), 1);
+  events = Outbox(*pool);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[1].first, "scheduling.booking.confirmed.v1");
+  ev::BookingConfirmed confirmed;
+  ASSERT_TRUE(confirmed.ParseFromString(events[1].second));
+  EXPECT_EQ(confirmed.booking().booking_id(), won.id());
+  EXPECT_EQ(confirmed.booking().start_local(), "2026-03-10T09:00:00+01:00");
+  EXPECT_EQ(confirmed.booking().posting_id(), s.posting);
+  EXPECT_NE(confirmed.booking().ics().find("METHOD:REQUEST"), std::string::npos);
+  EXPECT_EQ(events[2].first, "scheduling.booking.cancelled.v1");
+  ev::BookingCancelled gone;
+  ASSERT_TRUE(gone.ParseFromString(events[2].second));
+  EXPECT_EQ(gone.booking().ics_uid(), confirmed.booking().ics_uid());
+  EXPECT_EQ(gone.booking().sequence(), 1);
+  EXPECT_NE(gone.booking().ics().find("METHOD:CANCEL"), std::string::npos);
+  const std::string loser_app = winner_app == s.app_a ? s.app_b : s.app_a;
+  EXPECT_TRUE(store.BookSlot(Hr(s.tenant), Book("again", slots[0], loser_app)).ok());
+
+  // A past slot is not bookable.
+  clock.Set(kNow + absl::Hours(24 * 60));
+  EXPECT_EQ(store.BookSlot(Hr(s.tenant), Book("late", slots[3], winner_app)).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace stellenwerk::scheduling
