@@ -266,6 +266,10 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::BookSlot(const store::Actor& acto
           f.video_url = day.video_url();
           f.accommodations = acc;
           f.booked_by = b.booked_by();
+          if (auto due = ReminderDueTime(g.start, reminder_lead_, now)) {
+            timers::Schedule(tx, kReminderTimer, b.id(), *due,
+                             std::to_string(absl::ToUnixMicros(g.start)));
+          }
           ev::BookingConfirmed e;
           *e.mutable_booking() = SnapshotOf(f, now);
           outbox::Publish(tx, {schema_, actor.tenant, actor.correlation_id, actor.sub, now}, e);
@@ -322,6 +326,7 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::CancelBooking(const store::Actor&
         f.sequence = b.sequence();
         f.cancelled = true;
         f.booked_by = b.booked_by();
+        timers::Cancel(tx, kReminderTimer, b.id());
         ev::BookingCancelled e;
         *e.mutable_booking() = SnapshotOf(f, now);
         e.set_reason(r.reason());
@@ -329,6 +334,184 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::CancelBooking(const store::Actor&
         outbox::Publish(tx, {schema_, actor.tenant, actor.correlation_id, actor.sub, now}, e);
         return b;
       });
+}
+
+namespace {
+
+AppointmentFacts FactsOf(const v1::Booking& b, const v1::SelectionDay& day, const std::string& sub,
+                         int part) {
+  AppointmentFacts f;
+  f.booking_id = b.id();
+  f.selection_day_id = b.selection_day_id();
+  f.slot_id = b.slot_id();
+  f.application_id = b.application_id();
+  f.posting_id = b.posting_id();
+  f.applicant_sub = sub;
+  f.tenant_id = b.tenant_id();
+  f.part = part == 1 ? PartKind::kWrittenTask : PartKind::kInterview;
+  f.start = FromTs(b.start_time());
+  f.end = FromTs(b.end_time());
+  f.video = b.mode() == v1::VIDEO;
+  f.location = day.location();
+  f.room = day.room();
+  f.video_url = day.video_url();
+  f.accommodations = {b.accommodations().barrier_free_room(),
+                      b.accommodations().extra_written_minutes()};
+  f.sequence = b.sequence();
+  f.cancelled = b.status() == v1::CANCELLED;
+  f.booked_by = b.booked_by();
+  return f;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Booking> PgSchedulingStore::RescheduleBooking(
+    const store::Actor& actor, const v1::RescheduleBookingRequest& r) {
+  const auto idem = store::IdempotencyRequest::Of("RescheduleBooking", r.request_id(), r);
+  return pg::Command<v1::Booking>(
+      db_, actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::Booking> {
+        return MapConstraintsOr<v1::Booking>([&]() -> absl::StatusOr<v1::Booking> {
+          if (r.slot_id().empty()) return errors::InvalidField("slot_id", "is required");
+          auto rows = tx.exec_params(
+              "SELECT b.state, b.applicant_sub, i.status FROM bookings b"
+              " LEFT JOIN invitations i ON i.application_id = b.application_id"
+              " WHERE b.id::text = $1 AND b.tenant_id = $2 FOR UPDATE OF b",
+              r.booking_id(), actor.tenant);
+          if (rows.empty()) return NotFound("booking", r.booking_id());
+          const std::string sub = rows[0][1].as<std::string>();
+          if (actor.applicant && sub != actor.sub) return NotFound("booking", r.booking_id());
+          v1::Booking b;
+          b.ParseFromString(pg::BytesOf(rows[0][0]));
+          if (b.status() == v1::CANCELLED) {
+            return absl::FailedPreconditionError("the booking is cancelled");
+          }
+          auto slot = tx.exec_params(
+              "SELECT s.selection_day_id::text, s.idx, s.part, micros(s.start_at),"
+              " micros(s.end_at), d.state, d.barrier_free, d.posting_id::text"
+              " FROM slots s JOIN selection_days d ON d.id = s.selection_day_id"
+              " WHERE s.id::text = $1 AND s.tenant_id = $2",
+              r.slot_id(), actor.tenant);
+          if (slot.empty()) return NotFound("slot", r.slot_id());
+          if (slot[0][7].as<std::string>() != b.posting_id()) {
+            return absl::FailedPreconditionError("the slot belongs to another posting's day");
+          }
+          const absl::Time now = clock_.Now();
+          if (FromTs(b.start_time()) <= now) {
+            return absl::FailedPreconditionError("the booked appointment has already begun");
+          }
+          GeneratedSlot g{slot[0][1].as<int>(),
+                          slot[0][2].as<int>() == 1 ? PartKind::kWrittenTask : PartKind::kInterview,
+                          absl::FromUnixMicros(slot[0][3].as<int64_t>()),
+                          absl::FromUnixMicros(slot[0][4].as<int64_t>())};
+          const std::string status = rows[0][2].is_null() ? "" : rows[0][2].as<std::string>();
+          if (absl::Status s = CheckBookable({g.start, now, status, false, false}); !s.ok()) {
+            return s;
+          }
+          v1::SelectionDay day;
+          day.ParseFromString(pg::BytesOf(slot[0][5]));
+          std::vector<GeneratedSlot> others;
+          for (const auto& row :
+               tx.exec_params("SELECT idx, part, micros(start_at), micros(end_at) FROM slots"
+                              " WHERE selection_day_id = $1",
+                              slot[0][0].as<std::string>())) {
+            others.push_back({row[0].as<int>(),
+                              row[1].as<int>() == 1 ? PartKind::kWrittenTask : PartKind::kInterview,
+                              absl::FromUnixMicros(row[2].as<int64_t>()),
+                              absl::FromUnixMicros(row[3].as<int64_t>())});
+          }
+          auto end = AccommodatedEnd(
+              g,
+              {b.accommodations().barrier_free_room(), b.accommodations().extra_written_minutes()},
+              slot[0][6].as<bool>(), others);
+          if (!end.ok()) return end.status();
+          const std::string previous_slot = b.slot_id();
+          const std::string previous_day = b.selection_day_id();
+          const google::protobuf::Timestamp previous_start = b.start_time();
+          const google::protobuf::Timestamp previous_end = b.end_time();
+          b.set_slot_id(r.slot_id());
+          b.set_selection_day_id(slot[0][0].as<std::string>());
+          *b.mutable_start_time() = Ts(g.start);
+          *b.mutable_end_time() = Ts(*end);
+          b.set_sequence(b.sequence() + 1);
+          *b.mutable_update_time() = Ts(now);
+          tx.exec_params(
+              "UPDATE bookings SET slot_id = $2, selection_day_id = $3,"
+              " occupied = tstzrange(to_timestamp($4::double precision / 1e6),"
+              " to_timestamp($5::double precision / 1e6)), sequence = $6, state = $7,"
+              " updated_at = now(), version = version + 1 WHERE id = $1",
+              b.id(), r.slot_id(), b.selection_day_id(), absl::ToUnixMicros(g.start),
+              absl::ToUnixMicros(*end), b.sequence(), pg::Bytes(b.SerializeAsString()));
+          timers::Cancel(tx, kReminderTimer, b.id());
+          if (auto due = ReminderDueTime(g.start, reminder_lead_, now)) {
+            timers::Schedule(tx, kReminderTimer, b.id(), *due,
+                             std::to_string(absl::ToUnixMicros(g.start)));
+          }
+          ev::BookingRescheduled e;
+          *e.mutable_booking() = SnapshotOf(FactsOf(b, day, sub, slot[0][2].as<int>()), now);
+          e.set_previous_slot_id(previous_slot);
+          e.set_previous_selection_day_id(previous_day);
+          *e.mutable_previous_start_time() = previous_start;
+          *e.mutable_previous_end_time() = previous_end;
+          e.set_previous_start_local_text(GermanLocalText(FromTs(previous_start)));
+          outbox::Publish(tx, {schema_, actor.tenant, actor.correlation_id, actor.sub, now}, e);
+          return b;
+        });
+      });
+}
+
+absl::StatusOr<v1::BookingCalendar> PgSchedulingStore::GetBookingCalendar(
+    const store::Actor& actor, const std::string& booking_id) {
+  return pg::ReadValue<v1::BookingCalendar>(
+      db_, [&](pqxx::work& tx) -> absl::StatusOr<v1::BookingCalendar> {
+        auto rows = tx.exec_params(
+            "SELECT b.state, b.applicant_sub, d.state, s.part, micros(b.updated_at)"
+            " FROM bookings b JOIN selection_days d ON d.id = b.selection_day_id"
+            " JOIN slots s ON s.id = b.slot_id WHERE b.id::text = $1 AND b.tenant_id = $2",
+            booking_id, actor.tenant);
+        if (rows.empty()) return NotFound("booking", booking_id);
+        const std::string sub = rows[0][1].as<std::string>();
+        if (actor.applicant && sub != actor.sub) return NotFound("booking", booking_id);
+        v1::Booking b;
+        b.ParseFromString(pg::BytesOf(rows[0][0]));
+        v1::SelectionDay day;
+        day.ParseFromString(pg::BytesOf(rows[0][2]));
+        const AppointmentFacts f = FactsOf(b, day, sub, rows[0][3].as<int>());
+        v1::BookingCalendar c;
+        c.set_booking_id(b.id());
+        // DTSTAMP is when this version was made, so the text is the same on every read.
+        c.set_ics(BuildIcs(CalendarEntryOf(f, FromTs(b.update_time()))));
+        c.set_method(f.cancelled ? "CANCEL" : "REQUEST");
+        c.set_sequence(b.sequence());
+        return c;
+      });
+}
+
+void PgSchedulingStore::RegisterTimers(timers::Scheduler& scheduler) {
+  scheduler.On(kReminderTimer,
+               [this](pqxx::work& tx, const timers::Timer& t) { return FireReminder(tx, t); });
+}
+
+absl::Status PgSchedulingStore::FireReminder(pqxx::work& tx, const timers::Timer& t) {
+  auto rows = tx.exec_params(
+      "SELECT b.state, b.applicant_sub, d.state, s.part, b.active, micros(lower(b.occupied))"
+      " FROM bookings b JOIN selection_days d ON d.id = b.selection_day_id"
+      " JOIN slots s ON s.id = b.slot_id WHERE b.id::text = $1",
+      t.key);
+  // A stale timer (booking gone, cancelled, or moved without the timer) is harmless.
+  if (rows.empty() || !rows[0][4].as<bool>()) return absl::OkStatus();
+  if (std::to_string(rows[0][5].as<int64_t>()) != t.payload) return absl::OkStatus();
+  v1::Booking b;
+  b.ParseFromString(pg::BytesOf(rows[0][0]));
+  v1::SelectionDay day;
+  day.ParseFromString(pg::BytesOf(rows[0][2]));
+  const absl::Time now = clock_.Now();
+  ev::ReminderDue e;
+  *e.mutable_booking() = SnapshotOf(
+      FactsOf(b, day, rows[0][1].as<std::string>(), rows[0][3].as<int>()), FromTs(b.update_time()));
+  e.mutable_lead()->set_seconds(absl::ToInt64Seconds(reminder_lead_));
+  *e.mutable_due_time() = Ts(t.due_at);
+  outbox::Publish(tx, {schema_, b.tenant_id(), "reminder:" + b.id(), "system:reminder", now}, e);
+  return absl::OkStatus();
 }
 
 }  // namespace stellenwerk::scheduling

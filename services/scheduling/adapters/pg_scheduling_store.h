@@ -10,6 +10,7 @@
 #include "common/clock/clock.h"
 #include "common/pg/pool.h"
 #include "common/store/command.h"
+#include "common/timers/timers.h"
 #include "services/scheduling/domain/schedule_rules.h"
 #include "stellenwerk/events/v1/postings.pb.h"
 #include "stellenwerk/scheduling/v1/scheduling.pb.h"
@@ -18,8 +19,11 @@ namespace stellenwerk::scheduling {
 
 class PgSchedulingStore {
  public:
-  PgSchedulingStore(pg::Pool& db, std::string schema, const Clock& clock)
-      : db_(db), schema_(std::move(schema)), clock_(clock) {}
+  // `reminder_lead`: how long before a booking scheduling.reminder.due.v1 fires
+  // (STELLENWERK_SCHEDULING_REMINDER_LEAD, default 48 h).
+  PgSchedulingStore(pg::Pool& db, std::string schema, const Clock& clock,
+                    absl::Duration reminder_lead = absl::Hours(48))
+      : db_(db), schema_(std::move(schema)), clock_(clock), reminder_lead_(reminder_lead) {}
 
   // postings.posting.* (version-guarded: events may arrive out of order).
   void ApplyPosting(pqxx::work& tx, const events::v1::PostingSnapshot& posting);
@@ -34,11 +38,26 @@ class PgSchedulingStore {
   absl::StatusOr<v1::Booking> BookSlot(const store::Actor& actor, const v1::BookSlotRequest& r);
   absl::StatusOr<v1::Booking> CancelBooking(const store::Actor& actor,
                                             const v1::CancelBookingRequest& r);
+  // Into a free slot of the same posting; an occupied one is FAILED_PRECONDITION (the
+  // constraints decide). Same UID, SEQUENCE + 1, the reminder moves.
+  absl::StatusOr<v1::Booking> RescheduleBooking(const store::Actor& actor,
+                                                const v1::RescheduleBookingRequest& r);
+  absl::StatusOr<v1::BookingCalendar> GetBookingCalendar(const store::Actor& actor,
+                                                         const std::string& booking_id);
+
+  // The durable reminder timer (kind kReminderTimer, key the booking id, payload the start in
+  // Unix microseconds): publishes scheduling.reminder.due.v1 once, if the booking is still
+  // live and still starts then.
+  void RegisterTimers(timers::Scheduler& scheduler);
+  absl::Status FireReminder(pqxx::work& tx, const timers::Timer& timer);
 
  private:
   pg::Pool& db_;
   std::string schema_;
   const Clock& clock_;
+  absl::Duration reminder_lead_;
 };
+
+inline constexpr char kReminderTimer[] = "scheduling.reminder";
 
 }  // namespace stellenwerk::scheduling

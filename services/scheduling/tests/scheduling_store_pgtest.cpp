@@ -226,5 +226,102 @@ TEST(SchedulingStore, DaysBookingsRacesAndCancellation) {
             absl::StatusCode::kFailedPrecondition);
 }
 
+int CountKey(pg::Pool& pool, const std::string& key) {
+  int n = 0;
+  for (const auto& [k, body] : Outbox(pool)) n += k == key ? 1 : 0;
+  return n;
+}
+
+// Reminders on the durable timer with the fake clock: 48 h before a booking in the week after
+// the spring DST change fires once (not an hour early), moves with a reschedule, drops with a
+// cancellation. The calendar keeps its UID and counts SEQUENCE up.
+TEST(SchedulingStore, RemindersRescheduleAndCalendar) {
+  STW_REQUIRE_INFRA(infra);
+  World s;
+  auto pool = testing::MigratedPool(infra, s.schema, pg::SchedulingMigrations());
+  FakeClock clock(kNow);
+  PgSchedulingStore store(*pool, s.schema, clock);
+  timers::Scheduler scheduler({}, *pool, clock);
+  store.RegisterTimers(scheduler);
+  ASSERT_TRUE(
+      pool->Transact([&](pqxx::work& tx) {
+            ev::PostingSnapshot p;
+            p.set_posting_id(s.posting);
+            p.set_tenant_id(s.tenant);
+            p.set_kennziffer("26/0042");
+            p.set_title("Sachbearbeitung");
+            p.set_status("PUBLISHED");
+            p.set_application_deadline("2026-03-01");
+            p.set_version(1);
+            store.ApplyPosting(tx, p);
+            store.ApplyApplicationStatus(tx, s.tenant, s.app_a, s.posting, "sub-a", "INVITED");
+            store.ApplyApplicationStatus(tx, s.tenant, s.app_b, s.posting, "sub-b", "INVITED");
+            return absl::OkStatus();
+          })
+          .ok());
+  v1::CreateSelectionDayRequest day_request = DayRequest(s, "r-day");
+  day_request.set_date("2026-03-31");  // Tuesday after the change on Sunday 29 March
+  day_request.set_start_time("2026-03-31T10:00:00+02:00");
+  auto day = store.CreateSelectionDay(Hr(s.tenant), day_request);
+  ASSERT_TRUE(day.ok()) << day.status();
+  const auto slots = SlotIds(*pool, day->id());
+  auto a = store.BookSlot(Hr(s.tenant), Book("ba", slots[0], s.app_a));
+  ASSERT_TRUE(a.ok()) << a.status();
+  auto b = store.BookSlot(Hr(s.tenant), Book("bb", slots[1], s.app_b));
+  ASSERT_TRUE(b.ok()) << b.status();
+
+  // Into an occupied slot: FAILED_PRECONDITION; into a free one: SEQUENCE 1, same UID.
+  v1::RescheduleBookingRequest move;
+  move.set_request_id("m1");
+  move.set_booking_id(a->id());
+  move.set_slot_id(slots[1]);
+  EXPECT_EQ(store.RescheduleBooking(Hr(s.tenant), move).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store.RescheduleBooking(Hr(UniqueName("kreis")), move).status().code(),
+            absl::StatusCode::kNotFound);
+  move.set_request_id("m2");
+  move.set_slot_id(slots[2]);  // 11:00
+  auto moved = store.RescheduleBooking(Hr(s.tenant), move);
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(moved->sequence(), 1);
+  EXPECT_EQ(moved->ics_uid(), a->ics_uid());
+  auto cal = store.GetBookingCalendar(Hr(s.tenant), a->id());
+  ASSERT_TRUE(cal.ok()) << cal.status();
+  EXPECT_NE(cal->ics().find("SEQUENCE:1\r\n"), std::string::npos);
+  EXPECT_NE(cal->ics().find("DTSTART;TZID=Europe/Berlin:20260331T110000"), std::string::npos)
+      << cal->ics();
+  EXPECT_EQ(cal->method(), "REQUEST");
+  EXPECT_EQ(store.GetBookingCalendar(Applicant(s.tenant, "sub-b"), a->id()).status().code(),
+            absl::StatusCode::kNotFound);
+
+  // B is cancelled: its reminder is dropped.
+  v1::CancelBookingRequest cancel;
+  cancel.set_request_id("c1");
+  cancel.set_booking_id(b->id());
+  ASSERT_TRUE(store.CancelBooking(Hr(s.tenant), cancel).ok());
+
+  // The reminder of A (now 11:00 CEST) is due Sunday 29 March 11:00 CEST = 09:00 UTC.
+  const absl::Time due = *ParseBerlinTime("2026-03-29T11:00:00+02:00", "t");
+  clock.Set(due - absl::Seconds(1));
+  ASSERT_TRUE(scheduler.RunOnce().ok());
+  EXPECT_EQ(CountKey(*pool, "scheduling.reminder.due.v1"), 0);
+  clock.Set(due);
+  auto fired = scheduler.RunOnce();
+  ASSERT_TRUE(fired.ok());
+  EXPECT_EQ(CountKey(*pool, "scheduling.reminder.due.v1"), 1);
+  clock.Set(due + absl::Hours(30));
+  ASSERT_TRUE(scheduler.RunOnce().ok());
+  EXPECT_EQ(CountKey(*pool, "scheduling.reminder.due.v1"), 1);  // exactly once, B dropped
+  for (const auto& [key, body] : Outbox(*pool)) {
+    if (key != "scheduling.reminder.due.v1") continue;
+    ev::ReminderDue r;
+    ASSERT_TRUE(r.ParseFromString(body));
+    EXPECT_EQ(r.booking().booking_id(), a->id());
+    EXPECT_EQ(r.booking().start_local(), "2026-03-31T11:00:00+02:00");
+    EXPECT_EQ(r.lead().seconds(), 48 * 3600);
+    EXPECT_EQ(r.due_time().seconds(), absl::ToUnixSeconds(due));
+  }
+}
+
 }  // namespace
 }  // namespace stellenwerk::scheduling
