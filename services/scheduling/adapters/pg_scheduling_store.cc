@@ -46,17 +46,61 @@ void PgSchedulingStore::ApplyPosting(pqxx::work& tx, const ev::PostingSnapshot& 
       p.posting_kind(), p.version());
 }
 
+AppointmentFacts FactsOf(const v1::Booking& b, const v1::SelectionDay& day, const std::string& sub,
+                         int part);
+
 void PgSchedulingStore::ApplyApplicationStatus(pqxx::work& tx, const std::string& tenant,
                                                const std::string& application_id,
                                                const std::string& posting_id,
                                                const std::string& applicant_sub,
-                                               const std::string& status) {
+                                               const std::string& status,
+                                               const std::string& correlation_id) {
   tx.exec_params(
       "INSERT INTO invitations (application_id, tenant_id, posting_id, applicant_sub, status,"
       " updated_at) VALUES ($1, $2, $3, $4, $5, $6::timestamptz)"
       " ON CONFLICT (application_id) DO UPDATE SET status = EXCLUDED.status,"
       " updated_at = EXCLUDED.updated_at",
       application_id, tenant, posting_id, applicant_sub, status, pg::ToPgTimestamp(clock_.Now()));
+  if (ActionFor(status) != InvitationAction::kCancel) return;
+  const absl::Time now = clock_.Now();
+  for (const auto& row : tx.exec_params(
+           "UPDATE bookings b SET active = false, sequence = b.sequence + 1, updated_at = now(),"
+           " version = b.version + 1 FROM selection_days d, slots s"
+           " WHERE d.id = b.selection_day_id AND s.id = b.slot_id"
+           " AND b.application_id::text = $1 AND b.tenant_id = $2 AND b.active"
+           " RETURNING b.id::text, b.state, b.applicant_sub, d.state, s.part, b.sequence",
+           application_id, tenant)) {
+    v1::Booking b;
+    b.ParseFromString(pg::BytesOf(row[1]));
+    b.set_status(v1::CANCELLED);
+    b.set_sequence(row[5].as<int>());
+    b.set_cancel_reason(status == "WITHDRAWN" ? "Bewerbung zurückgezogen" : "Absage");
+    *b.mutable_update_time() = Ts(now);
+    tx.exec_params("UPDATE bookings SET state = $2 WHERE id = $1", b.id(),
+                   pg::Bytes(b.SerializeAsString()));
+    timers::Cancel(tx, kReminderTimer, b.id());
+    v1::SelectionDay day;
+    day.ParseFromString(pg::BytesOf(row[3]));
+    ev::BookingCancelled e;
+    *e.mutable_booking() =
+        SnapshotOf(FactsOf(b, day, row[2].as<std::string>(), row[4].as<int>()), now);
+    e.set_reason(b.cancel_reason());
+    e.set_cause(status == "WITHDRAWN" ? "APPLICATION_WITHDRAWN" : "APPLICATION_REJECTED");
+    outbox::Publish(tx, {schema_, tenant, correlation_id, "system:applications", now}, e);
+  }
+}
+
+void PgSchedulingStore::EraseApplications(pqxx::work& tx,
+                                          const std::vector<std::string>& application_ids) {
+  const std::string ids = pg::TextArray(application_ids);
+  for (const auto& row : tx.exec_params(
+           "DELETE FROM bookings WHERE application_id::text = ANY($1::text[]) RETURNING id::text",
+           ids)) {
+    timers::Cancel(tx, kReminderTimer, row[0].as<std::string>());
+  }
+  tx.exec_params("DELETE FROM invitations WHERE application_id::text = ANY($1::text[])", ids);
+  tx.exec_params("DELETE FROM internship_requests WHERE application_id::text = ANY($1::text[])",
+                 ids);
 }
 
 absl::StatusOr<v1::SelectionDay> PgSchedulingStore::CreateSelectionDay(
@@ -336,8 +380,6 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::CancelBooking(const store::Actor&
       });
 }
 
-namespace {
-
 AppointmentFacts FactsOf(const v1::Booking& b, const v1::SelectionDay& day, const std::string& sub,
                          int part) {
   AppointmentFacts f;
@@ -362,8 +404,6 @@ AppointmentFacts FactsOf(const v1::Booking& b, const v1::SelectionDay& day, cons
   f.booked_by = b.booked_by();
   return f;
 }
-
-}  // namespace
 
 absl::StatusOr<v1::Booking> PgSchedulingStore::RescheduleBooking(
     const store::Actor& actor, const v1::RescheduleBookingRequest& r) {

@@ -29,9 +29,15 @@ class PgSchedulingStore {
   void ApplyPosting(pqxx::work& tx, const events::v1::PostingSnapshot& posting);
   // applications.application.status_changed.v1: INVITED opens an invitation; the status is
   // kept for BookSlot's check.
+  // WITHDRAWN / REJECTED cancel the application's live bookings (BookingCancelled with
+  // METHOD:CANCEL, reminder dropped).
   void ApplyApplicationStatus(pqxx::work& tx, const std::string& tenant,
                               const std::string& application_id, const std::string& posting_id,
-                              const std::string& applicant_sub, const std::string& status);
+                              const std::string& applicant_sub, const std::string& status,
+                              const std::string& correlation_id = "");
+  // applications.applicant.erased.v1 (GDPR Art. 17 / retention): the applications' bookings,
+  // invitations and reminders are deleted, no event about the person follows.
+  void EraseApplications(pqxx::work& tx, const std::vector<std::string>& application_ids);
 
   absl::StatusOr<v1::SelectionDay> CreateSelectionDay(const store::Actor& actor,
                                                       const v1::CreateSelectionDayRequest& r);

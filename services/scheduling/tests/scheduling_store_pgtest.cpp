@@ -323,5 +323,82 @@ TEST(SchedulingStore, RemindersRescheduleAndCalendar) {
   }
 }
 
+// applications.application.status_changed.v1 to WITHDRAWN cancels the booking (METHOD:CANCEL,
+// the slot is free, no reminder); applications.applicant.erased.v1 deletes what is left.
+TEST(SchedulingStore, WithdrawalCancelsErasureDeletes) {
+  STW_REQUIRE_INFRA(infra);
+  World s;
+  auto pool = testing::MigratedPool(infra, s.schema, pg::SchedulingMigrations());
+  FakeClock clock(kNow);
+  PgSchedulingStore store(*pool, s.schema, clock);
+  timers::Scheduler scheduler({}, *pool, clock);
+  store.RegisterTimers(scheduler);
+  auto apply = [&](const std::string& app, const std::string& sub, const std::string& status) {
+    ASSERT_TRUE(pool->Transact([&](pqxx::work& tx) {
+                      store.ApplyApplicationStatus(tx, s.tenant, app, s.posting, sub, status,
+                                                   "cid-1");
+                      return absl::OkStatus();
+                    })
+                    .ok());
+  };
+  ASSERT_TRUE(pool->Transact([&](pqxx::work& tx) {
+                    ev::PostingSnapshot p;
+                    p.set_posting_id(s.posting);
+                    p.set_tenant_id(s.tenant);
+                    p.set_status("CLOSED");
+                    p.set_application_deadline("2026-03-01");
+                    p.set_version(1);
+                    store.ApplyPosting(tx, p);
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  apply(s.app_a, "sub-a", "INVITED");
+  apply(s.app_b, "sub-b", "INVITED");
+  auto day = store.CreateSelectionDay(Hr(s.tenant), DayRequest(s, "r-day"));
+  ASSERT_TRUE(day.ok()) << day.status();
+  const auto slots = SlotIds(*pool, day->id());
+  auto a = store.BookSlot(Hr(s.tenant), Book("ba", slots[0], s.app_a));
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(store.BookSlot(Hr(s.tenant), Book("bb", slots[1], s.app_b)).ok());
+
+  apply(s.app_a, "sub-a", "WITHDRAWN");
+  EXPECT_EQ(CountKey(*pool, "scheduling.booking.cancelled.v1"), 1);
+  for (const auto& [key, body] : Outbox(*pool)) {
+    if (key != "scheduling.booking.cancelled.v1") continue;
+    ev::BookingCancelled c;
+    ASSERT_TRUE(c.ParseFromString(body));
+    EXPECT_EQ(c.cause(), "APPLICATION_WITHDRAWN");
+    EXPECT_EQ(c.booking().booking_id(), a->id());
+    EXPECT_EQ(c.booking().sequence(), 1);
+    EXPECT_NE(c.booking().ics().find("METHOD:CANCEL"), std::string::npos);
+  }
+  auto cal = store.GetBookingCalendar(Hr(s.tenant), a->id());
+  ASSERT_TRUE(cal.ok());
+  EXPECT_EQ(cal->method(), "CANCEL");
+  // Withdrawn: no new booking; the freed slot goes to someone INVITED.
+  EXPECT_EQ(store.BookSlot(Hr(s.tenant), Book("ba2", slots[2], s.app_a)).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  // B is erased: booking, invitation and reminder are gone; no reminder for anyone fires.
+  ASSERT_TRUE(pool->Transact([&](pqxx::work& tx) {
+                    store.EraseApplications(tx, {s.app_a, s.app_b});
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  int64_t left = -1;
+  ASSERT_TRUE(pool->Read([&](pqxx::work& tx) {
+                    left = tx.exec(
+                                 "SELECT (SELECT count(*) FROM bookings) +"
+                                 " (SELECT count(*) FROM invitations)")[0][0]
+                               .as<int64_t>();
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(left, 0);
+  clock.Set(kNow + absl::Hours(24 * 40));
+  ASSERT_TRUE(scheduler.RunOnce().ok());
+  EXPECT_EQ(CountKey(*pool, "scheduling.reminder.due.v1"), 0);
+}
+
 }  // namespace
 }  // namespace stellenwerk::scheduling
