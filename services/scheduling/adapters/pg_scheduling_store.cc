@@ -526,6 +526,69 @@ absl::StatusOr<v1::BookingCalendar> PgSchedulingStore::GetBookingCalendar(
       });
 }
 
+absl::StatusOr<v1::SelectionDay> PgSchedulingStore::GetSelectionDay(const store::Actor& actor,
+                                                                    const std::string& id) {
+  return pg::ReadValue<v1::SelectionDay>(
+      db_, [&](pqxx::work& tx) -> absl::StatusOr<v1::SelectionDay> {
+        auto rows = tx.exec_params(
+            "SELECT state, version FROM selection_days WHERE id::text = $1 AND tenant_id = $2", id,
+            actor.tenant);
+        if (rows.empty()) return NotFound("selection day", id);
+        return pg::ParseVersioned<v1::SelectionDay>(rows[0]);
+      });
+}
+
+absl::StatusOr<v1::ListSlotsResponse> PgSchedulingStore::ListSlots(const store::Actor& actor,
+                                                                   const v1::ListSlotsRequest& r) {
+  return pg::ReadValue<v1::ListSlotsResponse>(
+      db_, [&](pqxx::work& tx) -> absl::StatusOr<v1::ListSlotsResponse> {
+        auto day =
+            tx.exec_params("SELECT 1 FROM selection_days WHERE id::text = $1 AND tenant_id = $2",
+                           r.selection_day_id(), actor.tenant);
+        if (day.empty()) return NotFound("selection day", r.selection_day_id());
+        v1::ListSlotsResponse out;
+        for (const auto& row : tx.exec_params(
+                 "SELECT s.id::text, s.idx, s.part, micros(s.start_at), micros(s.end_at),"
+                 " EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = s.id AND b.active)"
+                 " FROM slots s WHERE s.selection_day_id::text = $1 ORDER BY s.idx",
+                 r.selection_day_id())) {
+          const bool booked = row[5].as<bool>();
+          if (r.free_only() && booked) continue;
+          v1::Slot* s = out.add_slots();
+          s->set_id(row[0].as<std::string>());
+          s->set_selection_day_id(r.selection_day_id());
+          s->set_index(row[1].as<int>());
+          s->set_kind(row[2].as<int>() == 1 ? v1::WRITTEN_TASK : v1::INTERVIEW);
+          const absl::Time start = absl::FromUnixMicros(row[3].as<int64_t>());
+          *s->mutable_start_time() = Ts(start);
+          *s->mutable_end_time() = Ts(absl::FromUnixMicros(row[4].as<int64_t>()));
+          s->set_start_local(cal::FormatBerlin(start));
+          s->set_booked(booked);
+        }
+        return out;
+      });
+}
+
+absl::StatusOr<v1::ListBookingsResponse> PgSchedulingStore::ListBookings(
+    const store::Actor& actor, const v1::ListBookingsRequest& r) {
+  return pg::ReadValue<v1::ListBookingsResponse>(
+      db_, [&](pqxx::work& tx) -> absl::StatusOr<v1::ListBookingsResponse> {
+        v1::ListBookingsResponse out;
+        for (const auto& row : tx.exec_params(
+                 "SELECT b.state FROM bookings b WHERE b.tenant_id = $1"
+                 " AND ($2 = '' OR b.selection_day_id::text = $2)"
+                 " AND ($3 = '' OR (b.state IS NOT NULL AND EXISTS (SELECT 1 FROM selection_days d"
+                 "   WHERE d.id = b.selection_day_id AND d.posting_id::text = $3)))"
+                 " AND ($4 OR b.active) AND (NOT $5 OR b.applicant_sub = $6)"
+                 " ORDER BY lower(b.occupied), b.id LIMIT 500",
+                 actor.tenant, r.selection_day_id(), r.posting_id(), r.include_cancelled(),
+                 actor.applicant, actor.sub)) {
+          out.add_bookings()->ParseFromString(pg::BytesOf(row[0]));
+        }
+        return out;
+      });
+}
+
 void PgSchedulingStore::RegisterTimers(timers::Scheduler& scheduler) {
   scheduler.On(kReminderTimer,
                [this](pqxx::work& tx, const timers::Timer& t) { return FireReminder(tx, t); });

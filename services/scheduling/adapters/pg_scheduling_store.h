@@ -48,6 +48,15 @@ class PgSchedulingStore {
   // constraints decide). Same UID, SEQUENCE + 1, the reminder moves.
   absl::StatusOr<v1::Booking> RescheduleBooking(const store::Actor& actor,
                                                 const v1::RescheduleBookingRequest& r);
+  absl::StatusOr<v1::SelectionDay> GetSelectionDay(const store::Actor& actor,
+                                                   const std::string& id);
+  // All slots of a day in order (a day has at most kMaxSlotsPerDay); `booked` says only
+  // whether a slot is taken, never by whom.
+  absl::StatusOr<v1::ListSlotsResponse> ListSlots(const store::Actor& actor,
+                                                  const v1::ListSlotsRequest& r);
+  // HR: the bookings of a day or posting; an applicant: their own.
+  absl::StatusOr<v1::ListBookingsResponse> ListBookings(const store::Actor& actor,
+                                                        const v1::ListBookingsRequest& r);
   absl::StatusOr<v1::BookingCalendar> GetBookingCalendar(const store::Actor& actor,
                                                          const std::string& booking_id);
 

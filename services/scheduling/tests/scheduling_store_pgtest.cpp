@@ -220,6 +220,32 @@ TEST(SchedulingStore, DaysBookingsRacesAndCancellation) {
   const std::string loser_app = winner_app == s.app_a ? s.app_b : s.app_a;
   EXPECT_TRUE(store.BookSlot(Hr(s.tenant), Book("again", slots[0], loser_app)).ok());
 
+  // Reads: the day, its slots (free_only hides the taken one), bookings per role.
+  auto read = store.GetSelectionDay(Hr(s.tenant), day->id());
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->slot_count(), 4);
+  EXPECT_EQ(store.GetSelectionDay(Hr(UniqueName("kreis")), day->id()).status().code(),
+            absl::StatusCode::kNotFound);
+  v1::ListSlotsRequest list;
+  list.set_selection_day_id(day->id());
+  auto all = store.ListSlots(Hr(s.tenant), list);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->slots_size(), 4);
+  EXPECT_TRUE(all->slots(0).booked());
+  EXPECT_EQ(all->slots(1).start_local(), "2026-03-10T09:30:00+01:00");
+  list.set_free_only(true);
+  EXPECT_EQ(store.ListSlots(Hr(s.tenant), list)->slots_size(), 3);
+  v1::ListBookingsRequest lb;
+  lb.set_selection_day_id(day->id());
+  EXPECT_EQ(store.ListBookings(Hr(s.tenant), lb)->bookings_size(), 1);
+  lb.set_include_cancelled(true);
+  EXPECT_EQ(store.ListBookings(Hr(s.tenant), lb)->bookings_size(), 2);
+  EXPECT_EQ(store.ListBookings(Applicant(s.tenant, winner_sub), lb)->bookings_size(), 1);
+  lb.clear_selection_day_id();
+  lb.set_posting_id(s.posting);
+  EXPECT_EQ(store.ListBookings(Hr(s.tenant), lb)->bookings_size(), 2);
+  EXPECT_EQ(store.ListBookings(Hr(UniqueName("kreis")), lb)->bookings_size(), 0);
+
   // A past slot is not bookable.
   clock.Set(kNow + absl::Hours(24 * 60));
   EXPECT_EQ(store.BookSlot(Hr(s.tenant), Book("late", slots[3], winner_app)).status().code(),
