@@ -1,0 +1,620 @@
+#include "services/scheduling/adapters/pg_scheduling_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/errors/errors.h"
+#include "common/ids/uuid.h"
+#include "common/outbox/events.h"
+#include "common/pg/aggregate_store.h"
+#include "common/time/berlin_calendar.h"
+#include "services/scheduling/adapters/pg_scheduling_errors.h"
+#include "services/scheduling/domain/appointment.h"
+#include "services/scheduling/domain/selection_day_plan.h"
+#include "stellenwerk/events/v1/scheduling.pb.h"
+
+namespace stellenwerk::scheduling {
+namespace {
+namespace cal = stellenwerk::calendar;
+namespace ev = events::v1;
+
+absl::Time FromTs(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+google::protobuf::Timestamp Ts(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(absl::ToUnixSeconds(t));
+  return ts;
+}
+
+absl::Status NotFound(std::string_view what, const std::string& id) {
+  return absl::NotFoundError(absl::StrCat(std::string(what), " ", id, " not found"));
+}
+
+}  // namespace
+
+void PgSchedulingStore::ApplyPosting(pqxx::work& tx, const ev::PostingSnapshot& p) {
+  std::optional<std::string> deadline;
+  if (!p.application_deadline().empty()) deadline = p.application_deadline();
+  tx.exec_params(
+      "INSERT INTO posting_snapshots (posting_id, tenant_id, kennziffer, title, status,"
+      " application_deadline, posting_kind, version) VALUES ($1, $2, $3, $4, $5, $6::date, $7, $8)"
+      " ON CONFLICT (posting_id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id,"
+      " kennziffer = EXCLUDED.kennziffer, title = EXCLUDED.title, status = EXCLUDED.status,"
+      " application_deadline = EXCLUDED.application_deadline,"
+      " posting_kind = EXCLUDED.posting_kind, version = EXCLUDED.version"
+      " WHERE posting_snapshots.version < EXCLUDED.version",
+      p.posting_id(), p.tenant_id(), p.kennziffer(), p.title(), p.status(), deadline,
+      p.posting_kind(), p.version());
+}
+
+AppointmentFacts FactsOf(const v1::Booking& b, const v1::SelectionDay& day, const std::string& sub,
+                         int part);
+
+void PgSchedulingStore::ApplyApplicationStatus(pqxx::work& tx, const std::string& tenant,
+                                               const std::string& application_id,
+                                               const std::string& posting_id,
+                                               const std::string& applicant_sub,
+                                               const std::string& status,
+                                               const std::string& correlation_id) {
+  tx.exec_params(
+      "INSERT INTO invitations (application_id, tenant_id, posting_id, applicant_sub, status,"
+      " updated_at) VALUES ($1, $2, $3, $4, $5, $6::timestamptz)"
+      " ON CONFLICT (application_id) DO UPDATE SET status = EXCLUDED.status,"
+      " updated_at = EXCLUDED.updated_at",
+      application_id, tenant, posting_id, applicant_sub, status, pg::ToPgTimestamp(clock_.Now()));
+  if (ActionFor(status) != InvitationAction::kCancel) return;
+  const absl::Time now = clock_.Now();
+  for (const auto& row : tx.exec_params(
+           "UPDATE bookings b SET active = false, sequence = b.sequence + 1, updated_at = now(),"
+           " version = b.version + 1 FROM selection_days d, slots s"
+           " WHERE d.id = b.selection_day_id AND s.id = b.slot_id"
+           " AND b.application_id::text = $1 AND b.tenant_id = $2 AND b.active"
+           " RETURNING b.id::text, b.state, b.applicant_sub, d.state, s.part, b.sequence",
+           application_id, tenant)) {
+    v1::Booking b;
+    b.ParseFromString(pg::BytesOf(row[1]));
+    b.set_status(v1::CANCELLED);
+    b.set_sequence(row[5].as<int>());
+    b.set_cancel_reason(status == "WITHDRAWN" ? "Bewerbung zurückgezogen" : "Absage");
+    *b.mutable_update_time() = Ts(now);
+    tx.exec_params("UPDATE bookings SET state = $2 WHERE id = $1", b.id(),
+                   pg::Bytes(b.SerializeAsString()));
+    timers::Cancel(tx, kReminderTimer, b.id());
+    v1::SelectionDay day;
+    day.ParseFromString(pg::BytesOf(row[3]));
+    ev::BookingCancelled e;
+    *e.mutable_booking() =
+        SnapshotOf(FactsOf(b, day, row[2].as<std::string>(), row[4].as<int>()), now);
+    e.set_reason(b.cancel_reason());
+    e.set_cause(status == "WITHDRAWN" ? "APPLICATION_WITHDRAWN" : "APPLICATION_REJECTED");
+    outbox::Publish(tx, {schema_, tenant, correlation_id, "system:applications", now}, e);
+  }
+}
+
+void PgSchedulingStore::EraseApplications(pqxx::work& tx,
+                                          const std::vector<std::string>& application_ids) {
+  const std::string ids = pg::TextArray(application_ids);
+  for (const auto& row : tx.exec_params(
+           "DELETE FROM bookings WHERE application_id::text = ANY($1::text[]) RETURNING id::text",
+           ids)) {
+    timers::Cancel(tx, kReminderTimer, row[0].as<std::string>());
+  }
+  tx.exec_params("DELETE FROM invitations WHERE application_id::text = ANY($1::text[])", ids);
+  tx.exec_params("DELETE FROM internship_requests WHERE application_id::text = ANY($1::text[])",
+                 ids);
+}
+
+absl::StatusOr<v1::SelectionDay> PgSchedulingStore::CreateSelectionDay(
+    const store::Actor& actor, const v1::CreateSelectionDayRequest& r) {
+  const auto idem = store::IdempotencyRequest::Of("CreateSelectionDay", r.request_id(), r);
+  return pg::Command<v1::SelectionDay>(
+      db_, actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::SelectionDay> {
+        return MapConstraintsOr<v1::SelectionDay>([&]() -> absl::StatusOr<v1::SelectionDay> {
+          PostingView posting;
+          auto rows = tx.exec_params(
+              "SELECT tenant_id, status, application_deadline::text, posting_kind, kennziffer,"
+              " title FROM posting_snapshots WHERE posting_id::text = $1 AND tenant_id = $2",
+              r.posting_id(), actor.tenant);
+          if (rows.empty()) return NotFound("posting", r.posting_id());
+          posting.posting_id = r.posting_id();
+          posting.tenant_id = rows[0][0].as<std::string>();
+          posting.status = rows[0][1].as<std::string>();
+          if (!rows[0][2].is_null()) {
+            auto d = cal::ParseIsoDate(rows[0][2].as<std::string>());
+            if (d.ok()) posting.application_deadline = *d;
+          }
+          posting.posting_kind = rows[0][3].as<int>();
+          const absl::Time now = clock_.Now();
+          // The tenant's other days around that date, for a precise conflict message (the
+          // exclusion constraints are the guarantee).
+          std::vector<Occupancy> others;
+          for (const auto& row : tx.exec_params(
+                   "SELECT d.id::text, d.location, d.room, micros(lower(d.span)),"
+                   " micros(upper(d.span)), coalesce(array_agg(c.member_id)"
+                   " FILTER (WHERE c.member_id IS NOT NULL), '{}')::text[] FROM selection_days d"
+                   " LEFT JOIN committee_sittings c ON c.selection_day_id = d.id"
+                   " WHERE d.tenant_id = $1 AND d.day BETWEEN $2::date - 1 AND $2::date + 1"
+                   " GROUP BY d.id",
+                   actor.tenant, r.date().empty() ? "1970-01-01" : r.date())) {
+            Occupancy o;
+            o.selection_day_id = row[0].as<std::string>();
+            o.location = row[1].as<std::string>();
+            o.room = row[2].as<std::string>();
+            o.start = absl::FromUnixMicros(row[3].as<int64_t>());
+            o.end = absl::FromUnixMicros(row[4].as<int64_t>());
+            auto arr = row[5].as_array();
+            for (auto e = arr.get_next(); e.first != pqxx::array_parser::juncture::done;
+                 e = arr.get_next()) {
+              if (e.first == pqxx::array_parser::juncture::string_value) {
+                o.committee_member_ids.push_back(e.second);
+              }
+            }
+            others.push_back(std::move(o));
+          }
+          const std::string id = ids::NewUuid();
+          auto plan = PlanSelectionDay(r, posting, now, others, id);
+          if (!plan.ok()) return plan.status();
+          v1::SelectionDay day = plan->day;
+          day.set_etag("1");
+          tx.exec_params(
+              "INSERT INTO selection_days (id, tenant_id, posting_id, day, location, room,"
+              " room_key, barrier_free, video_available, span, state, created_at)"
+              " VALUES ($1, $2, $3, $4::date, $5, $6, $7, $8, $9,"
+              " tstzrange(to_timestamp($10::double precision / 1e6),"
+              " to_timestamp($11::double precision / 1e6)), $12, to_timestamp($13::double "
+              "precision / 1e6))",
+              id, actor.tenant, r.posting_id(), day.date(), r.location(), r.room(),
+              plan->occupancy.location.empty() && r.room().empty()
+                  ? std::string()
+                  : RoomKey(r.location(), r.room()),
+              r.barrier_free_room(), r.video_available(), absl::ToUnixMicros(plan->occupancy.start),
+              absl::ToUnixMicros(plan->occupancy.end), pg::Bytes(day.SerializeAsString()),
+              absl::ToUnixMicros(now));
+          for (const auto& m : plan->occupancy.committee_member_ids) {
+            tx.exec_params(
+                "INSERT INTO committee_sittings (tenant_id, selection_day_id, member_id, span)"
+                " SELECT tenant_id, id, $2, span FROM selection_days WHERE id = $1",
+                id, m);
+          }
+          for (const auto& s : plan->slots) {
+            tx.exec_params(
+                "INSERT INTO slots (id, tenant_id, selection_day_id, idx, part, start_at, end_at)"
+                " VALUES ($1, $2, $3, $4, $5, to_timestamp($6::double precision / 1e6),"
+                " to_timestamp($7::double precision / 1e6))",
+                ids::NewUuid(), actor.tenant, id, s.index, s.kind == PartKind::kWrittenTask ? 1 : 2,
+                absl::ToUnixMicros(s.start), absl::ToUnixMicros(s.end));
+          }
+          ev::SelectionDayScheduled e;
+          e.set_selection_day_id(id);
+          e.set_posting_id(r.posting_id());
+          e.set_date(day.date());
+          e.set_location(r.location());
+          e.set_room(r.room());
+          e.set_video_available(r.video_available());
+          *e.mutable_start_time() = day.start_time();
+          *e.mutable_end_time() = day.end_time();
+          e.set_start_local_text(GermanLocalText(plan->occupancy.start));
+          e.set_end_local_text(GermanLocalText(plan->occupancy.end));
+          e.set_slot_count(day.slot_count());
+          for (const auto& m : r.committee_member_ids()) e.add_committee_member_ids(m);
+          e.set_kennziffer(rows[0][4].as<std::string>());
+          e.set_posting_title(rows[0][5].as<std::string>());
+          e.set_barrier_free_room(r.barrier_free_room());
+          outbox::Publish(tx, {schema_, actor.tenant, actor.correlation_id, actor.sub, now}, e);
+          return day;
+        });
+      });
+}
+
+absl::StatusOr<v1::Booking> PgSchedulingStore::BookSlot(const store::Actor& actor,
+                                                        const v1::BookSlotRequest& r) {
+  const auto idem = store::IdempotencyRequest::Of("BookSlot", r.request_id(), r);
+  return pg::Command<v1::Booking>(
+      db_, actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::Booking> {
+        return MapConstraintsOr<v1::Booking>([&]() -> absl::StatusOr<v1::Booking> {
+          if (r.slot_id().empty()) return errors::InvalidField("slot_id", "is required");
+          if (r.application_id().empty()) {
+            return errors::InvalidField("application_id", "is required");
+          }
+          if (r.mode() == v1::BOOKING_MODE_UNSPECIFIED) {
+            return errors::InvalidField("mode", "IN_PERSON or VIDEO");
+          }
+          auto slot = tx.exec_params(
+              "SELECT s.selection_day_id::text, s.idx, s.part, micros(s.start_at),"
+              " micros(s.end_at), d.state, d.barrier_free, d.video_available, d.posting_id::text"
+              " FROM slots s JOIN selection_days d ON d.id = s.selection_day_id"
+              " WHERE s.id::text = $1 AND s.tenant_id = $2",
+              r.slot_id(), actor.tenant);
+          if (slot.empty()) return NotFound("slot", r.slot_id());
+          v1::SelectionDay day;
+          day.ParseFromString(pg::BytesOf(slot[0][5]));
+          const std::string day_id = slot[0][0].as<std::string>();
+          auto inv = tx.exec_params(
+              "SELECT status, applicant_sub, posting_id::text FROM invitations"
+              " WHERE application_id::text = $1 AND tenant_id = $2",
+              r.application_id(), actor.tenant);
+          if (inv.empty()) return NotFound("application", r.application_id());
+          const std::string applicant_sub = inv[0][1].as<std::string>();
+          if (actor.applicant && applicant_sub != actor.sub) {
+            return NotFound("application", r.application_id());  // own application only
+          }
+          if (inv[0][2].as<std::string>() != slot[0][8].as<std::string>()) {
+            return absl::FailedPreconditionError("the slot belongs to another posting's day");
+          }
+          if (r.mode() == v1::VIDEO && !slot[0][7].as<bool>()) {
+            return absl::FailedPreconditionError("this selection day offers no video");
+          }
+          const absl::Time now = clock_.Now();
+          GeneratedSlot g{slot[0][1].as<int>(),
+                          slot[0][2].as<int>() == 1 ? PartKind::kWrittenTask : PartKind::kInterview,
+                          absl::FromUnixMicros(slot[0][3].as<int64_t>()),
+                          absl::FromUnixMicros(slot[0][4].as<int64_t>())};
+          if (absl::Status s =
+                  CheckBookable({g.start, now, inv[0][0].as<std::string>(), false, false});
+              !s.ok()) {
+            return s;
+          }
+          std::vector<GeneratedSlot> others;
+          for (const auto& row :
+               tx.exec_params("SELECT idx, part, micros(start_at), micros(end_at) FROM slots"
+                              " WHERE selection_day_id = $1",
+                              day_id)) {
+            others.push_back({row[0].as<int>(),
+                              row[1].as<int>() == 1 ? PartKind::kWrittenTask : PartKind::kInterview,
+                              absl::FromUnixMicros(row[2].as<int64_t>()),
+                              absl::FromUnixMicros(row[3].as<int64_t>())});
+          }
+          const Accommodations acc{r.accommodations().barrier_free_room(),
+                                   r.accommodations().extra_written_minutes()};
+          auto end = AccommodatedEnd(g, acc, slot[0][6].as<bool>(), others);
+          if (!end.ok()) return end.status();
+
+          v1::Booking b;
+          b.set_id(ids::NewUuid());
+          b.set_tenant_id(actor.tenant);
+          b.set_selection_day_id(day_id);
+          b.set_slot_id(r.slot_id());
+          b.set_application_id(r.application_id());
+          b.set_posting_id(day.posting_id());
+          b.set_mode(r.mode());
+          *b.mutable_accommodations() = r.accommodations();
+          b.set_status(v1::CONFIRMED);
+          *b.mutable_start_time() = Ts(g.start);
+          *b.mutable_end_time() = Ts(*end);
+          b.set_sequence(0);
+          b.set_ics_uid(IcsUid(b.id()));
+          b.set_booked_by(actor.applicant ? "APPLICANT" : "HR");
+          *b.mutable_create_time() = Ts(now);
+          *b.mutable_update_time() = Ts(now);
+          tx.exec_params(
+              "INSERT INTO bookings (id, tenant_id, selection_day_id, slot_id, application_id,"
+              " applicant_sub, occupied, state, created_at, updated_at) VALUES ($1, $2, $3, $4,"
+              " $5, $6, tstzrange(to_timestamp($7::double precision / 1e6),"
+              " to_timestamp($8::double precision / 1e6)), $9, now(), now())",
+              b.id(), actor.tenant, day_id, r.slot_id(), r.application_id(), applicant_sub,
+              absl::ToUnixMicros(g.start), absl::ToUnixMicros(*end),
+              pg::Bytes(b.SerializeAsString()));
+          AppointmentFacts f;
+          f.booking_id = b.id();
+          f.selection_day_id = day_id;
+          f.slot_id = r.slot_id();
+          f.application_id = r.application_id();
+          f.posting_id = day.posting_id();
+          f.applicant_sub = applicant_sub;
+          f.tenant_id = actor.tenant;
+          f.part = g.kind;
+          f.start = g.start;
+          f.end = *end;
+          f.video = r.mode() == v1::VIDEO;
+          f.location = day.location();
+          f.room = day.room();
+          f.video_url = day.video_url();
+          f.accommodations = acc;
+          f.booked_by = b.booked_by();
+          if (auto due = ReminderDueTime(g.start, reminder_lead_, now)) {
+            timers::Schedule(tx, kReminderTimer, b.id(), *due,
+                             std::to_string(absl::ToUnixMicros(g.start)));
+          }
+          ev::BookingConfirmed e;
+          *e.mutable_booking() = SnapshotOf(f, now);
+          outbox::Publish(tx, {schema_, actor.tenant, actor.correlation_id, actor.sub, now}, e);
+          return b;
+        });
+      });
+}
+
+absl::StatusOr<v1::Booking> PgSchedulingStore::CancelBooking(const store::Actor& actor,
+                                                             const v1::CancelBookingRequest& r) {
+  const auto idem = store::IdempotencyRequest::Of("CancelBooking", r.request_id(), r);
+  return pg::Command<v1::Booking>(
+      db_, actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::Booking> {
+        auto rows = tx.exec_params(
+            "SELECT b.state, b.applicant_sub, d.state FROM bookings b"
+            " JOIN selection_days d ON d.id = b.selection_day_id"
+            " WHERE b.id::text = $1 AND b.tenant_id = $2 FOR UPDATE OF b",
+            r.booking_id(), actor.tenant);
+        if (rows.empty()) return NotFound("booking", r.booking_id());
+        const std::string sub = rows[0][1].as<std::string>();
+        if (actor.applicant && sub != actor.sub) return NotFound("booking", r.booking_id());
+        v1::Booking b;
+        b.ParseFromString(pg::BytesOf(rows[0][0]));
+        if (b.status() == v1::CANCELLED) {
+          return absl::FailedPreconditionError("the booking is already cancelled");
+        }
+        v1::SelectionDay day;
+        day.ParseFromString(pg::BytesOf(rows[0][2]));
+        const absl::Time now = clock_.Now();
+        b.set_status(v1::CANCELLED);
+        b.set_sequence(b.sequence() + 1);
+        b.set_cancel_reason(r.reason());
+        *b.mutable_update_time() = Ts(now);
+        tx.exec_params(
+            "UPDATE bookings SET active = false, sequence = $2, state = $3, updated_at = now(),"
+            " version = version + 1 WHERE id = $1",
+            b.id(), b.sequence(), pg::Bytes(b.SerializeAsString()));
+        AppointmentFacts f;
+        f.booking_id = b.id();
+        f.selection_day_id = b.selection_day_id();
+        f.slot_id = b.slot_id();
+        f.application_id = b.application_id();
+        f.posting_id = b.posting_id();
+        f.applicant_sub = sub;
+        f.tenant_id = actor.tenant;
+        f.start = FromTs(b.start_time());
+        f.end = FromTs(b.end_time());
+        f.video = b.mode() == v1::VIDEO;
+        f.location = day.location();
+        f.room = day.room();
+        f.video_url = day.video_url();
+        f.accommodations = {b.accommodations().barrier_free_room(),
+                            b.accommodations().extra_written_minutes()};
+        f.sequence = b.sequence();
+        f.cancelled = true;
+        f.booked_by = b.booked_by();
+        timers::Cancel(tx, kReminderTimer, b.id());
+        ev::BookingCancelled e;
+        *e.mutable_booking() = SnapshotOf(f, now);
+        e.set_reason(r.reason());
+        e.set_cause(actor.applicant ? "BY_APPLICANT" : "BY_HR");
+        outbox::Publish(tx, {schema_, actor.tenant, actor.correlation_id, actor.sub, now}, e);
+        return b;
+      });
+}
+
+AppointmentFacts FactsOf(const v1::Booking& b, const v1::SelectionDay& day, const std::string& sub,
+                         int part) {
+  AppointmentFacts f;
+  f.booking_id = b.id();
+  f.selection_day_id = b.selection_day_id();
+  f.slot_id = b.slot_id();
+  f.application_id = b.application_id();
+  f.posting_id = b.posting_id();
+  f.applicant_sub = sub;
+  f.tenant_id = b.tenant_id();
+  f.part = part == 1 ? PartKind::kWrittenTask : PartKind::kInterview;
+  f.start = FromTs(b.start_time());
+  f.end = FromTs(b.end_time());
+  f.video = b.mode() == v1::VIDEO;
+  f.location = day.location();
+  f.room = day.room();
+  f.video_url = day.video_url();
+  f.accommodations = {b.accommodations().barrier_free_room(),
+                      b.accommodations().extra_written_minutes()};
+  f.sequence = b.sequence();
+  f.cancelled = b.status() == v1::CANCELLED;
+  f.booked_by = b.booked_by();
+  return f;
+}
+
+absl::StatusOr<v1::Booking> PgSchedulingStore::RescheduleBooking(
+    const store::Actor& actor, const v1::RescheduleBookingRequest& r) {
+  const auto idem = store::IdempotencyRequest::Of("RescheduleBooking", r.request_id(), r);
+  return pg::Command<v1::Booking>(
+      db_, actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::Booking> {
+        return MapConstraintsOr<v1::Booking>([&]() -> absl::StatusOr<v1::Booking> {
+          if (r.slot_id().empty()) return errors::InvalidField("slot_id", "is required");
+          auto rows = tx.exec_params(
+              "SELECT b.state, b.applicant_sub, i.status FROM bookings b"
+              " LEFT JOIN invitations i ON i.application_id = b.application_id"
+              " WHERE b.id::text = $1 AND b.tenant_id = $2 FOR UPDATE OF b",
+              r.booking_id(), actor.tenant);
+          if (rows.empty()) return NotFound("booking", r.booking_id());
+          const std::string sub = rows[0][1].as<std::string>();
+          if (actor.applicant && sub != actor.sub) return NotFound("booking", r.booking_id());
+          v1::Booking b;
+          b.ParseFromString(pg::BytesOf(rows[0][0]));
+          if (b.status() == v1::CANCELLED) {
+            return absl::FailedPreconditionError("the booking is cancelled");
+          }
+          auto slot = tx.exec_params(
+              "SELECT s.selection_day_id::text, s.idx, s.part, micros(s.start_at),"
+              " micros(s.end_at), d.state, d.barrier_free, d.posting_id::text"
+              " FROM slots s JOIN selection_days d ON d.id = s.selection_day_id"
+              " WHERE s.id::text = $1 AND s.tenant_id = $2",
+              r.slot_id(), actor.tenant);
+          if (slot.empty()) return NotFound("slot", r.slot_id());
+          if (slot[0][7].as<std::string>() != b.posting_id()) {
+            return absl::FailedPreconditionError("the slot belongs to another posting's day");
+          }
+          const absl::Time now = clock_.Now();
+          if (FromTs(b.start_time()) <= now) {
+            return absl::FailedPreconditionError("the booked appointment has already begun");
+          }
+          GeneratedSlot g{slot[0][1].as<int>(),
+                          slot[0][2].as<int>() == 1 ? PartKind::kWrittenTask : PartKind::kInterview,
+                          absl::FromUnixMicros(slot[0][3].as<int64_t>()),
+                          absl::FromUnixMicros(slot[0][4].as<int64_t>())};
+          const std::string status = rows[0][2].is_null() ? "" : rows[0][2].as<std::string>();
+          if (absl::Status s = CheckBookable({g.start, now, status, false, false}); !s.ok()) {
+            return s;
+          }
+          v1::SelectionDay day;
+          day.ParseFromString(pg::BytesOf(slot[0][5]));
+          std::vector<GeneratedSlot> others;
+          for (const auto& row :
+               tx.exec_params("SELECT idx, part, micros(start_at), micros(end_at) FROM slots"
+                              " WHERE selection_day_id = $1",
+                              slot[0][0].as<std::string>())) {
+            others.push_back({row[0].as<int>(),
+                              row[1].as<int>() == 1 ? PartKind::kWrittenTask : PartKind::kInterview,
+                              absl::FromUnixMicros(row[2].as<int64_t>()),
+                              absl::FromUnixMicros(row[3].as<int64_t>())});
+          }
+          auto end = AccommodatedEnd(
+              g,
+              {b.accommodations().barrier_free_room(), b.accommodations().extra_written_minutes()},
+              slot[0][6].as<bool>(), others);
+          if (!end.ok()) return end.status();
+          const std::string previous_slot = b.slot_id();
+          const std::string previous_day = b.selection_day_id();
+          const google::protobuf::Timestamp previous_start = b.start_time();
+          const google::protobuf::Timestamp previous_end = b.end_time();
+          b.set_slot_id(r.slot_id());
+          b.set_selection_day_id(slot[0][0].as<std::string>());
+          *b.mutable_start_time() = Ts(g.start);
+          *b.mutable_end_time() = Ts(*end);
+          b.set_sequence(b.sequence() + 1);
+          *b.mutable_update_time() = Ts(now);
+          tx.exec_params(
+              "UPDATE bookings SET slot_id = $2, selection_day_id = $3,"
+              " occupied = tstzrange(to_timestamp($4::double precision / 1e6),"
+              " to_timestamp($5::double precision / 1e6)), sequence = $6, state = $7,"
+              " updated_at = now(), version = version + 1 WHERE id = $1",
+              b.id(), r.slot_id(), b.selection_day_id(), absl::ToUnixMicros(g.start),
+              absl::ToUnixMicros(*end), b.sequence(), pg::Bytes(b.SerializeAsString()));
+          timers::Cancel(tx, kReminderTimer, b.id());
+          if (auto due = ReminderDueTime(g.start, reminder_lead_, now)) {
+            timers::Schedule(tx, kReminderTimer, b.id(), *due,
+                             std::to_string(absl::ToUnixMicros(g.start)));
+          }
+          ev::BookingRescheduled e;
+          *e.mutable_booking() = SnapshotOf(FactsOf(b, day, sub, slot[0][2].as<int>()), now);
+          e.set_previous_slot_id(previous_slot);
+          e.set_previous_selection_day_id(previous_day);
+          *e.mutable_previous_start_time() = previous_start;
+          *e.mutable_previous_end_time() = previous_end;
+          e.set_previous_start_local_text(GermanLocalText(FromTs(previous_start)));
+          outbox::Publish(tx, {schema_, actor.tenant, actor.correlation_id, actor.sub, now}, e);
+          return b;
+        });
+      });
+}
+
+absl::StatusOr<v1::BookingCalendar> PgSchedulingStore::GetBookingCalendar(
+    const store::Actor& actor, const std::string& booking_id) {
+  return pg::ReadValue<v1::BookingCalendar>(
+      db_, [&](pqxx::work& tx) -> absl::StatusOr<v1::BookingCalendar> {
+        auto rows = tx.exec_params(
+            "SELECT b.state, b.applicant_sub, d.state, s.part, micros(b.updated_at)"
+            " FROM bookings b JOIN selection_days d ON d.id = b.selection_day_id"
+            " JOIN slots s ON s.id = b.slot_id WHERE b.id::text = $1 AND b.tenant_id = $2",
+            booking_id, actor.tenant);
+        if (rows.empty()) return NotFound("booking", booking_id);
+        const std::string sub = rows[0][1].as<std::string>();
+        if (actor.applicant && sub != actor.sub) return NotFound("booking", booking_id);
+        v1::Booking b;
+        b.ParseFromString(pg::BytesOf(rows[0][0]));
+        v1::SelectionDay day;
+        day.ParseFromString(pg::BytesOf(rows[0][2]));
+        const AppointmentFacts f = FactsOf(b, day, sub, rows[0][3].as<int>());
+        v1::BookingCalendar c;
+        c.set_booking_id(b.id());
+        // DTSTAMP is when this version was made, so the text is the same on every read.
+        c.set_ics(BuildIcs(CalendarEntryOf(f, FromTs(b.update_time()))));
+        c.set_method(f.cancelled ? "CANCEL" : "REQUEST");
+        c.set_sequence(b.sequence());
+        return c;
+      });
+}
+
+absl::StatusOr<v1::SelectionDay> PgSchedulingStore::GetSelectionDay(const store::Actor& actor,
+                                                                    const std::string& id) {
+  return pg::ReadValue<v1::SelectionDay>(
+      db_, [&](pqxx::work& tx) -> absl::StatusOr<v1::SelectionDay> {
+        auto rows = tx.exec_params(
+            "SELECT state, version FROM selection_days WHERE id::text = $1 AND tenant_id = $2", id,
+            actor.tenant);
+        if (rows.empty()) return NotFound("selection day", id);
+        return pg::ParseVersioned<v1::SelectionDay>(rows[0]);
+      });
+}
+
+absl::StatusOr<v1::ListSlotsResponse> PgSchedulingStore::ListSlots(const store::Actor& actor,
+                                                                   const v1::ListSlotsRequest& r) {
+  return pg::ReadValue<v1::ListSlotsResponse>(
+      db_, [&](pqxx::work& tx) -> absl::StatusOr<v1::ListSlotsResponse> {
+        auto day =
+            tx.exec_params("SELECT 1 FROM selection_days WHERE id::text = $1 AND tenant_id = $2",
+                           r.selection_day_id(), actor.tenant);
+        if (day.empty()) return NotFound("selection day", r.selection_day_id());
+        v1::ListSlotsResponse out;
+        for (const auto& row : tx.exec_params(
+                 "SELECT s.id::text, s.idx, s.part, micros(s.start_at), micros(s.end_at),"
+                 " EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = s.id AND b.active)"
+                 " FROM slots s WHERE s.selection_day_id::text = $1 ORDER BY s.idx",
+                 r.selection_day_id())) {
+          const bool booked = row[5].as<bool>();
+          if (r.free_only() && booked) continue;
+          v1::Slot* s = out.add_slots();
+          s->set_id(row[0].as<std::string>());
+          s->set_selection_day_id(r.selection_day_id());
+          s->set_index(row[1].as<int>());
+          s->set_kind(row[2].as<int>() == 1 ? v1::WRITTEN_TASK : v1::INTERVIEW);
+          const absl::Time start = absl::FromUnixMicros(row[3].as<int64_t>());
+          *s->mutable_start_time() = Ts(start);
+          *s->mutable_end_time() = Ts(absl::FromUnixMicros(row[4].as<int64_t>()));
+          s->set_start_local(cal::FormatBerlin(start));
+          s->set_booked(booked);
+        }
+        return out;
+      });
+}
+
+absl::StatusOr<v1::ListBookingsResponse> PgSchedulingStore::ListBookings(
+    const store::Actor& actor, const v1::ListBookingsRequest& r) {
+  return pg::ReadValue<v1::ListBookingsResponse>(
+      db_, [&](pqxx::work& tx) -> absl::StatusOr<v1::ListBookingsResponse> {
+        v1::ListBookingsResponse out;
+        for (const auto& row : tx.exec_params(
+                 "SELECT b.state FROM bookings b WHERE b.tenant_id = $1"
+                 " AND ($2 = '' OR b.selection_day_id::text = $2)"
+                 " AND ($3 = '' OR (b.state IS NOT NULL AND EXISTS (SELECT 1 FROM selection_days d"
+                 "   WHERE d.id = b.selection_day_id AND d.posting_id::text = $3)))"
+                 " AND ($4 OR b.active) AND (NOT $5 OR b.applicant_sub = $6)"
+                 " ORDER BY lower(b.occupied), b.id LIMIT 500",
+                 actor.tenant, r.selection_day_id(), r.posting_id(), r.include_cancelled(),
+                 actor.applicant, actor.sub)) {
+          out.add_bookings()->ParseFromString(pg::BytesOf(row[0]));
+        }
+        return out;
+      });
+}
+
+void PgSchedulingStore::RegisterTimers(timers::Scheduler& scheduler) {
+  scheduler.On(kReminderTimer,
+               [this](pqxx::work& tx, const timers::Timer& t) { return FireReminder(tx, t); });
+}
+
+absl::Status PgSchedulingStore::FireReminder(pqxx::work& tx, const timers::Timer& t) {
+  auto rows = tx.exec_params(
+      "SELECT b.state, b.applicant_sub, d.state, s.part, b.active, micros(lower(b.occupied))"
+      " FROM bookings b JOIN selection_days d ON d.id = b.selection_day_id"
+      " JOIN slots s ON s.id = b.slot_id WHERE b.id::text = $1",
+      t.key);
+  // A stale timer (booking gone, cancelled, or moved without the timer) is harmless.
+  if (rows.empty() || !rows[0][4].as<bool>()) return absl::OkStatus();
+  if (std::to_string(rows[0][5].as<int64_t>()) != t.payload) return absl::OkStatus();
+  v1::Booking b;
+  b.ParseFromString(pg::BytesOf(rows[0][0]));
+  v1::SelectionDay day;
+  day.ParseFromString(pg::BytesOf(rows[0][2]));
+  const absl::Time now = clock_.Now();
+  ev::ReminderDue e;
+  *e.mutable_booking() = SnapshotOf(
+      FactsOf(b, day, rows[0][1].as<std::string>(), rows[0][3].as<int>()), FromTs(b.update_time()));
+  e.mutable_lead()->set_seconds(absl::ToInt64Seconds(reminder_lead_));
+  *e.mutable_due_time() = Ts(t.due_at);
+  outbox::Publish(tx, {schema_, b.tenant_id(), "reminder:" + b.id(), "system:reminder", now}, e);
+  return absl::OkStatus();
+}
+
+}  // namespace stellenwerk::scheduling

@@ -1,0 +1,78 @@
+#pragma once
+// Scheduling's PostgreSQL store: each command one transaction with its idempotency record and
+// its outbox events (pg::Command, outbox::Publish); the double-booking constraints of
+// migrations/0001 hold under races (ADR 0024). Tenant scoping: another tenant's day, slot or
+// booking is NOT_FOUND.
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/clock/clock.h"
+#include "common/pg/pool.h"
+#include "common/store/command.h"
+#include "common/timers/timers.h"
+#include "services/scheduling/domain/schedule_rules.h"
+#include "stellenwerk/events/v1/postings.pb.h"
+#include "stellenwerk/scheduling/v1/scheduling.pb.h"
+
+namespace stellenwerk::scheduling {
+
+class PgSchedulingStore {
+ public:
+  // `reminder_lead`: how long before a booking scheduling.reminder.due.v1 fires
+  // (STELLENWERK_SCHEDULING_REMINDER_LEAD, default 48 h).
+  PgSchedulingStore(pg::Pool& db, std::string schema, const Clock& clock,
+                    absl::Duration reminder_lead = absl::Hours(48))
+      : db_(db), schema_(std::move(schema)), clock_(clock), reminder_lead_(reminder_lead) {}
+
+  // postings.posting.* (version-guarded: events may arrive out of order).
+  void ApplyPosting(pqxx::work& tx, const events::v1::PostingSnapshot& posting);
+  // applications.application.status_changed.v1: INVITED opens an invitation; the status is
+  // kept for BookSlot's check.
+  // WITHDRAWN / REJECTED cancel the application's live bookings (BookingCancelled with
+  // METHOD:CANCEL, reminder dropped).
+  void ApplyApplicationStatus(pqxx::work& tx, const std::string& tenant,
+                              const std::string& application_id, const std::string& posting_id,
+                              const std::string& applicant_sub, const std::string& status,
+                              const std::string& correlation_id = "");
+  // applications.applicant.erased.v1 (GDPR Art. 17 / retention): the applications' bookings,
+  // invitations and reminders are deleted, no event about the person follows.
+  void EraseApplications(pqxx::work& tx, const std::vector<std::string>& application_ids);
+
+  absl::StatusOr<v1::SelectionDay> CreateSelectionDay(const store::Actor& actor,
+                                                      const v1::CreateSelectionDayRequest& r);
+  absl::StatusOr<v1::Booking> BookSlot(const store::Actor& actor, const v1::BookSlotRequest& r);
+  absl::StatusOr<v1::Booking> CancelBooking(const store::Actor& actor,
+                                            const v1::CancelBookingRequest& r);
+  // Into a free slot of the same posting; an occupied one is FAILED_PRECONDITION (the
+  // constraints decide). Same UID, SEQUENCE + 1, the reminder moves.
+  absl::StatusOr<v1::Booking> RescheduleBooking(const store::Actor& actor,
+                                                const v1::RescheduleBookingRequest& r);
+  absl::StatusOr<v1::SelectionDay> GetSelectionDay(const store::Actor& actor,
+                                                   const std::string& id);
+  // All slots of a day in order (a day has at most kMaxSlotsPerDay); `booked` says only
+  // whether a slot is taken, never by whom.
+  absl::StatusOr<v1::ListSlotsResponse> ListSlots(const store::Actor& actor,
+                                                  const v1::ListSlotsRequest& r);
+  // HR: the bookings of a day or posting; an applicant: their own.
+  absl::StatusOr<v1::ListBookingsResponse> ListBookings(const store::Actor& actor,
+                                                        const v1::ListBookingsRequest& r);
+  absl::StatusOr<v1::BookingCalendar> GetBookingCalendar(const store::Actor& actor,
+                                                         const std::string& booking_id);
+
+  // The durable reminder timer (kind kReminderTimer, key the booking id, payload the start in
+  // Unix microseconds): publishes scheduling.reminder.due.v1 once, if the booking is still
+  // live and still starts then.
+  void RegisterTimers(timers::Scheduler& scheduler);
+  absl::Status FireReminder(pqxx::work& tx, const timers::Timer& timer);
+
+ private:
+  pg::Pool& db_;
+  std::string schema_;
+  const Clock& clock_;
+  absl::Duration reminder_lead_;
+};
+
+inline constexpr char kReminderTimer[] = "scheduling.reminder";
+
+}  // namespace stellenwerk::scheduling
