@@ -228,6 +228,8 @@ struct Gateway::Impl {
   }
 };
 
+int64_t Gateway::upload_buffered_max() const { return impl_->upload_buffered_max.load(); }
+
 int Gateway::port() const { return impl_->acceptor.local_endpoint().port(); }
 
 // --- one connection
@@ -1112,7 +1114,7 @@ absl::Status Gateway::Start() {
     cache::RedisOptions options;
     options.host = g.config.redis_host;
     options.port = g.config.redis_port;
-    options.key_prefix = "stw:gateway:";
+    options.key_prefix = g.config.redis_prefix;
     g.redis = std::make_unique<cache::RedisCache>(options);
   }
   std::error_code ec;

@@ -5,6 +5,7 @@
 // multipart uploads into UploadDocument, limits rates in Redis, and serves the portal,
 // /openapi.json, /healthz and /metrics.
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -31,6 +32,7 @@ struct GatewayConfig {
   std::map<std::string, std::string> upstreams;
   std::string redis_host;  // STELLENWERK_REDIS_ADDR host:port ("" = no rate limiting)
   int redis_port = 6379;
+  std::string redis_prefix = "stw:gateway:";  // rate-limit keys (shared by every replica)
   std::string jwt_hs256_secret;  // STELLENWERK_JWT_HS256_SECRET (the dev sign-in signs with it)
   bool dev_signin = false;       // STELLENWERK_GATEWAY_DEV_SIGNIN=1
   std::string portal_dir;        // STELLENWERK_PORTAL_DIR
@@ -60,6 +62,9 @@ class Gateway {
   int port() const;
   // Stops accepting, closes connections and joins the threads.
   void Stop();
+  // The most bytes a multipart parser held back between two pieces of an upload (tests: the
+  // upload is streamed, not buffered).
+  int64_t upload_buffered_max() const;
   // Blocks until SIGINT/SIGTERM (signals blocked by the caller), then stops.
   void WaitForTermination();
 
