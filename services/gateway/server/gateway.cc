@@ -1055,11 +1055,24 @@ class Session : public std::enable_shared_from_this<Session> {
     ReadHeader();
   }
 
+  // Lingering close: after our answer, read and drop what the client still sends (an
+  // unread body) for up to two seconds, so the kernel does not reset the connection and
+  // lose the answer (e.g. a 413 sent before the body was read).
   void Close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    drain_.resize(16 * 1024);
+    stream_.expires_after(std::chrono::seconds(2));
+    Drain();
   }
+  void Drain() {
+    stream_.async_read_some(net::buffer(drain_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->stream_.close();
+                              self->Drain();
+                            });
+  }
+  std::vector<char> drain_;
 
   beast::tcp_stream stream_;
   Gateway::Impl& gw_;

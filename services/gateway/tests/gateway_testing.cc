@@ -69,10 +69,11 @@ HttpAnswer HttpClient::Request(const std::string& method, const std::string& tar
     req.prepare_payload();
     beast::error_code ec;
     http::write(*impl_->stream, req, ec);
-    if (ec) {
+    if (ec && attempt == 0 && ec != net::error::broken_pipe && ec != net::error::connection_reset) {
       impl_->stream.reset();
       continue;
     }
+    // A write cut short by the server (it answered early, e.g. 413) still has its answer.
     HttpAnswer a = impl_->Read();
     if (a.status == -1 && attempt == 0) continue;  // the server closed a kept-alive connection
     return a;
