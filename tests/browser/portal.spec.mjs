@@ -1,6 +1,7 @@
 // The reference career portal in headless Chromium (Debian's /usr/bin/chromium, driven by
 // playwright-core; no browser download), with an axe-core scan of every page (ADR 0030).
-// Started by portal_browser_test (portal_browser_test.cpp), which runs the services and the
+// Waits use locators, not waitForFunction: the portal's CSP (script-src 'self') forbids the
+// eval that polling needs, and the test keeps the CSP on. Started by portal_browser_test (portal_browser_test.cpp), which runs the services and the
 // gateway and passes:
 //   PORTAL_URL      http://127.0.0.1:PORT of the gateway
 //   POSTING_ID, POSTING_TITLE, KENNZIFFER   a published posting open for applications
@@ -97,14 +98,15 @@ try {
     headless: true,
     args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync",
-      `--user-data-dir=${profile}`, "--disable-dev-shm-usage"],
+      "--disable-dev-shm-usage"],  // playwright gives it a fresh --user-data-dir itself
   });
   const context = await browser.newContext({ locale: "de-DE", timezoneId: "America/New_York" });
   context.setDefaultTimeout(15000);
   const page = await context.newPage();
   const pageErrors = [];
   page.on("pageerror", (e) => pageErrors.push(String(e)));
-  page.on("console", (m) => { if (m.type() === "error") pageErrors.push(m.text()); });
+  // Errors of the page itself (CSP, script); an HTTP error status is the page's to handle.
+  page.on("console", (m) => { if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) pageErrors.push(m.text()); });
 
   // 1. Search finds the posting (typed and submitted by keyboard).
   await page.goto(`${BASE}/`);
@@ -122,7 +124,7 @@ try {
   // 2. The posting page: title, Kennziffer, deadline in Berlin time, JSON-LD embedded.
   await hit.first().focus();
   await page.keyboard.press("Enter");
-  await page.waitForFunction((t) => document.querySelector("h1")?.textContent === t, TITLE);
+  await page.locator("h1", { hasText: TITLE }).waitFor();
   check(await page.evaluate(() => document.activeElement?.id === "seitentitel"), "the focus moves to the new page's heading");
   const facts = await page.locator("dl.facts").innerText();
   check(facts.includes("Kennziffer") && facts.includes(KENNZIFFER), "the posting page shows the Kennziffer");
@@ -143,7 +145,7 @@ try {
   await tabTo(page, "kennung");
   await page.keyboard.type(SUB);
   await page.keyboard.press("Enter");
-  await page.waitForFunction(() => location.hash.endsWith("/bewerben"));
+  await page.waitForURL(/\/bewerben$/);
   await page.waitForSelector("#vorname");
   check(true, "after signing in the portal returns to the application form");
 
@@ -173,7 +175,7 @@ try {
   await page.keyboard.press("Space");
   await tabToText(page, "button", "Bewerbung absenden");
   await page.keyboard.press("Enter");
-  await page.waitForFunction(() => document.querySelector("h1")?.textContent === "Vielen Dank für Ihre Bewerbung", null, { timeout: 20000 });
+  await page.locator("h1", { hasText: "Vielen Dank für Ihre Bewerbung" }).waitFor({ timeout: 20000 });
   const thanks = await page.locator(".success").innerText();
   check(thanks.includes(KENNZIFFER), "the confirmation names the Kennziffer");
   await axe(page, "bewerbung-eingegangen");
@@ -192,7 +194,7 @@ try {
   // 6. Inbox and bookings: pages that stay usable whether or not their services run yet.
   for (const [hash, name] of [["#/postfach", "postfach"], ["#/termine", "termine"]]) {
     await page.goto(`${BASE}/${hash}`);
-    await page.waitForFunction(() => !document.body.innerText.includes("werden geladen"));
+    await page.locator("text=werden geladen").waitFor({ state: "detached" });
     await axe(page, name);
   }
 
