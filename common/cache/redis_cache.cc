@@ -223,6 +223,17 @@ void RedisCache::BumpGeneration(std::string_view family) {
   if (!taken) RememberLost('g', std::move(full_key), 0);
 }
 
+std::optional<int64_t> RedisCache::Increment(std::string_view key, absl::Duration ttl) {
+  static constexpr char kScript[] =
+      "local n = redis.call('INCR', KEYS[1]) "
+      "if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end "
+      "return n";
+  std::string millis = TtlMillis(ttl);
+  ReplyPtr reply = Execute({"EVAL", kScript, "1", Key(key), millis});
+  if (reply == nullptr || reply->type != REDIS_REPLY_INTEGER) return std::nullopt;
+  return reply->integer;
+}
+
 Cache::GenerationalValue RedisCache::GetInGeneration(std::string_view family,
                                                      std::string_view prefix,
                                                      std::string_view suffix) {

@@ -89,6 +89,11 @@ class RedisCache final : public Cache {
   GenerationalValue GetInGeneration(std::string_view family, std::string_view prefix,
                                     std::string_view suffix) override;
 
+  // A counter for rate limiting (the gateway): INCR of `key`, which expires `ttl` after its
+  // first increment. nullopt when Redis is not reached (callers fail open). Not part of the
+  // cache interface: counters are not versioned values.
+  std::optional<int64_t> Increment(std::string_view key, absl::Duration ttl);
+
   // Breaker closed (a probe in flight still counts as open).
   bool Healthy() const;
 
