@@ -5,6 +5,7 @@
 // gateway and passes:
 //   PORTAL_URL      http://127.0.0.1:PORT of the gateway
 //   POSTING_ID, POSTING_TITLE, KENNZIFFER   a published posting open for applications
+//   SEARCH_QUERY    a word of the title that no other posting has
 //   APPLICANT_SUB   the subject to sign in as
 //   SCREENSHOT_DIR  where the screenshots go (under the build tree)
 // Exit status 0 when every step passed; the last line is "RESULT {json}" for the caller.
@@ -28,6 +29,7 @@ const POSTING_ID = env("POSTING_ID");
 const TITLE = env("POSTING_TITLE");
 const KENNZIFFER = env("KENNZIFFER");
 const SUB = env("APPLICANT_SUB");
+const QUERY = env("SEARCH_QUERY");
 const SHOTS = env("SCREENSHOT_DIR");
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 mkdirSync(SHOTS, { recursive: true });
@@ -87,7 +89,8 @@ async function tabToText(page, selector, text) {
   throw new Error(`${selector} "${text}" cannot be reached with the Tab key`);
 }
 
-const pdf = Buffer.from(`%PDF-1.7\n${"x".repeat(1990)}\n%%EOF`);
+// 2000 bytes, as MinimalPdf() in applications_testing.h.
+const pdf = Buffer.from(`%PDF-1.7\n${"x".repeat(1985)}\n%%EOF`);
 const profile = mkdtempSync(join(tmpdir(), "stw-chromium-"));
 let browser;
 let result = {};
@@ -113,11 +116,14 @@ try {
   await page.waitForSelector("#q");
   await axe(page, "suche");
   await page.focus("#q");
-  await page.keyboard.type(KENNZIFFER);
+  await page.keyboard.type(QUERY);
   await page.keyboard.press("Enter");
   const hit = page.locator(".results a", { hasText: TITLE });
-  await hit.first().waitFor();
-  check(await hit.count() === 1, `search for ${KENNZIFFER} lists "${TITLE}"`);
+  await hit.first().waitFor().catch(async (e) => {
+    await page.screenshot({ path: join(SHOTS, "suche-fehlgeschlagen.png"), fullPage: true });
+    throw e;
+  });
+  check(await hit.count() === 1, `search for ${QUERY} lists "${TITLE}"`);
   check((await page.textContent("#treffer + p")).includes("1 Stelle gefunden"), "the result count is given in words");
   await axe(page, "suche-treffer");
 

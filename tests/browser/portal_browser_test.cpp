@@ -5,6 +5,7 @@
 // the application exists for the applicant who signed in, with the PDF the browser uploaded.
 #include <sys/wait.h>
 
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -20,6 +21,12 @@ namespace {
 
 namespace av1 = stellenwerk::applications::v1;
 namespace pv1 = stellenwerk::postings::v1;
+
+std::string Quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
 
 class PortalBrowserTest : public testing::ServiceTest {
  protected:
@@ -54,10 +61,26 @@ TEST_F(PortalBrowserTest, FindReadApplyAndFollowInTheBrowser) {
   const std::string clerk = harness().Token(tenant, {"hr_clerk"}, "clerk");
   pv1::Posting draft = postings::HernePosting();
   draft.set_application_deadline("2030-06-30");
-  draft.set_title(testing::UniqueName("Sachbearbeiter*in Bürgerdienste "));
+  // A word no other posting has, for the browser to search by.
+  std::string word = "Los";
+  for (char c : testing::UniqueName("")) {
+    if (std::isalnum(static_cast<unsigned char>(c))) word += c;
+  }
+  draft.set_title("Sachbearbeiter*in Bürgerdienste " + word);
   auto posting_stub = postings_->Stub<pv1::PostingService>();
   const pv1::Posting posting = postings::PublishedPosting(*posting_stub, clerk, draft);
   ASSERT_FALSE(posting.id().empty());
+  // The search replica follows the posting events: wait until it finds the posting.
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        pv1::SearchPostingsRequest r;
+        r.set_query(word);
+        r.set_open_only(true);
+        pv1::SearchPostingsResponse out;
+        return posting_stub->SearchPostings(testing::CallContext("").get(), r, &out).ok() &&
+               out.hits_size() == 1;
+      },
+      absl::Seconds(15)));
 
   // The gateway as a process on a port of its own, serving the portal from the source tree.
   const int http_port = testing::FreePort();
@@ -78,8 +101,9 @@ TEST_F(PortalBrowserTest, FindReadApplyAndFollowInTheBrowser) {
   const std::string shots = infra.build_dir + "/tests/browser/screenshots";
   const std::string cmd = "cd " + std::string(STW_BROWSER_DIR) +
                           " && PORTAL_URL=http://127.0.0.1:" + std::to_string(http_port) +
-                          " POSTING_ID=" + posting.id() + " 'POSTING_TITLE=" + posting.title() +
-                          "' KENNZIFFER=" + posting.kennziffer() + " APPLICANT_SUB=" + sub +
+                          " POSTING_ID=" + posting.id() +
+                          " POSTING_TITLE=" + Quote(posting.title()) + " SEARCH_QUERY=" + word +
+                          " KENNZIFFER=" + posting.kennziffer() + " APPLICANT_SUB=" + sub +
                           " SCREENSHOT_DIR=" + shots + " node portal.spec.mjs 2>&1";
   std::string out;
   FILE* p = popen(cmd.c_str(), "r");
