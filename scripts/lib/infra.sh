@@ -54,7 +54,7 @@ STW_PACKAGES=(
   postgresql redis-server rabbitmq-server
   cmake g++ make ninja-build pkg-config ccache tzdata clang-format-14
   python3 python3-grpcio python3-grpc-tools python3-aiosmtpd procps iproute2
-  python3-yaml
+  python3-yaml chromium
 )
 
 # --- small helpers ----------------------------------------------------------------------------
@@ -159,6 +159,8 @@ stw_install_deps() {
   # unless a kubectl is there already (another package may own /usr/bin/kubectl, and
   # installing over it would fail).
   command -v kubectl >/dev/null || packages+=(kubernetes-client)
+  # node and npm drive the browser test (tests/browser): Debian's, unless a node is there.
+  command -v npm >/dev/null || packages+=(nodejs npm)
   for pkg in "${packages[@]}"; do
     if [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)" != "install ok installed" ]]; then
       missing+=("$pkg")

@@ -1,0 +1,738 @@
+// Reference career portal: plain JavaScript, no framework, no build step (ADR 0030).
+// Talks only to the gateway's REST routes (CONTRACT.md "REST"); every text shown to the
+// person is German, addressed formally. Pages are hash routes so that the gateway serves one
+// file; after each change of page the focus moves to the new heading (screen readers hear it).
+"use strict";
+
+(function () {
+  const TENANT_OF_APPLICANTS = "portal";
+  const CONSENT_VERSION = "datenschutz-2024-01";
+  const view = () => document.getElementById("view");
+  const live = () => document.getElementById("live");
+
+  // --- small DOM helpers (text is always set as text: nothing from the server is HTML) -------
+  function h(tag, attrs, ...children) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === false || v === null || v === undefined) continue;
+      if (k === "class") el.className = v;
+      else if (k === "text") el.textContent = v;
+      else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+      else el.setAttribute(k, v === true ? "" : String(v));
+    }
+    for (const c of children.flat(Infinity)) {
+      if (c === null || c === undefined || c === false) continue;
+      el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return el;
+  }
+  function show(title, ...content) {
+    document.title = `${title} – Karriereportal`;
+    const heading = h("h1", { tabindex: "-1", id: "seitentitel" }, title);
+    view().replaceChildren(heading, ...content.flat());
+    return heading;
+  }
+  function announce(text) {
+    live().textContent = "";
+    // A fresh text node after the clear, so that the same message is announced again.
+    setTimeout(() => { live().textContent = text; }, 30);
+  }
+  let focusOnRender = false;
+  function focusHeading() {
+    if (!focusOnRender) return;
+    const el = document.getElementById("seitentitel");
+    if (el) el.focus();
+  }
+
+  // --- formatting ---------------------------------------------------------------------------
+  const euro = new Intl.NumberFormat("de-DE", { style: "currency", currency: "EUR" });
+  const berlinDateTime = new Intl.DateTimeFormat("de-DE", {
+    timeZone: "Europe/Berlin", day: "2-digit", month: "2-digit", year: "numeric",
+    hour: "2-digit", minute: "2-digit",
+  });
+  const berlinDate = new Intl.DateTimeFormat("de-DE", {
+    timeZone: "Europe/Berlin", day: "2-digit", month: "2-digit", year: "numeric",
+  });
+  const PAY_SCHEMES = {
+    TVOED: "TVöD", TV_L: "TV-L", LBESG_NRW: "LBesG NRW", PKW_FAHRER_TV_L: "Pkw-Fahrer-TV-L",
+  };
+  const KINDS = {
+    JOB: "Stelle", INTERNSHIP: "Praktikum", TRAINEE: "Traineeprogramm", APPRENTICESHIP: "Ausbildung",
+  };
+  const CONTRACTS = { PERMANENT: "unbefristet", FIXED_TERM: "befristet" };
+  const STATUSES = {
+    RECEIVED: "Eingegangen", SCREENING: "In Prüfung", SHORTLISTED: "In der engeren Auswahl",
+    INVITED: "Zum Gespräch eingeladen", INTERVIEWED: "Gespräch geführt",
+    PROPOSED: "Zur Einstellung vorgeschlagen", PENDING_COORDINATION: "In Abstimmung",
+    OFFER_APPROVED: "Zusage erteilt", HIRED: "Eingestellt", REJECTED: "Absage",
+    WITHDRAWN: "Zurückgezogen",
+  };
+  const DOCUMENT_KINDS = {
+    CV: "Lebenslauf", COVER_LETTER: "Anschreiben", CERTIFICATE: "Zeugnis", OTHER_DOCUMENT: "Sonstiges",
+  };
+
+  function money(cents) {
+    const n = Number(cents);
+    return Number.isFinite(n) && n > 0 ? euro.format(n / 100) : "";
+  }
+  function payText(p) {
+    const scheme = PAY_SCHEMES[p.scheme] || "";
+    const grades = (p.grades || []).join(", ");
+    const lo = money(p.minCents), hi = money(p.maxCents);
+    const range = lo && hi && lo !== hi ? `${lo} bis ${hi} monatlich (brutto)`
+      : lo || hi ? `${lo || hi} monatlich (brutto)` : "";
+    return [[grades, scheme].filter(Boolean).join(" "), range].filter(Boolean).join(": ");
+  }
+  function isoDateText(iso) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
+    return m ? `${m[3]}.${m[2]}.${m[1]}` : iso || "";
+  }
+  // The application deadline ends at 23:59:59 Berlin time; shown as Berlin time whatever the
+  // browser's own time zone.
+  function deadlineText(posting) {
+    if (posting.deadlineTime) {
+      const t = new Date(posting.deadlineTime);
+      if (!Number.isNaN(t.getTime())) {
+        return `${berlinDateTime.format(new Date(t.getTime() - 1000))} Uhr (deutsche Zeit)`;
+      }
+    }
+    return posting.applicationDeadline ? `${isoDateText(posting.applicationDeadline)}, 23:59 Uhr (deutsche Zeit)` : "";
+  }
+  function timeText(ts) {
+    const t = new Date(ts || "");
+    return Number.isNaN(t.getTime()) ? "" : `${berlinDateTime.format(t)} Uhr`;
+  }
+  function dateOnly(ts) {
+    const t = new Date(ts || "");
+    return Number.isNaN(t.getTime()) ? "" : berlinDate.format(t);
+  }
+
+  // --- the session (the token lives in this tab only) ----------------------------------------
+  const session = {
+    get token() { return sessionStorage.getItem("stw.token") || ""; },
+    get sub() { return sessionStorage.getItem("stw.sub") || ""; },
+    set(token, sub) { sessionStorage.setItem("stw.token", token); sessionStorage.setItem("stw.sub", sub); },
+    clear() { sessionStorage.removeItem("stw.token"); sessionStorage.removeItem("stw.sub"); },
+  };
+  function updateAccountNav() {
+    const li = document.getElementById("nav-account");
+    if (session.token) {
+      li.replaceChildren(h("button", {
+        type: "button", class: "secondary", onclick: () => { session.clear(); updateAccountNav(); location.hash = "#/"; announce("Sie sind abgemeldet."); },
+      }, "Abmelden"));
+    } else {
+      li.replaceChildren(h("a", { href: "#/anmelden", "data-nav": "anmelden" }, "Anmelden"));
+    }
+  }
+
+  // --- HTTP ---------------------------------------------------------------------------------
+  class ApiError extends Error {
+    constructor(status, problem) {
+      super(problem && problem.detail ? problem.detail : `HTTP ${status}`);
+      this.status = status;
+      this.problem = problem || {};
+    }
+  }
+  async function api(method, path, { body, form, auth = false, headers = {} } = {}) {
+    const init = { method, headers: { Accept: "application/json, application/problem+json", ...headers } };
+    if (auth && session.token) init.headers.Authorization = `Bearer ${session.token}`;
+    if (form) init.body = form;
+    else if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let res;
+    try {
+      res = await fetch(path, init);
+    } catch (e) {
+      throw new ApiError(0, { detail: "" });
+    }
+    const text = await res.text();
+    let data = null;
+    if (text) {
+      try { data = JSON.parse(text); } catch (e) { data = text; }
+    }
+    if (!res.ok) throw new ApiError(res.status, typeof data === "object" ? data : { detail: "" });
+    return data;
+  }
+
+  // What a person reads for an error: a German sentence per HTTP status (RFC 9457's title is
+  // English), the system's detail, and the fields that were not accepted.
+  const STATUS_TEXT = {
+    0: "Der Server ist nicht erreichbar. Bitte prüfen Sie Ihre Internetverbindung und versuchen Sie es erneut.",
+    400: "Ihre Angaben konnten nicht verarbeitet werden. Bitte prüfen Sie die markierten Angaben.",
+    401: "Bitte melden Sie sich an. Ihre Anmeldung ist abgelaufen oder fehlt.",
+    403: "Dafür fehlt Ihnen die Berechtigung.",
+    404: "Das Gesuchte wurde nicht gefunden.",
+    409: "Dieser Vorgang wurde bereits ausgeführt oder kollidiert mit einer anderen Änderung.",
+    412: "Die Angaben wurden inzwischen geändert. Bitte laden Sie die Seite neu.",
+    413: "Die Datei oder Anfrage ist zu groß.",
+    429: "Zu viele Anfragen in kurzer Zeit. Bitte warten Sie einen Moment und versuchen Sie es erneut.",
+    501: "Diese Funktion wird noch nicht angeboten.",
+    503: "Dieser Dienst ist zurzeit nicht verfügbar. Bitte versuchen Sie es später erneut.",
+    504: "Der Dienst hat nicht rechtzeitig geantwortet. Bitte versuchen Sie es erneut.",
+  };
+  const FIELD_LABELS = {
+    "applicant.given_name": "Vorname", "applicant.givenName": "Vorname",
+    "applicant.family_name": "Nachname", "applicant.familyName": "Nachname",
+    "applicant.email": "E-Mail-Adresse", "applicant.phone": "Telefon", "applicant.address": "Anschrift",
+    consent: "Einwilligung zum Datenschutz", "consent.version": "Einwilligung zum Datenschutz",
+    document_ids: "Unterlagen", documentIds: "Unterlagen", cv: "Lebenslauf",
+    cover_letter: "Anschreiben (Datei)", certificate: "Zeugnisse", posting_id: "Stelle",
+    sub: "Kennung", tenant_id: "Mandant",
+  };
+  function errorBox(err, fieldIds) {
+    const p = err.problem || {};
+    const status = err.status;
+    const general = STATUS_TEXT[status] || (status >= 500
+      ? "Es ist ein Fehler auf unserer Seite aufgetreten. Bitte versuchen Sie es später erneut."
+      : "Ihre Anfrage konnte nicht bearbeitet werden.");
+    const list = (p.violations || []).map((v) => {
+      const label = FIELD_LABELS[v.field] || v.field;
+      const id = fieldIds && fieldIds[v.field];
+      return h("li", {}, id ? h("a", { href: `#${id}`, onclick: (e) => { e.preventDefault(); const t = document.getElementById(id); if (t) t.focus(); } }, label) : label,
+        v.description ? `: ${v.description}` : "");
+    });
+    const box = h("div", { class: "alert", role: "alert", tabindex: "-1" },
+      h("h2", {}, "Es ist ein Problem aufgetreten"),
+      h("p", {}, general),
+      p.detail ? h("p", {}, `Hinweis des Systems: ${p.detail}`) : null,
+      list.length ? h("ul", {}, list) : null,
+      p.correlation_id ? h("p", { class: "hint" }, `Vorgangsnummer für Rückfragen: ${p.correlation_id}`) : null);
+    return box;
+  }
+  function signInNotice(what) {
+    return h("div", { class: "notice" },
+      h("p", {}, `Bitte melden Sie sich an, um ${what}.`),
+      h("p", {}, h("a", { href: `#/anmelden?weiter=${encodeURIComponent(location.hash)}` }, "Zur Anmeldung")));
+  }
+  function problemView(title, err) {
+    show(title, errorBox(err));
+    focusHeading();
+  }
+
+  // --- search -------------------------------------------------------------------------------
+  function selectField(id, label, options, value) {
+    return h("div", { class: "field" },
+      h("label", { for: id }, label),
+      h("select", { id, name: id }, options.map(([v, text]) => h("option", { value: v, selected: v === value }, text))));
+  }
+  function textField(id, label, value, attrs = {}) {
+    return h("div", { class: "field" },
+      h("label", { for: id }, label),
+      attrs.hint ? h("span", { class: "hint", id: `${id}-hint` }, attrs.hint) : null,
+      h("input", { type: attrs.type || "text", id, name: id, value: value || "", autocomplete: attrs.autocomplete || "off",
+        "aria-describedby": attrs.hint ? `${id}-hint` : null, required: attrs.required, inputmode: attrs.inputmode }));
+  }
+
+  async function searchPage(params) {
+    const q = {
+      query: params.get("q") || "", location: params.get("ort") || "",
+      payScheme: params.get("tarif") || "", gradeMin: params.get("von") || "", gradeMax: params.get("bis") || "",
+      postingKind: params.get("art") || "", partTime: params.get("teilzeit") === "1",
+      pageToken: params.get("seite") || "",
+    };
+    const form = h("form", { class: "filters", role: "search", "aria-label": "Stellen suchen", onsubmit: (e) => {
+      e.preventDefault();
+      const f = e.target.elements;
+      const next = new URLSearchParams();
+      if (f.q.value.trim()) next.set("q", f.q.value.trim());
+      if (f.ort.value.trim()) next.set("ort", f.ort.value.trim());
+      if (f.tarif.value) next.set("tarif", f.tarif.value);
+      if (f.von.value.trim()) next.set("von", f.von.value.trim());
+      if (f.bis.value.trim()) next.set("bis", f.bis.value.trim());
+      if (f.art.value) next.set("art", f.art.value);
+      if (f.teilzeit.checked) next.set("teilzeit", "1");
+      const target = `#/?${next.toString()}`;
+      if (location.hash === target) route(); else location.hash = target;
+    } },
+      h("div", { class: "field" },
+        h("label", { for: "q" }, "Suchbegriff"),
+        h("span", { class: "hint", id: "q-hint" }, "z. B. Sachbearbeitung, Kennziffer oder Fachbereich"),
+        h("input", { type: "search", id: "q", name: "q", value: q.query, "aria-describedby": "q-hint" })),
+      h("div", { class: "grid" },
+        textField("ort", "Ort", q.location, { autocomplete: "address-level2" }),
+        selectField("art", "Art des Angebots", [["", "Alle"], ...Object.entries(KINDS)], q.postingKind),
+        selectField("tarif", "Tarif / Besoldung", [["", "Alle"], ...Object.entries(PAY_SCHEMES)], q.payScheme),
+        textField("von", "Entgelt-/Besoldungsgruppe ab", q.gradeMin, { hint: "z. B. EG 6 oder A 6" }),
+        textField("bis", "Entgelt-/Besoldungsgruppe bis", q.gradeMax, { hint: "z. B. EG 9b oder A 9" })),
+      h("div", { class: "check" },
+        h("input", { type: "checkbox", id: "teilzeit", name: "teilzeit", checked: q.partTime }),
+        h("label", { for: "teilzeit" }, "Nur Stellen, die auch in Teilzeit möglich sind")),
+      h("div", { class: "actions" }, h("button", { type: "submit" }, "Stellen suchen")));
+    const results = h("section", { "aria-labelledby": "treffer" }, h("h2", { id: "treffer" }, "Treffer"), h("p", {}, "Die Suche läuft …"));
+    show("Stellenangebote", h("p", {}, "Es werden nur Stellen angezeigt, auf die Sie sich derzeit bewerben können."), form, results);
+    focusHeading();
+
+    const query = new URLSearchParams({ openOnly: "true", pageSize: "20" });
+    for (const [k, v] of Object.entries(q)) {
+      if (v === "" || v === false) continue;
+      query.set(k, v === true ? "true" : v);
+    }
+    try {
+      const data = await api("GET", `/v1/postings?${query.toString()}`) || {};
+      const hits = data.hits || [];
+      const total = data.totalSize > 1000 ? "mehr als 1000" : String(data.totalSize || hits.length);
+      const items = hits.map(({ posting }) => {
+        const pay = (posting.pay || []).map(payText).filter(Boolean).join(" / ");
+        return h("li", {},
+          h("h3", {}, h("a", { href: `#/stelle/${encodeURIComponent(posting.id)}` }, posting.title || "Ohne Titel")),
+          h("p", { class: "employer" }, [posting.employerName, posting.department].filter(Boolean).join(" – ")),
+          h("ul", { class: "meta" },
+            h("li", {}, `Kennziffer ${posting.kennziffer || "–"}`),
+            posting.location ? h("li", {}, `Ort: ${posting.location}`) : null,
+            posting.postingKind ? h("li", {}, KINDS[posting.postingKind] || "") : null,
+            pay ? h("li", {}, pay) : null,
+            deadlineText(posting) ? h("li", {}, `Bewerbungsfrist: ${deadlineText(posting)}`) : null));
+      });
+      const countText = hits.length ? `${total} ${total === "1" ? "Stelle" : "Stellen"} gefunden.` : "Keine passenden Stellen gefunden. Bitte ändern Sie Ihre Suche.";
+      const children = [h("h2", { id: "treffer" }, "Treffer"), h("p", {}, countText)];
+      if (items.length) children.push(h("ul", { class: "results" }, items));
+      if (data.nextPageToken) {
+        const next = new URLSearchParams(params);
+        next.set("seite", data.nextPageToken);
+        children.push(h("p", { class: "pager" }, h("a", { href: `#/?${next.toString()}` }, "Weitere Treffer")));
+      }
+      results.replaceChildren(...children);
+      announce(countText);
+    } catch (err) {
+      results.replaceChildren(h("h2", { id: "treffer" }, "Treffer"), errorBox(err));
+    }
+  }
+
+  // --- one posting --------------------------------------------------------------------------
+  function setJsonLd(obj) {
+    const old = document.getElementById("jobposting-jsonld");
+    if (old) old.remove();
+    if (!obj) return;
+    // A data block, not a script: the CSP's script-src does not apply, "<" is escaped.
+    const s = h("script", { type: "application/ld+json", id: "jobposting-jsonld" });
+    s.textContent = JSON.stringify(obj).replace(/</g, "\\u003c");
+    document.head.append(s);
+  }
+  async function loadJsonLd(id) {
+    try {
+      let data = await api("GET", `/v1/postings/${encodeURIComponent(id)}/jobposting.jsonld`);
+      if (typeof data === "string") data = JSON.parse(data);
+      if (data && typeof data.jsonLd === "string") data = JSON.parse(data.jsonLd);
+      setJsonLd(data);
+    } catch (e) {
+      setJsonLd(null);  // the page works without it; search engines get it next time
+    }
+  }
+  function list(items) {
+    return items && items.length ? h("ul", {}, items.map((t) => h("li", {}, t))) : null;
+  }
+  function section(title, ...content) {
+    const body = content.flat().filter(Boolean);
+    return body.length ? [h("h2", {}, title), ...body] : [];
+  }
+
+  async function postingPage(id) {
+    show("Stelle wird geladen …");
+    let p;
+    try {
+      p = await api("GET", `/v1/postings/${encodeURIComponent(id)}`);
+    } catch (err) {
+      setJsonLd(null);
+      return problemView("Stelle nicht verfügbar", err);
+    }
+    loadJsonLd(id);
+    const e = p.employment || {};
+    const hours = e.weeklyHours ? `${String(e.weeklyHours).replace(".", ",")} Stunden pro Woche` +
+      (e.weeklyHoursCivilServants ? ` (Beamtinnen und Beamte: ${String(e.weeklyHoursCivilServants).replace(".", ",")} Stunden)` : "") : "";
+    const contract = [CONTRACTS[e.contract],
+      e.fixedTermMonths ? `für ${e.fixedTermMonths} Monate` : "",
+      e.fixedTermEndDate ? `bis ${isoDateText(e.fixedTermEndDate)}` : "",
+      e.fixedTermReason ? `(${e.fixedTermReason})` : ""].filter(Boolean).join(" ");
+    const facts = [
+      ["Kennziffer", p.kennziffer],
+      ["Arbeitgeber", p.employerName],
+      ["Organisationseinheit", p.department],
+      ["Arbeitsort", [p.streetAddress, [p.postalCode, p.location].filter(Boolean).join(" ")].filter(Boolean).join(", ")],
+      ["Art", KINDS[p.postingKind]],
+      ["Vergütung", (p.pay || []).map(payText).filter(Boolean).join(" / ")],
+      ["Beschäftigung", contract],
+      ["Arbeitszeit", hours],
+      ["Teilzeit", e.partTimePossible ? "möglich" + (e.jobSharingPossible ? ", auch im Jobsharing" : "") : ""],
+      ["Bewerbungsfrist", deadlineText(p)],
+    ].filter(([, v]) => v);
+    const eo = p.equalOpportunity || {};
+    const statements = [
+      eo.womenPreferredIfUnderrepresented || p.womenPreferredIfUnderrepresented
+        ? "Bewerbungen von Frauen sind ausdrücklich erwünscht. Frauen werden bei gleicher Eignung, Befähigung und fachlicher Leistung bevorzugt berücksichtigt, sofern nicht in der Person eines Mitbewerbers liegende Gründe überwiegen (§ 7 LGG NRW)." : null,
+      eo.severelyDisabledEncouraged
+        ? "Die Bewerbung schwerbehinderter und ihnen gleichgestellter Menschen ist erwünscht (SGB IX)." : null,
+      eo.diversityStatement
+        ? "Wir begrüßen Bewerbungen unabhängig von kultureller und sozialer Herkunft, Alter, Religion, Weltanschauung, Behinderung oder sexueller Identität." : null,
+      p.anonymised ? "Das Auswahlverfahren ist anonymisiert: Ihr Name wird der Auswahlkommission erst zur Einladung bekannt." : null,
+    ].filter(Boolean);
+    const contacts = (p.contacts || []).map((c) => h("li", {},
+      h("strong", {}, c.kind === "PROCEDURE" ? "Fragen zum Verfahren: " : c.kind === "SUBJECT_MATTER" ? "Fachliche Fragen: " : ""),
+      [c.name, c.department].filter(Boolean).join(", "),
+      c.phone ? [", Telefon ", h("a", { href: `tel:${c.phone.replace(/[^0-9+]/g, "")}` }, c.phone)] : null,
+      c.email ? [", E-Mail ", h("a", { href: `mailto:${c.email}` }, c.email)] : null));
+    const open = p.status === "PUBLISHED" && (!p.deadlineTime || new Date(p.deadlineTime) > new Date());
+    show(p.title || "Stelle",
+      h("p", { class: "employer" }, [p.employerName, p.location].filter(Boolean).join(", ")),
+      h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
+      open ? h("p", {}, h("a", { class: "button", href: `#/stelle/${encodeURIComponent(p.id)}/bewerben` }, "Jetzt bewerben"))
+        : h("p", { class: "notice" }, "Auf diese Stelle können Sie sich nicht mehr bewerben."),
+      section("Ihre Aufgaben", p.description ? h("p", {}, p.description) : null, list(p.tasks)),
+      section("Ihr Profil", list(p.requirements)),
+      section("Zugangsvoraussetzungen (eine davon genügt)", list((p.qualificationPaths || []).map((q) =>
+        q.description + (q.additionalTrainingRequired ? ` – mit der Bereitschaft zur Qualifizierung: ${q.additionalTraining || "Fortbildung"}${q.trainingDeadlineMonths ? ` innerhalb von ${q.trainingDeadlineMonths} Monaten` : ""}` : "")))),
+      section("Wir bieten", list(p.benefits)),
+      section("Chancengleichheit", list(statements)),
+      section("Ansprechpersonen", contacts.length ? h("ul", {}, contacts) : null),
+      h("p", {}, h("a", { href: "#/" }, "Zurück zur Stellensuche")));
+    focusHeading();
+  }
+
+  // --- applying -----------------------------------------------------------------------------
+  function randomId() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  }
+  const ACCEPT = ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg";
+
+  async function applyPage(id) {
+    if (!session.token) {
+      show("Online bewerben", signInNotice("sich zu bewerben"));
+      return focusHeading();
+    }
+    let p;
+    try {
+      p = await api("GET", `/v1/postings/${encodeURIComponent(id)}`);
+    } catch (err) {
+      return problemView("Stelle nicht verfügbar", err);
+    }
+    const requestId = randomId();  // one per filled-in form: a retry is not a second application
+    const fieldIds = {
+      "applicant.given_name": "vorname", "applicant.givenName": "vorname",
+      "applicant.family_name": "nachname", "applicant.familyName": "nachname",
+      "applicant.email": "email", "applicant.phone": "telefon", "applicant.address": "anschrift",
+      consent: "einwilligung", "consent.version": "einwilligung", cv: "lebenslauf",
+      document_ids: "lebenslauf", documentIds: "lebenslauf", cover_letter: "anschreiben-datei",
+      certificate: "zeugnisse",
+    };
+    const errorSlot = h("div", {});
+    function input(idf, label, type, attrs = {}) {
+      return h("div", { class: "field" },
+        h("label", { for: idf }, label, attrs.required ? " (Pflichtangabe)" : ""),
+        attrs.hint ? h("span", { class: "hint", id: `${idf}-hint` }, attrs.hint) : null,
+        h("span", { class: "field-error", id: `${idf}-error`, hidden: true }),
+        type === "textarea"
+          ? h("textarea", { id: idf, name: idf, "aria-describedby": [attrs.hint ? `${idf}-hint` : "", `${idf}-error`].filter(Boolean).join(" ") })
+          : h("input", { type, id: idf, name: idf, required: attrs.required, autocomplete: attrs.autocomplete,
+            accept: attrs.accept, multiple: attrs.multiple,
+            "aria-describedby": [attrs.hint ? `${idf}-hint` : "", `${idf}-error`].filter(Boolean).join(" ") }));
+    }
+    function check(idf, label, attrs = {}) {
+      return h("div", { class: "check" },
+        h("input", { type: "checkbox", id: idf, name: idf, required: attrs.required,
+          "aria-describedby": attrs.describedby || `${idf}-error` }),
+        h("label", { for: idf }, label),
+        h("span", { class: "field-error", id: `${idf}-error`, hidden: true }));
+    }
+    function markError(idf, message) {
+      const el = document.getElementById(idf);
+      const msg = document.getElementById(`${idf}-error`);
+      if (el) el.setAttribute("aria-invalid", "true");
+      if (msg) { msg.textContent = message; msg.hidden = false; }
+    }
+    function clearErrors(form) {
+      for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+      for (const el of form.querySelectorAll(".field-error")) { el.textContent = ""; el.hidden = true; }
+      errorSlot.replaceChildren();
+    }
+    const form = h("form", { novalidate: true, "aria-describedby": "pflicht", onsubmit: async (e) => {
+      e.preventDefault();
+      const f = e.target;
+      clearErrors(f);
+      const el = f.elements;
+      const missing = [];
+      const need = (idf, label, ok) => { if (!ok) { markError(idf, `Bitte geben Sie ${label} an.`); missing.push([idf, label]); } };
+      need("vorname", "Ihren Vornamen", el.vorname.value.trim());
+      need("nachname", "Ihren Nachnamen", el.nachname.value.trim());
+      need("email", "eine gültige E-Mail-Adresse", /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(el.email.value.trim()));
+      need("lebenslauf", "Ihren Lebenslauf als Datei", el.lebenslauf.files.length === 1);
+      if (!el.einwilligung.checked) {
+        markError("einwilligung", "Ohne Ihre Einwilligung können wir Ihre Bewerbung nicht bearbeiten.");
+        missing.push(["einwilligung", "die Einwilligung zum Datenschutz"]);
+      }
+      if (missing.length) {
+        const box = h("div", { class: "alert", role: "alert", tabindex: "-1" },
+          h("h2", {}, "Bitte prüfen Sie Ihre Angaben"),
+          h("ul", {}, missing.map(([idf, label]) => h("li", {}, h("a", { href: `#${idf}`, onclick: (ev) => { ev.preventDefault(); document.getElementById(idf).focus(); } }, `Es fehlt ${label}.`)))));
+        errorSlot.replaceChildren(box);
+        box.focus();
+        return;
+      }
+      const submission = {
+        postingId: p.id,
+        applicant: {
+          givenName: el.vorname.value.trim(), familyName: el.nachname.value.trim(),
+          email: el.email.value.trim(), phone: el.telefon.value.trim(), address: el.anschrift.value.trim(),
+        },
+        coverLetterText: el.anschreiben.value,
+        consent: { version: CONSENT_VERSION, givenTime: new Date().toISOString() },
+        severelyDisabled: el.schwerbehindert.checked,
+        equivalentStatus: el.gleichgestellt.checked,
+        talentPoolConsent: el.talentpool.checked,
+        requestId,
+      };
+      const body = new FormData();
+      body.append("cv", el.lebenslauf.files[0]);
+      if (el["anschreiben-datei"].files.length) body.append("cover_letter", el["anschreiben-datei"].files[0]);
+      for (const file of el.zeugnisse.files) body.append("certificate", file);
+      body.append("application", JSON.stringify(submission));  // no file name: the JSON part
+      const button = f.querySelector("button[type=submit]");
+      button.disabled = true;
+      button.textContent = "Bewerbung wird gesendet …";
+      announce("Ihre Bewerbung wird gesendet.");
+      try {
+        const a = await api("POST", "/v1/applications", { form: body, auth: true, headers: { "Idempotency-Key": requestId } });
+        sessionStorage.setItem("stw.lastApplication", a.id || "");
+        show("Vielen Dank für Ihre Bewerbung",
+          h("div", { class: "success" },
+            h("p", {}, `Ihre Bewerbung auf „${p.title}“ (Kennziffer ${p.kennziffer}) ist eingegangen.`),
+            a.submitTime ? h("p", {}, `Eingang: ${timeText(a.submitTime)}`) : null,
+            h("p", {}, "Eine Eingangsbestätigung erhalten Sie in Ihr Postfach.")),
+          h("p", {}, h("a", { href: "#/bewerbungen" }, "Zu Ihren Bewerbungen")));
+        focusOnRender = true;
+        focusHeading();
+      } catch (err) {
+        button.disabled = false;
+        button.textContent = "Bewerbung absenden";
+        for (const v of (err.problem && err.problem.violations) || []) {
+          if (fieldIds[v.field]) markError(fieldIds[v.field], v.description || "Bitte prüfen Sie diese Angabe.");
+        }
+        if (err.status === 401) session.clear(), updateAccountNav();
+        const box = errorBox(err, fieldIds);
+        errorSlot.replaceChildren(box);
+        box.focus();
+      }
+    } },
+      h("p", { id: "pflicht", class: "required-note" }, "Pflichtangaben sind mit „(Pflichtangabe)“ gekennzeichnet."),
+      h("fieldset", {},
+        h("legend", {}, "Ihre Kontaktdaten"),
+        input("vorname", "Vorname", "text", { required: true, autocomplete: "given-name" }),
+        input("nachname", "Nachname", "text", { required: true, autocomplete: "family-name" }),
+        input("email", "E-Mail-Adresse", "email", { required: true, autocomplete: "email", hint: "An diese Adresse senden wir Nachrichten zu Ihrer Bewerbung." }),
+        input("telefon", "Telefon", "tel", { autocomplete: "tel" }),
+        input("anschrift", "Anschrift", "text", { autocomplete: "street-address", hint: "Straße, Hausnummer, Postleitzahl und Ort" })),
+      h("fieldset", {},
+        h("legend", {}, "Ihre Unterlagen"),
+        h("p", { class: "hint" }, "Erlaubt sind PDF-, PNG- und JPEG-Dateien."),
+        input("lebenslauf", "Lebenslauf", "file", { required: true, accept: ACCEPT }),
+        input("anschreiben-datei", "Anschreiben als Datei", "file", { accept: ACCEPT }),
+        input("zeugnisse", "Zeugnisse und Nachweise", "file", { accept: ACCEPT, multiple: true, hint: "Sie können mehrere Dateien auswählen." }),
+        input("anschreiben", "Anschreiben als Text", "textarea", { hint: "Alternativ oder zusätzlich zur Datei." })),
+      h("fieldset", {},
+        h("legend", {}, "Freiwillige Angaben"),
+        h("p", { class: "hint", id: "sb-hint" }, "Schwerbehinderte und ihnen gleichgestellte Bewerberinnen und Bewerber werden bei gleicher Eignung bevorzugt berücksichtigt; bei öffentlichen Arbeitgebern werden sie grundsätzlich zum Vorstellungsgespräch eingeladen (§ 165 SGB IX). Die Angabe ist freiwillig."),
+        check("schwerbehindert", "Ich bin schwerbehindert.", { describedby: "sb-hint" }),
+        check("gleichgestellt", "Ich bin einem schwerbehinderten Menschen gleichgestellt.", { describedby: "sb-hint" }),
+        check("talentpool", "Meine Bewerbung darf für andere passende Stellen berücksichtigt werden (Talentpool).")),
+      h("fieldset", {},
+        h("legend", {}, "Datenschutz"),
+        h("p", { id: "einwilligung-text" }, "Wir verarbeiten Ihre Angaben und Unterlagen ausschließlich für dieses Auswahlverfahren (Art. 6 Abs. 1 lit. b und Art. 88 DSGVO, § 26 BDSG bzw. Landesrecht). Nach Abschluss des Verfahrens werden sie nach sechs Monaten gelöscht, sofern Sie nicht dem Talentpool zugestimmt haben. Sie können Ihre Einwilligung jederzeit widerrufen. ",
+          h("a", { href: "#/datenschutz" }, "Datenschutzhinweise lesen")),
+        check("einwilligung", "Ich habe die Datenschutzhinweise gelesen und willige in die Verarbeitung meiner Daten für dieses Bewerbungsverfahren ein. (Pflichtangabe)", { required: true, describedby: "einwilligung-text einwilligung-error" })),
+      h("div", { class: "actions" }, h("button", { type: "submit" }, "Bewerbung absenden")));
+    show("Online bewerben",
+      h("p", {}, `Stelle: ${p.title} (Kennziffer ${p.kennziffer})`, p.deadlineTime || p.applicationDeadline ? ` – Bewerbungsfrist: ${deadlineText(p)}` : ""),
+      errorSlot, form);
+    focusHeading();
+  }
+
+  // --- my applications, inbox, bookings ----------------------------------------------------
+  async function applicationsPage() {
+    if (!session.token) { show("Meine Bewerbungen", signInNotice("Ihre Bewerbungen zu sehen")); return focusHeading(); }
+    show("Meine Bewerbungen", h("p", {}, "Ihre Bewerbungen werden geladen …"));
+    focusHeading();
+    try {
+      const data = await api("GET", "/v1/me/applications?pageSize=50", { auth: true }) || {};
+      const apps = data.applications || [];
+      if (!apps.length) {
+        view().replaceChildren(view().firstChild, h("p", {}, "Sie haben noch keine Bewerbung abgeschickt."), h("p", {}, h("a", { href: "#/" }, "Zur Stellensuche")));
+        return announce("Keine Bewerbungen vorhanden.");
+      }
+      const table = h("table", {},
+        h("caption", { class: "visually-hidden" }, "Ihre Bewerbungen mit Status"),
+        h("thead", {}, h("tr", {}, ["Kennziffer", "Eingang", "Status", "Unterlagen"].map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, apps.map((a) => h("tr", {},
+          h("td", {}, h("a", { href: `#/stelle/${encodeURIComponent(a.postingId)}` }, a.kennziffer || "Stelle")),
+          h("td", {}, timeText(a.submitTime)),
+          h("td", {}, h("span", { class: "status" }, STATUSES[a.status] || a.status || "")),
+          h("td", {}, (a.documents || []).map((d) => `${DOCUMENT_KINDS[d.kind] || "Datei"}: ${d.fileName}`).join("; "))))));
+      view().replaceChildren(view().firstChild, table);
+      announce(`${apps.length} ${apps.length === 1 ? "Bewerbung" : "Bewerbungen"} geladen.`);
+    } catch (err) {
+      if (err.status === 401) { session.clear(); updateAccountNav(); }
+      view().replaceChildren(view().firstChild, errorBox(err));
+    }
+  }
+
+  // The notification and scheduling services shape their messages; the portal shows the
+  // common fields it knows and nothing it does not.
+  function pick(o, ...names) {
+    for (const n of names) if (o && o[n] !== undefined && o[n] !== "") return o[n];
+    return "";
+  }
+  async function inboxPage() {
+    if (!session.token) { show("Postfach", signInNotice("Ihr Postfach zu öffnen")); return focusHeading(); }
+    show("Postfach", h("p", {}, "Ihre Nachrichten werden geladen …"));
+    focusHeading();
+    try {
+      const data = await api("GET", "/v1/me/inbox?pageSize=50", { auth: true }) || {};
+      const items = data.messages || data.items || data.notifications || [];
+      if (!items.length) {
+        view().replaceChildren(view().firstChild, h("p", {}, "Ihr Postfach ist leer."));
+        return announce("Keine Nachrichten.");
+      }
+      view().replaceChildren(view().firstChild, h("ul", { class: "results" }, items.map((m) => h("li", {},
+        h("h2", {}, pick(m, "subject", "title") || "Nachricht"),
+        h("p", { class: "hint" }, timeText(pick(m, "createTime", "deliverTime", "sendTime")), pick(m, "readTime") ? "" : " – ungelesen"),
+        h("p", {}, pick(m, "body", "text", "bodyText"))))));
+      announce(`${items.length} ${items.length === 1 ? "Nachricht" : "Nachrichten"} geladen.`);
+    } catch (err) {
+      view().replaceChildren(view().firstChild, errorBox(err));
+    }
+  }
+
+  async function bookingsPage(params) {
+    if (!session.token) { show("Meine Termine", signInNotice("Ihre Termine zu sehen")); return focusHeading(); }
+    const errorSlot = h("div", {});
+    const listSlot = h("section", { "aria-labelledby": "gebucht" }, h("h2", { id: "gebucht" }, "Gebuchte Termine"), h("p", {}, "Ihre Termine werden geladen …"));
+    const slotId = params.get("slot") || "";
+    const form = slotId ? h("form", { onsubmit: async (e) => {
+      e.preventDefault();
+      const mode = e.target.elements.modus.value;
+      try {
+        await api("POST", "/v1/me/bookings", { auth: true, body: {
+          slotId, applicationId: params.get("bewerbung") || "", mode, requestId: randomId() } });
+        announce("Der Termin ist gebucht.");
+        errorSlot.replaceChildren(h("div", { class: "success", role: "status" }, h("p", {}, "Der Termin ist gebucht. Eine Bestätigung erhalten Sie in Ihr Postfach.")));
+        loadBookings();
+      } catch (err) {
+        const box = errorBox(err);
+        errorSlot.replaceChildren(box);
+        box.focus();
+      }
+    } },
+      h("fieldset", {}, h("legend", {}, "Angebotenen Termin buchen"),
+        h("div", { class: "check" }, h("input", { type: "radio", id: "modus-vor-ort", name: "modus", value: "IN_PERSON", checked: true }), h("label", { for: "modus-vor-ort" }, "Vor Ort")),
+        h("div", { class: "check" }, h("input", { type: "radio", id: "modus-video", name: "modus", value: "VIDEO" }), h("label", { for: "modus-video" }, "Per Video"))),
+      h("div", { class: "actions" }, h("button", { type: "submit" }, "Termin verbindlich buchen"))) : null;
+    async function loadBookings() {
+      try {
+        const data = await api("GET", "/v1/me/bookings?pageSize=50", { auth: true }) || {};
+        const items = data.bookings || [];
+        listSlot.replaceChildren(h("h2", { id: "gebucht" }, "Gebuchte Termine"), items.length
+          ? h("ul", { class: "results" }, items.map((b) => h("li", {},
+            h("p", {}, h("strong", {}, timeText(pick(b, "startTime", "slotStartTime")) || "Termin"),
+              pick(b, "mode") ? ` – ${b.mode === "VIDEO" ? "per Video" : "vor Ort"}` : ""),
+            pick(b, "location", "room") ? h("p", {}, [pick(b, "location"), pick(b, "room")].filter(Boolean).join(", ")) : null)))
+          : h("p", {}, "Sie haben keine Termine gebucht."));
+      } catch (err) {
+        listSlot.replaceChildren(h("h2", { id: "gebucht" }, "Gebuchte Termine"), errorBox(err));
+      }
+    }
+    show("Meine Termine", errorSlot, form, listSlot);
+    focusHeading();
+    loadBookings();
+  }
+
+  // --- sign-in (local stack only) ------------------------------------------------------------
+  function signInPage(params) {
+    const errorSlot = h("div", {});
+    const form = h("form", { onsubmit: async (e) => {
+      e.preventDefault();
+      const sub = e.target.elements.kennung.value.trim();
+      if (!sub) {
+        const box = h("div", { class: "alert", role: "alert", tabindex: "-1" }, h("p", {}, "Bitte geben Sie eine Kennung ein."));
+        errorSlot.replaceChildren(box);
+        document.getElementById("kennung").setAttribute("aria-invalid", "true");
+        return box.focus();
+      }
+      try {
+        const t = await api("POST", "/v1/dev/sign-in", { body: { sub, tenant_id: TENANT_OF_APPLICANTS } });
+        session.set(t.access_token, sub);
+        updateAccountNav();
+        announce("Sie sind angemeldet.");
+        const next = params.get("weiter");
+        location.hash = next && next.startsWith("#/") ? next : "#/bewerbungen";
+      } catch (err) {
+        if (err.status === 404) {
+          errorSlot.replaceChildren(h("div", { class: "alert", role: "alert", tabindex: "-1" },
+            h("h2", {}, "Anmeldung nicht verfügbar"),
+            h("p", {}, "Die Anmeldung ist in dieser Umgebung nicht verfügbar. Bitte melden Sie sich über das Servicekonto Ihres Landes an.")));
+        } else {
+          errorSlot.replaceChildren(errorBox(err, { sub: "kennung" }));
+        }
+        errorSlot.firstChild.focus();
+      }
+    } },
+      h("div", { class: "field" },
+        h("label", { for: "kennung" }, "Kennung"),
+        h("span", { class: "hint", id: "kennung-hint" }, "Eine beliebige Kennung ohne Leerzeichen, z. B. erika.mustermann"),
+        h("input", { type: "text", id: "kennung", name: "kennung", autocomplete: "username", "aria-describedby": "kennung-hint", spellcheck: "false" })),
+      h("div", { class: "actions" }, h("button", { type: "submit" }, "Anmelden")));
+    show("Anmelden",
+      h("p", { class: "notice" }, "Dies ist die Anmeldung der lokalen Entwicklungsumgebung. Im Betrieb melden Sie sich über ein Nutzerkonto (z. B. das Servicekonto Ihres Landes) an."),
+      errorSlot, form);
+    focusHeading();
+  }
+
+  function textPage(title, ...paragraphs) {
+    show(title, paragraphs.map((t) => h("p", {}, t)));
+    focusHeading();
+  }
+
+  // --- routing ------------------------------------------------------------------------------
+  function setCurrentNav(name) {
+    for (const a of document.querySelectorAll("[data-nav]")) {
+      if (a.dataset.nav === name) a.setAttribute("aria-current", "page");
+      else a.removeAttribute("aria-current");
+    }
+  }
+  function route() {
+    const hash = location.hash.replace(/^#/, "") || "/";
+    const [path, query] = hash.split("?");
+    const params = new URLSearchParams(query || "");
+    const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+    if (parts[0] !== "stelle") setJsonLd(null);
+    if (parts.length === 0) { setCurrentNav("suche"); return searchPage(params); }
+    switch (parts[0]) {
+      case "stelle":
+        setCurrentNav("");
+        return parts[2] === "bewerben" ? applyPage(parts[1]) : postingPage(parts[1]);
+      case "bewerbungen": setCurrentNav("bewerbungen"); return applicationsPage();
+      case "postfach": setCurrentNav("postfach"); return inboxPage();
+      case "termine": setCurrentNav("termine"); return bookingsPage(params);
+      case "anmelden": setCurrentNav("anmelden"); return signInPage(params);
+      case "datenschutz":
+        setCurrentNav("");
+        return textPage("Datenschutzhinweise",
+          "Verantwortlich für die Verarbeitung Ihrer Bewerbungsdaten ist der ausschreibende Arbeitgeber. Wir verarbeiten Ihre Angaben nur zur Durchführung des Auswahlverfahrens.",
+          "Ihre Daten werden sechs Monate nach Abschluss des Verfahrens gelöscht. Sie haben das Recht auf Auskunft, Berichtigung, Löschung und Einschränkung der Verarbeitung sowie das Recht auf Beschwerde bei der Aufsichtsbehörde.");
+      case "barrierefreiheit":
+        setCurrentNav("");
+        return textPage("Erklärung zur Barrierefreiheit",
+          "Dieses Portal soll die Anforderungen der BITV 2.0 und der WCAG 2.1 auf Stufe AA erfüllen. Es wird bei jeder Änderung automatisiert geprüft.",
+          "Wenn Ihnen Barrieren auffallen, teilen Sie uns dies bitte über die Ansprechpersonen der jeweiligen Stelle mit.");
+      default:
+        setCurrentNav("");
+        return textPage("Seite nicht gefunden", "Diese Seite gibt es nicht. Über die Navigation gelangen Sie zur Stellensuche.");
+    }
+  }
+
+  window.addEventListener("hashchange", () => { focusOnRender = true; route(); });
+  document.addEventListener("DOMContentLoaded", () => {
+    updateAccountNav();
+    route();
+  });
+})();

@@ -1,0 +1,233 @@
+// The reference career portal in headless Chromium (Debian's /usr/bin/chromium, driven by
+// playwright-core; no browser download), with an axe-core scan of every page (ADR 0030).
+// Waits use locators, not waitForFunction: the portal's CSP (script-src 'self') forbids the
+// eval that polling needs, and the test keeps the CSP on. Started by portal_browser_test (portal_browser_test.cpp), which runs the services and the
+// gateway and passes:
+//   PORTAL_URL      http://127.0.0.1:PORT of the gateway
+//   POSTING_ID, POSTING_TITLE, KENNZIFFER   a published posting open for applications
+//   SEARCH_QUERY    a word of the title that no other posting has
+//   APPLICANT_SUB   the subject to sign in as
+//   SCREENSHOT_DIR  where the screenshots go (under the build tree)
+// Exit status 0 when every step passed; the last line is "RESULT {json}" for the caller.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set`);
+  return v;
+};
+const BASE = env("PORTAL_URL");
+const POSTING_ID = env("POSTING_ID");
+const TITLE = env("POSTING_TITLE");
+const KENNZIFFER = env("KENNZIFFER");
+const SUB = env("APPLICANT_SUB");
+const QUERY = env("SEARCH_QUERY");
+const SHOTS = env("SCREENSHOT_DIR");
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+mkdirSync(SHOTS, { recursive: true });
+
+const failures = [];
+const axeReports = {};
+function check(ok, what) {
+  if (!ok) failures.push(what);
+  console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
+}
+
+async function waitForGateway() {
+  const until = Date.now() + 30000;
+  for (;;) {
+    try {
+      const res = await fetch(`${BASE}/`);
+      if (res.ok) return;
+    } catch (e) { /* not listening yet */ }
+    if (Date.now() > until) throw new Error(`the gateway at ${BASE} does not answer`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+// axe-core with the WCAG 2.1 A/AA rules; serious and critical findings fail the test.
+async function axe(page, name) {
+  await page.evaluate(AXE);
+  const result = await page.evaluate(async () => window.axe.run(document, {
+    runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] },
+    resultTypes: ["violations"],
+  }));
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  axeReports[name] = result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
+  for (const v of bad) {
+    console.log(`     axe ${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  }
+  check(bad.length === 0, `axe: no serious or critical violation on "${name}" (${result.violations.length} minor)`);
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+// Keyboard only: Tab (at most 80 times) until the element with `id` has the focus.
+async function tabTo(page, id) {
+  for (let i = 0; i < 80; i++) {
+    if (await page.evaluate((x) => document.activeElement && document.activeElement.id === x, id)) return true;
+    await page.keyboard.press("Tab");
+  }
+  throw new Error(`#${id} cannot be reached with the Tab key`);
+}
+async function tabToText(page, selector, text) {
+  for (let i = 0; i < 80; i++) {
+    const hit = await page.evaluate(([s, t]) => {
+      const a = document.activeElement;
+      return !!a && a.matches(s) && a.textContent.trim() === t;
+    }, [selector, text]);
+    if (hit) return true;
+    await page.keyboard.press("Tab");
+  }
+  throw new Error(`${selector} "${text}" cannot be reached with the Tab key`);
+}
+
+// 2000 bytes, as MinimalPdf() in applications_testing.h.
+const pdf = Buffer.from(`%PDF-1.7\n${"x".repeat(1985)}\n%%EOF`);
+const profile = mkdtempSync(join(tmpdir(), "stw-chromium-"));
+let browser;
+let result = {};
+try {
+  await waitForGateway();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+      "--disable-dev-shm-usage"],  // playwright gives it a fresh --user-data-dir itself
+  });
+  const context = await browser.newContext({ locale: "de-DE", timezoneId: "America/New_York" });
+  context.setDefaultTimeout(15000);
+  const page = await context.newPage();
+  const pageErrors = [];
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  // Errors of the page itself (CSP, script); an HTTP error status is the page's to handle.
+  page.on("console", (m) => { if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) pageErrors.push(m.text()); });
+
+  // 1. Search finds the posting (typed and submitted by keyboard).
+  await page.goto(`${BASE}/`);
+  await page.waitForSelector("#q");
+  await axe(page, "suche");
+  await page.focus("#q");
+  await page.keyboard.type(QUERY);
+  await page.keyboard.press("Enter");
+  const hit = page.locator(".results a", { hasText: TITLE });
+  await hit.first().waitFor().catch(async (e) => {
+    await page.screenshot({ path: join(SHOTS, "suche-fehlgeschlagen.png"), fullPage: true });
+    throw e;
+  });
+  check(await hit.count() === 1, `search for ${QUERY} lists "${TITLE}"`);
+  check((await page.textContent("#treffer + p")).includes("1 Stelle gefunden"), "the result count is given in words");
+  await axe(page, "suche-treffer");
+
+  // 2. The posting page: title, Kennziffer, deadline in Berlin time, JSON-LD embedded.
+  await hit.first().focus();
+  await page.keyboard.press("Enter");
+  await page.locator("h1", { hasText: TITLE }).waitFor();
+  check(await page.evaluate(() => document.activeElement?.id === "seitentitel"), "the focus moves to the new page's heading");
+  const facts = await page.locator("dl.facts").innerText();
+  check(facts.includes("Kennziffer") && facts.includes(KENNZIFFER), "the posting page shows the Kennziffer");
+  check(/Bewerbungsfrist\s+30\.06\.2030, 23:59 Uhr/.test(facts), "the deadline is shown in Berlin time (the browser is in New York)");
+  await page.waitForSelector("#jobposting-jsonld", { state: "attached" });
+  const ld = JSON.parse(await page.locator("#jobposting-jsonld").textContent());
+  check(ld["@type"] === "JobPosting" && ld.title === TITLE, "the JobPosting JSON-LD is embedded in the page");
+  await axe(page, "stelle");
+
+  // 3. Applying needs a sign-in; the development sign-in of the local stack, by keyboard.
+  await tabToText(page, "a", "Jetzt bewerben");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("text=Bitte melden Sie sich an");
+  await tabToText(page, "a", "Zur Anmeldung");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#kennung");
+  await axe(page, "anmelden");
+  await tabTo(page, "kennung");
+  await page.keyboard.type(SUB);
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/\/bewerben$/);
+  await page.waitForSelector("#vorname");
+  check(true, "after signing in the portal returns to the application form");
+
+  // 4. The application form by keyboard only: an empty submit first shows the error summary.
+  await axe(page, "bewerben");
+  await tabToText(page, "button", "Bewerbung absenden");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector(".alert[role=alert]");
+  check(await page.evaluate(() => document.activeElement?.classList.contains("alert")), "the error summary takes the focus");
+  check(await page.getAttribute("#vorname", "aria-invalid") === "true", "missing fields are marked aria-invalid");
+  await axe(page, "bewerben-fehler");
+
+  for (const [id, text] of [["vorname", "Erika"], ["nachname", "Mustermann"], ["email", "erika@example.de"],
+    ["telefon", "02323 16-0"], ["anschrift", "Friedrich-Ebert-Platz 2, 44623 Herne"]]) {
+    await tabTo(page, id);
+    await page.keyboard.type(text);
+  }
+  await tabTo(page, "lebenslauf");
+  const chooser = page.waitForEvent("filechooser");
+  await page.keyboard.press("Space");
+  await (await chooser).setFiles({ name: "lebenslauf.pdf", mimeType: "application/pdf", buffer: pdf });
+  await tabTo(page, "anschreiben");
+  await page.keyboard.type("Sehr geehrte Damen und Herren, hiermit bewerbe ich mich.");
+  await tabTo(page, "schwerbehindert");
+  await page.keyboard.press("Space");
+  await tabTo(page, "einwilligung");
+  await page.keyboard.press("Space");
+  await tabToText(page, "button", "Bewerbung absenden");
+  await page.keyboard.press("Enter");
+  await page.locator("h1", { hasText: "Vielen Dank für Ihre Bewerbung" }).waitFor({ timeout: 20000 });
+  const thanks = await page.locator(".success").innerText();
+  check(thanks.includes(KENNZIFFER), "the confirmation names the Kennziffer");
+  await axe(page, "bewerbung-eingegangen");
+  const applicationId = await page.evaluate(() => sessionStorage.getItem("stw.lastApplication"));
+  check(!!applicationId, "the gateway answered with the application's id");
+
+  // 5. "Meine Bewerbungen" lists it with its status.
+  await tabToText(page, "a", "Zu Ihren Bewerbungen");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("table tbody tr");
+  const row = await page.locator("table tbody tr").first().innerText();
+  check(row.includes(KENNZIFFER) && row.includes("Eingegangen") && row.includes("lebenslauf.pdf"),
+    "Meine Bewerbungen lists the application as Eingegangen with its PDF");
+  await axe(page, "meine-bewerbungen");
+
+  // 6. Inbox and bookings: pages that stay usable whether or not their services run yet.
+  for (const [hash, name] of [["#/postfach", "postfach"], ["#/termine", "termine"]]) {
+    await page.goto(`${BASE}/${hash}`);
+    await page.locator("text=werden geladen").waitFor({ state: "detached" });
+    await axe(page, name);
+  }
+
+  // 7. Where the development sign-in is off (production), the page says so.
+  const prod = await browser.newContext({ locale: "de-DE" });
+  const prodPage = await prod.newPage();
+  await prodPage.route("**/v1/dev/sign-in", (r) => r.fulfill({
+    status: 404, contentType: "application/problem+json",
+    body: JSON.stringify({ type: "about:blank", title: "Not Found", status: 404, detail: "No such route." }),
+  }));
+  await prodPage.goto(`${BASE}/#/anmelden`);
+  await prodPage.fill("#kennung", "jemand");
+  await prodPage.press("#kennung", "Enter");
+  await prodPage.waitForSelector("text=Anmeldung nicht verfügbar");
+  check(true, "a 404 from the sign-in route says that sign-in is unavailable");
+  await axe(prodPage, "anmelden-nicht-verfuegbar");
+  await prod.close();
+
+  check(pageErrors.length === 0, `no script or CSP error in the page${pageErrors.length ? `: ${pageErrors.join(" | ")}` : ""}`);
+  result = { applicationId };
+} catch (e) {
+  failures.push(String(e && e.stack ? e.stack : e));
+  console.log(`FAIL ${e && e.stack ? e.stack : e}`);
+} finally {
+  if (browser) await browser.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+writeFileSync(join(SHOTS, "axe.json"), JSON.stringify(axeReports, null, 2));
+console.log(`RESULT ${JSON.stringify({ ...result, failures: failures.length })}`);
+process.exit(failures.length ? 1 : 0);

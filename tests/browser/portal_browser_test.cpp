@@ -1,0 +1,144 @@
+// The reference career portal end to end in headless Chromium (ADR 0030): postings and
+// applications of the harness, the gateway binary in front of them (its own port), a posting
+// published by a clerk, then portal.spec.mjs searches, reads, applies with a PDF and follows
+// the application — every page scanned by axe-core. The service side is checked afterwards:
+// the application exists for the applicant who signed in, with the PDF the browser uploaded.
+#include <sys/wait.h>
+
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "common/testing/harness.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "services/applications/tests/applications_testing.h"
+#include "services/postings/tests/postings_testing.h"
+
+namespace stellenwerk {
+namespace {
+
+namespace av1 = stellenwerk::applications::v1;
+namespace pv1 = stellenwerk::postings::v1;
+
+std::string Quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+class PortalBrowserTest : public testing::ServiceTest {
+ protected:
+  static void SetUpTestSuite() {
+    // Real time: the browser compares the deadline with its own clock.
+    if (testing::Harness* h = NewHarness(absl::Now())) {
+      postings_ = &postings::StartPostings(*h);
+      apps_ = &applications::StartApplications(*h, postings_);
+    }
+  }
+  static void TearDownTestSuite() {
+    postings_ = nullptr;
+    apps_ = nullptr;
+    ServiceTest::TearDownTestSuite();
+  }
+  static inline testing::ServiceUnderTest* postings_ = nullptr;
+  static inline testing::ServiceUnderTest* apps_ = nullptr;
+};
+
+TEST_F(PortalBrowserTest, FindReadApplyAndFollowInTheBrowser) {
+  const testing::TestInfra& infra = harness().infra();
+  const std::string gateway_bin = infra.build_dir + "/services/gateway/stellenwerk-gateway";
+  ASSERT_TRUE(std::filesystem::exists(gateway_bin)) << gateway_bin;
+  ASSERT_TRUE(std::filesystem::exists("/usr/bin/chromium"))
+      << "Debian's chromium is missing (scripts/lib/infra.sh installs it)";
+  ASSERT_TRUE(
+      std::filesystem::exists(std::string(STW_BROWSER_DIR) + "/node_modules/playwright-core"))
+      << "run npm ci in tests/browser (scripts/test does)";
+
+  // A published posting of the clerk's tenant, open until 2030-06-30.
+  const std::string tenant = testing::UniqueName("stadt-herne");
+  const std::string clerk = harness().Token(tenant, {"hr_clerk"}, "clerk");
+  pv1::Posting draft = postings::HernePosting();
+  draft.set_application_deadline("2030-06-30");
+  // A word no other posting has, for the browser to search by.
+  std::string word = "Los";
+  for (char c : testing::UniqueName("")) {
+    if (std::isalnum(static_cast<unsigned char>(c))) word += c;
+  }
+  draft.set_title("Sachbearbeiter*in Bürgerdienste " + word);
+  auto posting_stub = postings_->Stub<pv1::PostingService>();
+  const pv1::Posting posting = postings::PublishedPosting(*posting_stub, clerk, draft);
+  ASSERT_FALSE(posting.id().empty());
+  // The search replica follows the posting events: wait until it finds the posting.
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        pv1::SearchPostingsRequest r;
+        r.set_query(word);
+        r.set_open_only(true);
+        pv1::SearchPostingsResponse out;
+        return posting_stub->SearchPostings(testing::CallContext("").get(), r, &out).ok() &&
+               out.hits_size() == 1;
+      },
+      absl::Seconds(15)));
+
+  // The gateway as a process on a port of its own, serving the portal from the source tree.
+  const int http_port = testing::FreePort();
+  std::map<std::string, std::string> env = {
+      {"PATH", "/usr/bin:/bin"},
+      {"STELLENWERK_HTTP_PORT", std::to_string(http_port)},
+      {"STELLENWERK_POSTINGS_ADDR", "127.0.0.1:" + std::to_string(postings_->port())},
+      {"STELLENWERK_APPLICATIONS_ADDR", "127.0.0.1:" + std::to_string(apps_->port())},
+      {"STELLENWERK_REDIS_ADDR", infra.redis_addr},
+      {"STELLENWERK_JWT_HS256_SECRET", infra.jwt_secret},
+      {"STELLENWERK_GATEWAY_DEV_SIGNIN", "1"},
+      {"STELLENWERK_PORTAL_DIR", std::string(STW_PORTAL_DIR)},
+      {"STELLENWERK_LOG_LEVEL", "warn"},
+  };
+  testing::ChildProcess gateway(gateway_bin, env, infra.build_dir + "/portal_browser_gateway.log");
+
+  const std::string sub = testing::UniqueName("erika");
+  const std::string shots = infra.build_dir + "/tests/browser/screenshots";
+  const std::string cmd = "cd " + std::string(STW_BROWSER_DIR) +
+                          " && PORTAL_URL=http://127.0.0.1:" + std::to_string(http_port) +
+                          " POSTING_ID=" + posting.id() +
+                          " POSTING_TITLE=" + Quote(posting.title()) + " SEARCH_QUERY=" + word +
+                          " KENNZIFFER=" + posting.kennziffer() + " APPLICANT_SUB=" + sub +
+                          " SCREENSHOT_DIR=" + shots + " node portal.spec.mjs 2>&1";
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int status = pclose(p);
+  std::printf("%s", out.c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "portal.spec.mjs failed (screenshots in " << shots << ")";
+
+  // What the browser did reached the service: one application of that applicant, with the PDF.
+  const size_t at = out.rfind("RESULT ");
+  ASSERT_NE(at, std::string::npos);
+  nlohmann::json result = nlohmann::json::parse(out.substr(at + 7), nullptr, false);
+  ASSERT_FALSE(result.is_discarded());
+  ASSERT_TRUE(result.contains("applicationId"));
+  auto app_stub = apps_->Stub<av1::ApplicationService>();
+  av1::GetApplicationRequest get;
+  get.set_id(result["applicationId"].get<std::string>());
+  av1::Application a;
+  const std::string applicant = harness().Token("portal", {"applicant"}, sub);
+  grpc::Status s = app_stub->GetApplication(testing::CallContext(applicant).get(), get, &a);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(a.posting_id(), posting.id());
+  EXPECT_EQ(a.applicant().family_name(), "Mustermann");
+  EXPECT_TRUE(a.severely_disabled());
+  EXPECT_FALSE(a.consent().version().empty());
+  ASSERT_EQ(a.documents_size(), 1);
+  EXPECT_EQ(a.documents(0).detected_type(), "application/pdf");
+  EXPECT_EQ(a.documents(0).kind(), av1::CV);
+  EXPECT_EQ(a.documents(0).size_bytes(), 2000);
+  EXPECT_EQ(gateway.Terminate(10000), 0);
+}
+
+}  // namespace
+}  // namespace stellenwerk
