@@ -21,6 +21,12 @@ absl::Status StatusFromException(const std::exception& e) {
       dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr) {
     return absl::UnavailableError(absl::StrCat("database unavailable: ", e.what()));
   }
+  if (dynamic_cast<const pqxx::statement_completion_unknown*>(&e) != nullptr) {
+    return absl::UnavailableError(absl::StrCat("database connection lost mid-commit: ", e.what()));
+  }
+  if (dynamic_cast<const pqxx::transaction_rollback*>(&e) != nullptr) {
+    return absl::AbortedError("concurrent change, please retry");
+  }
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
     const std::string& state = sql->sqlstate();
     if (state == "57014") return absl::DeadlineExceededError("database statement timed out");
@@ -130,6 +136,17 @@ absl::Status Pool::Run(const Fn& fn, Isolation isolation) {
     } catch (const pqxx::broken_connection& e) {
       status = StatusFromException(e);
       healthy = false;
+    } catch (const pqxx::statement_completion_unknown& e) {
+      status = StatusFromException(e);
+      healthy = false;
+    } catch (const pqxx::transaction_rollback& e) {
+      // libpqxx 6 throws deadlock_detected and serialization_failure as pqxx::failure, not as
+      // sql_error, so the branch above never sees them; they are retried here.
+      if (attempt < options_.max_retries) {
+        retry = true;
+      } else {
+        status = StatusFromException(e);
+      }
     } catch (const std::exception& e) {
       status = StatusFromException(e);
       healthy = conn->is_open() && status.code() != absl::StatusCode::kUnavailable;

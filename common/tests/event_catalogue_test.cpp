@@ -28,6 +28,8 @@ TEST(EventCatalogue, EveryContractKeyIsBoundToItsMessage) {
       {"applications.hiring.proposed.v1", "stellenwerk.events.v1.HiringProposed"},
       {"applications.participation.recorded.v1", "stellenwerk.events.v1.ParticipationRecorded"},
       {"applications.applicant.erased.v1", "stellenwerk.events.v1.ApplicantErased"},
+      {"applications.disability_representative.informed.v1",
+       "stellenwerk.events.v1.DisabilityRepresentativeInformed"},
       {"coordination.staffing.notice_filed.v1", "stellenwerk.events.v1.StaffingNoticeFiled"},
       {"coordination.staffing.concern_raised.v1", "stellenwerk.events.v1.StaffingConcernRaised"},
       {"coordination.staffing.cleared.v1", "stellenwerk.events.v1.StaffingCleared"},
