@@ -3,31 +3,10 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc/status_name.h"
 
 namespace stellenwerk::metrics {
 namespace {
-
-const char* CodeName(grpc::StatusCode code) {
-  static const char* kNames[] = {"OK",
-                                 "CANCELLED",
-                                 "UNKNOWN",
-                                 "INVALID_ARGUMENT",
-                                 "DEADLINE_EXCEEDED",
-                                 "NOT_FOUND",
-                                 "ALREADY_EXISTS",
-                                 "PERMISSION_DENIED",
-                                 "RESOURCE_EXHAUSTED",
-                                 "FAILED_PRECONDITION",
-                                 "ABORTED",
-                                 "OUT_OF_RANGE",
-                                 "UNIMPLEMENTED",
-                                 "INTERNAL",
-                                 "UNAVAILABLE",
-                                 "DATA_LOSS",
-                                 "UNAUTHENTICATED"};
-  const int i = static_cast<int>(code);
-  return (i >= 0 && i <= 16) ? kNames[i] : "UNKNOWN";
-}
 
 class RpcInterceptor final : public grpc::experimental::Interceptor {
  public:
@@ -41,7 +20,7 @@ class RpcInterceptor final : public grpc::experimental::Interceptor {
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
       metrics_.rpc_handled()
-          .Add({{"method", method_}, {"code", CodeName(status.error_code())}})
+          .Add({{"method", method_}, {"code", rpc::StatusCodeName(status.error_code())}})
           .Increment();
       metrics_.rpc_seconds()
           .Add({{"method", method_}},

@@ -23,6 +23,7 @@
 #include "common/auth/jwt.h"
 #include "common/cache/redis_cache.h"
 #include "common/concurrency/worker_pool.h"
+#include "common/grpc/status_name.h"
 #include "common/ids/uuid.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/rpc/error_details.pb.h"
@@ -132,27 +133,6 @@ std::string Sha256Hex(absl::string_view data, size_t bytes = 16) {
   unsigned char md[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
   return Hex(md, bytes);
-}
-
-const char* CodeName(int code) {
-  static const char* names[] = {"OK",
-                                "CANCELLED",
-                                "UNKNOWN",
-                                "INVALID_ARGUMENT",
-                                "DEADLINE_EXCEEDED",
-                                "NOT_FOUND",
-                                "ALREADY_EXISTS",
-                                "PERMISSION_DENIED",
-                                "RESOURCE_EXHAUSTED",
-                                "FAILED_PRECONDITION",
-                                "ABORTED",
-                                "OUT_OF_RANGE",
-                                "UNIMPLEMENTED",
-                                "INTERNAL",
-                                "UNAVAILABLE",
-                                "DATA_LOSS",
-                                "UNAUTHENTICATED"};
-  return code >= 0 && code <= 16 ? names[code] : "UNKNOWN";
 }
 
 std::string ContentTypeOf(const std::filesystem::path& p) {
@@ -675,7 +655,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void SendGrpcError(const std::string& upstream, const grpc::Status& status,
                      std::vector<FieldViolation> extra = {}) {
     int code = static_cast<int>(status.error_code());
-    gw_.upstream_errors->Add({{"upstream", upstream}, {"code", CodeName(code)}}).Increment();
+    gw_.upstream_errors
+        ->Add({{"upstream", upstream}, {"code", rpc::StatusCodeName(status.error_code())}})
+        .Increment();
     int http_status = HttpStatusOf(code);
     // A stale If-Match: the precondition of the HTTP request failed (RFC 9110 §13.1.1).
     if (status.error_code() == grpc::StatusCode::ABORTED && !cur_.if_match.empty()) {
@@ -697,7 +679,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
       detail = absl::StrCat("The ", upstream, " service is unavailable.");
     }
-    SendProblem(http_status, detail, violations, CodeName(code));
+    SendProblem(http_status, detail, violations, rpc::StatusCodeName(status.error_code()));
   }
 
   void RateLimitedAnswer(int retry_after) {
@@ -787,7 +769,7 @@ class Session : public std::enable_shared_from_this<Session> {
             {
               std::lock_guard lock(state->mu);
               state->result[name] =
-                  !s.ok() ? absl::StrCat("DOWN (", CodeName(static_cast<int>(s.error_code())), ")")
+                  !s.ok() ? absl::StrCat("DOWN (", rpc::StatusCodeName(s.error_code()), ")")
                   : resp->status() == grpc::health::v1::HealthCheckResponse::SERVING
                       ? "SERVING"
                       : "NOT_SERVING";
