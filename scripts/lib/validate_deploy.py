@@ -14,7 +14,9 @@ against STELLENWERK_SHUTDOWN_GRACE and the preStop sleep, secrets only by refere
 native gRPC probes (HTTP GET on a shallow path for the gateway, not the deep /healthz); the set of Stellenwerk Deployments is
 read from the rendered base. The gateway: an Ingress with TLS routing only to it, a
 proxy-body-size not below its upload limit, and every service's gRPC port admitting it in a
-NetworkPolicy. Then the Dockerfile (a hadolint-like subset): pinned base tags, no
+NetworkPolicy. Every rendered object is also validated against its kind's API schema,
+strictly (unknown fields at any depth fail), by deploy/schema/check.js (ADR 0047); the
+checker must reject a list of known-bad edits on every run. Then the Dockerfile (a hadolint-like subset): pinned base tags, no
 `latest`, numeric non-root USER, `--no-install-recommends`, apt lists removed.
 
 Prints one line per failed check and ends with `N passed, N failed`; exits 1 when a check
@@ -23,11 +25,14 @@ report a skip instead of a pass).
 """
 
 import argparse
+import copy
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 
 try:
     import yaml  # Debian: python3-yaml
@@ -361,6 +366,85 @@ def render(c, kubectl, path, label):
         return []
 
 
+def _container(o):
+    return o["spec"]["template"]["spec"]["containers"][0]
+
+
+# (kind, what, edit): known-bad edits the schema check must reject (check_schemas).
+SCHEMA_MUTATIONS = [
+    ("Deployment", "a misspelt nested field",
+     lambda o: _container(o)["securityContext"].update(runAsNonRot=True)),
+    ("Deployment", "a string for an integer", lambda o: o["spec"].update(replicas="3")),
+    ("Deployment", "a container without a name", lambda o: _container(o).pop("name")),
+    ("NetworkPolicy", "an unknown enum value", lambda o: o["spec"].update(policyTypes=["Ingres"])),
+    ("RabbitmqCluster", "an unknown RabbitmqCluster field", lambda o: o["spec"].update(replica=3)),
+    ("Cluster", "an unknown CloudNativePG field", lambda o: o["spec"].update(instance=3)),
+    ("PrometheusRule", "a misspelt rule field",
+     lambda o: o["spec"]["groups"][0]["rules"][0].update(expresion="up")),
+    ("Ingress", "an unknown Ingress spec field", lambda o: o["spec"].update(tlss=[])),
+]
+
+
+def check_schemas(c, root, rendered_objects):
+    """Every rendered object against its kind's API schema, strictly (deploy/schema/check.js:
+    kubernetes-models' OpenAPI validators plus TypeScript's excess-field check; ADR 0047).
+    Needs node and deploy/schema/node_modules (scripts/test runs npm ci there)."""
+    schema = os.path.join(root, "deploy", "schema")
+    node = shutil.which("node")
+    if not c.check(node is not None and os.path.isdir(os.path.join(schema, "node_modules")),
+                   "deploy/schema", "node or deploy/schema/node_modules missing (npm ci there)"):
+        return
+    entries = [{"source": label, "object": o} for label, objs in rendered_objects for o in objs]
+    run_schema_check(c, node, schema, entries)
+    # The checker must reject what the API server would: one known-bad edit per rule, made to
+    # copies of rendered objects; each must fail, the untouched copy must pass.
+    flat = [o for _, objs in rendered_objects for o in objs]
+    mutants = []
+    for kind, what, edit in SCHEMA_MUTATIONS:
+        original = next((o for o in flat if o.get("kind") == kind), None)
+        if not c.check(original is not None, "deploy/schema", f"no {kind} to mutate"):
+            continue
+        bad = copy.deepcopy(original)
+        try:
+            edit(bad)
+        except (KeyError, IndexError, TypeError) as e:
+            c.check(False, "deploy/schema", f"mutation '{what}' does not apply: {e!r}")
+            continue
+        mutants.append({"source": f"mutation '{what}'", "object": bad})
+    proc = run_node(node, schema, mutants)
+    for m in mutants:
+        c.check(f"FAIL {m['source']} " in proc.stdout, "deploy/schema",
+                f"the schema check accepted a manifest with {m['source']}")
+
+
+def run_node(node, schema, entries):
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(entries, f)
+        listing = f.name
+    try:
+        return subprocess.run([node, os.path.join(schema, "check.js"), listing],
+                              capture_output=True, text=True)
+    finally:
+        os.unlink(listing)
+
+
+def run_schema_check(c, node, schema, entries):
+    proc = run_node(node, schema, entries)
+    summary = re.search(r"^schema: (\d+) objects, (\d+) failed$", proc.stdout, re.M)
+    if not c.check(summary is not None, "deploy/schema",
+                   f"check.js ended without a summary: {(proc.stdout + proc.stderr)[-2000:]}"):
+        return
+    for line in proc.stdout.splitlines():
+        if line.startswith("FAIL "):
+            print(line)
+    total, failed = int(summary.group(1)), int(summary.group(2))
+    c.check(total == len(entries), "deploy/schema", f"check.js saw {total} of {len(entries)} objects")
+    c.passed += total - failed
+    c.failed += failed
+    c.check((proc.returncode == 0) == (failed == 0), "deploy/schema",
+            f"check.js exit status {proc.returncode} with {failed} failures")
+
+
 def check_dockerfile(c, path, root):
     label = os.path.relpath(path, root)
     if not c.check(os.path.isfile(path), label, "missing"):
@@ -447,10 +531,13 @@ def main():
     c.check({"dev", "prod"} <= set(found), "deploy/k8s/overlays", "dev and prod overlays expected")
     dirs += [os.path.join(overlays, d) for d in found]
     rendered = {}
+    rendered_objects = []
     for d in dirs:
         label = os.path.relpath(d, root)
         objs = render(c, args.kubectl, d, label)
+        rendered_objects.append((label, objs))
         rendered[label] = check_objects(c, label, objs)
+    check_schemas(c, root, rendered_objects)
     prod = rendered.get("deploy/k8s/overlays/prod", {})
     cms = [o for o in prod.get("ConfigMap", []) if o["metadata"]["name"].startswith("stellenwerk-config")]
     c.check(any((o.get("data") or {}).get("STELLENWERK_AMQP_QUEUE_TYPE") == "quorum" for o in cms),
