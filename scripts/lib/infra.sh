@@ -510,6 +510,7 @@ usage: scripts/lib/infra.sh COMMAND
   env                              the NAME=value lines services need
   wipe                             delete PostgreSQL/RabbitMQ data and mail (stack stopped)
   wait-port HOST PORT TIMEOUT      wait until HOST:PORT accepts connections
+  rabbitmqctl ARGS...              rabbitmqctl against this stack's node (users, vhosts)
 Ports and directories: STW_RUN_DIR STW_PG_PORT STW_RMQ_PORT STW_RMQ_DIST_PORT STW_EPMD_PORT
 STW_RMQ_NODE STW_REDIS_PORT STW_SMTP_PORT (defaults: the scripts/up stack).
 USAGE
@@ -527,6 +528,10 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
     wait-port)
       if (($# != 4)); then stw_usage; exit 64; fi
       stw_wait_port "$2" "$3" "$4" || { stw_log "$2:$3 not reachable within $4 s"; exit 1; }
+      ;;
+    rabbitmqctl)
+      shift
+      stw_rmq_env rabbitmqctl -q -n "$STW_RMQ_NODE" "$@" </dev/null
       ;;
     -h | --help | help) stw_usage ;;
     *) stw_usage; exit 64 ;;

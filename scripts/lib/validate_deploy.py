@@ -58,6 +58,8 @@ KNOWN_KINDS = {
     "Job": {"batch/v1"},
     "RabbitmqCluster": {"rabbitmq.com/v1beta1"},
     "Policy": {"rabbitmq.com/v1beta1"},
+    "User": {"rabbitmq.com/v1beta1"},
+    "Permission": {"rabbitmq.com/v1beta1"},
     "Cluster": {"postgresql.cnpg.io/v1"},
     "ScheduledBackup": {"postgresql.cnpg.io/v1"},
     "ServiceMonitor": {"monitoring.coreos.com/v1"},
@@ -510,12 +512,25 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--root", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
     ap.add_argument("--kubectl", default=os.environ.get("KUBECTL") or shutil.which("kubectl"))
+    ap.add_argument("--rabbitmq-permissions", action="store_true",
+                    help="print the per-service RabbitMQ permissions of deploy/k8s/infra as "
+                         "'service<TAB>configure<TAB>write<TAB>read' lines and exit "
+                         "(common_amqp_permissions_pgtest applies them to a real broker)")
     args = ap.parse_args()
     root = os.path.abspath(args.root)
     if not args.kubectl or not shutil.which(args.kubectl):
         print("validate_deploy: kubectl not found (Debian package kubernetes-client)",
               file=sys.stderr)
         return 2 if os.environ.get("CI") == "true" else SKIP
+    if args.rabbitmq_permissions:
+        c = Checks()
+        objs = render(c, args.kubectl, os.path.join(root, "deploy", "k8s", "infra"), "infra")
+        for o in objs:
+            if o.get("kind") == "Permission":
+                svc = (o["metadata"].get("labels") or {}).get("stellenwerk.de/service", "")
+                p = o["spec"]["permissions"]
+                print("\t".join([svc, p.get("configure", ""), p.get("write", ""), p.get("read", "")]))
+        return 1 if c.failed else 0
     c = Checks()
     check_dockerfile(c, os.path.join(root, "deploy", "docker", "Dockerfile"), root)
     k8s = os.path.join(root, "deploy", "k8s")
