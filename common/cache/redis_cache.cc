@@ -10,9 +10,11 @@
 #include <chrono>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "spdlog/spdlog.h"
 
 namespace stellenwerk::cache {
@@ -462,6 +464,17 @@ RedisCache::ReplyPtr RedisCache::Send(std::span<const std::string_view> args, bo
     if (OnFailure(probe, error)) DropIdleConnections();
     return nullptr;
   }
+  if (!options_.sentinels.empty() && reply->type == REDIS_REPLY_ERROR &&
+      std::string_view(reply->str, reply->len).substr(0, 8) == "READONLY") {
+    // A failover demoted the server this pool talks to; its other connections point there
+    // too. Drop them all: the next caller asks the Sentinels for the new primary.
+    redisFree(context);
+    Release(nullptr);
+    DropIdleConnections();
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    OnSuccess();  // Redis answered; no reason to open the breaker
+    return nullptr;
+  }
   Release(context);
   if (taken != nullptr) *taken = !IsTransientError(reply.get());
   // Redis answered, so it is reachable even if it refused this command (WRONGTYPE, OOM,
@@ -476,9 +489,14 @@ RedisCache::ReplyPtr RedisCache::Send(std::span<const std::string_view> args, bo
   return reply;
 }
 
-redisContext* RedisCache::Connect(std::string* error) const {
-  redisContext* c = redisConnectWithTimeout(options_.host.c_str(), options_.port,
-                                            absl::ToTimeval(options_.connect_timeout));
+redisContext* RedisCache::Connect(std::string* error) {
+  if (!options_.sentinels.empty()) return ConnectViaSentinels(error);
+  return ConnectTo(options_.host, options_.port, error);
+}
+
+redisContext* RedisCache::ConnectTo(const std::string& host, int port, std::string* error) const {
+  redisContext* c =
+      redisConnectWithTimeout(host.c_str(), port, absl::ToTimeval(options_.connect_timeout));
   if (c == nullptr) {
     *error = "cannot allocate redis context";
     return nullptr;
@@ -492,6 +510,88 @@ redisContext* RedisCache::Connect(std::string* error) const {
     return nullptr;
   }
   return c;
+}
+
+redisContext* RedisCache::ConnectViaSentinels(std::string* error) {
+  std::string errors;
+  for (const RedisEndpoint& sentinel : options_.sentinels) {
+    const std::string where = absl::StrCat(sentinel.host, ":", sentinel.port);
+    std::string e;
+    redisContext* s = ConnectTo(sentinel.host, sentinel.port, &e);
+    if (s == nullptr) {
+      absl::StrAppend(&errors, errors.empty() ? "" : "; ", "sentinel ", where, ": ", e);
+      continue;
+    }
+    ReplyPtr addr;
+    {
+      ScopedSigpipeBlock no_sigpipe;
+      addr.reset(static_cast<redisReply*>(redisCommand(s, "SENTINEL get-master-addr-by-name %s",
+                                                       options_.sentinel_master.c_str())));
+    }
+    redisFree(s);
+    if (addr == nullptr || addr->type != REDIS_REPLY_ARRAY || addr->elements != 2 ||
+        addr->element[0]->type != REDIS_REPLY_STRING ||
+        addr->element[1]->type != REDIS_REPLY_STRING) {
+      absl::StrAppend(&errors, errors.empty() ? "" : "; ", "sentinel ", where,
+                      " knows no primary of ", options_.sentinel_master);
+      continue;
+    }
+    const std::string host(addr->element[0]->str, addr->element[0]->len);
+    int port = 0;
+    if (!absl::SimpleAtoi(absl::string_view(addr->element[1]->str, addr->element[1]->len), &port)) {
+      continue;
+    }
+    redisContext* c = ConnectTo(host, port, &e);
+    if (c == nullptr) {
+      absl::StrAppend(&errors, errors.empty() ? "" : "; ", "primary ", host, ":", port, ": ", e);
+      continue;
+    }
+    // A Sentinel that has not yet seen a failover names the old primary: ask the server itself.
+    ReplyPtr role;
+    {
+      ScopedSigpipeBlock no_sigpipe;
+      role.reset(static_cast<redisReply*>(redisCommand(c, "ROLE")));
+    }
+    if (role == nullptr || role->type != REDIS_REPLY_ARRAY || role->elements == 0 ||
+        role->element[0]->type != REDIS_REPLY_STRING ||
+        std::string_view(role->element[0]->str, role->element[0]->len) != "master") {
+      redisFree(c);
+      absl::StrAppend(&errors, errors.empty() ? "" : "; ", host, ":", port,
+                      " is not a primary (yet)");
+      continue;
+    }
+    const std::string primary = absl::StrCat(host, ":", port);
+    {
+      std::lock_guard lock(primary_mu_);
+      if (primary_ != primary) {
+        spdlog::info("redis cache: primary of {} is {} (from sentinel {})",
+                     options_.sentinel_master, primary, where);
+        primary_ = primary;
+      }
+    }
+    return c;
+  }
+  *error = errors.empty() ? "no sentinel configured" : errors;
+  return nullptr;
+}
+
+absl::StatusOr<std::vector<RedisEndpoint>> ParseRedisEndpoints(std::string_view list,
+                                                               std::string_view setting) {
+  const absl::string_view text(list.data(), list.size());  // Debian's Abseil: not std's
+  std::vector<RedisEndpoint> out;
+  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    item = absl::StripAsciiWhitespace(item);
+    const size_t colon = item.rfind(':');
+    int port = 0;
+    if (colon == absl::string_view::npos || colon == 0 ||
+        !absl::SimpleAtoi(item.substr(colon + 1), &port) || port <= 0 || port > 65535) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(absl::string_view(setting.data(), setting.size()), "=\"", text, "\": \"",
+                       item, "\" is not host:port"));
+    }
+    out.push_back({std::string(item.substr(0, colon)), port});
+  }
+  return out;
 }
 
 bool RedisCache::Acquire(redisContext** context) {

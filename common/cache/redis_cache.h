@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/cache/cache.h"
 
@@ -50,9 +51,24 @@ struct redisReply;
 
 namespace stellenwerk::cache {
 
+struct RedisEndpoint {
+  std::string host;
+  int port = 0;
+};
+
+// "host:port[,host:port...]" (STELLENWERK_REDIS_SENTINELS); INVALID_ARGUMENT naming `setting`.
+absl::StatusOr<std::vector<RedisEndpoint>> ParseRedisEndpoints(std::string_view list,
+                                                               std::string_view setting);
+
 struct RedisOptions {
   std::string host = "127.0.0.1";
   int port = 6379;
+  // Redis Sentinel (docs/decisions/0048): when set, host/port are ignored and every new
+  // connection asks these Sentinels, in order, for the primary of `sentinel_master`, and
+  // checks with ROLE that it is one. A READONLY answer (the primary we talk to was demoted by
+  // a failover) drops every pooled connection, so the next call asks the Sentinels again.
+  std::vector<RedisEndpoint> sentinels;
+  std::string sentinel_master = "stellenwerk";
   absl::Duration connect_timeout = absl::Milliseconds(100);
   absl::Duration command_timeout = absl::Milliseconds(100);
   int pool_size = 8;
@@ -126,7 +142,10 @@ class RedisCache final : public Cache {
   // The payload of a value entry (hit); nullopt for anything else (miss). Counts either.
   std::optional<std::string> ValueOf(const redisReply* reply);
 
-  redisContext* Connect(std::string* error) const;
+  redisContext* Connect(std::string* error);
+  redisContext* ConnectTo(const std::string& host, int port, std::string* error) const;
+  // The primary the Sentinels name, checked with ROLE; nullptr (and `error`) if none.
+  redisContext* ConnectViaSentinels(std::string* error);
   // Takes an idle slot (nullptr inside means "not connected"); false if none freed up in time.
   bool Acquire(redisContext** context);
   void Release(redisContext* context);
@@ -178,6 +197,9 @@ class RedisCache final : public Cache {
   bool replaying_ ABSL_GUARDED_BY(lost_mu_) = false;
   uint64_t lost_seq_ ABSL_GUARDED_BY(lost_mu_) = 0;
   std::atomic<bool> has_lost_{false};  // lost_ non-empty or lost_overflow_ (fast path)
+
+  std::mutex primary_mu_;
+  std::string primary_ ABSL_GUARDED_BY(primary_mu_);  // "host:port" last found via Sentinel
 
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> misses_{0};

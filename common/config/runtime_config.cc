@@ -43,6 +43,14 @@ absl::StatusOr<RuntimeConfig> LoadRuntimeConfig(std::string service, int default
     c.redis_host = redis.substr(0, colon);
     c.redis_port = port;
   }
+  c.redis_sentinel_master =
+      env.String("STELLENWERK_REDIS_SENTINEL_MASTER", c.redis_sentinel_master);
+  const std::string sentinels = env.String("STELLENWERK_REDIS_SENTINELS", "");
+  if (!sentinels.empty()) {
+    auto parsed = cache::ParseRedisEndpoints(sentinels, "STELLENWERK_REDIS_SENTINELS");
+    if (!parsed.ok()) return parsed.status();
+    c.redis_sentinels = *std::move(parsed);
+  }
   if (absl::Status s = env.status(); !s.ok()) return s;
 
   if (c.amqp_queue_type != "classic" && c.amqp_queue_type != "quorum") {

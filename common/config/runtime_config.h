@@ -3,9 +3,11 @@
 // service with the same EnvReader.
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/cache/redis_cache.h"
 #include "common/config/env.h"
 
 namespace stellenwerk::config {
@@ -24,6 +26,11 @@ struct RuntimeConfig {
   int consumer_max_attempts = 5;            // STELLENWERK_CONSUMER_MAX_ATTEMPTS
   std::string redis_host;                   // from STELLENWERK_REDIS_ADDR host:port ("" = no cache)
   int redis_port = 6379;
+  // STELLENWERK_REDIS_SENTINELS "host:port,..." (ADR 0048): find the primary through Redis
+  // Sentinel instead (STELLENWERK_REDIS_ADDR is then not needed); master name from
+  // STELLENWERK_REDIS_SENTINEL_MASTER.
+  std::vector<cache::RedisEndpoint> redis_sentinels;
+  std::string redis_sentinel_master = "stellenwerk";
   std::string jwt_hs256_secret;           // STELLENWERK_JWT_HS256_SECRET
   std::string jwt_rs256_public_key_file;  // STELLENWERK_JWT_RS256_PUBLIC_KEY_FILE
   std::string jwt_jwks_file;  // STELLENWERK_JWT_JWKS_FILE: several keys by kid, re-read on change

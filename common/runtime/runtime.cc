@@ -80,12 +80,14 @@ absl::Status Runtime::Init(const std::vector<pg::Migration>& service_migrations,
     authn_ = std::make_unique<auth::Authenticator>(*std::move(verifier), kRealClock);
   }
 
-  if (config_.redis_host.empty()) {
+  if (config_.redis_host.empty() && config_.redis_sentinels.empty()) {
     cache_ = std::make_unique<cache::NullCache>();
   } else {
     cache::RedisOptions options;
     options.host = config_.redis_host;
     options.port = config_.redis_port;
+    options.sentinels = config_.redis_sentinels;
+    options.sentinel_master = config_.redis_sentinel_master;
     options.key_prefix = absl::StrCat("stw:", config_.service, ":");
     cache_ = std::make_unique<cache::RedisCache>(options);
   }

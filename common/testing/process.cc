@@ -46,13 +46,18 @@ int FreePort() {
   return ntohs(addr.sin_port);
 }
 
-ChildProcess::ChildProcess(const std::string& path, const std::map<std::string, std::string>& env,
+ChildProcess::ChildProcess(const std::string& path, const std::vector<std::string>& args,
+                           const std::map<std::string, std::string>& env,
                            const std::string& log_path) {
   std::vector<std::string> entries;
   for (const auto& [k, v] : env) entries.push_back(k + "=" + v);
   std::vector<char*> envp;
   for (auto& e : entries) envp.push_back(e.data());
   envp.push_back(nullptr);
+  // Built before fork: the child of a threaded process must not allocate.
+  std::vector<char*> argv = {const_cast<char*>(path.c_str())};
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
   pid_ = fork();
   if (pid_ == 0) {
     int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -63,8 +68,7 @@ ChildProcess::ChildProcess(const std::string& path, const std::map<std::string, 
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    char* argv[] = {const_cast<char*>(path.c_str()), nullptr};
-    execve(path.c_str(), argv, envp.data());
+    execve(path.c_str(), argv.data(), envp.data());
     _exit(127);
   }
 }

@@ -20,7 +20,11 @@ class ChildProcess {
  public:
   // Starts `path` with exactly `env` (no inherited variables); output goes to `log_path`.
   ChildProcess(const std::string& path, const std::map<std::string, std::string>& env,
-               const std::string& log_path);
+               const std::string& log_path)
+      : ChildProcess(path, {}, env, log_path) {}
+  // The same with arguments (argv[1...]), e.g. a redis-server with its options.
+  ChildProcess(const std::string& path, const std::vector<std::string>& args,
+               const std::map<std::string, std::string>& env, const std::string& log_path);
   ~ChildProcess();  // SIGKILL if still running
   pid_t pid() const { return pid_; }
   // Sends SIGTERM and waits up to `timeout_ms`; returns the exit status or -1 on timeout.
