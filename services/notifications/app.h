@@ -11,6 +11,7 @@
 
 #include "common/runtime/runtime.h"
 #include "services/notifications/adapters/curl_smtp_sender.h"
+#include "services/notifications/adapters/delivery_metrics.h"
 #include "services/notifications/adapters/pg_notification_store.h"
 
 namespace stellenwerk::notifications {
@@ -43,6 +44,7 @@ class NotificationsApp {
   const RetryPolicy retry_;
   std::unique_ptr<PgNotificationStore> store_;
   std::unique_ptr<NotificationGrpcService> grpc_;
+  std::unique_ptr<DeliveryMetrics> metrics_;
   std::vector<std::thread> dispatchers_;
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> send_attempts_{0};

@@ -79,6 +79,7 @@ absl::Status NotificationsApp::Init() {
   grpc_ =
       std::make_unique<NotificationGrpcService>(runtime_, *store_, [this] { WakeDispatchers(); });
   runtime_.AddService(grpc_.get(), v1::NotificationService::service_full_name());
+  metrics_ = std::make_unique<DeliveryMetrics>(runtime_.metrics(), runtime_.db(), runtime_.clock());
   RegisterConsumers();
   if (FakeClock* fake = runtime_.fake_clock()) {
     fake->OnChange([this](absl::Time) { WakeDispatchers(); });
@@ -92,7 +93,8 @@ void NotificationsApp::Dispatch(int index) {
   int idle_rounds = 0;
   while (!stopping_) {
     auto worked = store_->SendOne(sender, retry_);
-    if (worked.ok() && *worked) {
+    if (worked.ok() && worked->has_value()) {
+      metrics_->Observe(**worked);
       ++send_attempts_;
       idle_rounds = 0;
       continue;
@@ -247,6 +249,34 @@ void NotificationsApp::RegisterConsumers() {
         return absl::OkStatus();
       });
 
+  // SGB IX § 178 (2) S. 1: every decision about a severely disabled or equivalent applicant
+  // goes to the tenant's representative, by pseudonym, with the § 165 finding (ADR 0032).
+  consumer.On<ev::DisabilityRepresentativeInformed>(
+      [this, about, to_role](pqxx::work& tx, const ev::DisabilityRepresentativeInformed& e,
+                             const amqp::Delivery&) -> absl::Status {
+        Planned p;
+        if (auto facts = store_->Application(tx, e.application_id())) {
+          about(p, *facts, e.application_id());
+        } else {
+          p.tenant_id = e.meta().tenant_id();
+          p.application_id = e.application_id();
+          p.posting_id = e.posting_id();
+          p.values["stellentitel"] = store_->PostingRef(tx, e.posting_id()).second;
+        }
+        if (!e.kennziffer().empty()) p.values["kennziffer"] = e.kennziffer();
+        p.event_id = e.meta().event_id();
+        p.kind = v1::DISABILITY_REPRESENTATIVE_INFORMED;
+        for (auto& [k, v] : RepresentativeValues(
+                 {e.pseudonym(), e.decision(), e.reason(), e.obviously_unqualified(),
+                  e.representative_heard(), e.representative_statement()})) {
+          p.values[k] = v;
+        }
+        to_role(tx, p, "disability_representative");
+        store_->Record(tx, p, runtime_.clock().Now());
+        WakeDispatchers();
+        return absl::OkStatus();
+      });
+
   consumer.On<ev::ApplicationWithdrawn>(
       [this, about, to_applicant](pqxx::work& tx, const ev::ApplicationWithdrawn& e,
                                   const amqp::Delivery&) -> absl::Status {
@@ -363,17 +393,18 @@ void NotificationsApp::RegisterConsumers() {
         WakeDispatchers();
         return absl::OkStatus();
       });
-  consumer.On<ev::StaffingConcernRaised>(
-      [this, notice, record_for](pqxx::work& tx, const ev::StaffingConcernRaised& e,
-                                 const amqp::Delivery&) -> absl::Status {
-        Planned p;
-        notice(tx, p, e.notice(), e.meta().event_id());
-        p.kind = v1::CONCERN_RAISED;
-        p.values["anliegen"] = e.text();
-        record_for(tx, p, e.notice().city_tenant_id(), "city_coordinator");
-        WakeDispatchers();
-        return absl::OkStatus();
-      });
+  consumer.On<ev::StaffingConcernRaised>([this, notice, record_for](
+                                             pqxx::work& tx, const ev::StaffingConcernRaised& e,
+                                             const amqp::Delivery&) -> absl::Status {
+    Planned p;
+    notice(tx, p, e.notice(), e.meta().event_id());
+    p.kind = v1::CONCERN_RAISED;
+    p.values["anliegen"] = e.text();
+    p.values["art"] = e.concern_kind() == "CLARIFICATION_NEEDED" ? "Klärungsbedarf" : "Bedenken";
+    record_for(tx, p, e.notice().city_tenant_id(), "city_coordinator");
+    WakeDispatchers();
+    return absl::OkStatus();
+  });
   auto both = [record_for](pqxx::work& tx, const Planned& p, const ev::StaffingNoticeSnapshot& n) {
     record_for(tx, p, n.city_tenant_id(), "city_coordinator");
     record_for(tx, p, n.district_tenant_id(), "district_coordinator");

@@ -219,10 +219,11 @@ bool PgNotificationStore::StillHeld(pqxx::work& tx, const std::string& delivery_
   return !rows.empty();
 }
 
-absl::StatusOr<bool> PgNotificationStore::SendOne(MailSender& sender, const RetryPolicy& policy) {
-  bool worked = false;
+absl::StatusOr<std::optional<SendReport>> PgNotificationStore::SendOne(MailSender& sender,
+                                                                       const RetryPolicy& policy) {
+  std::optional<SendReport> report;
   absl::Status s = db_.Transact([&](pqxx::work& tx) -> absl::Status {
-    worked = false;
+    report.reset();
     const absl::Time now = clock_.Now();
     auto rows = tx.exec_params(
         "SELECT id::text, tenant_id, event_id, recipient_role, kind, mail_from, from_name,"
@@ -232,7 +233,6 @@ absl::StatusOr<bool> PgNotificationStore::SendOne(MailSender& sender, const Retr
         " ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED",
         pg::ToPgTimestamp(now));
     if (rows.empty()) return absl::OkStatus();
-    worked = true;
     const pqxx::row& r = rows[0];
     const std::string id = r[0].as<std::string>();
     const std::string tenant = r[1].as<std::string>();
@@ -250,20 +250,31 @@ absl::StatusOr<bool> PgNotificationStore::SendOne(MailSender& sender, const Retr
     }
     // Stable across retries: the delivery's id and its creation as Date (ADR 0022).
     m.message_id = absl::StrCat(id, "@", identity_.message_id_domain);
-    m.date = pg::FromMicros(r[16]);
+    const absl::Time created = pg::FromMicros(r[16]);
+    m.date = created;
     const int attempts = r[15].as<int>() + 1;
+    SendReport rep;
+    rep.kind = kind;
     outbox::EventContext ctx{schema_, tenant, r[2].as<std::string>(), "system", now};
     if (!PlausibleAddress(m.to.address)) {
       tx.exec_params(
           "UPDATE deliveries SET status = 'FAILED', last_error = 'no address'"
           " WHERE id = $1::uuid",
           id);
+      rep.outcome = DeliveryOutcome::kFailed;
+      rep.pending = now - created;
+      report = rep;
       return absl::OkStatus();
     }
+    const absl::Time send_start = absl::Now();
     const SendOutcome out = sender.Send(m.from.address, m.to.address, RenderMessage(m));
+    rep.smtp = absl::Now() - send_start;
+    rep.outcome = Decide(out, attempts, policy);
     const std::string kind_name = v1::NotificationKind_Name(kind);
-    if (out.kind == SendOutcome::kAccepted) {
+    if (rep.outcome == DeliveryOutcome::kSent) {
       const absl::Time accepted = clock_.Now();  // the relay's 250 after DATA
+      rep.pending = accepted - created;
+      report = rep;
       tx.exec_params(
           "UPDATE deliveries SET status = 'SENT', attempts = $2, sent_at = $3::timestamptz,"
           " last_error = '' WHERE id = $1::uuid",
@@ -290,8 +301,9 @@ absl::StatusOr<bool> PgNotificationStore::SendOne(MailSender& sender, const Retr
       outbox::Publish(tx, ctx, e);
       return absl::OkStatus();
     }
-    const bool permanent = out.kind == SendOutcome::kPermanent || attempts >= policy.max_attempts;
-    if (!permanent) {
+    rep.pending = clock_.Now() - created;
+    report = rep;
+    if (rep.outcome == DeliveryOutcome::kRetried) {
       const absl::Time next = now + Backoff(policy, attempts, Jitter());
       tx.exec_params(
           "UPDATE deliveries SET attempts = $2, last_error = $3, next_attempt_at = $4::timestamptz"
@@ -328,7 +340,7 @@ absl::StatusOr<bool> PgNotificationStore::SendOne(MailSender& sender, const Retr
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
-  return worked;
+  return report;
 }
 
 absl::StatusOr<v1::TenantSettings> PgNotificationStore::SetSettings(pqxx::work& tx,

@@ -81,8 +81,8 @@ class PgNotificationStore {
   // --- dispatcher ---
   // Claims one due PENDING delivery (FOR UPDATE SKIP LOCKED: one in-flight send per delivery
   // across threads and replicas), sends it and records the outcome in the same transaction.
-  // Returns false when nothing was due.
-  absl::StatusOr<bool> SendOne(MailSender& sender, const RetryPolicy& policy);
+  // Returns what happened (after the commit), nullopt when nothing was due.
+  absl::StatusOr<std::optional<SendReport>> SendOne(MailSender& sender, const RetryPolicy& policy);
 
   // --- RPC side ---
   absl::StatusOr<v1::TenantSettings> SetSettings(pqxx::work& tx, const v1::TenantSettings& s);

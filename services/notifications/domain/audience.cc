@@ -21,6 +21,50 @@ std::vector<Body> BodiesDueAt(absl::string_view to) {
           {"disability_representative", "Schwerbehindertenvertretung"}};
 }
 
+Values RepresentativeValues(const RepresentativeDecision& d) {
+  Values v;
+  v["pseudonym"] = d.pseudonym.empty() ? "(ohne Pseudonym)" : d.pseudonym;
+  if (d.decision == "INVITED") {
+    v["entscheidung"] = "Einladung zum Vorstellungsgespräch";
+    // SGB IX § 178 (2) S. 4: the representative may take part in the interview.
+    v["feststellung"] =
+        "Sie haben das Recht, am Vorstellungsgespräch teilzunehmen (§ 178 Abs. 2 Satz 4 SGB IX).";
+  } else if (d.decision == "REJECTED") {
+    v["entscheidung"] = "Absage";
+    // SGB IX § 165 S. 3–4: a public employer invites a severely disabled applicant unless the
+    // professional aptitude is obviously lacking.
+    v["feststellung"] =
+        d.obviously_unqualified
+            ? "Der Arbeitgeber hat festgestellt, dass die fachliche Eignung offensichtlich fehlt "
+              "(§ 165 Satz 4 SGB IX); eine Einladung zum Vorstellungsgespräch war daher "
+              "entbehrlich."
+            : "Eine offensichtlich fehlende fachliche Eignung (§ 165 Satz 4 SGB IX) wurde nicht "
+              "festgestellt.";
+  } else if (d.decision == "PROPOSED") {
+    v["entscheidung"] = "Vorschlag zur Einstellung";
+    v["feststellung"] = "";
+  } else if (d.decision == "HIRED") {
+    v["entscheidung"] = "Einstellung";
+    v["feststellung"] = "";
+  } else {
+    v["entscheidung"] = d.decision;
+    v["feststellung"] = "";
+  }
+  v["grund"] = d.reason.empty() ? "keine angegeben" : d.reason;
+  // SGB IX § 178 (2) S. 2: a decision taken without hearing the representative is suspended;
+  // the hearing is made up within seven days, then the decision is taken finally.
+  v["anhoerung"] =
+      d.heard ? absl::StrCat(
+                    "Die Schwerbehindertenvertretung wurde vor der Entscheidung "
+                    "angehört. Ihre Stellungnahme: „",
+                    d.statement, "“")
+              : "Die Schwerbehindertenvertretung wurde vor der Entscheidung nicht angehört. Nach "
+                "§ 178 Abs. 2 Satz 2 SGB IX ist die Durchführung oder Vollziehung der "
+                "Entscheidung auszusetzen; die Beteiligung ist innerhalb von sieben Tagen "
+                "nachzuholen, sodann ist endgültig zu entscheiden.";
+  return v;
+}
+
 std::string MailboxOf(const v1::TenantSettings& s, absl::string_view role) {
   if (role == "hr_clerk") return s.hr_mailbox();
   if (role == "disability_representative") return s.disability_representative_mailbox();

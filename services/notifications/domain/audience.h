@@ -27,6 +27,21 @@ struct Body {
 };
 std::vector<Body> BodiesDueAt(absl::string_view to_status);
 
+// What applications.disability_representative.informed.v1 tells the representative (ADR 0032):
+// never a name, the application by its pseudonym.
+struct RepresentativeDecision {
+  std::string pseudonym;
+  std::string decision;  // INVITED | REJECTED | PROPOSED | HIRED
+  std::string reason;
+  bool obviously_unqualified = false;  // the § 165 S. 4 finding
+  bool heard = false;                  // a statement was recorded before the decision
+  std::string statement;               // the latest one
+};
+// The placeholders of DISABILITY_REPRESENTATIVE_INFORMED for it: "entscheidung" in German,
+// "grund", "feststellung" (§ 165 S. 4 finding on a rejection, the right to attend the interview
+// on an invitation), "anhoerung" (heard with the statement, or not heard: § 178 (2) S. 2).
+Values RepresentativeValues(const RepresentativeDecision& d);
+
 // The mailbox (functional address) of a role in a tenant's settings, "" if none is set.
 std::string MailboxOf(const v1::TenantSettings& settings, absl::string_view role);
 
