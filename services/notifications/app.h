@@ -19,7 +19,6 @@ namespace stellenwerk::notifications {
 inline constexpr char kServiceName[] = "notifications";
 inline constexpr int kDefaultGrpcPort = 50054;
 inline constexpr int kDefaultMetricsPort = 9104;
-inline constexpr char kAcknowledgmentDueTimer[] = "notifications.acknowledgment_due";
 
 class NotificationGrpcService;
 

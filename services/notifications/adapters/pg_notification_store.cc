@@ -6,6 +6,7 @@
 #include "common/ids/uuid.h"
 #include "common/logging/log.h"
 #include "common/pg/keyset.h"
+#include "common/timers/timers.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/notifications/domain/audience.h"
 #include "stellenwerk/events/v1/notifications.pb.h"
@@ -161,10 +162,8 @@ std::optional<Contact> PgNotificationStore::ContactOf(pqxx::work& tx, const std:
 std::string PgNotificationStore::Record(pqxx::work& tx, const Planned& p, absl::Time now,
                                         const v1::TenantSettings* known) {
   const v1::TenantSettings settings = known != nullptr ? *known : Settings(tx, p.tenant_id);
-  Values values = p.values;
-  values["signatur"] = settings.signature();
-  if (values.find("anrede") == values.end()) values["anrede"] = "Guten Tag";
-  const TemplateText text = Render(TemplateFor(tx, p.tenant_id, p.kind), values);
+  const Composed c =
+      Compose(p, TemplateFor(tx, p.tenant_id, p.kind), settings, identity_.default_sender);
   if (p.inbox) {
     tx.exec_params(
         "INSERT INTO inbox (id, tenant_id, event_id, recipient_role, recipient_sub, kind,"
@@ -172,12 +171,10 @@ std::string PgNotificationStore::Record(pqxx::work& tx, const Planned& p, absl::
         " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::timestamptz)"
         " ON CONFLICT (event_id, recipient_role, recipient_sub, kind) DO NOTHING",
         ids::NewUuid(), p.tenant_id, p.event_id, p.recipient_role, p.recipient_sub,
-        static_cast<int>(p.kind), text.subject, text.body_text, p.application_id, p.posting_id,
+        static_cast<int>(p.kind), c.text.subject, c.text.body_text, p.application_id, p.posting_id,
         p.notice_id, pg::ToPgTimestamp(now));
   }
-  if (!PlausibleAddress(p.to.address) || !SendsEmail(settings, p.kind)) return "";
-  const std::string from = PlausibleAddress(settings.sender_address()) ? settings.sender_address()
-                                                                       : identity_.default_sender;
+  if (!c.email) return "";
   auto row = tx.exec_params(
       "INSERT INTO deliveries (id, tenant_id, event_id, recipient_role, recipient_sub, kind,"
       " channel, status, mail_from, from_name, reply_to, address, display_name, subject,"
@@ -188,10 +185,9 @@ std::string PgNotificationStore::Record(pqxx::work& tx, const Planned& p, absl::
       " ON CONFLICT (event_id, recipient_role, recipient_sub, kind, channel) DO NOTHING"
       " RETURNING id::text",
       ids::NewUuid(), p.tenant_id, p.event_id, p.recipient_role, p.recipient_sub,
-      static_cast<int>(p.kind), static_cast<int>(v1::EMAIL), p.held ? "HELD" : "PENDING", from,
-      settings.sender_name(),
-      PlausibleAddress(settings.reply_to()) ? settings.reply_to() : std::string(), p.to.address,
-      p.to.display_name, text.subject, text.body_text, text.body_html, p.ics, p.ics_method,
+      static_cast<int>(p.kind), static_cast<int>(v1::EMAIL), p.held ? "HELD" : "PENDING",
+      c.from.address, c.from.display_name, c.reply_to, p.to.address, p.to.display_name,
+      c.text.subject, c.text.body_text, c.text.body_html, p.ics, p.ics_method,
       pg::ToPgTimestamp(now), p.application_id, p.posting_id, p.notice_id, p.forget_after_send);
   return row.empty() ? "" : row[0][0].as<std::string>();
 }
@@ -211,6 +207,55 @@ void PgNotificationStore::Forget(pqxx::work& tx, const std::string& tenant, cons
   tx.exec_params("DELETE FROM contacts WHERE tenant_id = $1 AND applicant_sub = $2", tenant, sub);
   tx.exec_params("DELETE FROM applications WHERE application_id = ANY($1::text[])",
                  pg::TextArray(application_ids));
+}
+
+class PgNotificationStore::Records final : public NotificationRecords {
+ public:
+  Records(PgNotificationStore& store, pqxx::work& tx, absl::Time now)
+      : store_(store), tx_(tx), now_(now) {}
+
+  v1::TenantSettings Settings(const std::string& tenant) override {
+    return store_.Settings(tx_, tenant);
+  }
+  void RememberApplication(const std::string& id, const ApplicationFacts& facts) override {
+    store_.RememberApplication(tx_, id, facts);
+  }
+  std::optional<ApplicationFacts> Application(const std::string& id) override {
+    return store_.Application(tx_, id);
+  }
+  std::pair<std::string, std::string> PostingRef(const std::string& posting_id) override {
+    return store_.PostingRef(tx_, posting_id);
+  }
+  void RememberContact(const std::string& tenant, const std::string& sub,
+                       const Contact& c) override {
+    store_.RememberContact(tx_, tenant, sub, c);
+  }
+  std::optional<Contact> ContactOf(const std::string& tenant, const std::string& sub) override {
+    return store_.ContactOf(tx_, tenant, sub);
+  }
+  std::string Record(const Planned& p, const v1::TenantSettings* settings) override {
+    return store_.Record(tx_, p, now_, settings);
+  }
+  void Forget(const std::string& tenant, const std::string& sub,
+              const std::vector<std::string>& application_ids) override {
+    store_.Forget(tx_, tenant, sub, application_ids);
+  }
+  bool StillHeld(const std::string& delivery_id) override {
+    return store_.StillHeld(tx_, delivery_id);
+  }
+  void ScheduleAcknowledgmentDue(const std::string& delivery_id, const std::string& application_id,
+                                 absl::Time due) override {
+    timers::Schedule(tx_, kAcknowledgmentDueTimer, delivery_id, due, application_id);
+  }
+
+ private:
+  PgNotificationStore& store_;
+  pqxx::work& tx_;
+  const absl::Time now_;
+};
+
+std::unique_ptr<NotificationRecords> PgNotificationStore::In(pqxx::work& tx, absl::Time now) {
+  return std::make_unique<Records>(*this, tx, now);
 }
 
 bool PgNotificationStore::StillHeld(pqxx::work& tx, const std::string& delivery_id) {

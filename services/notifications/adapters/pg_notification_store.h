@@ -3,6 +3,7 @@
 // their dedup key (event, recipient, kind, channel), the inbox, and the claim of one due
 // delivery for sending (ADR 0022).
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,40 +14,20 @@
 #include "common/pg/pool.h"
 #include "services/notifications/domain/mail_message.h"
 #include "services/notifications/domain/mail_sender.h"
+#include "services/notifications/domain/notification_records.h"
 #include "services/notifications/domain/templates.h"
 #include "stellenwerk/notifications/v1/notifications.pb.h"
 
 namespace stellenwerk::notifications {
 
-// One message to one recipient, as a consumer decided it.
-struct Planned {
-  std::string tenant_id;
-  std::string event_id;        // the source event (or a derived key such as "ack-overdue:<id>")
-  std::string recipient_role;  // "applicant" or a role
-  std::string recipient_sub;   // the applicant's subject, "" for role mailboxes
-  Kind kind = v1::NOTIFICATION_KIND_UNSPECIFIED;
-  Values values;  // without "signatur" (from the settings)
-  Mailbox to;     // empty address: inbox only
-  std::string application_id, posting_id, notice_id;
-  bool held = false;               // MANUAL acknowledgment: waits for HR
-  bool forget_after_send = false;  // erasure confirmation
-  bool inbox = true;
-  std::string ics, ics_method;
-};
-
-struct ApplicationFacts {
-  std::string tenant_id, posting_id, applicant_sub, kennziffer, posting_title;
-};
+// The durable timer of a MANUAL acknowledgment (key: delivery id, payload: application id).
+inline constexpr char kAcknowledgmentDueTimer[] = "notifications.acknowledgment_due";
 
 // Whose inbox: an applicant's own items (any tenant), or a tenant's role mailboxes.
 struct InboxOwner {
   std::string applicant_sub;  // set for an applicant
   std::string tenant;
   std::vector<std::string> roles;
-};
-
-struct Contact {
-  std::string email, given_name, family_name, salutation;
 };
 
 class PgNotificationStore {
@@ -101,6 +82,10 @@ class PgNotificationStore {
   // Marks one of the caller's items read (NOT_FOUND when it is not theirs).
   absl::StatusOr<v1::InboxItem> MarkRead(pqxx::work& tx, const InboxOwner& owner,
                                          const std::string& id);
+
+  // The NotificationRecords port on `tx` (the consumer's or timer's transaction), at `now`.
+  class Records;
+  std::unique_ptr<NotificationRecords> In(pqxx::work& tx, absl::Time now);
 
   const std::string& schema() const { return schema_; }
   const Clock& clock() const { return clock_; }

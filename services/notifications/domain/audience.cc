@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/time/berlin_calendar.h"
+#include "services/notifications/domain/mail_message.h"
 
 namespace stellenwerk::notifications {
 
@@ -79,6 +80,21 @@ std::string MailboxOf(const v1::TenantSettings& s, absl::string_view role) {
 bool SendsEmail(const v1::TenantSettings& s, Kind kind) {
   if (s.email_kinds_size() == 0) return true;
   return std::find(s.email_kinds().begin(), s.email_kinds().end(), kind) != s.email_kinds().end();
+}
+
+Composed Compose(const Planned& p, const TemplateText& tmpl, const v1::TenantSettings& settings,
+                 const std::string& default_sender) {
+  Values values = p.values;
+  values["signatur"] = settings.signature();
+  if (values.find("anrede") == values.end()) values["anrede"] = "Guten Tag";
+  Composed c;
+  c.text = Render(tmpl, values);
+  c.email = PlausibleAddress(p.to.address) && SendsEmail(settings, p.kind);
+  c.from = {settings.sender_name(), PlausibleAddress(settings.sender_address())
+                                        ? settings.sender_address()
+                                        : default_sender};
+  c.reply_to = PlausibleAddress(settings.reply_to()) ? settings.reply_to() : std::string();
+  return c;
 }
 
 v1::TenantSettings WithDefaults(v1::TenantSettings s) {

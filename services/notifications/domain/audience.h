@@ -8,6 +8,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "services/notifications/domain/notification_records.h"
 #include "services/notifications/domain/templates.h"
 
 namespace stellenwerk::notifications {
@@ -47,6 +48,19 @@ std::string MailboxOf(const v1::TenantSettings& settings, absl::string_view role
 
 // Whether a kind goes by e-mail under the tenant's settings (empty list: every kind).
 bool SendsEmail(const v1::TenantSettings& settings, Kind kind);
+
+// How a planned message reads and leaves: rendered from `tmpl` with the tenant's signature and
+// the neutral "Guten Tag" unless a salutation was chosen; by e-mail only to a plausible address
+// and when the tenant sends that kind by e-mail; from the tenant's sender (else
+// `default_sender`), with its name and reply-to.
+struct Composed {
+  TemplateText text;
+  bool email = false;
+  Mailbox from;
+  std::string reply_to;
+};
+Composed Compose(const Planned& p, const TemplateText& tmpl, const v1::TenantSettings& settings,
+                 const std::string& default_sender);
 
 // The settings with the defaults filled in (AUTOMATIC, 5 working days).
 v1::TenantSettings WithDefaults(v1::TenantSettings s);
