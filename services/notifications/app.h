@@ -2,6 +2,7 @@
 // Wiring of the notifications service, shared by main.cpp and in-process tests.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -19,6 +20,9 @@ namespace stellenwerk::notifications {
 inline constexpr char kServiceName[] = "notifications";
 inline constexpr int kDefaultGrpcPort = 50054;
 inline constexpr int kDefaultMetricsPort = 9104;
+// An idle dispatcher polls this often; a consumer's wake-up is taken after kWakeCoalesce.
+inline constexpr std::chrono::milliseconds kIdlePoll{50};
+inline constexpr std::chrono::milliseconds kWakeCoalesce{2};
 
 class NotificationGrpcService;
 

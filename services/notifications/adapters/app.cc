@@ -71,23 +71,24 @@ absl::Status NotificationsApp::Init() {
 
 void NotificationsApp::Dispatch(int index) {
   CurlSmtpSender sender(smtp_);
-  int idle_rounds = 0;
   while (!stopping_) {
     auto worked = store_->SendOne(sender, retry_);
     if (worked.ok() && worked->has_value()) {
       metrics_->Observe(**worked);
       ++send_attempts_;
-      idle_rounds = 0;
-      continue;
+      continue;  // drain what is due
     }
     if (!worked.ok()) spdlog::warn("dispatcher {}: {}", index, worked.status().message());
-    // Idle: a short poll (a wake-up from a consumer may come just before its commit).
-    const auto wait = std::chrono::milliseconds(idle_rounds < 4 ? 5 : 50);
-    ++idle_rounds;
+    // Idle until a wake-up, or a poll: rows recorded by another replica, retries falling due.
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, wait, [this] { return woken_ || stopping_.load(); });
-    if (woken_) idle_rounds = 0;
-    woken_ = false;
+    cv_.wait_for(lock, kIdlePoll, [this] { return woken_ || stopping_.load(); });
+    if (!woken_) continue;
+    woken_ = false;  // one dispatcher takes a wake-up; it drains, the others keep polling
+    lock.unlock();
+    // The wake-up comes from inside the consumer's transaction: give its commit a moment, so
+    // the claim finds the row instead of running empty (the bench counted 2.7 empty claim
+    // transactions per mail with an immediate claim and a 5 ms re-poll).
+    std::this_thread::sleep_for(kWakeCoalesce);
   }
 }
 

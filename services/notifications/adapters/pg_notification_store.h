@@ -3,6 +3,7 @@
 // their dedup key (event, recipient, kind, channel), the inbox, and the claim of one due
 // delivery for sending (ADR 0022).
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,20 +38,26 @@ class PgNotificationStore {
   // --- consumer side (inside the consumer's transaction) ---
   v1::TenantSettings Settings(pqxx::work& tx, const std::string& tenant);
   TemplateText TemplateFor(pqxx::work& tx, const std::string& tenant, Kind kind);
-  void RememberApplication(pqxx::work& tx, const std::string& application_id,
-                           const ApplicationFacts& facts);
+  // The facts of a submitted application and the applicant's contact (if given).
+  void Remember(pqxx::work& tx, const std::string& application_id, const ApplicationFacts& facts,
+                const Contact* contact);
+  // A tenant's settings (defaults filled in) and its own templates by kind, in one statement.
+  struct TenantView {
+    v1::TenantSettings settings;
+    std::map<int, TemplateText> templates;
+  };
+  TenantView Tenant(pqxx::work& tx, const std::string& tenant);
   std::optional<ApplicationFacts> Application(pqxx::work& tx, const std::string& application_id);
   // The Kennziffer and title of a posting from any application to it ("" if none known).
   std::pair<std::string, std::string> PostingRef(pqxx::work& tx, const std::string& posting_id);
-  void RememberContact(pqxx::work& tx, const std::string& tenant, const std::string& sub,
-                       const Contact& c);
   std::optional<Contact> ContactOf(pqxx::work& tx, const std::string& tenant,
                                    const std::string& sub);
   // Renders and records the inbox item and (if it goes by e-mail) the delivery intent;
   // a second call for the same key changes nothing. Returns the delivery id ("" if none).
-  // `settings`: the tenant's, when the caller has read them already.
+  // `settings`, `tmpl`: the tenant's, when the caller has read them already.
   std::string Record(pqxx::work& tx, const Planned& p, absl::Time now,
-                     const v1::TenantSettings* settings = nullptr);
+                     const v1::TenantSettings* settings = nullptr,
+                     const TemplateText* tmpl = nullptr);
   // GDPR Art. 17: the applicant's inbox items, contact and the personal data of their
   // deliveries go; unsent ones are cancelled. The erasure confirmation (forget_after_send)
   // keeps its address until it is sent, then forgets it.

@@ -47,13 +47,12 @@ class NotificationRecords {
 
   // The tenant's settings with the defaults filled in.
   virtual v1::TenantSettings Settings(const std::string& tenant) = 0;
-  virtual void RememberApplication(const std::string& application_id,
-                                   const ApplicationFacts& facts) = 0;
+  // What a submission tells: the application's facts and (if any) the applicant's contact.
+  virtual void Remember(const std::string& application_id, const ApplicationFacts& facts,
+                        const Contact* contact) = 0;
   virtual std::optional<ApplicationFacts> Application(const std::string& application_id) = 0;
   // The Kennziffer and title of a posting from any application to it ("" if none known).
   virtual std::pair<std::string, std::string> PostingRef(const std::string& posting_id) = 0;
-  virtual void RememberContact(const std::string& tenant, const std::string& sub,
-                               const Contact& c) = 0;
   virtual std::optional<Contact> ContactOf(const std::string& tenant, const std::string& sub) = 0;
   // Renders (templates.h, RenderFor) and records the inbox item and, if it goes by e-mail, the
   // delivery intent; a second call for the same key changes nothing. Returns the delivery id

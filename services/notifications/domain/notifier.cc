@@ -103,12 +103,9 @@ void Notifier::Submitted(NotificationRecords& r, const ev::ApplicationSubmitted&
   const std::string tenant = e.meta().tenant_id();
   const ApplicationFacts facts{tenant, e.posting_id(), e.applicant_sub(), e.kennziffer(),
                                e.posting_title()};
-  r.RememberApplication(e.application_id(), facts);
-  if (!e.contact().email().empty()) {
-    r.RememberContact(tenant, e.applicant_sub(),
-                      {e.contact().email(), e.contact().given_name(), e.contact().family_name(),
-                       e.contact().salutation()});
-  }
+  const Contact contact{e.contact().email(), e.contact().given_name(), e.contact().family_name(),
+                        e.contact().salutation()};
+  r.Remember(e.application_id(), facts, contact.email.empty() ? nullptr : &contact);
   const v1::TenantSettings settings = r.Settings(tenant);
   const bool manual = settings.acknowledgment() == v1::MANUAL;
   Planned ack;

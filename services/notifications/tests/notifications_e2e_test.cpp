@@ -402,6 +402,19 @@ TEST_F(NotificationsE2eTest, TemplatesRefuseUnknownPlaceholdersAndPreviewWithSam
   ASSERT_TRUE(notify_stub_->PreviewTemplate(CallContext(hr_).get(), preview, &rendered).ok());
   EXPECT_EQ(rendered.subject(), "Ihre Bewerbung 25/0042 Sachbearbeiter*in (w/m/d) Bürgerbüro");
   EXPECT_NE(rendered.body_text().find("Guten Tag Jördis"), std::string::npos);
+  // The next acknowledgment of this tenant reads the stored template.
+  const std::string email = UniqueAddress("vorlage");
+  auto event = SubmittedEvent(email);
+  PublishToExchange(infra(), {WireMessage(event, tenant_, harness().start())});
+  auto mails = WaitForMessages(infra().smtp_dir, email, 1);
+  ASSERT_EQ(mails.size(), 1u);
+  std::string text;
+  EXPECT_EQ(
+      CheckMail(mails[0].eml_path,
+                {"subject~Ihre Bewerbung 24/0815 Sachbearbeiter", "body~Lüdenscheidt, danke."},
+                &text),
+      0)
+      << text;
 }
 
 TEST_F(NotificationsE2eTest, SeverelyDisabledApplicantIsReportedToTheDisabilityRepresentative) {

@@ -19,8 +19,9 @@ class FakeRecords final : public NotificationRecords {
     s.set_tenant_id(tenant);
     return WithDefaults(s);
   }
-  void RememberApplication(const std::string& id, const ApplicationFacts& f) override {
+  void Remember(const std::string& id, const ApplicationFacts& f, const Contact* c) override {
     applications.emplace(id, f);
+    if (c != nullptr) contacts[f.tenant_id + "/" + f.applicant_sub] = *c;
   }
   std::optional<ApplicationFacts> Application(const std::string& id) override {
     auto it = applications.find(id);
@@ -28,10 +29,6 @@ class FakeRecords final : public NotificationRecords {
     return it->second;
   }
   std::pair<std::string, std::string> PostingRef(const std::string&) override { return {}; }
-  void RememberContact(const std::string& tenant, const std::string& sub,
-                       const Contact& c) override {
-    contacts[tenant + "/" + sub] = c;
-  }
   std::optional<Contact> ContactOf(const std::string& tenant, const std::string& sub) override {
     auto it = contacts.find(tenant + "/" + sub);
     if (it == contacts.end()) return std::nullopt;
