@@ -2,6 +2,7 @@
 // Wiring of the notifications service, shared by main.cpp and in-process tests.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -11,6 +12,7 @@
 
 #include "common/runtime/runtime.h"
 #include "services/notifications/adapters/curl_smtp_sender.h"
+#include "services/notifications/adapters/delivery_metrics.h"
 #include "services/notifications/adapters/pg_notification_store.h"
 
 namespace stellenwerk::notifications {
@@ -18,7 +20,9 @@ namespace stellenwerk::notifications {
 inline constexpr char kServiceName[] = "notifications";
 inline constexpr int kDefaultGrpcPort = 50054;
 inline constexpr int kDefaultMetricsPort = 9104;
-inline constexpr char kAcknowledgmentDueTimer[] = "notifications.acknowledgment_due";
+// An idle dispatcher polls this often; a consumer's wake-up is taken after kWakeCoalesce.
+inline constexpr std::chrono::milliseconds kIdlePoll{50};
+inline constexpr std::chrono::milliseconds kWakeCoalesce{2};
 
 class NotificationGrpcService;
 
@@ -43,6 +47,7 @@ class NotificationsApp {
   const RetryPolicy retry_;
   std::unique_ptr<PgNotificationStore> store_;
   std::unique_ptr<NotificationGrpcService> grpc_;
+  std::unique_ptr<DeliveryMetrics> metrics_;
   std::vector<std::thread> dispatchers_;
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> send_attempts_{0};

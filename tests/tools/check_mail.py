@@ -8,6 +8,7 @@ bytes (8-bit headers are refused).
 
 CHECKs:  subject~TEXT      decoded Subject contains TEXT
          body~TEXT         decoded text/plain contains TEXT
+         body!~TEXT        decoded text/plain does not contain TEXT (nor Subject)
          encoded-subject   the raw Subject header is RFC 2047 encoded (=?UTF-8?...?=)
          calendar          a text/calendar; method=REQUEST part is attached
          ics~TEXT          an attached text/calendar part contains TEXT
@@ -51,6 +52,9 @@ def main(argv):
         if check.startswith("subject~"):
             if check[8:] not in subject:
                 problems.append(f"subject {subject!r} lacks {check[8:]!r}")
+        elif check.startswith("body!~"):
+            if check[6:] in body or check[6:] in subject:
+                problems.append(f"body or subject contains {check[6:]!r}")
         elif check.startswith("body~"):
             if check[5:] not in body:
                 problems.append(f"body lacks {check[5:]!r}")

@@ -1,11 +1,13 @@
 #include "services/notifications/adapters/pg_notification_store.h"
 
+#include <map>
 #include <random>
 
 #include "absl/strings/str_cat.h"
 #include "common/ids/uuid.h"
 #include "common/logging/log.h"
 #include "common/pg/keyset.h"
+#include "common/timers/timers.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/notifications/domain/audience.h"
 #include "stellenwerk/events/v1/notifications.pb.h"
@@ -105,13 +107,45 @@ TemplateText PgNotificationStore::TemplateFor(pqxx::work& tx, const std::string&
   return {rows[0][0].as<std::string>(), rows[0][1].as<std::string>(), rows[0][2].as<std::string>()};
 }
 
-void PgNotificationStore::RememberApplication(pqxx::work& tx, const std::string& application_id,
-                                              const ApplicationFacts& f) {
+void PgNotificationStore::Remember(pqxx::work& tx, const std::string& application_id,
+                                   const ApplicationFacts& f, const Contact* c) {
+  // One statement (one round trip of the consumer's transaction): the facts, and the contact.
+  const Contact none;
+  const Contact& k = c != nullptr ? *c : none;
   tx.exec_params(
-      "INSERT INTO applications (application_id, tenant_id, posting_id, applicant_sub,"
-      " kennziffer, posting_title) VALUES ($1, $2, $3, $4, $5, $6)"
-      " ON CONFLICT (application_id) DO NOTHING",
-      application_id, f.tenant_id, f.posting_id, f.applicant_sub, f.kennziffer, f.posting_title);
+      "WITH a AS (INSERT INTO applications (application_id, tenant_id, posting_id,"
+      " applicant_sub, kennziffer, posting_title) VALUES ($1, $2, $3, $4, $5, $6)"
+      " ON CONFLICT (application_id) DO NOTHING)"
+      " INSERT INTO contacts (tenant_id, applicant_sub, email, given_name, family_name,"
+      " salutation, update_time) SELECT $2, $4, $7, $8, $9, $10, $11::timestamptz"
+      " WHERE $12::boolean"
+      " ON CONFLICT (tenant_id, applicant_sub) DO UPDATE SET email = EXCLUDED.email,"
+      " given_name = EXCLUDED.given_name, family_name = EXCLUDED.family_name,"
+      " salutation = EXCLUDED.salutation, update_time = EXCLUDED.update_time",
+      application_id, f.tenant_id, f.posting_id, f.applicant_sub, f.kennziffer, f.posting_title,
+      k.email, k.given_name, k.family_name, k.salutation, pg::ToPgTimestamp(clock_.Now()),
+      c != nullptr);
+}
+
+PgNotificationStore::TenantView PgNotificationStore::Tenant(pqxx::work& tx,
+                                                            const std::string& tenant) {
+  // Settings and every template of the tenant in one statement (a tenant has at most one
+  // template per kind).
+  auto rows = tx.exec_params(
+      "SELECT (SELECT data FROM tenant_settings WHERE tenant_id = $1), t.kind, t.subject,"
+      " t.body_text, t.body_html FROM (SELECT 1) AS one"
+      " LEFT JOIN templates t ON t.tenant_id = $1",
+      tenant);
+  TenantView v;
+  if (!rows.empty() && !rows[0][0].is_null()) v.settings.ParseFromString(pg::BytesOf(rows[0][0]));
+  v.settings.set_tenant_id(tenant);
+  v.settings = WithDefaults(std::move(v.settings));
+  for (const auto& r : rows) {
+    if (r[1].is_null()) continue;
+    v.templates[r[1].as<int>()] = {r[2].as<std::string>(), r[3].as<std::string>(),
+                                   r[4].as<std::string>()};
+  }
+  return v;
 }
 
 std::optional<ApplicationFacts> PgNotificationStore::Application(
@@ -135,18 +169,6 @@ std::pair<std::string, std::string> PgNotificationStore::PostingRef(pqxx::work& 
   return {rows[0][0].as<std::string>(), rows[0][1].as<std::string>()};
 }
 
-void PgNotificationStore::RememberContact(pqxx::work& tx, const std::string& tenant,
-                                          const std::string& sub, const Contact& c) {
-  tx.exec_params(
-      "INSERT INTO contacts (tenant_id, applicant_sub, email, given_name, family_name,"
-      " salutation, update_time) VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz)"
-      " ON CONFLICT (tenant_id, applicant_sub) DO UPDATE SET email = EXCLUDED.email,"
-      " given_name = EXCLUDED.given_name, family_name = EXCLUDED.family_name,"
-      " salutation = EXCLUDED.salutation, update_time = EXCLUDED.update_time",
-      tenant, sub, c.email, c.given_name, c.family_name, c.salutation,
-      pg::ToPgTimestamp(clock_.Now()));
-}
-
 std::optional<Contact> PgNotificationStore::ContactOf(pqxx::work& tx, const std::string& tenant,
                                                       const std::string& sub) {
   auto rows = tx.exec_params(
@@ -159,40 +181,34 @@ std::optional<Contact> PgNotificationStore::ContactOf(pqxx::work& tx, const std:
 }
 
 std::string PgNotificationStore::Record(pqxx::work& tx, const Planned& p, absl::Time now,
-                                        const v1::TenantSettings* known) {
+                                        const v1::TenantSettings* known, const TemplateText* tmpl) {
   const v1::TenantSettings settings = known != nullptr ? *known : Settings(tx, p.tenant_id);
-  Values values = p.values;
-  values["signatur"] = settings.signature();
-  if (values.find("anrede") == values.end()) values["anrede"] = "Guten Tag";
-  const TemplateText text = Render(TemplateFor(tx, p.tenant_id, p.kind), values);
-  if (p.inbox) {
-    tx.exec_params(
-        "INSERT INTO inbox (id, tenant_id, event_id, recipient_role, recipient_sub, kind,"
-        " subject, body_text, application_id, posting_id, notice_id, create_time)"
-        " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::timestamptz)"
-        " ON CONFLICT (event_id, recipient_role, recipient_sub, kind) DO NOTHING",
-        ids::NewUuid(), p.tenant_id, p.event_id, p.recipient_role, p.recipient_sub,
-        static_cast<int>(p.kind), text.subject, text.body_text, p.application_id, p.posting_id,
-        p.notice_id, pg::ToPgTimestamp(now));
-  }
-  if (!PlausibleAddress(p.to.address) || !SendsEmail(settings, p.kind)) return "";
-  const std::string from = PlausibleAddress(settings.sender_address()) ? settings.sender_address()
-                                                                       : identity_.default_sender;
-  auto row = tx.exec_params(
+  const Composed c = Compose(p, tmpl != nullptr ? *tmpl : TemplateFor(tx, p.tenant_id, p.kind),
+                             settings, identity_.default_sender);
+  if (!p.inbox && !c.email) return "";
+  // The inbox item and the delivery intent in one statement (one round trip); each keeps its
+  // own dedup key, so a replay adds neither.
+  const std::string inbox =
+      "INSERT INTO inbox (id, tenant_id, event_id, recipient_role, recipient_sub, kind,"
+      " subject, body_text, application_id, posting_id, notice_id, create_time)"
+      " SELECT $1::uuid, $2, $3, $4, $5, $6::int, $14, $15, $21, $22, $23, $19::timestamptz"
+      " WHERE $25::boolean ON CONFLICT (event_id, recipient_role, recipient_sub, kind) DO NOTHING";
+  const std::string delivery =
       "INSERT INTO deliveries (id, tenant_id, event_id, recipient_role, recipient_sub, kind,"
       " channel, status, mail_from, from_name, reply_to, address, display_name, subject,"
       " body_text, body_html, ics, ics_method, next_attempt_at, create_time, application_id,"
-      " posting_id, notice_id, forget_after_send) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8,"
-      " $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19::timestamptz, $19::timestamptz,"
-      " $20, $21, $22, $23)"
+      " posting_id, notice_id, forget_after_send) SELECT $24::uuid, $2, $3, $4, $5, $6::int,"
+      " $7::int, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19::timestamptz,"
+      " $19::timestamptz, $21, $22, $23, $20::boolean WHERE $26::boolean"
       " ON CONFLICT (event_id, recipient_role, recipient_sub, kind, channel) DO NOTHING"
-      " RETURNING id::text",
-      ids::NewUuid(), p.tenant_id, p.event_id, p.recipient_role, p.recipient_sub,
-      static_cast<int>(p.kind), static_cast<int>(v1::EMAIL), p.held ? "HELD" : "PENDING", from,
-      settings.sender_name(),
-      PlausibleAddress(settings.reply_to()) ? settings.reply_to() : std::string(), p.to.address,
-      p.to.display_name, text.subject, text.body_text, text.body_html, p.ics, p.ics_method,
-      pg::ToPgTimestamp(now), p.application_id, p.posting_id, p.notice_id, p.forget_after_send);
+      " RETURNING id::text";
+  auto row = tx.exec_params(
+      absl::StrCat("WITH i AS (", inbox, ") ", delivery), ids::NewUuid(), p.tenant_id, p.event_id,
+      p.recipient_role, p.recipient_sub, static_cast<int>(p.kind), static_cast<int>(v1::EMAIL),
+      p.held ? "HELD" : "PENDING", c.from.address, c.from.display_name, c.reply_to, p.to.address,
+      p.to.display_name, c.text.subject, c.text.body_text, c.text.body_html, p.ics, p.ics_method,
+      pg::ToPgTimestamp(now), p.forget_after_send, p.application_id, p.posting_id, p.notice_id,
+      ids::NewUuid(), p.inbox, c.email);
   return row.empty() ? "" : row[0][0].as<std::string>();
 }
 
@@ -213,16 +229,72 @@ void PgNotificationStore::Forget(pqxx::work& tx, const std::string& tenant, cons
                  pg::TextArray(application_ids));
 }
 
+class PgNotificationStore::Records final : public NotificationRecords {
+ public:
+  Records(PgNotificationStore& store, pqxx::work& tx, absl::Time now)
+      : store_(store), tx_(tx), now_(now) {}
+
+  v1::TenantSettings Settings(const std::string& tenant) override { return View(tenant).settings; }
+  void Remember(const std::string& id, const ApplicationFacts& facts,
+                const Contact* contact) override {
+    store_.Remember(tx_, id, facts, contact);
+  }
+  std::optional<ApplicationFacts> Application(const std::string& id) override {
+    return store_.Application(tx_, id);
+  }
+  std::pair<std::string, std::string> PostingRef(const std::string& posting_id) override {
+    return store_.PostingRef(tx_, posting_id);
+  }
+  std::optional<Contact> ContactOf(const std::string& tenant, const std::string& sub) override {
+    return store_.ContactOf(tx_, tenant, sub);
+  }
+  std::string Record(const Planned& p, const v1::TenantSettings* settings) override {
+    const TenantView& v = View(p.tenant_id);
+    auto t = v.templates.find(static_cast<int>(p.kind));
+    const TemplateText tmpl = t != v.templates.end() ? t->second : DefaultTemplate(p.kind);
+    return store_.Record(tx_, p, now_, settings != nullptr ? settings : &v.settings, &tmpl);
+  }
+  void Forget(const std::string& tenant, const std::string& sub,
+              const std::vector<std::string>& application_ids) override {
+    store_.Forget(tx_, tenant, sub, application_ids);
+  }
+  bool StillHeld(const std::string& delivery_id) override {
+    return store_.StillHeld(tx_, delivery_id);
+  }
+  void ScheduleAcknowledgmentDue(const std::string& delivery_id, const std::string& application_id,
+                                 absl::Time due) override {
+    timers::Schedule(tx_, kAcknowledgmentDueTimer, delivery_id, due, application_id);
+  }
+
+ private:
+  // Settings and templates of each tenant, read once per transaction (one statement).
+  const TenantView& View(const std::string& tenant) {
+    auto it = tenants_.find(tenant);
+    if (it == tenants_.end()) it = tenants_.emplace(tenant, store_.Tenant(tx_, tenant)).first;
+    return it->second;
+  }
+
+  PgNotificationStore& store_;
+  pqxx::work& tx_;
+  const absl::Time now_;
+  std::map<std::string, TenantView> tenants_;
+};
+
+std::unique_ptr<NotificationRecords> PgNotificationStore::In(pqxx::work& tx, absl::Time now) {
+  return std::make_unique<Records>(*this, tx, now);
+}
+
 bool PgNotificationStore::StillHeld(pqxx::work& tx, const std::string& delivery_id) {
   auto rows = tx.exec_params("SELECT 1 FROM deliveries WHERE id = $1::uuid AND status = 'HELD'",
                              delivery_id);
   return !rows.empty();
 }
 
-absl::StatusOr<bool> PgNotificationStore::SendOne(MailSender& sender, const RetryPolicy& policy) {
-  bool worked = false;
+absl::StatusOr<std::optional<SendReport>> PgNotificationStore::SendOne(MailSender& sender,
+                                                                       const RetryPolicy& policy) {
+  std::optional<SendReport> report;
   absl::Status s = db_.Transact([&](pqxx::work& tx) -> absl::Status {
-    worked = false;
+    report.reset();
     const absl::Time now = clock_.Now();
     auto rows = tx.exec_params(
         "SELECT id::text, tenant_id, event_id, recipient_role, kind, mail_from, from_name,"
@@ -232,7 +304,6 @@ absl::StatusOr<bool> PgNotificationStore::SendOne(MailSender& sender, const Retr
         " ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED",
         pg::ToPgTimestamp(now));
     if (rows.empty()) return absl::OkStatus();
-    worked = true;
     const pqxx::row& r = rows[0];
     const std::string id = r[0].as<std::string>();
     const std::string tenant = r[1].as<std::string>();
@@ -250,20 +321,31 @@ absl::StatusOr<bool> PgNotificationStore::SendOne(MailSender& sender, const Retr
     }
     // Stable across retries: the delivery's id and its creation as Date (ADR 0022).
     m.message_id = absl::StrCat(id, "@", identity_.message_id_domain);
-    m.date = pg::FromMicros(r[16]);
+    const absl::Time created = pg::FromMicros(r[16]);
+    m.date = created;
     const int attempts = r[15].as<int>() + 1;
+    SendReport rep;
+    rep.kind = kind;
     outbox::EventContext ctx{schema_, tenant, r[2].as<std::string>(), "system", now};
     if (!PlausibleAddress(m.to.address)) {
       tx.exec_params(
           "UPDATE deliveries SET status = 'FAILED', last_error = 'no address'"
           " WHERE id = $1::uuid",
           id);
+      rep.outcome = DeliveryOutcome::kFailed;
+      rep.pending = now - created;
+      report = rep;
       return absl::OkStatus();
     }
+    const absl::Time send_start = absl::Now();
     const SendOutcome out = sender.Send(m.from.address, m.to.address, RenderMessage(m));
+    rep.smtp = absl::Now() - send_start;
+    rep.outcome = Decide(out, attempts, policy);
     const std::string kind_name = v1::NotificationKind_Name(kind);
-    if (out.kind == SendOutcome::kAccepted) {
+    if (rep.outcome == DeliveryOutcome::kSent) {
       const absl::Time accepted = clock_.Now();  // the relay's 250 after DATA
+      rep.pending = accepted - created;
+      report = rep;
       tx.exec_params(
           "UPDATE deliveries SET status = 'SENT', attempts = $2, sent_at = $3::timestamptz,"
           " last_error = '' WHERE id = $1::uuid",
@@ -290,8 +372,9 @@ absl::StatusOr<bool> PgNotificationStore::SendOne(MailSender& sender, const Retr
       outbox::Publish(tx, ctx, e);
       return absl::OkStatus();
     }
-    const bool permanent = out.kind == SendOutcome::kPermanent || attempts >= policy.max_attempts;
-    if (!permanent) {
+    rep.pending = clock_.Now() - created;
+    report = rep;
+    if (rep.outcome == DeliveryOutcome::kRetried) {
       const absl::Time next = now + Backoff(policy, attempts, Jitter());
       tx.exec_params(
           "UPDATE deliveries SET attempts = $2, last_error = $3, next_attempt_at = $4::timestamptz"
@@ -328,7 +411,7 @@ absl::StatusOr<bool> PgNotificationStore::SendOne(MailSender& sender, const Retr
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
-  return worked;
+  return report;
 }
 
 absl::StatusOr<v1::TenantSettings> PgNotificationStore::SetSettings(pqxx::work& tx,

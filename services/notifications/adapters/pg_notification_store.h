@@ -3,6 +3,8 @@
 // their dedup key (event, recipient, kind, channel), the inbox, and the claim of one due
 // delivery for sending (ADR 0022).
 
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,40 +15,20 @@
 #include "common/pg/pool.h"
 #include "services/notifications/domain/mail_message.h"
 #include "services/notifications/domain/mail_sender.h"
+#include "services/notifications/domain/notification_records.h"
 #include "services/notifications/domain/templates.h"
 #include "stellenwerk/notifications/v1/notifications.pb.h"
 
 namespace stellenwerk::notifications {
 
-// One message to one recipient, as a consumer decided it.
-struct Planned {
-  std::string tenant_id;
-  std::string event_id;        // the source event (or a derived key such as "ack-overdue:<id>")
-  std::string recipient_role;  // "applicant" or a role
-  std::string recipient_sub;   // the applicant's subject, "" for role mailboxes
-  Kind kind = v1::NOTIFICATION_KIND_UNSPECIFIED;
-  Values values;  // without "signatur" (from the settings)
-  Mailbox to;     // empty address: inbox only
-  std::string application_id, posting_id, notice_id;
-  bool held = false;               // MANUAL acknowledgment: waits for HR
-  bool forget_after_send = false;  // erasure confirmation
-  bool inbox = true;
-  std::string ics, ics_method;
-};
-
-struct ApplicationFacts {
-  std::string tenant_id, posting_id, applicant_sub, kennziffer, posting_title;
-};
+// The durable timer of a MANUAL acknowledgment (key: delivery id, payload: application id).
+inline constexpr char kAcknowledgmentDueTimer[] = "notifications.acknowledgment_due";
 
 // Whose inbox: an applicant's own items (any tenant), or a tenant's role mailboxes.
 struct InboxOwner {
   std::string applicant_sub;  // set for an applicant
   std::string tenant;
   std::vector<std::string> roles;
-};
-
-struct Contact {
-  std::string email, given_name, family_name, salutation;
 };
 
 class PgNotificationStore {
@@ -56,20 +38,26 @@ class PgNotificationStore {
   // --- consumer side (inside the consumer's transaction) ---
   v1::TenantSettings Settings(pqxx::work& tx, const std::string& tenant);
   TemplateText TemplateFor(pqxx::work& tx, const std::string& tenant, Kind kind);
-  void RememberApplication(pqxx::work& tx, const std::string& application_id,
-                           const ApplicationFacts& facts);
+  // The facts of a submitted application and the applicant's contact (if given).
+  void Remember(pqxx::work& tx, const std::string& application_id, const ApplicationFacts& facts,
+                const Contact* contact);
+  // A tenant's settings (defaults filled in) and its own templates by kind, in one statement.
+  struct TenantView {
+    v1::TenantSettings settings;
+    std::map<int, TemplateText> templates;
+  };
+  TenantView Tenant(pqxx::work& tx, const std::string& tenant);
   std::optional<ApplicationFacts> Application(pqxx::work& tx, const std::string& application_id);
   // The Kennziffer and title of a posting from any application to it ("" if none known).
   std::pair<std::string, std::string> PostingRef(pqxx::work& tx, const std::string& posting_id);
-  void RememberContact(pqxx::work& tx, const std::string& tenant, const std::string& sub,
-                       const Contact& c);
   std::optional<Contact> ContactOf(pqxx::work& tx, const std::string& tenant,
                                    const std::string& sub);
   // Renders and records the inbox item and (if it goes by e-mail) the delivery intent;
   // a second call for the same key changes nothing. Returns the delivery id ("" if none).
-  // `settings`: the tenant's, when the caller has read them already.
+  // `settings`, `tmpl`: the tenant's, when the caller has read them already.
   std::string Record(pqxx::work& tx, const Planned& p, absl::Time now,
-                     const v1::TenantSettings* settings = nullptr);
+                     const v1::TenantSettings* settings = nullptr,
+                     const TemplateText* tmpl = nullptr);
   // GDPR Art. 17: the applicant's inbox items, contact and the personal data of their
   // deliveries go; unsent ones are cancelled. The erasure confirmation (forget_after_send)
   // keeps its address until it is sent, then forgets it.
@@ -81,8 +69,8 @@ class PgNotificationStore {
   // --- dispatcher ---
   // Claims one due PENDING delivery (FOR UPDATE SKIP LOCKED: one in-flight send per delivery
   // across threads and replicas), sends it and records the outcome in the same transaction.
-  // Returns false when nothing was due.
-  absl::StatusOr<bool> SendOne(MailSender& sender, const RetryPolicy& policy);
+  // Returns what happened (after the commit), nullopt when nothing was due.
+  absl::StatusOr<std::optional<SendReport>> SendOne(MailSender& sender, const RetryPolicy& policy);
 
   // --- RPC side ---
   absl::StatusOr<v1::TenantSettings> SetSettings(pqxx::work& tx, const v1::TenantSettings& s);
@@ -101,6 +89,10 @@ class PgNotificationStore {
   // Marks one of the caller's items read (NOT_FOUND when it is not theirs).
   absl::StatusOr<v1::InboxItem> MarkRead(pqxx::work& tx, const InboxOwner& owner,
                                          const std::string& id);
+
+  // The NotificationRecords port on `tx` (the consumer's or timer's transaction), at `now`.
+  class Records;
+  std::unique_ptr<NotificationRecords> In(pqxx::work& tx, absl::Time now);
 
   const std::string& schema() const { return schema_; }
   const Clock& clock() const { return clock_; }

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/time/berlin_calendar.h"
+#include "services/notifications/domain/mail_message.h"
 
 namespace stellenwerk::notifications {
 
@@ -21,6 +22,50 @@ std::vector<Body> BodiesDueAt(absl::string_view to) {
           {"disability_representative", "Schwerbehindertenvertretung"}};
 }
 
+Values RepresentativeValues(const RepresentativeDecision& d) {
+  Values v;
+  v["pseudonym"] = d.pseudonym.empty() ? "(ohne Pseudonym)" : d.pseudonym;
+  if (d.decision == "INVITED") {
+    v["entscheidung"] = "Einladung zum Vorstellungsgespräch";
+    // SGB IX § 178 (2) S. 4: the representative may take part in the interview.
+    v["feststellung"] =
+        "Sie haben das Recht, am Vorstellungsgespräch teilzunehmen (§ 178 Abs. 2 Satz 4 SGB IX).";
+  } else if (d.decision == "REJECTED") {
+    v["entscheidung"] = "Absage";
+    // SGB IX § 165 S. 3–4: a public employer invites a severely disabled applicant unless the
+    // professional aptitude is obviously lacking.
+    v["feststellung"] =
+        d.obviously_unqualified
+            ? "Der Arbeitgeber hat festgestellt, dass die fachliche Eignung offensichtlich fehlt "
+              "(§ 165 Satz 4 SGB IX); eine Einladung zum Vorstellungsgespräch war daher "
+              "entbehrlich."
+            : "Eine offensichtlich fehlende fachliche Eignung (§ 165 Satz 4 SGB IX) wurde nicht "
+              "festgestellt.";
+  } else if (d.decision == "PROPOSED") {
+    v["entscheidung"] = "Vorschlag zur Einstellung";
+    v["feststellung"] = "";
+  } else if (d.decision == "HIRED") {
+    v["entscheidung"] = "Einstellung";
+    v["feststellung"] = "";
+  } else {
+    v["entscheidung"] = d.decision;
+    v["feststellung"] = "";
+  }
+  v["grund"] = d.reason.empty() ? "keine angegeben" : d.reason;
+  // SGB IX § 178 (2) S. 2: a decision taken without hearing the representative is suspended;
+  // the hearing is made up within seven days, then the decision is taken finally.
+  v["anhoerung"] =
+      d.heard ? absl::StrCat(
+                    "Die Schwerbehindertenvertretung wurde vor der Entscheidung "
+                    "angehört. Ihre Stellungnahme: „",
+                    d.statement, "“")
+              : "Die Schwerbehindertenvertretung wurde vor der Entscheidung nicht angehört. Nach "
+                "§ 178 Abs. 2 Satz 2 SGB IX ist die Durchführung oder Vollziehung der "
+                "Entscheidung auszusetzen; die Beteiligung ist innerhalb von sieben Tagen "
+                "nachzuholen, sodann ist endgültig zu entscheiden.";
+  return v;
+}
+
 std::string MailboxOf(const v1::TenantSettings& s, absl::string_view role) {
   if (role == "hr_clerk") return s.hr_mailbox();
   if (role == "disability_representative") return s.disability_representative_mailbox();
@@ -35,6 +80,21 @@ std::string MailboxOf(const v1::TenantSettings& s, absl::string_view role) {
 bool SendsEmail(const v1::TenantSettings& s, Kind kind) {
   if (s.email_kinds_size() == 0) return true;
   return std::find(s.email_kinds().begin(), s.email_kinds().end(), kind) != s.email_kinds().end();
+}
+
+Composed Compose(const Planned& p, const TemplateText& tmpl, const v1::TenantSettings& settings,
+                 const std::string& default_sender) {
+  Values values = p.values;
+  values["signatur"] = settings.signature();
+  if (values.find("anrede") == values.end()) values["anrede"] = "Guten Tag";
+  Composed c;
+  c.text = Render(tmpl, values);
+  c.email = PlausibleAddress(p.to.address) && SendsEmail(settings, p.kind);
+  c.from = {settings.sender_name(), PlausibleAddress(settings.sender_address())
+                                        ? settings.sender_address()
+                                        : default_sender};
+  c.reply_to = PlausibleAddress(settings.reply_to()) ? settings.reply_to() : std::string();
+  return c;
 }
 
 v1::TenantSettings WithDefaults(v1::TenantSettings s) {

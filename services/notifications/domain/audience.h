@@ -8,6 +8,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "services/notifications/domain/notification_records.h"
 #include "services/notifications/domain/templates.h"
 
 namespace stellenwerk::notifications {
@@ -27,11 +28,39 @@ struct Body {
 };
 std::vector<Body> BodiesDueAt(absl::string_view to_status);
 
+// What applications.disability_representative.informed.v1 tells the representative (ADR 0032):
+// never a name, the application by its pseudonym.
+struct RepresentativeDecision {
+  std::string pseudonym;
+  std::string decision;  // INVITED | REJECTED | PROPOSED | HIRED
+  std::string reason;
+  bool obviously_unqualified = false;  // the § 165 S. 4 finding
+  bool heard = false;                  // a statement was recorded before the decision
+  std::string statement;               // the latest one
+};
+// The placeholders of DISABILITY_REPRESENTATIVE_INFORMED for it: "entscheidung" in German,
+// "grund", "feststellung" (§ 165 S. 4 finding on a rejection, the right to attend the interview
+// on an invitation), "anhoerung" (heard with the statement, or not heard: § 178 (2) S. 2).
+Values RepresentativeValues(const RepresentativeDecision& d);
+
 // The mailbox (functional address) of a role in a tenant's settings, "" if none is set.
 std::string MailboxOf(const v1::TenantSettings& settings, absl::string_view role);
 
 // Whether a kind goes by e-mail under the tenant's settings (empty list: every kind).
 bool SendsEmail(const v1::TenantSettings& settings, Kind kind);
+
+// How a planned message reads and leaves: rendered from `tmpl` with the tenant's signature and
+// the neutral "Guten Tag" unless a salutation was chosen; by e-mail only to a plausible address
+// and when the tenant sends that kind by e-mail; from the tenant's sender (else
+// `default_sender`), with its name and reply-to.
+struct Composed {
+  TemplateText text;
+  bool email = false;
+  Mailbox from;
+  std::string reply_to;
+};
+Composed Compose(const Planned& p, const TemplateText& tmpl, const v1::TenantSettings& settings,
+                 const std::string& default_sender);
 
 // The settings with the defaults filled in (AUTOMATIC, 5 working days).
 v1::TenantSettings WithDefaults(v1::TenantSettings s);

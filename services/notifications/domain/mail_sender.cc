@@ -17,4 +17,24 @@ absl::Duration Backoff(const RetryPolicy& p, int attempts, double unit) {
   return d / 2 + (d / 2) * unit;
 }
 
+DeliveryOutcome Decide(const SendOutcome& outcome, int attempts, const RetryPolicy& policy) {
+  if (outcome.kind == SendOutcome::kAccepted) return DeliveryOutcome::kSent;
+  if (outcome.kind == SendOutcome::kPermanent || attempts >= policy.max_attempts) {
+    return DeliveryOutcome::kFailed;
+  }
+  return DeliveryOutcome::kRetried;
+}
+
+absl::string_view OutcomeName(DeliveryOutcome o) {
+  switch (o) {
+    case DeliveryOutcome::kSent:
+      return "sent";
+    case DeliveryOutcome::kRetried:
+      return "retried";
+    case DeliveryOutcome::kFailed:
+      return "failed";
+  }
+  return "failed";
+}
+
 }  // namespace stellenwerk::notifications

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace stellenwerk::notifications {
@@ -43,5 +44,20 @@ struct RetryPolicy {
 // Exponential backoff with "full jitter": uniformly in [d/2, d] for d = initial·2^(attempts-1),
 // capped at max. `unit` is a random number in [0, 1).
 absl::Duration Backoff(const RetryPolicy& p, int attempts, double unit);
+
+// What becomes of a delivery after its `attempts`-th attempt ended with `outcome`: SENT on a
+// 2yz, FAILED on a 5yz or when the attempts are used up, otherwise another attempt later
+// (ADR 0022).
+enum class DeliveryOutcome { kSent, kRetried, kFailed };
+DeliveryOutcome Decide(const SendOutcome& outcome, int attempts, const RetryPolicy& policy);
+absl::string_view OutcomeName(DeliveryOutcome o);  // "sent" | "retried" | "failed"
+
+// One dispatcher round, reported after its transaction committed (for the metrics).
+struct SendReport {
+  int kind = 0;  // NotificationKind
+  DeliveryOutcome outcome = DeliveryOutcome::kFailed;
+  absl::Duration smtp;     // the SMTP transaction (zero when none was attempted)
+  absl::Duration pending;  // intent recorded → this attempt's end
+};
 
 }  // namespace stellenwerk::notifications

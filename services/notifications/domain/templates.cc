@@ -36,13 +36,15 @@ std::vector<std::string> Specific(Kind kind) {
     case v1::NOTICE_FILED:
       return {"fristende", "regionalstelle"};
     case v1::CONCERN_RAISED:
-      return {"anliegen", "regionalstelle"};
+      return {"anliegen", "art", "regionalstelle"};
     case v1::NOTICE_CLEARED:
       return {"freigabe", "regionalstelle"};
     case v1::NOTICE_INSTRUCTED:
       return {"weisung", "regionalstelle"};
     case v1::BASE_DATA_OVERDUE:
       return {"quartal", "regionalstelle", "faellig"};
+    case v1::DISABILITY_REPRESENTATIVE_INFORMED:
+      return {"pseudonym", "entscheidung", "grund", "feststellung", "anhoerung"};
     default:
       return {};
   }
@@ -53,8 +55,18 @@ constexpr char kNoReply[] =
     "\n\n-- \nDiese Nachricht wurde automatisch erstellt. Bitte geben Sie bei Rückfragen die "
     "Kennziffer {{kennziffer}} an.\n";
 
+// Coordination is between two authorities' Koordinierungsstellen: a notice need not belong to
+// a posting (then there is no Kennziffer), so they refer to the post and the regional office.
+constexpr char kNoReplyCoordination[] =
+    "\n\n-- \nDiese Nachricht wurde automatisch erstellt. Bitte geben Sie bei Rückfragen die "
+    "Stellenbezeichnung und die Regionalstelle an.\n";
+
 TemplateText Make(std::string subject, std::string body) {
   return {std::move(subject), absl::StrCat("{{anrede}},\n\n", body, kSignOff, kNoReply), ""};
+}
+TemplateText MakeCoordination(std::string subject, std::string body) {
+  return {std::move(subject), absl::StrCat("{{anrede}},\n\n", body, kSignOff, kNoReplyCoordination),
+          ""};
 }
 
 }  // namespace
@@ -62,6 +74,7 @@ TemplateText Make(std::string subject, std::string body) {
 absl::string_view RecipientRoleOf(Kind kind) {
   switch (kind) {
     case v1::SEVERELY_DISABLED_APPLICATION:
+    case v1::DISABILITY_REPRESENTATIVE_INFORMED:
       return "disability_representative";
     case v1::NEW_APPLICATION:
     case v1::ACKNOWLEDGMENT_TASK:
@@ -135,6 +148,17 @@ TemplateText DefaultTemplate(Kind kind) {
                   "schwerbehinderte oder gleichgestellte Person beworben. Nach § 178 Abs. 2 "
                   "SGB IX werden Sie hiermit unterrichtet; die Unterlagen können Sie im System "
                   "einsehen.");
+    case v1::DISABILITY_REPRESENTATIVE_INFORMED:
+      // SGB IX § 178 (2) S. 1: told without delay and comprehensively; by pseudonym only.
+      return Make(
+          absl::StrCat("Unterrichtung der Schwerbehindertenvertretung: {{entscheidung}} – ", ref),
+          "nach § 178 Abs. 2 Satz 1 SGB IX unterrichten wir Sie über eine Entscheidung "
+          "im Auswahlverfahren zur Stelle „{{stellentitel}}“ (Kennziffer {{kennziffer}}), "
+          "die eine schwerbehinderte oder gleichgestellte Person betrifft.\n\n"
+          "Bewerbung (Pseudonym): {{pseudonym}}\nEntscheidung: {{entscheidung}}\n"
+          "Begründung: {{grund}}\n\n{{feststellung}}\n\n{{anhoerung}}\n\n"
+          "Die entscheidungsrelevanten Teile der Bewerbungsunterlagen können Sie im "
+          "System unter dem Pseudonym einsehen (§ 178 Abs. 2 Satz 4 SGB IX).");
     case v1::PARTICIPATION_DUE:
       return Make(absl::StrCat("Beteiligung erbeten – ", ref),
                   "im Auswahlverfahren zur Stelle „{{stellentitel}}“ (Kennziffer {{kennziffer}}) "
@@ -154,31 +178,38 @@ TemplateText DefaultTemplate(Kind kind) {
                   "{{kennziffer}}) ist nach {{arbeitstage}} Arbeitstagen noch keine "
                   "Eingangsbestätigung versandt worden.");
     case v1::NOTICE_FILED:
-      return Make(absl::StrCat("Stellenbesetzung zur Abstimmung – ", ref),
-                  "die Stadt hat eine Stellenbesetzung zur Abstimmung angezeigt: "
-                  "„{{stellentitel}}“, {{regionalstelle}}.\n\nSie können bis {{fristende}} "
-                  "widersprechen oder Bedenken äußern; danach gilt die Besetzung als "
-                  "abgestimmt.");
+      return MakeCoordination(
+          absl::StrCat("Stellenbesetzung zur Abstimmung – ", ref),
+          "die Stadt hat eine Stellenbesetzung zur Abstimmung angezeigt: "
+          "„{{stellentitel}}“, {{regionalstelle}}.\n\nSie können bis {{fristende}} "
+          "widersprechen oder Bedenken äußern; danach gilt die Besetzung als "
+          "abgestimmt.");
     case v1::CONCERN_RAISED:
-      return Make(absl::StrCat("Bedenken zur Stellenbesetzung – ", ref),
-                  "zur Stellenbesetzung „{{stellentitel}}“ ({{regionalstelle}}) hat der Kreis "
-                  "Bedenken geäußert:\n\n{{anliegen}}");
+      return MakeCoordination(absl::StrCat("{{art}} zur Stellenbesetzung – ", ref),
+                              "zur Stellenbesetzung „{{stellentitel}}“ ({{regionalstelle}}) hat "
+                              "der Kreis {{art}} geäußert:\n\n{{anliegen}}\n\nMit Ablauf der "
+                              "Wochenfrist gilt die Besetzung damit nicht als abgestimmt; sie "
+                              "ist im Gespräch zu klären.");
     case v1::NOTICE_CLEARED:
-      return Make(absl::StrCat("Stellenbesetzung abgestimmt – ", ref),
-                  "die Stellenbesetzung „{{stellentitel}}“ ({{regionalstelle}}) ist abgestimmt: "
-                  "{{freigabe}}.");
+      return MakeCoordination(
+          absl::StrCat("Stellenbesetzung abgestimmt – ", ref),
+          "die Stellenbesetzung „{{stellentitel}}“ ({{regionalstelle}}) ist abgestimmt: "
+          "{{freigabe}}.");
     case v1::NOTICE_INSTRUCTED:
-      return Make(absl::StrCat("Weisung zur Stellenbesetzung – ", ref),
-                  "zur Stellenbesetzung „{{stellentitel}}“ ({{regionalstelle}}) ist eine "
-                  "Weisung ergangen:\n\n{{weisung}}");
+      return MakeCoordination(
+          absl::StrCat("Weisung zur Stellenbesetzung – ", ref),
+          "zur Stellenbesetzung „{{stellentitel}}“ ({{regionalstelle}}) ist eine "
+          "Weisung ergangen:\n\n{{weisung}}");
     case v1::NOTICE_WITHDRAWN:
-      return Make(absl::StrCat("Stellenbesetzung zurückgezogen – ", ref),
-                  "die Anzeige der Stellenbesetzung „{{stellentitel}}“ ({{regionalstelle}}) ist "
-                  "zurückgezogen worden. {{grund}}");
+      return MakeCoordination(
+          absl::StrCat("Stellenbesetzung zurückgezogen – ", ref),
+          "die Anzeige der Stellenbesetzung „{{stellentitel}}“ ({{regionalstelle}}) ist "
+          "zurückgezogen worden. {{grund}}");
     case v1::BASE_DATA_OVERDUE:
-      return Make("Basisdaten überfällig – {{regionalstelle}} {{quartal}}",
-                  "die Basisdaten der {{regionalstelle}} für {{quartal}} waren bis {{faellig}} "
-                  "fällig und liegen noch nicht vor.");
+      return MakeCoordination(
+          "Basisdaten überfällig – {{regionalstelle}} {{quartal}}",
+          "die Basisdaten der {{regionalstelle}} für {{quartal}} waren bis {{faellig}} "
+          "fällig und liegen noch nicht vor.");
     case v1::BOOKING_CONFIRMED:
       return Make(absl::StrCat("Ihr Termin ist bestätigt – ", ref),
                   "Ihr Termin im Auswahlverfahren zur Stelle „{{stellentitel}}“ ist bestätigt.\n\n"
@@ -216,10 +247,20 @@ Values SampleValues(Kind kind) {
                         {"fristende", "Dienstag, 22. April 2025, 24:00 Uhr"},
                         {"regionalstelle", "Regionalstelle Witten"},
                         {"anliegen", "Die Qualifikation bitte näher erläutern."},
+                        {"art", "Klärungsbedarf"},
                         {"freigabe", "kein Widerspruch"},
                         {"weisung", "Die Besetzung ist vorzunehmen."},
                         {"quartal", "2025-Q1"},
-                        {"faellig", "Montag, 14. April 2025"}};
+                        {"faellig", "Montag, 14. April 2025"},
+                        {"pseudonym", "B-7K3Q"},
+                        {"entscheidung", "Absage"},
+                        {"feststellung",
+                         "Der Arbeitgeber hat festgestellt, dass die fachliche Eignung "
+                         "offensichtlich fehlt (§ 165 Satz 4 SGB IX); eine Einladung zum "
+                         "Vorstellungsgespräch war daher entbehrlich."},
+                        {"anhoerung",
+                         "Die Schwerbehindertenvertretung wurde vor der Entscheidung angehört. "
+                         "Ihre Stellungnahme: „Keine Einwände.“"}};
   for (const std::string& p : Specific(kind)) v[p] = extra.at(p);
   return v;
 }

@@ -2,6 +2,7 @@
 // working-day arithmetic of a MANUAL acknowledgment.
 #include "services/notifications/domain/mail_message.h"
 
+#include <algorithm>
 #include <string>
 
 #include "absl/strings/escaping.h"
@@ -207,6 +208,42 @@ TEST(Audience, StatusesApplicantsHearOf) {
   EXPECT_FALSE(ApplicantLetterFor("SCREENING").has_value());
   EXPECT_EQ(BodiesDueAt("INTERVIEWED").size(), 3u);
   EXPECT_TRUE(BodiesDueAt("SHORTLISTED").empty());
+}
+
+TEST(Retry, DecideSentRetriedOrFailed) {
+  RetryPolicy p;
+  p.max_attempts = 3;
+  EXPECT_EQ(Decide({SendOutcome::kAccepted, 250, ""}, 1, p), DeliveryOutcome::kSent);
+  EXPECT_EQ(Decide({SendOutcome::kTemporary, 451, ""}, 2, p), DeliveryOutcome::kRetried);
+  EXPECT_EQ(Decide({SendOutcome::kTemporary, 0, ""}, 3, p), DeliveryOutcome::kFailed);
+  EXPECT_EQ(Decide({SendOutcome::kPermanent, 550, ""}, 1, p), DeliveryOutcome::kFailed);
+  EXPECT_EQ(OutcomeName(DeliveryOutcome::kRetried), "retried");
+}
+
+// SGB IX § 178 (2), § 165: what the representative reads of each decision.
+TEST(Audience, TheRepresentativeReadsDecisionFindingAndHearing) {
+  Values rejected = RepresentativeValues(
+      {"B-7K3Q", "REJECTED", "Laufbahnbefähigung fehlt.", true, true, "Keine Einwände."});
+  EXPECT_EQ(rejected["entscheidung"], "Absage");
+  EXPECT_NE(rejected["feststellung"].find("offensichtlich fehlt (§ 165 Satz 4 SGB IX)"),
+            std::string::npos);
+  EXPECT_NE(rejected["anhoerung"].find("angehört. Ihre Stellungnahme: „Keine Einwände.“"),
+            std::string::npos);
+  Values plain = RepresentativeValues({"B-1", "REJECTED", "", false, false, ""});
+  EXPECT_NE(plain["feststellung"].find("wurde nicht festgestellt"), std::string::npos);
+  EXPECT_EQ(plain["grund"], "keine angegeben");
+  EXPECT_NE(plain["anhoerung"].find("nicht angehört"), std::string::npos);
+  EXPECT_NE(plain["anhoerung"].find("§ 178 Abs. 2 Satz 2 SGB IX"), std::string::npos);
+  Values invited = RepresentativeValues({"B-2", "INVITED", "", false, false, ""});
+  EXPECT_EQ(invited["entscheidung"], "Einladung zum Vorstellungsgespräch");
+  EXPECT_NE(invited["feststellung"].find("§ 178 Abs. 2 Satz 4 SGB IX"), std::string::npos);
+  EXPECT_EQ(RepresentativeValues({"B-3", "HIRED", "", false, true, "ok"})["entscheidung"],
+            "Einstellung");
+  // Every value is a placeholder the kind knows.
+  const auto known = PlaceholdersOf(v1::DISABILITY_REPRESENTATIVE_INFORMED);
+  for (const auto& [k, v] : rejected) {
+    EXPECT_NE(std::find(known.begin(), known.end(), k), known.end()) << k;
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Notifications end to end: postings, applications, coordination and notifications in
 // process, talking through RabbitMQ; mail goes over SMTP (STARTTLS, AUTH) to the test stack's
 // sink and is read back from its .eml files and parsed by Python's `email` package.
+#include <map>
 #include <string>
 
 #include "common/ids/uuid.h"
@@ -168,6 +169,159 @@ TEST_F(NotificationsE2eTest, DistrictCoordinatorsHearOfAFiledNoticeWithTheWindow
   EXPECT_EQ(hr_inbox.items_size(), 0);
 }
 
+// Seed 004 through the real coordination service: the city's Koordinierungsstelle hears of
+// the district's concern; both hear of clearance, instruction and withdrawal; the district of
+// every filing. One mail per event and side, each naming what happened.
+TEST_F(NotificationsE2eTest,
+       BothSidesOfTheCoordinationHearOfConcernClearanceInstructionWithdrawal) {
+  namespace cv1 = coordination::v1;
+  const std::string district = testing::UniqueName("kreis");
+  const std::string city_mailbox = UniqueAddress("ks-stadt");
+  const std::string district_mailbox = UniqueAddress("ks-kreis");
+  Configure(tenant_, admin_,
+            [&](v1::TenantSettings& s) { s.set_coordination_mailbox(city_mailbox); });
+  Configure(district, harness().Token(district, {"admin"}, "kreis-admin"),
+            [&](v1::TenantSettings& s) { s.set_coordination_mailbox(district_mailbox); });
+  const std::string city = harness().Token(tenant_, {"city_coordinator"}, "stadt-1");
+  const std::string kreis = harness().Token(district, {"district_coordinator"}, "kreis-1");
+  auto call_ok = [](const grpc::Status& s) {
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return s.ok();
+  };
+  cv1::StaffingNotice out;
+
+  // A: concern, discussion, instruction.
+  const auto a =
+      coordination::FiledNotice(*coordination_stub_, city, coordination::StaffingFiling(district));
+  cv1::RaiseConcernRequest concern;
+  concern.set_request_id(ids::NewUuid());
+  concern.set_id(a.id());
+  concern.set_kind(cv1::CLARIFICATION_NEEDED);
+  concern.set_text("Praxiserfahrung in der Arbeitsvermittlung?");
+  ASSERT_TRUE(call_ok(coordination_stub_->RaiseConcern(CallContext(kreis).get(), concern, &out)));
+  cv1::RecordDiscussionRequest discussion;
+  discussion.set_request_id(ids::NewUuid());
+  discussion.set_id(a.id());
+  auto* p = discussion.add_participants();
+  p->set_name("Bürgermeisterin");
+  p->set_organisation("Stadt Witten");
+  p->set_administrative_head(true);
+  p = discussion.add_participants();
+  p->set_name("Landrat");
+  p->set_organisation("Ennepe-Ruhr-Kreis");
+  p->set_administrative_head(true);
+  discussion.set_minutes("Erörterung ohne Einvernehmen.");
+  ASSERT_TRUE(
+      call_ok(coordination_stub_->RecordDiscussion(CallContext(city).get(), discussion, &out)));
+  cv1::IssueInstructionRequest instruction;
+  instruction.set_request_id(ids::NewUuid());
+  instruction.set_id(a.id());
+  instruction.set_instruction("Besetzung erst nach Praxiseinweisung.");
+  ASSERT_TRUE(
+      call_ok(coordination_stub_->IssueInstruction(CallContext(kreis).get(), instruction, &out)));
+  // B: no objection.
+  const auto b =
+      coordination::FiledNotice(*coordination_stub_, city, coordination::StaffingFiling(district));
+  cv1::DeclareNoObjectionRequest no_objection;
+  no_objection.set_request_id(ids::NewUuid());
+  no_objection.set_id(b.id());
+  ASSERT_TRUE(call_ok(
+      coordination_stub_->DeclareNoObjection(CallContext(kreis).get(), no_objection, &out)));
+  // C: withdrawn by the city.
+  const auto c =
+      coordination::FiledNotice(*coordination_stub_, city, coordination::StaffingFiling(district));
+  cv1::WithdrawNoticeRequest withdraw;
+  withdraw.set_request_id(ids::NewUuid());
+  withdraw.set_id(c.id());
+  withdraw.set_reason("Die Stelle wird nicht nachbesetzt.");
+  ASSERT_TRUE(call_ok(coordination_stub_->WithdrawNotice(CallContext(city).get(), withdraw, &out)));
+
+  // The city: concern (A), instruction (A), clearance (B), withdrawal (C). The district: three
+  // filings and the same three outcomes.
+  auto city_mails = WaitForMessages(infra().smtp_dir, city_mailbox, 4);
+  auto district_mails = WaitForMessages(infra().smtp_dir, district_mailbox, 6);
+  ASSERT_EQ(city_mails.size(), 4u);
+  ASSERT_EQ(district_mails.size(), 6u);
+  auto count = [&](const std::vector<SinkMessage>& mails, const std::vector<std::string>& checks) {
+    int n = 0;
+    for (const auto& m : mails) {
+      std::string text;
+      if (CheckMail(m.eml_path, checks, &text) == 0) ++n;
+    }
+    return n;
+  };
+  const std::vector<std::string> concern_checks = {
+      "subject~Klärungsbedarf zur Stellenbesetzung", "body~hat der Kreis Klärungsbedarf geäußert",
+      "body~Praxiserfahrung in der Arbeitsvermittlung?", "body~(Regionalstelle Witten)"};
+  const std::vector<std::string> instructed = {"subject~Weisung zur Stellenbesetzung",
+                                               "body~Besetzung erst nach Praxiseinweisung."};
+  const std::vector<std::string> cleared = {"subject~Stellenbesetzung abgestimmt",
+                                            "body~ist abgestimmt: kein Widerspruch."};
+  const std::vector<std::string> withdrawn = {"subject~Stellenbesetzung zurückgezogen",
+                                              "body~Die Stelle wird nicht nachbesetzt."};
+  EXPECT_EQ(count(city_mails, concern_checks), 1);
+  EXPECT_EQ(count(district_mails, concern_checks), 0) << "the district raised it";
+  for (const auto* checks : {&instructed, &cleared, &withdrawn}) {
+    EXPECT_EQ(count(city_mails, *checks), 1) << (*checks)[0];
+    EXPECT_EQ(count(district_mails, *checks), 1) << (*checks)[0];
+  }
+  EXPECT_EQ(count(district_mails, {"subject~Stellenbesetzung zur Abstimmung"}), 3);
+  // Every one is formal, signed, and asks for what identifies the post (no Kennziffer here).
+  EXPECT_EQ(count(city_mails, {"body~Guten Tag,", "body~Mit freundlichen Grüßen",
+                               "body~die Stellenbezeichnung und die Regionalstelle an",
+                               "body!~Kennziffer ohne an"}),
+            4);
+  // Each side's coordinators read theirs in the inbox; the other side's is not there.
+  v1::ListInboxResponse city_inbox, district_inbox;
+  ASSERT_TRUE(notify_stub_->ListInbox(CallContext(city).get(), {}, &city_inbox).ok());
+  ASSERT_TRUE(notify_stub_->ListInbox(CallContext(kreis).get(), {}, &district_inbox).ok());
+  EXPECT_EQ(city_inbox.items_size(), 4);
+  EXPECT_EQ(district_inbox.items_size(), 6);
+}
+
+// The city hears when the base data of a regional office are overdue (coordination's quarterly
+// timer, coordination.base_data.overdue.v1): once, with quarter and due date.
+TEST_F(NotificationsE2eTest, TheCityHearsOnceWhenBaseDataAreOverdue) {
+  namespace cv1 = coordination::v1;
+  const std::string district = testing::UniqueName("kreis");
+  const std::string city_mailbox = UniqueAddress("ks-basis");
+  Configure(tenant_, admin_,
+            [&](v1::TenantSettings& s) { s.set_coordination_mailbox(city_mailbox); });
+  const std::string city = harness().Token(tenant_, {"city_coordinator"}, "stadt-1");
+  cv1::SubmitBaseDataRequest r;
+  r.set_request_id(ids::NewUuid());
+  r.set_district_tenant_id(district);
+  r.set_regional_office("Regionalstelle Witten");
+  r.set_quarter("2024-Q3");
+  r.set_personnel_cost_cents(40'000'000);
+  auto* l = r.add_lines();
+  l->set_function("Arbeitsvermittlung");
+  l->set_headcount(6);
+  l->set_fte_milli(5500);
+  l->set_qualification("Bachelor Sozialwesen");
+  l->set_pay_group("EG 9c TVöD");
+  cv1::BaseDataSubmission submitted;
+  grpc::Status s = coordination_stub_->SubmitBaseData(CallContext(city).get(), r, &submitted);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  // 2024-Q4 ends without a submission.
+  harness().SetTime(absl::FromCivil(absl::CivilSecond(2025, 1, 1, 0, 0, 1), calendar::Berlin()));
+  harness().RunTimers();
+  auto mails = WaitForMessages(infra().smtp_dir, city_mailbox, 1);
+  ASSERT_EQ(mails.size(), 1u);
+  std::string out;
+  EXPECT_EQ(CheckMail(mails[0].eml_path,
+                      {"subject~Basisdaten überfällig – Regionalstelle Witten 2024-Q4",
+                       "body~die Basisdaten der Regionalstelle Witten für 2024-Q4",
+                       "body~Dezember 2024", "body!~Kennziffer ohne"},
+                      &out),
+            0)
+      << out;
+  // Timers run again: still one.
+  harness().RunTimers();
+  ASSERT_TRUE(harness().WaitForOutboxes());
+  EXPECT_EQ(MessagesTo(infra().smtp_dir, city_mailbox).size(), 1u);
+}
+
 TEST_F(NotificationsE2eTest, APermanentRefusalIsFailedVisibleAndRetriedByAnOperatorOnly) {
   const std::string email = UniqueAddress("reject5xx");
   auto event = SubmittedEvent(email);
@@ -248,6 +402,19 @@ TEST_F(NotificationsE2eTest, TemplatesRefuseUnknownPlaceholdersAndPreviewWithSam
   ASSERT_TRUE(notify_stub_->PreviewTemplate(CallContext(hr_).get(), preview, &rendered).ok());
   EXPECT_EQ(rendered.subject(), "Ihre Bewerbung 25/0042 Sachbearbeiter*in (w/m/d) Bürgerbüro");
   EXPECT_NE(rendered.body_text().find("Guten Tag Jördis"), std::string::npos);
+  // The next acknowledgment of this tenant reads the stored template.
+  const std::string email = UniqueAddress("vorlage");
+  auto event = SubmittedEvent(email);
+  PublishToExchange(infra(), {WireMessage(event, tenant_, harness().start())});
+  auto mails = WaitForMessages(infra().smtp_dir, email, 1);
+  ASSERT_EQ(mails.size(), 1u);
+  std::string text;
+  EXPECT_EQ(
+      CheckMail(mails[0].eml_path,
+                {"subject~Ihre Bewerbung 24/0815 Sachbearbeiter", "body~Lüdenscheidt, danke."},
+                &text),
+      0)
+      << text;
 }
 
 TEST_F(NotificationsE2eTest, SeverelyDisabledApplicantIsReportedToTheDisabilityRepresentative) {
@@ -265,6 +432,90 @@ TEST_F(NotificationsE2eTest, SeverelyDisabledApplicantIsReportedToTheDisabilityR
       << out;
   // The representative's mail names no applicant.
   EXPECT_EQ(mails[0].raw.find("M=C3=BCller"), std::string::npos);
+}
+
+// SGB IX § 178 (2), § 165 end to end (applications ADR 0032): in an anonymised procedure the
+// representative is heard on one severely disabled applicant, who is then rejected as
+// obviously unqualified, and not heard on another, who is invited. Its mailbox gets one formal
+// mail per decision, by pseudonym, with decision, reason, finding and hearing — never a name.
+TEST_F(NotificationsE2eTest, TheDisabilityRepresentativeIsToldOfEachDecisionByPseudonym) {
+  const std::string sbv = UniqueAddress("sbv");
+  Configure(tenant_, admin_,
+            [&](v1::TenantSettings& s) { s.set_disability_representative_mailbox(sbv); });
+  const std::string posting = OpenPosting({.anonymised = true});
+  const auto heard =
+      Apply(posting, NewApplicant("sb1"), [](auto& r) { r.set_severely_disabled(true); });
+  const auto unheard =
+      Apply(posting, NewApplicant("sb2"), [](auto& r) { r.set_equivalent_status(true); });
+  ASSERT_FALSE(heard.pseudonym().empty());
+  applications::v1::RecordRepresentativeStatementRequest st;
+  st.set_id(heard.id());
+  st.set_statement("Die fehlende Laufbahnbefähigung ist belegt; keine Einwände.");
+  applications::v1::Application out;
+  ASSERT_TRUE(stub_
+                  ->RecordRepresentativeStatement(
+                      Ctx(Staff("disability_representative", "sbv-1")).get(), st, &out)
+                  .ok());
+  Move(heard.id(), {applications::v1::SCREENING});
+  applications::v1::ChangeStatusRequest reject;
+  reject.set_id(heard.id());
+  reject.set_target(applications::v1::REJECTED);
+  reject.set_reason("Die geforderte Laufbahnbefähigung fehlt offensichtlich.");
+  reject.set_obviously_unqualified(true);
+  grpc::Status r = stub_->ChangeStatus(Ctx(hr_).get(), reject, &out);
+  ASSERT_TRUE(r.ok()) << r.error_message();
+  Move(unheard.id(),
+       {applications::v1::SCREENING, applications::v1::SHORTLISTED, applications::v1::INVITED});
+
+  // Two submissions (§ 178 (2): told of the application) and two decisions.
+  auto mails = WaitForMessages(infra().smtp_dir, sbv, 4);
+  ASSERT_EQ(mails.size(), 4u);
+  int rejection = 0, invitation = 0, submissions = 0;
+  for (const auto& m : mails) {
+    std::string out_text;
+    // No name in any of them; the representative's mail is formal and names the law.
+    EXPECT_EQ(
+        CheckMail(m.eml_path, {"body!~Mustermann", "body!~Erika", "body~Guten Tag,"}, &out_text), 0)
+        << out_text;
+    if (CheckMail(m.eml_path, {"subject~Bewerbung einer schwerbehinderten Person"}, &out_text) ==
+        0) {
+      ++submissions;
+    }
+    if (CheckMail(m.eml_path,
+                  {"subject~Unterrichtung der Schwerbehindertenvertretung: Absage",
+                   absl::StrCat("subject~Kennziffer ", heard.kennziffer()),
+                   absl::StrCat("body~Bewerbung (Pseudonym): ", heard.pseudonym()),
+                   "body~§ 178 Abs. 2 Satz 1 SGB IX", "body~Entscheidung: Absage",
+                   "body~Begründung: Die geforderte Laufbahnbefähigung fehlt offensichtlich.",
+                   "body~fachliche Eignung offensichtlich fehlt (§ 165 Satz 4 SGB IX)",
+                   "body~vor der Entscheidung angehört",
+                   "body~„Die fehlende Laufbahnbefähigung ist belegt; keine Einwände.“"},
+                  &out_text) == 0) {
+      ++rejection;
+    }
+    if (CheckMail(m.eml_path,
+                  {"subject~Unterrichtung der Schwerbehindertenvertretung: Einladung",
+                   absl::StrCat("body~Bewerbung (Pseudonym): ", unheard.pseudonym()),
+                   "body~am Vorstellungsgespräch teilzunehmen (§ 178 Abs. 2 Satz 4 SGB IX)",
+                   "body~nicht angehört", "body~innerhalb von sieben Tagen"},
+                  &out_text) == 0) {
+      ++invitation;
+    }
+  }
+  EXPECT_EQ(submissions, 2);
+  EXPECT_EQ(rejection, 1);
+  EXPECT_EQ(invitation, 1);
+  // The representative's inbox holds them too.
+  v1::ListInboxResponse inbox;
+  ASSERT_TRUE(
+      notify_stub_
+          ->ListInbox(CallContext(Staff("disability_representative", "sbv-2")).get(), {}, &inbox)
+          .ok());
+  int informed = 0;
+  for (const auto& item : inbox.items()) {
+    if (item.kind() == v1::DISABILITY_REPRESENTATIVE_INFORMED) ++informed;
+  }
+  EXPECT_EQ(informed, 2);
 }
 
 TEST_F(NotificationsE2eTest, ManualAcknowledgmentIsHeldTasksHrAndIsFlaggedWhenOverdue) {
@@ -407,6 +658,58 @@ TEST_F(NotificationsE2eTest, RejectionWithdrawalAndDueVerdictsReachTheirRecipien
   // The withdrawal of an application this service never heard of sends nothing.
   ASSERT_TRUE(notifications_->WaitForConsumed(consumed + 3));
   EXPECT_EQ(MessagesTo(infra().smtp_dir, email).size(), 2u);
+}
+
+// The platform team's view (deploy/k8s/observability): attempts by kind, channel and outcome,
+// counted once their transaction committed; the backlog and its age read from the table.
+TEST_F(NotificationsE2eTest, MetricsCountDeliveriesByOutcomeAndShowTheBacklog) {
+  Runtime& rt = notifications_->runtime();
+  const std::map<std::string, std::string> ack = {{"kind", "APPLICATION_RECEIVED"},
+                                                  {"channel", "EMAIL"}};
+  auto with = [&](const std::string& outcome) {
+    auto l = ack;
+    l["outcome"] = outcome;
+    return l;
+  };
+  constexpr char kDeliveries[] = "stellenwerk_notifications_deliveries_total";
+  const double sent = MetricSample(rt, kDeliveries, with("sent"));
+  const double failed = MetricSample(rt, kDeliveries, with("failed"));
+  const double retried = MetricSample(rt, kDeliveries, with("retried"));
+  const double smtp = MetricSample(rt, "stellenwerk_notifications_smtp_send_seconds");
+
+  auto good = SubmittedEvent(UniqueAddress("metrik"));
+  auto refused = SubmittedEvent(UniqueAddress("reject5xx-metrik"));
+  auto later = SubmittedEvent(UniqueAddress("tempfail4xx-metrik"));
+  PublishToExchange(infra(), {WireMessage(good, tenant_, harness().start()),
+                              WireMessage(refused, tenant_, harness().start()),
+                              WireMessage(later, tenant_, harness().start())});
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return MetricSample(rt, kDeliveries, with("sent")) >= sent + 1 &&
+               MetricSample(rt, kDeliveries, with("failed")) >= failed + 1 &&
+               MetricSample(rt, kDeliveries, with("retried")) >= retried + 1;
+      },
+      absl::Seconds(15)));
+  EXPECT_EQ(Deliveries(v1::SENT).size(), 1u);
+  EXPECT_EQ(Deliveries(v1::FAILED).size(), 1u);
+  EXPECT_GE(MetricSample(rt, "stellenwerk_notifications_smtp_send_seconds"), smtp + 3);
+  EXPECT_GE(MetricSample(rt, "stellenwerk_notifications_delivery_seconds",
+                         {{"kind", "APPLICATION_RECEIVED"}}),
+            1);
+  // The 451 keeps it pending; ten minutes later (service clock) it is at least that old.
+  EXPECT_GE(MetricSample(rt, "stellenwerk_notifications_pending_deliveries"), 1);
+  harness().SetTime(harness().start() + absl::Minutes(10));
+  EXPECT_GE(MetricSample(rt, "stellenwerk_notifications_oldest_pending_seconds"), 600);
+  // Leave nothing retrying for the next tests.
+  ASSERT_TRUE(rt.db()
+                  .Transact([&](pqxx::work& tx) {
+                    tx.exec_params(
+                        "UPDATE deliveries SET status = 'CANCELLED'"
+                        " WHERE tenant_id = $1 AND status = 'PENDING'",
+                        tenant_);
+                    return absl::OkStatus();
+                  })
+                  .ok());
 }
 
 TEST_F(NotificationsE2eTest, RolesAndTokensAreChecked) {

@@ -131,6 +131,38 @@ void PublishToExchange(const stellenwerk::testing::TestInfra& infra,
   }
 }
 
+double MetricSample(Runtime& runtime, const std::string& name,
+                    const std::map<std::string, std::string>& labels) {
+  std::vector<prometheus::MetricFamily> families = runtime.metrics().registry().Collect();
+  for (auto& f : runtime.metrics().sampled().Collect()) families.push_back(std::move(f));
+  double total = 0;
+  for (const auto& f : families) {
+    if (f.name != name) continue;
+    for (const auto& m : f.metric) {
+      size_t matched = 0;
+      for (const auto& l : m.label) {
+        auto it = labels.find(l.name);
+        if (it != labels.end() && it->second == l.value) ++matched;
+      }
+      if (matched != labels.size()) continue;
+      switch (f.type) {
+        case prometheus::MetricType::Counter:
+          total += m.counter.value;
+          break;
+        case prometheus::MetricType::Gauge:
+          total += m.gauge.value;
+          break;
+        case prometheus::MetricType::Histogram:
+          total += static_cast<double>(m.histogram.sample_count);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  return total;
+}
+
 events::v1::ApplicationSubmitted SubmittedEvent(const std::string& email,
                                                 const std::string& kennziffer) {
   events::v1::ApplicationSubmitted e;

@@ -2,6 +2,7 @@
 // The notifications service for the test harness, and helpers to read the SMTP sink's
 // messages (tests/tools/smtp_sink.py: <dir>/<stamp>.eml with <stamp>.json envelope).
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,11 @@ amqp::Message WireMessage(google::protobuf::Message& event, const std::string& t
 // in batches; fails the test on an error.
 void PublishToExchange(const stellenwerk::testing::TestInfra& infra,
                        const std::vector<amqp::Message>& messages);
+
+// One sample of the process's metrics (registry and scrape-time gauges) whose labels include
+// `labels`: a counter's or gauge's value, a histogram's sample count; 0 when there is none.
+double MetricSample(Runtime& runtime, const std::string& name,
+                    const std::map<std::string, std::string>& labels = {});
 
 // A submitted application as applications publishes it, to `email` (unique per test).
 events::v1::ApplicationSubmitted SubmittedEvent(const std::string& email,
