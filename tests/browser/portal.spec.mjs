@@ -15,6 +15,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+import { Validator } from "@seriousme/openapi-schema-validator";
 import { chromium } from "playwright-core";
 
 const require = createRequire(import.meta.url);
@@ -100,6 +101,17 @@ let page;
 let result = {};
 try {
   await waitForGateway();
+
+  // 0. The gateway's OpenAPI document passes an independent validator (the OpenAPI 3.1
+  //    schema, npm @seriousme/openapi-schema-validator), not only the gateway's own tests.
+  const validator = new Validator();
+  const openapi = await (await fetch(`${BASE}/openapi.json`)).json();
+  const validation = await validator.validate(openapi);
+  check(validation.valid && validator.version === "3.1",
+    `/openapi.json is a valid OpenAPI ${validator.version} document (${Object.keys(openapi.paths).length} paths)` +
+    (validation.valid ? "" : `: ${JSON.stringify(validation.errors).slice(0, 800)}`));
+  check(!!openapi.paths["/v1/me/inbox"] && !!openapi.paths["/v1/applications/{application_id}/documents/{document_id}"],
+    "the document names the inbox and the document download");
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
