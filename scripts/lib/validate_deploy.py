@@ -210,6 +210,11 @@ def check_pod(c, where, obj, pod, configmaps):
                         f"{probe} is not an HTTP GET on the http port")
                 c.check(get.get("path") != "/healthz", cw,
                         f"{probe} uses /healthz, which fails with any upstream")
+                # The shallow paths the gateway answers from its HTTP loop (no upstream asked):
+                # /readyz turns 503 while draining, so it is the readiness probe's only.
+                want = "/readyz" if probe == "readinessProbe" else "/livez"
+                c.check(get.get("path") == want, cw,
+                        f"{probe} asks {get.get('path')!r}, not the gateway's shallow {want}")
                 continue
             grpc = (ctr.get(probe) or {}).get("grpc") or {}
             c.check(grpc.get("port") == ports.get("grpc") and grpc.get("port") is not None, cw,

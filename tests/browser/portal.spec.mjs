@@ -6,6 +6,7 @@
 //   PORTAL_URL      http://127.0.0.1:PORT of the gateway
 //   POSTING_ID, POSTING_TITLE, KENNZIFFER   a published posting open for applications
 //   SEARCH_QUERY    a word of the title that no other posting has
+//   ANON_POSTING_ID, ANON_KENNZIFFER  a published anonymised posting (ADR 0033)
 //   APPLICANT_SUB   the subject to sign in as
 //   SCREENSHOT_DIR  where the screenshots go (under the build tree)
 // Exit status 0 when every step passed; the last line is "RESULT {json}" for the caller.
@@ -14,6 +15,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+import { Validator } from "@seriousme/openapi-schema-validator";
 import { chromium } from "playwright-core";
 
 const require = createRequire(import.meta.url);
@@ -31,6 +33,8 @@ const KENNZIFFER = env("KENNZIFFER");
 const SUB = env("APPLICANT_SUB");
 const QUERY = env("SEARCH_QUERY");
 const SHOTS = env("SCREENSHOT_DIR");
+const ANON_POSTING_ID = env("ANON_POSTING_ID");
+const ANON_KENNZIFFER = env("ANON_KENNZIFFER");
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 mkdirSync(SHOTS, { recursive: true });
 
@@ -93,9 +97,21 @@ async function tabToText(page, selector, text) {
 const pdf = Buffer.from(`%PDF-1.7\n${"x".repeat(1985)}\n%%EOF`);
 const profile = mkdtempSync(join(tmpdir(), "stw-chromium-"));
 let browser;
+let page;
 let result = {};
 try {
   await waitForGateway();
+
+  // 0. The gateway's OpenAPI document passes an independent validator (the OpenAPI 3.1
+  //    schema, npm @seriousme/openapi-schema-validator), not only the gateway's own tests.
+  const validator = new Validator();
+  const openapi = await (await fetch(`${BASE}/openapi.json`)).json();
+  const validation = await validator.validate(openapi);
+  check(validation.valid && validator.version === "3.1",
+    `/openapi.json is a valid OpenAPI ${validator.version} document (${Object.keys(openapi.paths).length} paths)` +
+    (validation.valid ? "" : `: ${JSON.stringify(validation.errors).slice(0, 800)}`));
+  check(!!openapi.paths["/v1/me/inbox"] && !!openapi.paths["/v1/applications/{application_id}/documents/{document_id}"],
+    "the document names the inbox and the document download");
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -105,7 +121,7 @@ try {
   });
   const context = await browser.newContext({ locale: "de-DE", timezoneId: "America/New_York" });
   context.setDefaultTimeout(15000);
-  const page = await context.newPage();
+  page = await context.newPage();
   const pageErrors = [];
   page.on("pageerror", (e) => pageErrors.push(String(e)));
   // Errors of the page itself (CSP, script); an HTTP error status is the page's to handle.
@@ -197,12 +213,61 @@ try {
     "Meine Bewerbungen lists the application as Eingegangen with its PDF");
   await axe(page, "meine-bewerbungen");
 
-  // 6. Inbox and bookings: pages that stay usable whether or not their services run yet.
-  for (const [hash, name] of [["#/postfach", "postfach"], ["#/termine", "termine"]]) {
-    await page.goto(`${BASE}/${hash}`);
-    await page.locator("text=werden geladen").waitFor({ state: "detached" });
-    await axe(page, name);
+  // 6. The inbox: the acknowledgment travels applications → RabbitMQ → notifications, so the
+  //    page is loaded again until it is there (at most 30 s); then it is marked read.
+  await page.goto(`${BASE}/#/postfach`);
+  const ack = page.locator(".inbox > li", { hasText: KENNZIFFER });
+  const loaded = page.locator(".inbox > li, p:has-text('Ihr Postfach ist leer'), .alert");
+  for (let i = 0; ; i++) {
+    await loaded.first().waitFor();
+    if (await ack.count() > 0) break;
+    if (i >= 60) throw new Error("no acknowledgment in the inbox after 30 s");
+    await new Promise((r) => setTimeout(r, 500));
+    await page.reload();
   }
+  check((await ack.first().innerText()).includes("ungelesen"), "the acknowledgment is in the inbox, unread");
+  await axe(page, "postfach");
+  await ack.first().locator("button").focus();
+  await page.keyboard.press("Enter");
+  await ack.first().locator("button").waitFor({ state: "detached" });
+  check((await ack.first().innerText()).includes("gelesen") && !(await ack.first().innerText()).includes("ungelesen"),
+    "the acknowledgment is marked read");
+  await page.reload();
+  await loaded.first().waitFor();
+  check(!(await ack.first().innerText()).includes("ungelesen"), "the inbox remembers that it was read");
+
+  // 7. An anonymised posting (ADR 0033): the form asks for motivation and qualification; a
+  //    text naming the applicant is refused by the service, shown in German at the field.
+  await page.goto(`${BASE}/#/stelle/${encodeURIComponent(ANON_POSTING_ID)}/bewerben`);
+  await page.waitForSelector("#motivation");
+  check(await page.locator("legend", { hasText: "anonymisierte Auswahlverfahren" }).count() === 1,
+    "the form of an anonymised posting asks for the two texts");
+  await axe(page, "bewerben-anonym");
+  await page.fill("#vorname", "Erika");
+  await page.fill("#nachname", "Mustermann");
+  await page.fill("#email", "erika@example.de");
+  await page.setInputFiles("#lebenslauf", { name: "lebenslauf.pdf", mimeType: "application/pdf", buffer: pdf });
+  await page.fill("#anschreiben", "Sehr geehrte Damen und Herren, hiermit bewerbe ich mich. Erika Mustermann");
+  await page.fill("#motivation", "Mein Name ist Erika Mustermann. Ich möchte die Bürgerdienste mitgestalten.");
+  await page.fill("#qualifikation", "Verwaltungsfachangestellte mit fünf Jahren Erfahrung in der Leistungssachbearbeitung.");
+  await page.check("#einwilligung");
+  await page.click("button[type=submit]");
+  await page.waitForSelector("#motivation[aria-invalid=true]");
+  check((await page.locator("#motivation-error").innerText()).includes("weder Ihren Namen"),
+    "a motivation naming the applicant is refused, in German, at the field");
+  check(await page.getAttribute("#qualifikation", "aria-invalid") !== "true", "the other text is not marked");
+  await axe(page, "bewerben-anonym-fehler");
+  await page.fill("#motivation", "Ich möchte die Bürgerdienste bürgernah und digital mitgestalten.");
+  await page.click("button[type=submit]");
+  await page.locator("h1", { hasText: "Vielen Dank für Ihre Bewerbung" }).waitFor({ timeout: 20000 });
+  check((await page.locator(".success").innerText()).includes(ANON_KENNZIFFER), "the anonymised application is received");
+  const anonymisedApplicationId = await page.evaluate(() => sessionStorage.getItem("stw.lastApplication"));
+  check(!!anonymisedApplicationId && anonymisedApplicationId !== applicationId, "a second application with its own id");
+
+  // 8. Bookings: a page that stays usable while the scheduling service has no routes yet.
+  await page.goto(`${BASE}/#/termine`);
+  await page.locator("text=werden geladen").waitFor({ state: "detached" });
+  await axe(page, "termine");
 
   // 7. Where the development sign-in is off (production), the page says so.
   const prod = await browser.newContext({ locale: "de-DE" });
@@ -220,10 +285,16 @@ try {
   await prod.close();
 
   check(pageErrors.length === 0, `no script or CSP error in the page${pageErrors.length ? `: ${pageErrors.join(" | ")}` : ""}`);
-  result = { applicationId };
+  result = { applicationId, anonymisedApplicationId };
 } catch (e) {
   failures.push(String(e && e.stack ? e.stack : e));
   console.log(`FAIL ${e && e.stack ? e.stack : e}`);
+  if (page) {
+    // Where it stopped: the screen and what the page said.
+    await page.screenshot({ path: join(SHOTS, "fehlgeschlagen.png"), fullPage: true }).catch(() => {});
+    const said = await page.locator("main").innerText().catch(() => "");
+    console.log(`     page text: ${said.replace(/\s+/g, " ").slice(0, 1500)}`);
+  }
 } finally {
   if (browser) await browser.close();
   rmSync(profile, { recursive: true, force: true });

@@ -1,8 +1,10 @@
-// The reference career portal end to end in headless Chromium (ADR 0030): postings and
-// applications of the harness, the gateway binary in front of them (its own port), a posting
-// published by a clerk, then portal.spec.mjs searches, reads, applies with a PDF and follows
-// the application — every page scanned by axe-core. The service side is checked afterwards:
-// the application exists for the applicant who signed in, with the PDF the browser uploaded.
+// The reference career portal end to end in headless Chromium (ADR 0030): postings,
+// applications and notifications of the harness, the gateway binary in front of them (its own
+// port), two postings published by a clerk (one anonymised, ADR 0033), then portal.spec.mjs
+// searches, reads, applies with a PDF, follows the application, finds the acknowledgment in
+// the inbox and applies to the anonymised posting with its two texts — every page scanned by
+// axe-core. The service side is checked afterwards: both applications exist for the applicant
+// who signed in, with the PDF the browser uploaded and the anonymised texts.
 #include <sys/wait.h>
 
 #include <cctype>
@@ -14,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "services/applications/tests/applications_testing.h"
+#include "services/notifications/tests/notifications_testing.h"
 #include "services/postings/tests/postings_testing.h"
 
 namespace stellenwerk {
@@ -35,15 +38,18 @@ class PortalBrowserTest : public testing::ServiceTest {
     if (testing::Harness* h = NewHarness(absl::Now())) {
       postings_ = &postings::StartPostings(*h);
       apps_ = &applications::StartApplications(*h, postings_);
+      notifications_ = &notifications::StartNotifications(*h);
     }
   }
   static void TearDownTestSuite() {
     postings_ = nullptr;
     apps_ = nullptr;
+    notifications_ = nullptr;
     ServiceTest::TearDownTestSuite();
   }
   static inline testing::ServiceUnderTest* postings_ = nullptr;
   static inline testing::ServiceUnderTest* apps_ = nullptr;
+  static inline testing::ServiceUnderTest* notifications_ = nullptr;
 };
 
 TEST_F(PortalBrowserTest, FindReadApplyAndFollowInTheBrowser) {
@@ -70,6 +76,15 @@ TEST_F(PortalBrowserTest, FindReadApplyAndFollowInTheBrowser) {
   auto posting_stub = postings_->Stub<pv1::PostingService>();
   const pv1::Posting posting = postings::PublishedPosting(*posting_stub, clerk, draft);
   ASSERT_FALSE(posting.id().empty());
+  // An anonymised posting of the same tenant (the browser opens it by its id).
+  pv1::Posting anon_draft = postings::HernePosting();
+  anon_draft.set_application_deadline("2030-06-30");
+  anon_draft.set_anonymised(true);
+  anon_draft.set_title(
+      "Sachbearbeiter*in Personal (anonymisiertes Verfahren)");  // not found by `word`
+  const pv1::Posting anonymised = postings::PublishedPosting(*posting_stub, clerk, anon_draft);
+  ASSERT_FALSE(anonymised.id().empty());
+  ASSERT_TRUE(anonymised.anonymised());
   // The search replica follows the posting events: wait until it finds the posting.
   ASSERT_TRUE(testing::WaitFor(
       [&] {
@@ -89,6 +104,7 @@ TEST_F(PortalBrowserTest, FindReadApplyAndFollowInTheBrowser) {
       {"STELLENWERK_HTTP_PORT", std::to_string(http_port)},
       {"STELLENWERK_POSTINGS_ADDR", "127.0.0.1:" + std::to_string(postings_->port())},
       {"STELLENWERK_APPLICATIONS_ADDR", "127.0.0.1:" + std::to_string(apps_->port())},
+      {"STELLENWERK_NOTIFICATIONS_ADDR", "127.0.0.1:" + std::to_string(notifications_->port())},
       {"STELLENWERK_REDIS_ADDR", infra.redis_addr},
       {"STELLENWERK_JWT_HS256_SECRET", infra.jwt_secret},
       {"STELLENWERK_GATEWAY_DEV_SIGNIN", "1"},
@@ -99,12 +115,13 @@ TEST_F(PortalBrowserTest, FindReadApplyAndFollowInTheBrowser) {
 
   const std::string sub = testing::UniqueName("erika");
   const std::string shots = infra.build_dir + "/tests/browser/screenshots";
-  const std::string cmd = "cd " + std::string(STW_BROWSER_DIR) +
-                          " && PORTAL_URL=http://127.0.0.1:" + std::to_string(http_port) +
-                          " POSTING_ID=" + posting.id() +
-                          " POSTING_TITLE=" + Quote(posting.title()) + " SEARCH_QUERY=" + word +
-                          " KENNZIFFER=" + posting.kennziffer() + " APPLICANT_SUB=" + sub +
-                          " SCREENSHOT_DIR=" + shots + " node portal.spec.mjs 2>&1";
+  const std::string cmd =
+      "cd " + std::string(STW_BROWSER_DIR) +
+      " && PORTAL_URL=http://127.0.0.1:" + std::to_string(http_port) +
+      " POSTING_ID=" + posting.id() + " POSTING_TITLE=" + Quote(posting.title()) +
+      " SEARCH_QUERY=" + word + " KENNZIFFER=" + posting.kennziffer() +
+      " ANON_POSTING_ID=" + anonymised.id() + " ANON_KENNZIFFER=" + Quote(anonymised.kennziffer()) +
+      " APPLICANT_SUB=" + sub + " SCREENSHOT_DIR=" + shots + " node portal.spec.mjs 2>&1";
   std::string out;
   FILE* p = popen(cmd.c_str(), "r");
   ASSERT_NE(p, nullptr);
@@ -137,6 +154,18 @@ TEST_F(PortalBrowserTest, FindReadApplyAndFollowInTheBrowser) {
   EXPECT_EQ(a.documents(0).detected_type(), "application/pdf");
   EXPECT_EQ(a.documents(0).kind(), av1::CV);
   EXPECT_EQ(a.documents(0).size_bytes(), 2000);
+
+  // The application to the anonymised posting carries the two texts the form asked for.
+  ASSERT_TRUE(result.contains("anonymisedApplicationId"));
+  get.set_id(result["anonymisedApplicationId"].get<std::string>());
+  av1::Application anon;
+  s = app_stub->GetApplication(testing::CallContext(applicant).get(), get, &anon);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(anon.posting_id(), anonymised.id());
+  EXPECT_NE(anon.anonymised_motivation().find("Bürgerdienste"), std::string::npos)
+      << anon.anonymised_motivation();
+  EXPECT_NE(anon.anonymised_qualification().find("Verwaltungsfachangestellte"), std::string::npos)
+      << anon.anonymised_qualification();
   EXPECT_EQ(gateway.Terminate(10000), 0);
 }
 

@@ -180,7 +180,23 @@
     document_ids: "Unterlagen", documentIds: "Unterlagen", cv: "Lebenslauf",
     cover_letter: "Anschreiben (Datei)", certificate: "Zeugnisse", posting_id: "Stelle",
     sub: "Kennung", tenant_id: "Mandant",
+    cover_letter_text: "Anschreiben", coverLetterText: "Anschreiben",
+    anonymised_motivation: "Ihre Motivation", anonymisedMotivation: "Ihre Motivation",
+    anonymised_qualification: "Ihre Qualifikation", anonymisedQualification: "Ihre Qualifikation",
   };
+  // The services describe field violations in English (google.rpc.BadRequest); the ones a
+  // person can fix get a German sentence, the rest are shown as they come.
+  const COVER_LETTER_NEEDED = "Bitte fügen Sie ein Anschreiben als Datei bei oder schreiben Sie es als Text.";
+  function violationText(v) {
+    const d = (v && v.description) || "";
+    if (/must not contain your name or email/.test(d)) {
+      return "Bitte nennen Sie in diesem Text weder Ihren Namen noch Ihre E-Mail-Adresse: Die Auswahlkommission liest ihn, ohne zu wissen, wer Sie sind.";
+    }
+    if (/anonymised procedure needs this text/.test(d)) return "Bitte füllen Sie dieses Feld aus; im anonymisierten Verfahren ist es erforderlich.";
+    if (/a cover letter \(text or document\) is required/.test(d)) return COVER_LETTER_NEEDED;
+    if (/at most 4,000 characters/.test(d)) return "Bitte kürzen Sie den Text auf höchstens 4.000 Zeichen.";
+    return d;
+  }
   function errorBox(err, fieldIds) {
     const p = err.problem || {};
     const status = err.status;
@@ -191,7 +207,7 @@
       const label = FIELD_LABELS[v.field] || v.field;
       const id = fieldIds && fieldIds[v.field];
       return h("li", {}, id ? h("a", { href: `#${id}`, onclick: (e) => { e.preventDefault(); const t = document.getElementById(id); if (t) t.focus(); } }, label) : label,
-        v.description ? `: ${v.description}` : "");
+        v.description ? `: ${violationText(v)}` : "");
     });
     const box = h("div", { class: "alert", role: "alert", tabindex: "-1" },
       h("h2", {}, "Es ist ein Problem aufgetreten"),
@@ -416,18 +432,25 @@
       consent: "einwilligung", "consent.version": "einwilligung", cv: "lebenslauf",
       document_ids: "lebenslauf", documentIds: "lebenslauf", cover_letter: "anschreiben-datei",
       certificate: "zeugnisse",
+      anonymised_motivation: "motivation", anonymisedMotivation: "motivation",
+      anonymised_qualification: "qualifikation", anonymisedQualification: "qualifikation",
+      cover_letter_text: "anschreiben", coverLetterText: "anschreiben",
     };
+    // Anonymised procedure (ADR 0033): the committee reads two texts without name or email
+    // until the invitation, not the cover letter; the service refuses them otherwise.
+    const anonymised = !!p.anonymised;
     const errorSlot = h("div", {});
     function input(idf, label, type, attrs = {}) {
+      const describedby = [attrs.describedby || "", attrs.hint ? `${idf}-hint` : "", `${idf}-error`].filter(Boolean).join(" ");
       return h("div", { class: "field" },
         h("label", { for: idf }, label, attrs.required ? " (Pflichtangabe)" : ""),
         attrs.hint ? h("span", { class: "hint", id: `${idf}-hint` }, attrs.hint) : null,
         h("span", { class: "field-error", id: `${idf}-error`, hidden: true }),
         type === "textarea"
-          ? h("textarea", { id: idf, name: idf, "aria-describedby": [attrs.hint ? `${idf}-hint` : "", `${idf}-error`].filter(Boolean).join(" ") })
+          ? h("textarea", { id: idf, name: idf, required: attrs.required, maxlength: attrs.maxlength, rows: attrs.rows,
+            "aria-describedby": describedby })
           : h("input", { type, id: idf, name: idf, required: attrs.required, autocomplete: attrs.autocomplete,
-            accept: attrs.accept, multiple: attrs.multiple,
-            "aria-describedby": [attrs.hint ? `${idf}-hint` : "", `${idf}-error`].filter(Boolean).join(" ") }));
+            accept: attrs.accept, multiple: attrs.multiple, "aria-describedby": describedby }));
     }
     function check(idf, label, attrs = {}) {
       return h("div", { class: "check" },
@@ -458,6 +481,15 @@
       need("nachname", "Ihren Nachnamen", el.nachname.value.trim());
       need("email", "eine gültige E-Mail-Adresse", /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(el.email.value.trim()));
       need("lebenslauf", "Ihren Lebenslauf als Datei", el.lebenslauf.files.length === 1);
+      // The service requires a cover letter, as a file or as text (either will do).
+      if (!el.anschreiben.value.trim() && !el["anschreiben-datei"].files.length) {
+        markError("anschreiben", COVER_LETTER_NEEDED);
+        missing.push(["anschreiben", "ein Anschreiben (als Datei oder als Text)"]);
+      }
+      if (anonymised) {
+        need("motivation", "Ihre Motivation", el.motivation.value.trim());
+        need("qualifikation", "Ihre Qualifikation", el.qualifikation.value.trim());
+      }
       if (!el.einwilligung.checked) {
         markError("einwilligung", "Ohne Ihre Einwilligung können wir Ihre Bewerbung nicht bearbeiten.");
         missing.push(["einwilligung", "die Einwilligung zum Datenschutz"]);
@@ -483,6 +515,10 @@
         talentPoolConsent: el.talentpool.checked,
         requestId,
       };
+      if (anonymised) {
+        submission.anonymisedMotivation = el.motivation.value.trim();
+        submission.anonymisedQualification = el.qualifikation.value.trim();
+      }
       const body = new FormData();
       body.append("cv", el.lebenslauf.files[0]);
       if (el["anschreiben-datei"].files.length) body.append("cover_letter", el["anschreiben-datei"].files[0]);
@@ -507,7 +543,7 @@
         button.disabled = false;
         button.textContent = "Bewerbung absenden";
         for (const v of (err.problem && err.problem.violations) || []) {
-          if (fieldIds[v.field]) markError(fieldIds[v.field], v.description || "Bitte prüfen Sie diese Angabe.");
+          if (fieldIds[v.field]) markError(fieldIds[v.field], violationText(v) || "Bitte prüfen Sie diese Angabe.");
         }
         if (err.status === 401) session.clear(), updateAccountNav();
         const box = errorBox(err, fieldIds);
@@ -525,11 +561,20 @@
         input("anschrift", "Anschrift", "text", { autocomplete: "street-address", hint: "Straße, Hausnummer, Postleitzahl und Ort" })),
       h("fieldset", {},
         h("legend", {}, "Ihre Unterlagen"),
-        h("p", { class: "hint" }, "Erlaubt sind PDF-, PNG- und JPEG-Dateien."),
+        h("p", { class: "hint" }, "Erlaubt sind PDF-, PNG- und JPEG-Dateien. Ein Anschreiben ist erforderlich: als Datei oder als Text."),
         input("lebenslauf", "Lebenslauf", "file", { required: true, accept: ACCEPT }),
         input("anschreiben-datei", "Anschreiben als Datei", "file", { accept: ACCEPT }),
         input("zeugnisse", "Zeugnisse und Nachweise", "file", { accept: ACCEPT, multiple: true, hint: "Sie können mehrere Dateien auswählen." }),
-        input("anschreiben", "Anschreiben als Text", "textarea", { hint: "Alternativ oder zusätzlich zur Datei." })),
+        input("anschreiben", "Anschreiben als Text", "textarea", { hint: anonymised
+          ? "Alternativ oder zusätzlich zur Datei. Im anonymisierten Verfahren liest die Auswahlkommission Ihr Anschreiben erst nach der Einladung."
+          : "Alternativ oder zusätzlich zur Datei." })),
+      anonymised ? h("fieldset", {},
+        h("legend", {}, "Angaben für das anonymisierte Auswahlverfahren"),
+        h("p", { class: "hint", id: "anonym-hint" }, "Diese Stelle wird anonymisiert besetzt: Die Auswahlkommission liest zunächst nur die beiden folgenden Texte – nicht Ihren Namen, Ihre Kontaktdaten, Ihr Anschreiben oder Ihre Unterlagen. Bitte nennen Sie darin weder Ihren Namen noch Ihre E-Mail-Adresse."),
+        input("motivation", "Ihre Motivation", "textarea", { required: true, maxlength: 4000, rows: 6, describedby: "anonym-hint",
+          hint: "Warum möchten Sie diese Aufgabe übernehmen? Höchstens 4.000 Zeichen." }),
+        input("qualifikation", "Ihre Qualifikation", "textarea", { required: true, maxlength: 4000, rows: 6, describedby: "anonym-hint",
+          hint: "Ausbildung, Berufserfahrung und Kenntnisse, die für die Stelle wichtig sind. Höchstens 4.000 Zeichen." })) : null,
       h("fieldset", {},
         h("legend", {}, "Freiwillige Angaben"),
         h("p", { class: "hint", id: "sb-hint" }, "Schwerbehinderte und ihnen gleichgestellte Bewerberinnen und Bewerber werden bei gleicher Eignung bevorzugt berücksichtigt; bei öffentlichen Arbeitgebern werden sie grundsätzlich zum Vorstellungsgespräch eingeladen (§ 165 SGB IX). Die Angabe ist freiwillig."),
@@ -576,29 +621,66 @@
     }
   }
 
-  // The notification and scheduling services shape their messages; the portal shows the
-  // common fields it knows and nothing it does not.
+  // Bookings: the scheduling service's routes are not in the gateway yet (503); the page
+  // shows the common fields it expects and nothing it does not.
   function pick(o, ...names) {
     for (const n of names) if (o && o[n] !== undefined && o[n] !== "") return o[n];
     return "";
   }
+  // The inbox (GET /v1/me/inbox, notifications' ListInbox): newest first, unread marked,
+  // each item can be marked read (POST /v1/me/inbox/{id}:markRead).
   async function inboxPage() {
     if (!session.token) { show("Postfach", signInNotice("Ihr Postfach zu öffnen")); return focusHeading(); }
     show("Postfach", h("p", {}, "Ihre Nachrichten werden geladen …"));
     focusHeading();
+    const list = h("ul", { class: "results inbox" });
+    const more = h("p", {});
+    function itemView(m) {
+      const state = h("span", { class: m.readTime ? "hint" : "status" }, m.readTime ? "gelesen" : "ungelesen");
+      const subject = m.subject || "Nachricht";
+      const button = m.readTime ? null : h("button", { type: "button", class: "secondary", onclick: async () => {
+        button.disabled = true;
+        try {
+          await api("POST", `/v1/me/inbox/${encodeURIComponent(m.id)}:markRead`, { auth: true, body: {}, headers: { "Idempotency-Key": randomId() } });
+          state.className = "hint";
+          state.textContent = "gelesen";
+          button.remove();
+          announce("Die Nachricht ist als gelesen markiert.");
+        } catch (err) {
+          button.disabled = false;
+          const box = errorBox(err);
+          li.append(box);
+          box.focus();
+        }
+      } }, "Als gelesen markieren", h("span", { class: "visually-hidden" }, `: ${subject}`));
+      const li = h("li", { "data-id": m.id },
+        h("h2", {}, subject),
+        h("p", { class: "meta-line" }, timeText(m.createTime) ? `Eingegangen am ${timeText(m.createTime)} – ` : "", state),
+        h("p", { class: "message-body" }, m.bodyText || ""),
+        button ? h("p", {}, button) : null);
+      return li;
+    }
+    async function load(token) {
+      const query = new URLSearchParams({ pageSize: "20" });
+      if (token) query.set("pageToken", token);
+      const data = await api("GET", `/v1/me/inbox?${query.toString()}`, { auth: true }) || {};
+      const items = data.items || [];
+      list.append(...items.map(itemView));
+      more.replaceChildren(data.nextPageToken ? h("button", { type: "button", class: "secondary", onclick: async () => {
+        try { await load(data.nextPageToken); announce("Weitere Nachrichten geladen."); } catch (err) { more.replaceChildren(errorBox(err)); }
+      } }, "Ältere Nachrichten laden") : "");
+      return items.length;
+    }
     try {
-      const data = await api("GET", "/v1/me/inbox?pageSize=50", { auth: true }) || {};
-      const items = data.messages || data.items || data.notifications || [];
-      if (!items.length) {
+      const n = await load("");
+      if (!n) {
         view().replaceChildren(view().firstChild, h("p", {}, "Ihr Postfach ist leer."));
         return announce("Keine Nachrichten.");
       }
-      view().replaceChildren(view().firstChild, h("ul", { class: "results" }, items.map((m) => h("li", {},
-        h("h2", {}, pick(m, "subject", "title") || "Nachricht"),
-        h("p", { class: "hint" }, timeText(pick(m, "createTime", "deliverTime", "sendTime")), pick(m, "readTime") ? "" : " – ungelesen"),
-        h("p", {}, pick(m, "body", "text", "bodyText"))))));
-      announce(`${items.length} ${items.length === 1 ? "Nachricht" : "Nachrichten"} geladen.`);
+      view().replaceChildren(view().firstChild, list, more);
+      announce(`${n} ${n === 1 ? "Nachricht" : "Nachrichten"} geladen.`);
     } catch (err) {
+      if (err.status === 401) { session.clear(); updateAccountNav(); }
       view().replaceChildren(view().firstChild, errorBox(err));
     }
   }

@@ -18,9 +18,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/auth/jwt.h"
+#include "common/auth/key_set.h"
 #include "common/cache/redis_cache.h"
 #include "common/concurrency/worker_pool.h"
 #include "common/grpc/status_name.h"
@@ -77,6 +79,8 @@ absl::Status LoadGatewayConfig(config::EnvReader& env, GatewayConfig* c) {
     }
   }
   c->jwt_hs256_secret = env.String("STELLENWERK_JWT_HS256_SECRET", "");
+  c->jwt_jwks_file = env.String("STELLENWERK_JWT_JWKS_FILE", "");
+  c->jwt_rs256_public_key_file = env.String("STELLENWERK_JWT_RS256_PUBLIC_KEY_FILE", "");
   c->dev_signin = env.Bool("STELLENWERK_GATEWAY_DEV_SIGNIN", false);
   c->portal_dir = env.String("STELLENWERK_PORTAL_DIR", STELLENWERK_DEFAULT_PORTAL_DIR);
   std::string cors = env.String("STELLENWERK_GATEWAY_CORS_ORIGINS", "");
@@ -88,6 +92,10 @@ absl::Status LoadGatewayConfig(config::EnvReader& env, GatewayConfig* c) {
   c->upload_chunk_bytes = env.Int("STELLENWERK_GATEWAY_UPLOAD_CHUNK_BYTES", 64 << 10, 256, 4 << 20);
   c->deadline = env.Duration("STELLENWERK_GATEWAY_DEADLINE", absl::Seconds(10));
   c->rate_limit_per_minute = env.Int("STELLENWERK_GATEWAY_RATE_LIMIT", 600, 0, 1000000);
+  c->rate_limit_ip_factor = env.Int("STELLENWERK_GATEWAY_RATE_LIMIT_IP_FACTOR", 10, 1, 10000);
+  c->trusted_proxies = env.Int("STELLENWERK_GATEWAY_TRUSTED_PROXIES", 0, 0, 10);
+  c->stream_deadline = env.Duration("STELLENWERK_GATEWAY_STREAM_DEADLINE", absl::Minutes(5));
+  c->drain = env.Duration("STELLENWERK_GATEWAY_DRAIN", absl::ZeroDuration());
   c->threads = env.Int("STELLENWERK_GATEWAY_THREADS", 2, 1, 64);
   c->workers = env.Int("STELLENWERK_GATEWAY_WORKERS", 8, 1, 256);
   c->log_level = env.String("STELLENWERK_LOG_LEVEL", "info");
@@ -114,7 +122,6 @@ struct PendingRoute {
   const char* upstream;
 };
 const PendingRoute kPendingRoutes[] = {
-    {"GET", "/v1/me/inbox", "notifications"},
     {"GET", "/v1/me/bookings", "scheduling"},
     {"POST", "/v1/me/bookings", "scheduling"},
 };
@@ -174,6 +181,8 @@ struct Gateway::Impl {
   std::map<std::string, std::unique_ptr<grpc::GenericStub>> stubs;
   std::unique_ptr<concurrency::WorkerPool> workers;
   std::unique_ptr<cache::RedisCache> redis;
+  std::shared_ptr<const auth::TokenVerifier> verifier;  // null: no key configured
+  std::atomic<bool> draining{false};                    // after SIGTERM: /readyz 503
   std::filesystem::path portal_root;
 
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
@@ -194,16 +203,48 @@ struct Gateway::Impl {
         .Observe(seconds);
   }
 
-  // Fixed-window count per client and route in Redis; nullopt = allowed (also when Redis is
-  // down: fail-open, as the cache). Otherwise the seconds until the window ends.
-  std::optional<int> RateLimited(const std::string& client, const std::string& route) {
+  // The verified subject of a bearer token, hashed ("" without a verifiable token). Only the
+  // rate limit's choice of bucket depends on it; the services verify the token themselves.
+  std::string VerifiedSubject(const std::string& authorization) const {
+    if (!verifier || !absl::StartsWithIgnoreCase(authorization, "Bearer ")) return "";
+    absl::StatusOr<auth::Claims> claims = verifier->Verify(
+        std::string(absl::StripAsciiWhitespace(authorization.substr(7))), absl::Now());
+    if (!claims.ok()) return "";
+    return Sha256Hex(absl::StrCat(claims->tenant, "\n", claims->sub));
+  }
+
+  // Fixed one-minute windows in Redis per route template (method and template) and client
+  // (docs/decisions/0045): a verified token's subject gets the per-client limit and its
+  // address a limit `rate_limit_ip_factor` times as high; a request without a verifiable
+  // token is counted by its address alone, so an invented token buys nothing. nullopt =
+  // allowed (also when Redis is down: fail-open, as the cache); otherwise the seconds until
+  // the window ends.
+  std::optional<int> RateLimited(const std::string& client, const std::string& authorization,
+                                 const std::string& route) {
     if (!redis || config.rate_limit_per_minute <= 0) return std::nullopt;
-    int64_t now = absl::ToUnixSeconds(absl::Now());
+    int64_t now = absl::ToUnixSeconds(config.clock != nullptr ? config.clock->Now() : absl::Now());
     int64_t window = now / 60;
-    std::optional<int64_t> n =
-        redis->Increment(absl::StrCat("rl:", window, ":", route, ":", client), absl::Seconds(61));
-    if (!n || *n <= config.rate_limit_per_minute) return std::nullopt;
-    rate_limited->Add({{"route", route}}).Increment();
+    auto over = [&](const std::string& who, int64_t limit) {
+      std::optional<int64_t> n =
+          redis->Increment(absl::StrCat("rl:", window, ":", route, ":", who), absl::Seconds(61));
+      return n.has_value() && *n > limit;
+    };
+    const int64_t limit = config.rate_limit_per_minute;
+    const std::string subject = VerifiedSubject(authorization);
+    const char* by = "client";
+    bool limited;
+    if (subject.empty()) {
+      limited = over(absl::StrCat("ip:", client), limit);
+    } else {
+      by = "subject";
+      limited = over(absl::StrCat("sub:", subject), limit);
+      if (over(absl::StrCat("ip:", client), limit * config.rate_limit_ip_factor) && !limited) {
+        limited = true;
+        by = "client";
+      }
+    }
+    if (!limited) return std::nullopt;
+    rate_limited->Add({{"route", route}, {"by", by}}).Increment();
     return static_cast<int>(60 - now % 60);
   }
 };
@@ -433,6 +474,17 @@ class Session : public std::enable_shared_from_this<Session> {
     cur_.idempotency_key = std::string(req["Idempotency-Key"]);
     beast::error_code ignored;
     cur_.client = stream_.socket().remote_endpoint(ignored).address().to_string();
+    if (int trusted = gw_.config.trusted_proxies; trusted > 0) {
+      // Each trusted proxy appended the address it saw: the outermost one's entry is the
+      // client's; what precedes it the client may have written itself.
+      std::vector<absl::string_view> hops = absl::StrSplit(
+          absl::string_view(req["X-Forwarded-For"].data(), req["X-Forwarded-For"].size()), ',',
+          absl::SkipWhitespace());
+      if (hops.size() >= static_cast<size_t>(trusted)) {
+        absl::string_view hop = absl::StripAsciiWhitespace(hops[hops.size() - trusted]);
+        if (!hop.empty() && hop.size() <= 64) cur_.client = std::string(hop);
+      }
+    }
     absl::string_view target(req.target().data(), req.target().size());
     size_t q = target.find('?');
     cur_.path = std::string(target.substr(0, q));
@@ -475,6 +527,9 @@ class Session : public std::enable_shared_from_this<Session> {
     const std::string& path = cur_.path;
     if (cur_.verb == http::verb::get || cur_.verb == http::verb::head) {
       if (path == "/healthz") return Health();
+      // Shallow: answered by the I/O loop itself, no upstream asked (the probes' paths).
+      if (path == "/livez") return Shallow("/livez", true);
+      if (path == "/readyz") return Shallow("/readyz", !gw_.draining.load());
       if (path == "/metrics") return Metrics();
       if (path == "/openapi.json") {
         cur_.route = "/openapi.json";
@@ -516,7 +571,7 @@ class Session : public std::enable_shared_from_this<Session> {
                            {{"Content-Type", "expected application/json"}});
       }
     }
-    if (std::optional<int> retry = gw_.RateLimited(cur_.client, route.path_template)) {
+    if (std::optional<int> retry = gw_.RateLimited(cur_.client, cur_.authorization, cur_.route)) {
       return RateLimitedAnswer(*retry);
     }
     auto channel_it = gw_.stubs.find(route.upstream);
@@ -540,6 +595,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!cur_.idempotency_key.empty()) {
       SetStringField(request.get(), "request_id", cur_.idempotency_key, "");
     }
+    if (route.download) return StartDownload(route, *channel_it->second, *request);
     auto call = std::make_shared<Call>();
     call->route = &route;
     std::string bytes = request->SerializeAsString();
@@ -553,6 +609,220 @@ class Session : public std::enable_shared_from_this<Session> {
           net::post(self->stream_.get_executor(),
                     [self, call, status] { self->OnUpstream(*call, status); });
         });
+  }
+
+  // --- streamed download (a server-streaming route, docs/decisions/0046) -------------------
+
+  // One message of the stream, parsed on gRPC's thread.
+  struct Piece {
+    bool ok = false;   // false: the stream ended (the status follows in OnDone)
+    bool bad = false;  // did not parse
+    bool metadata = false;
+    std::string bytes;  // the response_body field's content
+    std::string file_name, content_type;
+  };
+
+  // The generic client stream (a server-streaming RPC is a bidi stream with one request on
+  // the wire). Reads one message at a time: the next read starts only after the previous
+  // chunk was written to the HTTP client, so at most one chunk is held. A hold keeps OnDone
+  // (which deletes the reactor) back until the session lets go (Release).
+  class Download final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+   public:
+    Download(std::shared_ptr<Session> session, const Route* route)
+        : session_(std::move(session)), route_(route) {}
+    grpc::ClientContext context;
+    grpc::ByteBuffer request;
+
+    void Begin(grpc::GenericStub& stub) {
+      stub.PrepareBidiStreamingCall(&context, route_->grpc_path, grpc::StubOptions(), this);
+      AddHold();
+      StartWriteLast(&request, grpc::WriteOptions());
+      StartRead(&response_);
+      StartCall();
+    }
+    void Next() { StartRead(&response_); }
+    void Release() { RemoveHold(); }
+
+    void OnReadDone(bool ok) override {
+      Piece piece;
+      piece.ok = ok;
+      if (ok) Parse(piece);
+      net::post(session_->stream_.get_executor(),
+                [s = session_, piece = std::move(piece)]() mutable { s->OnPiece(piece); });
+    }
+    void OnDone(const grpc::Status& status) override {
+      net::post(session_->stream_.get_executor(),
+                [s = session_, status] { s->OnDownloadDone(status); });
+      delete this;
+    }
+
+   private:
+    void Parse(Piece& piece) {
+      std::vector<grpc::Slice> slices;
+      std::string bytes;
+      if (response_.Dump(&slices).ok()) {
+        for (const auto& sl : slices) {
+          bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+        }
+      }
+      const google::protobuf::Message* prototype =
+          google::protobuf::MessageFactory::generated_factory()->GetPrototype(
+              route_->method->output_type());
+      std::unique_ptr<google::protobuf::Message> m(prototype->New());
+      if (!m->ParseFromString(bytes)) {
+        piece.bad = true;
+        return;
+      }
+      const auto* d = m->GetDescriptor();
+      const auto* r = m->GetReflection();
+      const auto* content = d->FindFieldByName(route_->response_body);
+      if (content->has_presence() ? r->HasField(*m, content) : !r->GetString(*m, content).empty()) {
+        piece.bytes = r->GetString(*m, content);
+        return;
+      }
+      // Metadata: the file name and type of a set message field (e.g. Document).
+      piece.metadata = true;
+      for (int i = 0; i < d->field_count(); ++i) {
+        const auto* f = d->field(i);
+        if (f->type() != google::protobuf::FieldDescriptor::TYPE_MESSAGE || f->is_repeated() ||
+            !r->HasField(*m, f)) {
+          continue;
+        }
+        const google::protobuf::Message& meta = r->GetMessage(*m, f);
+        auto text = [&](const char* name) -> std::string {
+          const auto* tf = meta.GetDescriptor()->FindFieldByName(name);
+          if (tf == nullptr || tf->type() != google::protobuf::FieldDescriptor::TYPE_STRING ||
+              tf->is_repeated()) {
+            return "";
+          }
+          return meta.GetReflection()->GetString(meta, tf);
+        };
+        piece.file_name = text("file_name");
+        piece.content_type = text("detected_type");
+        if (piece.content_type.empty()) piece.content_type = text("content_type");
+      }
+    }
+
+    std::shared_ptr<Session> session_;
+    const Route* route_;
+    grpc::ByteBuffer response_;
+  };
+
+  void StartDownload(const Route& route, grpc::GenericStub& stub,
+                     const google::protobuf::Message& request) {
+    dl_ = new Download(shared_from_this(), &route);
+    dl_route_ = &route;
+    dl_aborted_ = false;
+    dl_bad_ = false;
+    dl_name_.clear();
+    dl_type_.clear();
+    std::string bytes = request.SerializeAsString();
+    grpc::Slice slice(bytes);
+    dl_->request = grpc::ByteBuffer(&slice, 1);
+    dl_->context.set_deadline(absl::ToChronoTime(absl::Now() + gw_.config.stream_deadline));
+    AddMetadata(dl_->context);
+    dl_->Begin(stub);
+  }
+
+  void OnPiece(Piece& piece) {
+    if (dl_aborted_) return;
+    if (!piece.ok) return dl_->Release();  // the end: OnDownloadDone follows
+    if (piece.bad) {
+      // Not what the descriptors promised: stop the stream; OnDownloadDone answers.
+      dl_bad_ = true;
+      dl_->context.TryCancel();
+      return dl_->Release();
+    }
+    if (piece.metadata) {
+      dl_name_ = std::move(piece.file_name);
+      dl_type_ = std::move(piece.content_type);
+      return dl_->Next();
+    }
+    if (!dl_res_) BeginDownloadResponse();
+    dl_chunk_ = std::move(piece.bytes);
+    auto& body = dl_res_->body();
+    body.data = dl_chunk_.data();
+    body.size = dl_chunk_.size();
+    body.more = true;
+    stream_.expires_after(absl::ToChronoSeconds(gw_.config.idle_timeout));
+    http::async_write(stream_, *dl_sr_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) {
+        // The client went away: cancel the upstream stream, drop the connection.
+        self->dl_aborted_ = true;
+        self->dl_->context.TryCancel();
+        self->dl_->Release();
+        return self->stream_.close();
+      }
+      self->dl_->Next();
+    });
+  }
+
+  void BeginDownloadResponse() {
+    dl_res_ = std::make_unique<http::response<http::buffer_body>>(http::status::ok, cur_.version);
+    // The service detects the type from the content (PDF, PNG, JPEG); nothing else is trusted.
+    Decorate(*dl_res_, dl_type_.empty() ? "application/octet-stream" : dl_type_);
+    dl_res_->set(http::field::content_disposition, ContentDisposition(dl_name_));
+    dl_res_->set(http::field::cache_control, "private, no-store");
+    dl_res_->set("X-Content-Type-Options", "nosniff");
+    dl_res_->set("Content-Security-Policy", "sandbox; default-src 'none'");
+    if (cur_.version >= 11) {
+      dl_res_->chunked(true);
+      dl_res_->keep_alive(cur_.keep_alive);
+    } else {
+      dl_res_->keep_alive(false);  // HTTP/1.0: the body ends with the connection
+    }
+    dl_sr_ = std::make_unique<http::response_serializer<http::buffer_body>>(*dl_res_);
+  }
+
+  void OnDownloadDone(const grpc::Status& status) {
+    dl_ = nullptr;  // deleted itself
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - cur_.start).count();
+    if (dl_aborted_) return gw_.Observe(cur_.route, 499, seconds);
+    if (!status.ok() || dl_bad_) {
+      if (!dl_res_) {
+        if (dl_bad_) return SendProblem(502, "The upstream answer did not parse.", {});
+        return SendGrpcError(dl_route_->upstream, status);
+      }
+      // Part of the body is out: only cutting the connection (no last chunk) tells the client
+      // that the file is incomplete.
+      gw_.Observe(cur_.route, 502, seconds);
+      spdlog::warn("download {} cut off: {}", cur_.route, status.error_message());
+      return stream_.close();
+    }
+    if (!dl_res_) BeginDownloadResponse();  // an empty file
+    auto& body = dl_res_->body();
+    body.data = nullptr;
+    body.size = 0;
+    body.more = false;
+    stream_.expires_after(absl::ToChronoSeconds(gw_.config.idle_timeout));
+    http::async_write(stream_, *dl_sr_,
+                      [self = shared_from_this(), seconds](beast::error_code ec, size_t) {
+                        self->gw_.Observe(self->cur_.route, ec ? 499 : 200, seconds);
+                        bool keep = self->dl_res_->keep_alive();
+                        self->dl_sr_.reset();
+                        self->dl_res_.reset();
+                        self->dl_chunk_.clear();
+                        self->dl_chunk_.shrink_to_fit();
+                        if (ec || !keep) return self->Close();
+                        self->ReadHeader();
+                      });
+  }
+
+  // RFC 6266: an ASCII fallback and the UTF-8 name percent-encoded (RFC 8187).
+  static std::string ContentDisposition(const std::string& name) {
+    std::string ascii, encoded;
+    for (unsigned char c : name) {
+      ascii.push_back(c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? static_cast<char>(c) : '_');
+      if (absl::ascii_isalnum(c) || c == '.' || c == '-' || c == '_') {
+        encoded.push_back(static_cast<char>(c));
+      } else {
+        encoded += absl::StrFormat("%%%02X", c);
+      }
+    }
+    if (name.empty()) return "attachment";
+    return absl::StrCat("attachment; filename=\"", ascii, "\"; filename*=UTF-8''", encoded);
   }
 
   struct Call {
@@ -705,7 +975,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void DevSignIn(const std::string& body) {
     cur_.route = "POST /v1/dev/sign-in";
     if (cur_.verb != http::verb::post) return SendProblem(405, "Use POST.", {});
-    if (std::optional<int> retry = gw_.RateLimited(cur_.client, "/v1/dev/sign-in")) {
+    if (std::optional<int> retry = gw_.RateLimited(cur_.client, "", cur_.route)) {
       return RateLimitedAnswer(*retry);
     }
     if (gw_.config.jwt_hs256_secret.size() < 32) {
@@ -803,6 +1073,14 @@ class Session : public std::enable_shared_from_this<Session> {
     Send(std::move(res));
   }
 
+  void Shallow(const char* route, bool ok) {
+    cur_.route = route;
+    auto res = NewResponse(ok ? 200 : 503, "application/json");
+    res->set(http::field::cache_control, "no-store");
+    res->body() = ok ? R"({"status":"ok"})" : R"({"status":"draining"})";
+    Send(std::move(res));
+  }
+
   void Metrics() {
     cur_.route = "/metrics";
     prometheus::TextSerializer serializer;
@@ -862,7 +1140,8 @@ class Session : public std::enable_shared_from_this<Session> {
       cur_.keep_alive = false;
       return SendProblem(401, "This route needs a bearer token.", {});
     }
-    if (std::optional<int> retry = gw_.RateLimited(cur_.client, "/v1/applications")) {
+    if (std::optional<int> retry =
+            gw_.RateLimited(cur_.client, cur_.authorization, "POST /v1/applications")) {
       cur_.keep_alive = false;
       return RateLimitedAnswer(*retry);
     }
@@ -970,19 +1249,26 @@ class Session : public std::enable_shared_from_this<Session> {
 
   std::unique_ptr<Response> NewResponse(int status, const std::string& type) {
     auto res = std::make_unique<Response>(static_cast<http::status>(status), cur_.version);
-    res->set(http::field::server, "stellenwerk-gateway");
-    if (!type.empty()) res->set(http::field::content_type, type);
-    res->set("X-Correlation-Id", cur_.correlation_id);
+    Decorate(*res, type);
+    return res;
+  }
+
+  // What every answer carries: server, type, correlation id, CORS for an allowed origin.
+  template <class Body>
+  void Decorate(http::response<Body>& res, const std::string& type) {
+    res.set(http::field::server, "stellenwerk-gateway");
+    if (!type.empty()) res.set(http::field::content_type, type);
+    res.set("X-Correlation-Id", cur_.correlation_id);
     if (!cur_.origin.empty()) {
       const auto& allowed = gw_.config.cors_origins;
       bool any = std::find(allowed.begin(), allowed.end(), "*") != allowed.end();
       if (any || std::find(allowed.begin(), allowed.end(), cur_.origin) != allowed.end()) {
-        res->set(http::field::access_control_allow_origin, any ? "*" : cur_.origin);
-        res->set(http::field::access_control_expose_headers, "ETag, X-Correlation-Id, Retry-After");
-        if (!any) res->set(http::field::vary, "Origin");
+        res.set(http::field::access_control_allow_origin, any ? "*" : cur_.origin);
+        res.set(http::field::access_control_expose_headers,
+                "ETag, X-Correlation-Id, Retry-After, Content-Disposition");
+        if (!any) res.set(http::field::vary, "Origin");
       }
     }
-    return res;
   }
 
   std::unique_ptr<Response> ProblemResponse(int status, const std::string& detail,
@@ -1069,6 +1355,14 @@ class Session : public std::enable_shared_from_this<Session> {
   std::unique_ptr<Upload> upload_;
   std::unique_ptr<MultipartParser> multipart_;
   std::vector<char> chunk_;
+  // The download in flight (at most one per connection: HTTP/1.1 answers in order).
+  Download* dl_ = nullptr;
+  const Route* dl_route_ = nullptr;
+  bool dl_aborted_ = false;
+  bool dl_bad_ = false;
+  std::string dl_name_, dl_type_, dl_chunk_;
+  std::unique_ptr<http::response<http::buffer_body>> dl_res_;
+  std::unique_ptr<http::response_serializer<http::buffer_body>> dl_sr_;
 };
 
 }  // namespace
@@ -1111,6 +1405,20 @@ absl::Status Gateway::Start() {
     options.port = g.config.redis_port;
     options.key_prefix = g.config.redis_prefix;
     g.redis = std::make_unique<cache::RedisCache>(options);
+  }
+  if (!g.config.jwt_jwks_file.empty()) {
+    absl::StatusOr<std::shared_ptr<auth::JwksFile>> jwks =
+        auth::JwksFile::Open(g.config.jwt_jwks_file);
+    if (!jwks.ok()) return jwks.status();
+    g.verifier = *std::move(jwks);
+  } else if (!g.config.jwt_rs256_public_key_file.empty()) {
+    absl::StatusOr<auth::JwtVerifier> v =
+        auth::JwtVerifier::Rs256FromPemFile(g.config.jwt_rs256_public_key_file);
+    if (!v.ok()) return v.status();
+    g.verifier = std::make_shared<auth::JwtVerifier>(*std::move(v));
+  } else if (!g.config.jwt_hs256_secret.empty()) {
+    absl::StatusOr<auth::JwtVerifier> v = auth::JwtVerifier::Hs256(g.config.jwt_hs256_secret);
+    if (v.ok()) g.verifier = std::make_shared<auth::JwtVerifier>(*std::move(v));
   }
   std::error_code ec;
   g.portal_root = std::filesystem::weakly_canonical(g.config.portal_dir, ec);
@@ -1162,6 +1470,8 @@ void Gateway::Stop() {
   if (g.workers) g.workers->Stop();
 }
 
+void Gateway::Drain() { impl_->draining = true; }
+
 void Gateway::WaitForTermination() {
   sigset_t set;
   sigemptyset(&set);
@@ -1170,6 +1480,8 @@ void Gateway::WaitForTermination() {
   int sig = 0;
   sigwait(&set, &sig);
   spdlog::info("signal {}: stopping", sig);
+  Drain();
+  if (impl_->config.drain > absl::ZeroDuration()) absl::SleepFor(impl_->config.drain);
   Stop();
 }
 

@@ -2,8 +2,9 @@
 // stellenwerk-gateway: the REST/JSON edge (CONTRACT.md "REST", docs/decisions/0027-0029).
 // An asynchronous Boost.Beast HTTP/1.1 server (keep-alive) that transcodes every route
 // declared with google.api.http on the services' RPCs into a generic gRPC call, streams
-// multipart uploads into UploadDocument, limits rates in Redis, and serves the portal,
-// /openapi.json, /healthz and /metrics.
+// multipart uploads into UploadDocument, streams downloads out of server-streaming RPCs,
+// limits rates in Redis, and serves the portal, /openapi.json, /healthz (deep), /livez and
+// /readyz (shallow, for probes) and /metrics.
 
 #include <cstdint>
 #include <map>
@@ -13,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/clock/clock.h"
 #include "common/config/env.h"
 
 namespace stellenwerk::gateway {
@@ -34,18 +36,37 @@ struct GatewayConfig {
   int redis_port = 6379;
   std::string redis_prefix = "stw:gateway:";  // rate-limit keys (shared by every replica)
   std::string jwt_hs256_secret;  // STELLENWERK_JWT_HS256_SECRET (the dev sign-in signs with it)
-  bool dev_signin = false;       // STELLENWERK_GATEWAY_DEV_SIGNIN=1
-  std::string portal_dir;        // STELLENWERK_PORTAL_DIR
+  // The services' verification keys (same variables, same precedence: JWKS file, RS256 key,
+  // HS256 secret). The gateway verifies a bearer token only to choose its rate-limit bucket
+  // (docs/decisions/0045); the services still verify every call.
+  std::string jwt_jwks_file;                    // STELLENWERK_JWT_JWKS_FILE
+  std::string jwt_rs256_public_key_file;        // STELLENWERK_JWT_RS256_PUBLIC_KEY_FILE
+  bool dev_signin = false;                      // STELLENWERK_GATEWAY_DEV_SIGNIN=1
+  std::string portal_dir;                       // STELLENWERK_PORTAL_DIR
   std::vector<std::string> cors_origins;        // STELLENWERK_GATEWAY_CORS_ORIGINS ("*" or a list)
   size_t max_body_bytes = 1 << 20;              // STELLENWERK_GATEWAY_MAX_BODY_BYTES
   size_t max_upload_bytes = 25 << 20;           // STELLENWERK_GATEWAY_MAX_UPLOAD_BYTES
   size_t upload_chunk_bytes = 64 << 10;         // STELLENWERK_GATEWAY_UPLOAD_CHUNK_BYTES
   absl::Duration deadline = absl::Seconds(10);  // STELLENWERK_GATEWAY_DEADLINE, per gRPC call
+  // A streamed download as a whole: STELLENWERK_GATEWAY_STREAM_DEADLINE
+  absl::Duration stream_deadline = absl::Minutes(5);
+  // After SIGTERM: /readyz answers 503 for this long before the gateway stops accepting
+  // (STELLENWERK_GATEWAY_DRAIN; the pod's preStop sleep does the same in a cluster).
+  absl::Duration drain = absl::ZeroDuration();
   int rate_limit_per_minute = 600;  // STELLENWERK_GATEWAY_RATE_LIMIT, per client and route
-  int threads = 2;                  // STELLENWERK_GATEWAY_THREADS (I/O threads)
-  int workers = 8;                  // STELLENWERK_GATEWAY_WORKERS (blocking upload calls)
+  // A client address's limit per route when its callers carry verified tokens: this many
+  // times the per-client limit (people behind one NAT). STELLENWERK_GATEWAY_RATE_LIMIT_IP_FACTOR
+  int rate_limit_ip_factor = 10;
+  // Proxies in front of the gateway that append to X-Forwarded-For (the Ingress: 1). The
+  // client is the address the outermost of them saw; 0: the peer address.
+  int trusted_proxies = 0;  // STELLENWERK_GATEWAY_TRUSTED_PROXIES
+  int threads = 2;          // STELLENWERK_GATEWAY_THREADS (I/O threads)
+  int workers = 8;          // STELLENWERK_GATEWAY_WORKERS (blocking upload calls)
   absl::Duration idle_timeout = absl::Seconds(30);  // keep-alive idle limit
   std::string log_level = "info";                   // STELLENWERK_LOG_LEVEL
+  // The rate limit's windows follow this clock (tests: a FakeClock); null = the system's.
+  // Token lifetimes are always checked against the real time.
+  const Clock* clock = nullptr;
 };
 
 absl::Status LoadGatewayConfig(config::EnvReader& env, GatewayConfig* out);
@@ -65,7 +86,10 @@ class Gateway {
   // The most bytes a multipart parser held back between two pieces of an upload (tests: the
   // upload is streamed, not buffered).
   int64_t upload_buffered_max() const;
-  // Blocks until SIGINT/SIGTERM (signals blocked by the caller), then stops.
+  // /readyz answers 503 from now on (the first step of stopping); /livez stays 200.
+  void Drain();
+  // Blocks until SIGINT/SIGTERM (signals blocked by the caller), then drains for
+  // config.drain and stops.
   void WaitForTermination();
 
   struct Impl;

@@ -1,15 +1,19 @@
-// The gateway in process in front of real postings and applications services (harness, real
-// PostgreSQL, RabbitMQ and Redis): transcoding, errors as problem+json, ETag/If-None-Match,
-// If-Match → 412, the streamed multipart application, rate limits, OpenAPI, health, metrics.
+// The gateway in process in front of real postings, applications and notifications services
+// (harness, real PostgreSQL, RabbitMQ, Redis and the SMTP sink): transcoding, errors as
+// problem+json, ETag/If-None-Match, If-Match → 412, the streamed multipart application, the
+// streamed document download, the inbox, rate limits, OpenAPI, health, probes, metrics.
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "common/auth/jwt.h"
+#include "common/clock/clock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "services/applications/tests/applications_testing.h"
 #include "services/gateway/tests/gateway_testing.h"
+#include "services/notifications/tests/notifications_testing.h"
 
 namespace stellenwerk::applications {
 namespace {
@@ -24,9 +28,11 @@ class GatewayE2eTest : public ApplicationsServiceTest {
   static void SetUpTestSuite() {
     StartServices(false);
     if (postings_ == nullptr) return;
-    auto config = gateway::TestGatewayConfig(
-        {{"postings", postings_->address()}, {"applications", apps_->address()}},
-        infra().redis_addr, infra().jwt_secret);
+    notifications_ = &notifications::StartNotifications(harness());
+    auto config = gateway::TestGatewayConfig({{"postings", postings_->address()},
+                                              {"applications", apps_->address()},
+                                              {"notifications", notifications_->address()}},
+                                             infra().redis_addr, infra().jwt_secret);
     config.upload_chunk_bytes = 16 * 1024;  // a file of 300 KiB arrives in many pieces
     config.max_body_bytes = 64 * 1024;
     config.max_upload_bytes = 2 << 20;
@@ -35,6 +41,7 @@ class GatewayE2eTest : public ApplicationsServiceTest {
   }
   static void TearDownTestSuite() {
     gateway_.reset();
+    notifications_ = nullptr;
     ApplicationsServiceTest::TearDownTestSuite();
   }
   void SetUp() override {
@@ -54,13 +61,14 @@ class GatewayE2eTest : public ApplicationsServiceTest {
   }
   // A multipart body: the "application" JSON part and one file part.
   static std::string Multipart(const std::string& boundary, const std::string& application,
-                               const std::string& file_field, const std::string& file) {
+                               const std::string& file_field, const std::string& file,
+                               const std::string& file_name = "lebenslauf.pdf") {
     return "--" + boundary +
            "\r\nContent-Disposition: form-data; name=\"application\"\r\nContent-Type: "
            "application/json\r\n\r\n" +
            application + "\r\n--" + boundary + "\r\nContent-Disposition: form-data; name=\"" +
-           file_field + "\"; filename=\"lebenslauf.pdf\"\r\nContent-Type: application/pdf\r\n\r\n" +
-           file + "\r\n--" + boundary + "--\r\n";
+           file_field + "\"; filename=\"" + file_name +
+           "\"\r\nContent-Type: application/pdf\r\n\r\n" + file + "\r\n--" + boundary + "--\r\n";
   }
   std::string SignIn(const std::string& sub) {
     HttpAnswer a = http_->Request("POST", "/v1/dev/sign-in",
@@ -77,6 +85,19 @@ class GatewayE2eTest : public ApplicationsServiceTest {
     EXPECT_TRUE(google::protobuf::util::MessageToJsonString(r, &out).ok());
     return out;
   }
+  // Applies through the gateway (multipart) with one CV; the application as JSON.
+  json ApplyThroughGateway(const std::string& posting, const std::string& token,
+                           const std::string& pdf,
+                           const std::string& file_name = "lebenslauf.pdf") {
+    const std::string boundary = "stwBoundary77c1";
+    HttpAnswer a =
+        http_->Request("POST", "/v1/applications",
+                       Multipart(boundary, SubmissionJson(posting, token), "cv", pdf, file_name),
+                       {{"Authorization", "Bearer " + token},
+                        {"Content-Type", "multipart/form-data; boundary=" + boundary}});
+    EXPECT_EQ(a.status, 200) << a.body;
+    return Json(a);
+  }
   int OwnApplications(const std::string& token) {
     HttpAnswer a = http_->Request("GET", "/v1/me/applications", "", Bearer(token));
     EXPECT_EQ(a.status, 200) << a.body;
@@ -84,6 +105,7 @@ class GatewayE2eTest : public ApplicationsServiceTest {
   }
 
   static inline std::unique_ptr<Gateway> gateway_;
+  static inline stellenwerk::testing::ServiceUnderTest* notifications_ = nullptr;
   std::unique_ptr<HttpClient> http_;
 };
 
@@ -167,8 +189,10 @@ TEST_F(GatewayE2eTest, BadInputAnswersProblemJson) {
   ExpectProblem(invalid, 400);
   EXPECT_FALSE(Json(invalid)["violations"].empty()) << invalid.body;
   // Routes of services that are not there yet.
-  ExpectProblem(http_->Request("GET", "/v1/me/inbox", "", Bearer(applicant_)), 503);
   ExpectProblem(http_->Request("GET", "/v1/me/bookings", "", Bearer(applicant_)), 503);
+  // A private route without a token: 401 at the edge; an unknown query parameter: 400.
+  ExpectProblem(http_->Request("GET", "/v1/me/inbox"), 401);
+  ExpectProblem(http_->Request("GET", "/v1/me/inbox?colour=blue", "", Bearer(applicant_)), 400);
 }
 
 TEST_F(GatewayE2eTest, MultipartApplicationIsStreamedIntoUploadDocument) {
@@ -222,29 +246,29 @@ TEST_F(GatewayE2eTest, MultipartApplicationIsStreamedIntoUploadDocument) {
 
 TEST_F(GatewayE2eTest, RateLimitPerClientAndRouteFailsOpenWithoutRedis) {
   REQUIRE_GATEWAY();
+  // The windows follow a fake clock, at the start of a minute: the counts are exact.
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
   auto config = gateway::TestGatewayConfig({{"postings", postings_->address()}}, infra().redis_addr,
                                            infra().jwt_secret);
   config.rate_limit_per_minute = 3;
+  config.clock = &clock;
   config.redis_prefix = "stw:gateway-test:" + tenant_ + ":";  // counts of this test alone
   Gateway limited(config);
   ASSERT_TRUE(limited.Start().ok());
   HttpClient client(limited.port());
   std::string path = "/v1/postings?tenantId=" + tenant_;
-  // The window may turn over between requests: then the count restarts, so allow one more.
-  int ok = 0;
-  HttpAnswer last;
-  for (int i = 0; i < 8 && last.status != 429; ++i) {
-    last = client.Request("GET", path);
-    if (last.status == 200) ++ok;
-  }
-  ExpectProblem(last, 429);
-  EXPECT_GE(ok, 3);
-  EXPECT_LE(ok, 6);
-  int retry = std::stoi(last.header("retry-after"));
-  EXPECT_GE(retry, 1);
-  EXPECT_LE(retry, 60);
-  // Another route of the same client is counted apart.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(client.Request("GET", path).status, 200) << i;
+  HttpAnswer over = client.Request("GET", path);
+  ExpectProblem(over, 429);
+  EXPECT_EQ(Json(over).value("code", ""), "RESOURCE_EXHAUSTED");
+  EXPECT_EQ(over.header("retry-after"), "60");
+  clock.Advance(absl::Seconds(45));
+  EXPECT_EQ(client.Request("GET", path).header("retry-after"), "15");
+  // Another route of the same client is counted apart (by its template, not its raw path).
   EXPECT_EQ(client.Request("GET", "/v1/postings/" + OpenPosting()).status, 200);
+  // The next window starts afresh.
+  clock.Advance(absl::Seconds(15));
+  EXPECT_EQ(client.Request("GET", path).status, 200);
 
   // Redis unreachable: requests pass (fail-open).
   auto dead = gateway::TestGatewayConfig({{"postings", postings_->address()}}, "127.0.0.1:1",
@@ -255,6 +279,140 @@ TEST_F(GatewayE2eTest, RateLimitPerClientAndRouteFailsOpenWithoutRedis) {
   ASSERT_TRUE(open.Start().ok());
   HttpClient c2(open.port());
   for (int i = 0; i < 4; ++i) EXPECT_EQ(c2.Request("GET", path).status, 200);
+}
+
+// docs/decisions/0045: a verified token's subject has a bucket of its own (people behind one
+// address do not share it), the address a larger one; an invented token is no subject.
+TEST_F(GatewayE2eTest, RateLimitKeysOnTheVerifiedSubjectAndNeverOnAnInventedOne) {
+  REQUIRE_GATEWAY();
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  auto config = gateway::TestGatewayConfig({{"postings", postings_->address()}}, infra().redis_addr,
+                                           infra().jwt_secret);
+  config.rate_limit_per_minute = 3;
+  config.rate_limit_ip_factor = 2;  // the address: 6 per route and minute
+  config.clock = &clock;
+  config.redis_prefix = "stw:gateway-test:" + tenant_ + ":subject:";
+  Gateway limited(config);
+  ASSERT_TRUE(limited.Start().ok());
+  HttpClient client(limited.port());
+  const std::string path = "/v1/postings?tenantId=" + tenant_;
+  auto a = Bearer(harness().Token(tenant_, {"applicant"}, "rl-a"));
+  auto b = Bearer(harness().Token(tenant_, {"applicant"}, "rl-b"));
+  for (int i = 0; i < 3; ++i) EXPECT_NE(client.Request("GET", path, "", a).status, 429) << i;
+  ExpectProblem(client.Request("GET", path, "", a), 429);  // a's own limit
+  // b has a bucket of its own; the address's (6) is reached with b's third request.
+  EXPECT_NE(client.Request("GET", path, "", b).status, 429);
+  EXPECT_NE(client.Request("GET", path, "", b).status, 429);
+  ExpectProblem(client.Request("GET", path, "", b), 429);
+  HttpAnswer m = client.Request("GET", "/metrics");
+  EXPECT_NE(m.body.find("stellenwerk_gateway_rate_limited_total{by=\"subject\""), std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("stellenwerk_gateway_rate_limited_total{by=\"client\""), std::string::npos);
+
+  // Tokens that do not verify (each naming another subject) are counted by address: 3.
+  config.redis_prefix = "stw:gateway-test:" + tenant_ + ":forged:";
+  config.trusted_proxies = 1;  // behind one proxy: the client is X-Forwarded-For's last entry
+  Gateway proxied(config);
+  ASSERT_TRUE(proxied.Start().ok());
+  HttpClient c2(proxied.port());
+  auto forged = [&](int i, const std::string& xff) {
+    auth::Claims claims;
+    claims.sub = "invented-" + std::to_string(i);
+    claims.tenant = tenant_;
+    claims.roles = {"applicant"};
+    return std::map<std::string, std::string>{
+        {"Authorization", "Bearer " + auth::SignHs256(claims, std::string(40, 'x'))},
+        {"X-Forwarded-For", xff}};
+  };
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NE(c2.Request("GET", path, "", forged(i, "203.0.113.7")).status, 429) << i;
+  }
+  ExpectProblem(c2.Request("GET", path, "", forged(3, "203.0.113.7")), 429);
+  // What the client wrote before the proxy's entry does not make it another client.
+  ExpectProblem(c2.Request("GET", path, "", forged(4, "198.51.100.9, 203.0.113.7")), 429);
+  EXPECT_NE(c2.Request("GET", path, "", forged(5, "198.51.100.1")).status, 429);
+}
+
+TEST_F(GatewayE2eTest, InboxListsTheAcknowledgmentAndMarksItRead) {
+  REQUIRE_GATEWAY();
+  const std::string posting = OpenPosting();
+  const std::string token = SignIn("gw-inbox-" + tenant_);
+  json app = ApplyThroughGateway(posting, token, Pdf());
+  ASSERT_FALSE(app.value("id", "").empty());
+  // applications publishes the submission; notifications writes the inbox item.
+  json items;
+  ASSERT_TRUE(stellenwerk::testing::WaitFor(
+      [&] {
+        HttpAnswer a = http_->Request("GET", "/v1/me/inbox?pageSize=10", "", Bearer(token));
+        items = Json(a).value("items", json::array());
+        return a.status == 200 && items.size() == 1;
+      },
+      absl::Seconds(20)))
+      << items.dump();
+  EXPECT_EQ(items[0]["kind"], "APPLICATION_RECEIVED");
+  EXPECT_EQ(items[0]["applicationId"], app["id"]);
+  EXPECT_FALSE(items[0].contains("readTime"));
+  const std::string item = items[0]["id"];
+  HttpAnswer read =
+      http_->Request("POST", "/v1/me/inbox/" + item + ":markRead", "{}",
+                     {{"Authorization", "Bearer " + token}, {"Idempotency-Key", "mark-" + item}});
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_TRUE(Json(read).contains("readTime"));
+  HttpAnswer unread = http_->Request("GET", "/v1/me/inbox?unreadOnly=true", "", Bearer(token));
+  ASSERT_EQ(unread.status, 200) << unread.body;
+  EXPECT_TRUE(Json(unread).value("items", json::array()).empty()) << unread.body;
+  // Another applicant sees nothing of it and cannot mark it.
+  const std::string other = SignIn("gw-inbox-other-" + tenant_);
+  HttpAnswer theirs = http_->Request("GET", "/v1/me/inbox", "", Bearer(other));
+  ASSERT_EQ(theirs.status, 200);
+  EXPECT_TRUE(Json(theirs).value("items", json::array()).empty());
+  ExpectProblem(http_->Request("POST", "/v1/me/inbox/" + item + ":markRead", "{}", Bearer(other)),
+                404);
+  // HR of the tenant sees the delivery of the acknowledgment; the applicant may not.
+  HttpAnswer deliveries = http_->Request("GET", "/v1/notification-deliveries", "", Bearer(hr_));
+  ASSERT_EQ(deliveries.status, 200) << deliveries.body;
+  bool acknowledgment = false;
+  for (const auto& d : Json(deliveries).value("deliveries", json::array())) {
+    acknowledgment |= d.value("kind", "") == "APPLICATION_RECEIVED" &&
+                      d.value("applicationId", "") == app["id"].get<std::string>();
+  }
+  EXPECT_TRUE(acknowledgment) << deliveries.body;
+  ExpectProblem(http_->Request("GET", "/v1/notification-deliveries", "", Bearer(token)), 403);
+}
+
+TEST_F(GatewayE2eTest, DocumentDownloadIsStreamedWithTypeAndFileName) {
+  REQUIRE_GATEWAY();
+  const std::string posting = OpenPosting();
+  const std::string token = SignIn("gw-download-" + tenant_);
+  const std::string pdf = Pdf(300 * 1024);  // five chunks of the service's 64 KiB
+  json app = ApplyThroughGateway(posting, token, pdf, "Lebenslauf Jördis.pdf");
+  ASSERT_EQ(app["documents"].size(), 1u) << app.dump();
+  const std::string target = "/v1/applications/" + app["id"].get<std::string>() + "/documents/" +
+                             app["documents"][0]["id"].get<std::string>();
+  HttpAnswer d = http_->Request("GET", target, "", Bearer(token));
+  ASSERT_EQ(d.status, 200) << d.body.substr(0, 500);
+  EXPECT_EQ(d.header("content-type"), "application/pdf");
+  EXPECT_EQ(d.header("content-disposition"),
+            "attachment; filename=\"Lebenslauf J__rdis.pdf\"; "
+            "filename*=UTF-8''Lebenslauf%20J%C3%B6rdis.pdf");
+  EXPECT_EQ(d.header("transfer-encoding"), "chunked");  // streamed, no length known up front
+  EXPECT_EQ(d.header("cache-control"), "private, no-store");
+  EXPECT_EQ(d.header("x-content-type-options"), "nosniff");
+  EXPECT_TRUE(d.body == pdf) << d.body.size() << " bytes instead of " << pdf.size();
+  // The connection stays usable after the chunked body.
+  EXPECT_EQ(http_->Request("GET", "/livez").status, 200);
+  // HR of the posting's tenant reads it too (audited by the service).
+  HttpAnswer staff = http_->Request("GET", target, "", Bearer(hr_));
+  ASSERT_EQ(staff.status, 200) << staff.body.substr(0, 500);
+  EXPECT_TRUE(staff.body == pdf);
+  // Nobody else; unknown ids are the service's NOT_FOUND; anonymous is refused at the edge.
+  ExpectProblem(http_->Request("GET", target, "", Bearer(SignIn("gw-download-other"))), 404);
+  ExpectProblem(http_->Request("GET",
+                               "/v1/applications/" + app["id"].get<std::string>() +
+                                   "/documents/00000000-0000-4000-8000-000000000000",
+                               "", Bearer(token)),
+                404);
+  ExpectProblem(http_->Request("GET", target), 401);
 }
 
 // A small JSON Schema check (the subset the generated document uses).
@@ -390,9 +548,18 @@ TEST_F(GatewayE2eTest, HealthNamesUpstreamsAndMetricsCountRequests) {
       {{"postings", postings_->address()}, {"applications", "127.0.0.1:1"}}, "", "");
   Gateway partial(config);
   ASSERT_TRUE(partial.Start().ok());
-  HttpAnswer down = HttpClient(partial.port()).Request("GET", "/healthz");
+  HttpClient probe(partial.port());
+  HttpAnswer down = probe.Request("GET", "/healthz");
   EXPECT_EQ(down.status, 503);
   EXPECT_EQ(Json(down)["down"], json::array({"applications"}));
+  // The probes' paths ask no upstream: alive and ready all the same; draining: not ready.
+  HttpAnswer live = probe.Request("GET", "/livez");
+  EXPECT_EQ(live.status, 200);
+  EXPECT_EQ(Json(live)["status"], "ok");
+  EXPECT_EQ(probe.Request("GET", "/readyz").status, 200);
+  partial.Drain();
+  EXPECT_EQ(probe.Request("GET", "/readyz").status, 503);
+  EXPECT_EQ(probe.Request("GET", "/livez").status, 200);
 
   http_->Request("GET", "/v1/nothing-here");
   HttpAnswer m = http_->Request("GET", "/metrics");

@@ -196,6 +196,16 @@ std::string OpenApiDocument(const Router& router, const std::string& title) {
     json responses = {
         {"200", {{"description", "OK"}, {"content", {{media, {{"schema", ok_schema}}}}}}},
         {"default", ProblemResponse("an error (RFC 9457)")}};
+    if (r.download) {
+      // The bytes themselves, streamed (chunked); their type is the upstream's metadata's.
+      responses["200"] = {
+          {"description", "the content, streamed; Content-Type as detected by the service"},
+          {"headers",
+           {{"Content-Disposition",
+             {{"description", "attachment with the file name (RFC 6266)"},
+              {"schema", {{"type", "string"}}}}}}},
+          {"content", {{"*/*", json::object()}}}};  // no schema: binary (OpenAPI 3.1 §4.8.14)
+    }
     if (r.http_method == "GET") responses["304"] = {{"description", "Not modified"}};
     op["responses"] = responses;
     if (r.is_public) {
@@ -214,6 +224,14 @@ std::string OpenApiDocument(const Router& router, const std::string& title) {
        {{"200", {{"description", "every upstream SERVING"}}},
         {"503", {{"description", "an upstream is down (named in the body)"}}}}}};
   paths["/metrics"]["get"] = {{"operationId", "Metrics"}, {"responses", plain}};
+  paths["/livez"]["get"] = {
+      {"operationId", "Live"},
+      {"description", "the process and its HTTP loop answer (no upstream asked)"},
+      {"responses", plain}};
+  paths["/readyz"]["get"] = {
+      {"operationId", "Ready"},
+      {"description", "accepting traffic (no upstream asked); 503 while draining after SIGTERM"},
+      {"responses", {{"200", {{"description", "ready"}}}, {"503", {{"description", "draining"}}}}}};
   paths["/openapi.json"]["get"] = {{"operationId", "OpenApi"}, {"responses", plain}};
 
   json components = {

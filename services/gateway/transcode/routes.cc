@@ -187,13 +187,25 @@ absl::StatusOr<Router> Router::Build(const std::vector<const ServiceDescriptor*>
     for (int i = 0; i < s->method_count(); ++i) {
       const MethodDescriptor* m = s->method(i);
       if (!m->options().HasExtension(google::api::http)) continue;
-      if (m->client_streaming() || m->server_streaming()) continue;
+      if (m->client_streaming()) continue;
       const google::api::HttpRule& rule = m->options().GetExtension(google::api::http);
       std::vector<const google::api::HttpRule*> rules{&rule};
       for (const auto& extra : rule.additional_bindings()) rules.push_back(&extra);
       for (const google::api::HttpRule* one : rules) {
         absl::StatusOr<Route> r = ParseRule(m, *one, public_methods);
         if (!r.ok()) return r.status();
+        if (m->server_streaming()) {
+          const FieldDescriptor* f =
+              r->response_body.empty() ? nullptr : FieldByName(m->output_type(), r->response_body);
+          if (f == nullptr || f->type() != FieldDescriptor::TYPE_BYTES || f->is_repeated() ||
+              r->http_method != "GET") {
+            return absl::InvalidArgumentError(
+                absl::StrCat(m->full_name(),
+                             ": a server-streaming route is a GET whose "
+                             "response_body names a bytes field"));
+          }
+          r->download = true;
+        }
         router.routes_.push_back(*std::move(r));
       }
     }

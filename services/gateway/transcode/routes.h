@@ -36,6 +36,10 @@ struct Route {
   std::string upstream;    // the service's short name: "postings", "applications", ...
   std::string grpc_path;   // "/stellenwerk.postings.v1.PostingService/GetPosting"
   bool is_public = false;  // callable without a bearer token
+  // A server-streaming RPC whose response_body is a bytes field: a download. Each message's
+  // bytes are written to the HTTP body as they arrive; a message without them is metadata
+  // (docs/decisions/0046).
+  bool download = false;
 
   // The path parameters' names in template order (OpenAPI).
   std::vector<std::string> Variables() const;
@@ -55,8 +59,9 @@ std::string UpstreamOf(const google::protobuf::ServiceDescriptor* service);
 class Router {
  public:
   // Routes of every method of `services` with a google.api.http option (and its
-  // additional_bindings). Client- and server-streaming methods are skipped. Errors on a
-  // malformed template or a path/body that names no field.
+  // additional_bindings). Client-streaming methods are skipped; a server-streaming one must
+  // name a bytes response_body (a download). Errors on a malformed template or a path/body
+  // that names no field.
   static absl::StatusOr<Router> Build(
       const std::vector<const google::protobuf::ServiceDescriptor*>& services,
       const std::vector<std::string>& public_methods);
