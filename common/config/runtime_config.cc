@@ -33,15 +33,14 @@ absl::StatusOr<RuntimeConfig> LoadRuntimeConfig(std::string service, int default
 
   const std::string redis = env.String("STELLENWERK_REDIS_ADDR", "");
   if (!redis.empty()) {
-    const auto colon = redis.rfind(':');
-    int port = 0;
-    if (colon == std::string::npos || !absl::SimpleAtoi(redis.substr(colon + 1), &port) ||
-        port <= 0 || port > 65535) {
+    auto parsed = cache::ParseRedisEndpoints(redis, "STELLENWERK_REDIS_ADDR");
+    if (!parsed.ok()) return parsed.status();
+    if (parsed->size() != 1) {
       return absl::InvalidArgumentError(
-          absl::StrCat("STELLENWERK_REDIS_ADDR=\"", redis, "\" is not host:port"));
+          absl::StrCat("STELLENWERK_REDIS_ADDR=\"", redis, "\" is not one host:port"));
     }
-    c.redis_host = redis.substr(0, colon);
-    c.redis_port = port;
+    c.redis_host = parsed->front().host;
+    c.redis_port = parsed->front().port;
   }
   c.redis_sentinel_master =
       env.String("STELLENWERK_REDIS_SENTINEL_MASTER", c.redis_sentinel_master);

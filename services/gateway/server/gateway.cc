@@ -70,14 +70,25 @@ absl::Status LoadGatewayConfig(config::EnvReader& env, GatewayConfig* c) {
     std::string addr = env.String(var.c_str(), "");
     if (!addr.empty()) c->upstreams[name] = addr;
   }
+  // The same Redis settings as the services (common/config/runtime_config.cc, ADR 0048).
   std::string redis = env.String("STELLENWERK_REDIS_ADDR", "");
   if (!redis.empty()) {
-    std::vector<std::string> hp = absl::StrSplit(redis, ':');
-    c->redis_host = hp[0];
-    if (hp.size() == 2 && !absl::SimpleAtoi(hp[1], &c->redis_port)) {
-      return absl::InvalidArgumentError("STELLENWERK_REDIS_ADDR: not host:port");
+    auto parsed = cache::ParseRedisEndpoints(redis, "STELLENWERK_REDIS_ADDR");
+    if (!parsed.ok()) return parsed.status();
+    if (parsed->size() != 1) {
+      return absl::InvalidArgumentError("STELLENWERK_REDIS_ADDR: not one host:port");
     }
+    c->redis_host = parsed->front().host;
+    c->redis_port = parsed->front().port;
   }
+  std::string sentinels = env.String("STELLENWERK_REDIS_SENTINELS", "");
+  if (!sentinels.empty()) {
+    auto parsed = cache::ParseRedisEndpoints(sentinels, "STELLENWERK_REDIS_SENTINELS");
+    if (!parsed.ok()) return parsed.status();
+    c->redis_sentinels = *std::move(parsed);
+  }
+  c->redis_sentinel_master =
+      env.String("STELLENWERK_REDIS_SENTINEL_MASTER", c->redis_sentinel_master);
   c->jwt_hs256_secret = env.String("STELLENWERK_JWT_HS256_SECRET", "");
   c->jwt_jwks_file = env.String("STELLENWERK_JWT_JWKS_FILE", "");
   c->jwt_rs256_public_key_file = env.String("STELLENWERK_JWT_RS256_PUBLIC_KEY_FILE", "");
@@ -1399,10 +1410,12 @@ absl::Status Gateway::Start() {
     g.stubs[name] = std::make_unique<grpc::GenericStub>(channel);
   }
   g.workers = std::make_unique<concurrency::WorkerPool>("gateway-upload", g.config.workers, 256);
-  if (!g.config.redis_host.empty()) {
+  if (!g.config.redis_host.empty() || !g.config.redis_sentinels.empty()) {
     cache::RedisOptions options;
     options.host = g.config.redis_host;
     options.port = g.config.redis_port;
+    options.sentinels = g.config.redis_sentinels;
+    options.sentinel_master = g.config.redis_sentinel_master;
     options.key_prefix = g.config.redis_prefix;
     g.redis = std::make_unique<cache::RedisCache>(options);
   }

@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/cache/redis_cache.h"
 #include "common/clock/clock.h"
 #include "common/config/env.h"
 
@@ -34,6 +35,9 @@ struct GatewayConfig {
   std::map<std::string, std::string> upstreams;
   std::string redis_host;  // STELLENWERK_REDIS_ADDR host:port ("" = no rate limiting)
   int redis_port = 6379;
+  // STELLENWERK_REDIS_SENTINELS / _SENTINEL_MASTER: find the primary via Sentinel (ADR 0048).
+  std::vector<cache::RedisEndpoint> redis_sentinels;
+  std::string redis_sentinel_master = "stellenwerk";
   std::string redis_prefix = "stw:gateway:";  // rate-limit keys (shared by every replica)
   std::string jwt_hs256_secret;  // STELLENWERK_JWT_HS256_SECRET (the dev sign-in signs with it)
   // The services' verification keys (same variables, same precedence: JWKS file, RS256 key,
