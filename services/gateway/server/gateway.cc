@@ -115,8 +115,6 @@ struct PendingRoute {
 };
 const PendingRoute kPendingRoutes[] = {
     {"GET", "/v1/me/inbox", "notifications"},
-    {"GET", "/v1/me/bookings", "scheduling"},
-    {"POST", "/v1/me/bookings", "scheduling"},
 };
 
 std::string Hex(const unsigned char* d, size_t n) {
