@@ -626,6 +626,88 @@ TEST(SchedulingRestartTest, RemindersDueWhileDownFireOnceWithTwoReplicas) {
   EXPECT_EQ(a.runtime().timers().fired() + b.runtime().timers().fired(), booked.size());
 }
 
+// The binary as scripts/up starts it: it migrates, serves, consumes, reads
+// STELLENWERK_SCHEDULING_REMINDER_LEAD and fires the reminder on its fake clock; SIGTERM ends it
+// cleanly.
+TEST(SchedulingProcessTest, TheBinaryServesConsumesAndRemindsWithItsConfiguredLead) {
+  auto infra = stellenwerk::testing::TestInfra::FromEnv();
+  if (!infra) {
+    STW_SKIP("needs scripts/test infrastructure");
+  }
+  stellenwerk::testing::Harness harness(*infra, {.start = kSchedulingStart});
+  EventTap tap(*infra, {events::RoutingKey<ev::ReminderDue>()});
+  stellenwerk::testing::ProcessOptions options;
+  options.env = {{"STELLENWERK_SCHEDULING_REMINDER_LEAD", "1h"}, {"STELLENWERK_LOG_LEVEL", "warn"}};
+  auto& child = harness.StartProcess(kSchedulingService, options);
+  ASSERT_TRUE(harness.ok());
+  const std::string tenant = UniqueName("stadt");
+  ev::PostingPublished posting;
+  posting.mutable_posting()->set_posting_id(ids::NewUuid());
+  posting.mutable_posting()->set_tenant_id(tenant);
+  posting.mutable_posting()->set_kennziffer("26/0042");
+  posting.mutable_posting()->set_title("Sachbearbeitung");
+  posting.mutable_posting()->set_status("CLOSED");
+  posting.mutable_posting()->set_application_deadline(kDeadline);
+  posting.mutable_posting()->set_version(1);
+  ev::ApplicationStatusChanged invited;
+  invited.set_application_id(ids::NewUuid());
+  invited.set_posting_id(posting.posting().posting_id());
+  invited.set_applicant_sub("sub-a");
+  invited.set_to("INVITED");
+  stellenwerk::testing::PublishToExchange(
+      *infra, {stellenwerk::testing::WireMessage(posting, tenant, kSchedulingStart),
+               stellenwerk::testing::WireMessage(invited, tenant, kSchedulingStart)});
+
+  auto stub = child.Stub<v1::SchedulingService>();
+  const std::string hr = harness.Token(tenant, {"hr_clerk"}, "hr-1");
+  const v1::CreateSelectionDayRequest day_request =
+      DayRequest(posting.posting().posting_id(), kDate, kNine, 2, ids::NewUuid());
+  v1::SelectionDay day;
+  ASSERT_TRUE(stellenwerk::testing::WaitFor(
+      [&] {
+        return stub
+            ->CreateSelectionDay(stellenwerk::testing::CallContext(hr).get(), day_request, &day)
+            .ok();
+      },
+      absl::Seconds(15)));
+  v1::ListSlotsRequest list;
+  list.set_selection_day_id(day.id());
+  v1::ListSlotsResponse slots;
+  ASSERT_TRUE(stub->ListSlots(stellenwerk::testing::CallContext(hr).get(), list, &slots).ok());
+  v1::BookSlotRequest book;
+  book.set_request_id(ids::NewUuid());
+  book.set_slot_id(slots.slots(0).id());
+  book.set_application_id(invited.application_id());
+  book.set_mode(v1::VIDEO);
+  v1::Booking booking;
+  const std::string applicant = harness.Token("portal", {"applicant"}, "sub-a");
+  ASSERT_TRUE(stellenwerk::testing::WaitFor(
+      [&] {
+        return stub->BookSlot(stellenwerk::testing::CallContext(applicant).get(), book, &booking)
+            .ok();
+      },
+      absl::Seconds(15)));
+
+  // One hour before 09:00, as configured (the default would have been two days).
+  ASSERT_TRUE(child.SetTime(Berlin(2026, 3, 10, 8, 0)).ok());
+  std::vector<ev::ReminderDue> got;
+  ASSERT_TRUE(stellenwerk::testing::WaitFor(
+      [&] {
+        for (const auto& d : tap.Collect(1, absl::Milliseconds(200))) {
+          ev::ReminderDue e;
+          if (e.ParseFromString(d.message.body) && e.booking().booking_id() == booking.id()) {
+            got.push_back(e);
+          }
+        }
+        return !got.empty();
+      },
+      absl::Seconds(15)));
+  EXPECT_EQ(got[0].lead().seconds(), 3600);
+  EXPECT_EQ(got[0].due_time().seconds(), absl::ToUnixSeconds(Berlin(2026, 3, 10, 8, 0)));
+  EXPECT_EQ(got[0].booking().video_url(), "https://video.stadt.example/r/1");
+  EXPECT_EQ(child.Terminate(), 0);
+}
+
 TEST_F(SchedulingE2eTest, AWithdrawalDeliveredTwiceCancelsOnceAndAnErasureRemovesTheBookings) {
   EventTap tap(infra(), {events::RoutingKey<ev::BookingCancelled>()});
   const std::string posting = Posting("CLOSED");
