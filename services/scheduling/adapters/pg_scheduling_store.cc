@@ -352,8 +352,17 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::BookSlot(const store::Actor& acto
           }
           const absl::Time now = clock_.Now();
           const GeneratedSlot g = SlotOf(slot[0], 1);
-          if (absl::Status s =
-                  CheckBookable({g.start, now, inv[0][0].as<std::string>(), false, false});
+          // Taken already? Answered from what is committed, without writing: the refusal
+          // under contention is cheap. A booking committing meanwhile is caught by the
+          // constraints (ADR 0024), which stay the guarantee.
+          auto held = tx.exec_params(
+              "SELECT coalesce(bool_or(slot_id = $2::uuid), false),"
+              " coalesce(bool_or(application_id = $3::uuid), false) FROM bookings"
+              " WHERE selection_day_id = $1::uuid AND active"
+              " AND (slot_id = $2::uuid OR application_id = $3::uuid)",
+              day_id, r.slot_id(), r.application_id());
+          if (absl::Status s = CheckBookable({g.start, now, inv[0][0].as<std::string>(),
+                                              held[0][1].as<bool>(), held[0][0].as<bool>()});
               !s.ok()) {
             return s;
           }
