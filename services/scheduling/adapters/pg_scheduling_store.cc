@@ -156,7 +156,10 @@ void PgSchedulingStore::ApplyApplicationStatus(pqxx::work& tx, const std::string
       "INSERT INTO invitations (application_id, tenant_id, posting_id, applicant_sub, status,"
       " updated_at) VALUES ($1, $2, $3, $4, $5, $6::timestamptz)"
       " ON CONFLICT (application_id) DO UPDATE SET status = EXCLUDED.status,"
-      " updated_at = EXCLUDED.updated_at",
+      " updated_at = EXCLUDED.updated_at"
+      // WITHDRAWN and REJECTED end an application for good: a status event of before that
+      // arriving late (redelivered, out of order) does not reopen the invitation.
+      " WHERE invitations.status NOT IN ('WITHDRAWN', 'REJECTED')",
       application_id, tenant, posting_id, applicant_sub, status, pg::ToPgTimestamp(clock_.Now()));
   if (ActionFor(status) != InvitationAction::kCancel) return;
   const absl::Time now = clock_.Now();

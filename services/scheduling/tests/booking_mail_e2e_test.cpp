@@ -27,7 +27,7 @@ class BookingMailE2eTest : public SchedulingServiceTest {
   static inline notifications::NotificationsUnderTest* notifications_ = nullptr;
 };
 
-TEST_F(BookingMailE2eTest, ABookingMailsTheApplicantTheCalendarEntryScheduleMade) {
+TEST_F(BookingMailE2eTest, ABookingMailsTheApplicantTheCalendarEntrySchedulingMade) {
   const std::string posting = Posting("CLOSED");
   const std::string email = absl::StrCat("termin-", ids::NewUuid().substr(0, 8), "@example.de");
   // What notifications knows of the applicant comes with the submission.

@@ -755,6 +755,9 @@ TEST_F(SchedulingE2eTest, AWithdrawalDeliveredTwiceCancelsOnceAndAnErasureRemove
   v1::Booking out;
   EXPECT_EQ(Book(Hr(), slots[0].id(), a, &out).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_FALSE(Slots(day.id())[0].booked());
+  // An INVITED event of before the withdrawal arriving late does not reopen the invitation.
+  ChangeStatus(a, posting, "sub-a", "INVITED");
+  EXPECT_EQ(Book(Hr(), slots[0].id(), a, &out).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 
   // A rejection cancels too.
   ChangeStatus(b, posting, "sub-b", "REJECTED");
