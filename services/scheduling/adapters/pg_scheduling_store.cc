@@ -533,7 +533,17 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::RescheduleBooking(
           }
           const GeneratedSlot g = SlotOf(slot[0], 1);
           const std::string status = rows[0][2].is_null() ? "" : rows[0][2].as<std::string>();
-          if (absl::Status s = CheckBookable({g.start, now, status, false, false}); !s.ok()) {
+          // The new slot taken, or another slot of that day held by this application (its own
+          // booking moving within the day is fine): refused before writing.
+          auto held = tx.exec_params(
+              "SELECT coalesce(bool_or(slot_id = $2::uuid), false),"
+              " coalesce(bool_or(application_id = $3::uuid AND id <> $4::uuid), false)"
+              " FROM bookings WHERE selection_day_id = $1::uuid AND active"
+              " AND (slot_id = $2::uuid OR application_id = $3::uuid)",
+              slot[0][0].as<std::string>(), r.slot_id(), b.application_id(), b.id());
+          if (absl::Status s = CheckBookable(
+                  {g.start, now, status, held[0][1].as<bool>(), held[0][0].as<bool>()});
+              !s.ok()) {
             return s;
           }
           v1::SelectionDay day;
