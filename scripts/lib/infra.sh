@@ -54,7 +54,7 @@ STW_PACKAGES=(
   postgresql redis-server rabbitmq-server
   cmake g++ make ninja-build pkg-config ccache tzdata clang-format-14
   python3 python3-grpcio python3-grpc-tools python3-aiosmtpd procps iproute2
-  python3-yaml chromium
+  python3-yaml python3-icalendar chromium
 )
 
 # --- small helpers ----------------------------------------------------------------------------

@@ -125,18 +125,6 @@ const std::vector<std::string> kPublicMethods = {
     "stellenwerk.postings.v1.PostingService.ExportJobPosting",
 };
 
-// Routes of the contract whose service has not been built yet: 503 until its proto (with
-// its google.api.http options) is compiled into the gateway.
-struct PendingRoute {
-  const char* method;
-  const char* path;
-  const char* upstream;
-};
-const PendingRoute kPendingRoutes[] = {
-    {"GET", "/v1/me/bookings", "scheduling"},
-    {"POST", "/v1/me/bookings", "scheduling"},
-};
-
 std::string Hex(const unsigned char* d, size_t n) {
   static const char* k = "0123456789abcdef";
   std::string out;
@@ -555,12 +543,6 @@ class Session : public std::enable_shared_from_this<Session> {
     bool path_known = false;
     std::optional<Match> match = gw_.router.Find(method, path, &path_known);
     if (match) return Transcode(*match, std::move(body));
-    for (const PendingRoute& p : kPendingRoutes) {
-      if (path == p.path && method == p.method) {
-        cur_.route = p.path;
-        return SendProblem(503, absl::StrCat("The ", p.upstream, " service is not there yet."), {});
-      }
-    }
     if (path_known) return SendProblem(405, "Method not allowed on this path.", {});
     if ((cur_.verb == http::verb::get || cur_.verb == http::verb::head) &&
         (path == "/" || absl::StartsWith(path, "/portal/"))) {

@@ -26,6 +26,9 @@ std::vector<const google::protobuf::ServiceDescriptor*> LinkedServices() {
 #ifdef STELLENWERK_GATEWAY_HAVE_NOTIFICATIONS
       notifications::v1::InboxItem::descriptor()->file(),
 #endif
+#ifdef STELLENWERK_GATEWAY_HAVE_SCHEDULING
+      scheduling::v1::Booking::descriptor()->file(),
+#endif
   };
   std::vector<const google::protobuf::ServiceDescriptor*> out;
   for (const auto* f : files) {

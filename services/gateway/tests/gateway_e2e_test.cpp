@@ -188,7 +188,7 @@ TEST_F(GatewayE2eTest, BadInputAnswersProblemJson) {
   HttpAnswer invalid = http_->Request("POST", "/v1/postings", R"({"kennziffer": "x"})", hr);
   ExpectProblem(invalid, 400);
   EXPECT_FALSE(Json(invalid)["violations"].empty()) << invalid.body;
-  // Routes of services that are not there yet.
+  // A route whose service this gateway has no address for: 503 (scheduling is not started here).
   ExpectProblem(http_->Request("GET", "/v1/me/bookings", "", Bearer(applicant_)), 503);
   // A private route without a token: 401 at the edge; an unknown query parameter: 400.
   ExpectProblem(http_->Request("GET", "/v1/me/inbox"), 401);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/amqp/connection.h"
+#include "common/testing/events.h"
 #include "common/testing/harness.h"
 #include "services/notifications/app.h"
 #include "stellenwerk/events/v1/applications.pb.h"
@@ -45,14 +46,9 @@ std::vector<SinkMessage> WaitForMessages(const std::string& smtp_dir, const std:
 // its output in *out.
 int CheckMail(const std::string& eml_path, const std::vector<std::string>& args, std::string* out);
 
-// Fills the event's meta (a new event id unless `event_id` is given) and returns it as the
-// wire message a publisher would send.
-amqp::Message WireMessage(google::protobuf::Message& event, const std::string& tenant,
-                          absl::Time now, const std::string& event_id = "");
-// Publishes the messages to stellenwerk.events with publisher confirms (as a relay would),
-// in batches; fails the test on an error.
-void PublishToExchange(const stellenwerk::testing::TestInfra& infra,
-                       const std::vector<amqp::Message>& messages);
+// Events onto the broker as a relay would send them (common/testing/events.h).
+using stellenwerk::testing::PublishToExchange;
+using stellenwerk::testing::WireMessage;
 
 // One sample of the process's metrics (registry and scrape-time gauges) whose labels include
 // `labels`: a counter's or gauge's value, a histogram's sample count; 0 when there is none.

@@ -25,6 +25,9 @@ absl::Status ConstraintStatus(const pqxx::sql_error& e) {
     return absl::FailedPreconditionError(
         "a committee member sits on another selection day at that time");
   }
+  if (mentions("internship_requests_application_id_key")) {
+    return absl::FailedPreconditionError("this application has already requested an internship");
+  }
   throw;
 }
 

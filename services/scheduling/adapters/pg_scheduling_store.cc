@@ -5,8 +5,10 @@
 #include "common/ids/uuid.h"
 #include "common/outbox/events.h"
 #include "common/pg/aggregate_store.h"
+#include "common/pg/keyset.h"
 #include "common/time/berlin_calendar.h"
 #include "services/scheduling/adapters/pg_scheduling_errors.h"
+#include "services/scheduling/domain/access.h"
 #include "services/scheduling/domain/appointment.h"
 #include "services/scheduling/domain/selection_day_plan.h"
 #include "stellenwerk/events/v1/scheduling.pb.h"
@@ -29,7 +31,94 @@ absl::Status NotFound(std::string_view what, const std::string& id) {
   return absl::NotFoundError(absl::StrCat(std::string(what), " ", id, " not found"));
 }
 
+PartKind PartOf(int part) { return part == 1 ? PartKind::kWrittenTask : PartKind::kInterview; }
+
+// A slot from the columns (idx, part, micros(start_at), micros(end_at)) starting at `first`.
+GeneratedSlot SlotOf(const pqxx::row& row, int first) {
+  return {row[first].as<int>(), PartOf(row[first + 1].as<int>()),
+          absl::FromUnixMicros(row[first + 2].as<int64_t>()),
+          absl::FromUnixMicros(row[first + 3].as<int64_t>())};
+}
+
+// Every slot of a day (an extension must not reach into any of them).
+std::vector<GeneratedSlot> DaySlots(pqxx::work& tx, const std::string& day_id) {
+  std::vector<GeneratedSlot> out;
+  for (const auto& row :
+       tx.exec_params("SELECT idx, part, micros(start_at), micros(end_at) FROM slots"
+                      " WHERE selection_day_id = $1::uuid",
+                      day_id)) {
+    out.push_back(SlotOf(row, 0));
+  }
+  return out;
+}
+
+// One audit line in the transaction of the change.
+void Audit(pqxx::work& tx, const store::Actor& actor, std::string_view kind,
+           const std::string& subject_id, std::string_view action, const std::string& reason,
+           absl::Time now) {
+  tx.exec_params(
+      "INSERT INTO scheduling_audit (tenant_id, subject_kind, subject_id, action, actor, reason,"
+      " at) VALUES ($1, $2, $3::uuid, $4, $5, $6, $7::timestamptz)",
+      actor.tenant, std::string(kind), subject_id, std::string(action), actor.sub, reason,
+      pg::ToPgTimestamp(now));
+}
+
+// A committee member sees only the days they sit on (the rest is NOT_FOUND to them).
+bool Sees(const store::Actor& actor, const v1::SelectionDay& day) {
+  if (!CommitteeOnly(actor)) return true;
+  for (const auto& m : day.committee_member_ids()) {
+    if (m == actor.sub) return true;
+  }
+  return false;
+}
+
+// An applicant acts on a booking only where the invitation allows self-booking and the day
+// is not one HR books alone.
+absl::Status CheckSelfBooking(const store::Actor& actor, bool invitation_allows,
+                              const v1::SelectionDay& day) {
+  if (!actor.applicant) return absl::OkStatus();
+  if (!invitation_allows || day.hr_books_only()) {
+    return absl::PermissionDeniedError(
+        "the invitation does not allow self-booking; HR books this appointment");
+  }
+  return absl::OkStatus();
+}
+
+// Which selection days (alias d) a caller reaches, with $2 their tenant, $3 whether they act
+// as an applicant and $4 their subject: staff their tenant's; an applicant those of a posting
+// they have an application to that scheduling knows of.
+constexpr char kDayScope[] =
+    "((NOT $3 AND d.tenant_id = $2) OR ($3 AND EXISTS (SELECT 1 FROM invitations i"
+    " WHERE i.posting_id = d.posting_id AND i.tenant_id = d.tenant_id AND i.applicant_sub = $4)))";
+
+// The actor acting in `tenant`: staff act in their own; an applicant's token names no
+// employer (the portal's), so an applicant acts in the tenant of their own application.
+store::Actor InTenant(const store::Actor& actor, const std::string& tenant) {
+  store::Actor as = actor;
+  as.tenant = tenant;
+  return as;
+}
+
+int PageSize(int requested) { return requested <= 0 ? 50 : std::min(requested, 200); }
+
 }  // namespace
+
+AppointmentFacts FactsOf(const v1::Booking& b, const v1::SelectionDay& day, const std::string& sub,
+                         int part);
+
+// The facts with the posting's title and Kennziffer (the mail names the post).
+AppointmentFacts FactsWithPosting(pqxx::work& tx, const v1::Booking& b, const v1::SelectionDay& day,
+                                  const std::string& sub, int part) {
+  AppointmentFacts f = FactsOf(b, day, sub, part);
+  auto rows =
+      tx.exec_params("SELECT title, kennziffer FROM posting_snapshots WHERE posting_id::text = $1",
+                     b.posting_id());
+  if (!rows.empty()) {
+    f.posting_title = rows[0][0].as<std::string>();
+    f.kennziffer = rows[0][1].as<std::string>();
+  }
+  return f;
+}
 
 void PgSchedulingStore::ApplyPosting(pqxx::work& tx, const ev::PostingSnapshot& p) {
   std::optional<std::string> deadline;
@@ -46,8 +135,16 @@ void PgSchedulingStore::ApplyPosting(pqxx::work& tx, const ev::PostingSnapshot& 
       p.posting_kind(), p.version());
 }
 
-AppointmentFacts FactsOf(const v1::Booking& b, const v1::SelectionDay& day, const std::string& sub,
-                         int part);
+void PgSchedulingStore::ApplyApplicationSubmitted(pqxx::work& tx, const std::string& tenant,
+                                                  const std::string& application_id,
+                                                  const std::string& posting_id,
+                                                  const std::string& applicant_sub) {
+  tx.exec_params(
+      "INSERT INTO invitations (application_id, tenant_id, posting_id, applicant_sub, status,"
+      " updated_at) VALUES ($1, $2, $3, $4, 'RECEIVED', $5::timestamptz)"
+      " ON CONFLICT (application_id) DO NOTHING",
+      application_id, tenant, posting_id, applicant_sub, pg::ToPgTimestamp(clock_.Now()));
+}
 
 void PgSchedulingStore::ApplyApplicationStatus(pqxx::work& tx, const std::string& tenant,
                                                const std::string& application_id,
@@ -59,7 +156,10 @@ void PgSchedulingStore::ApplyApplicationStatus(pqxx::work& tx, const std::string
       "INSERT INTO invitations (application_id, tenant_id, posting_id, applicant_sub, status,"
       " updated_at) VALUES ($1, $2, $3, $4, $5, $6::timestamptz)"
       " ON CONFLICT (application_id) DO UPDATE SET status = EXCLUDED.status,"
-      " updated_at = EXCLUDED.updated_at",
+      " updated_at = EXCLUDED.updated_at"
+      // WITHDRAWN and REJECTED end an application for good: a status event of before that
+      // arriving late (redelivered, out of order) does not reopen the invitation.
+      " WHERE invitations.status NOT IN ('WITHDRAWN', 'REJECTED')",
       application_id, tenant, posting_id, applicant_sub, status, pg::ToPgTimestamp(clock_.Now()));
   if (ActionFor(status) != InvitationAction::kCancel) return;
   const absl::Time now = clock_.Now();
@@ -81,9 +181,11 @@ void PgSchedulingStore::ApplyApplicationStatus(pqxx::work& tx, const std::string
     timers::Cancel(tx, kReminderTimer, b.id());
     v1::SelectionDay day;
     day.ParseFromString(pg::BytesOf(row[3]));
+    store::Actor system = store::Actor::System("applications", tenant, correlation_id);
+    Audit(tx, system, "booking", b.id(), "CANCELLED", b.cancel_reason(), now);
     ev::BookingCancelled e;
     *e.mutable_booking() =
-        SnapshotOf(FactsOf(b, day, row[2].as<std::string>(), row[4].as<int>()), now);
+        SnapshotOf(FactsWithPosting(tx, b, day, row[2].as<std::string>(), row[4].as<int>()), now);
     e.set_reason(b.cancel_reason());
     e.set_cause(status == "WITHDRAWN" ? "APPLICATION_WITHDRAWN" : "APPLICATION_REJECTED");
     outbox::Publish(tx, {schema_, tenant, correlation_id, "system:applications", now}, e);
@@ -97,6 +199,8 @@ void PgSchedulingStore::EraseApplications(pqxx::work& tx,
            "DELETE FROM bookings WHERE application_id::text = ANY($1::text[]) RETURNING id::text",
            ids)) {
     timers::Cancel(tx, kReminderTimer, row[0].as<std::string>());
+    tx.exec_params("DELETE FROM scheduling_audit WHERE subject_id = $1::uuid",
+                   row[0].as<std::string>());
   }
   tx.exec_params("DELETE FROM invitations WHERE application_id::text = ANY($1::text[])", ids);
   tx.exec_params("DELETE FROM internship_requests WHERE application_id::text = ANY($1::text[])",
@@ -154,6 +258,7 @@ absl::StatusOr<v1::SelectionDay> PgSchedulingStore::CreateSelectionDay(
           auto plan = PlanSelectionDay(r, posting, now, others, id);
           if (!plan.ok()) return plan.status();
           v1::SelectionDay day = plan->day;
+          day.set_hr_books_only(r.hr_books_only());
           day.set_etag("1");
           tx.exec_params(
               "INSERT INTO selection_days (id, tenant_id, posting_id, day, location, room,"
@@ -200,6 +305,7 @@ absl::StatusOr<v1::SelectionDay> PgSchedulingStore::CreateSelectionDay(
           e.set_posting_title(rows[0][5].as<std::string>());
           e.set_barrier_free_room(r.barrier_free_room());
           outbox::Publish(tx, {schema_, actor.tenant, actor.correlation_id, actor.sub, now}, e);
+          Audit(tx, actor, "selection_day", id, "SCHEDULED", "", now);
           return day;
         });
       });
@@ -218,24 +324,28 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::BookSlot(const store::Actor& acto
           if (r.mode() == v1::BOOKING_MODE_UNSPECIFIED) {
             return errors::InvalidField("mode", "IN_PERSON or VIDEO");
           }
+          auto inv = tx.exec_params(
+              "SELECT status, applicant_sub, posting_id::text, self_booking, tenant_id"
+              " FROM invitations WHERE application_id::text = $1 AND (tenant_id = $2 OR $3)",
+              r.application_id(), actor.tenant, actor.applicant);
+          if (inv.empty()) return NotFound("application", r.application_id());
+          const std::string applicant_sub = inv[0][1].as<std::string>();
+          if (actor.applicant && applicant_sub != actor.sub) {
+            return NotFound("application", r.application_id());  // own application only
+          }
+          const store::Actor as = InTenant(actor, inv[0][4].as<std::string>());
           auto slot = tx.exec_params(
               "SELECT s.selection_day_id::text, s.idx, s.part, micros(s.start_at),"
               " micros(s.end_at), d.state, d.barrier_free, d.video_available, d.posting_id::text"
               " FROM slots s JOIN selection_days d ON d.id = s.selection_day_id"
               " WHERE s.id::text = $1 AND s.tenant_id = $2",
-              r.slot_id(), actor.tenant);
+              r.slot_id(), as.tenant);
           if (slot.empty()) return NotFound("slot", r.slot_id());
           v1::SelectionDay day;
           day.ParseFromString(pg::BytesOf(slot[0][5]));
           const std::string day_id = slot[0][0].as<std::string>();
-          auto inv = tx.exec_params(
-              "SELECT status, applicant_sub, posting_id::text FROM invitations"
-              " WHERE application_id::text = $1 AND tenant_id = $2",
-              r.application_id(), actor.tenant);
-          if (inv.empty()) return NotFound("application", r.application_id());
-          const std::string applicant_sub = inv[0][1].as<std::string>();
-          if (actor.applicant && applicant_sub != actor.sub) {
-            return NotFound("application", r.application_id());  // own application only
+          if (absl::Status s = CheckSelfBooking(actor, inv[0][3].as<bool>(), day); !s.ok()) {
+            return s;
           }
           if (inv[0][2].as<std::string>() != slot[0][8].as<std::string>()) {
             return absl::FailedPreconditionError("the slot belongs to another posting's day");
@@ -244,33 +354,29 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::BookSlot(const store::Actor& acto
             return absl::FailedPreconditionError("this selection day offers no video");
           }
           const absl::Time now = clock_.Now();
-          GeneratedSlot g{slot[0][1].as<int>(),
-                          slot[0][2].as<int>() == 1 ? PartKind::kWrittenTask : PartKind::kInterview,
-                          absl::FromUnixMicros(slot[0][3].as<int64_t>()),
-                          absl::FromUnixMicros(slot[0][4].as<int64_t>())};
-          if (absl::Status s =
-                  CheckBookable({g.start, now, inv[0][0].as<std::string>(), false, false});
+          const GeneratedSlot g = SlotOf(slot[0], 1);
+          // Taken already? Answered from what is committed, without writing: the refusal
+          // under contention is cheap. A booking committing meanwhile is caught by the
+          // constraints (ADR 0024), which stay the guarantee.
+          auto held = tx.exec_params(
+              "SELECT coalesce(bool_or(slot_id = $2::uuid), false),"
+              " coalesce(bool_or(application_id = $3::uuid), false) FROM bookings"
+              " WHERE selection_day_id = $1::uuid AND active"
+              " AND (slot_id = $2::uuid OR application_id = $3::uuid)",
+              day_id, r.slot_id(), r.application_id());
+          if (absl::Status s = CheckBookable({g.start, now, inv[0][0].as<std::string>(),
+                                              held[0][1].as<bool>(), held[0][0].as<bool>()});
               !s.ok()) {
             return s;
           }
-          std::vector<GeneratedSlot> others;
-          for (const auto& row :
-               tx.exec_params("SELECT idx, part, micros(start_at), micros(end_at) FROM slots"
-                              " WHERE selection_day_id = $1",
-                              day_id)) {
-            others.push_back({row[0].as<int>(),
-                              row[1].as<int>() == 1 ? PartKind::kWrittenTask : PartKind::kInterview,
-                              absl::FromUnixMicros(row[2].as<int64_t>()),
-                              absl::FromUnixMicros(row[3].as<int64_t>())});
-          }
           const Accommodations acc{r.accommodations().barrier_free_room(),
                                    r.accommodations().extra_written_minutes()};
-          auto end = AccommodatedEnd(g, acc, slot[0][6].as<bool>(), others);
+          auto end = AccommodatedEnd(g, acc, slot[0][6].as<bool>(), DaySlots(tx, day_id));
           if (!end.ok()) return end.status();
 
           v1::Booking b;
           b.set_id(ids::NewUuid());
-          b.set_tenant_id(actor.tenant);
+          b.set_tenant_id(as.tenant);
           b.set_selection_day_id(day_id);
           b.set_slot_id(r.slot_id());
           b.set_application_id(r.application_id());
@@ -290,33 +396,18 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::BookSlot(const store::Actor& acto
               " applicant_sub, occupied, state, created_at, updated_at) VALUES ($1, $2, $3, $4,"
               " $5, $6, tstzrange(to_timestamp($7::double precision / 1e6),"
               " to_timestamp($8::double precision / 1e6)), $9, now(), now())",
-              b.id(), actor.tenant, day_id, r.slot_id(), r.application_id(), applicant_sub,
+              b.id(), as.tenant, day_id, r.slot_id(), r.application_id(), applicant_sub,
               absl::ToUnixMicros(g.start), absl::ToUnixMicros(*end),
               pg::Bytes(b.SerializeAsString()));
-          AppointmentFacts f;
-          f.booking_id = b.id();
-          f.selection_day_id = day_id;
-          f.slot_id = r.slot_id();
-          f.application_id = r.application_id();
-          f.posting_id = day.posting_id();
-          f.applicant_sub = applicant_sub;
-          f.tenant_id = actor.tenant;
-          f.part = g.kind;
-          f.start = g.start;
-          f.end = *end;
-          f.video = r.mode() == v1::VIDEO;
-          f.location = day.location();
-          f.room = day.room();
-          f.video_url = day.video_url();
-          f.accommodations = acc;
-          f.booked_by = b.booked_by();
+          Audit(tx, as, "booking", b.id(), "CONFIRMED", "", now);
           if (auto due = ReminderDueTime(g.start, reminder_lead_, now)) {
             timers::Schedule(tx, kReminderTimer, b.id(), *due,
                              std::to_string(absl::ToUnixMicros(g.start)));
           }
           ev::BookingConfirmed e;
-          *e.mutable_booking() = SnapshotOf(f, now);
-          outbox::Publish(tx, {schema_, actor.tenant, actor.correlation_id, actor.sub, now}, e);
+          *e.mutable_booking() =
+              SnapshotOf(FactsWithPosting(tx, b, day, applicant_sub, slot[0][2].as<int>()), now);
+          outbox::Publish(tx, {schema_, as.tenant, as.correlation_id, as.sub, now}, e);
           return b;
         });
       });
@@ -328,20 +419,27 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::CancelBooking(const store::Actor&
   return pg::Command<v1::Booking>(
       db_, actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::Booking> {
         auto rows = tx.exec_params(
-            "SELECT b.state, b.applicant_sub, d.state FROM bookings b"
-            " JOIN selection_days d ON d.id = b.selection_day_id"
-            " WHERE b.id::text = $1 AND b.tenant_id = $2 FOR UPDATE OF b",
-            r.booking_id(), actor.tenant);
+            "SELECT b.state, b.applicant_sub, d.state, s.part, coalesce(i.self_booking, true),"
+            " b.tenant_id"
+            " FROM bookings b JOIN selection_days d ON d.id = b.selection_day_id"
+            " JOIN slots s ON s.id = b.slot_id"
+            " LEFT JOIN invitations i ON i.application_id = b.application_id"
+            " WHERE b.id::text = $1 AND (b.tenant_id = $2 OR $3) FOR UPDATE OF b",
+            r.booking_id(), actor.tenant, actor.applicant);
         if (rows.empty()) return NotFound("booking", r.booking_id());
         const std::string sub = rows[0][1].as<std::string>();
         if (actor.applicant && sub != actor.sub) return NotFound("booking", r.booking_id());
+        const store::Actor as = InTenant(actor, rows[0][5].as<std::string>());
         v1::Booking b;
         b.ParseFromString(pg::BytesOf(rows[0][0]));
+        v1::SelectionDay day;
+        day.ParseFromString(pg::BytesOf(rows[0][2]));
+        if (absl::Status s = CheckSelfBooking(actor, rows[0][4].as<bool>(), day); !s.ok()) {
+          return s;
+        }
         if (b.status() == v1::CANCELLED) {
           return absl::FailedPreconditionError("the booking is already cancelled");
         }
-        v1::SelectionDay day;
-        day.ParseFromString(pg::BytesOf(rows[0][2]));
         const absl::Time now = clock_.Now();
         b.set_status(v1::CANCELLED);
         b.set_sequence(b.sequence() + 1);
@@ -351,31 +449,14 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::CancelBooking(const store::Actor&
             "UPDATE bookings SET active = false, sequence = $2, state = $3, updated_at = now(),"
             " version = version + 1 WHERE id = $1",
             b.id(), b.sequence(), pg::Bytes(b.SerializeAsString()));
-        AppointmentFacts f;
-        f.booking_id = b.id();
-        f.selection_day_id = b.selection_day_id();
-        f.slot_id = b.slot_id();
-        f.application_id = b.application_id();
-        f.posting_id = b.posting_id();
-        f.applicant_sub = sub;
-        f.tenant_id = actor.tenant;
-        f.start = FromTs(b.start_time());
-        f.end = FromTs(b.end_time());
-        f.video = b.mode() == v1::VIDEO;
-        f.location = day.location();
-        f.room = day.room();
-        f.video_url = day.video_url();
-        f.accommodations = {b.accommodations().barrier_free_room(),
-                            b.accommodations().extra_written_minutes()};
-        f.sequence = b.sequence();
-        f.cancelled = true;
-        f.booked_by = b.booked_by();
         timers::Cancel(tx, kReminderTimer, b.id());
+        Audit(tx, as, "booking", b.id(), "CANCELLED", r.reason(), now);
         ev::BookingCancelled e;
-        *e.mutable_booking() = SnapshotOf(f, now);
+        *e.mutable_booking() =
+            SnapshotOf(FactsWithPosting(tx, b, day, sub, rows[0][3].as<int>()), now);
         e.set_reason(r.reason());
         e.set_cause(actor.applicant ? "BY_APPLICANT" : "BY_HR");
-        outbox::Publish(tx, {schema_, actor.tenant, actor.correlation_id, actor.sub, now}, e);
+        outbox::Publish(tx, {schema_, as.tenant, as.correlation_id, as.sub, now}, e);
         return b;
       });
 }
@@ -413,15 +494,26 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::RescheduleBooking(
         return MapConstraintsOr<v1::Booking>([&]() -> absl::StatusOr<v1::Booking> {
           if (r.slot_id().empty()) return errors::InvalidField("slot_id", "is required");
           auto rows = tx.exec_params(
-              "SELECT b.state, b.applicant_sub, i.status FROM bookings b"
+              "SELECT b.state, b.applicant_sub, i.status, coalesce(i.self_booking, true), d.state,"
+              " b.tenant_id"
+              " FROM bookings b JOIN selection_days d ON d.id = b.selection_day_id"
               " LEFT JOIN invitations i ON i.application_id = b.application_id"
-              " WHERE b.id::text = $1 AND b.tenant_id = $2 FOR UPDATE OF b",
-              r.booking_id(), actor.tenant);
+              " WHERE b.id::text = $1 AND (b.tenant_id = $2 OR $3) FOR UPDATE OF b",
+              r.booking_id(), actor.tenant, actor.applicant);
           if (rows.empty()) return NotFound("booking", r.booking_id());
           const std::string sub = rows[0][1].as<std::string>();
           if (actor.applicant && sub != actor.sub) return NotFound("booking", r.booking_id());
+          const store::Actor as = InTenant(actor, rows[0][5].as<std::string>());
           v1::Booking b;
           b.ParseFromString(pg::BytesOf(rows[0][0]));
+          {
+            v1::SelectionDay booked_day;
+            booked_day.ParseFromString(pg::BytesOf(rows[0][4]));
+            if (absl::Status s = CheckSelfBooking(actor, rows[0][3].as<bool>(), booked_day);
+                !s.ok()) {
+              return s;
+            }
+          }
           if (b.status() == v1::CANCELLED) {
             return absl::FailedPreconditionError("the booking is cancelled");
           }
@@ -430,7 +522,7 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::RescheduleBooking(
               " micros(s.end_at), d.state, d.barrier_free, d.posting_id::text"
               " FROM slots s JOIN selection_days d ON d.id = s.selection_day_id"
               " WHERE s.id::text = $1 AND s.tenant_id = $2",
-              r.slot_id(), actor.tenant);
+              r.slot_id(), as.tenant);
           if (slot.empty()) return NotFound("slot", r.slot_id());
           if (slot[0][7].as<std::string>() != b.posting_id()) {
             return absl::FailedPreconditionError("the slot belongs to another posting's day");
@@ -439,30 +531,27 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::RescheduleBooking(
           if (FromTs(b.start_time()) <= now) {
             return absl::FailedPreconditionError("the booked appointment has already begun");
           }
-          GeneratedSlot g{slot[0][1].as<int>(),
-                          slot[0][2].as<int>() == 1 ? PartKind::kWrittenTask : PartKind::kInterview,
-                          absl::FromUnixMicros(slot[0][3].as<int64_t>()),
-                          absl::FromUnixMicros(slot[0][4].as<int64_t>())};
+          const GeneratedSlot g = SlotOf(slot[0], 1);
           const std::string status = rows[0][2].is_null() ? "" : rows[0][2].as<std::string>();
-          if (absl::Status s = CheckBookable({g.start, now, status, false, false}); !s.ok()) {
+          // The new slot taken, or another slot of that day held by this application (its own
+          // booking moving within the day is fine): refused before writing.
+          auto held = tx.exec_params(
+              "SELECT coalesce(bool_or(slot_id = $2::uuid), false),"
+              " coalesce(bool_or(application_id = $3::uuid AND id <> $4::uuid), false)"
+              " FROM bookings WHERE selection_day_id = $1::uuid AND active"
+              " AND (slot_id = $2::uuid OR application_id = $3::uuid)",
+              slot[0][0].as<std::string>(), r.slot_id(), b.application_id(), b.id());
+          if (absl::Status s = CheckBookable(
+                  {g.start, now, status, held[0][1].as<bool>(), held[0][0].as<bool>()});
+              !s.ok()) {
             return s;
           }
           v1::SelectionDay day;
           day.ParseFromString(pg::BytesOf(slot[0][5]));
-          std::vector<GeneratedSlot> others;
-          for (const auto& row :
-               tx.exec_params("SELECT idx, part, micros(start_at), micros(end_at) FROM slots"
-                              " WHERE selection_day_id = $1",
-                              slot[0][0].as<std::string>())) {
-            others.push_back({row[0].as<int>(),
-                              row[1].as<int>() == 1 ? PartKind::kWrittenTask : PartKind::kInterview,
-                              absl::FromUnixMicros(row[2].as<int64_t>()),
-                              absl::FromUnixMicros(row[3].as<int64_t>())});
-          }
           auto end = AccommodatedEnd(
               g,
               {b.accommodations().barrier_free_room(), b.accommodations().extra_written_minutes()},
-              slot[0][6].as<bool>(), others);
+              slot[0][6].as<bool>(), DaySlots(tx, slot[0][0].as<std::string>()));
           if (!end.ok()) return end.status();
           const std::string previous_slot = b.slot_id();
           const std::string previous_day = b.selection_day_id();
@@ -486,14 +575,16 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::RescheduleBooking(
             timers::Schedule(tx, kReminderTimer, b.id(), *due,
                              std::to_string(absl::ToUnixMicros(g.start)));
           }
+          Audit(tx, as, "booking", b.id(), "RESCHEDULED", previous_slot, now);
           ev::BookingRescheduled e;
-          *e.mutable_booking() = SnapshotOf(FactsOf(b, day, sub, slot[0][2].as<int>()), now);
+          *e.mutable_booking() =
+              SnapshotOf(FactsWithPosting(tx, b, day, sub, slot[0][2].as<int>()), now);
           e.set_previous_slot_id(previous_slot);
           e.set_previous_selection_day_id(previous_day);
           *e.mutable_previous_start_time() = previous_start;
           *e.mutable_previous_end_time() = previous_end;
           e.set_previous_start_local_text(GermanLocalText(FromTs(previous_start)));
-          outbox::Publish(tx, {schema_, actor.tenant, actor.correlation_id, actor.sub, now}, e);
+          outbox::Publish(tx, {schema_, as.tenant, as.correlation_id, as.sub, now}, e);
           return b;
         });
       });
@@ -506,8 +597,8 @@ absl::StatusOr<v1::BookingCalendar> PgSchedulingStore::GetBookingCalendar(
         auto rows = tx.exec_params(
             "SELECT b.state, b.applicant_sub, d.state, s.part, micros(b.updated_at)"
             " FROM bookings b JOIN selection_days d ON d.id = b.selection_day_id"
-            " JOIN slots s ON s.id = b.slot_id WHERE b.id::text = $1 AND b.tenant_id = $2",
-            booking_id, actor.tenant);
+            " JOIN slots s ON s.id = b.slot_id WHERE b.id::text = $1 AND (b.tenant_id = $2 OR $3)",
+            booking_id, actor.tenant, actor.applicant);
         if (rows.empty()) return NotFound("booking", booking_id);
         const std::string sub = rows[0][1].as<std::string>();
         if (actor.applicant && sub != actor.sub) return NotFound("booking", booking_id);
@@ -515,7 +606,8 @@ absl::StatusOr<v1::BookingCalendar> PgSchedulingStore::GetBookingCalendar(
         b.ParseFromString(pg::BytesOf(rows[0][0]));
         v1::SelectionDay day;
         day.ParseFromString(pg::BytesOf(rows[0][2]));
-        const AppointmentFacts f = FactsOf(b, day, sub, rows[0][3].as<int>());
+        if (!Sees(actor, day)) return NotFound("booking", booking_id);
+        const AppointmentFacts f = FactsWithPosting(tx, b, day, sub, rows[0][3].as<int>());
         v1::BookingCalendar c;
         c.set_booking_id(b.id());
         // DTSTAMP is when this version was made, so the text is the same on every read.
@@ -530,30 +622,45 @@ absl::StatusOr<v1::SelectionDay> PgSchedulingStore::GetSelectionDay(const store:
                                                                     const std::string& id) {
   return pg::ReadValue<v1::SelectionDay>(
       db_, [&](pqxx::work& tx) -> absl::StatusOr<v1::SelectionDay> {
-        auto rows = tx.exec_params(
-            "SELECT state, version FROM selection_days WHERE id::text = $1 AND tenant_id = $2", id,
-            actor.tenant);
+        auto rows =
+            tx.exec_params("SELECT state, version FROM selection_days d WHERE id::text = $1 AND " +
+                               std::string(kDayScope),
+                           id, actor.tenant, actor.applicant, actor.sub);
         if (rows.empty()) return NotFound("selection day", id);
-        return pg::ParseVersioned<v1::SelectionDay>(rows[0]);
+        auto day = pg::ParseVersioned<v1::SelectionDay>(rows[0]);
+        if (!Sees(actor, day)) return NotFound("selection day", id);
+        return day;
       });
 }
 
 absl::StatusOr<v1::ListSlotsResponse> PgSchedulingStore::ListSlots(const store::Actor& actor,
                                                                    const v1::ListSlotsRequest& r) {
+  if (r.page_size() < 0) return errors::InvalidField("page_size", "0–200");
+  auto cursor = pg::DecodeKeysetToken(r.page_token());
+  if (!cursor.ok()) return cursor.status();
+  const int page_size = PageSize(r.page_size());
   return pg::ReadValue<v1::ListSlotsResponse>(
       db_, [&](pqxx::work& tx) -> absl::StatusOr<v1::ListSlotsResponse> {
-        auto day =
-            tx.exec_params("SELECT 1 FROM selection_days WHERE id::text = $1 AND tenant_id = $2",
-                           r.selection_day_id(), actor.tenant);
+        auto day = tx.exec_params(
+            "SELECT state FROM selection_days d WHERE id::text = $1 AND " + std::string(kDayScope),
+            r.selection_day_id(), actor.tenant, actor.applicant, actor.sub);
         if (day.empty()) return NotFound("selection day", r.selection_day_id());
+        v1::SelectionDay d;
+        d.ParseFromString(pg::BytesOf(day[0][0]));
+        if (!Sees(actor, d)) return NotFound("selection day", r.selection_day_id());
         v1::ListSlotsResponse out;
-        for (const auto& row : tx.exec_params(
-                 "SELECT s.id::text, s.idx, s.part, micros(s.start_at), micros(s.end_at),"
-                 " EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = s.id AND b.active)"
-                 " FROM slots s WHERE s.selection_day_id::text = $1 ORDER BY s.idx",
-                 r.selection_day_id())) {
-          const bool booked = row[5].as<bool>();
-          if (r.free_only() && booked) continue;
+        auto rows = tx.exec_params(
+            "SELECT s.id::text, s.idx, s.part, micros(s.start_at), micros(s.end_at),"
+            " EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = s.id AND b.active)"
+            " FROM slots s WHERE s.selection_day_id::text = $1"
+            " AND (NOT $2 OR NOT EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = s.id"
+            "   AND b.active))"
+            " AND ($3::timestamptz IS NULL OR (s.start_at, s.id) > ($3::timestamptz, $4::uuid))"
+            " ORDER BY s.start_at, s.id LIMIT $5",
+            r.selection_day_id(), r.free_only(), cursor->after_time, cursor->after_id,
+            page_size + 1);
+        for (size_t i = 0; i < rows.size() && static_cast<int>(i) < page_size; ++i) {
+          const auto& row = rows[i];
           v1::Slot* s = out.add_slots();
           s->set_id(row[0].as<std::string>());
           s->set_selection_day_id(r.selection_day_id());
@@ -563,7 +670,12 @@ absl::StatusOr<v1::ListSlotsResponse> PgSchedulingStore::ListSlots(const store::
           *s->mutable_start_time() = Ts(start);
           *s->mutable_end_time() = Ts(absl::FromUnixMicros(row[4].as<int64_t>()));
           s->set_start_local(cal::FormatBerlin(start));
-          s->set_booked(booked);
+          s->set_booked(row[5].as<bool>());
+        }
+        if (static_cast<int>(rows.size()) > page_size) {
+          const auto& last = rows[page_size - 1];
+          out.set_next_page_token(pg::EncodeKeysetToken(absl::FromUnixMicros(last[3].as<int64_t>()),
+                                                        last[0].as<std::string>()));
         }
         return out;
       });
@@ -571,21 +683,159 @@ absl::StatusOr<v1::ListSlotsResponse> PgSchedulingStore::ListSlots(const store::
 
 absl::StatusOr<v1::ListBookingsResponse> PgSchedulingStore::ListBookings(
     const store::Actor& actor, const v1::ListBookingsRequest& r) {
+  if (r.page_size() < 0) return errors::InvalidField("page_size", "0–200");
+  if (CommitteeOnly(actor) && r.selection_day_id().empty()) {
+    return errors::InvalidField("selection_day_id", "a committee member lists one day's bookings");
+  }
+  auto cursor = pg::DecodeKeysetToken(r.page_token());
+  if (!cursor.ok()) return cursor.status();
+  const int page_size = PageSize(r.page_size());
   return pg::ReadValue<v1::ListBookingsResponse>(
       db_, [&](pqxx::work& tx) -> absl::StatusOr<v1::ListBookingsResponse> {
+        if (CommitteeOnly(actor)) {
+          auto day = tx.exec_params(
+              "SELECT state FROM selection_days WHERE id::text = $1 AND tenant_id = $2",
+              r.selection_day_id(), actor.tenant);
+          v1::SelectionDay d;
+          if (!day.empty()) d.ParseFromString(pg::BytesOf(day[0][0]));
+          if (day.empty() || !Sees(actor, d)) {
+            return NotFound("selection day", r.selection_day_id());
+          }
+        }
         v1::ListBookingsResponse out;
-        for (const auto& row : tx.exec_params(
-                 "SELECT b.state FROM bookings b WHERE b.tenant_id = $1"
-                 " AND ($2 = '' OR b.selection_day_id::text = $2)"
-                 " AND ($3 = '' OR (b.state IS NOT NULL AND EXISTS (SELECT 1 FROM selection_days d"
-                 "   WHERE d.id = b.selection_day_id AND d.posting_id::text = $3)))"
-                 " AND ($4 OR b.active) AND (NOT $5 OR b.applicant_sub = $6)"
-                 " ORDER BY lower(b.occupied), b.id LIMIT 500",
-                 actor.tenant, r.selection_day_id(), r.posting_id(), r.include_cancelled(),
-                 actor.applicant, actor.sub)) {
-          out.add_bookings()->ParseFromString(pg::BytesOf(row[0]));
+        auto rows = tx.exec_params(
+            "SELECT b.state, micros(lower(b.occupied)), b.id::text FROM bookings b"
+            " WHERE ((NOT $5 AND b.tenant_id = $1) OR ($5 AND b.applicant_sub = $6))"
+            " AND ($2 = '' OR b.selection_day_id::text = $2)"
+            " AND ($3 = '' OR EXISTS (SELECT 1 FROM selection_days d"
+            "   WHERE d.id = b.selection_day_id AND d.posting_id::text = $3))"
+            " AND ($4 OR b.active)"
+            " AND ($7::timestamptz IS NULL OR (lower(b.occupied), b.id) > ($7::timestamptz,"
+            "   $8::uuid))"
+            " ORDER BY lower(b.occupied), b.id LIMIT $9",
+            actor.tenant, r.selection_day_id(), r.posting_id(), r.include_cancelled(),
+            actor.applicant, actor.sub, cursor->after_time, cursor->after_id, page_size + 1);
+        for (size_t i = 0; i < rows.size() && static_cast<int>(i) < page_size; ++i) {
+          out.add_bookings()->ParseFromString(pg::BytesOf(rows[i][0]));
+        }
+        if (static_cast<int>(rows.size()) > page_size) {
+          const auto& last = rows[page_size - 1];
+          out.set_next_page_token(pg::EncodeKeysetToken(absl::FromUnixMicros(last[1].as<int64_t>()),
+                                                        last[2].as<std::string>()));
         }
         return out;
+      });
+}
+
+absl::StatusOr<v1::InternshipPeriod> PgSchedulingStore::DeclareInternshipPeriod(
+    const store::Actor& actor, const v1::DeclareInternshipPeriodRequest& r) {
+  errors::Validator v;
+  auto first = cal::ParseIsoDate(r.first_day());
+  auto last = cal::ParseIsoDate(r.last_day());
+  v.Check(!r.posting_id().empty(), "posting_id", "is required");
+  v.Check(!r.department().empty() && r.department().size() <= 200, "department",
+          "1–200 characters");
+  v.Check(first.ok(), "first_day", "an ISO date YYYY-MM-DD");
+  v.Check(last.ok(), "last_day", "an ISO date YYYY-MM-DD");
+  if (first.ok() && last.ok()) v.Check(*last >= *first, "last_day", "not before first_day");
+  v.Check(r.capacity() >= 1 && r.capacity() <= 1000, "capacity", "1–1000 places");
+  if (!v.ok()) return v.status();
+  const auto idem = store::IdempotencyRequest::Of("DeclareInternshipPeriod", r.request_id(), r);
+  return pg::Command<v1::InternshipPeriod>(
+      db_, actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::InternshipPeriod> {
+        auto posting = tx.exec_params(
+            "SELECT status FROM posting_snapshots WHERE posting_id::text = $1 AND tenant_id = $2",
+            r.posting_id(), actor.tenant);
+        if (posting.empty()) return NotFound("posting", r.posting_id());
+        const std::string status = posting[0][0].as<std::string>();
+        if (status != "PUBLISHED" && status != "CLOSED") {
+          return absl::FailedPreconditionError(
+              absl::StrCat("the posting is ", status, "; periods belong to a live posting"));
+        }
+        v1::InternshipPeriod p;
+        p.set_id(ids::NewUuid());
+        p.set_tenant_id(actor.tenant);
+        p.set_posting_id(r.posting_id());
+        p.set_department(r.department());
+        p.set_first_day(cal::FormatIsoDate(*first));
+        p.set_last_day(cal::FormatIsoDate(*last));
+        p.set_capacity(r.capacity());
+        tx.exec_params(
+            "INSERT INTO internship_periods (id, tenant_id, posting_id, department, first_day,"
+            " last_day, capacity) VALUES ($1, $2, $3, $4, $5::date, $6::date, $7)",
+            p.id(), actor.tenant, r.posting_id(), r.department(), p.first_day(), p.last_day(),
+            r.capacity());
+        Audit(tx, actor, "internship_period", p.id(), "DECLARED",
+              absl::StrCat(r.capacity(), " places"), clock_.Now());
+        return p;
+      });
+}
+
+absl::StatusOr<v1::InternshipRequest> PgSchedulingStore::RequestInternship(
+    const store::Actor& actor, const v1::RequestInternshipRequest& r) {
+  errors::Validator v;
+  auto first = cal::ParseIsoDate(r.first_day());
+  auto last = cal::ParseIsoDate(r.last_day());
+  v.Check(!r.period_id().empty(), "period_id", "is required");
+  v.Check(!r.application_id().empty(), "application_id", "is required");
+  v.Check(first.ok(), "first_day", "an ISO date YYYY-MM-DD");
+  v.Check(last.ok(), "last_day", "an ISO date YYYY-MM-DD");
+  if (!v.ok()) return v.status();
+  const auto idem = store::IdempotencyRequest::Of("RequestInternship", r.request_id(), r);
+  return pg::Command<v1::InternshipRequest>(
+      db_, actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::InternshipRequest> {
+        return MapConstraintsOr<v1::InternshipRequest>(
+            [&]() -> absl::StatusOr<v1::InternshipRequest> {
+              auto app = tx.exec_params(
+                  "SELECT posting_id::text, applicant_sub, tenant_id FROM invitations"
+                  " WHERE application_id::text = $1 AND (tenant_id = $2 OR $3)",
+                  r.application_id(), actor.tenant, actor.applicant);
+              if (app.empty() || (actor.applicant && app[0][1].as<std::string>() != actor.sub)) {
+                return NotFound("application", r.application_id());
+              }
+              const store::Actor as = InTenant(actor, app[0][2].as<std::string>());
+              // The period row is the lock under which its places are counted.
+              auto period = tx.exec_params(
+                  "SELECT posting_id::text, first_day::text, last_day::text, capacity"
+                  " FROM internship_periods WHERE id::text = $1 AND tenant_id = $2 FOR UPDATE",
+                  r.period_id(), as.tenant);
+              if (period.empty()) return NotFound("internship period", r.period_id());
+              if (app[0][0].as<std::string>() != period[0][0].as<std::string>()) {
+                return absl::FailedPreconditionError(
+                    "the application is for another posting than the period");
+              }
+              InternshipPeriod p;
+              p.start = *cal::ParseIsoDate(period[0][1].as<std::string>());
+              p.end = *cal::ParseIsoDate(period[0][2].as<std::string>());
+              p.capacity = period[0][3].as<int>();
+              p.taken =
+                  tx.exec_params(
+                        "SELECT count(*) FROM internship_requests WHERE period_id = $1::uuid"
+                        " AND accepted AND first_day <= $3::date AND last_day >= $2::date",
+                        r.period_id(), cal::FormatIsoDate(*first), cal::FormatIsoDate(*last))[0][0]
+                      .as<int>();
+              const absl::Time now = clock_.Now();
+              if (absl::Status s = CheckInternshipRequest(
+                      {*first, *last}, p, cal::CivilDayInBerlin(now), internship_min_lead_days_);
+                  !s.ok()) {
+                return s;
+              }
+              v1::InternshipRequest out;
+              out.set_id(ids::NewUuid());
+              out.set_period_id(r.period_id());
+              out.set_application_id(r.application_id());
+              out.set_first_day(cal::FormatIsoDate(*first));
+              out.set_last_day(cal::FormatIsoDate(*last));
+              out.set_accepted(true);
+              tx.exec_params(
+                  "INSERT INTO internship_requests (id, tenant_id, period_id, application_id,"
+                  " first_day, last_day, accepted) VALUES ($1, $2, $3, $4, $5::date, $6::date,"
+                  " true)",
+                  out.id(), as.tenant, r.period_id(), r.application_id(), out.first_day(),
+                  out.last_day());
+              Audit(tx, as, "internship_request", out.id(), "ACCEPTED", "", now);
+              return out;
+            });
       });
 }
 
@@ -609,8 +859,9 @@ absl::Status PgSchedulingStore::FireReminder(pqxx::work& tx, const timers::Timer
   day.ParseFromString(pg::BytesOf(rows[0][2]));
   const absl::Time now = clock_.Now();
   ev::ReminderDue e;
-  *e.mutable_booking() = SnapshotOf(
-      FactsOf(b, day, rows[0][1].as<std::string>(), rows[0][3].as<int>()), FromTs(b.update_time()));
+  *e.mutable_booking() =
+      SnapshotOf(FactsWithPosting(tx, b, day, rows[0][1].as<std::string>(), rows[0][3].as<int>()),
+                 FromTs(b.update_time()));
   e.mutable_lead()->set_seconds(absl::ToInt64Seconds(reminder_lead_));
   *e.mutable_due_time() = Ts(t.due_at);
   outbox::Publish(tx, {schema_, b.tenant_id(), "reminder:" + b.id(), "system:reminder", now}, e);

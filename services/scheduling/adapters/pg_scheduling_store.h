@@ -1,8 +1,10 @@
 #pragma once
-// Scheduling's PostgreSQL store: each command one transaction with its idempotency record and
-// its outbox events (pg::Command, outbox::Publish); the double-booking constraints of
-// migrations/0001 hold under races (ADR 0024). Tenant scoping: another tenant's day, slot or
-// booking is NOT_FOUND.
+// Scheduling's PostgreSQL store: each command one transaction with its idempotency record, its
+// audit line and its outbox events (pg::Command of common/pg/aggregate_store.h,
+// outbox::Publish); the double-booking constraints of migrations/0001 hold under races (ADR
+// 0024). Tenant scoping: another tenant's day, slot or booking is NOT_FOUND. Roles are checked
+// before (domain/access.h); here the actor's scope: an applicant reaches only their own
+// application's booking, a committee member only the days they sit on.
 
 #include <string>
 
@@ -21,9 +23,18 @@ class PgSchedulingStore {
  public:
   // `reminder_lead`: how long before a booking scheduling.reminder.due.v1 fires
   // (STELLENWERK_SCHEDULING_REMINDER_LEAD, default 48 h).
+  // `internship_min_lead_days`: the tenant's hard floor between a request and the start
+  // (STELLENWERK_SCHEDULING_INTERNSHIP_MIN_LEAD_DAYS; seed 000 advises nine months).
   PgSchedulingStore(pg::Pool& db, std::string schema, const Clock& clock,
-                    absl::Duration reminder_lead = absl::Hours(48))
-      : db_(db), schema_(std::move(schema)), clock_(clock), reminder_lead_(reminder_lead) {}
+                    absl::Duration reminder_lead = absl::Hours(48),
+                    int internship_min_lead_days = 28)
+      : db_(db),
+        schema_(std::move(schema)),
+        clock_(clock),
+        reminder_lead_(reminder_lead),
+        internship_min_lead_days_(internship_min_lead_days) {}
+
+  absl::Duration reminder_lead() const { return reminder_lead_; }
 
   // postings.posting.* (version-guarded: events may arrive out of order).
   void ApplyPosting(pqxx::work& tx, const events::v1::PostingSnapshot& posting);
@@ -35,6 +46,11 @@ class PgSchedulingStore {
                               const std::string& application_id, const std::string& posting_id,
                               const std::string& applicant_sub, const std::string& status,
                               const std::string& correlation_id = "");
+  // applications.application.submitted.v1: who owns the application (for an applicant's
+  // internship request); never overwrites a status heard later.
+  void ApplyApplicationSubmitted(pqxx::work& tx, const std::string& tenant,
+                                 const std::string& application_id, const std::string& posting_id,
+                                 const std::string& applicant_sub);
   // applications.applicant.erased.v1 (GDPR Art. 17 / retention): the applications' bookings,
   // invitations and reminders are deleted, no event about the person follows.
   void EraseApplications(pqxx::work& tx, const std::vector<std::string>& application_ids);
@@ -50,15 +66,24 @@ class PgSchedulingStore {
                                                 const v1::RescheduleBookingRequest& r);
   absl::StatusOr<v1::SelectionDay> GetSelectionDay(const store::Actor& actor,
                                                    const std::string& id);
-  // All slots of a day in order (a day has at most kMaxSlotsPerDay); `booked` says only
+  // The slots of a day in order, paged (page_size 1–200, default 50); `booked` says only
   // whether a slot is taken, never by whom.
   absl::StatusOr<v1::ListSlotsResponse> ListSlots(const store::Actor& actor,
                                                   const v1::ListSlotsRequest& r);
-  // HR: the bookings of a day or posting; an applicant: their own.
+  // HR: the bookings of a day or posting; an applicant: their own; a committee member: those
+  // of a day they sit on. Paged by (start, id), page_size 1–200, default 50.
   absl::StatusOr<v1::ListBookingsResponse> ListBookings(const store::Actor& actor,
                                                         const v1::ListBookingsRequest& r);
   absl::StatusOr<v1::BookingCalendar> GetBookingCalendar(const store::Actor& actor,
                                                          const std::string& booking_id);
+
+  // Internship periods (seed 000): HR declares a department's capacity for a period of a
+  // posting; a request for an application is accepted while places are left, it lasts four
+  // weeks to three months and starts at least the minimum lead time ahead.
+  absl::StatusOr<v1::InternshipPeriod> DeclareInternshipPeriod(
+      const store::Actor& actor, const v1::DeclareInternshipPeriodRequest& r);
+  absl::StatusOr<v1::InternshipRequest> RequestInternship(const store::Actor& actor,
+                                                          const v1::RequestInternshipRequest& r);
 
   // The durable reminder timer (kind kReminderTimer, key the booking id, payload the start in
   // Unix microseconds): publishes scheduling.reminder.due.v1 once, if the booking is still
@@ -71,6 +96,7 @@ class PgSchedulingStore {
   std::string schema_;
   const Clock& clock_;
   absl::Duration reminder_lead_;
+  int internship_min_lead_days_;
 };
 
 inline constexpr char kReminderTimer[] = "scheduling.reminder";
