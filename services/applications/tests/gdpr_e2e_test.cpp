@@ -598,6 +598,32 @@ TEST_F(GdprE2eTest, PersonnelStatisticsSuppressGroupsUnderFive) {
   const std::string other_hr = harness().Token(UniqueName("kreis"), {"hr_clerk"}, "hr-9");
   EXPECT_EQ(stub_->GetPersonnelStatistics(Ctx(other_hr).get(), r, &s).error_code(),
             grpc::StatusCode::NOT_FOUND);
+
+  // The hired woman is erased too (decision 0042): her hire moves into the year's totals with
+  // its whole days to hire; the figures stay as they were.
+  erase.set_applicant_sub(apps[0].applicant_sub());
+  ASSERT_TRUE(stub_->EraseApplicant(Ctx(hr_).get(), erase, &erased).ok());
+  ASSERT_EQ(erased.applications_erased(), 1);
+  v1::PersonnelStatistics after;
+  ASSERT_TRUE(stub_->GetPersonnelStatistics(Ctx(hr_).get(), r, &after).ok());
+  EXPECT_EQ(after.applications().count(), 10);
+  EXPECT_EQ(after.women_applicants().count(), 5);
+  EXPECT_TRUE(after.hires().suppressed());
+  EXPECT_EQ(
+      Count("SELECT hires FROM erased_fact_totals WHERE tenant_id = $1 AND year = 2024", {tenant_}),
+      1);
+  EXPECT_EQ(Count("SELECT women_hires FROM erased_fact_totals WHERE tenant_id = $1"
+                  " AND year = 2024",
+                  {tenant_}),
+            1);
+  EXPECT_EQ(Count("SELECT cardinality(days_to_hire) FROM erased_fact_totals WHERE tenant_id = $1"
+                  " AND year = 2024",
+                  {tenant_}),
+            1);
+  EXPECT_EQ(Count("SELECT count(*) FROM application_facts WHERE tenant_id = $1"
+                  " AND hired_at IS NOT NULL",
+                  {tenant_}),
+            0);
 }
 
 }  // namespace
