@@ -117,13 +117,15 @@ absl::Status ApplicationsApp::Init() {
   // The coordination gate (seed 004): the district's clearance approves the offer; a
   // withdrawn notice or an instruction against the staffing sends the proposal back.
   auto outcome = [this](pqxx::work& tx, const ev::StaffingNoticeSnapshot& notice, bool cleared,
-                        const std::string& reason, const amqp::Delivery& d) -> absl::Status {
+                        const std::string& reason, const amqp::Delivery& d,
+                        const v1::CoordinationConditions* conditions = nullptr) -> absl::Status {
     if (notice.application_id().empty()) return absl::OkStatus();  // a notice by hand
     const absl::Time now = runtime_.clock().Now();
     auto applied = store_->ApplyInTransaction(
         tx, Actor::System("coordination", notice.city_tenant_id(), d.message.correlation_id),
-        notice.application_id(), notice.city_tenant_id(),
-        [&](const v1::Application& a) { return CoordinationOutcome(a, cleared, reason, now); });
+        notice.application_id(), notice.city_tenant_id(), [&](const v1::Application& a) {
+          return CoordinationOutcome(a, cleared, reason, now, conditions);
+        });
     if (applied.status().code() == absl::StatusCode::kNotFound) {
       spdlog::warn("coordination outcome for unknown application {} of {}: ignored",
                    notice.application_id(), notice.city_tenant_id());
@@ -142,10 +144,28 @@ absl::Status ApplicationsApp::Init() {
         return outcome(tx, e.notice(), /*cleared=*/false,
                        absl::StrCat("coordination notice withdrawn: ", e.reason()), d);
       });
+  // Weisung im Einzelfall (seed 004, Nr. 2) says what it instructs: not to fill the post with
+  // this person → back to PROPOSED with the instruction as the reason; to fill it with stated
+  // conditions → the offer is approved and the conditions are recorded on the application,
+  // where HR sees them with the hiring. An older event without a kind meant the former.
   consumer.On<ev::StaffingInstructed>([outcome](pqxx::work& tx, const ev::StaffingInstructed& e,
                                                 const amqp::Delivery& d) {
+    if (e.kind() == ev::STAFFING_INSTRUCTION_FILL_WITH_CONDITIONS) {
+      v1::CoordinationConditions conditions;
+      conditions.set_notice_id(e.notice().notice_id());
+      conditions.set_conditions(e.conditions());
+      conditions.set_instruction(e.instruction());
+      *conditions.mutable_time() = e.meta().occur_time();
+      return outcome(tx, e.notice(), /*cleared=*/true,
+                     absl::StrCat("district instruction (Weisung im Einzelfall): fill with "
+                                  "conditions: ",
+                                  e.conditions()),
+                     d, &conditions);
+    }
     return outcome(tx, e.notice(), /*cleared=*/false,
-                   absl::StrCat("district instruction (Weisung im Einzelfall): ", e.instruction()),
+                   absl::StrCat("district instruction (Weisung im Einzelfall): not to fill with "
+                                "this person: ",
+                                e.instruction()),
                    d);
   });
 

@@ -106,6 +106,44 @@ absl::StatusOr<ApplicantData> PgApplicationStore::Export(const std::string& appl
   return data;
 }
 
+namespace {
+
+// Erased facts into erased_fact_totals / statistics_postings (decision 0042).
+constexpr char kFoldErasedApplications[] =
+    "INSERT INTO erased_fact_totals (tenant_id, year, applications, women_applicants,"
+    " severely_disabled_applicants)"
+    " SELECT tenant_id, extract(year FROM submitted_at AT TIME ZONE 'Europe/Berlin')::int,"
+    " count(*), count(*) FILTER (WHERE female), count(*) FILTER (WHERE severely_disabled)"
+    " FROM application_facts WHERE application_id = ANY($1::uuid[]) GROUP BY 1, 2"
+    " ON CONFLICT (tenant_id, year) DO UPDATE SET"
+    " applications = erased_fact_totals.applications + EXCLUDED.applications,"
+    " women_applicants = erased_fact_totals.women_applicants + EXCLUDED.women_applicants,"
+    " severely_disabled_applicants = erased_fact_totals.severely_disabled_applicants"
+    " + EXCLUDED.severely_disabled_applicants";
+constexpr char kFoldErasedHires[] =
+    "INSERT INTO erased_fact_totals (tenant_id, year, hires, women_hires,"
+    " severely_disabled_hires, days_to_hire)"
+    " SELECT tenant_id, extract(year FROM hired_at AT TIME ZONE 'Europe/Berlin')::int, count(*),"
+    " count(*) FILTER (WHERE female), count(*) FILTER (WHERE severely_disabled),"
+    " array_agg(round(extract(epoch FROM hired_at - submitted_at) / 86400.0)::int"
+    " ORDER BY round(extract(epoch FROM hired_at - submitted_at) / 86400.0)::int)"
+    " FROM application_facts WHERE application_id = ANY($1::uuid[]) AND hired_at IS NOT NULL"
+    " GROUP BY 1, 2"
+    " ON CONFLICT (tenant_id, year) DO UPDATE SET"
+    " hires = erased_fact_totals.hires + EXCLUDED.hires,"
+    " women_hires = erased_fact_totals.women_hires + EXCLUDED.women_hires,"
+    " severely_disabled_hires = erased_fact_totals.severely_disabled_hires"
+    " + EXCLUDED.severely_disabled_hires,"
+    " days_to_hire = (SELECT array_agg(d ORDER BY d)"
+    " FROM unnest(erased_fact_totals.days_to_hire || EXCLUDED.days_to_hire) d)";
+constexpr char kKeepErasedPostings[] =
+    "INSERT INTO statistics_postings (tenant_id, year, posting_id)"
+    " SELECT DISTINCT tenant_id, extract(year FROM submitted_at AT TIME ZONE 'Europe/Berlin')::int,"
+    " posting_id FROM application_facts WHERE application_id = ANY($1::uuid[])"
+    " ON CONFLICT DO NOTHING";
+
+}  // namespace
+
 int PgApplicationStore::EraseApplications(pqxx::work& tx, const std::vector<std::string>& ids,
                                           const std::string& cause, const Actor& actor) {
   if (ids.empty()) return 0;
@@ -125,15 +163,15 @@ int PgApplicationStore::EraseApplications(pqxx::work& tx, const std::vector<std:
       "DELETE FROM idempotency_keys k WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) i"
       " WHERE position(convert_to(i, 'UTF8') IN k.response) > 0)",
       array);
-  // The anonymous fact stays for the personnel report, cut loose and coarsened to the Berlin
-  // day: exact instants next to posting, sex and disability could point back to one person
-  // (GDPR Recital 26; disability is Art. 9 data). Days to hire stay whole days.
-  tx.exec_params(
-      "UPDATE application_facts SET application_id = NULL,"
-      " submitted_at = date_trunc('day', submitted_at, 'Europe/Berlin'),"
-      " hired_at = date_trunc('day', hired_at, 'Europe/Berlin')"
-      " WHERE application_id = ANY($1::uuid[])",
-      array);
+  // Erased means not re-identifiable (GDPR Art. 17, Recital 26; disability is Art. 9 data):
+  // the anonymous fact does not stay as a row beside its posting — the only severely disabled
+  // applicant of a posting would still be picked out. It joins the totals of its tenant and
+  // Berlin year, the personnel report's level (seed 002, no group under 5 shown), and goes
+  // (decision 0042; the same statements as migration 0004).
+  for (const char* fold : {kFoldErasedApplications, kFoldErasedHires, kKeepErasedPostings}) {
+    tx.exec_params(fold, array);
+  }
+  tx.exec_params("DELETE FROM application_facts WHERE application_id = ANY($1::uuid[])", array);
   const auto deleted = tx.exec_params("DELETE FROM applications WHERE id = ANY($1::uuid[])", array);
   const absl::Time now = apps_.clock().Now();
   std::map<std::string, int> per_tenant;
@@ -224,21 +262,48 @@ absl::StatusOr<v1::RetentionPolicy> PgApplicationStore::SetRetention(
 }
 
 absl::StatusOr<StatisticsInput> PgApplicationStore::Statistics(const std::string& tenant_id,
-                                                               absl::Time from, absl::Time to) {
+                                                               int year, absl::Time from,
+                                                               absl::Time to) {
   StatisticsInput in;
   absl::Status s = db_.Read([&](pqxx::work& tx) -> absl::Status {
     in = StatisticsInput();
     const std::string f = pg::ToPgTimestamp(from), t = pg::ToPgTimestamp(to);
     auto a = tx.exec_params(
         "SELECT count(*), count(*) FILTER (WHERE female),"
-        " count(*) FILTER (WHERE severely_disabled), count(DISTINCT posting_id)"
+        " count(*) FILTER (WHERE severely_disabled)"
         " FROM application_facts WHERE tenant_id = $1 AND submitted_at >= $2::timestamptz"
         " AND submitted_at < $3::timestamptz",
         tenant_id, f, t)[0];
     in.applications = a[0].as<int64_t>();
     in.women_applicants = a[1].as<int64_t>();
     in.severely_disabled_applicants = a[2].as<int64_t>();
-    in.postings_with_applications = a[3].as<int64_t>();
+    in.postings_with_applications =
+        tx.exec_params(
+              "SELECT count(*) FROM (SELECT posting_id FROM application_facts WHERE tenant_id = $1"
+              " AND submitted_at >= $2::timestamptz AND submitted_at < $3::timestamptz"
+              " UNION SELECT posting_id FROM statistics_postings WHERE tenant_id = $1"
+              " AND year = $4) p",
+              tenant_id, f, t, year)[0][0]
+            .as<int64_t>();
+    // Erased applications count at the year's level only (decision 0042).
+    auto erased = tx.exec_params(
+        "SELECT applications, women_applicants, severely_disabled_applicants, hires, women_hires,"
+        " severely_disabled_hires, array_to_string(days_to_hire, ',') FROM erased_fact_totals"
+        " WHERE tenant_id = $1 AND year = $2",
+        tenant_id, year);
+    if (!erased.empty()) {
+      const auto& e = erased[0];
+      in.applications += e[0].as<int64_t>();
+      in.women_applicants += e[1].as<int64_t>();
+      in.severely_disabled_applicants += e[2].as<int64_t>();
+      in.hires += e[3].as<int64_t>();
+      in.women_hires += e[4].as<int64_t>();
+      in.severely_disabled_hires += e[5].as<int64_t>();
+      for (absl::string_view d : absl::StrSplit(e[6].as<std::string>(), ',', absl::SkipEmpty())) {
+        int days = 0;
+        if (absl::SimpleAtoi(d, &days)) in.days_to_hire.push_back(days);
+      }
+    }
     for (const auto& r : tx.exec_params(
              "SELECT female, severely_disabled,"
              " extract(epoch FROM hired_at - submitted_at) / 86400.0"

@@ -71,8 +71,8 @@ class PgApplicationStore final : public ApplicationStore {
   absl::StatusOr<v1::RetentionPolicy> SetRetention(const Actor& actor,
                                                    const IdempotencyRequest& idem,
                                                    const v1::RetentionPolicy& policy) override;
-  absl::StatusOr<StatisticsInput> Statistics(const std::string& tenant_id, absl::Time from,
-                                             absl::Time to) override;
+  absl::StatusOr<StatisticsInput> Statistics(const std::string& tenant_id, int year,
+                                             absl::Time from, absl::Time to) override;
 
   // Event handlers (in the consumer's transaction).
   // posting.published/updated/closed/withdrawn: keep the snapshot (newer versions only).

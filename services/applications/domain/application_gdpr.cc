@@ -178,7 +178,7 @@ absl::StatusOr<v1::PersonnelStatistics> ApplicationService::GetPersonnelStatisti
   // The personnel report's year (seed 002: as of 31 December) in Europe/Berlin.
   const absl::Time from = calendar::StartOfDay(absl::CivilDay(r.year(), 1, 1));
   const absl::Time to = calendar::StartOfDay(absl::CivilDay(r.year() + 1, 1, 1));
-  auto in = store_.Statistics(r.tenant_id(), from, to);
+  auto in = store_.Statistics(r.tenant_id(), r.year(), from, to);
   if (!in.ok()) return in.status();
   v1::PersonnelStatistics out;
   out.set_tenant_id(r.tenant_id());

@@ -155,9 +155,10 @@ class ApplicationStore {
   virtual absl::StatusOr<v1::RetentionPolicy> SetRetention(const Actor& actor,
                                                            const IdempotencyRequest& idem,
                                                            const v1::RetentionPolicy& policy) = 0;
-  // [from, to) in absolute time.
-  virtual absl::StatusOr<StatisticsInput> Statistics(const std::string& tenant_id, absl::Time from,
-                                                     absl::Time to) = 0;
+  // The Berlin year `year` = [from, to) in absolute time: the facts of applications that
+  // exist, plus the totals of erased ones kept for the year (decision 0042).
+  virtual absl::StatusOr<StatisticsInput> Statistics(const std::string& tenant_id, int year,
+                                                     absl::Time from, absl::Time to) = 0;
 };
 
 }  // namespace stellenwerk::applications

@@ -109,13 +109,18 @@ absl::StatusOr<AppChange> Transition(const v1::Application& current, const Move&
 }
 
 AppChange CoordinationOutcome(const v1::Application& current, bool cleared,
-                              const std::string& reason, absl::Time now) {
+                              const std::string& reason, absl::Time now,
+                              const v1::CoordinationConditions* conditions) {
   auto moved = Transition(current, Move{.to = cleared ? v1::OFFER_APPROVED : v1::PROPOSED,
                                         .cause = Cause::kCoordination,
                                         .actor = "system:coordination",
                                         .reason = reason,
                                         .now = now});
-  if (moved.ok()) return *std::move(moved);
+  if (moved.ok()) {
+    if (cleared && conditions != nullptr)
+      *moved->next.mutable_coordination_conditions() = *conditions;
+    return *std::move(moved);
+  }
   AppChange unchanged;
   unchanged.next = current;
   return unchanged;

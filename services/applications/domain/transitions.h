@@ -58,7 +58,10 @@ absl::StatusOr<AppChange> Transition(const v1::Application& current, const Move&
 // The district's outcome for a hiring waiting on it (seed 004): cleared → OFFER_APPROVED,
 // otherwise back to PROPOSED with the reason. An application not waiting (any other status)
 // is left as it is: the change is empty (the outcome may concern a notice filed by hand).
+// With `conditions` (a Weisung im Einzelfall to fill the post under conditions, seed 004
+// Nr. 2) a clearance records them on the application: they bind the hiring and are shown with it.
 AppChange CoordinationOutcome(const v1::Application& current, bool cleared,
-                              const std::string& reason, absl::Time now);
+                              const std::string& reason, absl::Time now,
+                              const v1::CoordinationConditions* conditions = nullptr);
 
 }  // namespace stellenwerk::applications

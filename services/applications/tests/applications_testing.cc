@@ -110,6 +110,11 @@ std::string ApplicationsServiceTest::Staff(const std::string& role, const std::s
 }
 
 std::string ApplicationsServiceTest::OpenPosting(const PostingOptions& o) {
+  // Only a pair coordinates (coordination, decision 0040): the tenant and the posting's
+  // district are declared one, as their administrators would.
+  if (coordination_stub_ != nullptr && !o.coordination_district.empty()) {
+    coordination::PairTenants(*coordination_stub_, infra(), tenant_, o.coordination_district);
+  }
   const pv1::Posting published =
       postings::PublishedPosting(*posting_stub_, hr_, postings::HernePosting(o));
   EXPECT_TRUE(testing::WaitFor(

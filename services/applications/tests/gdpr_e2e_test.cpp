@@ -225,16 +225,15 @@ TEST_F(GdprE2eTest, ErasureLeavesNothingPersonalButKeepsTheAnonymousFigures) {
       Count("SELECT count(*) FROM erasures WHERE tenant_id = $1 AND cause = 'ERASURE_REQUEST'",
             {tenant_}),
       1);
-  // The anonymous facts stay, unlinked: the personnel report still counts the application.
-  EXPECT_EQ(Count("SELECT count(*) FROM application_facts WHERE tenant_id = $1"
-                  " AND application_id IS NULL AND female",
+  // The anonymous fact stays only in the tenant's yearly totals (decision 0042): no row of
+  // its own, no posting, no day — the personnel report still counts the application.
+  EXPECT_EQ(Count("SELECT count(*) FROM application_facts WHERE tenant_id = $1", {tenant_}), 0);
+  EXPECT_EQ(Count("SELECT applications FROM erased_fact_totals WHERE tenant_id = $1"
+                  " AND year = 2024",
                   {tenant_}),
             1);
-  // ... at the Berlin day only (submitted at 10:00, kept as 00:00 of that day).
-  EXPECT_EQ(Count("SELECT count(*) FROM application_facts WHERE tenant_id = $1"
-                  " AND application_id IS NULL"
-                  " AND submitted_at = date_trunc('day', submitted_at, 'Europe/Berlin')"
-                  " AND submitted_at > now() - interval '100 years'",
+  EXPECT_EQ(Count("SELECT women_applicants FROM erased_fact_totals WHERE tenant_id = $1"
+                  " AND year = 2024",
                   {tenant_}),
             1);
   // Erasing again is harmless.
@@ -450,6 +449,87 @@ TEST_F(GdprE2eTest, ATenantMayShortenRetentionAndTheDurableSweepErasesOnItsOwn) 
       << "uploads never submitted go after " << kUnsubmittedDocumentDays << " days";
 }
 
+// Erased means not re-identifiable (GDPR Art. 17, Recital 26; decision 0042): erasing the only
+// severely disabled applicant of a posting leaves the year's figures as they were, but nothing
+// that ties a severely disabled person to that posting (or to a day).
+TEST_F(GdprE2eTest, StatisticsAfterErasingTheOnlySeverelyDisabledApplicantOfAPosting) {
+  const std::string small = OpenPosting();
+  const std::string large = OpenPosting();
+  std::vector<v1::Application> on_small, on_large;
+  for (int i = 0; i < 5; ++i) {
+    on_small.push_back(Apply(small, NewApplicant(), [&](auto& r) {
+      r.mutable_applicant()->set_sex(i % 2 == 0 ? "w" : "m");
+      r.set_severely_disabled(i == 0);  // the only one of this posting
+    }));
+    on_large.push_back(Apply(large, NewApplicant(), [&](auto& r) {
+      r.mutable_applicant()->set_sex(i % 2 == 0 ? "m" : "w");
+      r.set_severely_disabled(i != 0);
+    }));
+  }
+  v1::GetPersonnelStatisticsRequest r;
+  r.set_tenant_id(tenant_);
+  r.set_year(2024);
+  v1::PersonnelStatistics before;
+  ASSERT_TRUE(stub_->GetPersonnelStatistics(Ctx(hr_).get(), r, &before).ok());
+  ASSERT_EQ(before.applications().count(), 10);
+  ASSERT_EQ(before.severely_disabled_applicants().count(), 5);
+  ASSERT_FALSE(before.severely_disabled_applicants().suppressed());
+  ASSERT_EQ(Count("SELECT count(*) FROM application_facts WHERE posting_id = $1::uuid"
+                  " AND severely_disabled",
+                  {small}),
+            1);
+
+  v1::EraseApplicantRequest erase;
+  erase.set_applicant_sub(on_small[0].applicant_sub());
+  v1::EraseApplicantResponse erased;
+  ASSERT_TRUE(stub_->EraseApplicant(Ctx(hr_).get(), erase, &erased).ok());
+  ASSERT_EQ(erased.applications_erased(), 1);
+
+  // The year's figures are unchanged ...
+  v1::PersonnelStatistics after;
+  ASSERT_TRUE(stub_->GetPersonnelStatistics(Ctx(hr_).get(), r, &after).ok());
+  EXPECT_EQ(after.applications().count(), 10);
+  EXPECT_EQ(after.women_applicants().count(), before.women_applicants().count());
+  EXPECT_EQ(after.severely_disabled_applicants().count(), 5);
+  EXPECT_FALSE(after.severely_disabled_applicants().suppressed());
+  EXPECT_EQ(after.postings_with_applications(), 2);
+  // ... but no fact says "a severely disabled person applied to this posting" any more: the
+  // posting's remaining facts are the four others, and no unlinked row is left anywhere.
+  EXPECT_EQ(Count("SELECT count(*) FROM application_facts WHERE posting_id = $1::uuid"
+                  " AND severely_disabled",
+                  {small}),
+            0);
+  EXPECT_EQ(Count("SELECT count(*) FROM application_facts WHERE posting_id = $1::uuid", {small}),
+            4);
+  EXPECT_EQ(Count("SELECT count(*) FROM application_facts WHERE tenant_id = $1"
+                  " AND application_id IS NULL",
+                  {tenant_}),
+            0);
+  // What is kept of it: the tenant's 2024 totals (no posting, no day, no link of sex and
+  // disability), and that the posting had applications.
+  EXPECT_EQ(Count("SELECT severely_disabled_applicants FROM erased_fact_totals"
+                  " WHERE tenant_id = $1 AND year = 2024",
+                  {tenant_}),
+            1);
+  EXPECT_EQ(Count("SELECT count(*) FROM information_schema.columns WHERE table_schema ="
+                  " current_schema() AND table_name = 'erased_fact_totals'"
+                  " AND column_name IN ('posting_id', 'submitted_at', 'hired_at')"),
+            0);
+  EXPECT_EQ(Count("SELECT count(*) FROM statistics_postings WHERE tenant_id = $1"
+                  " AND posting_id = $2::uuid",
+                  {tenant_, small}),
+            1);
+  // Erasing a second one of the same posting adds to the same totals.
+  erase.set_applicant_sub(on_small[1].applicant_sub());
+  ASSERT_TRUE(stub_->EraseApplicant(Ctx(hr_).get(), erase, &erased).ok());
+  ASSERT_TRUE(stub_->GetPersonnelStatistics(Ctx(hr_).get(), r, &after).ok());
+  EXPECT_EQ(after.applications().count(), 10);
+  EXPECT_EQ(Count("SELECT applications FROM erased_fact_totals WHERE tenant_id = $1"
+                  " AND year = 2024",
+                  {tenant_}),
+            2);
+}
+
 TEST_F(GdprE2eTest, PersonnelStatisticsSuppressGroupsUnderFive) {
   const std::string posting = OpenPosting();
   std::vector<v1::Application> apps;
@@ -518,6 +598,32 @@ TEST_F(GdprE2eTest, PersonnelStatisticsSuppressGroupsUnderFive) {
   const std::string other_hr = harness().Token(UniqueName("kreis"), {"hr_clerk"}, "hr-9");
   EXPECT_EQ(stub_->GetPersonnelStatistics(Ctx(other_hr).get(), r, &s).error_code(),
             grpc::StatusCode::NOT_FOUND);
+
+  // The hired woman is erased too (decision 0042): her hire moves into the year's totals with
+  // its whole days to hire; the figures stay as they were.
+  erase.set_applicant_sub(apps[0].applicant_sub());
+  ASSERT_TRUE(stub_->EraseApplicant(Ctx(hr_).get(), erase, &erased).ok());
+  ASSERT_EQ(erased.applications_erased(), 1);
+  v1::PersonnelStatistics after;
+  ASSERT_TRUE(stub_->GetPersonnelStatistics(Ctx(hr_).get(), r, &after).ok());
+  EXPECT_EQ(after.applications().count(), 10);
+  EXPECT_EQ(after.women_applicants().count(), 5);
+  EXPECT_TRUE(after.hires().suppressed());
+  EXPECT_EQ(
+      Count("SELECT hires FROM erased_fact_totals WHERE tenant_id = $1 AND year = 2024", {tenant_}),
+      1);
+  EXPECT_EQ(Count("SELECT women_hires FROM erased_fact_totals WHERE tenant_id = $1"
+                  " AND year = 2024",
+                  {tenant_}),
+            1);
+  EXPECT_EQ(Count("SELECT cardinality(days_to_hire) FROM erased_fact_totals WHERE tenant_id = $1"
+                  " AND year = 2024",
+                  {tenant_}),
+            1);
+  EXPECT_EQ(Count("SELECT count(*) FROM application_facts WHERE tenant_id = $1"
+                  " AND hired_at IS NOT NULL",
+                  {tenant_}),
+            0);
 }
 
 }  // namespace

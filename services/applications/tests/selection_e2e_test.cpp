@@ -360,13 +360,94 @@ TEST_F(SelectionE2eTest, AWithdrawnNoticeReturnsTheHiringToProposedWithTheReason
   EXPECT_NE(again.error_message().find("district"), std::string::npos) << again.error_message();
 }
 
+// An instruction says what it instructs (Weisung im Einzelfall, seed 004 Nr. 2): "not with
+// this person" sends the hiring back to PROPOSED with the instruction as the reason; "fill it
+// with conditions" approves the offer with the conditions recorded on the application, where HR
+// sees them, and the hiring can be finalized.
+TEST_F(SelectionE2eTest, AnInstructionNotToFillSendsBackAndOneWithConditionsClearsWithThem) {
+  const std::string district = UniqueName("kreis");
+  const std::string posting = OpenPosting({.coordination_district = district});
+  const std::string district_token =
+      harness().Token(district, {"district_coordinator"}, "koordinierung-1");
+  // Two applicants, each proposed in turn; the district instructs on each notice.
+  auto instructed = [&](const v1::Application& a, cv1::InstructionKind kind,
+                        const std::string& conditions) -> std::string {
+    v1::Application out;
+    grpc::Status proposed = Propose(a.id(), &out);
+    EXPECT_TRUE(proposed.ok()) << proposed.error_message();
+    auto notice = NoticeFor(district_token, a.id());
+    EXPECT_TRUE(notice.has_value());
+    if (!notice) return "";
+    cv1::RaiseConcernRequest concern;
+    concern.set_id(notice->id());
+    concern.set_kind(cv1::CONCERNS);
+    concern.set_text("Berufserfahrung in der Arbeitsvermittlung fehlt.");
+    cv1::StaffingNotice n;
+    EXPECT_TRUE(coordination_stub_->RaiseConcern(Ctx(district_token).get(), concern, &n).ok());
+    cv1::RecordDiscussionRequest discussion;
+    discussion.set_id(notice->id());
+    auto* head = discussion.add_participants();
+    head->set_name("Dr. Beispiel");
+    head->set_organisation("Ennepe-Ruhr-Kreis");
+    head->set_administrative_head(true);
+    auto* city = discussion.add_participants();
+    city->set_name("Frau Muster");
+    city->set_organisation("Stadt Witten");
+    discussion.set_minutes("Erörterung ohne Einvernehmen.");
+    EXPECT_TRUE(
+        coordination_stub_->RecordDiscussion(Ctx(district_token).get(), discussion, &n).ok());
+    cv1::IssueInstructionRequest instruction;
+    instruction.set_id(notice->id());
+    instruction.set_kind(kind);
+    instruction.set_instruction("Weisung im Einzelfall nach Nr. 2 der Personellen Standards.");
+    instruction.set_conditions(conditions);
+    grpc::Status s =
+        coordination_stub_->IssueInstruction(Ctx(district_token).get(), instruction, &n);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return notice->id();
+  };
+  // Both apply before the period ends (screening starts at the deadline).
+  const auto first_applied = Apply(posting, NewApplicant("erste"));
+  const auto second_applied = Apply(posting, NewApplicant("zweite"));
+  const auto first =
+      Move(first_applied.id(), {v1::SCREENING, v1::SHORTLISTED, v1::INVITED, v1::INTERVIEWED});
+  const auto second =
+      Move(second_applied.id(), {v1::SCREENING, v1::SHORTLISTED, v1::INVITED, v1::INTERVIEWED});
+  AllVerdicts(posting, false);
+
+  instructed(first, cv1::NOT_TO_FILL, "");
+  ASSERT_TRUE(WaitForStatus(first.id(), v1::PROPOSED));
+  const auto back = GetAs(hr_, first.id());
+  const std::string reason = back.history(back.history_size() - 1).reason();
+  EXPECT_NE(reason.find("not to fill with this person"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("Personellen Standards"), std::string::npos) << reason;
+  EXPECT_FALSE(back.has_coordination_conditions());
+  v1::Application out;
+  EXPECT_EQ(Finalize(first.id(), &out).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+
+  const std::string conditions =
+      "Fachlich fundierte Praxiseinweisung von drei Monaten vor Übernahme der Fallverantwortung.";
+  const std::string notice_id = instructed(second, cv1::FILL_WITH_CONDITIONS, conditions);
+  ASSERT_TRUE(WaitForStatus(second.id(), v1::OFFER_APPROVED));
+  const auto cleared = GetAs(hr_, second.id());
+  ASSERT_TRUE(cleared.has_coordination_conditions());
+  EXPECT_EQ(cleared.coordination_conditions().conditions(), conditions);
+  EXPECT_EQ(cleared.coordination_conditions().notice_id(), notice_id);
+  EXPECT_NE(cleared.history(cleared.history_size() - 1).reason().find("conditions"),
+            std::string::npos);
+  ASSERT_TRUE(Finalize(second.id(), &out).ok());
+  EXPECT_EQ(out.status(), v1::HIRED);
+  EXPECT_EQ(out.coordination_conditions().conditions(), conditions) << "they bind the hiring";
+}
+
 // Every open state can end: while the district's week runs, the applicant may withdraw and HR
 // may reject; the notice is then withdrawn in coordination by event (the district is told by
 // coordination.staffing.withdrawn), and its window never clears a staffing that is gone.
 TEST_F(SelectionE2eTest, AHiringPendingCoordinationEndsByWithdrawalOrRejectionAndTheNoticeFollows) {
+  // The tenant's one district (a city coordinates with one district, decision 0040).
+  const std::string district = UniqueName("kreis");
   for (const bool by_applicant : {true, false}) {
     SCOPED_TRACE(by_applicant ? "withdrawn by the applicant" : "rejected by HR");
-    const std::string district = UniqueName("kreis");
     const std::string posting = OpenPosting({.coordination_district = district});
     const std::string applicant = NewApplicant();
     const auto applied = Apply(posting, applicant);

@@ -83,6 +83,19 @@ absl::Status CoordinationApp::Init() {
         return hiring_ended(tx, e.meta(), e.application_id(),
                             "the city rejected the application; the hiring will not happen");
       });
+
+  // Erasure reaches coordination (GDPR Art. 17 (1), issue 16): what the city passed on about
+  // the person (qualification, experience, name) leaves the notices of their applications;
+  // the notice and its history stay. Idempotent: an erased notice is not written again.
+  runtime_.consumer().On<events::v1::ApplicantErased>(
+      [this](pqxx::work& tx, const events::v1::ApplicantErased& e,
+             const amqp::Delivery&) -> absl::Status {
+        if (e.meta().tenant_id().empty()) {
+          return absl::InvalidArgumentError("applicant.erased without tenant");
+        }
+        std::vector<std::string> ids(e.application_ids().begin(), e.application_ids().end());
+        return store_->EraseCandidatesInTransaction(tx, e.meta().tenant_id(), ids);
+      });
   return absl::OkStatus();
 }
 

@@ -63,6 +63,45 @@ pg::AggregateTable<v1::StaffingNotice, v1::HistoryEntry> NoticesTable() {
   return t;
 }
 
+// Decision 0040: only a pair in force coordinates. The row is share-locked, so a concurrent
+// EndCoordinationPair waits for what is filed under it (and what it ends comes after).
+absl::Status RequirePair(pqxx::work& tx, const std::string& city, const std::string& district,
+                         const char* what) {
+  if (!tx.exec_params("SELECT 1 FROM coordination_pairs WHERE city_tenant_id = $1"
+                      " AND district_tenant_id = $2 AND in_force_at IS NOT NULL"
+                      " AND ended_at IS NULL FOR SHARE",
+                      city, district)
+           .empty()) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat(city, " and ", district, " are not a coordination pair in force, so ", what,
+                   " is refused: the administrators of both tenants declare the pair first "
+                   "(DeclareCoordinationPair; seed 004, \"Die Stadt und der Kreis vereinbaren\")"));
+}
+
+constexpr char kPairSelect[] =
+    "SELECT p.city_tenant_id, p.district_tenant_id, p.city_declared_by, p.district_declared_by,"
+    " micros(p.in_force_at), micros(p.ended_at), p.ended_by, h.head_sub"
+    " FROM coordination_pairs p LEFT JOIN job_agency_heads h"
+    " ON h.district_tenant_id = p.district_tenant_id ";
+
+v1::CoordinationPair PairOf(const pqxx::row& r) {
+  v1::CoordinationPair p;
+  p.set_city_tenant_id(r[0].as<std::string>());
+  p.set_district_tenant_id(r[1].as<std::string>());
+  p.set_city_declared(!r[2].is_null());
+  if (!r[2].is_null()) p.set_city_declared_by(r[2].as<std::string>());
+  p.set_district_declared(!r[3].is_null());
+  if (!r[3].is_null()) p.set_district_declared_by(r[3].as<std::string>());
+  if (!r[4].is_null()) *p.mutable_in_force_time() = Ts(pg::FromMicros(r[4]));
+  if (!r[5].is_null()) *p.mutable_end_time() = Ts(pg::FromMicros(r[5]));
+  if (!r[6].is_null()) p.set_ended_by(r[6].as<std::string>());
+  if (!r[7].is_null()) p.set_job_agency_head_sub(r[7].as<std::string>());
+  p.set_in_force(p.has_in_force_time() && !p.has_end_time());
+  return p;
+}
+
 // History is kept in notice_history, never inside the stored message.
 Decide WithoutHistory(const Decide& decide) {
   return [&decide](const v1::StaffingNotice& current) -> absl::StatusOr<Change> {
@@ -125,6 +164,11 @@ absl::StatusOr<v1::StaffingNotice> PgCoordinationStore::FileInTransaction(pqxx::
   if (!change.ok()) return change.status();
   v1::StaffingNotice& n = change->next;
   n.clear_history();
+  if (absl::Status s =
+          RequirePair(tx, n.city_tenant_id(), n.district_tenant_id(), "a staffing notice");
+      !s.ok()) {
+    return s;
+  }
   const std::string data = n.SerializeAsString();
   const std::string now = pg::ToPgTimestamp(notices_.clock().Now());
   // One notice per proposed hiring: a second filing for the application returns the first.
@@ -363,6 +407,11 @@ absl::StatusOr<v1::BaseDataSubmission> PgCoordinationStore::SubmitBaseData(
     const Actor& actor, const IdempotencyRequest& idem, v1::BaseDataSubmission s, Quarter quarter) {
   return pg::Command<v1::BaseDataSubmission>(
       notices_.db(), actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::BaseDataSubmission> {
+        if (absl::Status st = RequirePair(tx, s.city_tenant_id(), s.district_tenant_id(),
+                                          "base data (a base-data obligation)");
+            !st.ok()) {
+          return st;
+        }
         v1::BaseDataSubmission result;
         // Serialise revisions of one (city, office) so numbers stay dense.
         tx.exec_params(
@@ -477,11 +526,10 @@ absl::StatusOr<v1::ReimbursementStatus> ReadReimbursement(pqxx::work& tx, const 
 
 }  // namespace
 
-// City $1 and district $2 coordinate: a staffing notice or a base-data obligation joins them.
+// City $1 and district $2 are or were a pair in force (decision 0040).
 constexpr char kLinkedSql[] =
-    "EXISTS (SELECT 1 FROM staffing_notices WHERE city_tenant_id = $1 AND district_tenant_id = $2)"
-    " OR EXISTS (SELECT 1 FROM base_data_obligations WHERE city_tenant_id = $1"
-    " AND district_tenant_id = $2)";
+    "EXISTS (SELECT 1 FROM coordination_pairs WHERE city_tenant_id = $1"
+    " AND district_tenant_id = $2 AND in_force_at IS NOT NULL)";
 
 absl::StatusOr<v1::ReimbursementStatus> PgCoordinationStore::SetCap(const Actor& actor,
                                                                     const IdempotencyRequest& idem,
@@ -489,12 +537,10 @@ absl::StatusOr<v1::ReimbursementStatus> PgCoordinationStore::SetCap(const Actor&
                                                                     int year, int64_t cap_cents) {
   return pg::Command<v1::ReimbursementStatus>(
       notices_.db(), actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::ReimbursementStatus> {
-        // Only the city's own district sets its cap: the pair must already coordinate (a notice
-        // or a base-data obligation between them) — a cap alone never makes a district the city's.
-        if (!tx.exec_params1(std::string("SELECT ") + kLinkedSql, city, actor.tenant)[0]
-                 .as<bool>()) {
-          return absl::NotFoundError(
-              absl::StrCat("no coordination between ", city, " and ", actor.tenant));
+        // Only the city's own district sets its cap: the pair must be in force — a cap alone
+        // never makes a district the city's.
+        if (absl::Status s = RequirePair(tx, city, actor.tenant, "a reimbursement cap"); !s.ok()) {
+          return s;
         }
         auto rows = tx.exec_params(
             "INSERT INTO reimbursement_caps (city_tenant_id, year, district_tenant_id, cap_cents,"
@@ -523,6 +569,153 @@ absl::StatusOr<bool> PgCoordinationStore::Linked(const std::string& city,
   return pg::ReadValue<bool>(notices_.db(), [&](pqxx::work& tx) -> absl::StatusOr<bool> {
     return tx.exec_params1(std::string("SELECT ") + kLinkedSql, city, district)[0].as<bool>();
   });
+}
+
+absl::StatusOr<v1::CoordinationPair> PgCoordinationStore::DeclarePair(
+    const Actor& actor, const IdempotencyRequest& idem, const std::string& city,
+    const std::string& district) {
+  return pg::Command<v1::CoordinationPair>(
+      notices_.db(), actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::CoordinationPair> {
+        // Serialise the declarations of one city: it has one district in force at a time.
+        tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))",
+                       absl::StrCat("coordination.pair.", city));
+        const std::string now = pg::ToPgTimestamp(notices_.clock().Now());
+        tx.exec_params(
+            "INSERT INTO coordination_pairs (city_tenant_id, district_tenant_id) VALUES ($1, $2)"
+            " ON CONFLICT (city_tenant_id, district_tenant_id) WHERE ended_at IS NULL DO NOTHING",
+            city, district);
+        const bool city_side = actor.tenant == city;
+        tx.exec_params(city_side
+                           ? "UPDATE coordination_pairs SET city_declared_by = $3,"
+                             " city_declared_at = $4::timestamptz WHERE city_tenant_id = $1"
+                             " AND district_tenant_id = $2 AND ended_at IS NULL"
+                             " AND city_declared_by IS NULL"
+                           : "UPDATE coordination_pairs SET district_declared_by = $3,"
+                             " district_declared_at = $4::timestamptz WHERE city_tenant_id = $1"
+                             " AND district_tenant_id = $2 AND ended_at IS NULL"
+                             " AND district_declared_by IS NULL",
+                       city, district, actor.sub, now);
+        auto open = tx.exec_params(
+            "SELECT id, city_declared_by IS NOT NULL AND district_declared_by IS NOT NULL,"
+            " in_force_at IS NOT NULL FROM coordination_pairs WHERE city_tenant_id = $1"
+            " AND district_tenant_id = $2 AND ended_at IS NULL",
+            city, district);
+        if (open.empty()) return absl::AbortedError("concurrent change of the pair; retry");
+        const int64_t id = open[0][0].as<int64_t>();
+        if (open[0][1].as<bool>() && !open[0][2].as<bool>()) {
+          auto other = tx.exec_params(
+              "SELECT district_tenant_id FROM coordination_pairs WHERE city_tenant_id = $1"
+              " AND in_force_at IS NOT NULL AND ended_at IS NULL AND id <> $2",
+              city, id);
+          if (!other.empty()) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                city, " coordinates with ", other[0][0].as<std::string>(),
+                "; a city has one district — end that pair first (EndCoordinationPair)"));
+          }
+          tx.exec_params(
+              "UPDATE coordination_pairs SET in_force_at = $2::timestamptz WHERE id = $1", id, now);
+        }
+        return PairOf(tx.exec_params1(absl::StrCat(kPairSelect, "WHERE p.id = $1"), id));
+      });
+}
+
+absl::StatusOr<v1::CoordinationPair> PgCoordinationStore::EndPair(const Actor& actor,
+                                                                  const IdempotencyRequest& idem,
+                                                                  const std::string& city,
+                                                                  const std::string& district,
+                                                                  const std::string& reason) {
+  return pg::Command<v1::CoordinationPair>(
+      notices_.db(), actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::CoordinationPair> {
+        tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))",
+                       absl::StrCat("coordination.pair.", city));
+        auto ended = tx.exec_params(
+            "UPDATE coordination_pairs SET ended_at = $3::timestamptz, ended_by = $4,"
+            " end_reason = $5 WHERE city_tenant_id = $1 AND district_tenant_id = $2"
+            " AND ended_at IS NULL RETURNING id",
+            city, district, pg::ToPgTimestamp(notices_.clock().Now()), actor.sub, reason);
+        if (ended.empty()) {
+          return absl::NotFoundError(
+              absl::StrCat("no open coordination pair of ", city, " and ", district));
+        }
+        // The quarterly base data are owed to the pair: they end with it (the timer finds no
+        // obligation and stops).
+        tx.exec_params(
+            "DELETE FROM base_data_obligations WHERE city_tenant_id = $1"
+            " AND district_tenant_id = $2",
+            city, district);
+        return PairOf(tx.exec_params1(absl::StrCat(kPairSelect, "WHERE p.id = $1"),
+                                      ended[0][0].as<int64_t>()));
+      });
+}
+
+absl::StatusOr<std::vector<v1::CoordinationPair>> PgCoordinationStore::ListPairs(
+    const std::string& tenant, bool include_ended) {
+  using Result = std::vector<v1::CoordinationPair>;
+  return pg::ReadValue<Result>(notices_.db(), [&](pqxx::work& tx) -> absl::StatusOr<Result> {
+    Result out;
+    for (const auto& r : tx.exec_params(
+             absl::StrCat(kPairSelect,
+                          "WHERE (p.city_tenant_id = $1 OR p.district_tenant_id = $1)"
+                          " AND ($2 OR p.ended_at IS NULL) ORDER BY p.id DESC LIMIT 1000"),
+             tenant, include_ended)) {
+      out.push_back(PairOf(r));
+    }
+    return out;
+  });
+}
+
+absl::StatusOr<std::optional<v1::CoordinationPair>> PgCoordinationStore::PairInForce(
+    const std::string& city, const std::string& district) {
+  using Result = std::optional<v1::CoordinationPair>;
+  return pg::ReadValue<Result>(notices_.db(), [&](pqxx::work& tx) -> absl::StatusOr<Result> {
+    auto rows =
+        tx.exec_params(absl::StrCat(kPairSelect,
+                                    "WHERE p.city_tenant_id = $1 AND p.district_tenant_id = $2"
+                                    " AND p.in_force_at IS NOT NULL AND p.ended_at IS NULL"),
+                       city, district);
+    if (rows.empty()) return Result();
+    return Result(PairOf(rows[0]));
+  });
+}
+
+absl::StatusOr<v1::JobAgency> PgCoordinationStore::SetJobAgencyHead(const Actor& actor,
+                                                                    const IdempotencyRequest& idem,
+                                                                    const std::string& head_sub) {
+  return pg::Command<v1::JobAgency>(
+      notices_.db(), actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::JobAgency> {
+        const absl::Time now = notices_.clock().Now();
+        tx.exec_params(
+            "INSERT INTO job_agency_heads (district_tenant_id, head_sub, set_by, set_at)"
+            " VALUES ($1, $2, $3, $4::timestamptz) ON CONFLICT (district_tenant_id) DO UPDATE"
+            " SET head_sub = EXCLUDED.head_sub, set_by = EXCLUDED.set_by, set_at = EXCLUDED.set_at",
+            actor.tenant, head_sub, actor.sub, pg::ToPgTimestamp(now));
+        v1::JobAgency out;
+        out.set_district_tenant_id(actor.tenant);
+        out.set_head_sub(head_sub);
+        out.set_set_by(actor.sub);
+        *out.mutable_set_time() = Ts(now);
+        return out;
+      });
+}
+
+absl::Status PgCoordinationStore::EraseCandidatesInTransaction(
+    pqxx::work& tx, const std::string& city, const std::vector<std::string>& application_ids) {
+  if (application_ids.empty()) return absl::OkStatus();
+  auto rows = tx.exec_params(
+      "SELECT id::text FROM staffing_notices WHERE city_tenant_id = $1"
+      " AND application_id = ANY($2::text[]) AND application_id <> '' ORDER BY id",
+      city, pg::TextArray(application_ids));
+  Actor system = Actor::System("applications", city, "");
+  system.sub = "system:erasure";
+  system.role = "system";
+  for (const auto& row : rows) {
+    auto current = notices_.Lock(tx, row[0].as<std::string>());
+    if (!current.ok()) return current.status();
+    Change change = EraseCandidates(*current, notices_.clock().Now());
+    if (change.audit.empty()) continue;  // erased already (a redelivery or a re-emitted event)
+    Write(tx, system, *current, std::move(change), /*insert=*/false);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace stellenwerk::coordination

@@ -37,6 +37,25 @@ class PgCoordinationStore final : public CoordinationStore {
                                                  int64_t cap_cents) override;
   absl::StatusOr<v1::ReimbursementStatus> Reimbursement(const std::string& city, int year) override;
   absl::StatusOr<bool> Linked(const std::string& city, const std::string& district) override;
+  absl::StatusOr<v1::CoordinationPair> DeclarePair(const Actor& actor,
+                                                   const IdempotencyRequest& idem,
+                                                   const std::string& city,
+                                                   const std::string& district) override;
+  absl::StatusOr<v1::CoordinationPair> EndPair(const Actor& actor, const IdempotencyRequest& idem,
+                                               const std::string& city, const std::string& district,
+                                               const std::string& reason) override;
+  absl::StatusOr<std::vector<v1::CoordinationPair>> ListPairs(const std::string& tenant,
+                                                              bool include_ended) override;
+  absl::StatusOr<std::optional<v1::CoordinationPair>> PairInForce(
+      const std::string& city, const std::string& district) override;
+  absl::StatusOr<v1::JobAgency> SetJobAgencyHead(const Actor& actor, const IdempotencyRequest& idem,
+                                                 const std::string& head_sub) override;
+
+  // applications.applicant.erased.v1 (GDPR Art. 17): the candidates of the city's notices
+  // for these applications lose qualification, experience and name; each notice stays with
+  // its history and a CANDIDATE_ERASED line. Idempotent: an erased notice is not written again.
+  absl::Status EraseCandidatesInTransaction(pqxx::work& tx, const std::string& city,
+                                            const std::vector<std::string>& application_ids);
 
   // Inside an existing transaction (the consumer's): files the notice unless one exists for
   // the same (city, application_id).

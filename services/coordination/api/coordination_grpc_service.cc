@@ -62,6 +62,14 @@ STW_COORDINATION_HANDLER(SetReimbursementCap, v1::SetReimbursementCapRequest,
                          v1::ReimbursementStatus, service_.SetReimbursementCap(who, cid, *request))
 STW_COORDINATION_HANDLER(GetReimbursementStatus, v1::GetReimbursementStatusRequest,
                          v1::ReimbursementStatus, service_.GetReimbursementStatus(who, *request))
+STW_COORDINATION_HANDLER(DeclareCoordinationPair, v1::DeclareCoordinationPairRequest,
+                         v1::CoordinationPair, service_.DeclarePair(who, cid, *request))
+STW_COORDINATION_HANDLER(EndCoordinationPair, v1::EndCoordinationPairRequest, v1::CoordinationPair,
+                         service_.EndPair(who, cid, *request))
+STW_COORDINATION_HANDLER(ListCoordinationPairs, v1::ListCoordinationPairsRequest,
+                         v1::ListCoordinationPairsResponse, service_.ListPairs(who, *request))
+STW_COORDINATION_HANDLER(SetJobAgencyHead, v1::SetJobAgencyHeadRequest, v1::JobAgency,
+                         service_.SetJobAgencyHead(who, cid, *request))
 #undef STW_COORDINATION_HANDLER
 
 grpc::ServerUnaryReactor* CoordinationGrpcService::ListStaffingNotices(

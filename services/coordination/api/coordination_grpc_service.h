@@ -36,6 +36,12 @@ class CoordinationGrpcService final : public v1::CoordinationService::CallbackSe
   STW_COORDINATION_RPC(SetReimbursementCap, v1::SetReimbursementCapRequest, v1::ReimbursementStatus)
   STW_COORDINATION_RPC(GetReimbursementStatus, v1::GetReimbursementStatusRequest,
                        v1::ReimbursementStatus)
+  STW_COORDINATION_RPC(DeclareCoordinationPair, v1::DeclareCoordinationPairRequest,
+                       v1::CoordinationPair)
+  STW_COORDINATION_RPC(EndCoordinationPair, v1::EndCoordinationPairRequest, v1::CoordinationPair)
+  STW_COORDINATION_RPC(ListCoordinationPairs, v1::ListCoordinationPairsRequest,
+                       v1::ListCoordinationPairsResponse)
+  STW_COORDINATION_RPC(SetJobAgencyHead, v1::SetJobAgencyHeadRequest, v1::JobAgency)
 #undef STW_COORDINATION_RPC
 
  private:

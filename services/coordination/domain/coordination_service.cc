@@ -63,11 +63,27 @@ CoordinationService::Notice CoordinationService::File(const auth::Principal& who
     return absl::PermissionDeniedError("city_tenant_id: a city files only its own notices");
   }
   if (absl::Status s = ValidateFiling(r); !s.ok()) return s;
+  v1::FileStaffingNoticeRequest filing = r;
+  if (r.direct_participation()) {
+    // Seed 004, Nr. 2: "den Leiter/die Leiterin der JobAgentur EN" — the head the district's
+    // administrator configured, nobody else.
+    auto pair = store_.PairInForce(who.tenant, r.district_tenant_id());
+    if (!pair.ok()) return pair.status();
+    const std::string head = pair->has_value() ? (*pair)->job_agency_head_sub() : "";
+    if (!r.job_agency_head_sub().empty() && r.job_agency_head_sub() != head) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("job_agency_head_sub: ", r.job_agency_head_sub(),
+                       " is not the head of the JobAgentur of ", r.district_tenant_id(),
+                       head.empty() ? " (none is set)" : ""));
+    }
+    filing.set_job_agency_head_sub(head);
+  }
   const absl::Time now = clock_.Now();
   const Actor actor = ActorOf(who, roles::kCityCoordinator, cid);
+  // The pair itself is checked in the filing's transaction (the store).
   return store_.File(
       actor, Idem("FileStaffingNotice", r.request_id(), r),
-      [&](const std::string& id) { return NewNotice(r, id, who.tenant, actor, now); });
+      [&](const std::string& id) { return NewNotice(filing, id, who.tenant, actor, now); });
 }
 
 CoordinationService::Notice CoordinationService::Get(const auth::Principal& who,
@@ -188,7 +204,8 @@ CoordinationService::Notice CoordinationService::IssueInstruction(
   const Actor actor = ActorOf(who, roles::kDistrictCoordinator, cid);
   return Mutate(who, cid, Idem("IssueInstruction", r.request_id(), r), r.id(), Side::kDistrict,
                 roles::kDistrictCoordinator, [&](const v1::StaffingNotice& n) {
-                  return coordination::IssueInstruction(n, actor, now, r.instruction());
+                  return coordination::IssueInstruction(n, actor, now, r.kind(), r.instruction(),
+                                                        r.conditions());
                 });
 }
 
@@ -321,6 +338,79 @@ absl::StatusOr<v1::ReimbursementStatus> CoordinationService::GetReimbursementSta
   }
   ComputeReimbursement(*status);
   return status;
+}
+
+namespace {
+
+absl::Status CheckPairTenants(const auth::Principal& who, const std::string& city,
+                              const std::string& district) {
+  errors::Validator v;
+  v.Check(!city.empty() && city.size() <= 64, "city_tenant_id", "the city's tenant id");
+  v.Check(!district.empty() && district.size() <= 64, "district_tenant_id",
+          "the district's tenant id");
+  v.Check(city != district, "district_tenant_id", "a city cannot be its own district");
+  if (!v.ok()) return v.status();
+  // An administrator speaks for its own tenant only: the pair is an agreement of the two.
+  if (who.tenant != city && who.tenant != district) {
+    return absl::PermissionDeniedError(
+        "an administrator declares or ends only pairs its own tenant is a side of");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<v1::CoordinationPair> CoordinationService::DeclarePair(
+    const auth::Principal& who, const std::string& cid,
+    const v1::DeclareCoordinationPairRequest& r) {
+  if (absl::Status s = auth::RequireAnyRole(who, {roles::kAdmin}); !s.ok()) return s;
+  if (absl::Status s = CheckPairTenants(who, r.city_tenant_id(), r.district_tenant_id()); !s.ok()) {
+    return s;
+  }
+  return store_.DeclarePair(ActorOf(who, roles::kAdmin, cid),
+                            Idem("DeclareCoordinationPair", r.request_id(), r), r.city_tenant_id(),
+                            r.district_tenant_id());
+}
+
+absl::StatusOr<v1::CoordinationPair> CoordinationService::EndPair(
+    const auth::Principal& who, const std::string& cid, const v1::EndCoordinationPairRequest& r) {
+  if (absl::Status s = auth::RequireAnyRole(who, {roles::kAdmin}); !s.ok()) return s;
+  if (absl::Status s = CheckPairTenants(who, r.city_tenant_id(), r.district_tenant_id()); !s.ok()) {
+    return s;
+  }
+  errors::Validator v;
+  v.Check(r.reason().size() <= 2000, "reason", "at most 2000 characters");
+  if (!v.ok()) return v.status();
+  return store_.EndPair(ActorOf(who, roles::kAdmin, cid),
+                        Idem("EndCoordinationPair", r.request_id(), r), r.city_tenant_id(),
+                        r.district_tenant_id(), r.reason());
+}
+
+absl::StatusOr<v1::ListCoordinationPairsResponse> CoordinationService::ListPairs(
+    const auth::Principal& who, const v1::ListCoordinationPairsRequest& r) {
+  if (absl::Status s =
+          auth::RequireAnyRole(who, {roles::kAdmin, roles::kCityCoordinator,
+                                     roles::kDistrictCoordinator, roles::kJobAgencyHead});
+      !s.ok()) {
+    return s;
+  }
+  auto pairs = store_.ListPairs(who.tenant, r.include_ended());
+  if (!pairs.ok()) return pairs.status();
+  v1::ListCoordinationPairsResponse out;
+  for (auto& p : *pairs) *out.add_pairs() = std::move(p);
+  return out;
+}
+
+absl::StatusOr<v1::JobAgency> CoordinationService::SetJobAgencyHead(
+    const auth::Principal& who, const std::string& cid, const v1::SetJobAgencyHeadRequest& r) {
+  if (absl::Status s = auth::RequireAnyRole(who, {roles::kAdmin}); !s.ok()) return s;
+  errors::Validator v;
+  v.Check(!r.head_sub().empty() && r.head_sub().size() <= 200 &&
+              r.head_sub().find_first_of(" \t\r\n") == std::string::npos,
+          "head_sub", "the head's subject (1–200 characters, no spaces)");
+  if (!v.ok()) return v.status();
+  return store_.SetJobAgencyHead(ActorOf(who, roles::kAdmin, cid),
+                                 Idem("SetJobAgencyHead", r.request_id(), r), r.head_sub());
 }
 
 absl::StatusOr<std::optional<v1::FileStaffingNoticeRequest>> CoordinationService::FilingFor(

@@ -55,6 +55,17 @@ class CoordinationService {
   absl::StatusOr<v1::ReimbursementStatus> GetReimbursementStatus(
       const auth::Principal& who, const v1::GetReimbursementStatusRequest& r);
 
+  // --- Pairs and the head of the JobAgentur (administrators; decision 0040) ---
+  absl::StatusOr<v1::CoordinationPair> DeclarePair(const auth::Principal& who,
+                                                   const std::string& cid,
+                                                   const v1::DeclareCoordinationPairRequest& r);
+  absl::StatusOr<v1::CoordinationPair> EndPair(const auth::Principal& who, const std::string& cid,
+                                               const v1::EndCoordinationPairRequest& r);
+  absl::StatusOr<v1::ListCoordinationPairsResponse> ListPairs(
+      const auth::Principal& who, const v1::ListCoordinationPairsRequest& r);
+  absl::StatusOr<v1::JobAgency> SetJobAgencyHead(const auth::Principal& who, const std::string& cid,
+                                                 const v1::SetJobAgencyHeadRequest& r);
+
   // applications.hiring.proposed.v1 → the filing it implies, or nullopt when the post needs no
   // coordination (no district, or neither leadership nor active area). INVALID_ARGUMENT when
   // the event lacks what a notice needs (it is dead-lettered, never silently dropped).

@@ -75,8 +75,33 @@ class CoordinationStore {
   // Cap (district_tenant_id empty if none), claimed and reductions of a city's year.
   virtual absl::StatusOr<v1::ReimbursementStatus> Reimbursement(const std::string& city,
                                                                 int year) = 0;
-  // Whether city and district are a coordination pair (a notice, base data or a cap).
+  // Whether city and district are or were a coordination pair in force (reads of the past:
+  // a district still sees the reimbursement of a city it coordinated with).
   virtual absl::StatusOr<bool> Linked(const std::string& city, const std::string& district) = 0;
+
+  // --- Pairs (decision 0040) ---
+  // The actor's side (city or district, the actor's tenant) declares the pair; in force once
+  // both sides have. FAILED_PRECONDITION when the city is in force with another district.
+  virtual absl::StatusOr<v1::CoordinationPair> DeclarePair(const Actor& actor,
+                                                           const IdempotencyRequest& idem,
+                                                           const std::string& city,
+                                                           const std::string& district) = 0;
+  // Ends the open pair (NOT_FOUND if none); the city's base-data obligations to that district
+  // end with it.
+  virtual absl::StatusOr<v1::CoordinationPair> EndPair(const Actor& actor,
+                                                       const IdempotencyRequest& idem,
+                                                       const std::string& city,
+                                                       const std::string& district,
+                                                       const std::string& reason) = 0;
+  // The pairs `tenant` is a side of (newest first).
+  virtual absl::StatusOr<std::vector<v1::CoordinationPair>> ListPairs(const std::string& tenant,
+                                                                      bool include_ended) = 0;
+  // The pair in force between city and district, with the district's head of the JobAgentur.
+  virtual absl::StatusOr<std::optional<v1::CoordinationPair>> PairInForce(
+      const std::string& city, const std::string& district) = 0;
+  virtual absl::StatusOr<v1::JobAgency> SetJobAgencyHead(const Actor& actor,
+                                                         const IdempotencyRequest& idem,
+                                                         const std::string& head_sub) = 0;
 };
 
 }  // namespace stellenwerk::coordination

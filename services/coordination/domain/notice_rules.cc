@@ -183,9 +183,8 @@ absl::Status ValidateFiling(const v1::FileStaffingNoticeRequest& r) {
     if (r.role_category() != v1::LEADERSHIP) {
       v.Add("direct_participation", "only for leadership posts (Führungspositionen)");
     }
-    if (Blank(r.job_agency_head_sub())) {
-      v.Add("job_agency_head_sub", "direct participation names the head of the JobAgentur");
-    }
+    // The head is the one the district's administrator configured (SetJobAgencyHead); the
+    // service fills it in when the filing leaves it empty.
   }
   return v.status();
 }
@@ -196,6 +195,11 @@ absl::StatusOr<Change> NewNotice(const v1::FileStaffingNoticeRequest& r, const s
   if (absl::Status s = ValidateFiling(r); !s.ok()) return s;
   if (city_tenant == r.district_tenant_id()) {
     return errors::InvalidField("district_tenant_id", "a city cannot address itself");
+  }
+  if (r.direct_participation() && Blank(r.job_agency_head_sub())) {
+    return absl::FailedPreconditionError(
+        "direct participation needs the head of the district's JobAgentur; its administrator "
+        "has not set one (SetJobAgencyHead)");
   }
   Change c;
   v1::StaffingNotice& n = c.next;
@@ -367,9 +371,20 @@ absl::StatusOr<Change> ResolveByConsensus(const v1::StaffingNotice& n, const Act
 }
 
 absl::StatusOr<Change> IssueInstruction(const v1::StaffingNotice& n, const Actor& actor,
-                                        absl::Time now, std::string_view instruction) {
+                                        absl::Time now, v1::InstructionKind kind,
+                                        std::string_view instruction, std::string_view conditions) {
   errors::Validator v;
   CheckText(v, "instruction", instruction, true);
+  // Seed 004, Nr. 2 ("Weisung im Einzelfall"): an instruction in the individual case says what
+  // it instructs — not to fill the post with this person, or to fill it under conditions that
+  // then bind the hiring.
+  if (kind == v1::INSTRUCTION_KIND_UNSPECIFIED || !v1::InstructionKind_IsValid(kind)) {
+    v.Add("kind", "NOT_TO_FILL or FILL_WITH_CONDITIONS required");
+  } else if (kind == v1::FILL_WITH_CONDITIONS) {
+    CheckText(v, "conditions", conditions, true);
+  } else if (!conditions.empty()) {
+    v.Add("conditions", "only an instruction to fill with conditions states conditions");
+  }
   if (!v.ok()) return v.status();
   if (absl::Status s = RequireStatus(n, {v1::IN_DISCUSSION}, "an instruction"); !s.ok()) return s;
   // Seed 004: the Weisung im Einzelfall is reserved for when the discussion found no consensus.
@@ -379,7 +394,13 @@ absl::StatusOr<Change> IssueInstruction(const v1::StaffingNotice& n, const Actor
   }
   Change c = Start(n, now);
   c.next.set_instruction(std::string(instruction));
-  c.audit.push_back(Line(actor, now, "INSTRUCTION", std::string(instruction)));
+  c.next.set_instruction_kind(kind);
+  c.next.set_instruction_conditions(std::string(conditions));
+  c.audit.push_back(Line(actor, now, "INSTRUCTION",
+                         kind == v1::FILL_WITH_CONDITIONS
+                             ? absl::StrCat("FILL_WITH_CONDITIONS: ", std::string(instruction),
+                                            "; conditions: ", std::string(conditions))
+                             : absl::StrCat("NOT_TO_FILL: ", std::string(instruction))));
   Decide(c, v1::INSTRUCTED, now);
   return c;
 }
@@ -466,6 +487,10 @@ Events OutcomeEvents(const v1::StaffingNotice& n) {
     case v1::INSTRUCTED: {
       auto e = EventFor<ev::StaffingInstructed>(n);
       e->set_instruction(n.instruction());
+      e->set_kind(n.instruction_kind() == v1::FILL_WITH_CONDITIONS
+                      ? ev::STAFFING_INSTRUCTION_FILL_WITH_CONDITIONS
+                      : ev::STAFFING_INSTRUCTION_NOT_TO_FILL);
+      e->set_conditions(n.instruction_conditions());
       out.push_back(e);
       break;
     }
@@ -473,6 +498,34 @@ Events OutcomeEvents(const v1::StaffingNotice& n) {
       break;
   }
   return out;
+}
+
+Change EraseCandidates(const v1::StaffingNotice& n, absl::Time now) {
+  Change c;
+  c.next = n;
+  c.next.clear_history();
+  bool personal = false;
+  for (const auto& cand : n.candidates()) {
+    personal |= !cand.name().empty() || !cand.qualification().empty() || !cand.experience().empty();
+  }
+  if (!personal) return c;  // erased already: nothing to do, nothing recorded
+  // GDPR Art. 17 (1): what the city passed on about the person goes with the person. The notice
+  // stays as the record of the procedure (both authorities must be able to show that it was
+  // coordinated and how it ended), without anyone in it.
+  for (auto& cand : *c.next.mutable_candidates()) {
+    cand.clear_name();
+    cand.clear_qualification();
+    cand.clear_experience();
+  }
+  *c.next.mutable_candidate_erased_time() = Ts(now);
+  *c.next.mutable_update_time() = Ts(now);
+  Actor system = Actor::System("applications", n.city_tenant_id(), "");
+  system.sub = "system:erasure";
+  system.role = "system";
+  c.audit.push_back(Line(system, now, "CANDIDATE_ERASED",
+                         "the applicant was erased (GDPR Art. 17): qualification and experience "
+                         "of the candidate removed"));
+  return c;
 }
 
 Change ElapseWindow(const v1::StaffingNotice& n, absl::Time now) {

@@ -67,8 +67,15 @@ absl::StatusOr<Change> RecordDiscussion(const v1::StaffingNotice& n, const Actor
 absl::StatusOr<Change> ResolveByConsensus(const v1::StaffingNotice& n, const Actor& actor,
                                           absl::Time now, v1::ConsensusOutcome outcome,
                                           std::string_view terms);
+// Weisung im Einzelfall (seed 004, Nr. 2): NOT_TO_FILL (conditions empty) or
+// FILL_WITH_CONDITIONS (conditions required); INSTRUCTED either way.
 absl::StatusOr<Change> IssueInstruction(const v1::StaffingNotice& n, const Actor& actor,
-                                        absl::Time now, std::string_view instruction);
+                                        absl::Time now, v1::InstructionKind kind,
+                                        std::string_view instruction, std::string_view conditions);
+// GDPR Art. 17: the applicant of the notice's application was erased — the candidates'
+// qualification and experience (and name) go; the notice, its status and its history stay.
+// Nothing changes (no audit line) when they are gone already.
+Change EraseCandidates(const v1::StaffingNotice& n, absl::Time now);
 absl::StatusOr<Change> RecordReduction(const v1::StaffingNotice& n, const Actor& actor,
                                        absl::Time now, int64_t amount_cents, int year,
                                        std::string_view reason);

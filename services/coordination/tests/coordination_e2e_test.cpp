@@ -53,6 +53,35 @@ class CoordinationE2eTest : public CoordinationServiceTest {
     if (IsSkipped() || HasFatalFailure()) return;
     city_ = UniqueName("stadt");
     district_ = UniqueName("kreis");
+    // Only a pair in force coordinates (decision 0040): the suite's city and district are one.
+    PairTenants(*stub_, infra(), city_, district_);
+  }
+  std::string Admin(const std::string& tenant) {
+    return harness().Token(tenant, {"admin"}, "admin-" + tenant);
+  }
+  grpc::Status Declare(const std::string& token, const std::string& city,
+                       const std::string& district, v1::CoordinationPair* out) {
+    v1::DeclareCoordinationPairRequest r;
+    r.set_city_tenant_id(city);
+    r.set_district_tenant_id(district);
+    return stub_->DeclareCoordinationPair(Ctx(token).get(), r, out);
+  }
+  // Publishes `events` to the exchange once the service's queue exists, and waits until the
+  // service has consumed them.
+  void Deliver(const std::vector<amqp::Message>& messages, const std::string& routing_key) {
+    auto conn = amqp::Connection::Open(infra().amqp_uri, absl::Seconds(5));
+    ASSERT_TRUE(conn.ok()) << conn.status();
+    ASSERT_TRUE((*conn)->DeclareTopology().ok());
+    const config::RuntimeConfig& config = coordination_->runtime().config();
+    ASSERT_TRUE((*conn)
+                    ->DeclareQueue(amqp::QueueSpec{absl::StrCat("stellenwerk.", config.service),
+                                                   {routing_key},
+                                                   config.amqp_queue_type})
+                    .ok());
+    ASSERT_TRUE((*conn)->EnableConfirms().ok());
+    const uint64_t before = coordination_->ConsumedEvents();
+    ASSERT_TRUE((*conn)->PublishConfirmed(messages, absl::Seconds(5)).ok());
+    ASSERT_TRUE(coordination_->WaitForConsumed(before + messages.size()));
   }
 
   static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
@@ -205,12 +234,19 @@ TEST_F(CoordinationE2eTest, ConcernDiscussionWithoutConsensusEndsInAnInstruction
 
   v1::IssueInstructionRequest instruction;
   instruction.set_id(n.id());
-  instruction.set_instruction("Weisung im Einzelfall: Besetzung erst nach Praxiseinweisung.");
+  instruction.set_instruction("Weisung im Einzelfall: nicht mit der vorgesehenen Person.");
+  // An instruction says what it instructs (seed 004, Nr. 2): without a kind it is refused and
+  // nothing changes.
+  EXPECT_EQ(stub_->IssueInstruction(Ctx(District()).get(), instruction, &out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(StatusOf(n.id()), v1::IN_DISCUSSION);
+  instruction.set_kind(v1::NOT_TO_FILL);
   // The city cannot instruct.
   EXPECT_EQ(stub_->IssueInstruction(Ctx(City()).get(), instruction, &out).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   ASSERT_TRUE(stub_->IssueInstruction(Ctx(District()).get(), instruction, &out).ok());
   EXPECT_EQ(out.status(), v1::INSTRUCTED);
+  EXPECT_EQ(out.instruction_kind(), v1::NOT_TO_FILL);
 
   v1::RecordReimbursementReductionRequest reduction;
   reduction.set_id(n.id());
@@ -240,6 +276,11 @@ TEST_F(CoordinationE2eTest, ConcernDiscussionWithoutConsensusEndsInAnInstruction
   const auto events = Published(tap);
   for (const auto& d : events) {
     if (About({d}, n.id()) == 1) types.insert(d.message.type);
+    ev::StaffingInstructed told;
+    if (d.message.type == events::RoutingKey<ev::StaffingInstructed>() &&
+        told.ParseFromString(d.message.body) && told.notice().notice_id() == n.id()) {
+      EXPECT_EQ(told.kind(), ev::STAFFING_INSTRUCTION_NOT_TO_FILL);
+    }
   }
   EXPECT_EQ(types,
             (std::multiset<std::string>{events::RoutingKey<events::v1::StaffingConcernRaised>(),
@@ -367,7 +408,25 @@ TEST_F(CoordinationE2eTest, TheNamedHeadOfTheJobAgenturClearsALeadershipNotice) 
   r.set_position_title("Regionalstellenleitung Witten");
   r.set_direct_participation(true);
   r.set_job_agency_head_sub("leitung-jaen");
+  v1::StaffingNotice refused;
+  // No head configured for the district yet: direct participation is refused.
+  EXPECT_EQ(stub_->FileStaffingNotice(Ctx(City()).get(), r, &refused).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  // Only the district's administrator sets its head.
+  v1::SetJobAgencyHeadRequest head;
+  head.set_head_sub("leitung-jaen");
+  v1::JobAgency agency;
+  EXPECT_EQ(stub_->SetJobAgencyHead(Ctx(District()).get(), head, &agency).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  SetJobAgencyHead(*stub_, infra(), district_, "leitung-jaen");
+  // The city names someone else: refused, it is not the head.
+  r.set_job_agency_head_sub("jemand");
+  EXPECT_EQ(stub_->FileStaffingNotice(Ctx(City()).get(), r, &refused).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  // The city names nobody: the configured head takes part.
+  r.clear_job_agency_head_sub();
   const v1::StaffingNotice n = File(r);
+  EXPECT_EQ(n.job_agency_head_sub(), "leitung-jaen");
   v1::RecordHeadAgreementRequest agree;
   agree.set_id(n.id());
   v1::StaffingNotice out;
@@ -526,9 +585,10 @@ TEST_F(CoordinationE2eTest, BaseDataFeedTheCapacityPlanReimbursementAndOverdueFl
   const std::string stranger = harness().Token(UniqueName("kreis"), {"district_coordinator"});
   EXPECT_EQ(stub_->GetReimbursementStatus(Ctx(stranger).get(), get, &status).error_code(),
             grpc::StatusCode::NOT_FOUND);
-  // Another district cannot take the city's cap over (and so read its figures).
+  // Another district cannot take the city's cap over (and so read its figures): it is not
+  // the city's pair (decision 0040).
   EXPECT_EQ(stub_->SetReimbursementCap(Ctx(stranger).get(), cap, &status).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+            grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(stub_->GetReimbursementStatus(Ctx(stranger).get(), get, &status).error_code(),
             grpc::StatusCode::NOT_FOUND);
 
@@ -564,6 +624,241 @@ TEST_F(CoordinationE2eTest, BaseDataFeedTheCapacityPlanReimbursementAndOverdueFl
   EXPECT_EQ(overdue.overdue_size(), 0);
 }
 
+// Only a real pair coordinates (issue 16, decision 0040): a notice, base data or a cap between
+// a city and a district that are not a pair in force are refused (FAILED_PRECONDITION) and
+// nothing is stored; one side's declaration is not enough; a city has one district; an ended
+// pair refuses again and ends the base-data obligation.
+TEST_F(CoordinationE2eTest, ANoticeBetweenUnpairedTenantsIsRefused) {
+  const std::string other = UniqueName("kreis");
+  const std::string other_district =
+      harness().Token(other, {"district_coordinator"}, "koordinierung-2");
+  v1::StaffingNotice out;
+  const v1::FileStaffingNoticeRequest filing = StaffingFiling(other);
+  grpc::Status s = stub_->FileStaffingNotice(Ctx(City()).get(), filing, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_NE(s.error_message().find("DeclareCoordinationPair"), std::string::npos);
+  v1::ListStaffingNoticesRequest list;
+  v1::ListStaffingNoticesResponse page;
+  ASSERT_TRUE(stub_->ListStaffingNotices(Ctx(other_district).get(), list, &page).ok());
+  EXPECT_EQ(page.notices_size(), 0) << "nothing was filed";
+
+  v1::SubmitBaseDataRequest base;
+  base.set_district_tenant_id(other);
+  base.set_regional_office("Regionalstelle Witten");
+  base.set_quarter("2025-Q1");
+  auto* l = base.add_lines();
+  l->set_function("Arbeitsvermittlung");
+  l->set_headcount(1);
+  l->set_fte_milli(1000);
+  l->set_qualification("Bachelor Sozialwesen");
+  l->set_pay_group("EG 9c TVöD");
+  v1::BaseDataSubmission submitted;
+  EXPECT_EQ(stub_->SubmitBaseData(Ctx(City()).get(), base, &submitted).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  v1::CapacityPlan plan;
+  ASSERT_TRUE(
+      stub_->GetCapacityPlan(Ctx(other_district).get(), v1::GetCapacityPlanRequest(), &plan).ok());
+  EXPECT_EQ(plan.offices_size(), 0) << "no obligation, no submission";
+  v1::SetReimbursementCapRequest cap;
+  cap.set_city_tenant_id(city_);
+  cap.set_year(2025);
+  cap.set_cap_cents(1'000'000);
+  v1::ReimbursementStatus status;
+  EXPECT_EQ(stub_->SetReimbursementCap(Ctx(other_district).get(), cap, &status).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // Who may declare: an administrator, for a pair its own tenant is a side of.
+  v1::CoordinationPair pair;
+  EXPECT_EQ(Declare(City(), city_, other, &pair).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Declare(Admin(UniqueName("dritte")), city_, other, &pair).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Declare(Admin(city_), city_, city_, &pair).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  // The city already coordinates with district_: it has one district at a time. The other
+  // district's declaration alone is not in force, and the city's makes it clash.
+  ASSERT_TRUE(Declare(Admin(other), city_, other, &pair).ok());
+  EXPECT_TRUE(pair.district_declared());
+  EXPECT_FALSE(pair.in_force());
+  EXPECT_EQ(stub_->FileStaffingNotice(Ctx(City()).get(), filing, &out).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION)
+      << "one side's declaration is not a pair";
+  EXPECT_EQ(Declare(Admin(city_), city_, other, &pair).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // The city ends its pair with district_, then declares the other one: now in force.
+  v1::EndCoordinationPairRequest end;
+  end.set_city_tenant_id(city_);
+  end.set_district_tenant_id(district_);
+  end.set_reason("Gebietsänderung");
+  ASSERT_TRUE(stub_->EndCoordinationPair(Ctx(Admin(city_)).get(), end, &pair).ok());
+  EXPECT_FALSE(pair.in_force());
+  EXPECT_TRUE(pair.has_end_time());
+  EXPECT_EQ(stub_->EndCoordinationPair(Ctx(Admin(city_)).get(), end, &pair).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  ASSERT_TRUE(Declare(Admin(city_), city_, other, &pair).ok());
+  EXPECT_TRUE(pair.in_force());
+  ASSERT_TRUE(stub_->FileStaffingNotice(Ctx(City()).get(), filing, &out).ok());
+  EXPECT_EQ(out.district_tenant_id(), other);
+  // The ended pair refuses again.
+  EXPECT_EQ(
+      stub_->FileStaffingNotice(Ctx(City()).get(), StaffingFiling(district_), &out).error_code(),
+      grpc::StatusCode::FAILED_PRECONDITION);
+
+  v1::ListCoordinationPairsRequest pairs_req;
+  pairs_req.set_include_ended(true);
+  v1::ListCoordinationPairsResponse pairs;
+  ASSERT_TRUE(stub_->ListCoordinationPairs(Ctx(City()).get(), pairs_req, &pairs).ok());
+  ASSERT_EQ(pairs.pairs_size(), 2);
+  EXPECT_EQ(pairs.pairs(0).district_tenant_id(), other);
+  EXPECT_TRUE(pairs.pairs(0).in_force());
+  EXPECT_EQ(pairs.pairs(1).district_tenant_id(), district_);
+  EXPECT_FALSE(pairs.pairs(1).in_force());
+  pairs_req.set_include_ended(false);
+  ASSERT_TRUE(stub_->ListCoordinationPairs(Ctx(District()).get(), pairs_req, &pairs).ok());
+  EXPECT_EQ(pairs.pairs_size(), 0) << "district_ has no pair in force any more";
+  EXPECT_EQ(stub_
+                ->ListCoordinationPairs(Ctx(harness().Token(city_, {"hr_clerk"})).get(), pairs_req,
+                                        &pairs)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// A proposed hiring for a district that is not the city's pair files no notice: the consumer's
+// effect is refused (FAILED_PRECONDITION: retried, then dead-lettered), never a notice to a
+// stranger.
+TEST_F(CoordinationE2eTest, AHiringProposedToAnUnpairedDistrictFilesNothing) {
+  ev::HiringProposed e = Proposal(ids::NewUuid());
+  e.set_district_tenant_id(UniqueName("kreis"));
+  e.set_position_title("Arbeitsvermittler*in (w/m/d)");
+  e.set_qualification_summary("Verwaltungsfachwirtin");
+  e.set_experience_summary("5 Jahre Leistungssachbearbeitung");
+  auto filing = CoordinationService::FilingFor(e);
+  ASSERT_TRUE(filing.ok() && filing->has_value());
+  const Actor actor = Actor::System("applications", city_, "corr");
+  absl::Status s = coordination_->runtime().db().Transact([&](pqxx::work& tx) -> absl::Status {
+    return coordination_->app()
+        .store()
+        .FileInTransaction(
+            tx, actor,
+            [&](const std::string& id) { return NewNotice(**filing, id, city_, actor, kStart); })
+        .status();
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  // The same for the paired district files it.
+  e.set_district_tenant_id(district_);
+  filing = CoordinationService::FilingFor(e);
+  ASSERT_TRUE(filing.ok() && filing->has_value());
+  s = coordination_->runtime().db().Transact([&](pqxx::work& tx) -> absl::Status {
+    return coordination_->app()
+        .store()
+        .FileInTransaction(
+            tx, actor,
+            [&](const std::string& id) { return NewNotice(**filing, id, city_, actor, kStart); })
+        .status();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+}
+
+// Erasure reaches coordination (GDPR Art. 17, issue 16): applications.applicant.erased.v1
+// removes the candidate's qualification and experience from the notices of that applicant's
+// applications — of that city only; the notice, its outcome and its history stay, with one
+// CANDIDATE_ERASED line however often the event comes.
+TEST_F(CoordinationE2eTest, ErasureRemovesTheCandidateFromTheApplicantsNoticesOnce) {
+  const std::string erased_application = ids::NewUuid();
+  v1::FileStaffingNoticeRequest mine = StaffingFiling(district_);
+  mine.set_application_id(erased_application);
+  mine.mutable_candidates(0)->set_name("Erika Mustermann");
+  const v1::StaffingNotice n = File(mine);
+  ASSERT_TRUE(NoObjection(n.id(), District()).ok());
+  v1::FileStaffingNoticeRequest theirs = StaffingFiling(district_);
+  theirs.set_application_id(ids::NewUuid());
+  const v1::StaffingNotice kept = File(theirs);
+  // Another city's notice for an application with the same id is not this city's to erase.
+  const std::string other_city = UniqueName("stadt");
+  const v1::StaffingNotice foreign =
+      FiledNotice(*stub_, harness().Token(other_city, {"city_coordinator"}, "hr-2"), mine);
+
+  ev::ApplicantErased e;
+  e.mutable_meta()->set_event_id(ids::NewUuid());
+  e.mutable_meta()->set_tenant_id(city_);
+  e.set_applicant_sub("bewerberin-1");
+  e.add_application_ids(erased_application);
+  e.add_application_ids(ids::NewUuid());  // an application without a notice
+  e.set_cause("ERASURE_REQUEST");
+  amqp::Message m;
+  m.message_id = e.meta().event_id();
+  m.type = events::RoutingKey<ev::ApplicantErased>();
+  m.tenant_id = city_;
+  m.timestamp = kStart;
+  m.body = e.SerializeAsString();
+  // Redelivered, and re-emitted under a new id: still one erasure.
+  amqp::Message reemitted = m;
+  e.mutable_meta()->set_event_id(ids::NewUuid());
+  reemitted.message_id = e.meta().event_id();
+  reemitted.body = e.SerializeAsString();
+  Deliver({m, m, reemitted}, events::RoutingKey<ev::ApplicantErased>());
+
+  v1::StaffingNotice read;
+  ASSERT_TRUE(Get(n.id(), &read, District()).ok());
+  ASSERT_EQ(read.candidates_size(), 1);
+  EXPECT_TRUE(read.candidates(0).name().empty());
+  EXPECT_TRUE(read.candidates(0).qualification().empty());
+  EXPECT_TRUE(read.candidates(0).experience().empty());
+  EXPECT_TRUE(read.has_candidate_erased_time());
+  EXPECT_EQ(read.status(), v1::CLEARED_NO_OBJECTION) << "how it ended stays";
+  EXPECT_EQ(read.application_id(), erased_application);
+  std::vector<std::string> actions;
+  for (const auto& h : read.history()) actions.push_back(h.action());
+  EXPECT_EQ(actions, (std::vector<std::string>{"FILED", "NO_OBJECTION", "CANDIDATE_ERASED"}));
+  for (const auto& h : read.history()) {
+    EXPECT_EQ(h.details().find("Mustermann"), std::string::npos);
+    EXPECT_EQ(h.details().find("Sozialpädagogin"), std::string::npos);
+  }
+  // Nothing of the person is left in the stored row either.
+  int64_t left = -1;
+  ASSERT_TRUE(coordination_->runtime()
+                  .db()
+                  .Read([&](pqxx::work& tx) {
+                    left = tx.exec_params1(
+                                 "SELECT count(*) FROM staffing_notices WHERE"
+                                 " id = $1::uuid AND (position(convert_to('Mustermann',"
+                                 " 'UTF8') IN data) > 0 OR position(convert_to("
+                                 "'Sozialpädagogin', 'UTF8') IN data) > 0)",
+                                 n.id())[0]
+                               .as<int64_t>();
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(left, 0);
+
+  ASSERT_TRUE(Get(kept.id(), &read, District()).ok());
+  EXPECT_EQ(read.candidates(0).qualification(), theirs.candidates(0).qualification());
+  ASSERT_TRUE(Get(foreign.id(), &read, District()).ok());
+  EXPECT_EQ(read.candidates(0).name(), "Erika Mustermann");
+}
+
+// Waits until `remaining()` is 0 for as long as it keeps falling; false when it has not fallen
+// for `stall` (stuck, not slow). A wait bounded by progress instead of a total: under heavy
+// load 10,000 confirms to RabbitMQ take minutes, which is slow but not wrong.
+bool DrainsWithoutStalling(const std::function<int64_t()>& remaining, absl::Duration stall) {
+  int64_t left = remaining();
+  while (left != 0) {
+    if (left < 0) return false;  // the count could not be read
+    int64_t now_left = left;
+    if (!testing::WaitFor(
+            [&] {
+              now_left = remaining();
+              return now_left < left;
+            },
+            stall)) {
+      return false;
+    }
+    left = now_left;
+  }
+  return true;
+}
+
 // The service was down while windows fell due; two replicas come back at once: every notice
 // clears, and staffing.cleared is published exactly once per notice.
 TEST(CoordinationRestartTest, OpenNoticesPastDueClearExactlyOnceWithTwoReplicas) {
@@ -584,6 +879,18 @@ TEST(CoordinationRestartTest, OpenNoticesPastDueClearExactlyOnceWithTwoReplicas)
   {
     auto& before = StartCoordination(harness, {.schema = schema});
     ASSERT_TRUE(harness.ok());
+    for (const std::string& side : {city, district}) {
+      ASSERT_TRUE(before.app()
+                      .service()
+                      .DeclarePair(auth::Principal{"admin", side, {"admin"}}, "corr",
+                                   [&] {
+                                     v1::DeclareCoordinationPairRequest r;
+                                     r.set_city_tenant_id(city);
+                                     r.set_district_tenant_id(district);
+                                     return r;
+                                   }())
+                      .ok());
+    }
     std::mutex mu;
     std::vector<std::thread> filers;
     for (int f = 0; f < kFilers; ++f) {
@@ -622,9 +929,11 @@ TEST(CoordinationRestartTest, OpenNoticesPastDueClearExactlyOnceWithTwoReplicas)
                     .ok());
     return n;
   };
-  ASSERT_TRUE(testing::WaitFor([&] { return count_status("CLEARED_WINDOW_ELAPSED") == kNotices; },
-                               absl::Seconds(120)));
-  EXPECT_EQ(count_status("WINDOW_OPEN"), 0);
+  // The work may take long on a loaded machine; what must not happen is that it stops. So the
+  // waits below fail only when nothing has moved for a minute, not after a fixed total.
+  ASSERT_TRUE(DrainsWithoutStalling([&] { return count_status("WINDOW_OPEN"); }, absl::Minutes(1)))
+      << count_status("WINDOW_OPEN") << " windows still open";
+  EXPECT_EQ(count_status("CLEARED_WINDOW_ELAPSED"), kNotices);
   std::map<std::string, int> cleared;
   auto count = [&](const std::vector<amqp::Delivery>& all) {
     for (const auto& d : all) {
@@ -635,7 +944,8 @@ TEST(CoordinationRestartTest, OpenNoticesPastDueClearExactlyOnceWithTwoReplicas)
     }
   };
   // One outbox for both replicas (one schema): empty means every staffing.cleared is queued.
-  ASSERT_TRUE(a.WaitForOutbox(absl::Seconds(60)));
+  ASSERT_TRUE(DrainsWithoutStalling([&] { return int64_t{a.OutboxPending()}; }, absl::Minutes(1)))
+      << a.OutboxPending() << " outbox rows still unpublished";
   count(tap.TakeQueued());
   EXPECT_EQ(cleared.size(), ids.size());
   for (const auto& [id, n] : cleared) EXPECT_EQ(n, 1) << id;

@@ -26,7 +26,18 @@ CoordinationUnderTest& StartCoordination(stellenwerk::testing::Harness& harness,
 // candidate (seed 004: qualification and experience).
 v1::FileStaffingNoticeRequest StaffingFiling(const std::string& district);
 
-// Files `request` as the holder of `city_token`; fails the test if that does not work.
+// Declares city and district a coordination pair as the administrators of both (decision
+// 0040); harmless when they are one already. Fails the test if that does not work.
+void PairTenants(v1::CoordinationService::Stub& stub, const stellenwerk::testing::TestInfra& infra,
+                 const std::string& city, const std::string& district);
+
+// Sets the head of `district`'s JobAgentur as its administrator; fails the test otherwise.
+void SetJobAgencyHead(v1::CoordinationService::Stub& stub,
+                      const stellenwerk::testing::TestInfra& infra, const std::string& district,
+                      const std::string& head_sub);
+
+// Files `request` as the holder of `city_token` — after pairing the token's city with the
+// request's district, as every real filing needs; fails the test if that does not work.
 v1::StaffingNotice FiledNotice(v1::CoordinationService::Stub& stub, const std::string& city_token,
                                const v1::FileStaffingNoticeRequest& request);
 

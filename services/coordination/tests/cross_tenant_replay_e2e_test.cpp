@@ -32,6 +32,10 @@ class CrossTenantReplayE2eTest : public CoordinationServiceTest {
     district_a_ = UniqueName("A-kreis");
     city_b_ = UniqueName("B-stadt");
     district_b_ = UniqueName("B-kreis");
+    // Decision 0040: the cities coordinate with district A (a district has several cities);
+    // district B is nobody's pair here.
+    PairTenants(*stub_, infra(), city_a_, district_a_);
+    PairTenants(*stub_, infra(), city_b_, district_a_);
   }
 
   // Subjects are unique only per issuer: the same `sub` acts for tenant A and for tenant B.
@@ -183,6 +187,8 @@ TEST_F(CrossTenantReplayE2eTest, IssueInstructionReplayedByAnotherDistrictIsNotF
   v1::IssueInstructionRequest r;
   r.set_id(n.id());
   r.set_instruction("Weisung im Einzelfall: Besetzung erst nach Praxiseinweisung.");
+  r.set_kind(v1::FILL_WITH_CONDITIONS);
+  r.set_conditions("Praxiseinweisung von drei Monaten.");
   r.set_request_id("instruction-1");
   ExpectReplayStaysWithItsCaller(stub_.get(), &Stub::IssueInstruction, r, DistrictA(), DistrictB(),
                                  NoticeSecrets());
@@ -217,6 +223,7 @@ TEST_F(CrossTenantReplayE2eTest,
   filing.set_position_title("Regionalstellenleitung Witten");
   filing.set_direct_participation(true);
   filing.set_job_agency_head_sub("leitung-jaen");
+  SetJobAgencyHead(*stub_, infra(), district_a_, "leitung-jaen");
   const v1::StaffingNotice n = File(filing);
   v1::RecordHeadAgreementRequest r;
   r.set_id(n.id());
@@ -241,8 +248,8 @@ TEST_F(CrossTenantReplayE2eTest, SubmitBaseDataReplayedByAnotherCityReportsForTh
   EXPECT_EQ(outcome.first.city_tenant_id(), city_a_);
 }
 
-TEST_F(CrossTenantReplayE2eTest, SetReimbursementCapReplayedByAnotherDistrictIsNotFound) {
-  // The base data make district A the city's district; district B has nothing to do with it.
+TEST_F(CrossTenantReplayE2eTest, SetReimbursementCapReplayedByAnotherDistrictIsRefused) {
+  // District A is the city's pair; district B is not, so its cap is refused (decision 0040).
   v1::BaseDataSubmission submitted;
   grpc::Status s = stub_->SubmitBaseData(CallContext(CityA()).get(), BaseData(), &submitted);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -252,9 +259,52 @@ TEST_F(CrossTenantReplayE2eTest, SetReimbursementCapReplayedByAnotherDistrictIsN
   r.set_cap_cents(150'000'000);
   r.set_request_id("cap-1");
   const auto outcome = ExpectReplayStaysWithItsCaller(
-      stub_.get(), &Stub::SetReimbursementCap, r, DistrictA(), DistrictB(),
+      stub_.get(), &Stub::SetReimbursementCap, r, DistrictA(),
+      {.token = DistrictB().token, .refusals = {grpc::StatusCode::FAILED_PRECONDITION}},
       [this](const v1::ReimbursementStatus&) { return std::vector<std::string>{district_a_}; });
   EXPECT_EQ(outcome.first.claimed_cents(), 40'000'000);
+}
+
+// The administrators' RPCs (decision 0040): the same admin subject of another tenant replays.
+TEST_F(CrossTenantReplayE2eTest, DeclareCoordinationPairReplayedByAnotherTenantsAdminIsRefused) {
+  const std::string city = UniqueName("C-stadt");
+  v1::DeclareCoordinationPairRequest r;
+  r.set_city_tenant_id(city);
+  r.set_district_tenant_id(district_b_);
+  r.set_request_id("pair-1");
+  const auto outcome = ExpectReplayStaysWithItsCaller(
+      stub_.get(), &Stub::DeclareCoordinationPair, r, Token(city, "admin", "admin-1"),
+      {.token = Token(city_b_, "admin", "admin-1"),
+       .refusals = {grpc::StatusCode::PERMISSION_DENIED}},
+      [](const v1::CoordinationPair&) { return std::vector<std::string>{"admin-1"}; });
+  EXPECT_TRUE(outcome.first.city_declared());
+  EXPECT_FALSE(outcome.first.in_force());
+}
+
+TEST_F(CrossTenantReplayE2eTest, EndCoordinationPairReplayedByAnotherTenantsAdminIsRefused) {
+  v1::EndCoordinationPairRequest r;
+  r.set_city_tenant_id(city_a_);
+  r.set_district_tenant_id(district_a_);
+  r.set_reason("Gebietsänderung");
+  r.set_request_id("end-1");
+  ExpectReplayStaysWithItsCaller(
+      stub_.get(), &Stub::EndCoordinationPair, r, Token(city_a_, "admin", "admin-1"),
+      {.token = Token(district_b_, "admin", "admin-1"),
+       .refusals = {grpc::StatusCode::PERMISSION_DENIED}},
+      [](const v1::CoordinationPair&) { return std::vector<std::string>{"admin-1"}; });
+}
+
+TEST_F(CrossTenantReplayE2eTest, SetJobAgencyHeadReplayedByAnotherDistrictSetsItsOwn) {
+  v1::SetJobAgencyHeadRequest r;
+  r.set_head_sub("leitung-jaen");
+  r.set_request_id("head-set-1");
+  const auto outcome = ExpectReplayStaysWithItsCaller(
+      stub_.get(), &Stub::SetJobAgencyHead, r, Token(district_a_, "admin", "admin-1"),
+      {.token = Token(district_b_, "admin", "admin-1"), .refusals = {}, .may_act = true},
+      [this](const v1::JobAgency&) { return std::vector<std::string>{district_a_}; });
+  ASSERT_TRUE(outcome.other_status.ok()) << outcome.other_status.error_message();
+  EXPECT_EQ(outcome.other.district_tenant_id(), district_b_);
+  EXPECT_EQ(outcome.first.district_tenant_id(), district_a_);
 }
 
 // The other side: within the tenant a replay still gets the first answer and changes nothing

@@ -102,8 +102,15 @@ TEST(FilingTest, EmptyDataAndPostsWithoutCoordinationAreRefused) {
   ASSERT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(errors::FieldViolationsOf(s)[0].field, "role_category");
   r = Filing();
-  r.set_direct_participation(true);  // only leadership, and the head must be named
-  EXPECT_EQ(errors::FieldViolationsOf(ValidateFiling(r)).size(), 2u);
+  r.set_direct_participation(true);  // only leadership (the head comes from the configuration)
+  EXPECT_EQ(errors::FieldViolationsOf(ValidateFiling(r)).size(), 1u);
+  // No head configured (the service found none): the notice is refused, not filed headless.
+  r.set_role_category(v1::LEADERSHIP);
+  EXPECT_EQ(NewNotice(r, "00000000-0000-4000-8000-000000000001", "stadt-witten", kCity,
+                      Berlin(2025, 4, 11))
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 TEST(ReactionTest, NoObjectionClearsAtOnceButNotAfterTheWindow) {
@@ -136,7 +143,8 @@ TEST(ReactionTest, ConcernDiscussionWithoutConsensusEndsInInstructionAndReductio
   EXPECT_EQ(events::RoutingKeyOf(concern->events[0]->GetDescriptor()),
             events::RoutingKey<events::v1::StaffingConcernRaised>());
   // No instruction before a discussion.
-  EXPECT_EQ(IssueInstruction(concern->next, kDistrict, Berlin(2025, 4, 15), "nicht besetzen")
+  EXPECT_EQ(IssueInstruction(concern->next, kDistrict, Berlin(2025, 4, 15), v1::NOT_TO_FILL,
+                             "nicht besetzen", "")
                 .status()
                 .code(),
             absl::StatusCode::kFailedPrecondition);
@@ -159,12 +167,16 @@ TEST(ReactionTest, ConcernDiscussionWithoutConsensusEndsInInstructionAndReductio
   EXPECT_EQ(discussed->next.discussions_size(), 1);
   EXPECT_TRUE(discussed->events.empty());
   auto instructed =
-      IssueInstruction(discussed->next, kDistrict, Berlin(2025, 4, 25),
-                       "Die Stelle ist nicht mit der vorgesehenen Person zu besetzen.");
+      IssueInstruction(discussed->next, kDistrict, Berlin(2025, 4, 25), v1::NOT_TO_FILL,
+                       "Die Stelle ist nicht mit der vorgesehenen Person zu besetzen.", "");
   ASSERT_TRUE(instructed.ok());
   EXPECT_EQ(instructed->next.status(), v1::INSTRUCTED);
+  EXPECT_EQ(instructed->next.instruction_kind(), v1::NOT_TO_FILL);
   EXPECT_EQ(events::RoutingKeyOf(instructed->events[0]->GetDescriptor()),
             events::RoutingKey<events::v1::StaffingInstructed>());
+  const auto& told = static_cast<const events::v1::StaffingInstructed&>(*instructed->events[0]);
+  EXPECT_EQ(told.kind(), events::v1::STAFFING_INSTRUCTION_NOT_TO_FILL);
+  EXPECT_TRUE(told.conditions().empty());
   auto reduced = RecordReduction(instructed->next, kDistrict, Berlin(2025, 4, 25), 500000, 2025,
                                  "Besetzung entgegen der Weisung vorbereitet");
   ASSERT_TRUE(reduced.ok());
@@ -181,6 +193,84 @@ TEST(ReactionTest, ConcernDiscussionWithoutConsensusEndsInInstructionAndReductio
             absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(Withdraw(discussed->next, kCity, Berlin(2025, 4, 26), "zurückgezogen").ok())
       << "before the instruction the city may still withdraw";
+}
+
+// Seed 004, Nr. 2: a Weisung im Einzelfall says what it instructs. At the edges: no kind, a
+// conditional one without conditions (or blank ones), conditions on a "not with this person",
+// an unknown kind — each INVALID_ARGUMENT naming the field; with conditions, they go into the
+// notice, the history and the event.
+TEST(ReactionTest, AnInstructionSaysWhatItInstructs) {
+  v1::StaffingNotice n = Filed(Berlin(2025, 4, 11));
+  n.set_status(v1::IN_DISCUSSION);
+  n.add_discussions()->set_minutes("Erörterung ohne Einvernehmen.");
+  const absl::Time at = Berlin(2025, 4, 25);
+  auto field_of = [](const absl::StatusOr<Change>& c) {
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+    auto v = errors::FieldViolationsOf(c.status());
+    return v.empty() ? std::string() : v[0].field;
+  };
+  EXPECT_EQ(
+      field_of(IssueInstruction(n, kDistrict, at, v1::INSTRUCTION_KIND_UNSPECIFIED, "Weisung", "")),
+      "kind");
+  EXPECT_EQ(field_of(IssueInstruction(n, kDistrict, at, static_cast<v1::InstructionKind>(7),
+                                      "Weisung", "")),
+            "kind");
+  EXPECT_EQ(field_of(IssueInstruction(n, kDistrict, at, v1::FILL_WITH_CONDITIONS, "Weisung", "")),
+            "conditions");
+  EXPECT_EQ(
+      field_of(IssueInstruction(n, kDistrict, at, v1::FILL_WITH_CONDITIONS, "Weisung", " \n ")),
+      "conditions");
+  EXPECT_EQ(field_of(IssueInstruction(n, kDistrict, at, v1::NOT_TO_FILL, "Weisung",
+                                      "nach Praxiseinweisung")),
+            "conditions");
+  EXPECT_EQ(field_of(IssueInstruction(n, kDistrict, at, v1::FILL_WITH_CONDITIONS, "",
+                                      "nach Praxiseinweisung")),
+            "instruction");
+
+  auto c = IssueInstruction(n, kDistrict, at, v1::FILL_WITH_CONDITIONS,
+                            "Besetzung mit der vorgesehenen Person unter Auflagen.",
+                            "Fachlich fundierte Praxiseinweisung von drei Monaten vor Übernahme "
+                            "der Fallverantwortung (Personelle Standards Nr. 1).");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->next.status(), v1::INSTRUCTED);
+  EXPECT_EQ(c->next.instruction_kind(), v1::FILL_WITH_CONDITIONS);
+  EXPECT_NE(c->next.instruction_conditions().find("Praxiseinweisung"), std::string::npos);
+  ASSERT_EQ(c->audit.size(), 1u);
+  EXPECT_EQ(c->audit[0].action(), "INSTRUCTION");
+  EXPECT_NE(c->audit[0].details().find("FILL_WITH_CONDITIONS"), std::string::npos);
+  EXPECT_NE(c->audit[0].details().find("Praxiseinweisung"), std::string::npos);
+  ASSERT_EQ(c->events.size(), 1u);
+  const auto& e = static_cast<const events::v1::StaffingInstructed&>(*c->events[0]);
+  EXPECT_EQ(e.kind(), events::v1::STAFFING_INSTRUCTION_FILL_WITH_CONDITIONS);
+  EXPECT_EQ(e.conditions(), c->next.instruction_conditions());
+  // The same instruction re-sent later (OutcomeEvents) still says what it instructs.
+  Events again = OutcomeEvents(c->next);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(static_cast<const events::v1::StaffingInstructed&>(*again[0]).kind(),
+            events::v1::STAFFING_INSTRUCTION_FILL_WITH_CONDITIONS);
+}
+
+// GDPR Art. 17: the candidates leave the notice; status, outcome and a line in the history
+// stay; a second erasure changes nothing and records nothing.
+TEST(ErasureTest, TheCandidatesGoTheNoticeAndItsOutcomeStay) {
+  v1::StaffingNotice n = Filed(Berlin(2025, 4, 11));
+  n.mutable_candidates(0)->set_name("Erika Mustermann");
+  n.set_status(v1::CLEARED_NO_OBJECTION);
+  Change c = EraseCandidates(n, Berlin(2025, 11, 3));
+  ASSERT_EQ(c.next.candidates_size(), 1);
+  EXPECT_TRUE(c.next.candidates(0).name().empty());
+  EXPECT_TRUE(c.next.candidates(0).qualification().empty());
+  EXPECT_TRUE(c.next.candidates(0).experience().empty());
+  EXPECT_TRUE(c.next.has_candidate_erased_time());
+  EXPECT_EQ(c.next.status(), v1::CLEARED_NO_OBJECTION);
+  EXPECT_EQ(c.next.position_title(), n.position_title());
+  ASSERT_EQ(c.audit.size(), 1u);
+  EXPECT_EQ(c.audit[0].action(), "CANDIDATE_ERASED");
+  EXPECT_EQ(c.audit[0].details().find("Mustermann"), std::string::npos);
+  EXPECT_TRUE(c.events.empty());
+  const Change again = EraseCandidates(c.next, Berlin(2025, 11, 4));
+  EXPECT_TRUE(again.audit.empty());
+  EXPECT_EQ(again.next.SerializeAsString(), c.next.SerializeAsString());
 }
 
 TEST(ReactionTest, ConsensusToWithdrawPublishesWithdrawn) {

@@ -60,6 +60,11 @@ TEST(WindowBatchTest, TwoSchedulersClearEveryDueWindowExactlyOnceInBatches) {
   const std::string district = UniqueName("kreis");
   const Actor hr = Actor::Of(auth::Principal{"hr-witten", city, {"city_coordinator"}}, "corr",
                              "city_coordinator");
+  // Only a pair in force coordinates (decision 0040): both administrators declare it.
+  for (const std::string& side : {city, district}) {
+    const Actor admin = Actor::Of(auth::Principal{"admin", side, {"admin"}}, "corr", "admin");
+    ASSERT_TRUE(store_a.DeclarePair(admin, {}, city, district).ok());
+  }
   constexpr int kNotices = 600;
   constexpr int kWithdrawn = 20;
   std::vector<std::string> ids;
