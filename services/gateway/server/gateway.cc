@@ -879,6 +879,7 @@ class Session : public std::enable_shared_from_this<Session> {
       } else {
         body = response->GetReflection()->GetString(*response, f);
         type = absl::EndsWith(route.path_template, ".jsonld") ? "application/ld+json"
+               : absl::EndsWith(route.path_template, ".ics")  ? "text/calendar; charset=utf-8"
                                                               : "text/plain; charset=utf-8";
       }
     } else if (!google::protobuf::util::MessageToJsonString(*response, &body, options).ok()) {

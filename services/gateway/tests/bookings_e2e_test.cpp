@@ -120,6 +120,14 @@ TEST_F(GatewayBookingsTest, TheInvitedApplicantBooksListsAndFetchesTheCalendarOv
   ASSERT_EQ(cal.status, 200) << cal.body;
   EXPECT_EQ(Json(cal)["method"], "REQUEST");
   EXPECT_NE(std::string(Json(cal)["ics"]).find("BEGIN:VCALENDAR"), std::string::npos);
+  // The entry itself as text/calendar, readable by an independent parser.
+  HttpAnswer ics = http_->Request("GET", "/v1/bookings/" + std::string(b["id"]) + "/calendar.ics",
+                                  "", Bearer(applicant_));
+  ASSERT_EQ(ics.status, 200) << ics.body;
+  EXPECT_EQ(ics.header("content-type"), "text/calendar; charset=utf-8");
+  std::string check;
+  EXPECT_EQ(scheduling::CheckIcs(ics.body, {"method=REQUEST", "sequence=0"}, &check), 0)
+      << check << ics.body;
   // HR sees the day's bookings.
   HttpAnswer day_bookings =
       http_->Request("GET", "/v1/selection-days/" + day_id + "/bookings", "", Bearer(hr_));

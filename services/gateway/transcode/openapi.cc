@@ -188,9 +188,11 @@ std::string OpenApiDocument(const Router& router, const std::string& title) {
       const FieldDescriptor* f = out->FindFieldByName(r.response_body);
       ok_schema = schemas.FieldSchema(f);
       if (f->type() == FieldDescriptor::TYPE_STRING) {
-        media = absl::EndsWith(r.path_template, ".jsonld") ? "application/ld+json" : "text/plain";
+        media = absl::EndsWith(r.path_template, ".jsonld") ? "application/ld+json"
+                : absl::EndsWith(r.path_template, ".ics")  ? "text/calendar"
+                                                           : "text/plain";
         ok_schema = {{"type", "object"}};
-        if (media == "text/plain") ok_schema = {{"type", "string"}};
+        if (media != "application/ld+json") ok_schema = {{"type", "string"}};
       }
     }
     json responses = {
