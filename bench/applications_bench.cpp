@@ -36,6 +36,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "bench/calls.h"
 #include "bench/load.h"
 #include "common/amqp/connection.h"
 #include "common/auth/jwt.h"
@@ -70,17 +71,6 @@ std::string Pdf() {
   return s + "\n%%EOF";
 }
 
-std::string ApplicantToken(const std::string& sub) {
-  const char* secret = std::getenv("STELLENWERK_JWT_HS256_SECRET");
-  auth::Claims c;
-  c.sub = sub;
-  c.tenant = "portal";
-  c.roles = {"applicant"};
-  c.issued_at = absl::Now();
-  c.expires = absl::Now() + absl::Hours(2);
-  return auth::SignHs256(c, secret == nullptr ? "" : secret);
-}
-
 // One applicant with one uploaded, not yet used CV.
 struct Applicant {
   std::string sub;
@@ -105,16 +95,9 @@ v1::SubmitApplicationRequest Submission(const std::string& posting_id, int n,
   return r;
 }
 
-std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token, int seconds = 30) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->AddMetadata("authorization", "Bearer " + token);
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
-  return ctx;
-}
-
 grpc::Status Upload(v1::ApplicationService::Stub& stub, const std::string& token,
                     const std::string& content, v1::Document* out) {
-  auto ctx = Ctx(token);
+  auto ctx = bench::Ctx(token);
   auto writer = stub.UploadDocument(ctx.get(), out);
   v1::UploadDocumentRequest meta;
   meta.mutable_metadata()->set_file_name("lebenslauf.pdf");
@@ -142,7 +125,7 @@ std::vector<Applicant> UploadApplicants(v1::ApplicationService::Stub& stub,
       for (int i = next++; i < count; i = next++) {
         Applicant& a = out[i];
         a.sub = absl::StrCat("bench-", tag, "-", i);
-        a.token = ApplicantToken(a.sub);
+        a.token = bench::ApplicantToken(a.sub);
         v1::Document doc;
         grpc::Status s;
         for (int attempt = 0; attempt < 5; ++attempt) {
@@ -445,7 +428,7 @@ bench::AsyncCall SubmitCall(v1::ApplicationService::Stub& stub, std::vector<Appl
       }).detach();
       return;
     }
-    auto* ctx = Ctx((*pool)[i].token).release();
+    auto* ctx = bench::Ctx((*pool)[i].token).release();
     auto* response = new v1::Application();
     stub->async()->SubmitApplication(ctx, &(*pool)[i].request, response,
                                      [ctx, response, done](grpc::Status s) {
@@ -574,7 +557,7 @@ class Burst {
 
  private:
   void Send(size_t i, int attempt) {
-    auto* ctx = Ctx(batch_[i]->token, 60).release();
+    auto* ctx = bench::Ctx(batch_[i]->token, 60).release();
     auto* response = new v1::Application();
     stub_.async()->SubmitApplication(
         ctx, &batch_[i]->request, response, [this, ctx, response, i, attempt](grpc::Status s) {

@@ -29,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "bench/calls.h"
 #include "bench/load.h"
 #include "common/auth/jwt.h"
 #include "grpcpp/grpcpp.h"
@@ -42,23 +43,6 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
-
-std::string Token(const std::string& tenant) {
-  const char* secret = std::getenv("STELLENWERK_JWT_HS256_SECRET");
-  auth::Claims c;
-  c.sub = "bench";
-  c.tenant = tenant;
-  c.roles = {"hr_clerk"};
-  c.expires = absl::Now() + absl::Hours(2);
-  return auth::SignHs256(c, secret == nullptr ? "" : secret);
-}
-
-std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  return ctx;
-}
 
 tcp::endpoint Endpoint(const std::string& host_port) {
   std::vector<std::string> hp = absl::StrSplit(host_port, ':');
@@ -262,7 +246,7 @@ int main(int argc, char** argv) {
       bench::StrFlag(flags, "postings"), grpc::InsecureChannelCredentials(), args));
 
   // The posting: created and published once (request ids make it idempotent across runs).
-  const std::string token = Token("bench-gateway");
+  const std::string token = bench::StaffToken("bench-gateway");
   v1::CreatePostingRequest create;
   v1::Posting* p = create.mutable_posting();
   p->set_title("Sachbearbeiter*in (w/m/d) Bürgerdienste");
@@ -286,13 +270,14 @@ int main(int argc, char** argv) {
   p->set_posting_kind(v1::JOB);
   create.set_request_id("gateway-bench-posting");
   v1::Posting posting, published;
-  if (grpc::Status s = postings->CreatePosting(Ctx(token).get(), create, &posting); !s.ok()) {
+  if (grpc::Status s = postings->CreatePosting(bench::Ctx(token).get(), create, &posting);
+      !s.ok()) {
     std::cerr << "cannot create the posting: " << s.error_message() << "\n";
     return 1;
   }
   v1::PublishPostingRequest publish;
   publish.set_id(posting.id());
-  if (grpc::Status s = postings->PublishPosting(Ctx(token).get(), publish, &published);
+  if (grpc::Status s = postings->PublishPosting(bench::Ctx(token).get(), publish, &published);
       !s.ok() && s.error_code() != grpc::StatusCode::FAILED_PRECONDITION) {
     std::cerr << "cannot publish the posting: " << s.error_message() << "\n";
     return 1;
@@ -304,7 +289,7 @@ int main(int argc, char** argv) {
   // Published: wait until the anonymous hot path (the replica) has it.
   bool readable = false;
   for (int i = 0; i < 100 && !readable; ++i) {
-    readable = postings->GetPosting(Ctx("").get(), get, &direct_answer).ok();
+    readable = postings->GetPosting(bench::Ctx("").get(), get, &direct_answer).ok();
     if (!readable) absl::SleepFor(absl::Milliseconds(100));
   }
   if (!readable) {

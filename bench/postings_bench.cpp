@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "bench/calls.h"
 #include "bench/load.h"
 #include "common/auth/jwt.h"
 #include "common/pg/pool.h"
@@ -42,16 +43,6 @@ using stellenwerk::bench::StrFlag;
 
 using namespace stellenwerk;
 namespace v1 = stellenwerk::postings::v1;
-std::string Token(const std::string& tenant) {
-  const char* secret = std::getenv("STELLENWERK_JWT_HS256_SECRET");
-  auth::Claims c;
-  c.sub = "bench";
-  c.tenant = tenant;
-  c.roles = {"hr_clerk"};
-  c.expires = absl::Now() + absl::Hours(2);
-  return auth::SignHs256(c, secret == nullptr ? "" : secret);
-}
-
 constexpr const char* kRoles[] = {"Sachbearbeiter*in", "Verwaltungsfachangestellte*r",
                                   "Referent*in",       "Teamassistenz",
                                   "Fahrer*in",         "Erzieher*in",
@@ -92,28 +83,21 @@ v1::Posting CorpusPosting(int i) {
   return p;
 }
 
-std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  return ctx;
-}
-
 // Creates and publishes `count` postings of the corpus tenant unless they exist already
 // (request ids make every step idempotent; search totals are capped, so the probe is the
 // last posting itself).
 // Returns the number of failed calls.
 int EnsureCorpus(v1::PostingService::Stub& stub, const std::string& tenant, int count) {
-  const std::string token = Token(tenant);
+  const std::string token = bench::StaffToken(tenant);
   {
     v1::CreatePostingRequest last;
     *last.mutable_posting() = CorpusPosting(count - 1);
     last.set_request_id(absl::StrCat("corpus-", count - 1));
     v1::Posting created, current;
     v1::GetPostingRequest get;
-    if (stub.CreatePosting(Ctx(token).get(), last, &created).ok()) {
+    if (stub.CreatePosting(bench::Ctx(token).get(), last, &created).ok()) {
       get.set_id(created.id());
-      if (stub.GetPosting(Ctx(token).get(), get, &current).ok() &&
+      if (stub.GetPosting(bench::Ctx(token).get(), get, &current).ok() &&
           current.status() == v1::PUBLISHED) {
         return 0;
       }
@@ -130,13 +114,13 @@ int EnsureCorpus(v1::PostingService::Stub& stub, const std::string& tenant, int 
         *create.mutable_posting() = CorpusPosting(i);
         create.set_request_id(absl::StrCat("corpus-", i));
         v1::Posting created, published;
-        if (!stub.CreatePosting(Ctx(token).get(), create, &created).ok()) {
+        if (!stub.CreatePosting(bench::Ctx(token).get(), create, &created).ok()) {
           ++failures;
           continue;
         }
         v1::PublishPostingRequest publish;
         publish.set_id(created.id());
-        grpc::Status s = stub.PublishPosting(Ctx(token).get(), publish, &published);
+        grpc::Status s = stub.PublishPosting(bench::Ctx(token).get(), publish, &published);
         if (!s.ok() && s.error_code() != grpc::StatusCode::FAILED_PRECONDITION) ++failures;
       }
     });
@@ -260,18 +244,18 @@ int main(int argc, char** argv) {
   auto echo = bench::v1::Echo::NewStub(channel("echo"));
 
   const std::string tenant = "bench-city";
-  const std::string token = Token(tenant);  // staff (hr_clerk) of the posting's tenant
+  const std::string token = bench::StaffToken(tenant);  // staff (hr_clerk) of the posting's tenant
   v1::CreatePostingRequest create;
   *create.mutable_posting() = CorpusPosting(0);
   create.set_request_id("hot-posting");
   v1::Posting hot, published;
-  if (grpc::Status s = postings->CreatePosting(Ctx(token).get(), create, &hot); !s.ok()) {
+  if (grpc::Status s = postings->CreatePosting(bench::Ctx(token).get(), create, &hot); !s.ok()) {
     std::cerr << "cannot create the hot posting: " << s.error_message() << "\n";
     return 1;
   }
   v1::PublishPostingRequest publish;
   publish.set_id(hot.id());
-  if (grpc::Status s = postings->PublishPosting(Ctx(token).get(), publish, &published);
+  if (grpc::Status s = postings->PublishPosting(bench::Ctx(token).get(), publish, &published);
       !s.ok() && s.error_code() != grpc::StatusCode::FAILED_PRECONDITION) {  // published before
     std::cerr << "cannot publish the hot posting: " << s.error_message() << "\n";
     return 1;
@@ -284,7 +268,7 @@ int main(int argc, char** argv) {
   for (auto [stub, tok, out] : {std::tuple{postings.get(), std::string(), &anon_answer},
                                 std::tuple{postings.get(), token, &auth_answer},
                                 std::tuple{postings_cold.get(), token, &cold_answer}}) {
-    if (grpc::Status s = stub->GetPosting(Ctx(tok).get(), get, out); !s.ok()) {
+    if (grpc::Status s = stub->GetPosting(bench::Ctx(tok).get(), get, out); !s.ok()) {
       std::cerr << "cannot read the hot posting: " << s.error_message() << "\n";
       return 1;
     }
@@ -436,10 +420,10 @@ int main(int argc, char** argv) {
       v1::CreatePostingRequest bump;
       *bump.mutable_posting() = CorpusPosting(round);
       v1::Posting created, done;
-      if (postings->CreatePosting(Ctx(token).get(), bump, &created).ok()) {
+      if (postings->CreatePosting(bench::Ctx(token).get(), bump, &created).ok()) {
         v1::PublishPostingRequest p;
         p.set_id(created.id());
-        postings->PublishPosting(Ctx(token).get(), p, &done);
+        postings->PublishPosting(bench::Ctx(token).get(), p, &done);
       }
     }
     bench::Merge(cold, once_each("Search cold, 1 word (each once)", cold_one_word));

@@ -29,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "bench/calls.h"
 #include "bench/load.h"
 #include "common/auth/jwt.h"
 #include "common/ids/uuid.h"
@@ -51,23 +52,6 @@ using bench::Flags;
 using bench::IntFlag;
 using bench::StrFlag;
 namespace v1 = stellenwerk::scheduling::v1;
-
-std::string Token(const std::string& tenant) {
-  const char* secret = std::getenv("STELLENWERK_JWT_HS256_SECRET");
-  auth::Claims c;
-  c.sub = "bench-hr";
-  c.tenant = tenant;
-  c.roles = {"hr_clerk"};
-  c.expires = absl::Now() + absl::Hours(2);
-  return auth::SignHs256(c, secret == nullptr ? "" : secret);
-}
-
-std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->AddMetadata("authorization", "Bearer " + token);
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  return ctx;
-}
 
 struct Pair {
   std::string slot, application;
@@ -99,7 +83,7 @@ std::vector<std::string> SlotIds(v1::SchedulingService::Stub& stub, const std::s
   r.set_page_size(200);
   do {
     v1::ListSlotsResponse page;
-    grpc::Status s = stub.ListSlots(Ctx(token).get(), r, &page);
+    grpc::Status s = stub.ListSlots(bench::Ctx(token).get(), r, &page);
     if (!s.ok()) {
       std::cerr << "ListSlots: " << s.error_message() << "\n";
       return {};
@@ -119,7 +103,7 @@ void BookAsync(v1::SchedulingService::Stub& stub, const std::string& token, cons
     v1::Booking response;
   };
   auto call = std::make_shared<Call>();
-  call->ctx = Ctx(token);
+  call->ctx = bench::Ctx(token);
   call->request.set_request_id(ids::NewUuid());
   call->request.set_slot_id(p.slot);
   call->request.set_application_id(p.application);
@@ -262,7 +246,7 @@ int main(int argc, char** argv) {
 
   const std::string run = ids::NewUuid().substr(0, 8);
   const std::string tenant = absl::StrCat("bench-", run);
-  const std::string token = Token(tenant);
+  const std::string token = bench::StaffToken(tenant);
   const std::string posting = ids::NewUuid();
   auto channel = grpc::CreateChannel(addr, grpc::InsecureChannelCredentials());
   auto stub = v1::SchedulingService::NewStub(channel);
@@ -322,7 +306,7 @@ int main(int argc, char** argv) {
   for (int round = 0; round < contention_rounds; ++round) {
     v1::SelectionDay day;
     grpc::Status s = stub->CreateSelectionDay(
-        Ctx(token).get(), DayRequest(posting, run, 1000 + round, 20, 30, 8), &day);
+        bench::Ctx(token).get(), DayRequest(posting, run, 1000 + round, 20, 30, 8), &day);
     if (!s.ok()) {
       std::cerr << "CreateSelectionDay: " << s.error_message() << "\n";
       return 1;
@@ -372,8 +356,8 @@ int main(int argc, char** argv) {
   std::vector<Pair> pairs;
   for (int d = 0; d < days; ++d) {
     v1::SelectionDay day;
-    grpc::Status s =
-        stub->CreateSelectionDay(Ctx(token).get(), DayRequest(posting, run, d, 200, 5, 6), &day);
+    grpc::Status s = stub->CreateSelectionDay(bench::Ctx(token).get(),
+                                              DayRequest(posting, run, d, 200, 5, 6), &day);
     if (!s.ok()) {
       std::cerr << "CreateSelectionDay: " << s.error_message() << "\n";
       return 1;
