@@ -8,6 +8,8 @@
 //   SEARCH_QUERY    a word of the title that no other posting has
 //   ANON_POSTING_ID, ANON_KENNZIFFER  a published anonymised posting (ADR 0033)
 //   APPLICANT_SUB   the subject to sign in as
+//   DAY_ID, INVITE_KENNZIFFER, DAY_ROOM, VIDEO_URL  a selection day (Tuesday 2 July 2030, three
+//                   interviews from 09:00 Berlin time) of a posting the applicant was invited for
 //   SCREENSHOT_DIR  where the screenshots go (under the build tree)
 // Exit status 0 when every step passed; the last line is "RESULT {json}" for the caller.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -35,6 +37,10 @@ const QUERY = env("SEARCH_QUERY");
 const SHOTS = env("SCREENSHOT_DIR");
 const ANON_POSTING_ID = env("ANON_POSTING_ID");
 const ANON_KENNZIFFER = env("ANON_KENNZIFFER");
+const DAY_ID = env("DAY_ID");
+const INVITE_KENNZIFFER = env("INVITE_KENNZIFFER");
+const DAY_ROOM = env("DAY_ROOM");
+const VIDEO_URL = env("VIDEO_URL");
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 mkdirSync(SHOTS, { recursive: true });
 
@@ -207,8 +213,9 @@ try {
   // 5. "Meine Bewerbungen" lists it with its status.
   await tabToText(page, "a", "Zu Ihren Bewerbungen");
   await page.keyboard.press("Enter");
-  await page.waitForSelector("table tbody tr");
-  const row = await page.locator("table tbody tr").first().innerText();
+  const appRow = page.locator("table tbody tr", { hasText: KENNZIFFER });
+  await appRow.first().waitFor();
+  const row = await appRow.first().innerText();
   check(row.includes(KENNZIFFER) && row.includes("Eingegangen") && row.includes("lebenslauf.pdf"),
     "Meine Bewerbungen lists the application as Eingegangen with its PDF");
   await axe(page, "meine-bewerbungen");
@@ -264,10 +271,94 @@ try {
   const anonymisedApplicationId = await page.evaluate(() => sessionStorage.getItem("stw.lastApplication"));
   check(!!anonymisedApplicationId && anonymisedApplicationId !== applicationId, "a second application with its own id");
 
-  // 8. Bookings: a page that stays usable while the scheduling service has no routes yet.
-  await page.goto(`${BASE}/#/termine`);
+  // 8. Bookings (issue 15). The invited application is listed as such; "Meine Termine" names
+  //    the invitation and opens the selection day by its Kennung, typed by keyboard.
+  await page.goto(`${BASE}/#/bewerbungen`);
+  const invitedRow = page.locator("table tbody tr", { hasText: INVITE_KENNZIFFER });
+  await invitedRow.first().waitFor();
+  check((await invitedRow.first().innerText()).includes("Zum Gespräch eingeladen"), "Meine Bewerbungen shows the invitation");
+  await tabToText(page, "a", "Meine Termine");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#auswahltag");
   await page.locator("text=werden geladen").waitFor({ state: "detached" });
+  check((await page.locator("main").innerText()).includes(`Kennziffer ${INVITE_KENNZIFFER}`), "Meine Termine names the invitation");
+  check((await page.locator("main").innerText()).includes("Sie haben keine Termine gebucht"), "no booking yet");
   await axe(page, "termine");
+  // A Kennung that names no day of the applicant's invitations is refused, in German.
+  await tabTo(page, "auswahltag");
+  await page.keyboard.type("kein-auswahltag");
+  await page.keyboard.press("Enter");
+  await page.locator(".alert[role=alert]", { hasText: "Auswahltag nicht gefunden" }).waitFor();
+  check(true, "an unknown Kennung says that no such selection day was found");
+  await axe(page, "termine-unbekannt");
+  await tabTo(page, "auswahltag");
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type(DAY_ID);
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#termin-0");
+  const legend = await page.locator("legend", { hasText: "Freie Termine" }).innerText();
+  check(legend.includes("Dienstag, 02.07.2030"), `the free slots are offered for the day in Berlin time (${legend})`);
+  const slotLabels = await page.locator("label[for^=termin-]").allInnerTexts();
+  check(slotLabels.length === 3 && slotLabels[0].includes("09:00 bis 09:30 Uhr") && slotLabels[1].includes("09:30 bis 10:00 Uhr"),
+    `three free slots from 09:00 Berlin time, though the browser is in New York (${slotLabels.join(" | ")})`);
+  await axe(page, "termine-auswahl");
+
+  // The second slot, in person, by keyboard only: Tab into the group, arrow to the next one.
+  await tabTo(page, "termin-0");
+  await page.keyboard.press("ArrowDown");
+  check(await page.isChecked("#termin-1"), "the arrow key chooses the second slot");
+  await tabToText(page, "button", "Termin verbindlich buchen");
+  await page.keyboard.press("Enter");
+  const booked = page.locator(".success[role=status]", { hasText: "Ihr Termin ist gebucht" });
+  await booked.waitFor({ timeout: 20000 });
+  check(await page.evaluate(() => document.activeElement?.classList.contains("success")), "the confirmation takes the focus");
+  const entry = page.locator(".bookings > li");
+  await entry.first().waitFor();
+  let entryText = await entry.first().innerText();
+  check(entryText.includes("Dienstag, 02.07.2030, 09:30 bis 10:00 Uhr") && entryText.includes("vor Ort") &&
+    entryText.includes(DAY_ROOM) && entryText.includes(INVITE_KENNZIFFER),
+    "the booking is listed in Berlin time, in person, with the room and the Kennziffer");
+  check((await page.locator("main").innerText()).includes("bereits einen Termin"), "a second booking of that day is not offered");
+  await axe(page, "termine-gebucht");
+
+  // The calendar entry is downloaded as an .ics file.
+  const downloadEvent = page.waitForEvent("download");
+  await entry.first().locator("button", { hasText: "Kalendereintrag herunterladen" }).focus();
+  await page.keyboard.press("Enter");
+  const download = await downloadEvent;
+  const icsPath = await download.path();
+  const ics = readFileSync(icsPath, "utf8");
+  check(download.suggestedFilename() === "termin-2030-07-02.ics" && ics.includes("BEGIN:VCALENDAR") && ics.includes("METHOD:REQUEST") &&
+    ics.includes("BEGIN:VEVENT"), `the calendar entry is downloaded (${download.suggestedFilename()})`);
+
+  // Cancelling asks for a confirmation; afterwards the slot can be booked again.
+  await entry.first().locator("button", { hasText: "Termin absagen" }).focus();
+  await page.keyboard.press("Enter");
+  await page.waitForSelector(".bookings textarea");
+  check(await page.evaluate(() => document.activeElement?.tagName === "TEXTAREA"), "the cancel form takes the focus");
+  await page.keyboard.type("Terminüberschneidung");
+  await tabToText(page, "button", "Absage verbindlich senden");
+  await page.keyboard.press("Enter");
+  await page.locator(".success[role=status]", { hasText: "Der Termin ist abgesagt" }).waitFor({ timeout: 20000 });
+  check((await page.locator("main").innerText()).includes("Sie haben keine Termine gebucht"), "the cancelled booking is gone from the list");
+  await page.waitForSelector("#termin-0");
+  check(await page.locator("label[for^=termin-]").count() === 3, "the cancelled slot is free again");
+
+  // The first slot by video.
+  await tabTo(page, "termin-0");
+  await page.keyboard.press("Space");
+  await tabTo(page, "modus-vor-ort");
+  await page.keyboard.press("ArrowDown");
+  check(await page.isChecked("#modus-video"), "video is chosen by keyboard");
+  await tabToText(page, "button", "Termin verbindlich buchen");
+  await page.keyboard.press("Enter");
+  await booked.waitFor({ timeout: 20000 });
+  await entry.first().waitFor();
+  entryText = await entry.first().innerText();
+  check(entryText.includes("Dienstag, 02.07.2030, 09:00 bis 09:30 Uhr") && entryText.includes("per Video") && entryText.includes(VIDEO_URL),
+    "the video booking is listed with its link");
+  const bookingId = await entry.first().getAttribute("data-id");
+  await axe(page, "termine-video");
 
   // 7. Where the development sign-in is off (production), the page says so.
   const prod = await browser.newContext({ locale: "de-DE" });
@@ -285,7 +376,7 @@ try {
   await prod.close();
 
   check(pageErrors.length === 0, `no script or CSP error in the page${pageErrors.length ? `: ${pageErrors.join(" | ")}` : ""}`);
-  result = { applicationId, anonymisedApplicationId };
+  result = { applicationId, anonymisedApplicationId, bookingId };
 } catch (e) {
   failures.push(String(e && e.stack ? e.stack : e));
   console.log(`FAIL ${e && e.stack ? e.stack : e}`);

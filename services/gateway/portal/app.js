@@ -621,12 +621,6 @@
     }
   }
 
-  // Bookings: the scheduling service's routes are not in the gateway yet (503); the page
-  // shows the common fields it expects and nothing it does not.
-  function pick(o, ...names) {
-    for (const n of names) if (o && o[n] !== undefined && o[n] !== "") return o[n];
-    return "";
-  }
   // The inbox (GET /v1/me/inbox, notifications' ListInbox): newest first, unread marked,
   // each item can be marked read (POST /v1/me/inbox/{id}:markRead).
   async function inboxPage() {
@@ -685,47 +679,291 @@
     }
   }
 
+  // Bookings (scheduling's REST routes, CONTRACT.md): GET /v1/me/bookings lists the
+  // applicant's own, GET /v1/selection-days/{id} and …/slots show a day of a posting they
+  // applied to, POST /v1/me/bookings books, POST /v1/bookings/{id}:cancel cancels, GET
+  // /v1/bookings/{id}/calendar.ics is the calendar entry. No route lists the selection days of
+  // a posting for an applicant: the day is opened by its Kennung (the invitation's link
+  // #/termine?tag=… or typed in), and the portal picks the applicant's INVITED application
+  // to that day's posting itself.
+  const berlinWeekdayDate = new Intl.DateTimeFormat("de-DE", {
+    timeZone: "Europe/Berlin", weekday: "long", day: "2-digit", month: "2-digit", year: "numeric",
+  });
+  const berlinClock = new Intl.DateTimeFormat("de-DE", { timeZone: "Europe/Berlin", hour: "2-digit", minute: "2-digit" });
+  // "Dienstag, 02.07.2030, 09:00 bis 09:30 Uhr" in Berlin time, whatever the browser's zone.
+  function appointmentText(start, end) {
+    const s = new Date(start || ""), e = new Date(end || "");
+    if (Number.isNaN(s.getTime())) return "";
+    const until = Number.isNaN(e.getTime()) ? "" : ` bis ${berlinClock.format(e)}`;
+    return `${berlinWeekdayDate.format(s)}, ${berlinClock.format(s)}${until} Uhr (deutsche Zeit)`;
+  }
+  const MODES = { IN_PERSON: "vor Ort", VIDEO: "per Video" };
+  // Scheduling's refusals a person can act on, in German (its details are English).
+  function bookingProblem(err) {
+    const d = (err.problem && err.problem.detail) || "";
+    const say = (text) => {
+      const box = h("div", { class: "alert", role: "alert", tabindex: "-1" }, h("h2", {}, "Es ist ein Problem aufgetreten"), h("p", {}, text));
+      return box;
+    };
+    if (/slot is already booked/.test(d)) return say("Dieser Termin ist inzwischen vergeben. Bitte wählen Sie einen anderen freien Termin.");
+    if (/already holds a slot on that day/.test(d)) return say("Sie haben an diesem Auswahltag bereits einen Termin. Bitte sagen Sie ihn zuerst ab, wenn Sie einen anderen wählen möchten.");
+    if (/only an INVITED application/.test(d)) return say("Für diese Bewerbung liegt (noch) keine Einladung vor. Bitte versuchen Sie es in einigen Minuten erneut.");
+    if (/already begun or is past/.test(d)) return say("Dieser Termin hat bereits begonnen oder liegt in der Vergangenheit.");
+    if (/offers no video/.test(d)) return say("An diesem Auswahltag ist keine Teilnahme per Video möglich.");
+    if (/does not allow self-booking/.test(d)) return say("Diesen Termin vergibt die Personalstelle. Bitte wenden Sie sich an die Ansprechperson der Stelle.");
+    return errorBox(err);
+  }
+
   async function bookingsPage(params) {
     if (!session.token) { show("Meine Termine", signInNotice("Ihre Termine zu sehen")); return focusHeading(); }
-    const errorSlot = h("div", {});
+    const dayId = (params.get("tag") || "").trim();
+    const messageSlot = h("div", {});
     const listSlot = h("section", { "aria-labelledby": "gebucht" }, h("h2", { id: "gebucht" }, "Gebuchte Termine"), h("p", {}, "Ihre Termine werden geladen …"));
-    const slotId = params.get("slot") || "";
-    const form = slotId ? h("form", { onsubmit: async (e) => {
-      e.preventDefault();
-      const mode = e.target.elements.modus.value;
-      try {
-        await api("POST", "/v1/me/bookings", { auth: true, body: {
-          slotId, applicationId: params.get("bewerbung") || "", mode, requestId: randomId() } });
-        announce("Der Termin ist gebucht.");
-        errorSlot.replaceChildren(h("div", { class: "success", role: "status" }, h("p", {}, "Der Termin ist gebucht. Eine Bestätigung erhalten Sie in Ihr Postfach.")));
-        loadBookings();
-      } catch (err) {
-        const box = errorBox(err);
-        errorSlot.replaceChildren(box);
-        box.focus();
+    const bookSlot = h("section", { "aria-labelledby": "buchen" }, h("h2", { id: "buchen" }, "Termin buchen"), h("p", {}, "Ihre Einladungen werden geladen …"));
+    let bookings = [];
+    const days = new Map();  // selection day id → SelectionDay (or null: not readable)
+    const postings = new Map();
+    async function dayOf(id) {
+      if (!days.has(id)) {
+        try { days.set(id, await api("GET", `/v1/selection-days/${encodeURIComponent(id)}`, { auth: true })); } catch (e) { days.set(id, null); }
       }
-    } },
-      h("fieldset", {}, h("legend", {}, "Angebotenen Termin buchen"),
-        h("div", { class: "check" }, h("input", { type: "radio", id: "modus-vor-ort", name: "modus", value: "IN_PERSON", checked: true }), h("label", { for: "modus-vor-ort" }, "Vor Ort")),
-        h("div", { class: "check" }, h("input", { type: "radio", id: "modus-video", name: "modus", value: "VIDEO" }), h("label", { for: "modus-video" }, "Per Video"))),
-      h("div", { class: "actions" }, h("button", { type: "submit" }, "Termin verbindlich buchen"))) : null;
+      return days.get(id);
+    }
+    async function postingOf(id) {
+      if (!postings.has(id)) {
+        try { postings.set(id, await api("GET", `/v1/postings/${encodeURIComponent(id)}`)); } catch (e) { postings.set(id, null); }
+      }
+      return postings.get(id);
+    }
+    function say(box) {
+      messageSlot.replaceChildren(box);
+      box.focus();
+    }
+    function done(text) {
+      say(h("div", { class: "success", role: "status", tabindex: "-1" }, h("p", {}, text)));
+      announce(text);
+    }
+
+    async function download(b, button) {
+      button.disabled = true;
+      try {
+        const res = await fetch(`/v1/bookings/${encodeURIComponent(b.id)}/calendar.ics`, {
+          headers: { Accept: "text/calendar, application/problem+json", Authorization: `Bearer ${session.token}` } });
+        if (!res.ok) {
+          let p = {};
+          try { p = await res.json(); } catch (e) { /* no problem body */ }
+          throw new ApiError(res.status, p);
+        }
+        const blob = new Blob([await res.text()], { type: "text/calendar;charset=utf-8" });
+        const url = URL.createObjectURL(blob);
+        const day = /^(\d{2})\.(\d{2})\.(\d{4})$/.exec(berlinDate.format(new Date(b.startTime)));
+        const a = h("a", { href: url, download: day ? `termin-${day[3]}-${day[2]}-${day[1]}.ics` : "termin.ics", hidden: true });
+        document.body.append(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 10000);
+        announce("Der Kalendereintrag wird heruntergeladen.");
+      } catch (err) {
+        say(err instanceof ApiError ? errorBox(err) : errorBox(new ApiError(0, {})));
+      } finally {
+        button.disabled = false;
+      }
+    }
+
+    function cancelForm(b, li, opener) {
+      const reasonId = `absagegrund-${b.id}`;
+      const form = h("form", { class: "inline-form", onsubmit: async (e) => {
+        e.preventDefault();
+        const submit = form.querySelector("button[type=submit]");
+        submit.disabled = true;
+        const requestId = randomId();
+        try {
+          await api("POST", `/v1/bookings/${encodeURIComponent(b.id)}:cancel`, { auth: true,
+            body: { requestId, reason: form.elements[reasonId].value.trim() }, headers: { "Idempotency-Key": requestId } });
+          await reload();
+          done("Der Termin ist abgesagt. Sie können einen anderen freien Termin buchen.");
+        } catch (err) {
+          submit.disabled = false;
+          say(bookingProblem(err));
+        }
+      } },
+        h("div", { class: "field" },
+          h("label", { for: reasonId }, "Grund der Absage (freiwillig)"),
+          h("textarea", { id: reasonId, name: reasonId, rows: 2, maxlength: 500 })),
+        h("div", { class: "actions" },
+          h("button", { type: "submit" }, "Absage verbindlich senden"),
+          h("button", { type: "button", class: "secondary", onclick: () => { form.remove(); opener.hidden = false; opener.focus(); } }, "Nicht absagen")));
+      return form;
+    }
+
+    async function bookingView(b) {
+      const day = await dayOf(b.selectionDayId);
+      const posting = b.postingId ? await postingOf(b.postingId) : null;
+      const when = appointmentText(b.startTime, b.endTime) || "Termin";
+      const place = day ? [day.location, day.room].filter(Boolean).join(", ") : "";
+      const video = b.mode === "VIDEO" && day && day.videoUrl ? day.videoUrl : "";
+      const facts = [
+        ["Stelle", posting ? `${posting.title || "Stelle"}${posting.kennziffer ? ` (Kennziffer ${posting.kennziffer})` : ""}` : ""],
+        ["Teilnahme", MODES[b.mode] || ""],
+        ["Ort", b.mode === "VIDEO" ? "" : place],
+        ["Barrierefreier Raum", day && day.barrierFreeRoom ? "ja" : ""],
+      ].filter(([, v]) => v);
+      const calendar = h("button", { type: "button", class: "secondary", onclick: () => download(b, calendar) },
+        "Kalendereintrag herunterladen (.ics)", h("span", { class: "visually-hidden" }, `: ${when}`));
+      const cancel = h("button", { type: "button", class: "secondary", onclick: () => {
+        cancel.hidden = true;
+        const form = cancelForm(b, li, cancel);
+        li.append(form);
+        form.querySelector("textarea").focus();
+      } }, "Termin absagen", h("span", { class: "visually-hidden" }, `: ${when}`));
+      const li = h("li", { "data-id": b.id },
+        h("h3", {}, when),
+        h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]),
+          video ? [h("dt", {}, "Videokonferenz"), h("dd", {}, h("a", { href: video, rel: "noopener" }, video))] : null),
+        h("p", { class: "actions" }, calendar, " ", cancel));
+      return li;
+    }
+
     async function loadBookings() {
       try {
         const data = await api("GET", "/v1/me/bookings?pageSize=50", { auth: true }) || {};
-        const items = data.bookings || [];
+        bookings = (data.bookings || []).filter((b) => b.status !== "CANCELLED");
+        const items = await Promise.all(bookings.map(bookingView));
         listSlot.replaceChildren(h("h2", { id: "gebucht" }, "Gebuchte Termine"), items.length
-          ? h("ul", { class: "results" }, items.map((b) => h("li", {},
-            h("p", {}, h("strong", {}, timeText(pick(b, "startTime", "slotStartTime")) || "Termin"),
-              pick(b, "mode") ? ` – ${b.mode === "VIDEO" ? "per Video" : "vor Ort"}` : ""),
-            pick(b, "location", "room") ? h("p", {}, [pick(b, "location"), pick(b, "room")].filter(Boolean).join(", ")) : null)))
+          ? h("ul", { class: "results bookings" }, items)
           : h("p", {}, "Sie haben keine Termine gebucht."));
       } catch (err) {
+        if (err.status === 401) { session.clear(); updateAccountNav(); }
         listSlot.replaceChildren(h("h2", { id: "gebucht" }, "Gebuchte Termine"), errorBox(err));
       }
     }
-    show("Meine Termine", errorSlot, form, listSlot);
+
+    // The form that opens a selection day by its Kennung.
+    function dayForm(invited) {
+      return h("form", { class: "inline-form", onsubmit: (e) => {
+        e.preventDefault();
+        const v = e.target.elements.auswahltag.value.trim();
+        if (!v) {
+          const input = document.getElementById("auswahltag");
+          input.setAttribute("aria-invalid", "true");
+          const msg = document.getElementById("auswahltag-error");
+          msg.textContent = "Bitte geben Sie die Kennung des Auswahltags aus Ihrer Einladung an.";
+          msg.hidden = false;
+          return input.focus();
+        }
+        location.hash = `#/termine?tag=${encodeURIComponent(v)}`;
+      } },
+        invited.length ? h("p", {}, "Sie sind zu einem Auswahlverfahren eingeladen: ",
+          invited.map((a) => a.kennziffer ? `Kennziffer ${a.kennziffer}` : "eine Stelle").join(", "), ".") : null,
+        h("div", { class: "field" },
+          h("label", { for: "auswahltag" }, "Kennung des Auswahltags"),
+          h("span", { class: "hint", id: "auswahltag-hint" }, "Die Kennung steht in Ihrer Einladung; über den Link der Einladung ist sie schon eingetragen."),
+          h("span", { class: "field-error", id: "auswahltag-error", hidden: true }),
+          h("input", { type: "text", id: "auswahltag", name: "auswahltag", value: dayId, autocomplete: "off", spellcheck: "false",
+            "aria-describedby": "auswahltag-hint auswahltag-error" })),
+        h("div", { class: "actions" }, h("button", { type: "submit" }, "Freie Termine anzeigen")));
+    }
+
+    async function loadOffer() {
+      let apps = [];
+      try {
+        const data = await api("GET", "/v1/me/applications?pageSize=50", { auth: true }) || {};
+        apps = data.applications || [];
+      } catch (err) {
+        return bookSlot.replaceChildren(h("h2", { id: "buchen" }, "Termin buchen"), errorBox(err));
+      }
+      const invited = apps.filter((a) => a.status === "INVITED");
+      const head = h("h2", { id: "buchen" }, "Termin buchen");
+      if (!dayId) {
+        return bookSlot.replaceChildren(head, invited.length ? ""
+          : h("p", {}, "Zurzeit liegt keine Einladung zu einem Auswahlverfahren vor. Sobald Sie eingeladen sind, können Sie hier einen Termin wählen."),
+        dayForm(invited));
+      }
+      let day, slots;
+      try {
+        day = await api("GET", `/v1/selection-days/${encodeURIComponent(dayId)}`, { auth: true });
+        const data = await api("GET", `/v1/selection-days/${encodeURIComponent(dayId)}/slots?freeOnly=true&pageSize=200`, { auth: true }) || {};
+        slots = (data.slots || []).filter((s) => !s.booked && new Date(s.startTime) > new Date());
+      } catch (err) {
+        const box = err.status === 404
+          ? h("div", { class: "alert", role: "alert", tabindex: "-1" }, h("h2", {}, "Auswahltag nicht gefunden"),
+            h("p", {}, "Zu dieser Kennung gibt es keinen Auswahltag, zu dem Sie eingeladen sind. Bitte prüfen Sie die Kennung in Ihrer Einladung."))
+          : errorBox(err);
+        return bookSlot.replaceChildren(head, box, dayForm(invited));
+      }
+      days.set(day.id, day);
+      days.set(dayId, day);
+      const application = invited.find((a) => a.postingId === day.postingId);
+      const posting = await postingOf(day.postingId);
+      const about = h("p", {}, `Auswahltag ${isoDateText(day.date)}`,
+        posting ? ` zur Stelle „${posting.title}“${posting.kennziffer ? ` (Kennziffer ${posting.kennziffer})` : ""}` : "",
+        day.location ? ` – ${[day.location, day.room].filter(Boolean).join(", ")}` : "",
+        day.barrierFreeRoom ? " – der Raum ist barrierefrei" : "", ".");
+      if (!application) {
+        return bookSlot.replaceChildren(head, about, h("p", { class: "notice" },
+          "Für diesen Auswahltag liegt keine Einladung zu einer Ihrer Bewerbungen vor. Sobald Sie eingeladen sind, können Sie hier einen Termin wählen."));
+      }
+      if (day.hrBooksOnly) {
+        return bookSlot.replaceChildren(head, about, h("p", { class: "notice" },
+          "Die Termine dieses Auswahltags vergibt die Personalstelle. Sie erhalten Ihren Termin mit einer Nachricht in Ihr Postfach."));
+      }
+      const held = bookings.find((b) => b.applicationId === application.id && b.selectionDayId === day.id);
+      if (held) {
+        return bookSlot.replaceChildren(head, about, h("p", {},
+          `Sie haben an diesem Auswahltag bereits einen Termin: ${appointmentText(held.startTime, held.endTime)}. Wenn Sie einen anderen wählen möchten, sagen Sie diesen bitte zuerst ab.`));
+      }
+      if (!slots.length) {
+        return bookSlot.replaceChildren(head, about, h("p", {}, "An diesem Auswahltag ist kein Termin mehr frei. Bitte wenden Sie sich an die Ansprechperson der Stelle."));
+      }
+      const requestId = randomId();  // one per filled-in form: a retry is not a second booking
+      const form = h("form", { novalidate: true, onsubmit: async (e) => {
+        e.preventDefault();
+        const el = e.target.elements;
+        const chosen = form.querySelector("input[name=termin]:checked");
+        if (!chosen) {
+          return say(h("div", { class: "alert", role: "alert", tabindex: "-1" }, h("h2", {}, "Bitte wählen Sie einen Termin"),
+            h("p", {}, h("a", { href: "#termin-0", onclick: (ev) => { ev.preventDefault(); document.getElementById("termin-0").focus(); } }, "Es fehlt die Auswahl eines freien Termins."))));
+        }
+        const mode = el.modus ? el.modus.value : "IN_PERSON";
+        const button = form.querySelector("button[type=submit]");
+        button.disabled = true;
+        button.textContent = "Termin wird gebucht …";
+        try {
+          const b = await api("POST", "/v1/me/bookings", { auth: true, headers: { "Idempotency-Key": requestId }, body: {
+            requestId, slotId: chosen.value, applicationId: application.id, mode,
+            accommodations: { barrierFreeRoom: !!(el.barrierefrei && el.barrierefrei.checked) } } });
+          await reload();
+          done(`Ihr Termin ist gebucht: ${appointmentText(b.startTime, b.endTime)}. Eine Bestätigung erhalten Sie in Ihr Postfach.`);
+        } catch (err) {
+          button.disabled = false;
+          button.textContent = "Termin verbindlich buchen";
+          if (err.status === 401) { session.clear(); updateAccountNav(); }
+          say(bookingProblem(err));
+        }
+      } },
+        h("fieldset", {},
+          h("legend", {}, `Freie Termine am ${slots[0] ? berlinWeekdayDate.format(new Date(slots[0].startTime)) : isoDateText(day.date)}`),
+          slots.map((s, i) => h("div", { class: "check" },
+            h("input", { type: "radio", id: `termin-${i}`, name: "termin", value: s.id, required: true }),
+            h("label", { for: `termin-${i}` }, appointmentText(s.startTime, s.endTime))))),
+        day.videoAvailable ? h("fieldset", {}, h("legend", {}, "Wie nehmen Sie teil?"),
+          h("div", { class: "check" }, h("input", { type: "radio", id: "modus-vor-ort", name: "modus", value: "IN_PERSON", checked: true }), h("label", { for: "modus-vor-ort" }, "Vor Ort")),
+          h("div", { class: "check" }, h("input", { type: "radio", id: "modus-video", name: "modus", value: "VIDEO" }), h("label", { for: "modus-video" }, "Per Video"))) : null,
+        day.barrierFreeRoom ? h("div", { class: "check" },
+          h("input", { type: "checkbox", id: "barrierefrei", name: "barrierefrei" }),
+          h("label", { for: "barrierefrei" }, "Ich benötige einen barrierefreien Raum.")) : null,
+        h("div", { class: "actions" }, h("button", { type: "submit" }, "Termin verbindlich buchen")));
+      bookSlot.replaceChildren(head, about, form);
+    }
+
+    async function reload() {
+      await loadBookings();
+      await loadOffer();
+    }
+    show("Meine Termine", messageSlot, listSlot, bookSlot);
     focusHeading();
-    loadBookings();
+    await reload();
+    announce(bookings.length ? `${bookings.length} ${bookings.length === 1 ? "Termin" : "Termine"} gebucht.` : "Keine Termine gebucht.");
   }
 
   // --- sign-in (local stack only) ------------------------------------------------------------

@@ -217,6 +217,8 @@ TEST_F(NotificationsE2eTest,
   instruction.set_request_id(ids::NewUuid());
   instruction.set_id(a.id());
   instruction.set_instruction("Besetzung erst nach Praxiseinweisung.");
+  instruction.set_kind(cv1::FILL_WITH_CONDITIONS);  // ADR 0041
+  instruction.set_conditions("Praxiseinweisung vor Dienstantritt");
   ASSERT_TRUE(
       call_ok(coordination_stub_->IssueInstruction(CallContext(kreis).get(), instruction, &out)));
   // B: no objection.
@@ -288,6 +290,7 @@ TEST_F(NotificationsE2eTest, TheCityHearsOnceWhenBaseDataAreOverdue) {
   Configure(tenant_, admin_,
             [&](v1::TenantSettings& s) { s.set_coordination_mailbox(city_mailbox); });
   const std::string city = harness().Token(tenant_, {"city_coordinator"}, "stadt-1");
+  coordination::PairTenants(*coordination_stub_, infra(), tenant_, district);  // ADR 0040
   cv1::SubmitBaseDataRequest r;
   r.set_request_id(ids::NewUuid());
   r.set_district_tenant_id(district);
