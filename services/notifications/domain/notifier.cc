@@ -297,6 +297,15 @@ void Notifier::Instructed(NotificationRecords& r, const ev::StaffingInstructed& 
   Planned p = AboutNotice(r, e.notice(), e.meta().event_id());
   p.kind = v1::NOTICE_INSTRUCTED;
   p.values["weisung"] = e.instruction();
+  // What the Weisung im Einzelfall instructs (ADR 0041; seed 004 Nr. 2). An event of before
+  // the kind existed counts as NOT_TO_FILL, as in applications.
+  p.values["weisungsinhalt"] =
+      e.kind() == ev::STAFFING_INSTRUCTION_FILL_WITH_CONDITIONS
+          ? absl::StrCat(
+                "Die Stelle darf mit der vorgeschlagenen Person besetzt werden, unter "
+                "diesen Auflagen: ",
+                e.conditions())
+          : std::string("Die Stelle ist nicht mit der vorgeschlagenen Person zu besetzen.");
   RecordForBoth(r, p, e.notice());
 }
 

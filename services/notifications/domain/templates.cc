@@ -40,7 +40,7 @@ std::vector<std::string> Specific(Kind kind) {
     case v1::NOTICE_CLEARED:
       return {"freigabe", "regionalstelle"};
     case v1::NOTICE_INSTRUCTED:
-      return {"weisung", "regionalstelle"};
+      return {"weisung", "weisungsinhalt", "regionalstelle"};
     case v1::BASE_DATA_OVERDUE:
       return {"quartal", "regionalstelle", "faellig"};
     case v1::DISABILITY_REPRESENTATIVE_INFORMED:
@@ -199,7 +199,7 @@ TemplateText DefaultTemplate(Kind kind) {
       return MakeCoordination(
           absl::StrCat("Weisung zur Stellenbesetzung – ", ref),
           "zur Stellenbesetzung „{{stellentitel}}“ ({{regionalstelle}}) ist eine "
-          "Weisung ergangen:\n\n{{weisung}}");
+          "Weisung ergangen. {{weisungsinhalt}}\n\n{{weisung}}");
     case v1::NOTICE_WITHDRAWN:
       return MakeCoordination(
           absl::StrCat("Stellenbesetzung zurückgezogen – ", ref),
@@ -250,6 +250,9 @@ Values SampleValues(Kind kind) {
                         {"art", "Klärungsbedarf"},
                         {"freigabe", "kein Widerspruch"},
                         {"weisung", "Die Besetzung ist vorzunehmen."},
+                        {"weisungsinhalt",
+                         "Die Stelle darf mit der vorgeschlagenen Person besetzt werden, unter "
+                         "diesen Auflagen: Einarbeitung durch die Regionalstelle."},
                         {"quartal", "2025-Q1"},
                         {"faellig", "Montag, 14. April 2025"},
                         {"pseudonym", "B-7K3Q"},

@@ -255,8 +255,9 @@ TEST_F(NotificationsE2eTest,
   const std::vector<std::string> concern_checks = {
       "subject~Klärungsbedarf zur Stellenbesetzung", "body~hat der Kreis Klärungsbedarf geäußert",
       "body~Praxiserfahrung in der Arbeitsvermittlung?", "body~(Regionalstelle Witten)"};
-  const std::vector<std::string> instructed = {"subject~Weisung zur Stellenbesetzung",
-                                               "body~Besetzung erst nach Praxiseinweisung."};
+  const std::vector<std::string> instructed = {
+      "subject~Weisung zur Stellenbesetzung", "body~Besetzung erst nach Praxiseinweisung.",
+      "body~unter diesen Auflagen: Praxiseinweisung vor Dienstantritt"};
   const std::vector<std::string> cleared = {"subject~Stellenbesetzung abgestimmt",
                                             "body~ist abgestimmt: kein Widerspruch."};
   const std::vector<std::string> withdrawn = {"subject~Stellenbesetzung zurückgezogen",

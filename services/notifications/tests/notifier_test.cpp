@@ -150,6 +150,8 @@ TEST(Notifier, CoordinationOutcomesReachBothSides) {
   e.mutable_notice()->set_district_tenant_id("kreis");
   e.mutable_notice()->set_regional_office("Regionalstelle Witten");
   e.set_instruction("Weisung.");
+  e.set_kind(ev::STAFFING_INSTRUCTION_FILL_WITH_CONDITIONS);
+  e.set_conditions("Einarbeitung");
   Notifier::Instructed(r, e);
   ASSERT_EQ(r.recorded.size(), 2u);
   EXPECT_EQ(r.recorded[0].to.address, "ks@stadt.de");
@@ -157,6 +159,15 @@ TEST(Notifier, CoordinationOutcomesReachBothSides) {
   EXPECT_EQ(r.recorded[1].to.address, "ks@kreis.de");
   EXPECT_EQ(r.recorded[1].recipient_role, "district_coordinator");
   EXPECT_EQ(r.recorded[1].values.at("weisung"), "Weisung.");
+  EXPECT_NE(r.recorded[1].values.at("weisungsinhalt").find("unter diesen Auflagen: Einarbeitung"),
+            std::string::npos);
+  // Without a kind (an event of before ADR 0041): not to be filled with this person.
+  e.clear_kind();
+  e.mutable_meta()->set_event_id("ev-6");
+  Notifier::Instructed(r, e);
+  ASSERT_EQ(r.recorded.size(), 4u);
+  EXPECT_EQ(r.recorded[3].values.at("weisungsinhalt"),
+            "Die Stelle ist nicht mit der vorgeschlagenen Person zu besetzen.");
 }
 
 }  // namespace
