@@ -12,7 +12,11 @@ bench_run() {
       --rounds=* | --burst=* | --rate=* | --latency-seconds=* | --senders=*) args+=("$f") ;;
     esac
   done
-  "$STW_BUILD_DIR/bench/notifications_bench" \
+  # The service runs inside the bench process: its peak RSS (GNU time's %M, when installed)
+  # bounds the service's from above (it includes the baseline sender).
+  local rss=()
+  [[ -x /usr/bin/time ]] && rss=(/usr/bin/time -f "RSS notifications_bench (service in process, with the baseline): peak %M KiB")
+  "${rss[@]}" "$STW_BUILD_DIR/bench/notifications_bench" \
     "--pg=postgresql://stellenwerk@127.0.0.1:$STW_PG_PORT/stellenwerk" \
     "--amqp=amqp://guest:guest@127.0.0.1:$STW_RMQ_PORT/" \
     "--smtp-port=$STW_SMTP_PORT" "${args[@]}"
