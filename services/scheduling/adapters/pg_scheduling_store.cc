@@ -101,6 +101,40 @@ store::Actor InTenant(const store::Actor& actor, const std::string& tenant) {
 
 int PageSize(int requested) { return requested <= 0 ? 50 : std::min(requested, 200); }
 
+// A booking the actor may change, locked: NOT_FOUND for another tenant's or another
+// applicant's booking, PERMISSION_DENIED where the applicant may not book for themselves.
+struct LockedBooking {
+  v1::Booking booking;
+  v1::SelectionDay day;
+  std::string applicant_sub;
+  int part = 0;                   // of the booked slot
+  std::string invitation_status;  // "" without an invitation
+  store::Actor as;                // the actor in the booking's tenant
+};
+
+absl::StatusOr<LockedBooking> LockBookingFor(pqxx::work& tx, const store::Actor& actor,
+                                             const std::string& booking_id) {
+  auto rows = tx.exec_params(
+      "SELECT b.state, b.applicant_sub, d.state, s.part, i.status,"
+      " coalesce(i.self_booking, true), b.tenant_id"
+      " FROM bookings b JOIN selection_days d ON d.id = b.selection_day_id"
+      " JOIN slots s ON s.id = b.slot_id"
+      " LEFT JOIN invitations i ON i.application_id = b.application_id"
+      " WHERE b.id::text = $1 AND (b.tenant_id = $2 OR $3) FOR UPDATE OF b",
+      booking_id, actor.tenant, actor.applicant);
+  if (rows.empty()) return NotFound("booking", booking_id);
+  LockedBooking l;
+  l.applicant_sub = rows[0][1].as<std::string>();
+  if (actor.applicant && l.applicant_sub != actor.sub) return NotFound("booking", booking_id);
+  l.as = InTenant(actor, rows[0][6].as<std::string>());
+  l.booking.ParseFromString(pg::BytesOf(rows[0][0]));
+  l.day.ParseFromString(pg::BytesOf(rows[0][2]));
+  l.part = rows[0][3].as<int>();
+  l.invitation_status = rows[0][4].is_null() ? "" : rows[0][4].as<std::string>();
+  if (absl::Status s = CheckSelfBooking(actor, rows[0][5].as<bool>(), l.day); !s.ok()) return s;
+  return l;
+}
+
 }  // namespace
 
 AppointmentFacts FactsOf(const v1::Booking& b, const v1::SelectionDay& day, const std::string& sub,
@@ -418,25 +452,10 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::CancelBooking(const store::Actor&
   const auto idem = store::IdempotencyRequest::Of("CancelBooking", r.request_id(), r);
   return pg::Command<v1::Booking>(
       db_, actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::Booking> {
-        auto rows = tx.exec_params(
-            "SELECT b.state, b.applicant_sub, d.state, s.part, coalesce(i.self_booking, true),"
-            " b.tenant_id"
-            " FROM bookings b JOIN selection_days d ON d.id = b.selection_day_id"
-            " JOIN slots s ON s.id = b.slot_id"
-            " LEFT JOIN invitations i ON i.application_id = b.application_id"
-            " WHERE b.id::text = $1 AND (b.tenant_id = $2 OR $3) FOR UPDATE OF b",
-            r.booking_id(), actor.tenant, actor.applicant);
-        if (rows.empty()) return NotFound("booking", r.booking_id());
-        const std::string sub = rows[0][1].as<std::string>();
-        if (actor.applicant && sub != actor.sub) return NotFound("booking", r.booking_id());
-        const store::Actor as = InTenant(actor, rows[0][5].as<std::string>());
-        v1::Booking b;
-        b.ParseFromString(pg::BytesOf(rows[0][0]));
-        v1::SelectionDay day;
-        day.ParseFromString(pg::BytesOf(rows[0][2]));
-        if (absl::Status s = CheckSelfBooking(actor, rows[0][4].as<bool>(), day); !s.ok()) {
-          return s;
-        }
+        auto locked = LockBookingFor(tx, actor, r.booking_id());
+        if (!locked.ok()) return locked.status();
+        v1::Booking& b = locked->booking;
+        const store::Actor& as = locked->as;
         if (b.status() == v1::CANCELLED) {
           return absl::FailedPreconditionError("the booking is already cancelled");
         }
@@ -452,8 +471,8 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::CancelBooking(const store::Actor&
         timers::Cancel(tx, kReminderTimer, b.id());
         Audit(tx, as, "booking", b.id(), "CANCELLED", r.reason(), now);
         ev::BookingCancelled e;
-        *e.mutable_booking() =
-            SnapshotOf(FactsWithPosting(tx, b, day, sub, rows[0][3].as<int>()), now);
+        *e.mutable_booking() = SnapshotOf(
+            FactsWithPosting(tx, b, locked->day, locked->applicant_sub, locked->part), now);
         e.set_reason(r.reason());
         e.set_cause(actor.applicant ? "BY_APPLICANT" : "BY_HR");
         outbox::Publish(tx, {schema_, as.tenant, as.correlation_id, as.sub, now}, e);
@@ -493,27 +512,10 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::RescheduleBooking(
       db_, actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::Booking> {
         return MapConstraintsOr<v1::Booking>([&]() -> absl::StatusOr<v1::Booking> {
           if (r.slot_id().empty()) return errors::InvalidField("slot_id", "is required");
-          auto rows = tx.exec_params(
-              "SELECT b.state, b.applicant_sub, i.status, coalesce(i.self_booking, true), d.state,"
-              " b.tenant_id"
-              " FROM bookings b JOIN selection_days d ON d.id = b.selection_day_id"
-              " LEFT JOIN invitations i ON i.application_id = b.application_id"
-              " WHERE b.id::text = $1 AND (b.tenant_id = $2 OR $3) FOR UPDATE OF b",
-              r.booking_id(), actor.tenant, actor.applicant);
-          if (rows.empty()) return NotFound("booking", r.booking_id());
-          const std::string sub = rows[0][1].as<std::string>();
-          if (actor.applicant && sub != actor.sub) return NotFound("booking", r.booking_id());
-          const store::Actor as = InTenant(actor, rows[0][5].as<std::string>());
-          v1::Booking b;
-          b.ParseFromString(pg::BytesOf(rows[0][0]));
-          {
-            v1::SelectionDay booked_day;
-            booked_day.ParseFromString(pg::BytesOf(rows[0][4]));
-            if (absl::Status s = CheckSelfBooking(actor, rows[0][3].as<bool>(), booked_day);
-                !s.ok()) {
-              return s;
-            }
-          }
+          auto locked = LockBookingFor(tx, actor, r.booking_id());
+          if (!locked.ok()) return locked.status();
+          v1::Booking& b = locked->booking;
+          const store::Actor& as = locked->as;
           if (b.status() == v1::CANCELLED) {
             return absl::FailedPreconditionError("the booking is cancelled");
           }
@@ -532,7 +534,7 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::RescheduleBooking(
             return absl::FailedPreconditionError("the booked appointment has already begun");
           }
           const GeneratedSlot g = SlotOf(slot[0], 1);
-          const std::string status = rows[0][2].is_null() ? "" : rows[0][2].as<std::string>();
+          const std::string& status = locked->invitation_status;
           // The new slot taken, or another slot of that day held by this application (its own
           // booking moving within the day is fine): refused before writing.
           auto held = tx.exec_params(
@@ -577,8 +579,8 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::RescheduleBooking(
           }
           Audit(tx, as, "booking", b.id(), "RESCHEDULED", previous_slot, now);
           ev::BookingRescheduled e;
-          *e.mutable_booking() =
-              SnapshotOf(FactsWithPosting(tx, b, day, sub, slot[0][2].as<int>()), now);
+          *e.mutable_booking() = SnapshotOf(
+              FactsWithPosting(tx, b, day, locked->applicant_sub, slot[0][2].as<int>()), now);
           e.set_previous_slot_id(previous_slot);
           e.set_previous_selection_day_id(previous_day);
           *e.mutable_previous_start_time() = previous_start;
