@@ -22,7 +22,9 @@ operators create): default deny, each Stellenwerk workload admitted to exactly t
 dependencies its settings name and its egress meeting an ingress rule there, the operators'
 and monitoring namespaces admitted (each from one overlay-patchable policy, proved by
 rendering a temporary overlay that moves them), the dependencies' own pods reaching each
-other, nobody else; NETWORK_MUTATIONS are known-bad edits these checks must reject. Then the Dockerfile (a hadolint-like subset): pinned base tags, no
+other, nobody else. PostgreSQL sits behind a CloudNativePG Pooler in session mode whose
+limits fit the client connections at the HPA maxima and the Cluster's max_connections
+(ADR 0049). NETWORK_MUTATIONS are known-bad edits these checks must reject. Then the Dockerfile (a hadolint-like subset): pinned base tags, no
 `latest`, numeric non-root USER, `--no-install-recommends`, apt lists removed.
 
 Prints one line per failed check and ends with `N passed, N failed`; exits 1 when a check
@@ -72,6 +74,7 @@ KNOWN_KINDS = {
     "Pooler": {"postgresql.cnpg.io/v1"},
     "ScheduledBackup": {"postgresql.cnpg.io/v1"},
     "ServiceMonitor": {"monitoring.coreos.com/v1"},
+    "PodMonitor": {"monitoring.coreos.com/v1"},
     "PrometheusRule": {"monitoring.coreos.com/v1"},
 }
 
@@ -309,6 +312,8 @@ def check_objects(c, label, objs):
         check_gateway(c, label, by_kind, deployments)
     if any((o.get("metadata") or {}).get("namespace") == DATA_NS for o in objs):
         check_data_network(c, label, objs, configmaps)
+        if deployments & STELLENWERK_SERVICES:
+            check_pooler(c, label, objs, configmaps)
     return by_kind
 
 
@@ -370,6 +375,68 @@ def check_gateway(c, label, by_kind, deployments):
         grpc = {p.get("name"): p.get("containerPort") for p in ctr.get("ports") or []}.get("grpc")
         c.check(admits(svc, GATEWAY, grpc), f"{label}: {svc}",
                 f"no NetworkPolicy admits the gateway to gRPC port {grpc}")
+
+
+# Connections a service pod opens besides its pool: the outbox relay's publisher and LISTEN
+# connections (common/outbox/outbox.cc; the migration connection is closed before they open).
+RELAY_CONNECTIONS = 2
+# max_connections PostgreSQL keeps beyond the Pooler's: superuser reserve, the operator, the
+# exporter, a psql.
+PG_RESERVED_CONNECTIONS = 20
+
+
+def check_pooler(c, label, objs, configmaps):
+    """PostgreSQL behind a CloudNativePG Pooler in session mode (ADR 0049), sized: the client
+    connections at the HPA maxima fit one instance's max_client_conn and the pools of all
+    instances; the instances' max_db_connections fit the Cluster's max_connections."""
+    clusters = [o for o in objs if o.get("kind") == "Cluster"]
+    poolers = [o for o in objs if o.get("kind") == "Pooler"]
+    clients = 0
+    hpas = {o["metadata"]["name"]: o for o in objs if o.get("kind") == "HorizontalPodAutoscaler"}
+    for dep in objs:
+        if dep.get("kind") != "Deployment" or dep["metadata"].get("namespace") != APP_NS or \
+                "postgres" not in dependencies_used(dep, configmaps):
+            continue
+        settings = {}
+        for ref in _container(dep).get("envFrom") or []:
+            settings.update(configmaps.get((APP_NS, (ref.get("configMapRef") or {}).get("name")))
+                            or {})
+        settings.update({e["name"]: e.get("value") for e in _container(dep).get("env") or []})
+        pods = (hpas.get(dep["metadata"]["name"]) or {}).get("spec", {}).get(
+            "maxReplicas", dep["spec"].get("replicas", 1))
+        clients += pods * (int(settings.get("STELLENWERK_PG_POOL_SIZE") or 8) + RELAY_CONNECTIONS)
+    for cl in clusters:
+        name = cl["metadata"]["name"]
+        where = f"{label}: Cluster/{name}"
+        mine = [p for p in poolers if (p["spec"].get("cluster") or {}).get("name") == name]
+        if not c.check(len(mine) == 1, where, f"{len(mine)} Poolers in front of it, want 1"):
+            continue
+        spec = mine[0]["spec"]
+        pw = f"{label}: Pooler/{mine[0]['metadata']['name']}"
+        bouncer = spec.get("pgbouncer") or {}
+        c.check(bouncer.get("poolMode") == "session", pw,
+                f"poolMode {bouncer.get('poolMode')!r}: the services need session mode (session "
+                "SETs, prepared statements, LISTEN, advisory locks; ADR 0049)")
+        c.check(spec.get("type", "rw") == "rw", pw, "does not forward to the primary (type rw)")
+        params = bouncer.get("parameters") or {}
+        instances = spec.get("instances", 1)
+        try:
+            max_client = int(params["max_client_conn"])
+            pool = int(params["default_pool_size"])
+            max_db = int(params["max_db_connections"])
+        except (KeyError, ValueError) as e:
+            c.check(False, pw, f"max_client_conn, default_pool_size, max_db_connections: {e!r}")
+            continue
+        max_conn = int(((cl["spec"].get("postgresql") or {}).get("parameters") or {})
+                       .get("max_connections", 100))
+        c.check(clients <= max_client, pw,
+                f"{clients} client connections at the HPA maxima exceed max_client_conn {max_client}")
+        c.check(clients <= instances * min(pool, max_db), pw,
+                f"{clients} client connections at the HPA maxima, but {instances} × "
+                f"{min(pool, max_db)} server connections (session mode: one each)")
+        c.check(instances * max_db + PG_RESERVED_CONNECTIONS <= max_conn, pw,
+                f"{instances} × max_db_connections {max_db} + {PG_RESERVED_CONNECTIONS} reserved "
+                f"exceed the Cluster's max_connections {max_conn}")
 
 
 # --- NetworkPolicies of the data namespace ------------------------------------------------
@@ -437,10 +504,10 @@ def data_pods(objs):
             pods.append(dict(ns=ns, role="postgres-job", what=f"Cluster/{name} join Job",
                              labels={"cnpg.io/cluster": name, "cnpg.io/jobRole": "join"}, ports={}))
         elif kind == "Pooler":  # CloudNativePG's PgBouncer Deployment
-            cluster = ((o.get("spec") or {}).get("cluster") or {}).get("name")
+            # Only the label every operator version sets (newer ones add cnpg.io/cluster and
+            # cnpg.io/podRole; a policy must not rely on them).
             pods.append(dict(ns=ns, role="pooler", what=f"Pooler/{name}",
-                             labels={"cnpg.io/poolerName": name, "cnpg.io/cluster": cluster,
-                                     "cnpg.io/podRole": "pooler"},
+                             labels={"cnpg.io/poolerName": name},
                              ports={"pgbouncer": 5432, "metrics": 9127}))
         elif kind == "RabbitmqCluster":
             pods.append(dict(ns=ns, role="rabbitmq", what=f"RabbitmqCluster/{name} node",
@@ -652,13 +719,14 @@ def _rule(objs, name, i=0):
     return _policy(objs, name)["spec"]["ingress"][i]
 
 
-# (what, edit of a copy of a rendered overlay): known-bad edits check_data_network must reject.
+# (what, edit of a copy of a rendered overlay): known-bad edits check_data_network or
+# check_pooler must reject.
 NETWORK_MUTATIONS = [
     ("the default deny narrowed to the Redis pods",
      lambda objs: _policy(objs, "default-deny-ingress")["spec"].update(
          podSelector={"matchLabels": {"app.kubernetes.io/name": "stellenwerk-redis"}})),
-    ("PostgreSQL admitting the services on 5433 (their egress says 5432)",
-     lambda objs: _rule(objs, "postgres-from-services")["ports"][0].update(port=5433)),
+    ("PgBouncer admitting the services on 5433 (their egress says 5432)",
+     lambda objs: _rule(objs, "pooler-from-services")["ports"][0].update(port=5433)),
     ("RabbitMQ admitting the gateway, which speaks no AMQP",
      lambda objs: _rule(objs, "rabbitmq-from-services")["from"][0]["podSelector"].update(
          matchLabels={"app.kubernetes.io/part-of": "stellenwerk"})),
@@ -676,16 +744,32 @@ NETWORK_MUTATIONS = [
      lambda objs: _rule(objs, "rabbitmq-among-nodes")["ports"].pop()),
     ("an allow-all ingress rule on Redis",
      lambda objs: _policy(objs, "redis-from-services")["spec"]["ingress"].append({})),
+    ("the services admitted to the PostgreSQL instances, past the Pooler",
+     lambda objs: _policy(objs, "postgres-among-instances")["spec"]["ingress"].append(
+         copy.deepcopy(_rule(objs, "pooler-from-services")))),
+    ("PgBouncer without a way to the instances",
+     lambda objs: _policy(objs, "postgres-among-instances")["spec"]["ingress"].pop()),
+    ("monitoring without PgBouncer's metrics port",
+     lambda objs: _rule(objs, "metrics-from-monitoring")["ports"].pop(1)),
     ("the services' egress open to PostgreSQL's metrics port, which admits only monitoring",
-     lambda objs: _policy(objs, "allow-data-egress")["spec"]["egress"][0]["ports"].append(
-         {"protocol": "TCP", "port": 9187})),
+     lambda objs: _policy(objs, "allow-data-egress")["spec"]["egress"].append(
+         {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": DATA_NS}},
+                  "podSelector": {"matchLabels": {"cnpg.io/cluster": "stellenwerk-pg"}}}],
+          "ports": [{"protocol": "TCP", "port": 9187}]})),
+    ("the Pooler in transaction mode",
+     lambda objs: next(o for o in objs if o.get("kind") == "Pooler")["spec"]["pgbouncer"].update(
+         poolMode="transaction")),
+    ("applications' HPA raised to 30 pods with the Pooler unchanged",
+     lambda objs: next(o for o in objs if o.get("kind") == "HorizontalPodAutoscaler"
+                       and o["metadata"]["name"] == "applications")["spec"].update(maxReplicas=30)),
     ("the services' egress without Sentinel",
      lambda objs: _policy(objs, "allow-data-egress")["spec"]["egress"][2]["ports"].pop()),
 ]
 
 
 def check_network_mutations(c, label, objs, configmaps):
-    """Each NETWORK_MUTATIONS edit of the rendered objects must make check_data_network fail."""
+    """Each NETWORK_MUTATIONS edit of the rendered objects must make check_data_network or
+    check_pooler fail."""
     for what, edit in NETWORK_MUTATIONS:
         bad = copy.deepcopy(objs)
         try:
@@ -696,6 +780,7 @@ def check_network_mutations(c, label, objs, configmaps):
         probe = Checks()
         with contextlib.redirect_stdout(io.StringIO()):
             check_data_network(probe, label, bad, configmaps)
+            check_pooler(probe, label, bad, configmaps)
         c.check(probe.failed > 0, label, f"the data-namespace policy checks accepted {what}")
 
 
@@ -778,6 +863,8 @@ SCHEMA_MUTATIONS = [
     ("PrometheusRule", "a misspelt rule field",
      lambda o: o["spec"]["groups"][0]["rules"][0].update(expresion="up")),
     ("Ingress", "an unknown Ingress spec field", lambda o: o["spec"].update(tlss=[])),
+    ("Pooler", "an unknown PgBouncer field",
+     lambda o: o["spec"]["pgbouncer"].update(pool_mode="session")),
 ]
 
 
