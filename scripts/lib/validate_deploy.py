@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Offline checks of deploy/: the Dockerfile and every kustomize overlay, rendered.
 
-    python3 scripts/lib/validate_deploy.py [--root DIR] [--kubectl PATH]
+    python3 scripts/lib/validate_deploy.py [--root DIR] [--kubectl PATH | --debian-kubectl CACHE]
 
 Renders deploy/k8s/overlays/* (and base, infra, observability on their own) with
 `kubectl kustomize` (KUBECTL or --kubectl, else kubectl on PATH; written for Debian's
@@ -989,6 +989,41 @@ def check_dockerfile(c, path, root):
             "no exec-form ENTRYPOINT/CMD")
 
 
+def fetch_debian_kubectl(cache):
+    """Debian's kubectl (package kubernetes-client: 1.20 with kustomize v2 in Debian 12), fetched
+    with `apt-get download` into `cache` once and unpacked there with `dpkg -x` (no install, no
+    root needed, nothing from outside the Debian archive). Returns its path, or None after
+    saying why."""
+    kubectl = os.path.join(cache, "root", "usr", "bin", "kubectl")
+    if os.access(kubectl, os.X_OK):
+        return kubectl
+    apt, dpkg = shutil.which("apt-get"), shutil.which("dpkg")
+    if not apt or not dpkg:
+        print("validate_deploy: apt-get/dpkg missing: cannot fetch kubernetes-client", file=sys.stderr)
+        return None
+    os.makedirs(cache, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache) as tmp:
+        os.chmod(tmp, 0o755)  # apt's _apt user downloads into it when it can
+        proc = subprocess.run([apt, "download", "kubernetes-client"], cwd=tmp,
+                              capture_output=True, text=True)
+        debs = [f for f in os.listdir(tmp) if f.startswith("kubernetes-client_") and f.endswith(".deb")]
+        if proc.returncode != 0 or len(debs) != 1:
+            print(f"validate_deploy: apt-get download kubernetes-client failed (exit "
+                  f"{proc.returncode}): {proc.stderr.strip()[-1000:]}", file=sys.stderr)
+            return None
+        proc = subprocess.run([dpkg, "-x", debs[0], "root"], cwd=tmp, capture_output=True, text=True)
+        if proc.returncode != 0:
+            print(f"validate_deploy: dpkg -x {debs[0]} failed: {proc.stderr.strip()}", file=sys.stderr)
+            return None
+        with open(os.path.join(tmp, "root", "PACKAGE"), "w") as f:
+            f.write(debs[0] + "\n")
+        try:
+            os.rename(os.path.join(tmp, "root"), os.path.join(cache, "root"))
+        except OSError:
+            pass  # a parallel run unpacked it first
+    return kubectl if os.access(kubectl, os.X_OK) else None
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--root", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -997,8 +1032,21 @@ def main():
                     help="print the per-service RabbitMQ permissions of deploy/k8s/infra as "
                          "'service<TAB>configure<TAB>write<TAB>read' lines and exit "
                          "(common_amqp_permissions_pgtest applies them to a real broker)")
+    ap.add_argument("--debian-kubectl", metavar="CACHE",
+                    help="render with Debian's kubectl instead: package kubernetes-client, "
+                         "fetched by apt-get download into CACHE once (ctest "
+                         "deploy_manifests_debian_kubectl_test); under CI=true failing to "
+                         "fetch it fails")
     args = ap.parse_args()
     root = os.path.abspath(args.root)
+    if args.debian_kubectl:
+        args.kubectl = fetch_debian_kubectl(os.path.abspath(args.debian_kubectl))
+        if args.kubectl is None:
+            return 2 if os.environ.get("CI") == "true" else SKIP
+        version = subprocess.run([args.kubectl, "version", "--client"], capture_output=True,
+                                 text=True).stdout.strip()
+        package = open(os.path.join(os.path.dirname(args.kubectl), "..", "..", "PACKAGE")).read()
+        print(f"validate_deploy: Debian's {package.strip()}: {version[:120]}")
     if not args.kubectl or not shutil.which(args.kubectl):
         print("validate_deploy: kubectl not found (Debian package kubernetes-client)",
               file=sys.stderr)
