@@ -793,11 +793,11 @@ OVERLAY_NAMESPACES = {
 }
 
 
-def check_admitted_overlay(c, kubectl, infra):
+def check_admitted_overlay(c, kubectl, infra, infra_objs):
     """The admitted namespaces are overlay settings: a patchesStrategicMerge per policy
-    (docs/operations.md shows the same) changes them, and the checks hold with the new ones."""
-    rendered = {o["metadata"]["name"]: o for o in render(Checks(), kubectl, infra, "infra")
-                if o.get("kind") == "NetworkPolicy"}
+    (docs/operations.md shows the same) changes them, and the checks hold with the new ones.
+    `infra_objs`: deploy/k8s/infra (the directory `infra`) as rendered."""
+    rendered = {o["metadata"]["name"]: o for o in infra_objs if o.get("kind") == "NetworkPolicy"}
     with tempfile.TemporaryDirectory() as tmp:
         patches = []
         for name, (role, ns) in OVERLAY_NAMESPACES.items():
@@ -1089,7 +1089,8 @@ def main():
     check_network_mutations(c, "deploy/k8s/overlays/prod", prod_objs, {
         (o["metadata"].get("namespace"), o["metadata"]["name"]): o.get("data") or {}
         for o in prod_objs if o.get("kind") == "ConfigMap"})
-    check_admitted_overlay(c, args.kubectl, dirs[1])
+    check_admitted_overlay(c, args.kubectl, dirs[1],
+                           dict(rendered_objects).get("deploy/k8s/infra", []))
     prod = rendered.get("deploy/k8s/overlays/prod", {})
     cms = [o for o in prod.get("ConfigMap", []) if o["metadata"]["name"].startswith("stellenwerk-config")]
     c.check(any((o.get("data") or {}).get("STELLENWERK_AMQP_QUEUE_TYPE") == "quorum" for o in cms),
