@@ -635,7 +635,8 @@ def check_data_network(c, label, objs, configmaps):
     for d in targets:
         c.check(any(selector_matches(p["spec"].get("podSelector") or {}, d["labels"]) for p in deny),
                 where, f"{d['what']} is not selected by a deny-ingress policy")
-    # Role policies: one each, its only peers namespaceSelectors with labels.
+    # Role policies: one each, its only peers namespaceSelectors with labels (one namespace
+    # each; several when the platform runs, say, the two RabbitMQ operators apart).
     role_ns = {}
     for role in ADMITTED_ROLES:
         own = [p for p in data_policies
@@ -646,15 +647,17 @@ def check_data_network(c, label, objs, configmaps):
         peers = [x for r in own[0]["spec"].get("ingress") or [] for x in r.get("from") or []]
         sels = [(x.get("namespaceSelector") or {}).get("matchLabels") or {} for x in peers]
         ok = c.check(bool(peers) and all(set(x) == {"namespaceSelector"} for x in peers)
-                     and all(sels) and all(s == sels[0] for s in sels), where,
-                     f"NetworkPolicy/{own[0]['metadata']['name']} must admit one namespace "
-                     "by its labels (one namespaceSelector with matchLabels, nothing else)")
+                     and all(sels), where,
+                     f"NetworkPolicy/{own[0]['metadata']['name']} must admit namespaces by "
+                     "their labels (namespaceSelectors with matchLabels, nothing else)")
         if ok:
-            name = sels[0].get("kubernetes.io/metadata.name", f"<{role}>")
-            c.check(name not in (APP_NS, DATA_NS), where,
-                    f"the {role} namespace selector names {name}")
-            role_ns[role] = (f"<{role}> {name}", sels[0])
-    namespaces = namespace_labels(objs, role_ns.values())
+            role_ns[role] = []
+            for i, sel in enumerate(sels):
+                name = sel.get("kubernetes.io/metadata.name", f"<{role} {i}>")
+                c.check(name not in (APP_NS, DATA_NS), where,
+                        f"the {role} namespace selector names {name}")
+                role_ns[role].append((f"<{role} {i}> {name}", sel))
+    namespaces = namespace_labels(objs, [ns for each in role_ns.values() for ns in each])
     namespaces.setdefault("<elsewhere>", {"kubernetes.io/metadata.name": "elsewhere"})
     outsider = dict(ns="<elsewhere>", labels={}, ports={}, role=None, what="a pod elsewhere")
 
@@ -665,12 +668,13 @@ def check_data_network(c, label, objs, configmaps):
     for role, needs in ADMITTED_ROLES.items():
         if role not in role_ns:
             continue
-        probe = dict(ns=role_ns[role][0], labels={}, ports={}, role=None, what=role)
-        for target_role, ports in needs:
-            for d in (p for p in targets if p["role"] == target_role):
-                for port in ports:
-                    c.check(may(probe, d, port), where,
-                            f"the {role} namespace cannot reach {d['what']} on {port}")
+        for ns, _ in role_ns[role]:
+            probe = dict(ns=ns, labels={}, ports={}, role=None, what=role)
+            for target_role, ports in needs:
+                for d in (p for p in targets if p["role"] == target_role):
+                    for port in ports:
+                        c.check(may(probe, d, port), where,
+                                f"the {role} namespace {ns} cannot reach {d['what']} on {port}")
     for src_role, dst_role, ports in INTERNAL_PATHS:
         for s in (p for p in pods if p["role"] == src_role and p["ns"] == DATA_NS):
             for d in (p for p in targets if p["role"] == dst_role):
