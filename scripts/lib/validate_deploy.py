@@ -1013,6 +1013,11 @@ def fetch_debian_kubectl(cache):
         os.chmod(tmp, 0o755)  # apt's _apt user downloads into it when it can
         proc = subprocess.run([apt, "download", "kubernetes-client"], cwd=tmp,
                               capture_output=True, text=True)
+        if proc.returncode != 0 and os.geteuid() == 0:
+            # A machine whose package lists were never fetched knows no kubernetes-client yet.
+            subprocess.run([apt, "update", "-q"], capture_output=True, text=True)
+            proc = subprocess.run([apt, "download", "kubernetes-client"], cwd=tmp,
+                                  capture_output=True, text=True)
         debs = [f for f in os.listdir(tmp) if f.startswith("kubernetes-client_") and f.endswith(".deb")]
         if proc.returncode != 0 or len(debs) != 1:
             print(f"validate_deploy: apt-get download kubernetes-client failed (exit "
