@@ -100,6 +100,23 @@ bool IsTransientError(const redisReply* reply) {
   return false;
 }
 
+// Answers that say "this connection may not do that" rather than anything about Redis:
+// NOAUTH (no or a lost AUTH), NOPERM (an ACL user without the command or key; inside a script
+// Redis 7.0 words it as below). The cache is misconfigured, not Redis down: bypass it and say
+// so loudly, and count a write refused so as lost (it is replayed once the ACL allows it).
+bool IsAuthError(const redisReply* reply) {
+  if (reply->type != REDIS_REPLY_ERROR) return false;
+  const std::string_view error(reply->str, reply->len);
+  return error.substr(0, 6) == "NOAUTH" || error.substr(0, 6) == "NOPERM" ||
+         error.find("The user executing the script can't run") != std::string_view::npos;
+}
+
+// Redis >= 6 answers AUTH with a password to a server that has none with this error. Not a
+// refusal: a client rolled out with the password before the server's requirepass works on.
+bool IsNeedlessAuth(std::string_view error) {
+  return error.find("called without any password configured") != std::string_view::npos;
+}
+
 absl::Time MonotonicNow() {
   return absl::UnixEpoch() + absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
 }
@@ -273,6 +290,7 @@ RedisCache::Stats RedisCache::stats() const {
       .breaker_skips = breaker_skips_.load(std::memory_order_relaxed),
       .replayed = replayed_.load(std::memory_order_relaxed),
       .flushes = flushes_.load(std::memory_order_relaxed),
+      .auth_failures = auth_failures_.load(std::memory_order_relaxed),
   };
 }
 
@@ -475,6 +493,28 @@ RedisCache::ReplyPtr RedisCache::Send(std::span<const std::string_view> args, bo
     OnSuccess();  // Redis answered; no reason to open the breaker
     return nullptr;
   }
+  if (IsAuthError(reply.get())) {
+    const std::string_view text(reply->str, reply->len);
+    const std::string where = absl::StrCat(context->tcp.host, ":", context->tcp.port);
+    // Without AUTH the connection is of no use; an ACL refusal leaves it as good as it was.
+    if (text.substr(0, 6) == "NOAUTH") {
+      redisFree(context);
+      Release(nullptr);
+    } else {
+      Release(context);
+    }
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    const std::string what = absl::StrCat(
+        where, " answered ", absl::string_view(args.front().data(), args.front().size()), " with ",
+        absl::string_view(text.data(), text.size()));
+    if (text.substr(0, 6) == "NOAUTH") {
+      OnAuthRefused(false, what);
+    } else {
+      OnAclRefused(what);
+    }
+    if (OnFailure(probe, text)) DropIdleConnections();
+    return nullptr;
+  }
   Release(context);
   if (taken != nullptr) *taken = !IsTransientError(reply.get());
   // Redis answered, so it is reachable even if it refused this command (WRONGTYPE, OOM,
@@ -491,10 +531,12 @@ RedisCache::ReplyPtr RedisCache::Send(std::span<const std::string_view> args, bo
 
 redisContext* RedisCache::Connect(std::string* error) {
   if (!options_.sentinels.empty()) return ConnectViaSentinels(error);
-  return ConnectTo(options_.host, options_.port, error);
+  return ConnectTo(options_.host, options_.port, options_.auth, false, error);
 }
 
-redisContext* RedisCache::ConnectTo(const std::string& host, int port, std::string* error) const {
+redisContext* RedisCache::ConnectTo(const std::string& host, int port,
+                                    const RedisCredentials& credentials, bool sentinel,
+                                    std::string* error) {
   redisContext* c =
       redisConnectWithTimeout(host.c_str(), port, absl::ToTimeval(options_.connect_timeout));
   if (c == nullptr) {
@@ -509,7 +551,103 @@ redisContext* RedisCache::ConnectTo(const std::string& host, int port, std::stri
     redisFree(c);
     return nullptr;
   }
+  if (credentials.password.empty()) return c;
+
+  // AUTH before anything else. The password is an argument only: never formatted into text.
+  std::vector<const char*> argv = {"AUTH"};
+  std::vector<size_t> argvlen = {4};
+  if (!credentials.username.empty()) {
+    argv.push_back(credentials.username.data());
+    argvlen.push_back(credentials.username.size());
+  }
+  argv.push_back(credentials.password.data());
+  argvlen.push_back(credentials.password.size());
+  ReplyPtr reply;
+  {
+    ScopedSigpipeBlock no_sigpipe;
+    reply.reset(static_cast<redisReply*>(
+        redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), argvlen.data())));
+  }
+  const std::string where = absl::StrCat(sentinel ? "sentinel " : "", host, ":", port);
+  if (reply == nullptr) {
+    *error = absl::StrCat("AUTH: ", c->errstr);
+    redisFree(c);
+    return nullptr;
+  }
+  if (reply->type == REDIS_REPLY_ERROR) {
+    const std::string_view text(reply->str, reply->len);
+    if (IsNeedlessAuth(text)) {
+      if (!warned_needless_auth_.exchange(true)) {
+        spdlog::warn(
+            "redis cache: {} has no password set but this process has one; using it "
+            "without AUTH (set requirepass there)",
+            where);
+      }
+      return c;
+    }
+    *error = absl::StrCat("refused AUTH", credentials.username.empty() ? "" : " as user ",
+                          credentials.username, ": ", absl::string_view(text.data(), text.size()));
+    redisFree(c);
+    OnAuthRefused(sentinel, absl::StrCat(where, " ", *error));
+    return nullptr;
+  }
+  OnAuthAccepted(sentinel, where);
   return c;
+}
+
+void RedisCache::OnAuthRefused(bool sentinel, const std::string& what) {
+  auth_failures_.fetch_add(1, std::memory_order_relaxed);
+  std::atomic<bool>& refused = sentinel ? sentinel_auth_refused_ : auth_refused_;
+  if (refused.exchange(true)) return;  // said already; a wrong password must not flood the log
+  spdlog::error("redis cache: {} (check {}); bypassing the cache until it accepts", what,
+                sentinel ? "STELLENWERK_REDIS_SENTINEL_USERNAME/_PASSWORD"
+                         : "STELLENWERK_REDIS_USERNAME/_PASSWORD and the user's ACL");
+}
+
+void RedisCache::OnAclRefused(const std::string& what) {
+  auth_failures_.fetch_add(1, std::memory_order_relaxed);
+  // Once per process: AUTH succeeds on every reconnect, so "accepted again" says nothing here.
+  if (acl_refused_.exchange(true)) return;
+  spdlog::error(
+      "redis cache: {} (the ACL of STELLENWERK_REDIS_USERNAME lacks a command or key the cache "
+      "uses, docs/operations.md); bypassing the cache",
+      what);
+}
+
+void RedisCache::OnAuthAccepted(bool sentinel, const std::string& where) {
+  std::atomic<bool>& refused = sentinel ? sentinel_auth_refused_ : auth_refused_;
+  if (refused.exchange(false)) spdlog::info("redis cache: {} accepts AUTH again", where);
+}
+
+absl::Status RedisCache::Check() {
+  redisContext* context = nullptr;
+  if (!Acquire(&context)) return absl::UnavailableError("redis cache: every connection is busy");
+  std::string error;
+  if (context == nullptr) context = Connect(&error);
+  if (context == nullptr) {
+    Release(nullptr);
+    return absl::UnavailableError(
+        options_.sentinels.empty()
+            ? absl::StrCat("redis cache ", options_.host, ":", options_.port, ": ", error)
+            : absl::StrCat("redis cache (primary of ", options_.sentinel_master,
+                           " via Sentinel): ", error));
+  }
+  // A server that wants a password we do not have says so only to a command.
+  ReplyPtr pong;
+  {
+    ScopedSigpipeBlock no_sigpipe;
+    pong.reset(static_cast<redisReply*>(redisCommand(context, "PING")));
+  }
+  if (pong == nullptr || pong->type == REDIS_REPLY_ERROR) {
+    error = pong == nullptr ? std::string(context->errstr) : std::string(pong->str, pong->len);
+    error = absl::StrCat(context->tcp.host, ":", context->tcp.port, " answered PING with ", error);
+    if (pong != nullptr && IsAuthError(pong.get())) OnAuthRefused(false, error);
+    redisFree(context);
+    Release(nullptr);
+    return absl::UnavailableError(absl::StrCat("redis cache: ", error));
+  }
+  Release(context);
+  return absl::OkStatus();
 }
 
 redisContext* RedisCache::ConnectViaSentinels(std::string* error) {
@@ -517,7 +655,7 @@ redisContext* RedisCache::ConnectViaSentinels(std::string* error) {
   for (const RedisEndpoint& sentinel : options_.sentinels) {
     const std::string where = absl::StrCat(sentinel.host, ":", sentinel.port);
     std::string e;
-    redisContext* s = ConnectTo(sentinel.host, sentinel.port, &e);
+    redisContext* s = ConnectTo(sentinel.host, sentinel.port, options_.sentinel_auth, true, &e);
     if (s == nullptr) {
       absl::StrAppend(&errors, errors.empty() ? "" : "; ", "sentinel ", where, ": ", e);
       continue;
@@ -529,6 +667,13 @@ redisContext* RedisCache::ConnectViaSentinels(std::string* error) {
                                                        options_.sentinel_master.c_str())));
     }
     redisFree(s);
+    if (addr != nullptr && IsAuthError(addr.get())) {
+      absl::StrAppend(&errors, errors.empty() ? "" : "; ", "sentinel ", where, " answered ",
+                      absl::string_view(addr->str, addr->len));
+      OnAuthRefused(true, absl::StrCat("sentinel ", where, " answered ",
+                                       absl::string_view(addr->str, addr->len)));
+      continue;
+    }
     if (addr == nullptr || addr->type != REDIS_REPLY_ARRAY || addr->elements != 2 ||
         addr->element[0]->type != REDIS_REPLY_STRING ||
         addr->element[1]->type != REDIS_REPLY_STRING) {
@@ -541,7 +686,7 @@ redisContext* RedisCache::ConnectViaSentinels(std::string* error) {
     if (!absl::SimpleAtoi(absl::string_view(addr->element[1]->str, addr->element[1]->len), &port)) {
       continue;
     }
-    redisContext* c = ConnectTo(host, port, &e);
+    redisContext* c = ConnectTo(host, port, options_.auth, false, &e);
     if (c == nullptr) {
       absl::StrAppend(&errors, errors.empty() ? "" : "; ", "primary ", host, ":", port, ": ", e);
       continue;
@@ -551,6 +696,14 @@ redisContext* RedisCache::ConnectViaSentinels(std::string* error) {
     {
       ScopedSigpipeBlock no_sigpipe;
       role.reset(static_cast<redisReply*>(redisCommand(c, "ROLE")));
+    }
+    if (role != nullptr && IsAuthError(role.get())) {
+      const std::string what = absl::StrCat(host, ":", port, " answered ROLE with ",
+                                            absl::string_view(role->str, role->len));
+      redisFree(c);
+      absl::StrAppend(&errors, errors.empty() ? "" : "; ", what);
+      OnAuthRefused(false, what);
+      continue;
     }
     if (role == nullptr || role->type != REDIS_REPLY_ARRAY || role->elements == 0 ||
         role->element[0]->type != REDIS_REPLY_STRING ||

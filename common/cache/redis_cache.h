@@ -21,6 +21,12 @@
 // gives way to one flush of the prefix at recovery (values deleted, every generation bumped,
 // tombstones kept). Should the process die before replaying, the value TTL is the bound.
 //
+// Authentication (docs/decisions/0053). Every new connection, to a Redis server or to a
+// Sentinel, sends AUTH before any other command when a password is set. A refusal (wrong
+// password, unknown user, or NOAUTH/NOPERM answers to commands) counts as a failure of that
+// connection, so the breaker opens and the cache is bypassed as when Redis is down; it is
+// logged at error level once per outage, naming the server and the user, never the password.
+//
 // Entries are "<version>|<kind>|<payload>": version is 20 decimal digits (the int64 with its
 // sign bit flipped, so the digits order like the signed number), kind is 'v' (value) or 't'
 // (tombstone), payload is opaque bytes (serialized protobuf). Put and Invalidate compare and
@@ -60,6 +66,13 @@ struct RedisEndpoint {
 absl::StatusOr<std::vector<RedisEndpoint>> ParseRedisEndpoints(std::string_view list,
                                                                std::string_view setting);
 
+// Redis AUTH. No password: no AUTH is sent. No username: `AUTH password` (the default user,
+// requirepass); else `AUTH username password` (a Redis 6+ ACL user).
+struct RedisCredentials {
+  std::string username;
+  std::string password;
+};
+
 struct RedisOptions {
   std::string host = "127.0.0.1";
   int port = 6379;
@@ -69,6 +82,10 @@ struct RedisOptions {
   // a failover) drops every pooled connection, so the next call asks the Sentinels again.
   std::vector<RedisEndpoint> sentinels;
   std::string sentinel_master = "stellenwerk";
+  // Sent on every new connection to the primary (host/port or the one a Sentinel names)...
+  RedisCredentials auth;
+  // ... and to each Sentinel (its own requirepass; Sentinels do not share the primary's).
+  RedisCredentials sentinel_auth;
   absl::Duration connect_timeout = absl::Milliseconds(100);
   absl::Duration command_timeout = absl::Milliseconds(100);
   int pool_size = 8;
@@ -113,6 +130,11 @@ class RedisCache final : public Cache {
   // Breaker closed (a probe in flight still counts as open).
   bool Healthy() const;
 
+  // Opens one connection now (through the Sentinels when configured, with AUTH) and keeps it
+  // in the pool; the error names what refused. For a startup log line: the cache works the
+  // same without it (the first call connects), and it does not touch the breaker.
+  absl::Status Check();
+
   struct Stats {
     uint64_t hits = 0;
     uint64_t misses = 0;         // Get returned nullopt, for whatever reason
@@ -120,6 +142,7 @@ class RedisCache final : public Cache {
     uint64_t breaker_skips = 0;  // calls not sent: breaker open, or lost writes pending
     uint64_t replayed = 0;       // lost invalidations/bumps sent again after an outage
     uint64_t flushes = 0;        // prefix flushes after the lost-write list overflowed
+    uint64_t auth_failures = 0;  // AUTH refused, or NOAUTH/NOPERM answered (also Sentinels)
   };
   Stats stats() const;
 
@@ -143,7 +166,15 @@ class RedisCache final : public Cache {
   std::optional<std::string> ValueOf(const redisReply* reply);
 
   redisContext* Connect(std::string* error);
-  redisContext* ConnectTo(const std::string& host, int port, std::string* error) const;
+  // Connects and authenticates with `credentials`; `sentinel` says which they are (for the
+  // log line and its hint).
+  redisContext* ConnectTo(const std::string& host, int port, const RedisCredentials& credentials,
+                          bool sentinel, std::string* error);
+  // Counts an authentication problem and logs it at error level, once until the next success.
+  void OnAuthRefused(bool sentinel, const std::string& what);
+  void OnAuthAccepted(bool sentinel, const std::string& where);
+  // A NOPERM answer (an ACL user without a command or key): counted, logged once.
+  void OnAclRefused(const std::string& what);
   // The primary the Sentinels name, checked with ROLE; nullptr (and `error`) if none.
   redisContext* ConnectViaSentinels(std::string* error);
   // Takes an idle slot (nullptr inside means "not connected"); false if none freed up in time.
@@ -207,6 +238,12 @@ class RedisCache final : public Cache {
   std::atomic<uint64_t> breaker_skips_{0};
   std::atomic<uint64_t> replayed_{0};
   std::atomic<uint64_t> flushes_{0};
+  std::atomic<uint64_t> auth_failures_{0};
+  // An authentication problem was logged and no AUTH has succeeded since (primary, Sentinel).
+  std::atomic<bool> auth_refused_{false};
+  std::atomic<bool> sentinel_auth_refused_{false};
+  std::atomic<bool> acl_refused_{false};
+  std::atomic<bool> warned_needless_auth_{false};
 };
 
 }  // namespace stellenwerk::cache

@@ -1,7 +1,11 @@
 #include "common/config/env.h"
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -61,6 +65,26 @@ absl::Duration EnvReader::Duration(const char* name, absl::Duration fallback) {
     return fallback;
   }
   return parsed;
+}
+
+std::string EnvReader::Secret(const char* name) {
+  const std::string file_var = absl::StrCat(name, "_FILE");
+  const char* value = Lookup(name);
+  const char* file = Lookup(file_var.c_str());
+  if (file == nullptr) return value != nullptr ? std::string(value) : "";
+  if (value != nullptr) {
+    Problem(absl::StrCat(name, " and ", file_var, " are both set; set one"));
+    return "";
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in.is_open()) {
+    Problem(absl::StrCat(file_var, "=\"", file, "\": cannot read it (", std::strerror(errno), ")"));
+    return "";
+  }
+  std::string secret((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  if (secret.empty()) Problem(absl::StrCat(file_var, "=\"", file, "\": the file is empty"));
+  return secret;
 }
 
 absl::Status EnvReader::status() const {

@@ -18,6 +18,11 @@ class EnvReader {
   bool Bool(const char* name, bool fallback);
   // Durations in Go/absl syntax: "500ms", "2s", "1h30m".
   absl::Duration Duration(const char* name, absl::Duration fallback);
+  // A secret from `name` or from the file named by `name`_FILE (a mounted Kubernetes Secret),
+  // not both; "" when neither is set. Trailing newlines of the file are dropped (as the
+  // shell's $(cat file) does). An unreadable or empty file is a problem; no problem quotes the
+  // value.
+  std::string Secret(const char* name);
 
   // The first problem (naming the variable), or OK.
   absl::Status status() const;

@@ -5,6 +5,22 @@
 
 namespace stellenwerk::config {
 
+absl::StatusOr<cache::RedisCredentials> LoadRedisCredentials(EnvReader& env,
+                                                             std::string_view prefix) {
+  const absl::string_view p(prefix.data(), prefix.size());  // Debian's Abseil: not std's
+  const std::string user_var = absl::StrCat(p, "USERNAME");
+  const std::string password_var = absl::StrCat(p, "PASSWORD");
+  cache::RedisCredentials credentials;
+  credentials.username = env.String(user_var.c_str(), "");
+  credentials.password = env.Secret(password_var.c_str());
+  if (absl::Status s = env.status(); !s.ok()) return s;
+  if (!credentials.username.empty() && credentials.password.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(user_var, " is set but neither ", password_var,
+                                                   " nor ", password_var, "_FILE"));
+  }
+  return credentials;
+}
+
 absl::StatusOr<RuntimeConfig> LoadRuntimeConfig(std::string service, int default_grpc_port,
                                                 int default_metrics_port, EnvReader& env) {
   RuntimeConfig c;
@@ -50,6 +66,12 @@ absl::StatusOr<RuntimeConfig> LoadRuntimeConfig(std::string service, int default
     if (!parsed.ok()) return parsed.status();
     c.redis_sentinels = *std::move(parsed);
   }
+  auto auth = LoadRedisCredentials(env, "STELLENWERK_REDIS_");
+  if (!auth.ok()) return auth.status();
+  c.redis_auth = *std::move(auth);
+  auto sentinel_auth = LoadRedisCredentials(env, "STELLENWERK_REDIS_SENTINEL_");
+  if (!sentinel_auth.ok()) return sentinel_auth.status();
+  c.redis_sentinel_auth = *std::move(sentinel_auth);
   if (absl::Status s = env.status(); !s.ok()) return s;
 
   if (c.amqp_queue_type != "classic" && c.amqp_queue_type != "quorum") {

@@ -31,6 +31,10 @@ struct RuntimeConfig {
   // STELLENWERK_REDIS_SENTINEL_MASTER.
   std::vector<cache::RedisEndpoint> redis_sentinels;
   std::string redis_sentinel_master = "stellenwerk";
+  // Redis AUTH (ADR 0053), see LoadRedisCredentials: STELLENWERK_REDIS_USERNAME/_PASSWORD for
+  // the primary, STELLENWERK_REDIS_SENTINEL_USERNAME/_PASSWORD for the Sentinels.
+  cache::RedisCredentials redis_auth;
+  cache::RedisCredentials redis_sentinel_auth;
   std::string jwt_hs256_secret;           // STELLENWERK_JWT_HS256_SECRET
   std::string jwt_rs256_public_key_file;  // STELLENWERK_JWT_RS256_PUBLIC_KEY_FILE
   std::string jwt_jwks_file;  // STELLENWERK_JWT_JWKS_FILE: several keys by kid, re-read on change
@@ -42,6 +46,13 @@ struct RuntimeConfig {
   absl::Duration outbox_poll = absl::Seconds(1);        // STELLENWERK_OUTBOX_POLL
   absl::Duration timer_poll = absl::Milliseconds(500);  // STELLENWERK_TIMER_POLL
 };
+
+// Redis credentials from <prefix>USERNAME and <prefix>PASSWORD or <prefix>PASSWORD_FILE
+// (EnvReader::Secret); `prefix` is "STELLENWERK_REDIS_" (the primary) or
+// "STELLENWERK_REDIS_SENTINEL_" (the Sentinels). A username without a password is refused.
+// The services (LoadRuntimeConfig) and the gateway read them with this.
+absl::StatusOr<cache::RedisCredentials> LoadRedisCredentials(EnvReader& env,
+                                                             std::string_view prefix);
 
 // Reads the shared settings. Errors name the variable.
 absl::StatusOr<RuntimeConfig> LoadRuntimeConfig(std::string service, int default_grpc_port,

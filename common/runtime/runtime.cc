@@ -88,8 +88,16 @@ absl::Status Runtime::Init(const std::vector<pg::Migration>& service_migrations,
     options.port = config_.redis_port;
     options.sentinels = config_.redis_sentinels;
     options.sentinel_master = config_.redis_sentinel_master;
+    options.auth = config_.redis_auth;
+    options.sentinel_auth = config_.redis_sentinel_auth;
     options.key_prefix = absl::StrCat("stw:", config_.service, ":");
-    cache_ = std::make_unique<cache::RedisCache>(options);
+    auto redis = std::make_unique<cache::RedisCache>(options);
+    // Not needed to start (the cache is fail-open), but a wrong password should be in the log
+    // at start, not only at the first cache call.
+    if (absl::Status s = redis->Check(); !s.ok()) {
+      spdlog::warn("{}; running without the cache until it is reachable", s.message());
+    }
+    cache_ = std::move(redis);
   }
   workers_ = std::make_unique<concurrency::WorkerPool>(config_.service, config_.workers,
                                                        config_.worker_queue);

@@ -1,4 +1,8 @@
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include "common/config/runtime_config.h"
 #include "gtest/gtest.h"
@@ -12,7 +16,10 @@ class ConfigTest : public ::testing::Test {
     for (const char* name :
          {"STELLENWERK_GRPC_PORT", "STELLENWERK_REDIS_ADDR", "STELLENWERK_AMQP_QUEUE_TYPE",
           "STELLENWERK_FAKE_CLOCK", "STELLENWERK_SHUTDOWN_GRACE", "STELLENWERK_LOG_LEVEL",
-          "STELLENWERK_JWT_RS256_PUBLIC_KEY_FILE"}) {
+          "STELLENWERK_JWT_RS256_PUBLIC_KEY_FILE", "STELLENWERK_REDIS_USERNAME",
+          "STELLENWERK_REDIS_PASSWORD", "STELLENWERK_REDIS_PASSWORD_FILE",
+          "STELLENWERK_REDIS_SENTINEL_USERNAME", "STELLENWERK_REDIS_SENTINEL_PASSWORD",
+          "STELLENWERK_REDIS_SENTINEL_PASSWORD_FILE"}) {
       unsetenv(name);
     }
     setenv("STELLENWERK_PG_URI", "postgresql://u@127.0.0.1:1/db", 1);
@@ -47,6 +54,66 @@ TEST_F(ConfigTest, ParsesTypedValues) {
   EXPECT_EQ(c->redis_port, 56379);
   EXPECT_TRUE(c->fake_clock);
   EXPECT_EQ(c->shutdown_grace, absl::Milliseconds(1500));
+}
+
+// A file in the temporary directory with `content`, named for this process; its path.
+std::string WriteFile(const std::string& name, const std::string& content) {
+  const auto path =
+      std::filesystem::temp_directory_path() / (name + "_" + std::to_string(getpid()));
+  std::ofstream(path, std::ios::binary) << content;
+  return path.string();
+}
+
+TEST_F(ConfigTest, RedisCredentialsComeFromTheEnvironmentOrAFile) {
+  auto none = Load();
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->redis_auth.password.empty());
+  EXPECT_TRUE(none->redis_sentinel_auth.password.empty());
+
+  setenv("STELLENWERK_REDIS_USERNAME", "stw-cache", 1);
+  setenv("STELLENWERK_REDIS_PASSWORD", "from env", 1);
+  // A mounted Secret: the trailing newline of `echo pw > file` is not part of the password.
+  const std::string file = WriteFile("stw_config_test_sentinel_pw", "sentinel pw\n");
+  setenv("STELLENWERK_REDIS_SENTINEL_PASSWORD_FILE", file.c_str(), 1);
+  auto c = Load();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->redis_auth.username, "stw-cache");
+  EXPECT_EQ(c->redis_auth.password, "from env");
+  EXPECT_EQ(c->redis_sentinel_auth.username, "");
+  EXPECT_EQ(c->redis_sentinel_auth.password, "sentinel pw");
+  std::filesystem::remove(file);
+}
+
+TEST_F(ConfigTest, BadRedisCredentialsAreRefusedWithoutQuotingThePassword) {
+  const std::string empty = WriteFile("stw_config_test_empty_pw", "\n");
+  const std::string secret = WriteFile("stw_config_test_pw", "hunter2-secret");
+  struct Case {
+    std::vector<std::pair<const char*, std::string>> env;
+    const char* named;  // the variable the message must name
+  };
+  const Case cases[] = {
+      {{{"STELLENWERK_REDIS_PASSWORD_FILE", "/nonexistent/redis/password"}},
+       "STELLENWERK_REDIS_PASSWORD_FILE"},
+      {{{"STELLENWERK_REDIS_PASSWORD_FILE", empty}}, "STELLENWERK_REDIS_PASSWORD_FILE"},
+      {{{"STELLENWERK_REDIS_PASSWORD", "hunter2-secret"},
+        {"STELLENWERK_REDIS_PASSWORD_FILE", secret}},
+       "STELLENWERK_REDIS_PASSWORD_FILE"},
+      {{{"STELLENWERK_REDIS_USERNAME", "stw-cache"}}, "STELLENWERK_REDIS_USERNAME"},
+      {{{"STELLENWERK_REDIS_SENTINEL_USERNAME", "watcher"}}, "STELLENWERK_REDIS_SENTINEL_USERNAME"},
+      {{{"STELLENWERK_REDIS_SENTINEL_PASSWORD_FILE", "/nonexistent/sentinel"}},
+       "STELLENWERK_REDIS_SENTINEL_PASSWORD_FILE"},
+  };
+  for (const Case& k : cases) {
+    SetUp();
+    for (const auto& [name, value] : k.env) setenv(name, value.c_str(), 1);
+    auto c = Load();
+    ASSERT_FALSE(c.ok()) << k.named;
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(c.status().message().find(k.named), std::string::npos) << c.status();
+    EXPECT_EQ(c.status().message().find("hunter2"), std::string::npos) << c.status();
+  }
+  std::filesystem::remove(empty);
+  std::filesystem::remove(secret);
 }
 
 struct BadValue {

@@ -1,17 +1,13 @@
 // RedisCache behind Redis Sentinel (ADR 0048), against real processes: a primary, a replica
-// and a Sentinel started by this test (redis-server from Debian's redis-server package). A
-// forced failover promotes the replica; the cache follows it without a restart.
+// and a Sentinel started by this test (common/testing/redis_processes.h). A forced failover
+// promotes the replica; the cache follows it without a restart.
 
 #include <arpa/inet.h>
-#include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,54 +17,20 @@
 #include "absl/strings/str_cat.h"
 #include "common/cache/redis_cache.h"
 #include "common/testing/process.h"
+#include "common/testing/redis_processes.h"
 #include "common/testing/test_env.h"
 #include "gtest/gtest.h"
 
 namespace stellenwerk::cache {
 namespace {
 
-using testing::ChildProcess;
 using testing::FreePort;
+using testing::kRedisServer;
+using testing::RedisProcesses;
 using testing::WaitFor;
 
-constexpr char kRedisServer[] = "/usr/bin/redis-server";
-
-// A reply as text, nested arrays flattened, elements separated by ' '.
-void Flatten(const redisReply* r, std::string* out) {
-  if (r->type == REDIS_REPLY_ARRAY) {
-    for (size_t i = 0; i < r->elements; ++i) Flatten(r->element[i], out);
-    return;
-  }
-  if (!out->empty()) out->push_back(' ');
-  if (r->type == REDIS_REPLY_INTEGER) {
-    absl::StrAppend(out, r->integer);
-  } else if (r->str != nullptr) {
-    out->append(r->str, r->len);
-  }
-}
-
-// One command on a fresh connection; the reply as text ("" when none), arrays joined by ' '.
 std::string Ask(int port, const std::vector<std::string>& args) {
-  redisContext* c = redisConnectWithTimeout("127.0.0.1", port, timeval{1, 0});
-  if (c == nullptr || c->err != 0) {
-    if (c != nullptr) redisFree(c);
-    return "";
-  }
-  std::vector<const char*> argv;
-  std::vector<size_t> len;
-  for (const auto& a : args) {
-    argv.push_back(a.data());
-    len.push_back(a.size());
-  }
-  auto* r = static_cast<redisReply*>(
-      redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), len.data()));
-  std::string out;
-  if (r != nullptr) {
-    Flatten(r, &out);
-    freeReplyObject(r);
-  }
-  redisFree(c);
-  return out;
+  return testing::RedisAsk(port, args);
 }
 
 // A stand-in Sentinel that names whichever primary the test says (RESP over TCP): it lets a
@@ -128,15 +90,12 @@ class RedisSentinelTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (access(kRedisServer, X_OK) != 0) STW_SKIP("needs /usr/bin/redis-server");
-    dir_ = std::filesystem::temp_directory_path() / testing::UniqueName("stw_sentinel");
-    std::filesystem::create_directories(dir_);
-    primary_port_ = FreePort();
-    replica_port_ = FreePort();
-    sentinel_port_ = FreePort();
-    primary_ = Server(primary_port_, {}, "primary");
-    ASSERT_TRUE(WaitFor([&] { return Ask(primary_port_, {"PING"}) == "PONG"; }, absl::Seconds(10)));
-    replica_ =
-        Server(replica_port_, {"--replicaof", "127.0.0.1", absl::StrCat(primary_port_)}, "replica");
+    redis_ = std::make_unique<RedisProcesses>();
+    primary_port_ = redis_->StartServer("primary");
+    ASSERT_NE(primary_port_, 0) << "see " << redis_->dir();
+    replica_port_ =
+        redis_->StartServer("replica", {"--replicaof", "127.0.0.1", absl::StrCat(primary_port_)});
+    ASSERT_NE(replica_port_, 0);
     ASSERT_TRUE(WaitFor(
         [&] {
           return Ask(replica_port_, {"INFO", "replication"}).find("master_link_status:up") !=
@@ -146,45 +105,11 @@ class RedisSentinelTest : public ::testing::Test {
   }
 
   void StartSentinel() {
-    const auto conf = dir_ / "sentinel.conf";  // Sentinel rewrites its own file
-    std::ofstream(conf) << "port " << sentinel_port_ << "\nbind 127.0.0.1\n"
-                        << "dir " << dir_.string() << "\n"
-                        << "sentinel monitor stellenwerk 127.0.0.1 " << primary_port_ << " 1\n"
-                        << "sentinel down-after-milliseconds stellenwerk 1000\n"
-                        << "sentinel failover-timeout stellenwerk 10000\n";
-    sentinel_ = std::make_unique<ChildProcess>(
-        kRedisServer, std::vector<std::string>{conf.string(), "--sentinel"},
-        std::map<std::string, std::string>{}, (dir_ / "sentinel.log").string());
-    // Until the Sentinel has seen the replica (INFO of the primary), a failover has no
-    // candidate.
-    ASSERT_TRUE(WaitFor(
-        [&] {
-          return Ask(sentinel_port_, {"SENTINEL", "replicas", "stellenwerk"})
-                     .find(absl::StrCat(replica_port_)) != std::string::npos;
-        },
-        absl::Seconds(30)));
+    sentinel_port_ = redis_->StartSentinel("sentinel", primary_port_, replica_port_);
+    ASSERT_NE(sentinel_port_, 0) << "see " << redis_->dir();
   }
 
-  void TearDown() override {
-    sentinel_.reset();
-    replica_.reset();
-    primary_.reset();
-    std::error_code ec;
-    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
-  }
-
-  std::unique_ptr<ChildProcess> Server(int port, std::vector<std::string> extra,
-                                       const std::string& name) {
-    std::vector<std::string> args = {"--port",       absl::StrCat(port),
-                                     "--bind",       "127.0.0.1",
-                                     "--save",       "",
-                                     "--appendonly", "no",
-                                     "--dir",        dir_.string(),
-                                     "--dbfilename", name + ".rdb"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    return std::make_unique<ChildProcess>(kRedisServer, args, std::map<std::string, std::string>{},
-                                          (dir_ / (name + ".log")).string());
-  }
+  void TearDown() override { redis_.reset(); }
 
   RedisOptions Options(std::vector<RedisEndpoint> sentinels) {
     RedisOptions o;
@@ -199,9 +124,8 @@ class RedisSentinelTest : public ::testing::Test {
     return o;
   }
 
-  std::filesystem::path dir_;
+  std::unique_ptr<RedisProcesses> redis_;
   int primary_port_ = 0, replica_port_ = 0, sentinel_port_ = 0;
-  std::unique_ptr<ChildProcess> primary_, replica_, sentinel_;
 };
 
 TEST_F(RedisSentinelTest, TheCacheFindsThePrimaryAndFollowsAFailover) {

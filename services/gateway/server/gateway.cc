@@ -25,6 +25,7 @@
 #include "common/auth/key_set.h"
 #include "common/cache/redis_cache.h"
 #include "common/concurrency/worker_pool.h"
+#include "common/config/runtime_config.h"
 #include "common/grpc/status_name.h"
 #include "common/ids/uuid.h"
 #include "google/protobuf/util/json_util.h"
@@ -89,6 +90,12 @@ absl::Status LoadGatewayConfig(config::EnvReader& env, GatewayConfig* c) {
   }
   c->redis_sentinel_master =
       env.String("STELLENWERK_REDIS_SENTINEL_MASTER", c->redis_sentinel_master);
+  auto redis_auth = config::LoadRedisCredentials(env, "STELLENWERK_REDIS_");
+  if (!redis_auth.ok()) return redis_auth.status();
+  c->redis_auth = *std::move(redis_auth);
+  auto sentinel_auth = config::LoadRedisCredentials(env, "STELLENWERK_REDIS_SENTINEL_");
+  if (!sentinel_auth.ok()) return sentinel_auth.status();
+  c->redis_sentinel_auth = *std::move(sentinel_auth);
   c->jwt_hs256_secret = env.String("STELLENWERK_JWT_HS256_SECRET", "");
   c->jwt_jwks_file = env.String("STELLENWERK_JWT_JWKS_FILE", "");
   c->jwt_rs256_public_key_file = env.String("STELLENWERK_JWT_RS256_PUBLIC_KEY_FILE", "");
@@ -1399,6 +1406,8 @@ absl::Status Gateway::Start() {
     options.port = g.config.redis_port;
     options.sentinels = g.config.redis_sentinels;
     options.sentinel_master = g.config.redis_sentinel_master;
+    options.auth = g.config.redis_auth;
+    options.sentinel_auth = g.config.redis_sentinel_auth;
     options.key_prefix = g.config.redis_prefix;
     g.redis = std::make_unique<cache::RedisCache>(options);
   }

@@ -38,6 +38,9 @@ struct GatewayConfig {
   // STELLENWERK_REDIS_SENTINELS / _SENTINEL_MASTER: find the primary via Sentinel (ADR 0048).
   std::vector<cache::RedisEndpoint> redis_sentinels;
   std::string redis_sentinel_master = "stellenwerk";
+  // Redis AUTH, the services' settings (config::LoadRedisCredentials, ADR 0053).
+  cache::RedisCredentials redis_auth;
+  cache::RedisCredentials redis_sentinel_auth;
   std::string redis_prefix = "stw:gateway:";  // rate-limit keys (shared by every replica)
   std::string jwt_hs256_secret;  // STELLENWERK_JWT_HS256_SECRET (the dev sign-in signs with it)
   // The services' verification keys (same variables, same precedence: JWKS file, RS256 key,
