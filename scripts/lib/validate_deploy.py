@@ -24,7 +24,12 @@ and monitoring namespaces admitted (each from one overlay-patchable policy, prov
 rendering a temporary overlay that moves them), the dependencies' own pods reaching each
 other, nobody else. PostgreSQL sits behind a CloudNativePG Pooler in session mode whose
 limits fit the client connections at the HPA maxima and the Cluster's max_connections
-(ADR 0049). NETWORK_MUTATIONS are known-bad edits these checks must reject. Then the Dockerfile (a hadolint-like subset): pinned base tags, no
+(ADR 0049). NETWORK_MUTATIONS are known-bad edits these checks must reject. Redis AUTH
+(ADR 0053): the Redis pods' init script, run with stand-ins for hostname and redis-cli, must
+write requirepass, masterauth and the Sentinels' requirepass and auth-pass from Secret
+stellenwerk-redis-auth, and their probes must authenticate; every workload that uses Redis
+must get its passwords from that Secret (REDIS_AUTH_MUTATIONS must be rejected). Then the
+Dockerfile (a hadolint-like subset): pinned base tags, no
 `latest`, numeric non-root USER, `--no-install-recommends`, apt lists removed.
 
 Prints one line per failed check and ends with `N passed, N failed`; exits 1 when a check
@@ -121,7 +126,8 @@ STELLENWERK_SERVICES = set()
 # The HTTP edge: /healthz probes instead of gRPC ones, reached only through the Ingress.
 GATEWAY = "gateway"
 SECRET_ENV = ("STELLENWERK_PG_URI", "STELLENWERK_AMQP_URI", "STELLENWERK_REDIS_ADDR",
-              "STELLENWERK_JWT_HS256_SECRET")
+              "STELLENWERK_JWT_HS256_SECRET", "STELLENWERK_REDIS_PASSWORD",
+              "STELLENWERK_REDIS_SENTINEL_PASSWORD")
 
 
 class Checks:
@@ -310,6 +316,7 @@ def check_objects(c, label, objs):
                 and not o["spec"].get("ingress") and not o["spec"].get("egress")]
         c.check(bool(deny), label, "no default-deny NetworkPolicy (empty podSelector, both types)")
         check_gateway(c, label, by_kind, deployments)
+    check_redis_auth(c, label, objs)
     if any((o.get("metadata") or {}).get("namespace") == DATA_NS for o in objs):
         check_data_network(c, label, objs, configmaps)
         if deployments & STELLENWERK_SERVICES:
@@ -839,6 +846,358 @@ def check_admitted_overlay(c, kubectl, infra, infra_objs):
     check_data_network(c, label, objs, {})
 
 
+# --- Redis AUTH (ADR 0053) ----------------------------------------------------------------
+# Redis and its Sentinels require passwords from one Secret, created by the platform in both
+# namespaces (docs/operations.md, "Secrets"); every workload that uses Redis authenticates.
+REDIS_AUTH_SECRET = "stellenwerk-redis-auth"
+# A service setting (or its _FILE twin) and the key of REDIS_AUTH_SECRET it must come from.
+REDIS_PASSWORD_SETTINGS = {"STELLENWERK_REDIS_PASSWORD": "password",
+                           "STELLENWERK_REDIS_SENTINEL_PASSWORD": "sentinel-password"}
+# Sample Secret values the Redis pods' scripts are run with (check_redis_pods_auth).
+SAMPLE_REDIS_SECRET = {"password": "sample-instances-pw", "sentinel-password": "sample-sentinel-pw"}
+REDIS_PORT, SENTINEL_PORT = 6379, 26379
+
+# Stand-ins for the Redis pods' scripts: `hostname` names pod 1; `redis-cli` answers like a
+# Redis that wants $STUB_AUTH (PONG for ping on $STUB_PORT; for the Sentinel question
+# $STUB_PRIMARY, or nothing when unset), and NOAUTH to anyone else.
+REDIS_STUBS = {
+    "hostname": "#!/bin/sh\necho stellenwerk-redis-1\n",
+    "redis-cli": """#!/bin/sh
+port=6379; cmd=""
+while [ $# -gt 0 ]; do
+  case "$1" in -p) port=$2; shift 2 ;; -h) shift 2 ;; --raw) shift ;; *) cmd="$cmd $1"; shift ;; esac
+done
+if [ "${REDISCLI_AUTH:-}" != "${STUB_AUTH:-}" ]; then echo "NOAUTH Authentication required."; exit 0; fi
+case "$cmd" in
+  " ping") [ "$port" = "${STUB_PORT:-6379}" ] && echo PONG || exit 1 ;;
+  " sentinel get-master-addr-by-name"*) [ -n "${STUB_PRIMARY:-}" ] || exit 1
+    printf '%s\\n6379\\n' "$STUB_PRIMARY" ;;
+  *) echo "ERR unknown command" ;;
+esac
+""",
+}
+
+
+def _mounted_secret_key(ctr, vols, path, secret):
+    """The key of Secret `secret` that `path` is inside `ctr`, or None."""
+    for m in ctr.get("volumeMounts") or []:
+        sec = (vols.get(m.get("name")) or {}).get("secret") or {}
+        mp = (m.get("mountPath") or "").rstrip("/")
+        if sec.get("secretName") != secret or m.get("subPath") or not path.startswith(mp + "/"):
+            continue
+        rel = path[len(mp) + 1:]
+        items = sec.get("items")
+        return {i.get("path"): i.get("key") for i in items}.get(rel) if items else rel
+    return None
+
+
+def check_service_redis_auth(c, where, w, configmaps):
+    """A workload that uses Redis gets each password of REDIS_PASSWORD_SETTINGS it needs (the
+    Sentinels' when it asks Sentinels) from REDIS_AUTH_SECRET: a secretKeyRef, or a _FILE in
+    a mount of that Secret naming the right key; never both, never a literal or a ConfigMap."""
+    pod = w["spec"]["template"]["spec"]
+    ctr = (pod.get("containers") or [{}])[0]
+    vols = {v.get("name"): v for v in pod.get("volumes") or []}
+    env = {e.get("name"): e for e in ctr.get("env") or []}
+    cm = {}
+    for ref in ctr.get("envFrom") or []:
+        cm.update(configmaps.get((w["metadata"].get("namespace"),
+                                  (ref.get("configMapRef") or {}).get("name"))) or {})
+    settings = set(env) | set(cm)
+    for setting, key in REDIS_PASSWORD_SETTINGS.items():
+        if setting == "STELLENWERK_REDIS_SENTINEL_PASSWORD" and \
+                "STELLENWERK_REDIS_SENTINELS" not in settings:
+            continue
+        direct = env.get(setting)
+        file_var = f"{setting}_FILE"
+        file = (env[file_var].get("value") if file_var in env else cm.get(file_var)) or ""
+        c.check(setting not in cm, where, f"{setting} in a ConfigMap: passwords come from "
+                f"Secret {REDIS_AUTH_SECRET}")
+        if direct is not None and file:
+            c.check(False, where, f"{setting} and {file_var} both set (the service refuses that)")
+        elif direct is not None:
+            ref = (direct.get("valueFrom") or {}).get("secretKeyRef") or {}
+            c.check("value" not in direct and ref.get("name") == REDIS_AUTH_SECRET
+                    and ref.get("key") == key, where,
+                    f"{setting} is not the key {key} of Secret {REDIS_AUTH_SECRET}")
+        elif file:
+            c.check(_mounted_secret_key(ctr, vols, file, REDIS_AUTH_SECRET) == key, where,
+                    f"{file_var}={file} is not the key {key} of a mounted Secret "
+                    f"{REDIS_AUTH_SECRET}")
+        else:
+            c.check(setting in cm, where, f"uses Redis without {setting} or {file_var}: it "
+                    "would connect without AUTH")
+
+
+def _sandbox(tmp, ctr, vols, configmaps, ns):
+    """Copies of what `ctr` mounts from ConfigMaps and REDIS_AUTH_SECRET (SAMPLE_REDIS_SECRET)
+    under tmp: {mountPath: tmp dir}. None when a ConfigMap it mounts is not rendered."""
+    mapping = {}
+    for i, m in enumerate(ctr.get("volumeMounts") or []):
+        v = vols.get(m.get("name")) or {}
+        files = None
+        if "configMap" in v:
+            files = configmaps.get((ns, v["configMap"].get("name")))
+            if files is None:
+                return None
+        elif (v.get("secret") or {}).get("secretName") == REDIS_AUTH_SECRET:
+            files = SAMPLE_REDIS_SECRET
+        elif "emptyDir" in v:
+            files = {}
+        if files is None:
+            continue
+        d = os.path.join(tmp, f"mount{i}")
+        os.makedirs(d, exist_ok=True)
+        for k, text in files.items():
+            with open(os.path.join(d, k), "w") as f:
+                f.write(text)
+        mapping[m["mountPath"].rstrip("/")] = d
+    return mapping
+
+
+def _relocate(text, mapping):
+    for mp in sorted(mapping, key=len, reverse=True):
+        text = re.sub(re.escape(mp) + r"(?=/|$)", mapping[mp], text)
+    return text
+
+
+def _run(tmp, argv, env, mapping):
+    bindir = os.path.join(tmp, "bin")
+    os.makedirs(bindir, exist_ok=True)
+    for name, text in REDIS_STUBS.items():
+        path = os.path.join(bindir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o755)
+    argv = [_relocate(a, mapping) for a in argv]
+    full = {"PATH": f"{bindir}:/usr/bin:/bin"}
+    full.update({k: _relocate(v, mapping) for k, v in env.items()})
+    try:
+        return subprocess.run(argv, env=full, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return subprocess.CompletedProcess(argv, 99, "", repr(e))
+
+
+def _conf(path):
+    """A Redis config file as [[directive, args...]] (the generated ones need no quoting)."""
+    if not os.path.isfile(path):
+        return []
+    return [line.split() for line in open(path).read().splitlines() if line.strip()
+            and not line.lstrip().startswith("#")]
+
+
+def _last(conf, *words):
+    hits = [x for x in conf if x[:len(words)] == list(words)]
+    return hits[-1][len(words):] if hits else None
+
+
+def check_redis_pods_auth(c, where, sts, configmaps):
+    """The Redis StatefulSet's init script, run with stand-ins, writes requirepass and
+    masterauth (the instances' password) into redis.conf, requirepass (the Sentinels') and
+    auth-pass for the monitored primary into sentinel.conf, asks the Sentinels with their
+    password, refuses an unusable password without printing it; the containers run those
+    files; every probe authenticates with its instance's password and fails on NOAUTH."""
+    ns = sts["metadata"].get("namespace")
+    pod = sts["spec"]["template"]["spec"]
+    vols = {v.get("name"): v for v in pod.get("volumes") or []}
+    c.check(any((v.get("secret") or {}).get("secretName") == REDIS_AUTH_SECRET
+                for v in vols.values()), where, f"no volume from Secret {REDIS_AUTH_SECRET}")
+    inits = [x for x in pod.get("initContainers") or []
+             if any(str(a).endswith("init.sh") for a in x.get("command") or [])]
+    if not c.check(len(inits) == 1, where, "no init container running init.sh"):
+        return
+    init = inits[0]
+    env = {e["name"]: e.get("value") for e in init.get("env") or [] if "value" in e}
+    conf_dir = env.get("REDIS_CONF_DIR") or ""
+    mains = {}
+    for ctr in pod.get("containers") or []:
+        ports = {p.get("containerPort") for p in ctr.get("ports") or []}
+        role = "sentinel" if SENTINEL_PORT in ports else "redis" if REDIS_PORT in ports else None
+        if role:
+            mains[role] = ctr
+    for role, file in (("redis", "redis.conf"), ("sentinel", "sentinel.conf")):
+        ctr = mains.get(role)
+        if not c.check(ctr is not None, where, f"no {role} container"):
+            return
+        same = [m for m in ctr.get("volumeMounts") or [] if m.get("mountPath") == conf_dir and
+                any(i.get("mountPath") == conf_dir and i.get("name") == m.get("name")
+                    for i in init.get("volumeMounts") or [])]
+        c.check(bool(same) and f"{conf_dir}/{file}" in (ctr.get("command") or []) +
+                (ctr.get("args") or []), where,
+                f"the {role} container does not run {conf_dir}/{file}, which init.sh writes")
+    pw, spw = SAMPLE_REDIS_SECRET["password"], SAMPLE_REDIS_SECRET["sentinel-password"]
+    pod0 = f"stellenwerk-redis-0.stellenwerk-redis-headless.{ns}.svc"
+    pod2 = f"stellenwerk-redis-2.stellenwerk-redis-headless.{ns}.svc"
+    # (what the Sentinels answer, the primary init.sh must choose)
+    for stub, primary in (({}, pod0), ({"STUB_AUTH": spw, "STUB_PRIMARY": pod2}, pod2),
+                          ({"STUB_AUTH": "not-the-sentinel-pw", "STUB_PRIMARY": pod2}, pod0)):
+        with tempfile.TemporaryDirectory() as tmp:
+            mapping = _sandbox(tmp, init, vols, configmaps, ns)
+            if not c.check(mapping is not None and env.get("REDIS_AUTH_DIR") in mapping and
+                           conf_dir in mapping, where,
+                           "init.sh's REDIS_AUTH_DIR and REDIS_CONF_DIR are not its mounts of "
+                           f"Secret {REDIS_AUTH_SECRET} and the config volume"):
+                return
+            proc = _run(tmp, init["command"], dict(env, POD_NAMESPACE=ns, **stub), mapping)
+            sw = f"{where} init.sh (Sentinels answering {stub.get('STUB_PRIMARY', 'nothing')})"
+            if not c.check(proc.returncode == 0, sw, f"exit {proc.returncode}: "
+                           f"{proc.stderr.strip()[-500:]}"):
+                continue
+            c.check(pw not in proc.stdout + proc.stderr and spw not in proc.stdout + proc.stderr,
+                    sw, "prints a password")
+            redis = _conf(os.path.join(mapping[conf_dir], "redis.conf"))
+            sentinel = _conf(os.path.join(mapping[conf_dir], "sentinel.conf"))
+            c.check(_last(redis, "requirepass") == [pw], sw,
+                    "redis.conf: no requirepass with the Secret's password")
+            c.check(_last(redis, "masterauth") == [pw], sw,
+                    "redis.conf: no masterauth with the Secret's password (replicas cannot sync)")
+            c.check(_last(sentinel, "requirepass") == [spw], sw,
+                    "sentinel.conf: no requirepass with the Secret's sentinel-password")
+            monitor = _last(sentinel, "sentinel", "monitor")
+            name = monitor[0] if monitor else None
+            c.check(monitor is not None and monitor[1] == primary, sw,
+                    f"sentinel.conf monitors {monitor}, not {primary}")
+            auth = [i for i, x in enumerate(sentinel) if x[:3] == ["sentinel", "auth-pass", name]]
+            mon = [i for i, x in enumerate(sentinel) if x[:2] == ["sentinel", "monitor"]]
+            c.check(bool(auth) and sentinel[auth[-1]][3:] == [pw] and auth[-1] > mon[-1], sw,
+                    f"sentinel.conf: no 'sentinel auth-pass {name}' with the Secret's password "
+                    "after the monitor line")
+            c.check(_last(redis, "replicaof") == [primary, "6379"], sw,
+                    f"redis.conf: not a replica of {primary}")
+    with tempfile.TemporaryDirectory() as tmp:
+        mapping = _sandbox(tmp, init, vols, configmaps, ns)
+        secret = os.path.join(mapping[env["REDIS_AUTH_DIR"]], "password")
+        with open(secret, "w") as f:
+            f.write("two words\n")
+        proc = _run(tmp, init["command"], dict(env, POD_NAMESPACE=ns), mapping)
+        c.check(proc.returncode != 0 and "two words" not in proc.stdout + proc.stderr, where,
+                "init.sh accepts a password it cannot write unquoted (or prints it)")
+    for role, ctr in mains.items():
+        key = "sentinel-password" if role == "sentinel" else "password"
+        port = SENTINEL_PORT if role == "sentinel" else REDIS_PORT
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            cmd = ((ctr.get(probe) or {}).get("exec") or {}).get("command")
+            pw_ = f"{where} {role} {probe}"
+            if not c.check(bool(cmd), pw_, "not an exec probe"):
+                continue
+            with tempfile.TemporaryDirectory() as tmp:
+                mapping = _sandbox(tmp, ctr, vols, configmaps, ns)
+                if not c.check(mapping is not None, pw_, "mounts a ConfigMap that is not rendered"):
+                    continue
+                good = _run(tmp, cmd, {"STUB_AUTH": SAMPLE_REDIS_SECRET[key],
+                                       "STUB_PORT": str(port)}, mapping)
+                bad = _run(tmp, cmd, {"STUB_AUTH": "another-password", "STUB_PORT": str(port)},
+                           mapping)
+            c.check(good.returncode == 0, pw_,
+                    f"fails against a {role} on {port} that wants the Secret's {key}: "
+                    f"{(good.stdout + good.stderr).strip()[-300:]}")
+            c.check(bad.returncode != 0, pw_, "succeeds although the instance answers NOAUTH")
+
+
+def check_redis_auth(c, label, objs):
+    """ADR 0053 over one rendering: the Redis pods (check_redis_pods_auth) and every
+    Stellenwerk workload that uses Redis (check_service_redis_auth)."""
+    configmaps = {(o["metadata"].get("namespace"), o["metadata"]["name"]): o.get("data") or {}
+                  for o in objs if o.get("kind") == "ConfigMap"}
+    for o in objs:
+        labels = ((o.get("spec") or {}).get("template", {}).get("metadata") or {}).get(
+            "labels") or {}
+        where = f"{label}: {o.get('kind')}/{o['metadata']['name']}"
+        if o.get("kind") == "StatefulSet" and \
+                labels.get("app.kubernetes.io/name") == "stellenwerk-redis":
+            check_redis_pods_auth(c, where, o, configmaps)
+        elif o.get("kind") in ("Deployment", "Job") and \
+                labels.get("app.kubernetes.io/part-of") == "stellenwerk" and \
+                o["metadata"].get("namespace") in (APP_NS, None) and \
+                "redis" in dependencies_used(o, configmaps):
+            check_service_redis_auth(c, where, o, configmaps)
+
+
+def _edit_script(objs, key, old, new=""):
+    data = next(o for o in objs if o.get("kind") == "ConfigMap"
+                and o["metadata"]["name"] == "stellenwerk-redis")["data"]
+    if old not in data[key]:
+        raise KeyError(f"{old!r} not in {key}")
+    data[key] = data[key].replace(old, new)
+
+
+def _app_config(objs):
+    return next(o for o in objs if o.get("kind") == "ConfigMap"
+                and o["metadata"].get("namespace") == APP_NS
+                and o["metadata"]["name"].startswith("stellenwerk-config"))["data"]
+
+
+def _deployment(objs, name):
+    return next(o for o in objs if o.get("kind") == "Deployment" and o["metadata"]["name"] == name)
+
+
+def _redis_container(objs, role):
+    sts = next(o for o in objs if o.get("kind") == "StatefulSet"
+               and o["metadata"]["name"] == "stellenwerk-redis")
+    return next(x for x in sts["spec"]["template"]["spec"]["containers"] if x["name"] == role)
+
+
+# (what, edit of a copy of a rendered overlay): known-bad edits check_redis_auth must reject.
+REDIS_AUTH_MUTATIONS = [
+    ("Redis without requirepass",
+     lambda objs: _edit_script(objs, "init.sh", 'echo "requirepass ${PASSWORD}"')),
+    ("replicas without masterauth",
+     lambda objs: _edit_script(objs, "init.sh", 'echo "masterauth ${PASSWORD}"')),
+    ("Sentinels without requirepass",
+     lambda objs: _edit_script(objs, "init.sh", 'echo "requirepass ${SENTINEL_PASSWORD}"')),
+    ("Sentinels without auth-pass for the primary",
+     lambda objs: _edit_script(objs, "init.sh", 'echo "sentinel auth-pass stellenwerk ${PASSWORD}"')),
+    ("init.sh asking the Sentinels without their password",
+     lambda objs: _edit_script(objs, "init.sh", 'REDISCLI_AUTH="${SENTINEL_PASSWORD}" ')),
+    ("init.sh taking a NOAUTH answer for the primary's name",
+     lambda objs: _edit_script(objs, "init.sh",
+                               'case "${known}" in *[!A-Za-z0-9.-]*) known="" ;; esac')),
+    ("probes that take NOAUTH for an answer",
+     lambda objs: _edit_script(objs, "ping.sh", " | grep -qx PONG")),
+    ("the Sentinel's probes with the instances' password",
+     lambda objs: [_redis_container(objs, "sentinel")[p]["exec"].update(
+         command=["/bin/sh", "/scripts/ping.sh", "26379", "/etc/redis-auth/password"])
+         for p in ("startupProbe", "readinessProbe", "livenessProbe")]),
+    ("the pre-ADR-0053 probe (redis-cli ping)",
+     lambda objs: _redis_container(objs, "redis")["livenessProbe"]["exec"].update(
+         command=["redis-cli", "ping"])),
+    ("the Redis pods' passwords from another Secret",
+     lambda objs: next(v for v in next(o for o in objs if o.get("kind") == "StatefulSet")
+                       ["spec"]["template"]["spec"]["volumes"] if "secret" in v)["secret"]
+     .update(secretName="stellenwerk-redis")),
+    ("the gateway without the Secret mounted",
+     lambda objs: _container(_deployment(objs, "gateway"))["volumeMounts"].remove(
+         next(m for m in _container(_deployment(objs, "gateway"))["volumeMounts"]
+              if m["name"] == "redis-auth"))),
+    ("no STELLENWERK_REDIS_PASSWORD_FILE in the services' ConfigMap",
+     lambda objs: _app_config(objs).pop("STELLENWERK_REDIS_PASSWORD_FILE")),
+    ("the Sentinel password file naming the instances' key",
+     lambda objs: _app_config(objs).update(
+         STELLENWERK_REDIS_SENTINEL_PASSWORD_FILE="/etc/stellenwerk/redis/password")),
+    ("a literal STELLENWERK_REDIS_PASSWORD in postings' env",
+     lambda objs: _container(_deployment(objs, "postings"))["env"].append(
+         {"name": "STELLENWERK_REDIS_PASSWORD", "value": "sample"})),
+    ("the password in the services' ConfigMap",
+     lambda objs: (_app_config(objs).pop("STELLENWERK_REDIS_PASSWORD_FILE"),
+                   _app_config(objs).update(STELLENWERK_REDIS_PASSWORD="sample"))),
+]
+
+
+def check_redis_auth_mutations(c, label, objs):
+    """Each REDIS_AUTH_MUTATIONS edit of the rendered objects must make check_redis_auth fail."""
+    for what, edit in REDIS_AUTH_MUTATIONS:
+        bad = copy.deepcopy(objs)
+        try:
+            edit(bad)
+        except (StopIteration, KeyError, IndexError, TypeError, ValueError) as e:
+            c.check(False, label, f"mutation '{what}' does not apply: {e!r}")
+            continue
+        probe = Checks()
+        with contextlib.redirect_stdout(io.StringIO()):
+            check_redis_auth(probe, label, bad)
+        c.check(probe.failed > 0, label, f"the Redis AUTH checks accepted {what}")
+
+
 def render(c, kubectl, path, label):
     proc = subprocess.run([kubectl, "kustomize", path], capture_output=True, text=True)
     if not c.check(proc.returncode == 0, label,
@@ -1098,6 +1457,7 @@ def main():
     check_network_mutations(c, "deploy/k8s/overlays/prod", prod_objs, {
         (o["metadata"].get("namespace"), o["metadata"]["name"]): o.get("data") or {}
         for o in prod_objs if o.get("kind") == "ConfigMap"})
+    check_redis_auth_mutations(c, "deploy/k8s/overlays/prod", prod_objs)
     check_admitted_overlay(c, args.kubectl, dirs[1],
                            dict(rendered_objects).get("deploy/k8s/infra", []))
     prod = rendered.get("deploy/k8s/overlays/prod", {})
