@@ -1410,6 +1410,10 @@ absl::Status Gateway::Start() {
     options.sentinel_auth = g.config.redis_sentinel_auth;
     options.key_prefix = g.config.redis_prefix;
     g.redis = std::make_unique<cache::RedisCache>(options);
+    // A wrong password in the log at start (ADR 0053); rate limits fail open meanwhile.
+    if (absl::Status s = g.redis->Check(); !s.ok()) {
+      spdlog::warn("{}; rate limits are off until it is reachable", std::string(s.message()));
+    }
   }
   if (!g.config.jwt_jwks_file.empty()) {
     absl::StatusOr<std::shared_ptr<auth::JwksFile>> jwks =
