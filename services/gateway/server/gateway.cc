@@ -34,12 +34,13 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
-#include "openssl/sha.h"
 #include "prometheus/counter.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
+#include "services/gateway/server/rate_limit.h"
 #include "services/gateway/server/services.h"
+#include "services/gateway/server/sha256.h"
 #include "services/gateway/transcode/multipart.h"
 #include "services/gateway/transcode/openapi.h"
 #include "services/gateway/transcode/routes.h"
@@ -109,6 +110,7 @@ absl::Status LoadGatewayConfig(config::EnvReader& env, GatewayConfig* c) {
   c->drain = env.Duration("STELLENWERK_GATEWAY_DRAIN", absl::ZeroDuration());
   c->threads = env.Int("STELLENWERK_GATEWAY_THREADS", 2, 1, 64);
   c->workers = env.Int("STELLENWERK_GATEWAY_WORKERS", 8, 1, 256);
+  c->rate_limit_threads = env.Int("STELLENWERK_GATEWAY_RATE_LIMIT_THREADS", 8, 1, 64);
   c->log_level = env.String("STELLENWERK_LOG_LEVEL", "info");
   return env.status();
 }
@@ -124,22 +126,6 @@ const std::vector<std::string> kPublicMethods = {
     "stellenwerk.postings.v1.PostingService.GetPosting",
     "stellenwerk.postings.v1.PostingService.ExportJobPosting",
 };
-
-std::string Hex(const unsigned char* d, size_t n) {
-  static const char* k = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(k[d[i] >> 4]);
-    out.push_back(k[d[i] & 15]);
-  }
-  return out;
-}
-
-std::string Sha256Hex(absl::string_view data, size_t bytes = 16) {
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
-  return Hex(md, bytes);
-}
 
 std::string ContentTypeOf(const std::filesystem::path& p) {
   static const std::map<std::string, std::string> types = {
@@ -202,50 +188,8 @@ struct Gateway::Impl {
         .Observe(seconds);
   }
 
-  // The verified subject of a bearer token, hashed ("" without a verifiable token). Only the
-  // rate limit's choice of bucket depends on it; the services verify the token themselves.
-  std::string VerifiedSubject(const std::string& authorization) const {
-    if (!verifier || !absl::StartsWithIgnoreCase(authorization, "Bearer ")) return "";
-    absl::StatusOr<auth::Claims> claims = verifier->Verify(
-        std::string(absl::StripAsciiWhitespace(authorization.substr(7))), absl::Now());
-    if (!claims.ok()) return "";
-    return Sha256Hex(absl::StrCat(claims->tenant, "\n", claims->sub));
-  }
-
-  // Fixed one-minute windows in Redis per route template (method and template) and client
-  // (docs/decisions/0045): a verified token's subject gets the per-client limit and its
-  // address a limit `rate_limit_ip_factor` times as high; a request without a verifiable
-  // token is counted by its address alone, so an invented token buys nothing. nullopt =
-  // allowed (also when Redis is down: fail-open, as the cache); otherwise the seconds until
-  // the window ends.
-  std::optional<int> RateLimited(const std::string& client, const std::string& authorization,
-                                 const std::string& route) {
-    if (!redis || config.rate_limit_per_minute <= 0) return std::nullopt;
-    int64_t now = absl::ToUnixSeconds(config.clock != nullptr ? config.clock->Now() : absl::Now());
-    int64_t window = now / 60;
-    auto over = [&](const std::string& who, int64_t limit) {
-      std::optional<int64_t> n =
-          redis->Increment(absl::StrCat("rl:", window, ":", route, ":", who), absl::Seconds(61));
-      return n.has_value() && *n > limit;
-    };
-    const int64_t limit = config.rate_limit_per_minute;
-    const std::string subject = VerifiedSubject(authorization);
-    const char* by = "client";
-    bool limited;
-    if (subject.empty()) {
-      limited = over(absl::StrCat("ip:", client), limit);
-    } else {
-      by = "subject";
-      limited = over(absl::StrCat("sub:", subject), limit);
-      if (over(absl::StrCat("ip:", client), limit * config.rate_limit_ip_factor) && !limited) {
-        limited = true;
-        by = "client";
-      }
-    }
-    if (!limited) return std::nullopt;
-    rate_limited->Add({{"route", route}, {"by", by}}).Increment();
-    return static_cast<int>(60 - now % 60);
-  }
+  // The rate limit (docs/decisions/0045, 0052); null before Start.
+  std::unique_ptr<RateLimiter> limiter;
 };
 
 int64_t Gateway::upload_buffered_max() const { return impl_->upload_buffered_max.load(); }
@@ -564,9 +508,15 @@ class Session : public std::enable_shared_from_this<Session> {
                            {{"Content-Type", "expected application/json"}});
       }
     }
-    if (std::optional<int> retry = gw_.RateLimited(cur_.client, cur_.authorization, cur_.route)) {
-      return RateLimitedAnswer(*retry);
-    }
+    // The body and the match wait in the closure while the rate limit is checked.
+    auto pending = std::make_shared<std::pair<Match, std::string>>(match, std::move(body));
+    Limit(cur_.authorization, cur_.route,
+          [this, pending] { Forward(pending->first, std::move(pending->second)); });
+  }
+
+  // A transcoded route past its checks and the rate limit: the upstream call.
+  void Forward(const Match& match, std::string body) {
+    const Route& route = *match.route;
     auto channel_it = gw_.stubs.find(route.upstream);
     if (channel_it == gw_.stubs.end()) {
       return SendProblem(503, absl::StrCat("The ", route.upstream, " service is not configured."),
@@ -946,6 +896,24 @@ class Session : public std::enable_shared_from_this<Session> {
     SendProblem(http_status, detail, violations, rpc::StatusCodeName(status.error_code()));
   }
 
+  // Runs `next` on this session's strand when the rate limit allows the request, otherwise
+  // answers 429. The limiter works off the I/O thread (docs/decisions/0052); nothing else of
+  // this connection happens meanwhile (HTTP/1.1: the next request is read after the answer).
+  void Limit(const std::string& authorization, const std::string& route, std::function<void()> next,
+             bool close_on_refusal = false) {
+    if (!gw_.limiter->enabled()) return next();
+    gw_.limiter->Check(cur_.client, authorization, route,
+                       [self = shared_from_this(), next = std::move(next),
+                        close_on_refusal](std::optional<int> retry) {
+                         net::post(self->stream_.get_executor(),
+                                   [self, next, retry, close_on_refusal] {
+                                     if (!retry) return next();
+                                     if (close_on_refusal) self->cur_.keep_alive = false;
+                                     self->RateLimitedAnswer(*retry);
+                                   });
+                       });
+  }
+
   void RateLimitedAnswer(int retry_after) {
     auto res = ProblemResponse(429, "Too many requests; retry later.", {}, "RESOURCE_EXHAUSTED");
     res->set(http::field::retry_after, std::to_string(retry_after));
@@ -969,9 +937,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void DevSignIn(const std::string& body) {
     cur_.route = "POST /v1/dev/sign-in";
     if (cur_.verb != http::verb::post) return SendProblem(405, "Use POST.", {});
-    if (std::optional<int> retry = gw_.RateLimited(cur_.client, "", cur_.route)) {
-      return RateLimitedAnswer(*retry);
-    }
+    Limit("", cur_.route, [this, body] { SignIn(body); });
+  }
+
+  void SignIn(const std::string& body) {
     if (gw_.config.jwt_hs256_secret.size() < 32) {
       return SendProblem(503, "No HS256 secret is configured for the development sign-in.", {});
     }
@@ -1134,11 +1103,13 @@ class Session : public std::enable_shared_from_this<Session> {
       cur_.keep_alive = false;
       return SendProblem(401, "This route needs a bearer token.", {});
     }
-    if (std::optional<int> retry =
-            gw_.RateLimited(cur_.client, cur_.authorization, "POST /v1/applications")) {
-      cur_.keep_alive = false;
-      return RateLimitedAnswer(*retry);
-    }
+    // Refused, the body stays unread: the connection closes after the 429.
+    Limit(
+        cur_.authorization, "POST /v1/applications", [this] { BeginUpload(); },
+        /*close_on_refusal=*/true);
+  }
+
+  void BeginUpload() {
     if (gw_.config.upstreams.count("applications") == 0) {
       cur_.keep_alive = false;
       return SendProblem(503, "The applications service is not configured.", {});
@@ -1400,6 +1371,9 @@ absl::Status Gateway::Start() {
     options.sentinels = g.config.redis_sentinels;
     options.sentinel_master = g.config.redis_sentinel_master;
     options.key_prefix = g.config.redis_prefix;
+    // A connection for every thread that may count at once (the limiter's, and the I/O
+    // threads when its queue is full): a check never waits for a free one.
+    options.pool_size = std::max(options.pool_size, g.config.rate_limit_threads + g.config.threads);
     g.redis = std::make_unique<cache::RedisCache>(options);
   }
   if (!g.config.jwt_jwks_file.empty()) {
@@ -1435,6 +1409,13 @@ absl::Status Gateway::Start() {
                         .Name("stellenwerk_gateway_rate_limited_total")
                         .Help("requests refused with 429, by route")
                         .Register(*g.registry);
+  RateLimiter::Options limit;
+  limit.per_minute = g.config.rate_limit_per_minute;
+  limit.ip_factor = g.config.rate_limit_ip_factor;
+  limit.clock = g.config.clock;
+  limit.threads = g.config.rate_limit_threads;
+  limit.max_queue = g.config.rate_limit_queue;
+  g.limiter = std::make_unique<RateLimiter>(limit, g.redis.get(), g.verifier, g.rate_limited);
 
   beast::error_code bec;
   tcp::endpoint endpoint(net::ip::make_address(g.config.bind, bec),
@@ -1464,6 +1445,7 @@ void Gateway::Stop() {
   for (auto& t : g.threads) t.join();
   g.threads.clear();
   if (g.workers) g.workers->Stop();
+  if (g.limiter) g.limiter->Stop();
 }
 
 void Gateway::Drain() { impl_->draining = true; }

@@ -66,6 +66,11 @@ struct GatewayConfig {
   int trusted_proxies = 0;  // STELLENWERK_GATEWAY_TRUSTED_PROXIES
   int threads = 2;          // STELLENWERK_GATEWAY_THREADS (I/O threads)
   int workers = 8;          // STELLENWERK_GATEWAY_WORKERS (blocking upload calls)
+  // The rate limit's own threads (STELLENWERK_GATEWAY_RATE_LIMIT_THREADS): the token check and
+  // the Redis INCRs run there, off the I/O threads (docs/decisions/0052); past
+  // rate_limit_queue waiting checks one runs on the I/O thread instead (never skipped).
+  int rate_limit_threads = 8;
+  size_t rate_limit_queue = 1024;
   absl::Duration idle_timeout = absl::Seconds(30);  // keep-alive idle limit
   std::string log_level = "info";                   // STELLENWERK_LOG_LEVEL
   // The rate limit's windows follow this clock (tests: a FakeClock); null = the system's.
