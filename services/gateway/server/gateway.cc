@@ -64,35 +64,14 @@ namespace av1 = ::stellenwerk::applications::v1;
 // --------------------------------------------------------------------------------
 
 absl::Status LoadGatewayConfig(config::EnvReader& env, GatewayConfig* c) {
-  c->bind = env.String("STELLENWERK_BIND", "127.0.0.1");
+  // Bind, Redis (ADR 0048), token keys and log level: the services' loader, the same names.
+  if (absl::Status s = config::LoadSharedConfig(env, c); !s.ok()) return s;
   c->http_port = env.Int("STELLENWERK_HTTP_PORT", kDefaultHttpPort, 0, 65535);
   for (const std::string& name : kUpstreams) {
     std::string var = absl::StrCat("STELLENWERK_", absl::AsciiStrToUpper(name), "_ADDR");
     std::string addr = env.String(var.c_str(), "");
     if (!addr.empty()) c->upstreams[name] = addr;
   }
-  // The same Redis settings as the services (common/config/runtime_config.cc, ADR 0048).
-  std::string redis = env.String("STELLENWERK_REDIS_ADDR", "");
-  if (!redis.empty()) {
-    auto parsed = cache::ParseRedisEndpoints(redis, "STELLENWERK_REDIS_ADDR");
-    if (!parsed.ok()) return parsed.status();
-    if (parsed->size() != 1) {
-      return absl::InvalidArgumentError("STELLENWERK_REDIS_ADDR: not one host:port");
-    }
-    c->redis_host = parsed->front().host;
-    c->redis_port = parsed->front().port;
-  }
-  std::string sentinels = env.String("STELLENWERK_REDIS_SENTINELS", "");
-  if (!sentinels.empty()) {
-    auto parsed = cache::ParseRedisEndpoints(sentinels, "STELLENWERK_REDIS_SENTINELS");
-    if (!parsed.ok()) return parsed.status();
-    c->redis_sentinels = *std::move(parsed);
-  }
-  c->redis_sentinel_master =
-      env.String("STELLENWERK_REDIS_SENTINEL_MASTER", c->redis_sentinel_master);
-  c->jwt_hs256_secret = env.String("STELLENWERK_JWT_HS256_SECRET", "");
-  c->jwt_jwks_file = env.String("STELLENWERK_JWT_JWKS_FILE", "");
-  c->jwt_rs256_public_key_file = env.String("STELLENWERK_JWT_RS256_PUBLIC_KEY_FILE", "");
   c->dev_signin = env.Bool("STELLENWERK_GATEWAY_DEV_SIGNIN", false);
   c->portal_dir = env.String("STELLENWERK_PORTAL_DIR", STELLENWERK_DEFAULT_PORTAL_DIR);
   std::string cors = env.String("STELLENWERK_GATEWAY_CORS_ORIGINS", "");
@@ -111,7 +90,6 @@ absl::Status LoadGatewayConfig(config::EnvReader& env, GatewayConfig* c) {
   c->threads = env.Int("STELLENWERK_GATEWAY_THREADS", 2, 1, 64);
   c->workers = env.Int("STELLENWERK_GATEWAY_WORKERS", 8, 1, 256);
   c->rate_limit_threads = env.Int("STELLENWERK_GATEWAY_RATE_LIMIT_THREADS", 8, 1, 64);
-  c->log_level = env.String("STELLENWERK_LOG_LEVEL", "info");
   return env.status();
 }
 
