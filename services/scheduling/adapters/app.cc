@@ -87,9 +87,8 @@ void SchedulingApp::RegisterConsumers() {
     if (application.empty() || meta.tenant_id().empty()) {
       return absl::InvalidArgumentError("application event without application or tenant");
     }
-    store_->ApplyApplicationStatus(tx, meta.tenant_id(), application, posting, applicant, to,
-                                   meta.correlation_id());
-    return absl::OkStatus();
+    return store_->ApplyApplicationStatus(tx, meta.tenant_id(), application, posting, applicant, to,
+                                          meta.correlation_id());
   };
   consumer.On<ev::ApplicationStatusChanged>(
       [status](pqxx::work& tx, const ev::ApplicationStatusChanged& e, const amqp::Delivery&) {

@@ -693,8 +693,12 @@ TEST(SchedulingRestartTest, RemindersDueWhileDownFireOnceWithTwoReplicas) {
                       store.ApplyPosting(tx, p);
                       for (int i = 0; i < kBookings; ++i) {
                         apps.push_back(ids::NewUuid());
-                        store.ApplyApplicationStatus(tx, tenant, apps.back(), posting,
-                                                     absl::StrCat("sub-", i), "INVITED");
+                        if (absl::Status st =
+                                store.ApplyApplicationStatus(tx, tenant, apps.back(), posting,
+                                                             absl::StrCat("sub-", i), "INVITED");
+                            !st.ok()) {
+                          return st;
+                        }
                       }
                       return absl::OkStatus();
                     })
