@@ -10,10 +10,17 @@
 //   APPLICANT_SUB   the subject to sign in as
 //   DAY_ID, INVITE_KENNZIFFER, DAY_ROOM, VIDEO_URL  a selection day (Tuesday 2 July 2030, three
 //                   interviews from 09:00 Berlin time) of a posting the applicant was invited for
+//   WRITTEN_DAY_ID  a second day of that posting (Wednesday 3 July 2030, barrier-free room): a
+//                   written task 09:00–10:00, a break, interviews at 11:00 (booked by HR for
+//                   HR_BOOKED_SUB) and 11:30
+//   RIVAL_SUB       another applicant invited for that posting (books a slot meanwhile)
+//   HR_BOOKED_SUB   an applicant whose invitation leaves booking to HR; HR booked them at 11:00
+//                   on WRITTEN_DAY_ID and on a third day that HR books alone (4 July 2030)
 //   SCREENSHOT_DIR  where the screenshots go (under the build tree)
 // Exit status 0 when every step passed; the last line is "RESULT {json}" for the caller.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { randomUUID } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -41,6 +48,9 @@ const DAY_ID = env("DAY_ID");
 const INVITE_KENNZIFFER = env("INVITE_KENNZIFFER");
 const DAY_ROOM = env("DAY_ROOM");
 const VIDEO_URL = env("VIDEO_URL");
+const WRITTEN_DAY_ID = env("WRITTEN_DAY_ID");
+const RIVAL_SUB = env("RIVAL_SUB");
+const HR_BOOKED_SUB = env("HR_BOOKED_SUB");
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 mkdirSync(SHOTS, { recursive: true });
 
@@ -369,6 +379,140 @@ try {
   const bookingId = await entry.first().getAttribute("data-id");
   await axe(page, "termine-video");
 
+  // Moving the booking by keyboard: the other free slots of the same day are offered.
+  const videoEntry = page.locator(`.bookings > li[data-id="${bookingId}"]`);
+  const moveRadios = videoEntry.locator(".inline-form input[type=radio]");
+  const openMove = async () => {
+    await videoEntry.locator("button", { hasText: /^Termin verschieben/ }).focus();
+    await page.keyboard.press("Enter");
+    await moveRadios.first().waitFor();
+  };
+  await openMove();
+  check(await page.evaluate(() => document.activeElement?.type === "radio"), "the move form takes the focus (its first free slot)");
+  check(await videoEntry.locator("button", { hasText: /^Termin verschieben/ }).isHidden() &&
+    await page.locator(".success", { hasText: "Ihr Termin ist gebucht" }).count() === 0,
+    "while the move form is open its button is hidden and the earlier confirmation is gone");
+  let moveLabels = await videoEntry.locator(".inline-form label").allInnerTexts();
+  check(moveLabels.length === 2 && moveLabels[0].includes("09:30 bis 10:00 Uhr") && moveLabels[1].includes("10:00 bis 10:30 Uhr"),
+    `the other free slots of the day are offered for the move (${moveLabels.join(" | ")})`);
+  await axe(page, "termine-verschieben");
+  await page.keyboard.press("ArrowDown");
+  check(await moveRadios.nth(1).isChecked(), "the arrow key chooses 10:00");
+  await tabToText(page, "button", "Auf diesen Termin verschieben");
+  await page.keyboard.press("Enter");
+  await page.locator(".success[role=status]", { hasText: "Ihr Termin ist verschoben" }).waitFor({ timeout: 20000 });
+  check(await page.evaluate(() => document.activeElement?.classList.contains("success")), "the confirmation of the move takes the focus");
+  await videoEntry.waitFor();
+  entryText = await videoEntry.innerText();
+  check(entryText.includes("Dienstag, 02.07.2030, 10:00 bis 10:30 Uhr") && entryText.includes("per Video") && !entryText.includes("09:00"),
+    "the list shows the booking at its new time, still by video");
+  const movedDownload = page.waitForEvent("download");
+  await videoEntry.locator("button", { hasText: "Kalendereintrag herunterladen" }).focus();
+  await page.keyboard.press("Enter");
+  const movedIcs = readFileSync(await (await movedDownload).path(), "utf8");
+  check(movedIcs.includes("SEQUENCE:1") && /DTSTART;TZID=Europe\/Berlin:20300702T100000/.test(movedIcs) && movedIcs.includes("METHOD:REQUEST"),
+    "the downloaded calendar entry has the new time and SEQUENCE:1");
+  await axe(page, "termine-verschoben");
+
+  // Taken meanwhile: the form is open, a rival applicant books 09:30, the applicant chooses
+  // it — refused in German, the focus on the message, the free slots offered anew.
+  await openMove();
+  moveLabels = await videoEntry.locator(".inline-form label").allInnerTexts();
+  check(moveLabels.length === 2 && moveLabels[0].includes("09:00 bis 09:30 Uhr") && moveLabels[1].includes("09:30 bis 10:00 Uhr"),
+    `after the move 09:00 and 09:30 are free (${moveLabels.join(" | ")})`);
+  const taken = await moveRadios.nth(1).getAttribute("value");
+  const rivalToken = (await (await fetch(`${BASE}/v1/dev/sign-in`, { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ sub: RIVAL_SUB, tenant_id: "portal" }) })).json()).access_token;
+  const rivalAuth = { Authorization: `Bearer ${rivalToken}`, "Content-Type": "application/json" };
+  const rivalApps = (await (await fetch(`${BASE}/v1/me/applications?pageSize=50`, { headers: rivalAuth })).json()).applications || [];
+  const rivalBooking = await fetch(`${BASE}/v1/me/bookings`, { method: "POST", headers: rivalAuth,
+    body: JSON.stringify({ requestId: randomUUID(), slotId: taken, applicationId: rivalApps[0] && rivalApps[0].id, mode: "IN_PERSON" }) });
+  check(rivalBooking.ok, `the rival books 09:30 meanwhile (HTTP ${rivalBooking.status})`);
+  await page.keyboard.press("ArrowDown");
+  check(await moveRadios.nth(1).isChecked(), "09:30 is chosen by keyboard");
+  await tabToText(page, "button", "Auf diesen Termin verschieben");
+  await page.keyboard.press("Enter");
+  const takenAlert = videoEntry.locator(".alert[role=alert]", { hasText: "inzwischen vergeben" });
+  await takenAlert.waitFor({ timeout: 20000 });
+  check(await page.evaluate(() => document.activeElement?.getAttribute("role") === "alert"), "the refusal takes the focus");
+  moveLabels = await videoEntry.locator(".inline-form label").allInnerTexts();
+  check(moveLabels.length === 1 && moveLabels[0].includes("09:00 bis 09:30 Uhr"), `only what is free now is offered (${moveLabels.join(" | ")})`);
+  await axe(page, "termine-verschieben-vergeben");
+  await tabToText(page, "button", "Nicht verschieben");
+  await page.keyboard.press("Enter");
+  await moveRadios.first().waitFor({ state: "detached" });
+  check(await page.evaluate(() => (document.activeElement?.textContent || "").startsWith("Termin verschieben")),
+    "closing the move form returns the focus to its button");
+  check((await videoEntry.innerText()).includes("10:00 bis 10:30 Uhr"), "the booking stays at 10:00");
+
+  // Nachteilsausgleich: the written task of the second day, a barrier-free room and extra
+  // time; more than fits before the next slot is refused at the field.
+  await page.goto(`${BASE}/#/termine?tag=${encodeURIComponent(WRITTEN_DAY_ID)}`);
+  await page.waitForSelector("#mehrzeit");
+  const writtenLabels = await page.locator("label[for^=termin-]").allInnerTexts();
+  check(writtenLabels.length === 2 && writtenLabels[0].includes("Mittwoch, 03.07.2030, 09:00 bis 10:00 Uhr") && writtenLabels[0].includes("schriftliche Aufgabe") &&
+    writtenLabels[1].includes("11:30 bis 12:00 Uhr") && writtenLabels[1].includes("Auswahlgespräch"),
+    `the written task and the free interview are offered, each named (${writtenLabels.join(" | ")})`);
+  check((await page.locator("#mehrzeit-hint").innerText()).includes("höchstens 60 Minuten"), "the extra time is offered up to the next slot (60 minutes)");
+  await axe(page, "termine-ausgleich");
+  await tabTo(page, "termin-0");
+  await page.keyboard.press("Space");
+  await tabTo(page, "barrierefrei");
+  await page.keyboard.press("Space");
+  await tabTo(page, "mehrzeit");
+  await page.keyboard.type("90");
+  await tabToText(page, "button", "Termin verbindlich buchen");
+  await page.keyboard.press("Enter");
+  await page.locator(".alert[role=alert]", { hasText: "höchstens 60 Minuten" }).waitFor();
+  check(await page.getAttribute("#mehrzeit", "aria-invalid") === "true" &&
+    (await page.locator("#mehrzeit-error").innerText()).includes("höchstens 60 Minuten"), "90 minutes are refused at the field, in German");
+  check(await page.evaluate(() => document.activeElement?.getAttribute("role") === "alert"), "the refusal takes the focus");
+  await axe(page, "termine-ausgleich-fehler");
+  await tabTo(page, "mehrzeit");
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type("30");
+  await tabToText(page, "button", "Termin verbindlich buchen");
+  await page.keyboard.press("Enter");
+  await page.locator(".success[role=status]", { hasText: "30 Minuten zusätzliche Bearbeitungszeit" }).waitFor({ timeout: 20000 });
+  const writtenEntry = page.locator(".bookings > li", { hasText: "03.07.2030" });
+  await writtenEntry.waitFor();
+  const writtenText = await writtenEntry.innerText();
+  check(writtenText.includes("Mittwoch, 03.07.2030, 09:00 bis 10:30 Uhr") && writtenText.includes("schriftliche Aufgabe") &&
+    /Zusätzliche Bearbeitungszeit\s+30 Minuten/.test(writtenText) && /Barrierefreier Raum\s+ja, von Ihnen beantragt/.test(writtenText),
+    "the booking shows the extra time, the barrier-free room and the end extended to 10:30");
+  const writtenBookingId = await writtenEntry.getAttribute("data-id");
+  await axe(page, "termine-ausgleich-gebucht");
+
+  // An applicant whose invitation leaves booking to HR: on the day HR books alone the portal
+  // offers no move; a move on the other day is refused by scheduling, shown in German.
+  const hrContext = await browser.newContext({ locale: "de-DE", timezoneId: "America/New_York" });
+  hrContext.setDefaultTimeout(15000);
+  const hrPage = await hrContext.newPage();
+  hrPage.on("pageerror", (e) => pageErrors.push(String(e)));
+  await hrPage.goto(`${BASE}/#/anmelden?weiter=${encodeURIComponent("#/termine")}`);
+  await hrPage.fill("#kennung", HR_BOOKED_SUB);
+  await hrPage.press("#kennung", "Enter");
+  const hrDayEntry = hrPage.locator(".bookings > li", { hasText: "04.07.2030" });
+  const hrMoveEntry = hrPage.locator(".bookings > li", { hasText: "03.07.2030" });
+  await hrDayEntry.waitFor();
+  await hrMoveEntry.waitFor();
+  check((await hrDayEntry.innerText()).includes("Diesen Termin vergibt die Personalstelle") &&
+    await hrDayEntry.locator("button", { hasText: /^Termin verschieben/ }).count() === 0 &&
+    await hrDayEntry.locator("button", { hasText: "Termin absagen" }).count() === 0,
+    "a booking on a day HR books alone offers neither move nor cancel, and says whom to ask");
+  await hrMoveEntry.locator("button", { hasText: /^Termin verschieben/ }).focus();
+  await hrPage.keyboard.press("Enter");
+  await hrMoveEntry.locator(".inline-form input[type=radio]").first().waitFor();
+  await hrPage.keyboard.press("Space");
+  await tabToText(hrPage, "button", "Auf diesen Termin verschieben");
+  await hrPage.keyboard.press("Enter");
+  await hrMoveEntry.locator(".alert[role=alert]", { hasText: "vergibt die Personalstelle" }).waitFor({ timeout: 20000 });
+  check(await hrPage.evaluate(() => document.activeElement?.getAttribute("role") === "alert"),
+    "a move the invitation does not allow is refused in German, the focus on the message");
+  check((await hrMoveEntry.innerText()).includes("11:00 bis 11:30 Uhr"), "that booking stays at 11:00");
+  await axe(hrPage, "termine-nur-personalstelle");
+  await hrContext.close();
+
   // 7. Where the development sign-in is off (production), the page says so.
   const prod = await browser.newContext({ locale: "de-DE" });
   const prodPage = await prod.newPage();
@@ -385,7 +529,7 @@ try {
   await prod.close();
 
   check(pageErrors.length === 0, `no script or CSP error in the page${pageErrors.length ? `: ${pageErrors.join(" | ")}` : ""}`);
-  result = { applicationId, anonymisedApplicationId, bookingId };
+  result = { applicationId, anonymisedApplicationId, bookingId, writtenBookingId };
 } catch (e) {
   failures.push(String(e && e.stack ? e.stack : e));
   console.log(`FAIL ${e && e.stack ? e.stack : e}`);
