@@ -24,6 +24,7 @@ std::vector<std::string> Specific(Kind kind) {
     case v1::NOTICE_WITHDRAWN:
       return {"grund", "regionalstelle"};
     case v1::INVITATION:
+      return {"termin", "ort", "terminwahl"};
     case v1::BOOKING_CONFIRMED:
     case v1::BOOKING_RESCHEDULED:
     case v1::BOOKING_CANCELLED:
@@ -123,8 +124,13 @@ TemplateText DefaultTemplate(Kind kind) {
     case v1::INVITATION:
       return Make(absl::StrCat("Einladung zum Auswahlverfahren – ", ref),
                   "wir freuen uns, Sie zum Auswahlverfahren für die Stelle „{{stellentitel}}“ "
-                  "einzuladen.\n\nTermin: {{termin}}\nOrt: {{ort}}\n\nSollten Sie den Termin "
-                  "nicht wahrnehmen können, teilen Sie uns dies bitte möglichst bald über das "
+                  "einzuladen.\n\nOrt und Zeit der Auswahltermine finden Sie im "
+                  "Bewerbungsportal unter „Meine Termine“:\n{{terminwahl}}\n\nDort wählen Sie "
+                  "Ihren Termin, sofern wir ihn nicht für Sie festlegen, und können angeben, ob "
+                  "Sie einen barrierefreien Raum oder mehr Zeit für die schriftliche Aufgabe "
+                  "benötigen (Nachteilsausgleich). Sobald Ihr Termin feststeht, erhalten Sie "
+                  "eine Bestätigung mit Kalendereintrag.\n\nSollten Sie keinen der Termine "
+                  "wahrnehmen können, teilen Sie uns dies bitte möglichst bald über das "
                   "Bewerbungsportal mit.");
     case v1::OFFER:
       return Make(absl::StrCat("Ihre Bewerbung: Zusage – ", ref),
@@ -242,6 +248,7 @@ Values SampleValues(Kind kind) {
                          "der Sachbearbeitung entschieden."},
                         {"termin", "Dienstag, 13. Mai 2025, 10:00 Uhr"},
                         {"ort", "Rathaus, Raum 2.14"},
+                        {"terminwahl", "https://karriere.musterstadt.de/#/termine"},
                         {"gremium", "Gleichstellungsbeauftragte"},
                         {"arbeitstage", "5"},
                         {"fristende", "Dienstag, 22. April 2025, 24:00 Uhr"},

@@ -221,6 +221,34 @@ TEST(Retry, DecideSentRetriedOrFailed) {
 }
 
 // SGB IX § 178 (2), § 165: what the representative reads of each decision.
+// The invitation names no appointment yet: it sends the applicant to the portal's "Meine
+// Termine", linked when the tenant set its portal address.
+TEST(Audience, TheInvitationLinksToMeineTermineOfTheTenantsPortal) {
+  Planned p;
+  p.kind = v1::INVITATION;
+  p.values = {{"kennziffer", "26/0042"}, {"stellentitel", "Sachbearbeitung Bürgerbüro"}};
+  p.to = {"", "bewerberin@example.org"};
+  v1::TenantSettings settings = WithDefaults({});
+  settings.set_portal_url("https://karriere.herne.de/");
+  Composed c = Compose(p, DefaultTemplate(v1::INVITATION), settings, "noreply@example.org");
+  EXPECT_NE(c.text.body_text.find("„Meine Termine“:\nhttps://karriere.herne.de/#/termine\n"),
+            std::string::npos)
+      << c.text.body_text;
+  EXPECT_EQ(c.text.body_text.find("{{"), std::string::npos);
+  EXPECT_EQ(c.text.body_text.find("Termin: \n"), std::string::npos);  // no empty appointment
+  settings.clear_portal_url();
+  c = Compose(p, DefaultTemplate(v1::INVITATION), settings, "noreply@example.org");
+  EXPECT_NE(c.text.body_text.find("(nach der Anmeldung im Bewerbungsportal)"), std::string::npos);
+
+  EXPECT_TRUE(PlausiblePortalUrl(""));
+  EXPECT_TRUE(PlausiblePortalUrl("https://karriere.herne.de"));
+  EXPECT_TRUE(PlausiblePortalUrl("http://localhost:8080"));
+  EXPECT_FALSE(PlausiblePortalUrl("http://karriere.herne.de"));  // letters link over TLS only
+  EXPECT_FALSE(PlausiblePortalUrl("javascript:alert(1)"));
+  EXPECT_FALSE(PlausiblePortalUrl("https://a.de/\nBcc: x@y.de"));
+  EXPECT_FALSE(PlausiblePortalUrl("https://" + std::string(300, 'a')));
+}
+
 TEST(Audience, TheRepresentativeReadsDecisionFindingAndHearing) {
   Values rejected = RepresentativeValues(
       {"B-7K3Q", "REJECTED", "Laufbahnbefähigung fehlt.", true, true, "Keine Einwände."});

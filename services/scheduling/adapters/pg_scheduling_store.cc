@@ -1,5 +1,7 @@
 #include "services/scheduling/adapters/pg_scheduling_store.h"
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "common/errors/errors.h"
 #include "common/ids/uuid.h"
@@ -188,9 +190,12 @@ void PgSchedulingStore::ApplyApplicationStatus(pqxx::work& tx, const std::string
                                                const std::string& correlation_id) {
   tx.exec_params(
       "INSERT INTO invitations (application_id, tenant_id, posting_id, applicant_sub, status,"
-      " updated_at) VALUES ($1, $2, $3, $4, $5, $6::timestamptz)"
+      " updated_at, invited_at) VALUES ($1, $2, $3, $4, $5, $6::timestamptz,"
+      " CASE WHEN $5 = 'INVITED' THEN $6::timestamptz END)"
       " ON CONFLICT (application_id) DO UPDATE SET status = EXCLUDED.status,"
-      " updated_at = EXCLUDED.updated_at"
+      " updated_at = EXCLUDED.updated_at,"
+      " invited_at = coalesce(invitations.invited_at, EXCLUDED.invited_at),"
+      " version = invitations.version + 1"
       // WITHDRAWN and REJECTED end an application for good: a status event of before that
       // arriving late (redelivered, out of order) does not reopen the invitation.
       " WHERE invitations.status NOT IN ('WITHDRAWN', 'REJECTED')",
@@ -236,6 +241,7 @@ void PgSchedulingStore::EraseApplications(pqxx::work& tx,
     tx.exec_params("DELETE FROM scheduling_audit WHERE subject_id = $1::uuid",
                    row[0].as<std::string>());
   }
+  tx.exec_params("DELETE FROM scheduling_audit WHERE subject_id::text = ANY($1::text[])", ids);
   tx.exec_params("DELETE FROM invitations WHERE application_id::text = ANY($1::text[])", ids);
   tx.exec_params("DELETE FROM internship_requests WHERE application_id::text = ANY($1::text[])",
                  ids);
@@ -631,6 +637,8 @@ absl::StatusOr<v1::SelectionDay> PgSchedulingStore::GetSelectionDay(const store:
         if (rows.empty()) return NotFound("selection day", id);
         auto day = pg::ParseVersioned<v1::SelectionDay>(rows[0]);
         if (!Sees(actor, day)) return NotFound("selection day", id);
+        // An applicant learns where and when, not who sits on the committee.
+        if (actor.applicant) day.clear_committee_member_ids();
         return day;
       });
 }
@@ -726,6 +734,141 @@ absl::StatusOr<v1::ListBookingsResponse> PgSchedulingStore::ListBookings(
                                                         last[2].as<std::string>()));
         }
         return out;
+      });
+}
+
+namespace {
+
+// The invitations of `rows` (application_id, tenant_id, posting_id, title, kennziffer,
+// self_booking, micros(invited_at), version), each with its posting's upcoming days — free
+// slots counted from what is committed — and its live booking.
+std::vector<v1::Invitation> InvitationsOf(pqxx::work& tx, const pqxx::result& rows, size_t limit,
+                                          absl::Time now) {
+  std::vector<v1::Invitation> out;
+  std::vector<std::string> postings;
+  std::vector<std::string> applications;
+  for (size_t i = 0; i < rows.size() && i < limit; ++i) {
+    const auto& row = rows[i];
+    v1::Invitation& inv = out.emplace_back();
+    inv.set_application_id(row[0].as<std::string>());
+    inv.set_tenant_id(row[1].as<std::string>());
+    inv.set_posting_id(row[2].as<std::string>());
+    inv.set_posting_title(row[3].as<std::string>());
+    inv.set_kennziffer(row[4].as<std::string>());
+    inv.set_self_booking(row[5].as<bool>());
+    *inv.mutable_invite_time() = Ts(absl::FromUnixMicros(row[6].as<int64_t>()));
+    inv.set_etag(std::to_string(row[7].as<int64_t>()));
+    postings.push_back(inv.posting_id());
+    applications.push_back(inv.application_id());
+  }
+  if (out.empty()) return out;
+  std::map<std::string, std::vector<v1::InvitedDay>> days;
+  for (const auto& row : tx.exec_params(
+           "SELECT d.posting_id::text, d.state, (SELECT count(*) FROM slots s"
+           "   WHERE s.selection_day_id = d.id AND s.start_at > $2::timestamptz"
+           "   AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = s.id AND b.active))"
+           " FROM selection_days d WHERE d.posting_id::text = ANY($1::text[])"
+           " AND upper(d.span) > $2::timestamptz ORDER BY lower(d.span), d.id",
+           pg::TextArray(postings), pg::ToPgTimestamp(now))) {
+    v1::SelectionDay day;
+    day.ParseFromString(pg::BytesOf(row[1]));
+    v1::InvitedDay& d = days[row[0].as<std::string>()].emplace_back();
+    d.set_id(day.id());
+    d.set_date(day.date());
+    d.set_location(day.location());
+    d.set_room(day.room());
+    d.set_barrier_free_room(day.barrier_free_room());
+    d.set_video_available(day.video_available());
+    *d.mutable_start_time() = day.start_time();
+    *d.mutable_end_time() = day.end_time();
+    d.set_start_local(cal::FormatBerlin(FromTs(day.start_time())));
+    d.set_free_slots(row[2].as<int>());
+    d.set_hr_books_only(day.hr_books_only());
+  }
+  std::map<std::string, v1::Booking> bookings;
+  for (const auto& row : tx.exec_params("SELECT application_id::text, state FROM bookings"
+                                        " WHERE application_id::text = ANY($1::text[]) AND active",
+                                        pg::TextArray(applications))) {
+    bookings[row[0].as<std::string>()].ParseFromString(pg::BytesOf(row[1]));
+  }
+  for (v1::Invitation& inv : out) {
+    // Days are the posting's tenant's; an invitation is in that tenant (no cross-tenant day).
+    for (const v1::InvitedDay& d : days[inv.posting_id()]) *inv.add_selection_days() = d;
+    if (auto b = bookings.find(inv.application_id()); b != bookings.end()) {
+      *inv.mutable_booking() = b->second;
+    }
+  }
+  return out;
+}
+
+constexpr char kInvitationColumns[] =
+    "SELECT i.application_id::text, i.tenant_id, i.posting_id::text, coalesce(p.title, ''),"
+    " coalesce(p.kennziffer, ''), i.self_booking, micros(coalesce(i.invited_at, i.updated_at)),"
+    " i.version FROM invitations i LEFT JOIN posting_snapshots p ON p.posting_id = i.posting_id";
+
+}  // namespace
+
+absl::StatusOr<v1::ListInvitationsResponse> PgSchedulingStore::ListInvitations(
+    const store::Actor& actor, const v1::ListInvitationsRequest& r) {
+  if (r.page_size() < 0) return errors::InvalidField("page_size", "0–200");
+  if (!actor.applicant && r.posting_id().empty()) {
+    return errors::InvalidField("posting_id", "HR lists the invitations of one posting");
+  }
+  auto cursor = pg::DecodeKeysetToken(r.page_token());
+  if (!cursor.ok()) return cursor.status();
+  const int page_size = PageSize(r.page_size());
+  return pg::ReadValue<v1::ListInvitationsResponse>(
+      db_, [&](pqxx::work& tx) -> absl::StatusOr<v1::ListInvitationsResponse> {
+        auto rows = tx.exec_params(
+            std::string(kInvitationColumns) +
+                " WHERE i.status = 'INVITED'"
+                " AND ((NOT $1 AND i.tenant_id = $2) OR ($1 AND i.applicant_sub = $3))"
+                " AND ($4 = '' OR i.posting_id::text = $4)"
+                " AND ($5::timestamptz IS NULL OR (i.invited_at, i.application_id) >"
+                "   ($5::timestamptz, $6::uuid))"
+                " ORDER BY i.invited_at, i.application_id LIMIT $7",
+            actor.applicant, actor.tenant, actor.sub, r.posting_id(), cursor->after_time,
+            cursor->after_id, page_size + 1);
+        v1::ListInvitationsResponse out;
+        for (auto& inv : InvitationsOf(tx, rows, page_size, clock_.Now())) {
+          *out.add_invitations() = std::move(inv);
+        }
+        if (static_cast<int>(rows.size()) > page_size) {
+          const auto& last = out.invitations(page_size - 1);
+          out.set_next_page_token(
+              pg::EncodeKeysetToken(FromTs(last.invite_time()), last.application_id()));
+        }
+        return out;
+      });
+}
+
+absl::StatusOr<v1::Invitation> PgSchedulingStore::UpdateInvitation(
+    const store::Actor& actor, const v1::UpdateInvitationRequest& r) {
+  if (r.application_id().empty()) return errors::InvalidField("application_id", "is required");
+  const auto idem = store::IdempotencyRequest::Of("UpdateInvitation", r.request_id(), r);
+  return pg::Command<v1::Invitation>(
+      db_, actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::Invitation> {
+        auto current = tx.exec_params(
+            "SELECT version, self_booking FROM invitations WHERE application_id::text = $1"
+            " AND tenant_id = $2 AND status = 'INVITED' FOR UPDATE",
+            r.application_id(), actor.tenant);
+        if (current.empty()) return NotFound("invitation", r.application_id());
+        if (absl::Status s = store::CheckEtag(current[0][0].as<std::string>(), r.etag()); !s.ok()) {
+          return s;
+        }
+        const absl::Time now = clock_.Now();
+        if (current[0][1].as<bool>() != r.self_booking()) {
+          tx.exec_params(
+              "UPDATE invitations SET self_booking = $2, version = version + 1 WHERE"
+              " application_id::text = $1",
+              r.application_id(), r.self_booking());
+          Audit(tx, actor, "invitation", r.application_id(),
+                r.self_booking() ? "SELF_BOOKING_ALLOWED" : "HR_BOOKS", "", now);
+        }
+        auto rows =
+            tx.exec_params(std::string(kInvitationColumns) + " WHERE i.application_id::text = $1",
+                           r.application_id());
+        return InvitationsOf(tx, rows, 1, now).front();
       });
 }
 

@@ -77,6 +77,15 @@ class PgSchedulingStore {
   absl::StatusOr<v1::BookingCalendar> GetBookingCalendar(const store::Actor& actor,
                                                          const std::string& booking_id);
 
+  // The open invitations (application INVITED), oldest first, paged (1–200, default 50): an
+  // applicant's own (optionally of one posting); HR's of one posting (posting_id required).
+  // Each with the posting's upcoming days (free slots counted) and the live booking.
+  absl::StatusOr<v1::ListInvitationsResponse> ListInvitations(const store::Actor& actor,
+                                                              const v1::ListInvitationsRequest& r);
+  // HR: whether the applicant books themselves; etag-conditioned, audited.
+  absl::StatusOr<v1::Invitation> UpdateInvitation(const store::Actor& actor,
+                                                  const v1::UpdateInvitationRequest& r);
+
   // Internship periods (seed 000): HR declares a department's capacity for a period of a
   // posting; a request for an application is accepted while places are left, it lasts four
   // weeks to three months and starts at least the minimum lead time ahead.
