@@ -14,8 +14,9 @@
 //                   written task 09:00–10:00, a break, interviews at 11:00 (booked by HR for
 //                   HR_BOOKED_SUB) and 11:30
 //   RIVAL_SUB       another applicant invited for that posting (books a slot meanwhile)
-//   HR_BOOKED_SUB   an applicant whose invitation leaves booking to HR; HR booked them at 11:00
-//                   on WRITTEN_DAY_ID and on a third day that HR books alone (4 July 2030)
+//   HR_BOOKED_SUB, HR_BOOKED_APPLICATION_ID  an applicant HR booked at 11:00 on WRITTEN_DAY_ID
+//                   and on a third day that HR books alone (4 July 2030)
+//   HR_TOKEN        a clerk of the posting's tenant (takes self-booking from that applicant)
 //   SCREENSHOT_DIR  where the screenshots go (under the build tree)
 // Exit status 0 when every step passed; the last line is "RESULT {json}" for the caller.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -51,6 +52,8 @@ const VIDEO_URL = env("VIDEO_URL");
 const WRITTEN_DAY_ID = env("WRITTEN_DAY_ID");
 const RIVAL_SUB = env("RIVAL_SUB");
 const HR_BOOKED_SUB = env("HR_BOOKED_SUB");
+const HR_BOOKED_APPLICATION_ID = env("HR_BOOKED_APPLICATION_ID");
+const HR_TOKEN = env("HR_TOKEN");
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 mkdirSync(SHOTS, { recursive: true });
 
@@ -302,6 +305,18 @@ try {
   await page.locator("text=werden geladen").waitFor({ state: "detached" });
   check((await page.locator("main").innerText()).includes(`Kennziffer ${INVITE_KENNZIFFER}`), "Meine Termine names the invitation");
   check((await page.locator("main").innerText()).includes("Sie haben keine Termine gebucht"), "no booking yet");
+  // The invitations (GET /v1/me/invitations) come first: the posting's three days, each with
+  // what it offers; the Kennung field stays below as the fallback.
+  const invitation = page.locator(".invitations > li", { hasText: INVITE_KENNZIFFER });
+  await invitation.waitFor();
+  const dayItem = (id) => invitation.locator(`.days > li[data-day="${id}"]`);
+  const dayTexts = await invitation.locator(".days > li").allInnerTexts();
+  check(dayTexts.length === 3 && dayTexts[0].includes("Dienstag, 02.07.2030, 09:00 bis 10:30 Uhr") && dayTexts[0].includes("3 freie Termine") &&
+    dayTexts[0].includes("auch per Video") && dayTexts[1].includes("Mittwoch, 03.07.2030") && dayTexts[1].includes("2 freie Termine") &&
+    dayTexts[1].includes("barrierefreier Raum") && dayTexts[2].includes("vergibt die Personalstelle") &&
+    await invitation.locator(".days > li").nth(2).locator("a").count() === 0,
+    `the invitation lists the posting's three days in order, the HR day without a choice (${dayTexts.map((t) => t.replace(/\s+/g, " ")).join(" | ")})`);
+  check(await dayItem(DAY_ID).count() === 1 && await dayItem(WRITTEN_DAY_ID).count() === 1, "the days are the ones HR planned");
   await axe(page, "termine");
   // A Kennung that names no day of the applicant's invitations is refused, in German.
   await tabTo(page, "auswahltag");
@@ -447,8 +462,17 @@ try {
 
   // Nachteilsausgleich: the written task of the second day, a barrier-free room and extra
   // time; more than fits before the next slot is refused at the field.
-  await page.goto(`${BASE}/#/termine?tag=${encodeURIComponent(WRITTEN_DAY_ID)}`);
+  // The second day is chosen from the invitations, by keyboard.
+  await tabToText(page, "a", "Zurück zu Ihren Einladungen");
+  await page.keyboard.press("Enter");
+  await dayItem(DAY_ID).waitFor();
+  check((await dayItem(DAY_ID).innerText()).includes("Hier haben Sie Ihren Termin: Dienstag, 02.07.2030, 10:00 bis 10:30 Uhr"),
+    "the invitation shows the day that holds the booking, with its time");
+  await axe(page, "termine-einladungen-gebucht");
+  await tabToText(page, "a", "Freie Termine am 03.07.2030 anzeigen");
+  await page.keyboard.press("Enter");
   await page.waitForSelector("#mehrzeit");
+  check(await page.evaluate(() => document.activeElement?.id === "buchen"), "choosing a day moves the focus to its free slots' section");
   const writtenLabels = await page.locator("label[for^=termin-]").allInnerTexts();
   check(writtenLabels.length === 2 && writtenLabels[0].includes("Mittwoch, 03.07.2030, 09:00 bis 10:00 Uhr") && writtenLabels[0].includes("schriftliche Aufgabe") &&
     writtenLabels[1].includes("11:30 bis 12:00 Uhr") && writtenLabels[1].includes("Auswahlgespräch"),
@@ -483,8 +507,9 @@ try {
   const writtenBookingId = await writtenEntry.getAttribute("data-id");
   await axe(page, "termine-ausgleich-gebucht");
 
-  // An applicant whose invitation leaves booking to HR: on the day HR books alone the portal
-  // offers no move; a move on the other day is refused by scheduling, shown in German.
+  // The applicant HR booked: on the day HR books alone the portal offers no move. On the
+  // other day HR takes self-booking from them while they are choosing a new slot: scheduling
+  // refuses the move (403), shown in German; afterwards the page offers neither.
   const hrContext = await browser.newContext({ locale: "de-DE", timezoneId: "America/New_York" });
   hrContext.setDefaultTimeout(15000);
   const hrPage = await hrContext.newPage();
@@ -504,13 +529,24 @@ try {
   await hrPage.keyboard.press("Enter");
   await hrMoveEntry.locator(".inline-form input[type=radio]").first().waitFor();
   await hrPage.keyboard.press("Space");
+  const hrStep = await fetch(`${BASE}/v1/invitations/${encodeURIComponent(HR_BOOKED_APPLICATION_ID)}`, { method: "PATCH",
+    headers: { Authorization: `Bearer ${HR_TOKEN}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ requestId: randomUUID(), selfBooking: false }) });
+  check(hrStep.ok && (await hrStep.json()).selfBooking === false, `HR takes self-booking from the applicant meanwhile (HTTP ${hrStep.status})`);
   await tabToText(hrPage, "button", "Auf diesen Termin verschieben");
   await hrPage.keyboard.press("Enter");
   await hrMoveEntry.locator(".alert[role=alert]", { hasText: "vergibt die Personalstelle" }).waitFor({ timeout: 20000 });
   check(await hrPage.evaluate(() => document.activeElement?.getAttribute("role") === "alert"),
-    "a move the invitation does not allow is refused in German, the focus on the message");
+    "the refused move is explained in German, the focus on the message");
   check((await hrMoveEntry.innerText()).includes("11:00 bis 11:30 Uhr"), "that booking stays at 11:00");
   await axe(hrPage, "termine-nur-personalstelle");
+  await hrPage.reload();
+  const hrInvitation = hrPage.locator(".invitations > li", { hasText: INVITE_KENNZIFFER });
+  await hrInvitation.waitFor();
+  check((await hrInvitation.innerText()).includes("vergibt die Personalstelle") && await hrInvitation.locator("a").count() === 0 &&
+    await hrMoveEntry.locator("button", { hasText: /^Termin verschieben/ }).count() === 0,
+    "once HR books for them the invitation offers no day and the booking no move");
+  await axe(hrPage, "termine-einladung-personalstelle");
   await hrContext.close();
 
   // 7. Where the development sign-in is off (production), the page says so.

@@ -13,8 +13,10 @@
 // Moving and accommodations: the applicant moves the video booking to another slot of the day
 // by keyboard (a rival applicant takes the slot first chosen meanwhile: refused in German,
 // the free slots offered anew), books the written task of a second day with extra time and a
-// barrier-free room (SGB IX), and a third applicant whose invitation leaves booking to HR is
-// refused a move; their booking on a day HR books alone offers no move at all.
+// barrier-free room (SGB IX), and a third applicant, booked by HR, is refused a move because
+// HR left their invitation to HR meanwhile; their booking on a day HR books alone offers no
+// move at all. "Meine Termine" lists the invitations (ListInvitations) with the posting's three
+// days; the second day is chosen there, the first by its Kennung (the fallback).
 #include <sys/wait.h>
 
 #include <cctype>
@@ -127,8 +129,8 @@ TEST_F(PortalBrowserTest, FindReadApplyAndFollowInTheBrowser) {
       postings::PublishedPosting(*posting_stub, clerk, invite_draft);
   ASSERT_FALSE(invite_posting.id().empty());
   // Two more applicants to that posting: a rival who takes a slot while the browser's
-  // applicant is choosing one to move to, and one whose invitation does not allow
-  // self-booking (HR booked them).
+  // applicant is choosing one to move to, and one whom HR books (and, during the browser's
+  // run, takes self-booking from).
   const std::string rival_sub = testing::UniqueName("rival");
   const std::string rival = harness().Token("portal", {"applicant"}, rival_sub);
   const std::string hr_booked_sub = testing::UniqueName("hrbucht");
@@ -186,16 +188,6 @@ TEST_F(PortalBrowserTest, FindReadApplyAndFollowInTheBrowser) {
         },
         absl::Seconds(15)));
   }
-  // No RPC sets an invitation's self-booking flag yet (the column defaults to true): this
-  // applicant's invitation leaves booking to HR, as an employer's invitation may.
-  {
-    pqxx::connection c(infra.pg_uri);
-    pqxx::work tx(c);
-    tx.exec_params("UPDATE " + tx.quote_name(scheduling_->schema()) +
-                       ".invitations SET self_booking = false WHERE application_id::text = $1",
-                   hr_booked_application.id());
-    tx.commit();
-  }
   // Tuesday 2 July 2030 (summer time, +02:00), three interviews from 09:00.
   auto scheduling_stub = scheduling_->Stub<sv1::SchedulingService>();
   const sv1::CreateSelectionDayRequest day_request =
@@ -236,8 +228,8 @@ TEST_F(PortalBrowserTest, FindReadApplyAndFollowInTheBrowser) {
   day_status =
       scheduling_stub->CreateSelectionDay(testing::CallContext(clerk).get(), hr_request, &hr_day);
   ASSERT_TRUE(day_status.ok()) << day_status.error_message();
-  // HR books the applicant without self-booking: the first interview of the written-task day
-  // (11:00) and the first slot of the HR day.
+  // HR books the third applicant: the first interview of the written-task day (11:00) and the
+  // first slot of the HR day.
   auto slots_of = [&](const std::string& day_id) {
     sv1::ListSlotsRequest r;
     r.set_selection_day_id(day_id);
@@ -290,8 +282,9 @@ TEST_F(PortalBrowserTest, FindReadApplyAndFollowInTheBrowser) {
       " DAY_ID=" + day.id() + " INVITE_KENNZIFFER=" + Quote(invite_posting.kennziffer()) +
       " DAY_ROOM=" + Quote(day_request.room()) + " VIDEO_URL=" + Quote(day_request.video_url()) +
       " WRITTEN_DAY_ID=" + written_day.id() + " RIVAL_SUB=" + rival_sub +
-      " HR_BOOKED_SUB=" + hr_booked_sub + " APPLICANT_SUB=" + sub + " SCREENSHOT_DIR=" + shots +
-      " node portal.spec.mjs 2>&1";
+      " HR_BOOKED_SUB=" + hr_booked_sub +
+      " HR_BOOKED_APPLICATION_ID=" + hr_booked_application.id() + " HR_TOKEN=" + clerk +
+      " APPLICANT_SUB=" + sub + " SCREENSHOT_DIR=" + shots + " node portal.spec.mjs 2>&1";
   std::string out;
   FILE* p = popen(cmd.c_str(), "r");
   ASSERT_NE(p, nullptr);
@@ -400,6 +393,19 @@ TEST_F(PortalBrowserTest, FindReadApplyAndFollowInTheBrowser) {
   EXPECT_EQ(written, 1);
   EXPECT_EQ(rivals, 1);
   EXPECT_EQ(by_hr, 2);
+  // The browser's HR step (UpdateInvitation) left that invitation to HR; the others book
+  // themselves still.
+  sv1::ListInvitationsRequest invitations_request;
+  invitations_request.set_posting_id(invite_posting.id());
+  sv1::ListInvitationsResponse invitations;
+  s = scheduling_stub->ListInvitations(testing::CallContext(clerk).get(), invitations_request,
+                                       &invitations);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(invitations.invitations_size(), 3);
+  for (const sv1::Invitation& i : invitations.invitations()) {
+    EXPECT_EQ(i.self_booking(), i.application_id() != hr_booked_application.id())
+        << i.application_id();
+  }
   EXPECT_EQ(gateway.Terminate(10000), 0);
 }
 

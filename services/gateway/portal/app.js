@@ -679,13 +679,14 @@
     }
   }
 
-  // Bookings (scheduling's REST routes, CONTRACT.md): GET /v1/me/bookings lists the
-  // applicant's own, GET /v1/selection-days/{id} and …/slots show a day of a posting they
-  // applied to, POST /v1/me/bookings books, POST /v1/bookings/{id}:cancel cancels, GET
-  // /v1/bookings/{id}/calendar.ics is the calendar entry. No route lists the selection days of
-  // a posting for an applicant: the day is opened by its Kennung (the invitation's link
-  // #/termine?tag=… or typed in), and the portal picks the applicant's INVITED application
-  // to that day's posting itself.
+  // Bookings (scheduling's REST routes, CONTRACT.md): GET /v1/me/invitations lists the
+  // applicant's open invitations with their postings' upcoming selection days, GET
+  // /v1/me/bookings their own bookings, GET /v1/selection-days/{id} and …/slots show a day of
+  // a posting they applied to, POST /v1/me/bookings books, POST /v1/bookings/{id}:reschedule
+  // moves, POST /v1/bookings/{id}:cancel cancels, GET /v1/bookings/{id}/calendar.ics is the
+  // calendar entry. A day is chosen from the invitations or opened by its Kennung (the
+  // invitation's link #/termine?tag=… or typed in: the fallback), and the portal picks the
+  // applicant's invitation to that day's posting itself.
   const berlinWeekdayDate = new Intl.DateTimeFormat("de-DE", {
     timeZone: "Europe/Berlin", weekday: "long", day: "2-digit", month: "2-digit", year: "numeric",
   });
@@ -754,6 +755,30 @@
     const listSlot = h("section", { "aria-labelledby": "gebucht" }, h("h2", { id: "gebucht" }, "Gebuchte Termine"), h("p", {}, "Ihre Termine werden geladen …"));
     const bookSlot = h("section", { "aria-labelledby": "buchen" }, h("h2", { id: "buchen" }, "Termin buchen"), h("p", {}, "Ihre Einladungen werden geladen …"));
     let bookings = [];
+    // The applicant's open invitations (GET /v1/me/invitations): per invitation the posting,
+    // whether they may book themselves, the posting's upcoming selection days and the booking
+    // held. null where the route is not there (an older gateway): then the INVITED
+    // applications and the Kennung field stand in, as before.
+    let invitations = null;
+    let invitationsError = null;
+    async function loadInvitations() {
+      invitationsError = null;
+      try {
+        const out = [];
+        let token = "";
+        do {
+          const data = await api("GET", `/v1/me/invitations?pageSize=50${token ? `&pageToken=${encodeURIComponent(token)}` : ""}`, { auth: true }) || {};
+          out.push(...(data.invitations || []));
+          token = data.nextPageToken || "";
+        } while (token && out.length < 500);
+        invitations = out;
+      } catch (err) {
+        if (err.status === 401) { session.clear(); updateAccountNav(); }
+        invitations = null;
+        if (err.status !== 404 && err.status !== 501) invitationsError = err;
+      }
+    }
+    const invitationOf = (applicationId) => (invitations || []).find((i) => i.applicationId === applicationId) || null;
     const days = new Map();  // selection day id → SelectionDay (or null: not readable)
     const postings = new Map();
     async function dayOf(id) {
@@ -942,7 +967,8 @@
         "Kalendereintrag herunterladen (.ics)", h("span", { class: "visually-hidden" }, `: ${when}`));
       // A day HR books alone: the applicant neither moves nor cancels it here (the server
       // would refuse, PERMISSION_DENIED); the list says whom to ask instead.
-      const hrOnly = !!(day && day.hrBooksOnly);
+      const invitation = invitationOf(b.applicationId);
+      const hrOnly = !!(day && day.hrBooksOnly) || !!(invitation && invitation.selfBooking === false);
       const reschedule = hrOnly ? null : h("button", { type: "button", class: "secondary", onclick: async () => {
         reschedule.hidden = true;
         messageSlot.replaceChildren();  // an earlier confirmation no longer applies
@@ -1006,18 +1032,70 @@
         h("div", { class: "actions" }, h("button", { type: "submit" }, "Freie Termine anzeigen")));
     }
 
+    // One invitation: its posting, the booking held and the selection days to choose from
+    // (each a link to #/termine?tag=<id>, which offers that day's free slots).
+    function invitationView(inv) {
+      const title = `${inv.postingTitle || "Stelle"}${inv.kennziffer ? ` (Kennziffer ${inv.kennziffer})` : ""}`;
+      const held = inv.booking && inv.booking.status !== "CANCELLED" ? inv.booking : null;
+      const upcoming = (inv.selectionDays || []);
+      const dayItem = (d) => {
+        const start = new Date(d.startTime || "");
+        const when = Number.isNaN(start.getTime()) ? isoDateText(d.date) : appointmentText(d.startTime, d.endTime);
+        const free = Number(d.freeSlots) || 0;
+        const facts = [
+          [d.location, d.room].filter(Boolean).join(", "),
+          d.barrierFreeRoom ? "barrierefreier Raum" : "",
+          d.videoAvailable ? "Teilnahme auch per Video möglich" : "",
+        ].filter(Boolean);
+        let action;
+        // One booking per applicant and day (scheduling's rule); the list above has them all.
+        const heldHere = bookings.find((b) => b.applicationId === inv.applicationId && b.selectionDayId === d.id) ||
+          (held && held.selectionDayId === d.id ? held : null);
+        if (heldHere) action = h("p", {}, `Hier haben Sie Ihren Termin: ${appointmentText(heldHere.startTime, heldHere.endTime)} (siehe „Gebuchte Termine“).`);
+        else if (d.hrBooksOnly) action = h("p", {}, "Die Termine dieses Tages vergibt die Personalstelle.");
+        else if (!free) action = h("p", {}, "An diesem Tag ist kein Termin mehr frei.");
+        else {
+          action = h("p", {}, h("a", { href: `#/termine?tag=${encodeURIComponent(d.id)}`, class: "button" },
+            `Freie Termine am ${isoDateText(d.date)} anzeigen`),
+          ` (${free} ${free === 1 ? "freier Termin" : "freie Termine"})`);
+        }
+        return h("li", { "data-day": d.id }, h("h4", {}, when), facts.length ? h("p", { class: "meta-line" }, facts.join(" – ")) : null, action);
+      };
+      return h("li", { "data-application": inv.applicationId },
+        h("h3", {}, title),
+        inv.selfBooking === false
+          ? h("p", { class: "notice" }, bookings.some((b) => b.applicationId === inv.applicationId) || held
+            ? "Ihre Termine zu dieser Stelle vergibt die Personalstelle; die gebuchten sehen Sie oben. Für eine Änderung wenden Sie sich bitte an die Ansprechperson der Stelle."
+            : "Ihren Termin vergibt die Personalstelle. Sie erhalten ihn mit einer Nachricht in Ihr Postfach.")
+          : upcoming.length
+            ? [h("p", {}, held ? "Auswahltage dieser Stelle:" : "Bitte wählen Sie einen Auswahltag:"), h("ul", { class: "days" }, upcoming.map(dayItem))]
+            : h("p", {}, "Für diese Stelle ist noch kein Auswahltag geplant. Sobald es einen gibt, erscheint er hier."));
+    }
+
     async function loadOffer() {
-      let apps = [];
-      try {
-        const data = await api("GET", "/v1/me/applications?pageSize=50", { auth: true }) || {};
-        apps = data.applications || [];
-      } catch (err) {
-        return bookSlot.replaceChildren(h("h2", { id: "buchen" }, "Termin buchen"), errorBox(err));
+      const head = h("h2", { id: "buchen", tabindex: "-1" }, "Termin buchen");
+      let invited;
+      if (invitations) {
+        invited = invitations.map((i) => ({ id: i.applicationId, postingId: i.postingId, kennziffer: i.kennziffer, invitation: i }));
+      } else {
+        try {
+          const data = await api("GET", "/v1/me/applications?pageSize=50", { auth: true }) || {};
+          invited = (data.applications || []).filter((a) => a.status === "INVITED");
+        } catch (err) {
+          return bookSlot.replaceChildren(head, errorBox(err));
+        }
       }
-      const invited = apps.filter((a) => a.status === "INVITED");
-      const head = h("h2", { id: "buchen" }, "Termin buchen");
       if (!dayId) {
-        return bookSlot.replaceChildren(head, invited.length ? ""
+        if (invitations) {
+          return bookSlot.replaceChildren(h("h2", { id: "buchen", tabindex: "-1" }, "Ihre Einladungen"),
+            invitations.length
+              ? h("ul", { class: "results invitations" }, invitations.map(invitationView))
+              : h("p", {}, "Zurzeit liegt keine Einladung zu einem Auswahlverfahren vor. Sobald Sie eingeladen sind, können Sie hier einen Termin wählen."),
+            h("h3", {}, "Auswahltag mit Kennung öffnen"),
+            h("p", {}, "Wenn Ihnen die Kennung eines Auswahltags mitgeteilt wurde, der oben nicht aufgeführt ist, können Sie ihn auch damit öffnen."),
+            dayForm([]));
+        }
+        return bookSlot.replaceChildren(head, invitationsError ? errorBox(invitationsError) : "", invited.length ? ""
           : h("p", {}, "Zurzeit liegt keine Einladung zu einem Auswahlverfahren vor. Sobald Sie eingeladen sind, können Sie hier einen Termin wählen."),
         dayForm(invited));
       }
@@ -1031,7 +1109,8 @@
           ? h("div", { class: "alert", role: "alert", tabindex: "-1" }, h("h2", {}, "Auswahltag nicht gefunden"),
             h("p", {}, "Zu dieser Kennung gibt es keinen Auswahltag, zu dem Sie eingeladen sind. Bitte prüfen Sie die Kennung in Ihrer Einladung."))
           : errorBox(err);
-        return bookSlot.replaceChildren(head, box, dayForm(invited));
+        return bookSlot.replaceChildren(head, box, dayForm(invited),
+          invitations ? h("p", {}, h("a", { href: "#/termine" }, "Zurück zu Ihren Einladungen")) : null);
       }
       days.set(day.id, day);
       days.set(dayId, day);
@@ -1041,21 +1120,26 @@
         posting ? ` zur Stelle „${posting.title}“${posting.kennziffer ? ` (Kennziffer ${posting.kennziffer})` : ""}` : "",
         day.location ? ` – ${[day.location, day.room].filter(Boolean).join(", ")}` : "",
         day.barrierFreeRoom ? " – der Raum ist barrierefrei" : "", ".");
+      const back = invitations ? h("p", {}, h("a", { href: "#/termine" }, "Zurück zu Ihren Einladungen")) : null;
       if (!application) {
         return bookSlot.replaceChildren(head, about, h("p", { class: "notice" },
-          "Für diesen Auswahltag liegt keine Einladung zu einer Ihrer Bewerbungen vor. Sobald Sie eingeladen sind, können Sie hier einen Termin wählen."));
+          "Für diesen Auswahltag liegt keine Einladung zu einer Ihrer Bewerbungen vor. Sobald Sie eingeladen sind, können Sie hier einen Termin wählen."), back);
+      }
+      if (application.invitation && application.invitation.selfBooking === false) {
+        return bookSlot.replaceChildren(head, about, h("p", { class: "notice" },
+          "Ihren Termin vergibt die Personalstelle. Sie erhalten ihn mit einer Nachricht in Ihr Postfach."), back);
       }
       if (day.hrBooksOnly) {
         return bookSlot.replaceChildren(head, about, h("p", { class: "notice" },
-          "Die Termine dieses Auswahltags vergibt die Personalstelle. Sie erhalten Ihren Termin mit einer Nachricht in Ihr Postfach."));
+          "Die Termine dieses Auswahltags vergibt die Personalstelle. Sie erhalten Ihren Termin mit einer Nachricht in Ihr Postfach."), back);
       }
       const held = bookings.find((b) => b.applicationId === application.id && b.selectionDayId === day.id);
       if (held) {
         return bookSlot.replaceChildren(head, about, h("p", {},
-          `Sie haben an diesem Auswahltag bereits einen Termin: ${appointmentText(held.startTime, held.endTime)}. Wenn Sie lieber einen anderen freien Termin dieses Tages möchten, wählen Sie bei Ihrem Termin oben „Termin verschieben“.`));
+          `Sie haben an diesem Auswahltag bereits einen Termin: ${appointmentText(held.startTime, held.endTime)}. Wenn Sie lieber einen anderen freien Termin dieses Tages möchten, wählen Sie bei Ihrem Termin oben „Termin verschieben“.`), back);
       }
       if (!slots.length) {
-        return bookSlot.replaceChildren(head, about, h("p", {}, "An diesem Auswahltag ist kein Termin mehr frei. Bitte wenden Sie sich an die Ansprechperson der Stelle."));
+        return bookSlot.replaceChildren(head, about, h("p", {}, "An diesem Auswahltag ist kein Termin mehr frei. Bitte wenden Sie sich an die Ansprechperson der Stelle."), back);
       }
       const requestId = randomId();  // one per filled-in form: a retry is not a second booking
       const written = slots.some((s) => s.kind === "WRITTEN_TASK");
@@ -1146,17 +1230,25 @@
             h("input", { type: "text", id: "mehrzeit", name: "mehrzeit", inputmode: "numeric", autocomplete: "off",
               "aria-describedby": "mehrzeit-hint mehrzeit-error", class: "short" })) : null),
         h("div", { class: "actions" }, h("button", { type: "submit" }, "Termin verbindlich buchen")));
-      bookSlot.replaceChildren(head, about, form);
+      bookSlot.replaceChildren(head, about, form, back);
       extraHint();
     }
 
     async function reload() {
+      await loadInvitations();
       await loadBookings();
       await loadOffer();
     }
     show("Meine Termine", messageSlot, listSlot, bookSlot);
     focusHeading();
+    const cameByLink = focusOnRender;
     await reload();
+    // A day chosen from the list of invitations (or an invitation's link): the focus goes on to
+    // its free slots' section, not back to the top of the page.
+    if (dayId && cameByLink && document.activeElement && document.activeElement.id === "seitentitel") {
+      const buchen = document.getElementById("buchen");
+      if (buchen) buchen.focus();
+    }
     announce(bookings.length ? `${bookings.length} ${bookings.length === 1 ? "Termin" : "Termine"} gebucht.` : "Keine Termine gebucht.");
   }
 
