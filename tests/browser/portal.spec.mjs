@@ -549,6 +549,27 @@ try {
   await axe(hrPage, "termine-einladung-personalstelle");
   await hrContext.close();
 
+  // A gateway without the invitations route (404): the INVITED applications and the Kennung
+  // field stand in.
+  const oldContext = await browser.newContext({ locale: "de-DE", timezoneId: "America/New_York" });
+  oldContext.setDefaultTimeout(15000);
+  const oldPage = await oldContext.newPage();
+  oldPage.on("pageerror", (e) => pageErrors.push(String(e)));
+  await oldPage.route("**/v1/me/invitations*", (r) => r.fulfill({
+    status: 404, contentType: "application/problem+json",
+    body: JSON.stringify({ type: "about:blank", title: "Not Found", status: 404, detail: "No such route." }),
+  }));
+  await oldPage.goto(`${BASE}/#/anmelden?weiter=${encodeURIComponent("#/termine")}`);
+  await oldPage.fill("#kennung", SUB);
+  await oldPage.press("#kennung", "Enter");
+  await oldPage.waitForSelector("#auswahltag");
+  await oldPage.locator("text=werden geladen").waitFor({ state: "detached" });
+  const oldText = await oldPage.locator("main").innerText();
+  check(oldText.includes("Termin buchen") && oldText.includes(`eingeladen: Kennziffer ${INVITE_KENNZIFFER}`) && !oldText.includes("Ihre Einladungen") &&
+    !oldText.includes("Es ist ein Problem aufgetreten"), "without the invitations route the page falls back to the Kennung field, naming the invitation");
+  await axe(oldPage, "termine-ohne-einladungsliste");
+  await oldContext.close();
+
   // 7. Where the development sign-in is off (production), the page says so.
   const prod = await browser.newContext({ locale: "de-DE" });
   const prodPage = await prod.newPage();
