@@ -965,8 +965,10 @@
       ].filter(([, v]) => v);
       const calendar = h("button", { type: "button", class: "secondary", onclick: () => download(b, calendar) },
         "Kalendereintrag herunterladen (.ics)", h("span", { class: "visually-hidden" }, `: ${when}`));
-      // A day HR books alone: the applicant neither moves nor cancels it here (the server
-      // would refuse, PERMISSION_DENIED); the list says whom to ask instead.
+      // A day HR books alone, or an invitation HR books for (selfBooking false): the applicant
+      // neither moves nor cancels it here (the server would refuse, PERMISSION_DENIED); the
+      // list says whom to ask instead. Where HR changes that while a form is open, the
+      // refusal is shown in German (bookingProblemText).
       const invitation = invitationOf(b.applicationId);
       const hrOnly = !!(day && day.hrBooksOnly) || !!(invitation && invitation.selfBooking === false);
       const reschedule = hrOnly ? null : h("button", { type: "button", class: "secondary", onclick: async () => {
