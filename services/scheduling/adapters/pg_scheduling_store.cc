@@ -650,6 +650,9 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::RescheduleBooking(
           if (b.status() == v1::CANCELLED) {
             return absl::FailedPreconditionError("the booking is cancelled");
           }
+          if (r.slot_id() == b.slot_id()) {
+            return absl::FailedPreconditionError("the booking is already in this slot");
+          }
           auto slot = tx.exec_params(
               "SELECT s.selection_day_id::text, s.idx, s.part, micros(s.start_at),"
               " micros(s.end_at), d.data, d.barrier_free, d.posting_id::text"
