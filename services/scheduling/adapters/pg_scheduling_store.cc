@@ -272,6 +272,31 @@ AppointmentFacts FactsWithPosting(pqxx::work& tx, const v1::Booking& b, const v1
   return f;
 }
 
+namespace {
+
+// The cancellation of `current`: SEQUENCE + 1 (the calendar entry becomes METHOD:CANCEL), its
+// event with the appointment as it was, and its audit line.
+BookingChange Cancellation(pqxx::work& tx, const v1::Booking& current, const v1::SelectionDay& day,
+                           const std::string& applicant_sub, int part, const std::string& reason,
+                           const std::string& cause, absl::Time now) {
+  BookingChange c;
+  v1::Booking& b = c.next;
+  b = current;
+  b.set_status(v1::CANCELLED);
+  b.set_sequence(b.sequence() + 1);
+  b.set_cancel_reason(reason);
+  *b.mutable_update_time() = Ts(now);
+  ev::BookingCancelled e;
+  *e.mutable_booking() = SnapshotOf(FactsWithPosting(tx, b, day, applicant_sub, part), now);
+  e.set_reason(reason);
+  e.set_cause(cause);
+  c.events = EventsOf(std::move(e));
+  c.audit.push_back({.action = "CANCELLED", .reason = reason});
+  return c;
+}
+
+}  // namespace
+
 void PgSchedulingStore::ApplyPosting(pqxx::work& tx, const ev::PostingSnapshot& p) {
   std::optional<std::string> deadline;
   if (!p.application_deadline().empty()) deadline = p.application_deadline();
@@ -329,21 +354,10 @@ absl::Status PgSchedulingStore::ApplyApplicationStatus(pqxx::work& tx, const std
     auto cancelled = bookings_.Apply<BookingChange>(
         tx, system, pg::ParseVersioned<v1::Booking>(row),
         [&](const v1::Booking& current) -> absl::StatusOr<BookingChange> {
-          BookingChange c;
-          v1::Booking& b = c.next;
-          b = current;
-          b.set_status(v1::CANCELLED);
-          b.set_sequence(b.sequence() + 1);
-          b.set_cancel_reason(status == "WITHDRAWN" ? "Bewerbung zurückgezogen" : "Absage");
-          *b.mutable_update_time() = Ts(now);
-          ev::BookingCancelled e;
-          *e.mutable_booking() = SnapshotOf(
-              FactsWithPosting(tx, b, day, row[2].as<std::string>(), row[4].as<int>()), now);
-          e.set_reason(b.cancel_reason());
-          e.set_cause(status == "WITHDRAWN" ? "APPLICATION_WITHDRAWN" : "APPLICATION_REJECTED");
-          c.events = EventsOf(std::move(e));
-          c.audit.push_back({.action = "CANCELLED", .reason = b.cancel_reason()});
-          return c;
+          const bool withdrawn = status == "WITHDRAWN";
+          return Cancellation(tx, current, day, row[2].as<std::string>(), row[4].as<int>(),
+                              withdrawn ? "Bewerbung zurückgezogen" : "Absage",
+                              withdrawn ? "APPLICATION_WITHDRAWN" : "APPLICATION_REJECTED", now);
         },
         DropReminder);
     if (!cancelled.ok()) return cancelled.status();
@@ -580,22 +594,9 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::CancelBooking(const store::Actor&
               if (current.status() == v1::CANCELLED) {
                 return absl::FailedPreconditionError("the booking is already cancelled");
               }
-              const absl::Time now = clock_.Now();
-              BookingChange c;
-              v1::Booking& b = c.next;
-              b = current;
-              b.set_status(v1::CANCELLED);
-              b.set_sequence(b.sequence() + 1);
-              b.set_cancel_reason(r.reason());
-              *b.mutable_update_time() = Ts(now);
-              ev::BookingCancelled e;
-              *e.mutable_booking() = SnapshotOf(
-                  FactsWithPosting(tx, b, locked->day, locked->applicant_sub, locked->part), now);
-              e.set_reason(r.reason());
-              e.set_cause(actor.applicant ? "BY_APPLICANT" : "BY_HR");
-              c.events = EventsOf(std::move(e));
-              c.audit.push_back({.action = "CANCELLED", .reason = r.reason()});
-              return c;
+              return Cancellation(tx, current, locked->day, locked->applicant_sub, locked->part,
+                                  r.reason(), actor.applicant ? "BY_APPLICANT" : "BY_HR",
+                                  clock_.Now());
             },
             DropReminder);
       });
