@@ -61,4 +61,10 @@ std::string IdempotencyScope(const Actor& actor) {
   return absl::StrCat("staff\x1f", actor.issuer, "\x1f", actor.tenant);
 }
 
+absl::Status CheckEtag(const std::string& current, const std::string& given) {
+  if (given.empty() || given == current) return absl::OkStatus();
+  return absl::AbortedError(
+      absl::StrCat("etag \"", given, "\" is stale (current \"", current, "\"); re-read and retry"));
+}
+
 }  // namespace stellenwerk::store

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "common/auth/principal.h"
 #include "google/protobuf/message.h"
 
@@ -54,6 +55,10 @@ std::string RequestHash(const google::protobuf::Message& request);
 // every scope: a caller of another tenant (or issuer) whose token carries the same subject
 // never meets another's answer.
 std::string IdempotencyScope(const Actor& actor);
+
+// Optimistic concurrency (CONTRACT.md "Errors": stale etag → ABORTED): `given` empty means the
+// caller does not condition the change; otherwise it must be the aggregate's current etag.
+absl::Status CheckEtag(const std::string& current, const std::string& given);
 
 // The events of a change: each message names its own routing key (common/events/catalogue.h).
 using Events = std::vector<std::shared_ptr<google::protobuf::Message>>;

@@ -3,9 +3,12 @@
 // exchanges and its queues, bind, publish with confirms, consume, dead-letter, read the parking
 // queue) and refuse another service's queue. The permissions are read from the rendered
 // manifests (validate_deploy.py --rabbitmq-permissions), so the test follows deploy/.
+// The vhost, users and permissions are made by one `rabbitmqctl import_definitions` and removed
+// by one `rabbitmqctl eval` (each rabbitmqctl call starts an Erlang VM: about a second).
 
 #include <array>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -73,14 +76,59 @@ class AmqpPermissionsTest : public ::testing::Test {
       permissions_.push_back({f[0], f[1], f[2], f[3]});
     }
     // A vhost of this test's own: the users' queues there never meet the services' queues
-    // of the other tests (permissions are per vhost, the patterns are the same).
+    // of the other tests (permissions are per vhost, the patterns are the same). One user per
+    // service with the manifest's permissions there, all in one definitions import.
     vhost_ = UniqueName("permtest");
-    ASSERT_EQ(Rabbitmqctl({"add_vhost", vhost_}), 0);
+    std::string users, grants;
+    for (const auto& p : permissions_) {
+      const std::string user = UniqueName("stw_" + p.service);
+      const std::string password = ids::NewUuid();
+      users_.push_back(user);
+      absl::StrAppend(&users, users.empty() ? "" : ",", "{\"name\":", Json(user),
+                      ",\"password\":", Json(password), ",\"tags\":\"\"}");
+      absl::StrAppend(&grants, grants.empty() ? "" : ",", "{\"user\":", Json(user),
+                      ",\"vhost\":", Json(vhost_), ",\"configure\":", Json(p.configure),
+                      ",\"write\":", Json(p.write), ",\"read\":", Json(p.read), "}");
+      // amqp://guest:guest@127.0.0.1:PORT/ -> amqp://user:password@127.0.0.1:PORT/<vhost>
+      const std::string& uri = infra_.amqp_uri;
+      const size_t at = uri.find('@');
+      const size_t slash = uri.find('/', at);
+      uris_[p.service] =
+          absl::StrCat("amqp://", user, ":", password, uri.substr(at, slash - at), "/", vhost_);
+    }
+    const std::string definitions = ::testing::TempDir() + vhost_ + ".json";
+    {
+      std::ofstream f(definitions);
+      f << "{\"vhosts\":[{\"name\":" << Json(vhost_) << "}],\"users\":[" << users
+        << "],\"permissions\":[" << grants << "]}";
+    }
+    const int imported = Rabbitmqctl({"import_definitions", definitions});
+    std::remove(definitions.c_str());
+    ASSERT_EQ(imported, 0) << "rabbitmqctl import_definitions " << definitions;
   }
 
   void TearDown() override {
-    for (const auto& u : users_) Rabbitmqctl({"delete_user", u});
-    if (!vhost_.empty()) Rabbitmqctl({"delete_vhost", vhost_});
+    if (vhost_.empty()) return;
+    // The users and the vhost (with its queues and permissions) in one call; a user or the
+    // vhost that cannot be deleted fails the match, and so the call.
+    std::string users;
+    for (const auto& u : users_)
+      absl::StrAppend(&users, users.empty() ? "" : ",", "<<\"", u, "\">>");
+    EXPECT_EQ(Rabbitmqctl({"eval", absl::StrCat("[ok = rabbit_auth_backend_internal:delete_user(U, "
+                                                "<<\"test\">>) || U <- [",
+                                                users, "]], ", "ok = rabbit_vhost:delete(<<\"",
+                                                vhost_, "\">>, <<\"test\">>).")}),
+              0);
+  }
+
+  // A JSON string (the names, patterns and passwords here need only \ and " escaped).
+  static std::string Json(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    return out + "\"";
   }
 
   int Rabbitmqctl(const std::vector<std::string>& args) {
@@ -89,25 +137,10 @@ class AmqpPermissionsTest : public ::testing::Test {
     return infra_.Run(line);
   }
 
-  // A user with the manifest's permissions for `p`, on this test's vhost; its AMQP URI.
-  std::string UserFor(const Permission& p) {
-    const std::string user = UniqueName("stw_" + p.service);
-    const std::string password = ids::NewUuid();
-    EXPECT_EQ(Rabbitmqctl({"add_user", user, password}), 0);
-    users_.push_back(user);
-    EXPECT_EQ(Rabbitmqctl({"set_permissions", "-p", vhost_, user, p.configure, p.write, p.read}),
-              0);
-    // amqp://guest:guest@127.0.0.1:PORT/ -> amqp://user:password@127.0.0.1:PORT/<vhost>
-    const std::string& uri = infra_.amqp_uri;
-    const size_t at = uri.find('@');
-    const size_t slash = uri.find('/', at);
-    return absl::StrCat("amqp://", user, ":", password, uri.substr(at, slash - at), "/", vhost_);
-  }
-
   testing::TestInfra infra_;
   std::vector<Permission> permissions_;
   std::vector<std::string> users_;
-  std::map<std::string, std::string> uris_;  // service -> its user's URI
+  std::map<std::string, std::string> uris_;  // service -> its user's URI (on vhost_)
   std::string vhost_;
 };
 
@@ -115,7 +148,7 @@ TEST_F(AmqpPermissionsTest, EachServiceUserCanDoWhatItsServiceDoesAndNoMore) {
   ASSERT_GE(permissions_.size(), 5u) << "a Permission per AMQP-using service expected";
   for (const auto& p : permissions_) {
     SCOPED_TRACE(p.service);
-    const std::string uri = UserFor(p);
+    const std::string& uri = uris_[p.service];
     auto conn = Connection::Open(uri, absl::Seconds(5));
     ASSERT_TRUE(conn.ok()) << conn.status();
     Connection& mq = **conn;
@@ -149,8 +182,6 @@ TEST_F(AmqpPermissionsTest, EachServiceUserCanDoWhatItsServiceDoesAndNoMore) {
         },
         absl::Seconds(5)));
     EXPECT_EQ(parked->message.message_id, m.message_id);
-
-    uris_[p.service] = uri;
   }
   // Another service's queue (each exists now): neither declared nor read nor bound (each on a
   // fresh connection: a refusal closes the channel).

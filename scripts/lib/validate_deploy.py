@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Offline checks of deploy/: the Dockerfile and every kustomize overlay, rendered.
 
-    python3 scripts/lib/validate_deploy.py [--root DIR] [--kubectl PATH]
+    python3 scripts/lib/validate_deploy.py [--root DIR] [--kubectl PATH | --debian-kubectl CACHE]
 
 Renders deploy/k8s/overlays/* (and base, infra, observability on their own) with
 `kubectl kustomize` (KUBECTL or --kubectl, else kubectl on PATH; written for Debian's
@@ -16,7 +16,15 @@ read from the rendered base. The gateway: an Ingress with TLS routing only to it
 proxy-body-size not below its upload limit, and every service's gRPC port admitting it in a
 NetworkPolicy. Every rendered object is also validated against its kind's API schema,
 strictly (unknown fields at any depth fail), by deploy/schema/check.js (ADR 0047); the
-checker must reject a list of known-bad edits on every run. Then the Dockerfile (a hadolint-like subset): pinned base tags, no
+checker must reject a list of known-bad edits on every run. The NetworkPolicies of the data
+namespace (stellenwerk-data) are evaluated over the pods the rendering runs (also the ones the
+operators create): default deny, each Stellenwerk workload admitted to exactly the
+dependencies its settings name and its egress meeting an ingress rule there, the operators'
+and monitoring namespaces admitted (each from one overlay-patchable policy, proved by
+rendering a temporary overlay that moves them), the dependencies' own pods reaching each
+other, nobody else. PostgreSQL sits behind a CloudNativePG Pooler in session mode whose
+limits fit the client connections at the HPA maxima and the Cluster's max_connections
+(ADR 0049). NETWORK_MUTATIONS are known-bad edits these checks must reject. Then the Dockerfile (a hadolint-like subset): pinned base tags, no
 `latest`, numeric non-root USER, `--no-install-recommends`, apt lists removed.
 
 Prints one line per failed check and ends with `N passed, N failed`; exits 1 when a check
@@ -25,7 +33,9 @@ report a skip instead of a pass).
 """
 
 import argparse
+import contextlib
 import copy
+import io
 import json
 import os
 import re
@@ -61,8 +71,10 @@ KNOWN_KINDS = {
     "User": {"rabbitmq.com/v1beta1"},
     "Permission": {"rabbitmq.com/v1beta1"},
     "Cluster": {"postgresql.cnpg.io/v1"},
+    "Pooler": {"postgresql.cnpg.io/v1"},
     "ScheduledBackup": {"postgresql.cnpg.io/v1"},
     "ServiceMonitor": {"monitoring.coreos.com/v1"},
+    "PodMonitor": {"monitoring.coreos.com/v1"},
     "PrometheusRule": {"monitoring.coreos.com/v1"},
 }
 
@@ -298,6 +310,10 @@ def check_objects(c, label, objs):
                 and not o["spec"].get("ingress") and not o["spec"].get("egress")]
         c.check(bool(deny), label, "no default-deny NetworkPolicy (empty podSelector, both types)")
         check_gateway(c, label, by_kind, deployments)
+    if any((o.get("metadata") or {}).get("namespace") == DATA_NS for o in objs):
+        check_data_network(c, label, objs, configmaps)
+        if deployments & STELLENWERK_SERVICES:
+            check_pooler(c, label, objs, configmaps)
     return by_kind
 
 
@@ -361,6 +377,468 @@ def check_gateway(c, label, by_kind, deployments):
                 f"no NetworkPolicy admits the gateway to gRPC port {grpc}")
 
 
+# Connections a service pod opens besides its pool: the outbox relay's publisher and LISTEN
+# connections (common/outbox/outbox.cc; the migration connection is closed before they open).
+RELAY_CONNECTIONS = 2
+# max_connections PostgreSQL keeps beyond the Pooler's: superuser reserve, the operator, the
+# exporter, a psql.
+PG_RESERVED_CONNECTIONS = 20
+
+
+def check_pooler(c, label, objs, configmaps):
+    """PostgreSQL behind a CloudNativePG Pooler in session mode (ADR 0049), sized: the client
+    connections at the HPA maxima fit one instance's max_client_conn and the pools of all
+    instances; the instances' max_db_connections fit the Cluster's max_connections."""
+    clusters = [o for o in objs if o.get("kind") == "Cluster"]
+    poolers = [o for o in objs if o.get("kind") == "Pooler"]
+    clients = 0
+    hpas = {o["metadata"]["name"]: o for o in objs if o.get("kind") == "HorizontalPodAutoscaler"}
+    for dep in objs:
+        if dep.get("kind") != "Deployment" or dep["metadata"].get("namespace") != APP_NS or \
+                "postgres" not in dependencies_used(dep, configmaps):
+            continue
+        settings = {}
+        for ref in _container(dep).get("envFrom") or []:
+            settings.update(configmaps.get((APP_NS, (ref.get("configMapRef") or {}).get("name")))
+                            or {})
+        settings.update({e["name"]: e.get("value") for e in _container(dep).get("env") or []})
+        pods = (hpas.get(dep["metadata"]["name"]) or {}).get("spec", {}).get(
+            "maxReplicas", dep["spec"].get("replicas", 1))
+        clients += pods * (int(settings.get("STELLENWERK_PG_POOL_SIZE") or 8) + RELAY_CONNECTIONS)
+    for cl in clusters:
+        name = cl["metadata"]["name"]
+        where = f"{label}: Cluster/{name}"
+        mine = [p for p in poolers if (p["spec"].get("cluster") or {}).get("name") == name]
+        if not c.check(len(mine) == 1, where, f"{len(mine)} Poolers in front of it, want 1"):
+            continue
+        spec = mine[0]["spec"]
+        pw = f"{label}: Pooler/{mine[0]['metadata']['name']}"
+        bouncer = spec.get("pgbouncer") or {}
+        c.check(bouncer.get("poolMode") == "session", pw,
+                f"poolMode {bouncer.get('poolMode')!r}: the services need session mode (session "
+                "SETs, prepared statements, LISTEN, advisory locks; ADR 0049)")
+        c.check(spec.get("type", "rw") == "rw", pw, "does not forward to the primary (type rw)")
+        params = bouncer.get("parameters") or {}
+        instances = spec.get("instances", 1)
+        try:
+            max_client = int(params["max_client_conn"])
+            pool = int(params["default_pool_size"])
+            max_db = int(params["max_db_connections"])
+        except (KeyError, ValueError) as e:
+            c.check(False, pw, f"max_client_conn, default_pool_size, max_db_connections: {e!r}")
+            continue
+        max_conn = int(((cl["spec"].get("postgresql") or {}).get("parameters") or {})
+                       .get("max_connections", 100))
+        c.check(clients <= max_client, pw,
+                f"{clients} client connections at the HPA maxima exceed max_client_conn {max_client}")
+        c.check(clients <= instances * min(pool, max_db), pw,
+                f"{clients} client connections at the HPA maxima, but {instances} × "
+                f"{min(pool, max_db)} server connections (session mode: one each)")
+        c.check(instances * max_db + PG_RESERVED_CONNECTIONS <= max_conn, pw,
+                f"{instances} × max_db_connections {max_db} + {PG_RESERVED_CONNECTIONS} reserved "
+                f"exceed the Cluster's max_connections {max_conn}")
+
+
+# --- NetworkPolicies of the data namespace ------------------------------------------------
+# A small evaluator of networking.k8s.io/v1 NetworkPolicy (label selectors, namespace and pod
+# peers, numbered and named ports) over the pods a rendering will run: the pod templates, and
+# the pods the operators create from their resources (labels and ports as the operators set
+# them). It answers "may pod A open a TCP connection to pod B on port P", both ends' policies.
+APP_NS = "stellenwerk"
+DATA_NS = "stellenwerk-data"
+# The platform's namespaces admitted into DATA_NS, by the label stellenwerk.de/admits of the
+# one policy that holds each one's namespaceSelector (deploy/k8s/infra/networkpolicies/
+# admitted-namespaces.yaml), and what each must reach: (pod role, ports).
+ADMITTED_ROLES = {
+    "cnpg-operator": [("postgres", [8000, 5432])],
+    "rabbitmq-operators": [("rabbitmq", [15672])],
+    "monitoring": [("postgres", [9187]), ("pooler", [9127]), ("rabbitmq", [15692])],
+}
+# Among a dependency's own pods (replication, clustering, Sentinel): (from role, to role, ports).
+INTERNAL_PATHS = [
+    ("postgres", "postgres", [5432, 8000]),
+    ("postgres-job", "postgres", [5432]),
+    ("pooler", "postgres", [5432]),
+    ("rabbitmq", "rabbitmq", [4369, 25672]),
+    ("redis", "redis", [6379, 26379]),
+]
+
+
+def selector_matches(sel, labels):
+    """metav1.LabelSelector: {} matches everything; matchLabels and matchExpressions ANDed."""
+    for k, v in (sel.get("matchLabels") or {}).items():
+        if labels.get(k) != v:
+            return False
+    for e in sel.get("matchExpressions") or []:
+        key, op, values = e.get("key"), e.get("operator"), e.get("values") or []
+        if op == "In" and labels.get(key) not in values:
+            return False
+        if op == "NotIn" and key in labels and labels[key] in values:
+            return False
+        if op == "Exists" and key not in labels:
+            return False
+        if op == "DoesNotExist" and key in labels:
+            return False
+    return True
+
+
+def data_pods(objs):
+    """The pods a rendering will run: [{ns, labels, ports {name: number}, role, what}]."""
+    pods = []
+    for o in objs:
+        kind, meta = o.get("kind"), o.get("metadata") or {}
+        ns, name = meta.get("namespace"), meta.get("name")
+        if kind in ("Deployment", "StatefulSet", "Job"):
+            tmpl = (o.get("spec") or {}).get("template") or {}
+            ports = {p.get("name") or str(p.get("containerPort")): p.get("containerPort")
+                     for ctr in (tmpl.get("spec") or {}).get("containers") or []
+                     for p in ctr.get("ports") or []}
+            labels = (tmpl.get("metadata") or {}).get("labels") or {}
+            role = "redis" if labels.get("app.kubernetes.io/name") == "stellenwerk-redis" else None
+            pods.append(dict(ns=ns, labels=labels, ports=ports, role=role, what=f"{kind}/{name}"))
+        elif kind == "Cluster":  # CloudNativePG: instances, and its Jobs (initdb, join)
+            pods.append(dict(ns=ns, role="postgres", what=f"Cluster/{name} instance",
+                             labels={"cnpg.io/cluster": name, "cnpg.io/podRole": "instance",
+                                     "cnpg.io/instanceRole": "primary", "role": "primary"},
+                             ports={"postgresql": 5432, "status": 8000, "metrics": 9187}))
+            pods.append(dict(ns=ns, role="postgres-job", what=f"Cluster/{name} join Job",
+                             labels={"cnpg.io/cluster": name, "cnpg.io/jobRole": "join"}, ports={}))
+        elif kind == "Pooler":  # CloudNativePG's PgBouncer Deployment
+            # Only the label every operator version sets (newer ones add cnpg.io/cluster and
+            # cnpg.io/podRole; a policy must not rely on them).
+            pods.append(dict(ns=ns, role="pooler", what=f"Pooler/{name}",
+                             labels={"cnpg.io/poolerName": name},
+                             ports={"pgbouncer": 5432, "metrics": 9127}))
+        elif kind == "RabbitmqCluster":
+            pods.append(dict(ns=ns, role="rabbitmq", what=f"RabbitmqCluster/{name} node",
+                             labels={"app.kubernetes.io/name": name,
+                                     "app.kubernetes.io/component": "rabbitmq",
+                                     "app.kubernetes.io/part-of": "rabbitmq"},
+                             ports={"amqp": 5672, "management": 15672, "prometheus": 15692,
+                                    "epmd": 4369, "cluster-links": 25672}))
+    return pods
+
+
+def policy_types(spec):
+    types = spec.get("policyTypes")
+    if types:
+        return set(types)
+    return {"Ingress"} | ({"Egress"} if "egress" in spec else set())
+
+
+def peer_matches(peer, peer_pod, policy_ns, namespaces):
+    """One NetworkPolicyPeer against a pod; ipBlock peers match no pod (they name addresses)."""
+    if "ipBlock" in peer:
+        return False
+    ns_sel, pod_sel = peer.get("namespaceSelector"), peer.get("podSelector")
+    if ns_sel is None and pod_sel is None:
+        return False
+    if ns_sel is None:
+        if peer_pod["ns"] != policy_ns:
+            return False
+    elif not selector_matches(ns_sel, namespaces.get(peer_pod["ns"], {})):
+        return False
+    return pod_sel is None or selector_matches(pod_sel, peer_pod["labels"])
+
+
+def port_matches(rule_ports, dst_pod, port):
+    if not rule_ports:
+        return True
+    for p in rule_ports:
+        if (p.get("protocol") or "TCP") != "TCP":
+            continue
+        want = p.get("port")
+        if want is None:
+            return True
+        if isinstance(want, str):
+            want = dst_pod["ports"].get(want)
+        if want == port or (p.get("endPort") and want is not None and want <= port <= p["endPort"]):
+            return True
+    return False
+
+
+def direction_allows(policies, direction, own, other, dst, port, namespaces):
+    """Do `own`'s namespace's policies let `other` through in `direction` ("ingress": own is
+    the destination, "egress": own is the source)? Not isolated = allowed."""
+    selecting = [p for p in policies if p["metadata"].get("namespace") == own["ns"]
+                 and direction.capitalize() in policy_types(p["spec"])
+                 and selector_matches(p["spec"].get("podSelector") or {}, own["labels"])]
+    if not selecting:
+        return True
+    key, peers_key = ("ingress", "from") if direction == "ingress" else ("egress", "to")
+    for pol in selecting:
+        for rule in pol["spec"].get(key) or []:
+            peers = rule.get(peers_key)
+            if (not peers or any(peer_matches(x, other, own["ns"], namespaces) for x in peers)) \
+                    and port_matches(rule.get("ports"), dst, port):
+                return True
+    return False
+
+
+def namespace_labels(objs, extra=()):
+    labels = {}
+    for o in objs:
+        if o.get("kind") == "Namespace":
+            name = o["metadata"]["name"]
+            labels[name] = dict(o["metadata"].get("labels") or {},
+                                **{"kubernetes.io/metadata.name": name})
+    for name, lab in extra:
+        labels[name] = lab
+    return labels
+
+
+def dependencies_used(dep, configmaps):
+    """What a Stellenwerk workload connects to, read from its settings: postgres
+    (STELLENWERK_PG_URI), rabbitmq (STELLENWERK_AMQP_URI), redis (STELLENWERK_REDIS_ADDR or
+    STELLENWERK_REDIS_SENTINELS, also from its ConfigMaps)."""
+    settings = set()
+    pod = dep["spec"]["template"]["spec"]
+    for ctr in (pod.get("containers") or []) + (pod.get("initContainers") or []):
+        settings |= {e.get("name") for e in ctr.get("env") or []}
+        for ref in ctr.get("envFrom") or []:
+            cm = configmaps.get((dep["metadata"].get("namespace"),
+                                 (ref.get("configMapRef") or {}).get("name")))
+            settings |= set(cm or {})
+    used = set()
+    if "STELLENWERK_PG_URI" in settings:
+        used.add("postgres")
+    if "STELLENWERK_AMQP_URI" in settings:
+        used.add("rabbitmq")
+    if settings & {"STELLENWERK_REDIS_ADDR", "STELLENWERK_REDIS_SENTINELS"}:
+        used.add("redis")
+    return used
+
+
+# A dependency's client-facing pods and ports: PostgreSQL through the Pooler when the rendering
+# has one (ADR 0049), else the instances.
+def client_targets(pods):
+    has_pooler = any(p["role"] == "pooler" for p in pods)
+    return {"postgres": ("pooler" if has_pooler else "postgres", [5432]),
+            "rabbitmq": ("rabbitmq", [5672]),
+            "redis": ("redis", [6379, 26379])}
+
+
+def check_data_network(c, label, objs, configmaps):
+    """The data namespace's NetworkPolicies: default deny, every Stellenwerk workload admitted
+    exactly to the dependencies it uses (and its egress meeting a data-side rule), the
+    operators and monitoring admitted from the namespaces their policies name, the
+    dependencies' own pods reaching each other, nobody else admitted."""
+    policies = [o for o in objs if o.get("kind") == "NetworkPolicy"]
+    data_policies = [p for p in policies if p["metadata"].get("namespace") == DATA_NS]
+    pods = data_pods(objs)
+    targets = [p for p in pods if p["ns"] == DATA_NS]
+    where = f"{label}: {DATA_NS}"
+    deny = [p for p in data_policies if "Ingress" in policy_types(p["spec"])
+            and not p["spec"].get("ingress")]
+    c.check(any((p["spec"].get("podSelector") or {}) == {} for p in deny), where,
+            "no default-deny ingress NetworkPolicy (empty podSelector, no ingress rule)")
+    for d in targets:
+        c.check(any(selector_matches(p["spec"].get("podSelector") or {}, d["labels"]) for p in deny),
+                where, f"{d['what']} is not selected by a deny-ingress policy")
+    # Role policies: one each, its only peers namespaceSelectors with labels (one namespace
+    # each; several when the platform runs, say, the two RabbitMQ operators apart).
+    role_ns = {}
+    for role in ADMITTED_ROLES:
+        own = [p for p in data_policies
+               if (p["metadata"].get("labels") or {}).get("stellenwerk.de/admits") == role]
+        if not c.check(len(own) == 1, where,
+                       f"{len(own)} NetworkPolicies labelled stellenwerk.de/admits={role}, want 1"):
+            continue
+        peers = [x for r in own[0]["spec"].get("ingress") or [] for x in r.get("from") or []]
+        sels = [(x.get("namespaceSelector") or {}).get("matchLabels") or {} for x in peers]
+        ok = c.check(bool(peers) and all(set(x) == {"namespaceSelector"} for x in peers)
+                     and all(sels), where,
+                     f"NetworkPolicy/{own[0]['metadata']['name']} must admit namespaces by "
+                     "their labels (namespaceSelectors with matchLabels, nothing else)")
+        if ok:
+            role_ns[role] = []
+            for i, sel in enumerate(sels):
+                name = sel.get("kubernetes.io/metadata.name", f"<{role} {i}>")
+                c.check(name not in (APP_NS, DATA_NS), where,
+                        f"the {role} namespace selector names {name}")
+                role_ns[role].append((f"<{role} {i}> {name}", sel))
+    namespaces = namespace_labels(objs, [ns for each in role_ns.values() for ns in each])
+    namespaces.setdefault("<elsewhere>", {"kubernetes.io/metadata.name": "elsewhere"})
+    outsider = dict(ns="<elsewhere>", labels={}, ports={}, role=None, what="a pod elsewhere")
+
+    def may(src, dst, port):
+        return direction_allows(policies, "egress", src, dst, dst, port, namespaces) and \
+            direction_allows(policies, "ingress", dst, src, dst, port, namespaces)
+
+    for role, needs in ADMITTED_ROLES.items():
+        if role not in role_ns:
+            continue
+        for ns, _ in role_ns[role]:
+            probe = dict(ns=ns, labels={}, ports={}, role=None, what=role)
+            for target_role, ports in needs:
+                for d in (p for p in targets if p["role"] == target_role):
+                    for port in ports:
+                        c.check(may(probe, d, port), where,
+                                f"the {role} namespace {ns} cannot reach {d['what']} on {port}")
+    for src_role, dst_role, ports in INTERNAL_PATHS:
+        for s in (p for p in pods if p["role"] == src_role and p["ns"] == DATA_NS):
+            for d in (p for p in targets if p["role"] == dst_role):
+                for port in ports:
+                    c.check(may(s, d, port), where, f"{s['what']} cannot reach {d['what']} on {port}")
+    for d in targets:
+        for port in sorted(set(d["ports"].values())):
+            c.check(not may(outsider, d, port), where,
+                    f"a pod of an unrelated namespace may reach {d['what']} on {port}")
+    # Stellenwerk's workloads (and any Job of theirs) against what they use.
+    goal = client_targets(targets)
+    workloads = [o for o in objs if o.get("kind") in ("Deployment", "Job")
+                 and o["metadata"].get("namespace") == APP_NS
+                 and ((o["spec"]["template"].get("metadata") or {}).get("labels") or {})
+                 .get("app.kubernetes.io/part-of") == "stellenwerk"]
+    for w in workloads:
+        src = next(p for p in pods if p["what"] == f"{w['kind']}/{w['metadata']['name']}"
+                   and p["ns"] == APP_NS)
+        used = dependencies_used(w, configmaps)
+        ww = f"{label}: {w['kind']}/{w['metadata']['name']}"
+        for d in targets:
+            for port in sorted(set(d["ports"].values())):
+                needed = any(goal[x][0] == d["role"] and port in goal[x][1] for x in used)
+                out = direction_allows(policies, "egress", src, d, d, port, namespaces)
+                into = direction_allows(policies, "ingress", d, src, d, port, namespaces)
+                if needed:
+                    c.check(out, ww, f"uses {d['what']} on {port}, but its egress does not allow it")
+                    c.check(into, ww, f"uses {d['what']} on {port}, but {DATA_NS} does not admit it")
+                else:
+                    c.check(not (out and not into), ww,
+                            f"egress to {d['what']} on {port} meets no ingress rule in {DATA_NS}")
+                    c.check(not into, ww,
+                            f"{DATA_NS} admits it to {d['what']} on {port}, which it does not use")
+
+
+def _policy(objs, name):
+    return next(o for o in objs if o.get("kind") == "NetworkPolicy"
+                and o["metadata"]["name"] == name)
+
+
+def _drop(objs, kind, name):
+    objs.remove(next(o for o in objs if o.get("kind") == kind and o["metadata"]["name"] == name))
+
+
+def _rule(objs, name, i=0):
+    return _policy(objs, name)["spec"]["ingress"][i]
+
+
+# (what, edit of a copy of a rendered overlay): known-bad edits check_data_network or
+# check_pooler must reject.
+NETWORK_MUTATIONS = [
+    ("the default deny narrowed to the Redis pods",
+     lambda objs: _policy(objs, "default-deny-ingress")["spec"].update(
+         podSelector={"matchLabels": {"app.kubernetes.io/name": "stellenwerk-redis"}})),
+    ("PgBouncer admitting the services on 5433 (their egress says 5432)",
+     lambda objs: _rule(objs, "pooler-from-services")["ports"][0].update(port=5433)),
+    ("RabbitMQ admitting the gateway, which speaks no AMQP",
+     lambda objs: _rule(objs, "rabbitmq-from-services")["from"][0]["podSelector"].update(
+         matchLabels={"app.kubernetes.io/part-of": "stellenwerk"})),
+    ("Redis admitting service pods of its own namespace only",
+     lambda objs: _rule(objs, "redis-from-services")["from"][0].pop("namespaceSelector")),
+    ("no policy for the RabbitMQ operators",
+     lambda objs: _drop(objs, "NetworkPolicy", "rabbitmq-from-operators")),
+    ("monitoring without RabbitMQ's metrics port",
+     lambda objs: _rule(objs, "metrics-from-monitoring")["ports"].pop()),
+    ("the CloudNativePG operator's policy admitting every namespace",
+     lambda objs: _rule(objs, "postgres-from-operator")["from"][0].update(namespaceSelector={})),
+    ("no replication between the Redis pods",
+     lambda objs: _drop(objs, "NetworkPolicy", "redis-among-instances")),
+    ("RabbitMQ nodes without Erlang distribution between them",
+     lambda objs: _rule(objs, "rabbitmq-among-nodes")["ports"].pop()),
+    ("an allow-all ingress rule on Redis",
+     lambda objs: _policy(objs, "redis-from-services")["spec"]["ingress"].append({})),
+    ("the services admitted to the PostgreSQL instances, past the Pooler",
+     lambda objs: _policy(objs, "postgres-among-instances")["spec"]["ingress"].append(
+         copy.deepcopy(_rule(objs, "pooler-from-services")))),
+    ("PgBouncer without a way to the instances",
+     lambda objs: _policy(objs, "postgres-among-instances")["spec"]["ingress"].pop()),
+    ("monitoring without PgBouncer's metrics port",
+     lambda objs: _rule(objs, "metrics-from-monitoring")["ports"].pop(1)),
+    ("the services' egress open to PostgreSQL's metrics port, which admits only monitoring",
+     lambda objs: _policy(objs, "allow-data-egress")["spec"]["egress"].append(
+         {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": DATA_NS}},
+                  "podSelector": {"matchLabels": {"cnpg.io/cluster": "stellenwerk-pg"}}}],
+          "ports": [{"protocol": "TCP", "port": 9187}]})),
+    ("the Pooler in transaction mode",
+     lambda objs: next(o for o in objs if o.get("kind") == "Pooler")["spec"]["pgbouncer"].update(
+         poolMode="transaction")),
+    ("applications' HPA raised to 30 pods with the Pooler unchanged",
+     lambda objs: next(o for o in objs if o.get("kind") == "HorizontalPodAutoscaler"
+                       and o["metadata"]["name"] == "applications")["spec"].update(maxReplicas=30)),
+    ("the services' egress without Sentinel",
+     lambda objs: _policy(objs, "allow-data-egress")["spec"]["egress"][2]["ports"].pop()),
+]
+
+
+def check_network_mutations(c, label, objs, configmaps):
+    """Each NETWORK_MUTATIONS edit of the rendered objects must make check_data_network or
+    check_pooler fail."""
+    for what, edit in NETWORK_MUTATIONS:
+        bad = copy.deepcopy(objs)
+        try:
+            edit(bad)
+        except (StopIteration, KeyError, IndexError, TypeError, ValueError) as e:
+            c.check(False, label, f"mutation '{what}' does not apply: {e!r}")
+            continue
+        probe = Checks()
+        with contextlib.redirect_stdout(io.StringIO()):
+            check_data_network(probe, label, bad, configmaps)
+            check_pooler(probe, label, bad, configmaps)
+        c.check(probe.failed > 0, label, f"the data-namespace policy checks accepted {what}")
+
+
+# An overlay moves the admitted namespaces (ADMITTED_ROLES) with one patch each: rendered
+# with the kubectl under test from a temporary overlay over deploy/k8s/infra.
+OVERLAY_NAMESPACES = {
+    "postgres-from-operator": ("cnpg-operator", "platform-cnpg"),
+    "rabbitmq-from-operators": ("rabbitmq-operators", "platform-rabbitmq"),
+    "metrics-from-monitoring": ("monitoring", "platform-monitoring"),
+}
+
+
+def check_admitted_overlay(c, kubectl, infra, infra_objs):
+    """The admitted namespaces are overlay settings: a patchesStrategicMerge per policy
+    (docs/operations.md shows the same) changes them, and the checks hold with the new ones.
+    `infra_objs`: deploy/k8s/infra (the directory `infra`) as rendered."""
+    rendered = {o["metadata"]["name"]: o for o in infra_objs if o.get("kind") == "NetworkPolicy"}
+    with tempfile.TemporaryDirectory() as tmp:
+        patches = []
+        for name, (role, ns) in OVERLAY_NAMESPACES.items():
+            pol = rendered.get(name)
+            if not c.check(pol is not None, "deploy/k8s/infra", f"no NetworkPolicy {name}"):
+                return
+            rules = copy.deepcopy(pol["spec"]["ingress"])
+            for r in rules:
+                for peer in r.get("from") or []:
+                    peer["namespaceSelector"] = {"matchLabels": {"kubernetes.io/metadata.name": ns}}
+            patch = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                     "metadata": {"name": name, "namespace": DATA_NS},
+                     "spec": {"ingress": rules}}
+            with open(os.path.join(tmp, f"{name}.yaml"), "w") as f:
+                yaml.safe_dump(patch, f)
+            patches.append(f"{name}.yaml")
+        with open(os.path.join(tmp, "kustomization.yaml"), "w") as f:
+            yaml.safe_dump({"apiVersion": "kustomize.config.k8s.io/v1beta1",
+                            "kind": "Kustomization",
+                            # relative: kustomize refuses an absolute base
+                            "bases": [os.path.relpath(infra, tmp)],
+                            "patchesStrategicMerge": patches}, f)
+        label = "overlay moving the admitted namespaces"
+        objs = render(c, kubectl, tmp, label)
+    got = {o["metadata"]["name"]: o for o in objs if o.get("kind") == "NetworkPolicy"}
+    for name, (role, ns) in OVERLAY_NAMESPACES.items():
+        sels = [p.get("namespaceSelector") for r in (got.get(name) or {}).get("spec", {})
+                .get("ingress") or [] for p in r.get("from") or []]
+        c.check(bool(sels) and all(s == {"matchLabels": {"kubernetes.io/metadata.name": ns}}
+                                   for s in sels), label, f"{name} does not admit {ns}")
+        c.check(got.get(name, {}).get("spec", {}).get("podSelector")
+                == rendered[name]["spec"].get("podSelector"), label,
+                f"{name}: the patch changed more than the namespace")
+    c.check(len(got) == len(rendered), label, "the patch added or removed NetworkPolicies")
+    check_data_network(c, label, objs, {})
+
+
 def render(c, kubectl, path, label):
     proc = subprocess.run([kubectl, "kustomize", path], capture_output=True, text=True)
     if not c.check(proc.returncode == 0, label,
@@ -389,6 +867,8 @@ SCHEMA_MUTATIONS = [
     ("PrometheusRule", "a misspelt rule field",
      lambda o: o["spec"]["groups"][0]["rules"][0].update(expresion="up")),
     ("Ingress", "an unknown Ingress spec field", lambda o: o["spec"].update(tlss=[])),
+    ("Pooler", "an unknown PgBouncer field",
+     lambda o: o["spec"]["pgbouncer"].update(pool_mode="session")),
 ]
 
 
@@ -402,9 +882,9 @@ def check_schemas(c, root, rendered_objects):
                    "deploy/schema", "node or deploy/schema/node_modules missing (npm ci there)"):
         return
     entries = [{"source": label, "object": o} for label, objs in rendered_objects for o in objs]
-    run_schema_check(c, node, schema, entries)
     # The checker must reject what the API server would: one known-bad edit per rule, made to
-    # copies of rendered objects; each must fail, the untouched copy must pass.
+    # copies of rendered objects; each must fail, the untouched objects must pass. One node
+    # run checks both (starting node and TypeScript costs seconds).
     flat = [o for _, objs in rendered_objects for o in objs]
     mutants = []
     for kind, what, edit in SCHEMA_MUTATIONS:
@@ -417,11 +897,31 @@ def check_schemas(c, root, rendered_objects):
         except (KeyError, IndexError, TypeError) as e:
             c.check(False, "deploy/schema", f"mutation '{what}' does not apply: {e!r}")
             continue
-        mutants.append({"source": f"mutation '{what}'", "object": bad})
-    proc = run_node(node, schema, mutants)
+        mutants.append({"source": f"{MUTANT_SOURCE}'{what}'", "object": bad})
+    proc = run_node(node, schema, entries + mutants)
+    summary = re.search(r"^schema: (\d+) objects, (\d+) failed$", proc.stdout, re.M)
+    if not c.check(summary is not None, "deploy/schema",
+                   f"check.js ended without a summary: {(proc.stdout + proc.stderr)[-2000:]}"):
+        return
+    fails = [line for line in proc.stdout.splitlines() if line.startswith("FAIL ")]
+    for line in fails:
+        if not line.startswith(f"FAIL {MUTANT_SOURCE}"):
+            print(line)
+    rejected = [m for m in mutants if any(line.startswith(f"FAIL {m['source']} ") for line in fails)]
     for m in mutants:
-        c.check(f"FAIL {m['source']} " in proc.stdout, "deploy/schema",
+        c.check(m in rejected, "deploy/schema",
                 f"the schema check accepted a manifest with {m['source']}")
+    total, failed = int(summary.group(1)), int(summary.group(2)) - len(rejected)
+    c.check(total == len(entries) + len(mutants), "deploy/schema",
+            f"check.js saw {total} of {len(entries) + len(mutants)} objects")
+    c.passed += len(entries) - failed
+    c.failed += failed
+    c.check((proc.returncode == 0) == (failed + len(rejected) == 0), "deploy/schema",
+            f"check.js exit status {proc.returncode} with {failed + len(rejected)} failures")
+
+
+# The source name of SCHEMA_MUTATIONS' objects in check.js's input and output.
+MUTANT_SOURCE = "mutation "
 
 
 def run_node(node, schema, entries):
@@ -433,23 +933,6 @@ def run_node(node, schema, entries):
                               capture_output=True, text=True)
     finally:
         os.unlink(listing)
-
-
-def run_schema_check(c, node, schema, entries):
-    proc = run_node(node, schema, entries)
-    summary = re.search(r"^schema: (\d+) objects, (\d+) failed$", proc.stdout, re.M)
-    if not c.check(summary is not None, "deploy/schema",
-                   f"check.js ended without a summary: {(proc.stdout + proc.stderr)[-2000:]}"):
-        return
-    for line in proc.stdout.splitlines():
-        if line.startswith("FAIL "):
-            print(line)
-    total, failed = int(summary.group(1)), int(summary.group(2))
-    c.check(total == len(entries), "deploy/schema", f"check.js saw {total} of {len(entries)} objects")
-    c.passed += total - failed
-    c.failed += failed
-    c.check((proc.returncode == 0) == (failed == 0), "deploy/schema",
-            f"check.js exit status {proc.returncode} with {failed} failures")
 
 
 def check_dockerfile(c, path, root):
@@ -513,6 +996,46 @@ def check_dockerfile(c, path, root):
             "no exec-form ENTRYPOINT/CMD")
 
 
+def fetch_debian_kubectl(cache):
+    """Debian's kubectl (package kubernetes-client: 1.20 with kustomize v2 in Debian 12), fetched
+    with `apt-get download` into `cache` once and unpacked there with `dpkg -x` (no install, no
+    root needed, nothing from outside the Debian archive). Returns its path, or None after
+    saying why."""
+    kubectl = os.path.join(cache, "root", "usr", "bin", "kubectl")
+    if os.access(kubectl, os.X_OK):
+        return kubectl
+    apt, dpkg = shutil.which("apt-get"), shutil.which("dpkg")
+    if not apt or not dpkg:
+        print("validate_deploy: apt-get/dpkg missing: cannot fetch kubernetes-client", file=sys.stderr)
+        return None
+    os.makedirs(cache, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache) as tmp:
+        os.chmod(tmp, 0o755)  # apt's _apt user downloads into it when it can
+        proc = subprocess.run([apt, "download", "kubernetes-client"], cwd=tmp,
+                              capture_output=True, text=True)
+        if proc.returncode != 0 and os.geteuid() == 0:
+            # A machine whose package lists were never fetched knows no kubernetes-client yet.
+            subprocess.run([apt, "update", "-q"], capture_output=True, text=True)
+            proc = subprocess.run([apt, "download", "kubernetes-client"], cwd=tmp,
+                                  capture_output=True, text=True)
+        debs = [f for f in os.listdir(tmp) if f.startswith("kubernetes-client_") and f.endswith(".deb")]
+        if proc.returncode != 0 or len(debs) != 1:
+            print(f"validate_deploy: apt-get download kubernetes-client failed (exit "
+                  f"{proc.returncode}): {proc.stderr.strip()[-1000:]}", file=sys.stderr)
+            return None
+        proc = subprocess.run([dpkg, "-x", debs[0], "root"], cwd=tmp, capture_output=True, text=True)
+        if proc.returncode != 0:
+            print(f"validate_deploy: dpkg -x {debs[0]} failed: {proc.stderr.strip()}", file=sys.stderr)
+            return None
+        with open(os.path.join(tmp, "root", "PACKAGE"), "w") as f:
+            f.write(debs[0] + "\n")
+        try:
+            os.rename(os.path.join(tmp, "root"), os.path.join(cache, "root"))
+        except OSError:
+            pass  # a parallel run unpacked it first
+    return kubectl if os.access(kubectl, os.X_OK) else None
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--root", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -521,8 +1044,21 @@ def main():
                     help="print the per-service RabbitMQ permissions of deploy/k8s/infra as "
                          "'service<TAB>configure<TAB>write<TAB>read' lines and exit "
                          "(common_amqp_permissions_pgtest applies them to a real broker)")
+    ap.add_argument("--debian-kubectl", metavar="CACHE",
+                    help="render with Debian's kubectl instead: package kubernetes-client, "
+                         "fetched by apt-get download into CACHE once (ctest "
+                         "deploy_manifests_debian_kubectl_test); under CI=true failing to "
+                         "fetch it fails")
     args = ap.parse_args()
     root = os.path.abspath(args.root)
+    if args.debian_kubectl:
+        args.kubectl = fetch_debian_kubectl(os.path.abspath(args.debian_kubectl))
+        if args.kubectl is None:
+            return 2 if os.environ.get("CI") == "true" else SKIP
+        version = subprocess.run([args.kubectl, "version", "--client"], capture_output=True,
+                                 text=True).stdout.strip()
+        package = open(os.path.join(os.path.dirname(args.kubectl), "..", "..", "PACKAGE")).read()
+        print(f"validate_deploy: Debian's {package.strip()}: {version[:120]}")
     if not args.kubectl or not shutil.which(args.kubectl):
         print("validate_deploy: kubectl not found (Debian package kubernetes-client)",
               file=sys.stderr)
@@ -558,6 +1094,12 @@ def main():
         rendered_objects.append((label, objs))
         rendered[label] = check_objects(c, label, objs)
     check_schemas(c, root, rendered_objects)
+    prod_objs = dict(rendered_objects).get("deploy/k8s/overlays/prod", [])
+    check_network_mutations(c, "deploy/k8s/overlays/prod", prod_objs, {
+        (o["metadata"].get("namespace"), o["metadata"]["name"]): o.get("data") or {}
+        for o in prod_objs if o.get("kind") == "ConfigMap"})
+    check_admitted_overlay(c, args.kubectl, dirs[1],
+                           dict(rendered_objects).get("deploy/k8s/infra", []))
     prod = rendered.get("deploy/k8s/overlays/prod", {})
     cms = [o for o in prod.get("ConfigMap", []) if o["metadata"]["name"].startswith("stellenwerk-config")]
     c.check(any((o.get("data") or {}).get("STELLENWERK_AMQP_QUEUE_TYPE") == "quorum" for o in cms),

@@ -247,9 +247,7 @@ absl::StatusOr<v1::Application> ApplicationService::ChangeStatus(const auth::Pri
       who, Actor::Of(who, correlation_id), Idem("ChangeStatus", r.request_id(), r), r.id(),
       Cause::kStaffDecision, r.target(), r.reason(),
       [&](const v1::Application& current) -> absl::Status {
-        if (!r.etag().empty() && r.etag() != current.etag()) {
-          return absl::AbortedError("etag is stale; re-read and retry");
-        }
+        if (absl::Status s = store::CheckEtag(current.etag(), r.etag()); !s.ok()) return s;
         return CheckStatusChange(current, r, who);
       },
       {}, v1::APPLICATION_STATUS_UNSPECIFIED,

@@ -72,9 +72,27 @@ TEST_F(GatewayBookingsTest, TheInvitedApplicantBooksListsAndFetchesTheCalendarOv
       },
       absl::Seconds(15), absl::Milliseconds(200)))
       << day.status << " " << day.body;
-  const std::string day_id = Json(day)["id"];
+  // The applicant finds the day among their invitations (no id handed over), once the
+  // invitation arrived.
+  HttpAnswer invitations;
+  ASSERT_TRUE(stellenwerk::testing::WaitFor(
+      [&] {
+        invitations = http_->Request("GET", "/v1/me/invitations", "", Bearer(applicant_));
+        return invitations.status == 200 &&
+               !Json(invitations).value("invitations", json::array()).empty();
+      },
+      absl::Seconds(15), absl::Milliseconds(200)))
+      << invitations.status << " " << invitations.body;
+  const json invitation = Json(invitations)["invitations"][0];
+  EXPECT_EQ(invitation["applicationId"], a.id());
+  EXPECT_EQ(invitation["postingId"], posting);
+  EXPECT_EQ(invitation["selfBooking"], true);
+  ASSERT_EQ(invitation["selectionDays"].size(), 1u);
+  EXPECT_EQ(invitation["selectionDays"][0]["freeSlots"], 2);
+  const std::string day_id = invitation["selectionDays"][0]["id"];
+  EXPECT_EQ(day_id, Json(day)["id"]);
 
-  // The applicant sees the slots and books the first one once the invitation arrived.
+  // The applicant sees the slots and books the first one.
   HttpAnswer slots;
   HttpAnswer booked;
   const std::string key = ids::NewUuid();
@@ -133,6 +151,21 @@ TEST_F(GatewayBookingsTest, TheInvitedApplicantBooksListsAndFetchesTheCalendarOv
       http_->Request("GET", "/v1/selection-days/" + day_id + "/bookings", "", Bearer(hr_));
   ASSERT_EQ(day_bookings.status, 200) << day_bookings.body;
   EXPECT_EQ(Json(day_bookings)["bookings"].size(), 1u);
+  // HR lists the posting's invitations and books for this applicant from now on.
+  HttpAnswer posting_invitations =
+      http_->Request("GET", "/v1/postings/" + posting + "/invitations", "", Bearer(hr_));
+  ASSERT_EQ(posting_invitations.status, 200) << posting_invitations.body;
+  ASSERT_EQ(Json(posting_invitations)["invitations"].size(), 1u);
+  EXPECT_EQ(Json(posting_invitations)["invitations"][0]["booking"]["id"], b["id"]);
+  const json hr_books = {{"requestId", ids::NewUuid()}, {"selfBooking", false}};
+  HttpAnswer updated =
+      http_->Request("PATCH", "/v1/invitations/" + a.id(), hr_books.dump(), Bearer(hr_));
+  ASSERT_EQ(updated.status, 200) << updated.body;
+  EXPECT_EQ(Json(updated).value("selfBooking", true), false);
+  EXPECT_EQ(
+      http_->Request("PATCH", "/v1/invitations/" + a.id(), hr_books.dump(), Bearer(applicant_))
+          .status,
+      403);
 }
 
 }  // namespace

@@ -236,6 +236,8 @@ grpc::ServerUnaryReactor* NotificationGrpcService::SetTenantSettings(
         v.Check(
             s.acknowledgment_due_working_days() >= 0 && s.acknowledgment_due_working_days() <= 60,
             "settings.acknowledgment_due_working_days", "0–60");
+        v.Check(PlausiblePortalUrl(s.portal_url()), "settings.portal_url",
+                "https://… (http:// only for localhost), one line, at most 300 bytes");
         v.Check(s.signature().size() <= 2000, "settings.signature", "at most 2000 bytes");
         v.Check(s.sender_name().find_first_of("\r\n") == std::string::npos, "settings.sender_name",
                 "one line");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/time/berlin_calendar.h"
 #include "services/notifications/domain/mail_message.h"
@@ -86,6 +87,7 @@ Composed Compose(const Planned& p, const TemplateText& tmpl, const v1::TenantSet
                  const std::string& default_sender) {
   Values values = p.values;
   values["signatur"] = settings.signature();
+  values["terminwahl"] = PortalLink(settings.portal_url(), "#/termine");
   if (values.find("anrede") == values.end()) values["anrede"] = "Guten Tag";
   Composed c;
   c.text = Render(tmpl, values);
@@ -95,6 +97,30 @@ Composed Compose(const Planned& p, const TemplateText& tmpl, const v1::TenantSet
                                         : default_sender};
   c.reply_to = PlausibleAddress(settings.reply_to()) ? settings.reply_to() : std::string();
   return c;
+}
+
+bool PlausiblePortalUrl(absl::string_view url) {
+  if (url.empty()) return true;
+  if (url.size() > 300 || url.find_first_of(" \t\r\n<>\"") != absl::string_view::npos) {
+    return false;
+  }
+  return absl::StartsWith(url, "https://") || absl::StartsWith(url, "http://localhost") ||
+         absl::StartsWith(url, "http://127.0.0.1");
+}
+
+std::string PortalLink(absl::string_view portal_url, absl::string_view route) {
+  if (portal_url.empty()) return "(nach der Anmeldung im Bewerbungsportal)";
+  absl::string_view base = portal_url;
+  while (absl::EndsWith(base, "/")) base.remove_suffix(1);
+  return absl::StrCat(base, "/", route);
+}
+
+std::string NoticeReference(absl::string_view kennziffer, absl::string_view post,
+                            absl::string_view regional_office) {
+  if (!kennziffer.empty()) return absl::StrCat("Kennziffer ", kennziffer, " – ", post);
+  if (regional_office.empty()) return std::string(post);
+  if (post.empty()) return std::string(regional_office);
+  return absl::StrCat(post, ", ", regional_office);
 }
 
 v1::TenantSettings WithDefaults(v1::TenantSettings s) {

@@ -63,6 +63,12 @@ Composed Compose(const Planned& p, const TemplateText& tmpl, const v1::TenantSet
                  const std::string& default_sender);
 
 // The settings with the defaults filled in (AUTOMATIC, 5 working days).
+// The tenant's portal address (settings.portal_url): empty, or https:// (http:// only for
+// localhost), one line, at most 300 bytes — it goes into letters as a link.
+bool PlausiblePortalUrl(absl::string_view url);
+// `route` of the tenant's portal ("#/termine"), or a hint where to find it without an address.
+std::string PortalLink(absl::string_view portal_url, absl::string_view route);
+
 v1::TenantSettings WithDefaults(v1::TenantSettings s);
 
 // The instant a MANUAL acknowledgment is overdue: `working_days` NRW working days after the
@@ -72,5 +78,10 @@ absl::Time AcknowledgmentDue(absl::Time received, int working_days);
 
 // "Dienstag, 22. April 2025, 24:00 Uhr" — the end of a window as German readers expect it.
 std::string FormatGermanInstant(absl::Time t);
+
+// How a coordination letter refers to its notice (a notice need not belong to a posting):
+// "Kennziffer 26/0042 – <post>" when it has a Kennziffer, else "<post>, <regional office>".
+std::string NoticeReference(absl::string_view kennziffer, absl::string_view post,
+                            absl::string_view regional_office);
 
 }  // namespace stellenwerk::notifications

@@ -39,11 +39,7 @@ IdempotencyRequest Idem(std::string operation, const std::string& request_id,
 }
 
 absl::Status CheckEtag(const v1::Posting& current, const std::string& etag) {
-  if (!etag.empty() && etag != current.etag()) {
-    return absl::AbortedError(absl::StrCat("etag \"", etag, "\" is stale (current \"",
-                                           current.etag(), "\"); re-read and retry"));
-  }
-  return absl::OkStatus();
+  return store::CheckEtag(current.etag(), etag);
 }
 
 template <typename E>

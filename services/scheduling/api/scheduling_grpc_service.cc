@@ -45,6 +45,10 @@ STW_SCHEDULING_HANDLER(GetBookingCalendar, v1::GetBookingCalendarRequest, v1::Bo
                        kReadBookings, store_.GetBookingCalendar(actor, request->booking_id()))
 STW_SCHEDULING_HANDLER(ListBookings, v1::ListBookingsRequest, v1::ListBookingsResponse,
                        kReadBookings, store_.ListBookings(actor, *request))
+STW_SCHEDULING_HANDLER(ListInvitations, v1::ListInvitationsRequest, v1::ListInvitationsResponse,
+                       kReadInvitations, store_.ListInvitations(actor, *request))
+STW_SCHEDULING_HANDLER(UpdateInvitation, v1::UpdateInvitationRequest, v1::Invitation, kInvite,
+                       store_.UpdateInvitation(actor, *request))
 STW_SCHEDULING_HANDLER(DeclareInternshipPeriod, v1::DeclareInternshipPeriodRequest,
                        v1::InternshipPeriod, kDeclarePeriod,
                        store_.DeclareInternshipPeriod(actor, *request))

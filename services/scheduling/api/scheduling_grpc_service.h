@@ -25,6 +25,8 @@ class SchedulingGrpcService final : public v1::SchedulingService::CallbackServic
   STW_SCHEDULING_RPC(CancelBooking, v1::CancelBookingRequest, v1::Booking)
   STW_SCHEDULING_RPC(GetBookingCalendar, v1::GetBookingCalendarRequest, v1::BookingCalendar)
   STW_SCHEDULING_RPC(ListBookings, v1::ListBookingsRequest, v1::ListBookingsResponse)
+  STW_SCHEDULING_RPC(ListInvitations, v1::ListInvitationsRequest, v1::ListInvitationsResponse)
+  STW_SCHEDULING_RPC(UpdateInvitation, v1::UpdateInvitationRequest, v1::Invitation)
   STW_SCHEDULING_RPC(DeclareInternshipPeriod, v1::DeclareInternshipPeriodRequest,
                      v1::InternshipPeriod)
   STW_SCHEDULING_RPC(RequestInternship, v1::RequestInternshipRequest, v1::InternshipRequest)

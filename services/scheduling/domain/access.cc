@@ -14,10 +14,12 @@ absl::StatusOr<store::Actor> ActorFor(const auth::Principal& who, Operation op,
   switch (op) {
     case Operation::kPlan:
     case Operation::kDeclarePeriod:
+    case Operation::kInvite:
       if (hr) role = who.HasRole(roles::kAdmin) ? roles::kAdmin : roles::kHrClerk;
       break;
     case Operation::kBook:
     case Operation::kRequestPeriod:
+    case Operation::kReadInvitations:
       if (hr) {
         role = who.HasRole(roles::kAdmin) ? roles::kAdmin : roles::kHrClerk;
       } else if (applicant && !committee) {
@@ -39,9 +41,11 @@ absl::StatusOr<store::Actor> ActorFor(const auth::Principal& who, Operation op,
     switch (op) {
       case Operation::kPlan:
       case Operation::kDeclarePeriod:
+      case Operation::kInvite:
         return absl::PermissionDeniedError("only hr_clerk or admin may do this");
       case Operation::kBook:
       case Operation::kRequestPeriod:
+      case Operation::kReadInvitations:
         return absl::PermissionDeniedError("only hr_clerk, admin or the applicant may do this");
       default:
         return absl::PermissionDeniedError(

@@ -6,6 +6,8 @@
 //  - An applicant books, moves and cancels only their own application's booking (the store
 //    answers NOT_FOUND for another's: no existence leak), and only where the invitation
 //    allows self-booking; they see their own bookings and the free slots of a day.
+//  - HR lists a posting's invitations and decides per invitation whether the applicant books
+//    themselves; an applicant lists their own open invitations.
 //  - A committee member reads the days they sit on, their slots and bookings (to prepare the
 //    structured interview); they change nothing.
 
@@ -18,12 +20,14 @@
 namespace stellenwerk::scheduling {
 
 enum class Operation {
-  kPlan,           // CreateSelectionDay
-  kReadDay,        // GetSelectionDay, ListSlots
-  kBook,           // BookSlot, RescheduleBooking, CancelBooking
-  kReadBookings,   // ListBookings, GetBookingCalendar
-  kDeclarePeriod,  // DeclareInternshipPeriod
-  kRequestPeriod,  // RequestInternship
+  kPlan,             // CreateSelectionDay
+  kReadDay,          // GetSelectionDay, ListSlots
+  kBook,             // BookSlot, RescheduleBooking, CancelBooking
+  kReadBookings,     // ListBookings, GetBookingCalendar
+  kDeclarePeriod,    // DeclareInternshipPeriod
+  kRequestPeriod,    // RequestInternship
+  kReadInvitations,  // ListInvitations: HR, or the applicant their own
+  kInvite,           // UpdateInvitation: HR
 };
 
 // The actor `who` acts as for `op`, or PERMISSION_DENIED naming the roles that may.

@@ -18,7 +18,8 @@ TEST(SchedulingAccess, HrPlansBooksAndReadsEverything) {
   for (const char* role : {"hr_clerk", "admin"}) {
     for (Operation op :
          {Operation::kPlan, Operation::kReadDay, Operation::kBook, Operation::kReadBookings,
-          Operation::kDeclarePeriod, Operation::kRequestPeriod}) {
+          Operation::kDeclarePeriod, Operation::kRequestPeriod, Operation::kReadInvitations,
+          Operation::kInvite}) {
       auto actor = ActorFor(Who({role}), op, "c");
       ASSERT_TRUE(actor.ok()) << role;
       EXPECT_FALSE(actor->applicant);
@@ -32,8 +33,10 @@ TEST(SchedulingAccess, AnApplicantBooksAndReadsButNeverPlans) {
   const auth::Principal a = Who({"applicant"}, "portal");
   EXPECT_EQ(Code(a, Operation::kPlan), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(Code(a, Operation::kDeclarePeriod), absl::StatusCode::kPermissionDenied);
+  // Whether the applicant books themselves is HR's decision, never the applicant's.
+  EXPECT_EQ(Code(a, Operation::kInvite), absl::StatusCode::kPermissionDenied);
   for (Operation op : {Operation::kReadDay, Operation::kBook, Operation::kReadBookings,
-                       Operation::kRequestPeriod}) {
+                       Operation::kRequestPeriod, Operation::kReadInvitations}) {
     auto actor = ActorFor(a, op, "c");
     ASSERT_TRUE(actor.ok());
     EXPECT_TRUE(actor->applicant);
@@ -46,6 +49,8 @@ TEST(SchedulingAccess, ACommitteeMemberOnlyReads) {
   EXPECT_EQ(Code(m, Operation::kPlan), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(Code(m, Operation::kBook), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(Code(m, Operation::kRequestPeriod), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(m, Operation::kReadInvitations), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(m, Operation::kInvite), absl::StatusCode::kPermissionDenied);
   auto actor = ActorFor(m, Operation::kReadBookings, "c");
   ASSERT_TRUE(actor.ok());
   EXPECT_TRUE(CommitteeOnly(*actor));

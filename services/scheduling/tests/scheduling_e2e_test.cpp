@@ -264,6 +264,10 @@ TEST_F(SchedulingE2eTest, BookingRescheduleAndCancelKeepEveryRule) {
   EXPECT_EQ(Reschedule(ApplicantToken("sub-a"), mine.id(), slots[1].id(), &out).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(Calendar(Hr(), mine.id()).sequence(), 0);
+  // Into its own slot: nothing to move, said so.
+  grpc::Status same = Reschedule(ApplicantToken("sub-a"), mine.id(), mine.slot_id(), &out);
+  EXPECT_EQ(same.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(same.error_message(), "the booking is already in this slot");
   v1::Booking moved;
   ASSERT_TRUE(Reschedule(ApplicantToken("sub-a"), mine.id(), slots[3].id(), &moved).ok());
   EXPECT_EQ(moved.id(), mine.id());
@@ -325,6 +329,159 @@ TEST_F(SchedulingE2eTest, AnInvitationThatHrBooksRefusesTheApplicantButNotHr) {
   EXPECT_EQ(Reschedule(ApplicantToken("sub-a"), booked.id(), slots[1].id(), &out).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_TRUE(Reschedule(Hr(), booked.id(), slots[1].id(), &out).ok());
+}
+
+// An applicant finds their selection day without knowing any id (the portal's "Meine
+// Termine"): the open invitations with the posting's days, free slots and the booking held.
+// HR sees a posting's invitations and decides per invitation whether the applicant books.
+TEST_F(SchedulingE2eTest, AnApplicantFindsTheirInvitationsAndHrDecidesWhoBooks) {
+  const std::string posting = Posting("CLOSED");
+  const std::string sub = UniqueName("bewerberin");
+  const std::string other_sub = UniqueName("bewerber");
+  const std::string a = Application(posting, sub);
+  const std::string b = Application(posting, other_sub);
+  Application(posting, UniqueName("noch-nicht"), "SHORTLISTED");  // not invited: not listed
+  auto list = [&](const std::string& token, const std::string& posting_id,
+                  v1::ListInvitationsResponse* out, int page_size = 0) {
+    v1::ListInvitationsRequest r;
+    r.set_posting_id(posting_id);
+    r.set_page_size(page_size);
+    return stub_->ListInvitations(Ctx(token).get(), r, out);
+  };
+  v1::ListInvitationsResponse mine;
+  ASSERT_TRUE(list(ApplicantToken(sub), "", &mine).ok());
+  ASSERT_EQ(mine.invitations_size(), 1);
+  EXPECT_EQ(mine.invitations(0).application_id(), a);
+  EXPECT_EQ(mine.invitations(0).tenant_id(), tenant_);
+  EXPECT_EQ(mine.invitations(0).posting_title(), "Sachbearbeitung Bürgerbüro (w/m/d)");
+  EXPECT_EQ(mine.invitations(0).kennziffer(), "26/0042");
+  EXPECT_TRUE(mine.invitations(0).self_booking());
+  EXPECT_EQ(mine.invitations(0).selection_days_size(), 0);  // no day planned yet
+  EXPECT_FALSE(mine.invitations(0).has_booking());
+
+  const v1::SelectionDay day = Day(DayRequest(posting, kDate, kNine, 3));
+  ASSERT_TRUE(list(ApplicantToken(sub), "", &mine).ok());
+  ASSERT_EQ(mine.invitations(0).selection_days_size(), 1);
+  const v1::InvitedDay& offered = mine.invitations(0).selection_days(0);
+  EXPECT_EQ(offered.id(), day.id());
+  EXPECT_EQ(offered.date(), kDate);
+  EXPECT_EQ(offered.start_local(), kNine);
+  EXPECT_EQ(offered.free_slots(), 3);
+  EXPECT_TRUE(offered.video_available());
+  // The applicant learns where and when, not who sits on the committee.
+  v1::GetSelectionDayRequest get;
+  get.set_id(day.id());
+  v1::SelectionDay seen;
+  ASSERT_TRUE(stub_->GetSelectionDay(Ctx(ApplicantToken(sub)).get(), get, &seen).ok());
+  EXPECT_EQ(seen.committee_member_ids_size(), 0);
+  ASSERT_TRUE(stub_->GetSelectionDay(Ctx(Hr()).get(), get, &seen).ok());
+  EXPECT_EQ(seen.committee_member_ids_size(), 1);
+
+  const auto slots = Slots(day.id(), ApplicantToken(sub));
+  const v1::Booking booked = BookOk(ApplicantToken(sub), slots[0].id(), a);
+  ASSERT_TRUE(list(ApplicantToken(sub), posting, &mine).ok());
+  ASSERT_EQ(mine.invitations_size(), 1);
+  EXPECT_EQ(mine.invitations(0).booking().id(), booked.id());
+  EXPECT_EQ(mine.invitations(0).selection_days(0).free_slots(), 2);
+  // Another applicant sees only their own invitation.
+  v1::ListInvitationsResponse theirs;
+  ASSERT_TRUE(list(ApplicantToken(other_sub), "", &theirs).ok());
+  ASSERT_EQ(theirs.invitations_size(), 1);
+  EXPECT_EQ(theirs.invitations(0).application_id(), b);
+  EXPECT_FALSE(theirs.invitations(0).has_booking());
+
+  // HR: one posting's invitations, paged; without a posting INVALID_ARGUMENT; another
+  // tenant's HR sees none of them.
+  v1::ListInvitationsResponse page;
+  EXPECT_EQ(list(Hr(), "", &page).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  std::set<std::string> listed;
+  v1::ListInvitationsRequest paged;
+  paged.set_posting_id(posting);
+  paged.set_page_size(1);
+  int pages = 0;
+  do {
+    ASSERT_TRUE(stub_->ListInvitations(Ctx(Hr()).get(), paged, &page).ok());
+    for (const auto& inv : page.invitations()) listed.insert(inv.application_id());
+    paged.set_page_token(page.next_page_token());
+    ++pages;
+  } while (!paged.page_token().empty() && pages < 5);
+  EXPECT_EQ(listed, (std::set<std::string>{a, b}));
+  EXPECT_EQ(pages, 2);
+  const std::string stranger = harness().Token(UniqueName("kreis"), {"hr_clerk"}, "hr-9");
+  ASSERT_TRUE(list(stranger, posting, &page).ok());
+  EXPECT_EQ(page.invitations_size(), 0);
+
+  // HR books for this applicant from now on: stale etag ABORTED, the applicant and another
+  // tenant may not decide it, a replay answers the same, the applicant can no longer cancel.
+  v1::UpdateInvitationRequest update;
+  update.set_request_id(ids::NewUuid());
+  update.set_application_id(a);
+  update.set_self_booking(false);
+  update.set_etag("999");
+  v1::Invitation updated;
+  EXPECT_EQ(stub_->UpdateInvitation(Ctx(Hr()).get(), update, &updated).error_code(),
+            grpc::StatusCode::ABORTED);
+  update.set_etag(mine.invitations(0).etag());
+  EXPECT_EQ(stub_->UpdateInvitation(Ctx(ApplicantToken(sub)).get(), update, &updated).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(stub_->UpdateInvitation(Ctx(stranger).get(), update, &updated).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  ASSERT_TRUE(stub_->UpdateInvitation(Ctx(Hr()).get(), update, &updated).ok());
+  EXPECT_FALSE(updated.self_booking());
+  EXPECT_NE(updated.etag(), mine.invitations(0).etag());
+  EXPECT_EQ(updated.booking().id(), booked.id());  // the booking held stays
+  v1::Invitation replayed;
+  ASSERT_TRUE(stub_->UpdateInvitation(Ctx(Hr()).get(), update, &replayed).ok());
+  EXPECT_EQ(replayed.etag(), updated.etag());
+  v1::Booking out;
+  EXPECT_EQ(Cancel(ApplicantToken(sub), booked.id(), &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(list(ApplicantToken(sub), "", &mine).ok());
+  EXPECT_FALSE(mine.invitations(0).self_booking());
+  EXPECT_TRUE(Cancel(Hr(), booked.id(), &out).ok());
+
+  // A withdrawn application is no open invitation.
+  ChangeStatus(a, posting, sub, "WITHDRAWN");
+  ASSERT_TRUE(list(ApplicantToken(sub), "", &mine).ok());
+  EXPECT_EQ(mine.invitations_size(), 0);
+  update.set_request_id(ids::NewUuid());
+  update.clear_etag();
+  EXPECT_EQ(stub_->UpdateInvitation(Ctx(Hr()).get(), update, &updated).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+// The postings feed (common/amqp/posting_feed.h): an older version arriving late changes
+// nothing; a posting event without a version is refused and dead-lettered, storing nothing.
+TEST_F(SchedulingE2eTest, PostingChangesAreFollowedByVersionAndAMalformedOneIsDeadLettered) {
+  const std::string posting = Posting("CLOSED");  // version 3
+  ev::PostingUpdated stale;
+  stale.mutable_posting()->set_posting_id(posting);
+  stale.mutable_posting()->set_tenant_id(tenant_);
+  stale.mutable_posting()->set_kennziffer("26/0042");
+  stale.mutable_posting()->set_title("Entwurf");
+  stale.mutable_posting()->set_status("DRAFT");
+  stale.mutable_posting()->set_version(2);
+  Deliver({&stale}, tenant_);
+  v1::SelectionDay day;
+  EXPECT_TRUE(
+      stub_->CreateSelectionDay(Ctx(Hr()).get(), DayRequest(posting, kDate, kNine, 1), &day).ok())
+      << "a late DRAFT must not undo CLOSED";
+
+  const uint64_t dead_before = scheduling_->runtime().consumer().stats().dead_lettered.load();
+  ev::PostingPublished unversioned;
+  unversioned.mutable_posting()->set_posting_id(ids::NewUuid());
+  unversioned.mutable_posting()->set_tenant_id(tenant_);
+  unversioned.mutable_posting()->set_status("PUBLISHED");
+  stellenwerk::testing::PublishToExchange(
+      harness().infra(),
+      {stellenwerk::testing::WireMessage(unversioned, tenant_, kSchedulingStart)});
+  ASSERT_TRUE(stellenwerk::testing::WaitFor(
+      [&] { return scheduling_->runtime().consumer().stats().dead_lettered.load() > dead_before; },
+      absl::Seconds(30)));
+  v1::CreateSelectionDayRequest r =
+      DayRequest(unversioned.posting().posting_id(), kDate, "2026-03-10T14:00:00+01:00", 1);
+  EXPECT_EQ(stub_->CreateSelectionDay(Ctx(Hr()).get(), r, &day).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(SchedulingE2eTest, SlotsAndBookingsArePaged) {
@@ -574,8 +731,12 @@ TEST(SchedulingRestartTest, RemindersDueWhileDownFireOnceWithTwoReplicas) {
                       store.ApplyPosting(tx, p);
                       for (int i = 0; i < kBookings; ++i) {
                         apps.push_back(ids::NewUuid());
-                        store.ApplyApplicationStatus(tx, tenant, apps.back(), posting,
-                                                     absl::StrCat("sub-", i), "INVITED");
+                        if (absl::Status st =
+                                store.ApplyApplicationStatus(tx, tenant, apps.back(), posting,
+                                                             absl::StrCat("sub-", i), "INVITED");
+                            !st.ok()) {
+                          return st;
+                        }
                       }
                       return absl::OkStatus();
                     })
