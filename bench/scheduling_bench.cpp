@@ -181,7 +181,7 @@ bool BaselineBook(pqxx::connection& conn, const std::string& tenant, const Pair&
     if (inv.empty()) return false;
     auto slot = tx.exec_params(
         "SELECT s.selection_day_id::text, s.idx, s.part, micros(s.start_at), micros(s.end_at),"
-        " d.state, d.barrier_free, d.video_available, d.posting_id::text FROM slots s"
+        " d.data, d.barrier_free, d.video_available, d.posting_id::text FROM slots s"
         " JOIN selection_days d ON d.id = s.selection_day_id WHERE s.id::text = $1"
         " AND s.tenant_id = $2",
         p.slot, tenant);
@@ -196,7 +196,7 @@ bool BaselineBook(pqxx::connection& conn, const std::string& tenant, const Pair&
     const std::string state(600, 'b');  // about the size of a Booking message
     tx.exec_params(
         "INSERT INTO bookings (id, tenant_id, selection_day_id, slot_id, application_id,"
-        " applicant_sub, occupied, state, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6,"
+        " applicant_sub, occupied, data, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6,"
         " tstzrange(to_timestamp($7::double precision / 1e6), to_timestamp($8::double precision"
         " / 1e6)), $9, now(), now())",
         id, tenant, day, p.slot, p.application, inv[0][1].as<std::string>(), start, end,

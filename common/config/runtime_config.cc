@@ -1,5 +1,7 @@
 #include "common/config/runtime_config.h"
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -21,11 +23,51 @@ absl::StatusOr<cache::RedisCredentials> LoadRedisCredentials(EnvReader& env,
   return credentials;
 }
 
+absl::Status LoadSharedConfig(EnvReader& env, SharedConfig* c) {
+  c->bind = env.String("STELLENWERK_BIND", c->bind);
+  c->jwt_hs256_secret = env.String("STELLENWERK_JWT_HS256_SECRET", c->jwt_hs256_secret);
+  c->jwt_rs256_public_key_file =
+      env.String("STELLENWERK_JWT_RS256_PUBLIC_KEY_FILE", c->jwt_rs256_public_key_file);
+  c->jwt_jwks_file = env.String("STELLENWERK_JWT_JWKS_FILE", c->jwt_jwks_file);
+  c->log_level = env.String("STELLENWERK_LOG_LEVEL", c->log_level);
+  const std::string redis = env.String("STELLENWERK_REDIS_ADDR", "");
+  if (!redis.empty()) {
+    auto parsed = cache::ParseRedisEndpoints(redis, "STELLENWERK_REDIS_ADDR");
+    if (!parsed.ok()) return parsed.status();
+    if (parsed->size() != 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("STELLENWERK_REDIS_ADDR=\"", redis, "\" is not one host:port"));
+    }
+    c->redis_host = parsed->front().host;
+    c->redis_port = parsed->front().port;
+  }
+  c->redis_sentinel_master =
+      env.String("STELLENWERK_REDIS_SENTINEL_MASTER", c->redis_sentinel_master);
+  const std::string sentinels = env.String("STELLENWERK_REDIS_SENTINELS", "");
+  if (!sentinels.empty()) {
+    auto parsed = cache::ParseRedisEndpoints(sentinels, "STELLENWERK_REDIS_SENTINELS");
+    if (!parsed.ok()) return parsed.status();
+    c->redis_sentinels = *std::move(parsed);
+  }
+  auto auth = LoadRedisCredentials(env, "STELLENWERK_REDIS_");
+  if (!auth.ok()) return auth.status();
+  c->redis_auth = *std::move(auth);
+  auto sentinel_auth = LoadRedisCredentials(env, "STELLENWERK_REDIS_SENTINEL_");
+  if (!sentinel_auth.ok()) return sentinel_auth.status();
+  c->redis_sentinel_auth = *std::move(sentinel_auth);
+  if (absl::Status s = env.status(); !s.ok()) return s;
+  static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error"};
+  if (std::find(std::begin(kLevels), std::end(kLevels), c->log_level) == std::end(kLevels)) {
+    return absl::InvalidArgumentError(absl::StrCat("STELLENWERK_LOG_LEVEL=\"", c->log_level,
+                                                   "\" is not trace|debug|info|warn|error"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<RuntimeConfig> LoadRuntimeConfig(std::string service, int default_grpc_port,
                                                 int default_metrics_port, EnvReader& env) {
   RuntimeConfig c;
   c.service = std::move(service);
-  c.bind = env.String("STELLENWERK_BIND", c.bind);
   c.grpc_port = env.Int("STELLENWERK_GRPC_PORT", default_grpc_port, 0, 65535);
   c.metrics_port = env.Int("STELLENWERK_METRICS_PORT", default_metrics_port, 0, 65535);
   c.pg_uri = env.RequiredString("STELLENWERK_PG_URI");
@@ -36,54 +78,21 @@ absl::StatusOr<RuntimeConfig> LoadRuntimeConfig(std::string service, int default
   c.amqp_prefetch = env.Int("STELLENWERK_AMQP_PREFETCH", c.amqp_prefetch, 1, 65535);
   c.consumer_max_attempts =
       env.Int("STELLENWERK_CONSUMER_MAX_ATTEMPTS", c.consumer_max_attempts, 1, 1000);
-  c.jwt_hs256_secret = env.String("STELLENWERK_JWT_HS256_SECRET", "");
-  c.jwt_rs256_public_key_file = env.String("STELLENWERK_JWT_RS256_PUBLIC_KEY_FILE", "");
-  c.jwt_jwks_file = env.String("STELLENWERK_JWT_JWKS_FILE", "");
   c.fake_clock = env.Bool("STELLENWERK_FAKE_CLOCK", false);
-  c.log_level = env.String("STELLENWERK_LOG_LEVEL", c.log_level);
   c.workers = env.Int("STELLENWERK_WORKERS", c.workers, 1, 1024);
   c.worker_queue = env.Int("STELLENWERK_WORKER_QUEUE", c.worker_queue, 1, 1 << 20);
   c.shutdown_grace = env.Duration("STELLENWERK_SHUTDOWN_GRACE", c.shutdown_grace);
   c.outbox_poll = env.Duration("STELLENWERK_OUTBOX_POLL", c.outbox_poll);
   c.timer_poll = env.Duration("STELLENWERK_TIMER_POLL", c.timer_poll);
-
-  const std::string redis = env.String("STELLENWERK_REDIS_ADDR", "");
-  if (!redis.empty()) {
-    auto parsed = cache::ParseRedisEndpoints(redis, "STELLENWERK_REDIS_ADDR");
-    if (!parsed.ok()) return parsed.status();
-    if (parsed->size() != 1) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("STELLENWERK_REDIS_ADDR=\"", redis, "\" is not one host:port"));
-    }
-    c.redis_host = parsed->front().host;
-    c.redis_port = parsed->front().port;
-  }
-  c.redis_sentinel_master =
-      env.String("STELLENWERK_REDIS_SENTINEL_MASTER", c.redis_sentinel_master);
-  const std::string sentinels = env.String("STELLENWERK_REDIS_SENTINELS", "");
-  if (!sentinels.empty()) {
-    auto parsed = cache::ParseRedisEndpoints(sentinels, "STELLENWERK_REDIS_SENTINELS");
-    if (!parsed.ok()) return parsed.status();
-    c.redis_sentinels = *std::move(parsed);
-  }
-  auto auth = LoadRedisCredentials(env, "STELLENWERK_REDIS_");
-  if (!auth.ok()) return auth.status();
-  c.redis_auth = *std::move(auth);
-  auto sentinel_auth = LoadRedisCredentials(env, "STELLENWERK_REDIS_SENTINEL_");
-  if (!sentinel_auth.ok()) return sentinel_auth.status();
-  c.redis_sentinel_auth = *std::move(sentinel_auth);
-  if (absl::Status s = env.status(); !s.ok()) return s;
+  // The shared part also reports any problem recorded above (env.status()).
+  if (absl::Status s = LoadSharedConfig(env, &c); !s.ok()) return s;
 
   if (c.amqp_queue_type != "classic" && c.amqp_queue_type != "quorum") {
     return absl::InvalidArgumentError(absl::StrCat(
         "STELLENWERK_AMQP_QUEUE_TYPE=\"", c.amqp_queue_type, "\" is not classic or quorum"));
   }
-  static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error"};
-  if (std::find(std::begin(kLevels), std::end(kLevels), c.log_level) == std::end(kLevels)) {
-    return absl::InvalidArgumentError(absl::StrCat("STELLENWERK_LOG_LEVEL=\"", c.log_level,
-                                                   "\" is not trace|debug|info|warn|error"));
-  }
-  // Precedence when several are set: JWKS file, then RS256 key, then HS256 secret.
+  // A service verifies every call: it needs a key (the gateway, which only picks rate-limit
+  // buckets by it, does not).
   if (c.jwt_hs256_secret.empty() && c.jwt_rs256_public_key_file.empty() &&
       c.jwt_jwks_file.empty()) {
     return absl::InvalidArgumentError(

@@ -16,10 +16,10 @@ class ConfigTest : public ::testing::Test {
     for (const char* name :
          {"STELLENWERK_GRPC_PORT", "STELLENWERK_REDIS_ADDR", "STELLENWERK_AMQP_QUEUE_TYPE",
           "STELLENWERK_FAKE_CLOCK", "STELLENWERK_SHUTDOWN_GRACE", "STELLENWERK_LOG_LEVEL",
-          "STELLENWERK_JWT_RS256_PUBLIC_KEY_FILE", "STELLENWERK_REDIS_USERNAME",
-          "STELLENWERK_REDIS_PASSWORD", "STELLENWERK_REDIS_PASSWORD_FILE",
-          "STELLENWERK_REDIS_SENTINEL_USERNAME", "STELLENWERK_REDIS_SENTINEL_PASSWORD",
-          "STELLENWERK_REDIS_SENTINEL_PASSWORD_FILE"}) {
+          "STELLENWERK_JWT_RS256_PUBLIC_KEY_FILE", "STELLENWERK_BIND", "STELLENWERK_JWT_JWKS_FILE",
+          "STELLENWERK_REDIS_SENTINELS", "STELLENWERK_REDIS_USERNAME", "STELLENWERK_REDIS_PASSWORD",
+          "STELLENWERK_REDIS_PASSWORD_FILE", "STELLENWERK_REDIS_SENTINEL_USERNAME",
+          "STELLENWERK_REDIS_SENTINEL_PASSWORD", "STELLENWERK_REDIS_SENTINEL_PASSWORD_FILE"}) {
       unsetenv(name);
     }
     setenv("STELLENWERK_PG_URI", "postgresql://u@127.0.0.1:1/db", 1);
@@ -40,6 +40,8 @@ TEST_F(ConfigTest, DefaultsApplyWhenOnlyRequiredValuesAreSet) {
   EXPECT_EQ(c->amqp_queue_type, "classic");
   EXPECT_FALSE(c->fake_clock);
   EXPECT_TRUE(c->redis_host.empty());
+  EXPECT_EQ(c->bind, "0.0.0.0");
+  EXPECT_EQ(c->log_level, "info");
 }
 
 TEST_F(ConfigTest, ParsesTypedValues) {
@@ -147,6 +149,49 @@ TEST_F(ConfigTest, MissingRequiredValueIsRefused) {
   auto c = Load();
   ASSERT_FALSE(c.ok());
   EXPECT_NE(std::string(c.status().message()).find("STELLENWERK_PG_URI"), std::string::npos);
+}
+
+TEST_F(ConfigTest, AServiceNeedsATokenKey) {
+  unsetenv("STELLENWERK_JWT_HS256_SECRET");
+  auto c = Load();
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(std::string(c.status().message()).find("STELLENWERK_JWT_HS256_SECRET"),
+            std::string::npos);
+}
+
+// The part the gateway reads too: the caller's defaults stay unless a variable is set, and
+// nothing in it is required.
+TEST_F(ConfigTest, SharedPartKeepsTheCallersDefaultsAndReadsTheSameNames) {
+  for (const char* name : {"STELLENWERK_BIND", "STELLENWERK_REDIS_SENTINELS",
+                           "STELLENWERK_REDIS_SENTINEL_MASTER", "STELLENWERK_JWT_JWKS_FILE"}) {
+    unsetenv(name);
+  }
+  unsetenv("STELLENWERK_JWT_HS256_SECRET");
+  unsetenv("STELLENWERK_PG_URI");
+  SharedConfig shared;
+  shared.bind = "127.0.0.1";
+  EnvReader env;
+  ASSERT_TRUE(LoadSharedConfig(env, &shared).ok());
+  EXPECT_EQ(shared.bind, "127.0.0.1");
+  EXPECT_EQ(shared.log_level, "info");
+  EXPECT_TRUE(shared.jwt_hs256_secret.empty());
+
+  setenv("STELLENWERK_BIND", "0.0.0.0", 1);
+  setenv("STELLENWERK_REDIS_SENTINELS", "s1:26379,s2:26379", 1);
+  setenv("STELLENWERK_JWT_JWKS_FILE", "/keys.json", 1);
+  setenv("STELLENWERK_LOG_LEVEL", "warn", 1);
+  EnvReader again;
+  ASSERT_TRUE(LoadSharedConfig(again, &shared).ok());
+  EXPECT_EQ(shared.bind, "0.0.0.0");
+  ASSERT_EQ(shared.redis_sentinels.size(), 2u);
+  EXPECT_EQ(shared.redis_sentinels[0].host, "s1");
+  EXPECT_EQ(shared.redis_sentinel_master, "stellenwerk");
+  EXPECT_EQ(shared.jwt_jwks_file, "/keys.json");
+  EXPECT_EQ(shared.log_level, "warn");
+  for (const char* name : {"STELLENWERK_BIND", "STELLENWERK_REDIS_SENTINELS",
+                           "STELLENWERK_JWT_JWKS_FILE", "STELLENWERK_LOG_LEVEL"}) {
+    unsetenv(name);
+  }
 }
 
 TEST_F(ConfigTest, ExitWithConfigErrorExitsWithStatusTwoAndOneLine) {

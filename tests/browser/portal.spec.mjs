@@ -10,10 +10,18 @@
 //   APPLICANT_SUB   the subject to sign in as
 //   DAY_ID, INVITE_KENNZIFFER, DAY_ROOM, VIDEO_URL  a selection day (Tuesday 2 July 2030, three
 //                   interviews from 09:00 Berlin time) of a posting the applicant was invited for
+//   WRITTEN_DAY_ID  a second day of that posting (Wednesday 3 July 2030, barrier-free room): a
+//                   written task 09:00–10:00, a break, interviews at 11:00 (booked by HR for
+//                   HR_BOOKED_SUB) and 11:30
+//   RIVAL_SUB       another applicant invited for that posting (books a slot meanwhile)
+//   HR_BOOKED_SUB, HR_BOOKED_APPLICATION_ID  an applicant HR booked at 11:00 on WRITTEN_DAY_ID
+//                   and on a third day that HR books alone (4 July 2030)
+//   HR_TOKEN        a clerk of the posting's tenant (takes self-booking from that applicant)
 //   SCREENSHOT_DIR  where the screenshots go (under the build tree)
 // Exit status 0 when every step passed; the last line is "RESULT {json}" for the caller.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { randomUUID } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -41,6 +49,11 @@ const DAY_ID = env("DAY_ID");
 const INVITE_KENNZIFFER = env("INVITE_KENNZIFFER");
 const DAY_ROOM = env("DAY_ROOM");
 const VIDEO_URL = env("VIDEO_URL");
+const WRITTEN_DAY_ID = env("WRITTEN_DAY_ID");
+const RIVAL_SUB = env("RIVAL_SUB");
+const HR_BOOKED_SUB = env("HR_BOOKED_SUB");
+const HR_BOOKED_APPLICATION_ID = env("HR_BOOKED_APPLICATION_ID");
+const HR_TOKEN = env("HR_TOKEN");
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 mkdirSync(SHOTS, { recursive: true });
 
@@ -292,6 +305,18 @@ try {
   await page.locator("text=werden geladen").waitFor({ state: "detached" });
   check((await page.locator("main").innerText()).includes(`Kennziffer ${INVITE_KENNZIFFER}`), "Meine Termine names the invitation");
   check((await page.locator("main").innerText()).includes("Sie haben keine Termine gebucht"), "no booking yet");
+  // The invitations (GET /v1/me/invitations) come first: the posting's three days, each with
+  // what it offers; the Kennung field stays below as the fallback.
+  const invitation = page.locator(".invitations > li", { hasText: INVITE_KENNZIFFER });
+  await invitation.waitFor();
+  const dayItem = (id) => invitation.locator(`.days > li[data-day="${id}"]`);
+  const dayTexts = await invitation.locator(".days > li").allInnerTexts();
+  check(dayTexts.length === 3 && dayTexts[0].includes("Dienstag, 02.07.2030, 09:00 bis 10:30 Uhr") && dayTexts[0].includes("3 freie Termine") &&
+    dayTexts[0].includes("auch per Video") && dayTexts[1].includes("Mittwoch, 03.07.2030") && dayTexts[1].includes("2 freie Termine") &&
+    dayTexts[1].includes("barrierefreier Raum") && dayTexts[2].includes("vergibt die Personalstelle") &&
+    await invitation.locator(".days > li").nth(2).locator("a").count() === 0,
+    `the invitation lists the posting's three days in order, the HR day without a choice (${dayTexts.map((t) => t.replace(/\s+/g, " ")).join(" | ")})`);
+  check(await dayItem(DAY_ID).count() === 1 && await dayItem(WRITTEN_DAY_ID).count() === 1, "the days are the ones HR planned");
   await axe(page, "termine");
   // A Kennung that names no day of the applicant's invitations is refused, in German.
   await tabTo(page, "auswahltag");
@@ -369,6 +394,182 @@ try {
   const bookingId = await entry.first().getAttribute("data-id");
   await axe(page, "termine-video");
 
+  // Moving the booking by keyboard: the other free slots of the same day are offered.
+  const videoEntry = page.locator(`.bookings > li[data-id="${bookingId}"]`);
+  const moveRadios = videoEntry.locator(".inline-form input[type=radio]");
+  const openMove = async () => {
+    await videoEntry.locator("button", { hasText: /^Termin verschieben/ }).focus();
+    await page.keyboard.press("Enter");
+    await moveRadios.first().waitFor();
+  };
+  await openMove();
+  check(await page.evaluate(() => document.activeElement?.type === "radio"), "the move form takes the focus (its first free slot)");
+  check(await videoEntry.locator("button", { hasText: /^Termin verschieben/ }).isHidden() &&
+    await page.locator(".success", { hasText: "Ihr Termin ist gebucht" }).count() === 0,
+    "while the move form is open its button is hidden and the earlier confirmation is gone");
+  let moveLabels = await videoEntry.locator(".inline-form label").allInnerTexts();
+  check(moveLabels.length === 2 && moveLabels[0].includes("09:30 bis 10:00 Uhr") && moveLabels[1].includes("10:00 bis 10:30 Uhr"),
+    `the other free slots of the day are offered for the move (${moveLabels.join(" | ")})`);
+  await axe(page, "termine-verschieben");
+  await page.keyboard.press("ArrowDown");
+  check(await moveRadios.nth(1).isChecked(), "the arrow key chooses 10:00");
+  await tabToText(page, "button", "Auf diesen Termin verschieben");
+  await page.keyboard.press("Enter");
+  await page.locator(".success[role=status]", { hasText: "Ihr Termin ist verschoben" }).waitFor({ timeout: 20000 });
+  check(await page.evaluate(() => document.activeElement?.classList.contains("success")), "the confirmation of the move takes the focus");
+  await videoEntry.waitFor();
+  entryText = await videoEntry.innerText();
+  check(entryText.includes("Dienstag, 02.07.2030, 10:00 bis 10:30 Uhr") && entryText.includes("per Video") && !entryText.includes("09:00"),
+    "the list shows the booking at its new time, still by video");
+  const movedDownload = page.waitForEvent("download");
+  await videoEntry.locator("button", { hasText: "Kalendereintrag herunterladen" }).focus();
+  await page.keyboard.press("Enter");
+  const movedIcs = readFileSync(await (await movedDownload).path(), "utf8");
+  check(movedIcs.includes("SEQUENCE:1") && /DTSTART;TZID=Europe\/Berlin:20300702T100000/.test(movedIcs) && movedIcs.includes("METHOD:REQUEST"),
+    "the downloaded calendar entry has the new time and SEQUENCE:1");
+  await axe(page, "termine-verschoben");
+
+  // Taken meanwhile: the form is open, a rival applicant books 09:30, the applicant chooses
+  // it — refused in German, the focus on the message, the free slots offered anew.
+  await openMove();
+  moveLabels = await videoEntry.locator(".inline-form label").allInnerTexts();
+  check(moveLabels.length === 2 && moveLabels[0].includes("09:00 bis 09:30 Uhr") && moveLabels[1].includes("09:30 bis 10:00 Uhr"),
+    `after the move 09:00 and 09:30 are free (${moveLabels.join(" | ")})`);
+  const taken = await moveRadios.nth(1).getAttribute("value");
+  const rivalToken = (await (await fetch(`${BASE}/v1/dev/sign-in`, { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ sub: RIVAL_SUB, tenant_id: "portal" }) })).json()).access_token;
+  const rivalAuth = { Authorization: `Bearer ${rivalToken}`, "Content-Type": "application/json" };
+  const rivalApps = (await (await fetch(`${BASE}/v1/me/applications?pageSize=50`, { headers: rivalAuth })).json()).applications || [];
+  const rivalBooking = await fetch(`${BASE}/v1/me/bookings`, { method: "POST", headers: rivalAuth,
+    body: JSON.stringify({ requestId: randomUUID(), slotId: taken, applicationId: rivalApps[0] && rivalApps[0].id, mode: "IN_PERSON" }) });
+  check(rivalBooking.ok, `the rival books 09:30 meanwhile (HTTP ${rivalBooking.status})`);
+  await page.keyboard.press("ArrowDown");
+  check(await moveRadios.nth(1).isChecked(), "09:30 is chosen by keyboard");
+  await tabToText(page, "button", "Auf diesen Termin verschieben");
+  await page.keyboard.press("Enter");
+  const takenAlert = videoEntry.locator(".alert[role=alert]", { hasText: "inzwischen vergeben" });
+  await takenAlert.waitFor({ timeout: 20000 });
+  check(await page.evaluate(() => document.activeElement?.getAttribute("role") === "alert"), "the refusal takes the focus");
+  moveLabels = await videoEntry.locator(".inline-form label").allInnerTexts();
+  check(moveLabels.length === 1 && moveLabels[0].includes("09:00 bis 09:30 Uhr"), `only what is free now is offered (${moveLabels.join(" | ")})`);
+  await axe(page, "termine-verschieben-vergeben");
+  await tabToText(page, "button", "Nicht verschieben");
+  await page.keyboard.press("Enter");
+  await moveRadios.first().waitFor({ state: "detached" });
+  check(await page.evaluate(() => (document.activeElement?.textContent || "").startsWith("Termin verschieben")),
+    "closing the move form returns the focus to its button");
+  check((await videoEntry.innerText()).includes("10:00 bis 10:30 Uhr"), "the booking stays at 10:00");
+
+  // Nachteilsausgleich: the written task of the second day, a barrier-free room and extra
+  // time; more than fits before the next slot is refused at the field.
+  // The second day is chosen from the invitations, by keyboard.
+  await tabToText(page, "a", "Zurück zu Ihren Einladungen");
+  await page.keyboard.press("Enter");
+  await dayItem(DAY_ID).waitFor();
+  check((await dayItem(DAY_ID).innerText()).includes("Hier haben Sie Ihren Termin: Dienstag, 02.07.2030, 10:00 bis 10:30 Uhr"),
+    "the invitation shows the day that holds the booking, with its time");
+  await axe(page, "termine-einladungen-gebucht");
+  await tabToText(page, "a", "Freie Termine am 03.07.2030 anzeigen");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#mehrzeit");
+  check(await page.evaluate(() => document.activeElement?.id === "buchen"), "choosing a day moves the focus to its free slots' section");
+  const writtenLabels = await page.locator("label[for^=termin-]").allInnerTexts();
+  check(writtenLabels.length === 2 && writtenLabels[0].includes("Mittwoch, 03.07.2030, 09:00 bis 10:00 Uhr") && writtenLabels[0].includes("schriftliche Aufgabe") &&
+    writtenLabels[1].includes("11:30 bis 12:00 Uhr") && writtenLabels[1].includes("Auswahlgespräch"),
+    `the written task and the free interview are offered, each named (${writtenLabels.join(" | ")})`);
+  check((await page.locator("#mehrzeit-hint").innerText()).includes("höchstens 60 Minuten"), "the extra time is offered up to the next slot (60 minutes)");
+  await axe(page, "termine-ausgleich");
+  await tabTo(page, "termin-0");
+  await page.keyboard.press("Space");
+  await tabTo(page, "barrierefrei");
+  await page.keyboard.press("Space");
+  await tabTo(page, "mehrzeit");
+  await page.keyboard.type("90");
+  await tabToText(page, "button", "Termin verbindlich buchen");
+  await page.keyboard.press("Enter");
+  await page.locator(".alert[role=alert]", { hasText: "höchstens 60 Minuten" }).waitFor();
+  check(await page.getAttribute("#mehrzeit", "aria-invalid") === "true" &&
+    (await page.locator("#mehrzeit-error").innerText()).includes("höchstens 60 Minuten"), "90 minutes are refused at the field, in German");
+  check(await page.evaluate(() => document.activeElement?.getAttribute("role") === "alert"), "the refusal takes the focus");
+  await axe(page, "termine-ausgleich-fehler");
+  await tabTo(page, "mehrzeit");
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type("30");
+  await tabToText(page, "button", "Termin verbindlich buchen");
+  await page.keyboard.press("Enter");
+  await page.locator(".success[role=status]", { hasText: "30 Minuten zusätzliche Bearbeitungszeit" }).waitFor({ timeout: 20000 });
+  const writtenEntry = page.locator(".bookings > li", { hasText: "03.07.2030" });
+  await writtenEntry.waitFor();
+  const writtenText = await writtenEntry.innerText();
+  check(writtenText.includes("Mittwoch, 03.07.2030, 09:00 bis 10:30 Uhr") && writtenText.includes("schriftliche Aufgabe") &&
+    /Zusätzliche Bearbeitungszeit\s+30 Minuten/.test(writtenText) && /Barrierefreier Raum\s+ja, von Ihnen beantragt/.test(writtenText),
+    "the booking shows the extra time, the barrier-free room and the end extended to 10:30");
+  const writtenBookingId = await writtenEntry.getAttribute("data-id");
+  await axe(page, "termine-ausgleich-gebucht");
+
+  // The applicant HR booked: on the day HR books alone the portal offers no move. On the
+  // other day HR takes self-booking from them while they are choosing a new slot: scheduling
+  // refuses the move (403), shown in German; afterwards the page offers neither.
+  const hrContext = await browser.newContext({ locale: "de-DE", timezoneId: "America/New_York" });
+  hrContext.setDefaultTimeout(15000);
+  const hrPage = await hrContext.newPage();
+  hrPage.on("pageerror", (e) => pageErrors.push(String(e)));
+  await hrPage.goto(`${BASE}/#/anmelden?weiter=${encodeURIComponent("#/termine")}`);
+  await hrPage.fill("#kennung", HR_BOOKED_SUB);
+  await hrPage.press("#kennung", "Enter");
+  const hrDayEntry = hrPage.locator(".bookings > li", { hasText: "04.07.2030" });
+  const hrMoveEntry = hrPage.locator(".bookings > li", { hasText: "03.07.2030" });
+  await hrDayEntry.waitFor();
+  await hrMoveEntry.waitFor();
+  check((await hrDayEntry.innerText()).includes("Diesen Termin vergibt die Personalstelle") &&
+    await hrDayEntry.locator("button", { hasText: /^Termin verschieben/ }).count() === 0 &&
+    await hrDayEntry.locator("button", { hasText: "Termin absagen" }).count() === 0,
+    "a booking on a day HR books alone offers neither move nor cancel, and says whom to ask");
+  await hrMoveEntry.locator("button", { hasText: /^Termin verschieben/ }).focus();
+  await hrPage.keyboard.press("Enter");
+  await hrMoveEntry.locator(".inline-form input[type=radio]").first().waitFor();
+  await hrPage.keyboard.press("Space");
+  const hrStep = await fetch(`${BASE}/v1/invitations/${encodeURIComponent(HR_BOOKED_APPLICATION_ID)}`, { method: "PATCH",
+    headers: { Authorization: `Bearer ${HR_TOKEN}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ requestId: randomUUID(), selfBooking: false }) });
+  check(hrStep.ok && (await hrStep.json()).selfBooking === false, `HR takes self-booking from the applicant meanwhile (HTTP ${hrStep.status})`);
+  await tabToText(hrPage, "button", "Auf diesen Termin verschieben");
+  await hrPage.keyboard.press("Enter");
+  await hrMoveEntry.locator(".alert[role=alert]", { hasText: "vergibt die Personalstelle" }).waitFor({ timeout: 20000 });
+  check(await hrPage.evaluate(() => document.activeElement?.getAttribute("role") === "alert"),
+    "the refused move is explained in German, the focus on the message");
+  check((await hrMoveEntry.innerText()).includes("11:00 bis 11:30 Uhr"), "that booking stays at 11:00");
+  await axe(hrPage, "termine-nur-personalstelle");
+  await hrPage.reload();
+  const hrInvitation = hrPage.locator(".invitations > li", { hasText: INVITE_KENNZIFFER });
+  await hrInvitation.waitFor();
+  check((await hrInvitation.innerText()).includes("vergibt die Personalstelle") && await hrInvitation.locator("a").count() === 0 &&
+    await hrMoveEntry.locator("button", { hasText: /^Termin verschieben/ }).count() === 0,
+    "once HR books for them the invitation offers no day and the booking no move");
+  await axe(hrPage, "termine-einladung-personalstelle");
+  await hrContext.close();
+
+  // A gateway without the invitations route (404): the INVITED applications and the Kennung
+  // field stand in.
+  const oldContext = await browser.newContext({ locale: "de-DE", timezoneId: "America/New_York" });
+  oldContext.setDefaultTimeout(15000);
+  const oldPage = await oldContext.newPage();
+  oldPage.on("pageerror", (e) => pageErrors.push(String(e)));
+  await oldPage.route("**/v1/me/invitations*", (r) => r.fulfill({
+    status: 404, contentType: "application/problem+json",
+    body: JSON.stringify({ type: "about:blank", title: "Not Found", status: 404, detail: "No such route." }),
+  }));
+  await oldPage.goto(`${BASE}/#/anmelden?weiter=${encodeURIComponent("#/termine")}`);
+  await oldPage.fill("#kennung", SUB);
+  await oldPage.press("#kennung", "Enter");
+  await oldPage.waitForSelector("#auswahltag");
+  await oldPage.locator("text=werden geladen").waitFor({ state: "detached" });
+  const oldText = await oldPage.locator("main").innerText();
+  check(oldText.includes("Termin buchen") && oldText.includes(`eingeladen: Kennziffer ${INVITE_KENNZIFFER}`) && !oldText.includes("Ihre Einladungen") &&
+    !oldText.includes("Es ist ein Problem aufgetreten"), "without the invitations route the page falls back to the Kennung field, naming the invitation");
+  await axe(oldPage, "termine-ohne-einladungsliste");
+  await oldContext.close();
+
   // 7. Where the development sign-in is off (production), the page says so.
   const prod = await browser.newContext({ locale: "de-DE" });
   const prodPage = await prod.newPage();
@@ -385,7 +586,7 @@ try {
   await prod.close();
 
   check(pageErrors.length === 0, `no script or CSP error in the page${pageErrors.length ? `: ${pageErrors.join(" | ")}` : ""}`);
-  result = { applicationId, anonymisedApplicationId, bookingId };
+  result = { applicationId, anonymisedApplicationId, bookingId, writtenBookingId };
 } catch (e) {
   failures.push(String(e && e.stack ? e.stack : e));
   console.log(`FAIL ${e && e.stack ? e.stack : e}`);

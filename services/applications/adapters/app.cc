@@ -1,6 +1,7 @@
 #include "services/applications/app.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/amqp/posting_feed.h"
 #include "common/logging/log.h"
 #include "common/pg/migrations.h"
 #include "common/timers/timers.h"
@@ -66,53 +67,45 @@ absl::Status ApplicationsApp::Init() {
   // What applications needs of postings arrives as events, each with the posting's snapshot.
   namespace ev = events::v1;
   auto& consumer = runtime_.consumer();
-  auto keep_snapshot = [this](pqxx::work& tx, const ev::PostingSnapshot& s) -> absl::Status {
-    if (s.posting_id().empty()) return absl::InvalidArgumentError("posting event without posting");
-    return store_->ApplyPostingSnapshot(tx, SnapshotOf(s), s.version());
-  };
-  consumer.On<ev::PostingPublished>(
-      [keep_snapshot](pqxx::work& tx, const ev::PostingPublished& e, const amqp::Delivery&) {
-        return keep_snapshot(tx, e.posting());
+  amqp::FollowPostings(
+      consumer,
+      [this](pqxx::work& tx, const ev::PostingSnapshot& p, amqp::PostingChange change,
+             const amqp::Delivery& d) -> absl::Status {
+        if (absl::Status s = store_->ApplyPostingSnapshot(tx, SnapshotOf(p), p.version());
+            !s.ok()) {
+          return s;
+        }
+        std::optional<Move> move;
+        std::vector<v1::ApplicationStatus> from;
+        const char* system = "";
+        if (change == amqp::PostingChange::kWithdrawn) {
+          // A withdrawn posting ends its procedure: every open application is rejected with that
+          // reason (applicants are told), and from then on the retention period runs (GDPR Art. 5
+          // (1) e).
+          move = Move{.to = v1::REJECTED,
+                      .cause = Cause::kProcedureEnded,
+                      .actor = "system:posting_withdrawn",
+                      .reason = "the posting was withdrawn; the selection procedure has ended",
+                      .now = runtime_.clock().Now()};
+          from = OpenStatuses();
+          system = "posting_withdrawn";
+        } else if (change == amqp::PostingChange::kClosed) {
+          // At the deadline: no more applications, and RECEIVED ones go to SCREENING (DOMAIN.md).
+          move = Move{.to = v1::SCREENING,
+                      .cause = Cause::kDeadline,
+                      .actor = "system:deadline",
+                      .reason = "application deadline passed",
+                      .now = runtime_.clock().Now()};
+          from = {v1::RECEIVED};
+          system = "deadline";
+        }
+        if (!move) return absl::OkStatus();
+        return store_
+            ->MoveAllInTransaction(tx, p.posting_id(), from,
+                                   Actor::System(system, p.tenant_id(), d.message.correlation_id),
+                                   [&](const v1::Application& a) { return Transition(a, *move); })
+            .status();
       });
-  consumer.On<ev::PostingUpdated>(
-      [keep_snapshot](pqxx::work& tx, const ev::PostingUpdated& e, const amqp::Delivery&) {
-        return keep_snapshot(tx, e.posting());
-      });
-  // A withdrawn posting ends its procedure: every open application is rejected with that
-  // reason (applicants are told), and from then on the retention period runs (GDPR Art. 5 (1) e).
-  consumer.On<ev::PostingWithdrawn>([this, keep_snapshot](pqxx::work& tx,
-                                                          const ev::PostingWithdrawn& e,
-                                                          const amqp::Delivery& d) -> absl::Status {
-    if (absl::Status s = keep_snapshot(tx, e.posting()); !s.ok()) return s;
-    const absl::Time now = runtime_.clock().Now();
-    const Move move{.to = v1::REJECTED,
-                    .cause = Cause::kProcedureEnded,
-                    .actor = "system:posting_withdrawn",
-                    .reason = "the posting was withdrawn; the selection procedure has ended",
-                    .now = now};
-    return store_
-        ->MoveAllInTransaction(
-            tx, e.posting().posting_id(), OpenStatuses(),
-            Actor::System("posting_withdrawn", e.posting().tenant_id(), d.message.correlation_id),
-            [&](const v1::Application& a) { return Transition(a, move); })
-        .status();
-  });
-  // At the deadline: no more applications, and RECEIVED ones go to SCREENING (DOMAIN.md).
-  consumer.On<ev::PostingClosed>([this, keep_snapshot](pqxx::work& tx, const ev::PostingClosed& e,
-                                                       const amqp::Delivery& d) -> absl::Status {
-    if (absl::Status s = keep_snapshot(tx, e.posting()); !s.ok()) return s;
-    const Move move{.to = v1::SCREENING,
-                    .cause = Cause::kDeadline,
-                    .actor = "system:deadline",
-                    .reason = "application deadline passed",
-                    .now = runtime_.clock().Now()};
-    return store_
-        ->MoveAllInTransaction(
-            tx, e.posting().posting_id(), {v1::RECEIVED},
-            Actor::System("deadline", e.posting().tenant_id(), d.message.correlation_id),
-            [&](const v1::Application& a) { return Transition(a, move); })
-        .status();
-  });
 
   // The coordination gate (seed 004): the district's clearance approves the offer; a
   // withdrawn notice or an instruction against the staffing sends the proposal back.

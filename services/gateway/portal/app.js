@@ -679,13 +679,14 @@
     }
   }
 
-  // Bookings (scheduling's REST routes, CONTRACT.md): GET /v1/me/bookings lists the
-  // applicant's own, GET /v1/selection-days/{id} and …/slots show a day of a posting they
-  // applied to, POST /v1/me/bookings books, POST /v1/bookings/{id}:cancel cancels, GET
-  // /v1/bookings/{id}/calendar.ics is the calendar entry. No route lists the selection days of
-  // a posting for an applicant: the day is opened by its Kennung (the invitation's link
-  // #/termine?tag=… or typed in), and the portal picks the applicant's INVITED application
-  // to that day's posting itself.
+  // Bookings (scheduling's REST routes, CONTRACT.md): GET /v1/me/invitations lists the
+  // applicant's open invitations with their postings' upcoming selection days, GET
+  // /v1/me/bookings their own bookings, GET /v1/selection-days/{id} and …/slots show a day of
+  // a posting they applied to, POST /v1/me/bookings books, POST /v1/bookings/{id}:reschedule
+  // moves, POST /v1/bookings/{id}:cancel cancels, GET /v1/bookings/{id}/calendar.ics is the
+  // calendar entry. A day is chosen from the invitations or opened by its Kennung (the
+  // invitation's link #/termine?tag=… or typed in: the fallback), and the portal picks the
+  // applicant's invitation to that day's posting itself.
   const berlinWeekdayDate = new Intl.DateTimeFormat("de-DE", {
     timeZone: "Europe/Berlin", weekday: "long", day: "2-digit", month: "2-digit", year: "numeric",
   });
@@ -698,20 +699,53 @@
     return `${berlinWeekdayDate.format(s)}, ${berlinClock.format(s)}${until} Uhr (deutsche Zeit)`;
   }
   const MODES = { IN_PERSON: "vor Ort", VIDEO: "per Video" };
+  const PARTS = { WRITTEN_TASK: "schriftliche Aufgabe", INTERVIEW: "Auswahlgespräch" };
+  // Nachteilsausgleich: severely disabled and equivalent applicants may ask for a barrier-free
+  // room and extra time for the written task, so that the selection does not disadvantage them
+  // (SGB IX § 164 Abs. 2 and Abs. 4, § 165; seed 000: the written task is worked on "in einer
+  // vorgegebenen Zeit"). Scheduling accepts 0 to 240 extra minutes, for a written task only,
+  // and only as far as the extended sitting does not reach into another slot of the day
+  // (schedule_rules.h AccommodatedEnd); the form offers exactly that much.
+  const MAX_EXTRA_MINUTES = 240;
+  function extraMinutesRoom(slot, daySlots) {
+    if (slot.kind !== "WRITTEN_TASK") return 0;
+    const end = new Date(slot.endTime).getTime();
+    let room = MAX_EXTRA_MINUTES;
+    for (const o of daySlots) {
+      if (o.id === slot.id) continue;
+      const start = new Date(o.startTime).getTime();
+      if (start >= end) room = Math.min(room, Math.floor((start - end) / 60000));
+    }
+    return Math.max(0, room);
+  }
+  function accommodationsOf(b) {
+    const a = b.accommodations || {};
+    return { barrierFreeRoom: !!a.barrierFreeRoom, extraWrittenMinutes: Number(a.extraWrittenMinutes) || 0 };
+  }
+  function minutesText(n) { return `${n} ${n === 1 ? "Minute" : "Minuten"}`; }
   // Scheduling's refusals a person can act on, in German (its details are English).
-  function bookingProblem(err) {
+  function bookingProblemText(err) {
     const d = (err.problem && err.problem.detail) || "";
-    const say = (text) => {
-      const box = h("div", { class: "alert", role: "alert", tabindex: "-1" }, h("h2", {}, "Es ist ein Problem aufgetreten"), h("p", {}, text));
-      return box;
-    };
-    if (/slot is already booked/.test(d)) return say("Dieser Termin ist inzwischen vergeben. Bitte wählen Sie einen anderen freien Termin.");
-    if (/already holds a slot on that day/.test(d)) return say("Sie haben an diesem Auswahltag bereits einen Termin. Bitte sagen Sie ihn zuerst ab, wenn Sie einen anderen wählen möchten.");
-    if (/only an INVITED application/.test(d)) return say("Für diese Bewerbung liegt (noch) keine Einladung vor. Bitte versuchen Sie es in einigen Minuten erneut.");
-    if (/already begun or is past/.test(d)) return say("Dieser Termin hat bereits begonnen oder liegt in der Vergangenheit.");
-    if (/offers no video/.test(d)) return say("An diesem Auswahltag ist keine Teilnahme per Video möglich.");
-    if (/does not allow self-booking/.test(d)) return say("Diesen Termin vergibt die Personalstelle. Bitte wenden Sie sich an die Ansprechperson der Stelle.");
-    return errorBox(err);
+    if (/slot is already booked/.test(d)) return "Dieser Termin ist inzwischen vergeben. Bitte wählen Sie einen anderen freien Termin.";
+    if (/already holds a slot on that day/.test(d)) return "Sie haben an diesem Auswahltag bereits einen Termin. Wenn Sie einen anderen möchten, verschieben Sie Ihren Termin unter „Gebuchte Termine“.";
+    if (/only an INVITED application/.test(d)) return "Für diese Bewerbung liegt (noch) keine Einladung vor. Bitte versuchen Sie es in einigen Minuten erneut.";
+    if (/already begun or is past/.test(d)) return "Dieser Termin hat bereits begonnen oder liegt in der Vergangenheit.";
+    if (/booked appointment has already begun/.test(d)) return "Ihr Termin hat bereits begonnen; er kann nicht mehr verschoben werden.";
+    if (/booking is (already )?cancelled/.test(d)) return "Dieser Termin ist bereits abgesagt.";
+    if (/offers no video/.test(d)) return "An diesem Auswahltag ist keine Teilnahme per Video möglich.";
+    if (/does not allow self-booking/.test(d)) return "Diesen Termin vergibt die Personalstelle; Sie können ihn hier nicht selbst buchen, verschieben oder absagen. Bitte wenden Sie sich an die Ansprechperson der Stelle.";
+    if (/would overlap slot/.test(d)) return "Mit der zusätzlichen Bearbeitungszeit würde die schriftliche Aufgabe in den nächsten Termin des Tages reichen. Bitte wählen Sie weniger Minuten oder einen anderen Termin.";
+    if (/would overlap another booking/.test(d)) return "Der gewählte Termin überschneidet sich mit einem anderen gebuchten Termin. Bitte wählen Sie einen anderen freien Termin.";
+    if (/barrier-free room was requested/.test(d)) return "Der Raum dieses Auswahltags ist nicht barrierefrei. Bitte wenden Sie sich an die Ansprechperson der Stelle; sie sucht mit Ihnen eine Lösung.";
+    if ((err.problem && err.problem.violations || []).some((v) => /extra_written_minutes/.test(v.field || ""))) {
+      return `Bitte geben Sie für die zusätzliche Bearbeitungszeit 0 bis ${MAX_EXTRA_MINUTES} Minuten an.`;
+    }
+    return "";
+  }
+  function bookingProblem(err) {
+    const text = bookingProblemText(err);
+    if (!text) return errorBox(err);
+    return h("div", { class: "alert", role: "alert", tabindex: "-1" }, h("h2", {}, "Es ist ein Problem aufgetreten"), h("p", {}, text));
   }
 
   async function bookingsPage(params) {
@@ -721,6 +755,30 @@
     const listSlot = h("section", { "aria-labelledby": "gebucht" }, h("h2", { id: "gebucht" }, "Gebuchte Termine"), h("p", {}, "Ihre Termine werden geladen …"));
     const bookSlot = h("section", { "aria-labelledby": "buchen" }, h("h2", { id: "buchen" }, "Termin buchen"), h("p", {}, "Ihre Einladungen werden geladen …"));
     let bookings = [];
+    // The applicant's open invitations (GET /v1/me/invitations): per invitation the posting,
+    // whether they may book themselves, the posting's upcoming selection days and the booking
+    // held. null where the route is not there (an older gateway): then the INVITED
+    // applications and the Kennung field stand in, as before.
+    let invitations = null;
+    let invitationsError = null;
+    async function loadInvitations() {
+      invitationsError = null;
+      try {
+        const out = [];
+        let token = "";
+        do {
+          const data = await api("GET", `/v1/me/invitations?pageSize=50${token ? `&pageToken=${encodeURIComponent(token)}` : ""}`, { auth: true }) || {};
+          out.push(...(data.invitations || []));
+          token = data.nextPageToken || "";
+        } while (token && out.length < 500);
+        invitations = out;
+      } catch (err) {
+        if (err.status === 401) { session.clear(); updateAccountNav(); }
+        invitations = null;
+        if (err.status !== 404 && err.status !== 501) invitationsError = err;
+      }
+    }
+    const invitationOf = (applicationId) => (invitations || []).find((i) => i.applicationId === applicationId) || null;
     const days = new Map();  // selection day id → SelectionDay (or null: not readable)
     const postings = new Map();
     async function dayOf(id) {
@@ -734,6 +792,16 @@
         try { postings.set(id, await api("GET", `/v1/postings/${encodeURIComponent(id)}`)); } catch (e) { postings.set(id, null); }
       }
       return postings.get(id);
+    }
+    // Every slot of a day (free and taken: an extension must not reach into a taken one
+    // either); read again after each change of the page's bookings.
+    const daySlots = new Map();
+    async function slotsOf(id, fresh) {
+      if (fresh || !daySlots.has(id)) {
+        const data = await api("GET", `/v1/selection-days/${encodeURIComponent(id)}/slots?pageSize=200`, { auth: true }) || {};
+        daySlots.set(id, data.slots || []);
+      }
+      return daySlots.get(id);
     }
     function say(box) {
       messageSlot.replaceChildren(box);
@@ -796,22 +864,123 @@
       return form;
     }
 
+    // "Termin verschieben": the other free slots of the booking's day (RescheduleBooking keeps
+    // the booking, its accommodations and the calendar entry's UID; SEQUENCE goes up).
+    async function rescheduleForm(b, opener) {
+      const wrap = h("div", { class: "inline-form" });
+      const errorSlot = h("div", {});
+      const requestIds = new Map();  // per chosen slot: a retry of the same choice is no second move
+      const acc = accommodationsOf(b);
+      const close = () => { wrap.remove(); opener.hidden = false; opener.focus(); };
+      const fail = (box) => { errorSlot.replaceChildren(box); box.focus(); };
+      async function render(box) {
+        let all;
+        try {
+          all = await slotsOf(b.selectionDayId, true);
+        } catch (err) {
+          wrap.replaceChildren(errorBox(err), h("p", { class: "actions" }, h("button", { type: "button", class: "secondary", onclick: close }, "Schließen")));
+          return wrap.firstChild.focus();
+        }
+        const now = Date.now();
+        // A slot the extended written task would not fit into is not offered (the server
+        // would refuse it).
+        const free = all.filter((s) => !s.booked && s.id !== b.slotId && new Date(s.startTime).getTime() > now &&
+          (s.kind !== "WRITTEN_TASK" || acc.extraWrittenMinutes <= extraMinutesRoom(s, all)));
+        const groupName = `neu-${b.id}`;
+        const legendId = `verschieben-legende-${b.id}`;
+        const cancelButton = h("button", { type: "button", class: "secondary", onclick: close }, "Nicht verschieben");
+        if (!free.length) {
+          wrap.replaceChildren(errorSlot, h("p", { id: legendId, tabindex: "-1" }, "An diesem Auswahltag ist kein anderer Termin frei. Bitte wenden Sie sich an die Ansprechperson der Stelle, wenn Sie Ihren Termin nicht wahrnehmen können."),
+            h("p", { class: "actions" }, cancelButton));
+          if (box) return fail(box);
+          return document.getElementById(legendId).focus();
+        }
+        const form = h("form", { novalidate: true, onsubmit: async (e) => {
+          e.preventDefault();
+          const chosen = form.querySelector(`input[name="${groupName}"]:checked`);
+          if (!chosen) {
+            const first = form.querySelector(`input[name="${groupName}"]`);
+            return fail(h("div", { class: "alert", role: "alert", tabindex: "-1" }, h("h2", {}, "Bitte wählen Sie einen Termin"),
+              h("p", {}, h("a", { href: `#${first.id}`, onclick: (ev) => { ev.preventDefault(); first.focus(); } }, "Es fehlt die Auswahl des neuen Termins."))));
+          }
+          if (!requestIds.has(chosen.value)) requestIds.set(chosen.value, randomId());
+          const requestId = requestIds.get(chosen.value);
+          const submit = form.querySelector("button[type=submit]");
+          submit.disabled = true;
+          submit.textContent = "Termin wird verschoben …";
+          try {
+            const moved = await api("POST", `/v1/bookings/${encodeURIComponent(b.id)}:reschedule`, { auth: true,
+              headers: { "Idempotency-Key": requestId }, body: { requestId, slotId: chosen.value } });
+            await reload();
+            done(`Ihr Termin ist verschoben: ${appointmentText(moved.startTime, moved.endTime)}. Der Kalendereintrag ist aktualisiert; bitte laden Sie ihn erneut herunter. Eine Bestätigung erhalten Sie in Ihr Postfach.`);
+          } catch (err) {
+            if (err.status === 401) { session.clear(); updateAccountNav(); }
+            const text = bookingProblemText(err);
+            const alert = text
+              ? h("div", { class: "alert", role: "alert", tabindex: "-1" }, h("h2", {}, "Der Termin wurde nicht verschoben"), h("p", {}, text))
+              : errorBox(err);
+            // Taken meanwhile: offer what is free now, the message stays above it.
+            if (/slot is already booked|would overlap/.test((err.problem && err.problem.detail) || "")) return render(alert);
+            submit.disabled = false;
+            submit.textContent = "Auf diesen Termin verschieben";
+            fail(alert);
+          }
+        } },
+          h("fieldset", {},
+            h("legend", { id: legendId }, `Neuer Termin am ${berlinWeekdayDate.format(new Date(free[0].startTime))}`),
+            h("p", { class: "hint" }, `Ihr bisheriger Termin: ${appointmentText(b.startTime, b.endTime)}. Er wird erst frei, wenn der neue gebucht ist.`),
+            free.map((s, i) => {
+              const id = `verschieben-${b.id}-${i}`;
+              const end = s.kind === "WRITTEN_TASK" && acc.extraWrittenMinutes
+                ? new Date(new Date(s.endTime).getTime() + acc.extraWrittenMinutes * 60000).toISOString() : s.endTime;
+              return h("div", { class: "check" },
+                h("input", { type: "radio", id, name: groupName, value: s.id }),
+                h("label", { for: id }, appointmentText(s.startTime, end), PARTS[s.kind] ? ` – ${PARTS[s.kind]}` : ""));
+            })),
+          h("div", { class: "actions" }, h("button", { type: "submit" }, "Auf diesen Termin verschieben"), cancelButton));
+        wrap.replaceChildren(errorSlot, form);
+        if (box) return fail(box);
+        form.querySelector("input[type=radio]").focus();
+      }
+      return { wrap, render };
+    }
+
     async function bookingView(b) {
       const day = await dayOf(b.selectionDayId);
       const posting = b.postingId ? await postingOf(b.postingId) : null;
+      let slot = null;
+      try { slot = (await slotsOf(b.selectionDayId)).find((s) => s.id === b.slotId) || null; } catch (e) { /* shown without the part */ }
+      const acc = accommodationsOf(b);
       const when = appointmentText(b.startTime, b.endTime) || "Termin";
       const place = day ? [day.location, day.room].filter(Boolean).join(", ") : "";
       const video = b.mode === "VIDEO" && day && day.videoUrl ? day.videoUrl : "";
       const facts = [
         ["Stelle", posting ? `${posting.title || "Stelle"}${posting.kennziffer ? ` (Kennziffer ${posting.kennziffer})` : ""}` : ""],
+        ["Teil des Auswahltags", slot && PARTS[slot.kind] ? PARTS[slot.kind] : ""],
         ["Teilnahme", MODES[b.mode] || ""],
         ["Ort", b.mode === "VIDEO" ? "" : place],
-        ["Barrierefreier Raum", day && day.barrierFreeRoom ? "ja" : ""],
+        ["Barrierefreier Raum", acc.barrierFreeRoom ? "ja, von Ihnen beantragt" : day && day.barrierFreeRoom ? "ja" : ""],
+        ["Zusätzliche Bearbeitungszeit", acc.extraWrittenMinutes
+          ? `${minutesText(acc.extraWrittenMinutes)} für die schriftliche Aufgabe (in der Uhrzeit oben schon eingerechnet)` : ""],
       ].filter(([, v]) => v);
       const calendar = h("button", { type: "button", class: "secondary", onclick: () => download(b, calendar) },
         "Kalendereintrag herunterladen (.ics)", h("span", { class: "visually-hidden" }, `: ${when}`));
-      const cancel = h("button", { type: "button", class: "secondary", onclick: () => {
+      // A day HR books alone, or an invitation HR books for (selfBooking false): the applicant
+      // neither moves nor cancels it here (the server would refuse, PERMISSION_DENIED); the
+      // list says whom to ask instead. Where HR changes that while a form is open, the
+      // refusal is shown in German (bookingProblemText).
+      const invitation = invitationOf(b.applicationId);
+      const hrOnly = !!(day && day.hrBooksOnly) || !!(invitation && invitation.selfBooking === false);
+      const reschedule = hrOnly ? null : h("button", { type: "button", class: "secondary", onclick: async () => {
+        reschedule.hidden = true;
+        messageSlot.replaceChildren();  // an earlier confirmation no longer applies
+        const { wrap, render } = await rescheduleForm(b, reschedule);
+        li.append(wrap);
+        await render();
+      } }, "Termin verschieben", h("span", { class: "visually-hidden" }, `: ${when}`));
+      const cancel = hrOnly ? null : h("button", { type: "button", class: "secondary", onclick: () => {
         cancel.hidden = true;
+        messageSlot.replaceChildren();
         const form = cancelForm(b, li, cancel);
         li.append(form);
         form.querySelector("textarea").focus();
@@ -820,7 +989,8 @@
         h("h3", {}, when),
         h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]),
           video ? [h("dt", {}, "Videokonferenz"), h("dd", {}, h("a", { href: video, rel: "noopener" }, video))] : null),
-        h("p", { class: "actions" }, calendar, " ", cancel));
+        hrOnly ? h("p", { class: "hint" }, "Diesen Termin vergibt die Personalstelle. Wenn Sie ihn verschieben oder absagen müssen, wenden Sie sich bitte an die Ansprechperson der Stelle.") : null,
+        h("p", { class: "actions" }, calendar, reschedule ? [" ", reschedule] : null, cancel ? [" ", cancel] : null));
       return li;
     }
 
@@ -864,32 +1034,85 @@
         h("div", { class: "actions" }, h("button", { type: "submit" }, "Freie Termine anzeigen")));
     }
 
+    // One invitation: its posting, the booking held and the selection days to choose from
+    // (each a link to #/termine?tag=<id>, which offers that day's free slots).
+    function invitationView(inv) {
+      const title = `${inv.postingTitle || "Stelle"}${inv.kennziffer ? ` (Kennziffer ${inv.kennziffer})` : ""}`;
+      const held = inv.booking && inv.booking.status !== "CANCELLED" ? inv.booking : null;
+      const upcoming = (inv.selectionDays || []);
+      const dayItem = (d) => {
+        const start = new Date(d.startTime || "");
+        const when = Number.isNaN(start.getTime()) ? isoDateText(d.date) : appointmentText(d.startTime, d.endTime);
+        const free = Number(d.freeSlots) || 0;
+        const facts = [
+          [d.location, d.room].filter(Boolean).join(", "),
+          d.barrierFreeRoom ? "barrierefreier Raum" : "",
+          d.videoAvailable ? "Teilnahme auch per Video möglich" : "",
+        ].filter(Boolean);
+        let action;
+        // One booking per applicant and day (scheduling's rule); the list above has them all.
+        const heldHere = bookings.find((b) => b.applicationId === inv.applicationId && b.selectionDayId === d.id) ||
+          (held && held.selectionDayId === d.id ? held : null);
+        if (heldHere) action = h("p", {}, `Hier haben Sie Ihren Termin: ${appointmentText(heldHere.startTime, heldHere.endTime)} (siehe „Gebuchte Termine“).`);
+        else if (d.hrBooksOnly) action = h("p", {}, "Die Termine dieses Tages vergibt die Personalstelle.");
+        else if (!free) action = h("p", {}, "An diesem Tag ist kein Termin mehr frei.");
+        else {
+          action = h("p", {}, h("a", { href: `#/termine?tag=${encodeURIComponent(d.id)}`, class: "button" },
+            `Freie Termine am ${isoDateText(d.date)} anzeigen`),
+          ` (${free} ${free === 1 ? "freier Termin" : "freie Termine"})`);
+        }
+        return h("li", { "data-day": d.id }, h("h4", {}, when), facts.length ? h("p", { class: "meta-line" }, facts.join(" – ")) : null, action);
+      };
+      return h("li", { "data-application": inv.applicationId },
+        h("h3", {}, title),
+        inv.selfBooking === false
+          ? h("p", { class: "notice" }, bookings.some((b) => b.applicationId === inv.applicationId) || held
+            ? "Ihre Termine zu dieser Stelle vergibt die Personalstelle; die gebuchten sehen Sie oben. Für eine Änderung wenden Sie sich bitte an die Ansprechperson der Stelle."
+            : "Ihren Termin vergibt die Personalstelle. Sie erhalten ihn mit einer Nachricht in Ihr Postfach.")
+          : upcoming.length
+            ? [h("p", {}, held ? "Auswahltage dieser Stelle:" : "Bitte wählen Sie einen Auswahltag:"), h("ul", { class: "days" }, upcoming.map(dayItem))]
+            : h("p", {}, "Für diese Stelle ist noch kein Auswahltag geplant. Sobald es einen gibt, erscheint er hier."));
+    }
+
     async function loadOffer() {
-      let apps = [];
-      try {
-        const data = await api("GET", "/v1/me/applications?pageSize=50", { auth: true }) || {};
-        apps = data.applications || [];
-      } catch (err) {
-        return bookSlot.replaceChildren(h("h2", { id: "buchen" }, "Termin buchen"), errorBox(err));
+      const head = h("h2", { id: "buchen", tabindex: "-1" }, "Termin buchen");
+      let invited;
+      if (invitations) {
+        invited = invitations.map((i) => ({ id: i.applicationId, postingId: i.postingId, kennziffer: i.kennziffer, invitation: i }));
+      } else {
+        try {
+          const data = await api("GET", "/v1/me/applications?pageSize=50", { auth: true }) || {};
+          invited = (data.applications || []).filter((a) => a.status === "INVITED");
+        } catch (err) {
+          return bookSlot.replaceChildren(head, errorBox(err));
+        }
       }
-      const invited = apps.filter((a) => a.status === "INVITED");
-      const head = h("h2", { id: "buchen" }, "Termin buchen");
       if (!dayId) {
-        return bookSlot.replaceChildren(head, invited.length ? ""
+        if (invitations) {
+          return bookSlot.replaceChildren(h("h2", { id: "buchen", tabindex: "-1" }, "Ihre Einladungen"),
+            invitations.length
+              ? h("ul", { class: "results invitations" }, invitations.map(invitationView))
+              : h("p", {}, "Zurzeit liegt keine Einladung zu einem Auswahlverfahren vor. Sobald Sie eingeladen sind, können Sie hier einen Termin wählen."),
+            h("h3", {}, "Auswahltag mit Kennung öffnen"),
+            h("p", {}, "Wenn Ihnen die Kennung eines Auswahltags mitgeteilt wurde, der oben nicht aufgeführt ist, können Sie ihn auch damit öffnen."),
+            dayForm([]));
+        }
+        return bookSlot.replaceChildren(head, invitationsError ? errorBox(invitationsError) : "", invited.length ? ""
           : h("p", {}, "Zurzeit liegt keine Einladung zu einem Auswahlverfahren vor. Sobald Sie eingeladen sind, können Sie hier einen Termin wählen."),
         dayForm(invited));
       }
-      let day, slots;
+      let day, slots, allSlots;
       try {
         day = await api("GET", `/v1/selection-days/${encodeURIComponent(dayId)}`, { auth: true });
-        const data = await api("GET", `/v1/selection-days/${encodeURIComponent(dayId)}/slots?freeOnly=true&pageSize=200`, { auth: true }) || {};
-        slots = (data.slots || []).filter((s) => !s.booked && new Date(s.startTime) > new Date());
+        allSlots = await slotsOf(dayId, true);
+        slots = allSlots.filter((s) => !s.booked && new Date(s.startTime) > new Date());
       } catch (err) {
         const box = err.status === 404
           ? h("div", { class: "alert", role: "alert", tabindex: "-1" }, h("h2", {}, "Auswahltag nicht gefunden"),
             h("p", {}, "Zu dieser Kennung gibt es keinen Auswahltag, zu dem Sie eingeladen sind. Bitte prüfen Sie die Kennung in Ihrer Einladung."))
           : errorBox(err);
-        return bookSlot.replaceChildren(head, box, dayForm(invited));
+        return bookSlot.replaceChildren(head, box, dayForm(invited),
+          invitations ? h("p", {}, h("a", { href: "#/termine" }, "Zurück zu Ihren Einladungen")) : null);
       }
       days.set(day.id, day);
       days.set(dayId, day);
@@ -899,23 +1122,53 @@
         posting ? ` zur Stelle „${posting.title}“${posting.kennziffer ? ` (Kennziffer ${posting.kennziffer})` : ""}` : "",
         day.location ? ` – ${[day.location, day.room].filter(Boolean).join(", ")}` : "",
         day.barrierFreeRoom ? " – der Raum ist barrierefrei" : "", ".");
+      const back = invitations ? h("p", {}, h("a", { href: "#/termine" }, "Zurück zu Ihren Einladungen")) : null;
       if (!application) {
         return bookSlot.replaceChildren(head, about, h("p", { class: "notice" },
-          "Für diesen Auswahltag liegt keine Einladung zu einer Ihrer Bewerbungen vor. Sobald Sie eingeladen sind, können Sie hier einen Termin wählen."));
+          "Für diesen Auswahltag liegt keine Einladung zu einer Ihrer Bewerbungen vor. Sobald Sie eingeladen sind, können Sie hier einen Termin wählen."), back);
+      }
+      if (application.invitation && application.invitation.selfBooking === false) {
+        return bookSlot.replaceChildren(head, about, h("p", { class: "notice" },
+          "Ihren Termin vergibt die Personalstelle. Sie erhalten ihn mit einer Nachricht in Ihr Postfach."), back);
       }
       if (day.hrBooksOnly) {
         return bookSlot.replaceChildren(head, about, h("p", { class: "notice" },
-          "Die Termine dieses Auswahltags vergibt die Personalstelle. Sie erhalten Ihren Termin mit einer Nachricht in Ihr Postfach."));
+          "Die Termine dieses Auswahltags vergibt die Personalstelle. Sie erhalten Ihren Termin mit einer Nachricht in Ihr Postfach."), back);
       }
       const held = bookings.find((b) => b.applicationId === application.id && b.selectionDayId === day.id);
       if (held) {
         return bookSlot.replaceChildren(head, about, h("p", {},
-          `Sie haben an diesem Auswahltag bereits einen Termin: ${appointmentText(held.startTime, held.endTime)}. Wenn Sie einen anderen wählen möchten, sagen Sie diesen bitte zuerst ab.`));
+          `Sie haben an diesem Auswahltag bereits einen Termin: ${appointmentText(held.startTime, held.endTime)}. Wenn Sie lieber einen anderen freien Termin dieses Tages möchten, wählen Sie bei Ihrem Termin oben „Termin verschieben“.`), back);
       }
       if (!slots.length) {
-        return bookSlot.replaceChildren(head, about, h("p", {}, "An diesem Auswahltag ist kein Termin mehr frei. Bitte wenden Sie sich an die Ansprechperson der Stelle."));
+        return bookSlot.replaceChildren(head, about, h("p", {}, "An diesem Auswahltag ist kein Termin mehr frei. Bitte wenden Sie sich an die Ansprechperson der Stelle."), back);
       }
       const requestId = randomId();  // one per filled-in form: a retry is not a second booking
+      const written = slots.some((s) => s.kind === "WRITTEN_TASK");
+      const chosenSlot = () => {
+        const c = form.querySelector("input[name=termin]:checked");
+        return c ? slots.find((s) => s.id === c.value) : null;
+      };
+      // What the extra time may be for the slot chosen (the hint follows the choice).
+      function extraHint() {
+        const hint = document.getElementById("mehrzeit-hint");
+        if (!hint) return;
+        const s = chosenSlot();
+        const firstWritten = slots.find((x) => x.kind === "WRITTEN_TASK");
+        const room = extraMinutesRoom(s && s.kind === "WRITTEN_TASK" ? s : firstWritten, allSlots);
+        hint.textContent = s && s.kind !== "WRITTEN_TASK"
+          ? "Zusätzliche Bearbeitungszeit gibt es nur für die schriftliche Aufgabe; der gewählte Termin ist ein Auswahlgespräch."
+          : `In Minuten, für die schriftliche Aufgabe: höchstens ${minutesText(room)}, weil danach der nächste Termin des Tages beginnt. Das Ende Ihres Termins verschiebt sich entsprechend.`;
+      }
+      function markExtra(message) {
+        const input = document.getElementById("mehrzeit");
+        const msg = document.getElementById("mehrzeit-error");
+        input.setAttribute("aria-invalid", "true");
+        msg.textContent = message;
+        msg.hidden = false;
+        say(h("div", { class: "alert", role: "alert", tabindex: "-1" }, h("h2", {}, "Bitte prüfen Sie die zusätzliche Bearbeitungszeit"),
+          h("p", {}, h("a", { href: "#mehrzeit", onclick: (ev) => { ev.preventDefault(); input.focus(); } }, message))));
+      }
       const form = h("form", { novalidate: true, onsubmit: async (e) => {
         e.preventDefault();
         const el = e.target.elements;
@@ -924,6 +1177,20 @@
           return say(h("div", { class: "alert", role: "alert", tabindex: "-1" }, h("h2", {}, "Bitte wählen Sie einen Termin"),
             h("p", {}, h("a", { href: "#termin-0", onclick: (ev) => { ev.preventDefault(); document.getElementById("termin-0").focus(); } }, "Es fehlt die Auswahl eines freien Termins."))));
         }
+        let extra = 0;
+        if (el.mehrzeit) {
+          el.mehrzeit.removeAttribute("aria-invalid");
+          document.getElementById("mehrzeit-error").hidden = true;
+          const text = el.mehrzeit.value.trim();
+          const slot = chosenSlot();
+          if (text && !/^\d+$/.test(text)) return markExtra("Bitte geben Sie die zusätzliche Bearbeitungszeit als ganze Zahl von Minuten an.");
+          extra = text ? Number(text) : 0;
+          if (extra > 0 && slot.kind !== "WRITTEN_TASK") {
+            return markExtra("Zusätzliche Bearbeitungszeit gibt es nur für die schriftliche Aufgabe. Bitte wählen Sie den Termin der schriftlichen Aufgabe oder lassen Sie das Feld leer.");
+          }
+          const room = extraMinutesRoom(slot, allSlots);
+          if (extra > room) return markExtra(`Bei diesem Termin sind höchstens ${minutesText(room)} zusätzliche Bearbeitungszeit möglich.`);
+        }
         const mode = el.modus ? el.modus.value : "IN_PERSON";
         const button = form.querySelector("button[type=submit]");
         button.disabled = true;
@@ -931,9 +1198,10 @@
         try {
           const b = await api("POST", "/v1/me/bookings", { auth: true, headers: { "Idempotency-Key": requestId }, body: {
             requestId, slotId: chosen.value, applicationId: application.id, mode,
-            accommodations: { barrierFreeRoom: !!(el.barrierefrei && el.barrierefrei.checked) } } });
+            accommodations: { barrierFreeRoom: !!(el.barrierefrei && el.barrierefrei.checked), extraWrittenMinutes: extra } } });
           await reload();
-          done(`Ihr Termin ist gebucht: ${appointmentText(b.startTime, b.endTime)}. Eine Bestätigung erhalten Sie in Ihr Postfach.`);
+          const acc = accommodationsOf(b);
+          done(`Ihr Termin ist gebucht: ${appointmentText(b.startTime, b.endTime)}.${acc.extraWrittenMinutes ? ` Darin sind ${minutesText(acc.extraWrittenMinutes)} zusätzliche Bearbeitungszeit eingerechnet.` : ""} Eine Bestätigung erhalten Sie in Ihr Postfach.`);
         } catch (err) {
           button.disabled = false;
           button.textContent = "Termin verbindlich buchen";
@@ -941,28 +1209,48 @@
           say(bookingProblem(err));
         }
       } },
-        h("fieldset", {},
+        h("fieldset", { onchange: extraHint },
           h("legend", {}, `Freie Termine am ${slots[0] ? berlinWeekdayDate.format(new Date(slots[0].startTime)) : isoDateText(day.date)}`),
           slots.map((s, i) => h("div", { class: "check" },
             h("input", { type: "radio", id: `termin-${i}`, name: "termin", value: s.id, required: true }),
-            h("label", { for: `termin-${i}` }, appointmentText(s.startTime, s.endTime))))),
+            h("label", { for: `termin-${i}` }, appointmentText(s.startTime, s.endTime), PARTS[s.kind] ? ` – ${PARTS[s.kind]}` : "")))),
         day.videoAvailable ? h("fieldset", {}, h("legend", {}, "Wie nehmen Sie teil?"),
           h("div", { class: "check" }, h("input", { type: "radio", id: "modus-vor-ort", name: "modus", value: "IN_PERSON", checked: true }), h("label", { for: "modus-vor-ort" }, "Vor Ort")),
           h("div", { class: "check" }, h("input", { type: "radio", id: "modus-video", name: "modus", value: "VIDEO" }), h("label", { for: "modus-video" }, "Per Video"))) : null,
-        day.barrierFreeRoom ? h("div", { class: "check" },
-          h("input", { type: "checkbox", id: "barrierefrei", name: "barrierefrei" }),
-          h("label", { for: "barrierefrei" }, "Ich benötige einen barrierefreien Raum.")) : null,
+        h("fieldset", { "aria-describedby": "ausgleich-hinweis" },
+          h("legend", {}, "Nachteilsausgleich (freiwillig)"),
+          h("p", { id: "ausgleich-hinweis", class: "hint" },
+            "Wenn Sie schwerbehindert oder schwerbehinderten Menschen gleichgestellt sind, können Sie hier beantragen, was Sie für gleiche Chancen im Auswahlverfahren brauchen. Die Personalstelle richtet Ihren Termin danach ein. Die Angaben sind freiwillig."),
+          day.barrierFreeRoom ? h("div", { class: "check" },
+            h("input", { type: "checkbox", id: "barrierefrei", name: "barrierefrei" }),
+            h("label", { for: "barrierefrei" }, "Ich benötige einen barrierefreien Raum."))
+            : h("p", {}, "Der Raum dieses Auswahltags ist nicht als barrierefrei ausgewiesen. Wenn Sie einen barrierefreien Raum benötigen, wenden Sie sich bitte vor der Buchung an die Ansprechperson der Stelle."),
+          written ? h("div", { class: "field" },
+            h("label", { for: "mehrzeit" }, "Zusätzliche Bearbeitungszeit für die schriftliche Aufgabe (Minuten)"),
+            h("span", { class: "hint", id: "mehrzeit-hint" }),
+            h("span", { class: "field-error", id: "mehrzeit-error", hidden: true }),
+            h("input", { type: "text", id: "mehrzeit", name: "mehrzeit", inputmode: "numeric", autocomplete: "off",
+              "aria-describedby": "mehrzeit-hint mehrzeit-error", class: "short" })) : null),
         h("div", { class: "actions" }, h("button", { type: "submit" }, "Termin verbindlich buchen")));
-      bookSlot.replaceChildren(head, about, form);
+      bookSlot.replaceChildren(head, about, form, back);
+      extraHint();
     }
 
     async function reload() {
+      await loadInvitations();
       await loadBookings();
       await loadOffer();
     }
     show("Meine Termine", messageSlot, listSlot, bookSlot);
     focusHeading();
+    const cameByLink = focusOnRender;
     await reload();
+    // A day chosen from the list of invitations (or an invitation's link): the focus goes on to
+    // its free slots' section, not back to the top of the page.
+    if (dayId && cameByLink && document.activeElement && document.activeElement.id === "seitentitel") {
+      const buchen = document.getElementById("buchen");
+      if (buchen) buchen.focus();
+    }
     announce(bookings.length ? `${bookings.length} ${bookings.length === 1 ? "Termin" : "Termine"} gebucht.` : "Keine Termine gebucht.");
   }
 

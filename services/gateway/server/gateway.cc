@@ -35,12 +35,13 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
-#include "openssl/sha.h"
 #include "prometheus/counter.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
+#include "services/gateway/server/rate_limit.h"
 #include "services/gateway/server/services.h"
+#include "services/gateway/server/sha256.h"
 #include "services/gateway/transcode/multipart.h"
 #include "services/gateway/transcode/openapi.h"
 #include "services/gateway/transcode/routes.h"
@@ -64,41 +65,14 @@ namespace av1 = ::stellenwerk::applications::v1;
 // --------------------------------------------------------------------------------
 
 absl::Status LoadGatewayConfig(config::EnvReader& env, GatewayConfig* c) {
-  c->bind = env.String("STELLENWERK_BIND", "127.0.0.1");
+  // Bind, Redis (ADR 0048), token keys and log level: the services' loader, the same names.
+  if (absl::Status s = config::LoadSharedConfig(env, c); !s.ok()) return s;
   c->http_port = env.Int("STELLENWERK_HTTP_PORT", kDefaultHttpPort, 0, 65535);
   for (const std::string& name : kUpstreams) {
     std::string var = absl::StrCat("STELLENWERK_", absl::AsciiStrToUpper(name), "_ADDR");
     std::string addr = env.String(var.c_str(), "");
     if (!addr.empty()) c->upstreams[name] = addr;
   }
-  // The same Redis settings as the services (common/config/runtime_config.cc, ADR 0048).
-  std::string redis = env.String("STELLENWERK_REDIS_ADDR", "");
-  if (!redis.empty()) {
-    auto parsed = cache::ParseRedisEndpoints(redis, "STELLENWERK_REDIS_ADDR");
-    if (!parsed.ok()) return parsed.status();
-    if (parsed->size() != 1) {
-      return absl::InvalidArgumentError("STELLENWERK_REDIS_ADDR: not one host:port");
-    }
-    c->redis_host = parsed->front().host;
-    c->redis_port = parsed->front().port;
-  }
-  std::string sentinels = env.String("STELLENWERK_REDIS_SENTINELS", "");
-  if (!sentinels.empty()) {
-    auto parsed = cache::ParseRedisEndpoints(sentinels, "STELLENWERK_REDIS_SENTINELS");
-    if (!parsed.ok()) return parsed.status();
-    c->redis_sentinels = *std::move(parsed);
-  }
-  c->redis_sentinel_master =
-      env.String("STELLENWERK_REDIS_SENTINEL_MASTER", c->redis_sentinel_master);
-  auto redis_auth = config::LoadRedisCredentials(env, "STELLENWERK_REDIS_");
-  if (!redis_auth.ok()) return redis_auth.status();
-  c->redis_auth = *std::move(redis_auth);
-  auto sentinel_auth = config::LoadRedisCredentials(env, "STELLENWERK_REDIS_SENTINEL_");
-  if (!sentinel_auth.ok()) return sentinel_auth.status();
-  c->redis_sentinel_auth = *std::move(sentinel_auth);
-  c->jwt_hs256_secret = env.String("STELLENWERK_JWT_HS256_SECRET", "");
-  c->jwt_jwks_file = env.String("STELLENWERK_JWT_JWKS_FILE", "");
-  c->jwt_rs256_public_key_file = env.String("STELLENWERK_JWT_RS256_PUBLIC_KEY_FILE", "");
   c->dev_signin = env.Bool("STELLENWERK_GATEWAY_DEV_SIGNIN", false);
   c->portal_dir = env.String("STELLENWERK_PORTAL_DIR", STELLENWERK_DEFAULT_PORTAL_DIR);
   std::string cors = env.String("STELLENWERK_GATEWAY_CORS_ORIGINS", "");
@@ -116,7 +90,7 @@ absl::Status LoadGatewayConfig(config::EnvReader& env, GatewayConfig* c) {
   c->drain = env.Duration("STELLENWERK_GATEWAY_DRAIN", absl::ZeroDuration());
   c->threads = env.Int("STELLENWERK_GATEWAY_THREADS", 2, 1, 64);
   c->workers = env.Int("STELLENWERK_GATEWAY_WORKERS", 8, 1, 256);
-  c->log_level = env.String("STELLENWERK_LOG_LEVEL", "info");
+  c->rate_limit_threads = env.Int("STELLENWERK_GATEWAY_RATE_LIMIT_THREADS", 8, 1, 64);
   return env.status();
 }
 
@@ -131,22 +105,6 @@ const std::vector<std::string> kPublicMethods = {
     "stellenwerk.postings.v1.PostingService.GetPosting",
     "stellenwerk.postings.v1.PostingService.ExportJobPosting",
 };
-
-std::string Hex(const unsigned char* d, size_t n) {
-  static const char* k = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(k[d[i] >> 4]);
-    out.push_back(k[d[i] & 15]);
-  }
-  return out;
-}
-
-std::string Sha256Hex(absl::string_view data, size_t bytes = 16) {
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
-  return Hex(md, bytes);
-}
 
 std::string ContentTypeOf(const std::filesystem::path& p) {
   static const std::map<std::string, std::string> types = {
@@ -209,50 +167,8 @@ struct Gateway::Impl {
         .Observe(seconds);
   }
 
-  // The verified subject of a bearer token, hashed ("" without a verifiable token). Only the
-  // rate limit's choice of bucket depends on it; the services verify the token themselves.
-  std::string VerifiedSubject(const std::string& authorization) const {
-    if (!verifier || !absl::StartsWithIgnoreCase(authorization, "Bearer ")) return "";
-    absl::StatusOr<auth::Claims> claims = verifier->Verify(
-        std::string(absl::StripAsciiWhitespace(authorization.substr(7))), absl::Now());
-    if (!claims.ok()) return "";
-    return Sha256Hex(absl::StrCat(claims->tenant, "\n", claims->sub));
-  }
-
-  // Fixed one-minute windows in Redis per route template (method and template) and client
-  // (docs/decisions/0045): a verified token's subject gets the per-client limit and its
-  // address a limit `rate_limit_ip_factor` times as high; a request without a verifiable
-  // token is counted by its address alone, so an invented token buys nothing. nullopt =
-  // allowed (also when Redis is down: fail-open, as the cache); otherwise the seconds until
-  // the window ends.
-  std::optional<int> RateLimited(const std::string& client, const std::string& authorization,
-                                 const std::string& route) {
-    if (!redis || config.rate_limit_per_minute <= 0) return std::nullopt;
-    int64_t now = absl::ToUnixSeconds(config.clock != nullptr ? config.clock->Now() : absl::Now());
-    int64_t window = now / 60;
-    auto over = [&](const std::string& who, int64_t limit) {
-      std::optional<int64_t> n =
-          redis->Increment(absl::StrCat("rl:", window, ":", route, ":", who), absl::Seconds(61));
-      return n.has_value() && *n > limit;
-    };
-    const int64_t limit = config.rate_limit_per_minute;
-    const std::string subject = VerifiedSubject(authorization);
-    const char* by = "client";
-    bool limited;
-    if (subject.empty()) {
-      limited = over(absl::StrCat("ip:", client), limit);
-    } else {
-      by = "subject";
-      limited = over(absl::StrCat("sub:", subject), limit);
-      if (over(absl::StrCat("ip:", client), limit * config.rate_limit_ip_factor) && !limited) {
-        limited = true;
-        by = "client";
-      }
-    }
-    if (!limited) return std::nullopt;
-    rate_limited->Add({{"route", route}, {"by", by}}).Increment();
-    return static_cast<int>(60 - now % 60);
-  }
+  // The rate limit (docs/decisions/0045, 0052); null before Start.
+  std::unique_ptr<RateLimiter> limiter;
 };
 
 int64_t Gateway::upload_buffered_max() const { return impl_->upload_buffered_max.load(); }
@@ -571,9 +487,15 @@ class Session : public std::enable_shared_from_this<Session> {
                            {{"Content-Type", "expected application/json"}});
       }
     }
-    if (std::optional<int> retry = gw_.RateLimited(cur_.client, cur_.authorization, cur_.route)) {
-      return RateLimitedAnswer(*retry);
-    }
+    // The body and the match wait in the closure while the rate limit is checked.
+    auto pending = std::make_shared<std::pair<Match, std::string>>(match, std::move(body));
+    Limit(cur_.authorization, cur_.route,
+          [this, pending] { Forward(pending->first, std::move(pending->second)); });
+  }
+
+  // A transcoded route past its checks and the rate limit: the upstream call.
+  void Forward(const Match& match, std::string body) {
+    const Route& route = *match.route;
     auto channel_it = gw_.stubs.find(route.upstream);
     if (channel_it == gw_.stubs.end()) {
       return SendProblem(503, absl::StrCat("The ", route.upstream, " service is not configured."),
@@ -953,6 +875,24 @@ class Session : public std::enable_shared_from_this<Session> {
     SendProblem(http_status, detail, violations, rpc::StatusCodeName(status.error_code()));
   }
 
+  // Runs `next` on this session's strand when the rate limit allows the request, otherwise
+  // answers 429. The limiter works off the I/O thread (docs/decisions/0052); nothing else of
+  // this connection happens meanwhile (HTTP/1.1: the next request is read after the answer).
+  void Limit(const std::string& authorization, const std::string& route, std::function<void()> next,
+             bool close_on_refusal = false) {
+    if (!gw_.limiter->enabled()) return next();
+    gw_.limiter->Check(cur_.client, authorization, route,
+                       [self = shared_from_this(), next = std::move(next),
+                        close_on_refusal](std::optional<int> retry) {
+                         net::post(self->stream_.get_executor(),
+                                   [self, next, retry, close_on_refusal] {
+                                     if (!retry) return next();
+                                     if (close_on_refusal) self->cur_.keep_alive = false;
+                                     self->RateLimitedAnswer(*retry);
+                                   });
+                       });
+  }
+
   void RateLimitedAnswer(int retry_after) {
     auto res = ProblemResponse(429, "Too many requests; retry later.", {}, "RESOURCE_EXHAUSTED");
     res->set(http::field::retry_after, std::to_string(retry_after));
@@ -976,9 +916,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void DevSignIn(const std::string& body) {
     cur_.route = "POST /v1/dev/sign-in";
     if (cur_.verb != http::verb::post) return SendProblem(405, "Use POST.", {});
-    if (std::optional<int> retry = gw_.RateLimited(cur_.client, "", cur_.route)) {
-      return RateLimitedAnswer(*retry);
-    }
+    Limit("", cur_.route, [this, body] { SignIn(body); });
+  }
+
+  void SignIn(const std::string& body) {
     if (gw_.config.jwt_hs256_secret.size() < 32) {
       return SendProblem(503, "No HS256 secret is configured for the development sign-in.", {});
     }
@@ -1141,11 +1082,13 @@ class Session : public std::enable_shared_from_this<Session> {
       cur_.keep_alive = false;
       return SendProblem(401, "This route needs a bearer token.", {});
     }
-    if (std::optional<int> retry =
-            gw_.RateLimited(cur_.client, cur_.authorization, "POST /v1/applications")) {
-      cur_.keep_alive = false;
-      return RateLimitedAnswer(*retry);
-    }
+    // Refused, the body stays unread: the connection closes after the 429.
+    Limit(
+        cur_.authorization, "POST /v1/applications", [this] { BeginUpload(); },
+        /*close_on_refusal=*/true);
+  }
+
+  void BeginUpload() {
     if (gw_.config.upstreams.count("applications") == 0) {
       cur_.keep_alive = false;
       return SendProblem(503, "The applications service is not configured.", {});
@@ -1409,6 +1352,9 @@ absl::Status Gateway::Start() {
     options.auth = g.config.redis_auth;
     options.sentinel_auth = g.config.redis_sentinel_auth;
     options.key_prefix = g.config.redis_prefix;
+    // A connection for every thread that may count at once (the limiter's, and the I/O
+    // threads when its queue is full): a check never waits for a free one.
+    options.pool_size = std::max(options.pool_size, g.config.rate_limit_threads + g.config.threads);
     g.redis = std::make_unique<cache::RedisCache>(options);
     // A wrong password in the log at start (ADR 0053); rate limits fail open meanwhile.
     if (absl::Status s = g.redis->Check(); !s.ok()) {
@@ -1448,6 +1394,13 @@ absl::Status Gateway::Start() {
                         .Name("stellenwerk_gateway_rate_limited_total")
                         .Help("requests refused with 429, by route")
                         .Register(*g.registry);
+  RateLimiter::Options limit;
+  limit.per_minute = g.config.rate_limit_per_minute;
+  limit.ip_factor = g.config.rate_limit_ip_factor;
+  limit.clock = g.config.clock;
+  limit.threads = g.config.rate_limit_threads;
+  limit.max_queue = g.config.rate_limit_queue;
+  g.limiter = std::make_unique<RateLimiter>(limit, g.redis.get(), g.verifier, g.rate_limited);
 
   beast::error_code bec;
   tcp::endpoint endpoint(net::ip::make_address(g.config.bind, bec),
@@ -1477,6 +1430,7 @@ void Gateway::Stop() {
   for (auto& t : g.threads) t.join();
   g.threads.clear();
   if (g.workers) g.workers->Stop();
+  if (g.limiter) g.limiter->Stop();
 }
 
 void Gateway::Drain() { impl_->draining = true; }

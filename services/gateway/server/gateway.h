@@ -17,6 +17,7 @@
 #include "common/cache/redis_cache.h"
 #include "common/clock/clock.h"
 #include "common/config/env.h"
+#include "common/config/runtime_config.h"
 
 namespace stellenwerk::gateway {
 
@@ -27,27 +28,19 @@ inline constexpr int kDefaultHttpPort = 8080;
 inline const std::vector<std::string> kUpstreams = {"postings", "applications", "scheduling",
                                                     "notifications", "coordination"};
 
-struct GatewayConfig {
-  std::string bind = "127.0.0.1";    // STELLENWERK_BIND
+// The shared settings (STELLENWERK_BIND, the Redis and token-key settings, STELLENWERK_LOG_LEVEL:
+// common/config's SharedConfig, read by the same LoadSharedConfig as the services') and the
+// gateway's own. The gateway verifies a bearer token only to choose its rate-limit bucket
+// (docs/decisions/0045; the services still verify every call), so no key is required; Redis
+// ("" = no rate limiting) holds the rate-limit counters under redis_prefix.
+struct GatewayConfig : config::SharedConfig {
+  GatewayConfig() { bind = "127.0.0.1"; }  // STELLENWERK_BIND's default for the gateway
+
   int http_port = kDefaultHttpPort;  // STELLENWERK_HTTP_PORT (0 = pick a free port)
   // STELLENWERK_<NAME>_ADDR per upstream, e.g. STELLENWERK_POSTINGS_ADDR=127.0.0.1:50051.
   // An upstream without an address is "not there": its routes answer 503.
   std::map<std::string, std::string> upstreams;
-  std::string redis_host;  // STELLENWERK_REDIS_ADDR host:port ("" = no rate limiting)
-  int redis_port = 6379;
-  // STELLENWERK_REDIS_SENTINELS / _SENTINEL_MASTER: find the primary via Sentinel (ADR 0048).
-  std::vector<cache::RedisEndpoint> redis_sentinels;
-  std::string redis_sentinel_master = "stellenwerk";
-  // Redis AUTH, the services' settings (config::LoadRedisCredentials, ADR 0053).
-  cache::RedisCredentials redis_auth;
-  cache::RedisCredentials redis_sentinel_auth;
-  std::string redis_prefix = "stw:gateway:";  // rate-limit keys (shared by every replica)
-  std::string jwt_hs256_secret;  // STELLENWERK_JWT_HS256_SECRET (the dev sign-in signs with it)
-  // The services' verification keys (same variables, same precedence: JWKS file, RS256 key,
-  // HS256 secret). The gateway verifies a bearer token only to choose its rate-limit bucket
-  // (docs/decisions/0045); the services still verify every call.
-  std::string jwt_jwks_file;                    // STELLENWERK_JWT_JWKS_FILE
-  std::string jwt_rs256_public_key_file;        // STELLENWERK_JWT_RS256_PUBLIC_KEY_FILE
+  std::string redis_prefix = "stw:gateway:";    // rate-limit keys (shared by every replica)
   bool dev_signin = false;                      // STELLENWERK_GATEWAY_DEV_SIGNIN=1
   std::string portal_dir;                       // STELLENWERK_PORTAL_DIR
   std::vector<std::string> cors_origins;        // STELLENWERK_GATEWAY_CORS_ORIGINS ("*" or a list)
@@ -69,13 +62,19 @@ struct GatewayConfig {
   int trusted_proxies = 0;  // STELLENWERK_GATEWAY_TRUSTED_PROXIES
   int threads = 2;          // STELLENWERK_GATEWAY_THREADS (I/O threads)
   int workers = 8;          // STELLENWERK_GATEWAY_WORKERS (blocking upload calls)
+  // The rate limit's own threads (STELLENWERK_GATEWAY_RATE_LIMIT_THREADS): the token check and
+  // the Redis INCRs run there, off the I/O threads (docs/decisions/0052); past
+  // rate_limit_queue waiting checks one runs on the I/O thread instead (never skipped).
+  int rate_limit_threads = 8;
+  size_t rate_limit_queue = 1024;
   absl::Duration idle_timeout = absl::Seconds(30);  // keep-alive idle limit
-  std::string log_level = "info";                   // STELLENWERK_LOG_LEVEL
   // The rate limit's windows follow this clock (tests: a FakeClock); null = the system's.
   // Token lifetimes are always checked against the real time.
   const Clock* clock = nullptr;
 };
 
+// The shared part through config::LoadSharedConfig, then the gateway's own settings. Errors
+// name the variable.
 absl::Status LoadGatewayConfig(config::EnvReader& env, GatewayConfig* out);
 
 class Gateway {

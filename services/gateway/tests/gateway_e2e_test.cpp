@@ -2,7 +2,12 @@
 // (harness, real PostgreSQL, RabbitMQ, Redis and the SMTP sink): transcoding, errors as
 // problem+json, ETag/If-None-Match, If-Match → 412, the streamed multipart application, the
 // streamed document download, the inbox, rate limits, OpenAPI, health, probes, metrics.
+#include <atomic>
+#include <functional>
 #include <set>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -279,6 +284,75 @@ TEST_F(GatewayE2eTest, RateLimitPerClientAndRouteFailsOpenWithoutRedis) {
   ASSERT_TRUE(open.Start().ok());
   HttpClient c2(open.port());
   for (int i = 0; i < 4; ++i) EXPECT_EQ(c2.Request("GET", path).status, 200);
+}
+
+// docs/decisions/0052: the checks run on the limiter's threads, many at once, in two gateways
+// counting in one Redis (two processes behind the Service): the limit still holds exactly,
+// for requests by address and by verified subject alike.
+TEST_F(GatewayE2eTest, RateLimitHoldsExactlyForConcurrentRequestsAcrossTwoGateways) {
+  REQUIRE_GATEWAY();
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  auto config = gateway::TestGatewayConfig({{"postings", postings_->address()}}, infra().redis_addr,
+                                           infra().jwt_secret);
+  config.rate_limit_per_minute = 8;
+  config.rate_limit_ip_factor = 2;  // the address with tokens: 16
+  config.clock = &clock;
+  config.redis_prefix = "stw:gateway-test:" + tenant_ + ":two:";
+  config.rate_limit_threads = 3;
+  Gateway one(config), two(config);
+  ASSERT_TRUE(one.Start().ok());
+  ASSERT_TRUE(two.Start().ok());
+  const std::string path = "/v1/postings?tenantId=" + tenant_;
+  // `callers` at once, each alternating between the gateways: (allowed, refused).
+  using Headers = std::map<std::string, std::string>;
+  auto run = [&](int callers, int each, const std::function<Headers(int)>& headers) {
+    std::atomic<int> allowed{0}, refused{0}, other{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < callers; ++t) {
+      threads.emplace_back([&, t] {
+        HttpClient a(one.port()), b(two.port());
+        for (int i = 0; i < each; ++i) {
+          int status = ((t + i) % 2 == 0 ? a : b).Request("GET", path, "", headers(t)).status;
+          (status == 200 ? allowed : status == 429 ? refused : other)++;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(other.load(), 0);
+    return std::make_pair(allowed.load(), refused.load());
+  };
+  // Anonymous: the address's bucket, 8 of 48.
+  EXPECT_EQ(run(6, 8, [](int) { return Headers{}; }), std::make_pair(8, 40));
+  // Six subjects, 8 requests each (within their own limit): the address's 16 of 48.
+  clock.Advance(absl::Seconds(60));
+  std::vector<Headers> tokens;
+  for (int s = 0; s < 6; ++s) {
+    tokens.push_back(
+        Bearer(harness().Token(tenant_, {"applicant"}, "rl-two-" + std::to_string(s))));
+  }
+  EXPECT_EQ(run(6, 8, [&](int t) { return tokens[t]; }), std::make_pair(16, 32));
+  // One subject from four callers, 16 requests (the address's limit not reached): its 8.
+  clock.Advance(absl::Seconds(60));
+  EXPECT_EQ(run(4, 4, [&](int) { return tokens[0]; }), std::make_pair(8, 8));
+}
+
+// A full queue of checks makes the I/O thread check the request itself: still counted.
+TEST_F(GatewayE2eTest, RateLimitCountsOnTheIoThreadWhenTheLimiterQueueIsFull) {
+  REQUIRE_GATEWAY();
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  auto config = gateway::TestGatewayConfig({{"postings", postings_->address()}}, infra().redis_addr,
+                                           infra().jwt_secret);
+  config.rate_limit_per_minute = 2;
+  config.clock = &clock;
+  config.redis_prefix = "stw:gateway-test:" + tenant_ + ":full:";
+  config.rate_limit_queue = 0;  // always full
+  Gateway limited(config);
+  ASSERT_TRUE(limited.Start().ok());
+  HttpClient client(limited.port());
+  const std::string path = "/v1/postings?tenantId=" + tenant_;
+  EXPECT_EQ(client.Request("GET", path).status, 200);
+  EXPECT_EQ(client.Request("GET", path).status, 200);
+  ExpectProblem(client.Request("GET", path), 429);
 }
 
 // docs/decisions/0045: a verified token's subject has a bucket of its own (people behind one

@@ -115,6 +115,14 @@ std::string PortalLink(absl::string_view portal_url, absl::string_view route) {
   return absl::StrCat(base, "/", route);
 }
 
+std::string NoticeReference(absl::string_view kennziffer, absl::string_view post,
+                            absl::string_view regional_office) {
+  if (!kennziffer.empty()) return absl::StrCat("Kennziffer ", kennziffer, " – ", post);
+  if (regional_office.empty()) return std::string(post);
+  if (post.empty()) return std::string(regional_office);
+  return absl::StrCat(post, ", ", regional_office);
+}
+
 v1::TenantSettings WithDefaults(v1::TenantSettings s) {
   if (s.acknowledgment() == v1::ACKNOWLEDGMENT_UNSPECIFIED) s.set_acknowledgment(v1::AUTOMATIC);
   if (s.acknowledgment_due_working_days() <= 0) s.set_acknowledgment_due_working_days(5);

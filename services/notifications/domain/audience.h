@@ -79,4 +79,9 @@ absl::Time AcknowledgmentDue(absl::Time received, int working_days);
 // "Dienstag, 22. April 2025, 24:00 Uhr" — the end of a window as German readers expect it.
 std::string FormatGermanInstant(absl::Time t);
 
+// How a coordination letter refers to its notice (a notice need not belong to a posting):
+// "Kennziffer 26/0042 – <post>" when it has a Kennziffer, else "<post>, <regional office>".
+std::string NoticeReference(absl::string_view kennziffer, absl::string_view post,
+                            absl::string_view regional_office);
+
 }  // namespace stellenwerk::notifications

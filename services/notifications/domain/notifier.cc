@@ -82,6 +82,7 @@ Planned AboutNotice(NotificationRecords& r, const ev::StaffingNoticeSnapshot& n,
   p.values["kennziffer"] = kennziffer.empty() ? "ohne" : kennziffer;
   p.values["stellentitel"] = n.position_title().empty() ? title : n.position_title();
   p.values["regionalstelle"] = n.regional_office();
+  p.values["bezug"] = NoticeReference(kennziffer, p.values["stellentitel"], n.regional_office());
   return p;
 }
 void RecordFor(NotificationRecords& r, Planned p, const std::string& tenant,

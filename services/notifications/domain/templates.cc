@@ -22,7 +22,7 @@ std::vector<std::string> Specific(Kind kind) {
     case v1::APPLICATION_REJECTED:
       return {"grund"};
     case v1::NOTICE_WITHDRAWN:
-      return {"grund", "regionalstelle"};
+      return {"grund", "regionalstelle", "bezug"};
     case v1::INVITATION:
       return {"termin", "ort", "terminwahl"};
     case v1::BOOKING_CONFIRMED:
@@ -35,13 +35,13 @@ std::vector<std::string> Specific(Kind kind) {
     case v1::ACKNOWLEDGMENT_OVERDUE:
       return {"arbeitstage"};
     case v1::NOTICE_FILED:
-      return {"fristende", "regionalstelle"};
+      return {"fristende", "regionalstelle", "bezug"};
     case v1::CONCERN_RAISED:
-      return {"anliegen", "art", "regionalstelle"};
+      return {"anliegen", "art", "regionalstelle", "bezug"};
     case v1::NOTICE_CLEARED:
-      return {"freigabe", "regionalstelle"};
+      return {"freigabe", "regionalstelle", "bezug"};
     case v1::NOTICE_INSTRUCTED:
-      return {"weisung", "weisungsinhalt", "regionalstelle"};
+      return {"weisung", "weisungsinhalt", "regionalstelle", "bezug"};
     case v1::BASE_DATA_OVERDUE:
       return {"quartal", "regionalstelle", "faellig"};
     case v1::DISABILITY_REPRESENTATIVE_INFORMED:
@@ -104,6 +104,9 @@ std::vector<std::string> PlaceholdersOf(Kind kind) {
 
 TemplateText DefaultTemplate(Kind kind) {
   const std::string ref = "Kennziffer {{kennziffer}} – {{stellentitel}}";
+  // A staffing notice need not belong to a posting: its reference is the Kennziffer when there
+  // is one, else the post and the regional office (Notifier's "bezug").
+  const std::string coordination_ref = "{{bezug}}";
   switch (kind) {
     case v1::APPLICATION_RECEIVED:
       return Make(absl::StrCat("Eingangsbestätigung Ihrer Bewerbung – ", ref),
@@ -185,30 +188,30 @@ TemplateText DefaultTemplate(Kind kind) {
                   "Eingangsbestätigung versandt worden.");
     case v1::NOTICE_FILED:
       return MakeCoordination(
-          absl::StrCat("Stellenbesetzung zur Abstimmung – ", ref),
+          absl::StrCat("Stellenbesetzung zur Abstimmung – ", coordination_ref),
           "die Stadt hat eine Stellenbesetzung zur Abstimmung angezeigt: "
           "„{{stellentitel}}“, {{regionalstelle}}.\n\nSie können bis {{fristende}} "
           "widersprechen oder Bedenken äußern; danach gilt die Besetzung als "
           "abgestimmt.");
     case v1::CONCERN_RAISED:
-      return MakeCoordination(absl::StrCat("{{art}} zur Stellenbesetzung – ", ref),
+      return MakeCoordination(absl::StrCat("{{art}} zur Stellenbesetzung – ", coordination_ref),
                               "zur Stellenbesetzung „{{stellentitel}}“ ({{regionalstelle}}) hat "
                               "der Kreis {{art}} geäußert:\n\n{{anliegen}}\n\nMit Ablauf der "
                               "Wochenfrist gilt die Besetzung damit nicht als abgestimmt; sie "
                               "ist im Gespräch zu klären.");
     case v1::NOTICE_CLEARED:
       return MakeCoordination(
-          absl::StrCat("Stellenbesetzung abgestimmt – ", ref),
+          absl::StrCat("Stellenbesetzung abgestimmt – ", coordination_ref),
           "die Stellenbesetzung „{{stellentitel}}“ ({{regionalstelle}}) ist abgestimmt: "
           "{{freigabe}}.");
     case v1::NOTICE_INSTRUCTED:
       return MakeCoordination(
-          absl::StrCat("Weisung zur Stellenbesetzung – ", ref),
+          absl::StrCat("Weisung zur Stellenbesetzung – ", coordination_ref),
           "zur Stellenbesetzung „{{stellentitel}}“ ({{regionalstelle}}) ist eine "
           "Weisung ergangen. {{weisungsinhalt}}\n\n{{weisung}}");
     case v1::NOTICE_WITHDRAWN:
       return MakeCoordination(
-          absl::StrCat("Stellenbesetzung zurückgezogen – ", ref),
+          absl::StrCat("Stellenbesetzung zurückgezogen – ", coordination_ref),
           "die Anzeige der Stellenbesetzung „{{stellentitel}}“ ({{regionalstelle}}) ist "
           "zurückgezogen worden. {{grund}}");
     case v1::BASE_DATA_OVERDUE:
@@ -253,6 +256,7 @@ Values SampleValues(Kind kind) {
                         {"arbeitstage", "5"},
                         {"fristende", "Dienstag, 22. April 2025, 24:00 Uhr"},
                         {"regionalstelle", "Regionalstelle Witten"},
+                        {"bezug", "Arbeitsvermittler*in (w/m/d), Regionalstelle Witten"},
                         {"anliegen", "Die Qualifikation bitte näher erläutern."},
                         {"art", "Klärungsbedarf"},
                         {"freigabe", "kein Widerspruch"},

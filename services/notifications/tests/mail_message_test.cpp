@@ -128,7 +128,14 @@ TEST(Templates, EveryKindHasADefaultInFormalGermanWithKennzifferInTheSubject) {
     EXPECT_TRUE(UnknownPlaceholders(kind, t.subject).empty()) << k;
     EXPECT_TRUE(UnknownPlaceholders(kind, t.body_text).empty()) << k;
     EXPECT_TRUE(ValidateTemplate(kind, t).ok()) << k;
-    if (kind != v1::BASE_DATA_OVERDUE) {
+    // Letters about a staffing notice name it by {{bezug}} (the Kennziffer only when the
+    // notice has a posting); base data concern no post at all.
+    const bool notice = kind == v1::NOTICE_FILED || kind == v1::CONCERN_RAISED ||
+                        kind == v1::NOTICE_CLEARED || kind == v1::NOTICE_INSTRUCTED ||
+                        kind == v1::NOTICE_WITHDRAWN;
+    if (notice && kind != v1::BASE_DATA_OVERDUE) {
+      EXPECT_NE(t.subject.find("{{bezug}}"), std::string::npos) << k;
+    } else if (kind != v1::BASE_DATA_OVERDUE) {
       EXPECT_NE(t.subject.find("{{kennziffer}}"), std::string::npos) << k;
       EXPECT_NE(t.subject.find("{{stellentitel}}"), std::string::npos) << k;
     }
@@ -247,6 +254,24 @@ TEST(Audience, TheInvitationLinksToMeineTermineOfTheTenantsPortal) {
   EXPECT_FALSE(PlausiblePortalUrl("javascript:alert(1)"));
   EXPECT_FALSE(PlausiblePortalUrl("https://a.de/\nBcc: x@y.de"));
   EXPECT_FALSE(PlausiblePortalUrl("https://" + std::string(300, 'a')));
+}
+
+// A staffing notice without a posting has no Kennziffer: its letters name the post and the
+// regional office instead of "Kennziffer ohne".
+TEST(Audience, ANoticeWithoutPostingIsNamedByPostAndRegionalOffice) {
+  EXPECT_EQ(NoticeReference("26/0042", "Arbeitsvermittler*in", "Regionalstelle Witten"),
+            "Kennziffer 26/0042 – Arbeitsvermittler*in");
+  EXPECT_EQ(NoticeReference("", "Arbeitsvermittler*in", "Regionalstelle Witten"),
+            "Arbeitsvermittler*in, Regionalstelle Witten");
+  EXPECT_EQ(NoticeReference("", "", "Regionalstelle Witten"), "Regionalstelle Witten");
+  Planned p;
+  p.kind = v1::NOTICE_FILED;
+  p.values = {{"bezug", NoticeReference("", "Arbeitsvermittler*in", "Regionalstelle Witten")},
+              {"kennziffer", "ohne"}};
+  const Composed c =
+      Compose(p, DefaultTemplate(v1::NOTICE_FILED), WithDefaults({}), "noreply@example.org");
+  EXPECT_EQ(c.text.subject,
+            "Stellenbesetzung zur Abstimmung – Arbeitsvermittler*in, Regionalstelle Witten");
 }
 
 TEST(Audience, TheRepresentativeReadsDecisionFindingAndHearing) {

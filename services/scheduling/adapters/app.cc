@@ -1,5 +1,6 @@
 #include "services/scheduling/app.h"
 
+#include "common/amqp/posting_feed.h"
 #include "common/logging/log.h"
 #include "common/pg/migrations.h"
 #include "stellenwerk/events/v1/applications.pb.h"
@@ -45,29 +46,13 @@ void SchedulingApp::RegisterConsumers() {
   // guarded by version or status, cancellations only of live bookings).
 
   // What scheduling knows of postings (state, deadline, title): CreateSelectionDay's checks.
-  auto keep_posting = [this](pqxx::work& tx, const ev::PostingSnapshot& p) -> absl::Status {
-    if (p.posting_id().empty()) return absl::InvalidArgumentError("posting event without posting");
-    store_->ApplyPosting(tx, p);
-    return absl::OkStatus();
-  };
-  consumer.On<ev::PostingPublished>(
-      [keep_posting](pqxx::work& tx, const ev::PostingPublished& e, const amqp::Delivery&) {
-        return keep_posting(tx, e.posting());
-      });
-  consumer.On<ev::PostingUpdated>(
-      [keep_posting](pqxx::work& tx, const ev::PostingUpdated& e, const amqp::Delivery&) {
-        return keep_posting(tx, e.posting());
-      });
-  consumer.On<ev::PostingClosed>(
-      [keep_posting](pqxx::work& tx, const ev::PostingClosed& e, const amqp::Delivery&) {
-        return keep_posting(tx, e.posting());
-      });
   // A withdrawn posting's applications are rejected by applications; their status events
   // cancel the bookings below.
-  consumer.On<ev::PostingWithdrawn>(
-      [keep_posting](pqxx::work& tx, const ev::PostingWithdrawn& e, const amqp::Delivery&) {
-        return keep_posting(tx, e.posting());
-      });
+  amqp::FollowPostings(consumer, [this](pqxx::work& tx, const ev::PostingSnapshot& p,
+                                        amqp::PostingChange, const amqp::Delivery&) {
+    store_->ApplyPosting(tx, p);
+    return absl::OkStatus();
+  });
 
   // Whose application it is (an applicant requests an internship for their own).
   consumer.On<ev::ApplicationSubmitted>([this](pqxx::work& tx, const ev::ApplicationSubmitted& e,
@@ -87,9 +72,8 @@ void SchedulingApp::RegisterConsumers() {
     if (application.empty() || meta.tenant_id().empty()) {
       return absl::InvalidArgumentError("application event without application or tenant");
     }
-    store_->ApplyApplicationStatus(tx, meta.tenant_id(), application, posting, applicant, to,
-                                   meta.correlation_id());
-    return absl::OkStatus();
+    return store_->ApplyApplicationStatus(tx, meta.tenant_id(), application, posting, applicant, to,
+                                          meta.correlation_id());
   };
   consumer.On<ev::ApplicationStatusChanged>(
       [status](pqxx::work& tx, const ev::ApplicationStatusChanged& e, const amqp::Delivery&) {

@@ -117,8 +117,8 @@ struct LockedBooking {
 absl::StatusOr<LockedBooking> LockBookingFor(pqxx::work& tx, const store::Actor& actor,
                                              const std::string& booking_id) {
   auto rows = tx.exec_params(
-      "SELECT b.state, b.applicant_sub, d.state, s.part, i.status,"
-      " coalesce(i.self_booking, true), b.tenant_id"
+      "SELECT b.data, b.applicant_sub, d.data, s.part, i.status,"
+      " coalesce(i.self_booking, true), b.tenant_id, b.version"
       " FROM bookings b JOIN selection_days d ON d.id = b.selection_day_id"
       " JOIN slots s ON s.id = b.slot_id"
       " LEFT JOIN invitations i ON i.application_id = b.application_id"
@@ -130,6 +130,7 @@ absl::StatusOr<LockedBooking> LockBookingFor(pqxx::work& tx, const store::Actor&
   if (actor.applicant && l.applicant_sub != actor.sub) return NotFound("booking", booking_id);
   l.as = InTenant(actor, rows[0][6].as<std::string>());
   l.booking.ParseFromString(pg::BytesOf(rows[0][0]));
+  l.booking.set_etag(std::to_string(rows[0][7].as<int64_t>()));
   l.day.ParseFromString(pg::BytesOf(rows[0][2]));
   l.part = rows[0][3].as<int>();
   l.invitation_status = rows[0][4].is_null() ? "" : rows[0][4].as<std::string>();
@@ -137,7 +138,122 @@ absl::StatusOr<LockedBooking> LockBookingFor(pqxx::work& tx, const store::Actor&
   return l;
 }
 
+std::string Micros(const google::protobuf::Timestamp& t) {
+  return std::to_string(absl::ToUnixMicros(FromTs(t)));
+}
+
+// One audit line per change of a day or booking, in the transaction of the change.
+template <typename State>
+std::function<void(pqxx::work&, const store::Actor&, const State&,
+                   const std::vector<store::AuditLine>&, absl::Time)>
+AuditInto(std::string kind) {
+  return [kind](pqxx::work& tx, const store::Actor& actor, const State& next,
+                const std::vector<store::AuditLine>& lines, absl::Time now) {
+    for (const auto& line : lines) {
+      tx.exec_params(
+          "INSERT INTO scheduling_audit (tenant_id, subject_kind, subject_id, action, actor,"
+          " reason, at) VALUES ($1, $2, $3::uuid, $4, $5, $6, $7::timestamptz)",
+          next.tenant_id(), kind, next.id(), line.action, actor.sub, line.reason,
+          pg::ToPgTimestamp(now));
+    }
+  };
+}
+
+// A selection day: the message in `data`, the columns the constraints and queries need beside
+// it (ADR 0024). Days are planned once; their slots and sittings are written with them.
+pg::AggregateTable<v1::SelectionDay> DayTable() {
+  pg::AggregateTable<v1::SelectionDay> t;
+  t.table = "selection_days";
+  t.noun = "selection day";
+  t.write_row = [](pqxx::work& tx, const v1::SelectionDay& d, const std::string& data,
+                   int64_t version, bool insert, absl::Time now) {
+    // A video-only day without a room holds no room.
+    const bool no_room = d.room().empty() && (d.video_available() || d.location().empty());
+    if (insert) {
+      tx.exec_params(
+          "INSERT INTO selection_days (id, tenant_id, posting_id, day, location, room,"
+          " room_key, barrier_free, video_available, span, data, version, created_at)"
+          " VALUES ($1, $2, $3, $4::date, $5, $6, $7, $8, $9,"
+          " tstzrange(to_timestamp($10::double precision / 1e6),"
+          " to_timestamp($11::double precision / 1e6)), $12, $13, $14::timestamptz)",
+          d.id(), d.tenant_id(), d.posting_id(), d.date(), d.location(), d.room(),
+          no_room ? std::string() : RoomKey(d.location(), d.room()), d.barrier_free_room(),
+          d.video_available(), Micros(d.start_time()), Micros(d.end_time()), pg::Bytes(data),
+          version, pg::ToPgTimestamp(now));
+      return;
+    }
+    tx.exec_params("UPDATE selection_days SET data = $2, version = $3 WHERE id = $1::uuid", d.id(),
+                   pg::Bytes(data), version);
+  };
+  t.tenant_of = [](const v1::SelectionDay& d) { return d.tenant_id(); };
+  t.write_audit = AuditInto<v1::SelectionDay>("selection_day");
+  return t;
+}
+
+// A booking: the message in `data`; slot, day, the occupied range (extended by
+// accommodations) and whether it is live are columns for the constraints of ADR 0024.
+pg::AggregateTable<v1::Booking> BookingTable() {
+  pg::AggregateTable<v1::Booking> t;
+  t.table = "bookings";
+  t.noun = "booking";
+  t.write_row = [](pqxx::work& tx, const v1::Booking& b, const std::string& data, int64_t version,
+                   bool insert, absl::Time now) {
+    const bool active = b.status() == v1::CONFIRMED;
+    if (insert) {
+      // Whose it is comes from the invitation every booking is made for.
+      tx.exec_params(
+          "INSERT INTO bookings (id, tenant_id, selection_day_id, slot_id, application_id,"
+          " applicant_sub, active, occupied, sequence, data, version, created_at, updated_at)"
+          " SELECT $1, $2, $3, $4, $5, i.applicant_sub, $6,"
+          " tstzrange(to_timestamp($7::double precision / 1e6),"
+          " to_timestamp($8::double precision / 1e6)), $9, $10, $11, $12::timestamptz,"
+          " $12::timestamptz FROM invitations i WHERE i.application_id = $5::uuid",
+          b.id(), b.tenant_id(), b.selection_day_id(), b.slot_id(), b.application_id(), active,
+          Micros(b.start_time()), Micros(b.end_time()), b.sequence(), pg::Bytes(data), version,
+          pg::ToPgTimestamp(now));
+      return;
+    }
+    tx.exec_params(
+        "UPDATE bookings SET selection_day_id = $2, slot_id = $3, active = $4,"
+        " occupied = tstzrange(to_timestamp($5::double precision / 1e6),"
+        " to_timestamp($6::double precision / 1e6)), sequence = $7, data = $8, version = $9,"
+        " updated_at = $10::timestamptz WHERE id = $1::uuid",
+        b.id(), b.selection_day_id(), b.slot_id(), active, Micros(b.start_time()),
+        Micros(b.end_time()), b.sequence(), pg::Bytes(data), version, pg::ToPgTimestamp(now));
+  };
+  t.tenant_of = [](const v1::Booking& b) { return b.tenant_id(); };
+  t.write_audit = AuditInto<v1::Booking>("booking");
+  return t;
+}
+
+using BookingChange = store::Change<v1::Booking>;
+using DayChange = store::Change<v1::SelectionDay>;
+
+// A cancelled booking is reminded of no more.
+absl::Status DropReminder(pqxx::work& tx, const v1::Booking&, BookingChange&,
+                          const v1::Booking& written) {
+  timers::Cancel(tx, kReminderTimer, written.id());
+  return absl::OkStatus();
+}
+
+template <typename E>
+store::Events EventsOf(E e) {
+  store::Events events;
+  events.push_back(std::make_shared<E>(std::move(e)));
+  return events;
+}
+
 }  // namespace
+
+PgSchedulingStore::PgSchedulingStore(pg::Pool& db, std::string schema, const Clock& clock,
+                                     absl::Duration reminder_lead, int internship_min_lead_days)
+    : db_(db),
+      schema_(std::move(schema)),
+      clock_(clock),
+      reminder_lead_(reminder_lead),
+      internship_min_lead_days_(internship_min_lead_days),
+      days_(db, schema_, clock, DayTable()),
+      bookings_(db, schema_, clock, BookingTable()) {}
 
 AppointmentFacts FactsOf(const v1::Booking& b, const v1::SelectionDay& day, const std::string& sub,
                          int part);
@@ -155,6 +271,31 @@ AppointmentFacts FactsWithPosting(pqxx::work& tx, const v1::Booking& b, const v1
   }
   return f;
 }
+
+namespace {
+
+// The cancellation of `current`: SEQUENCE + 1 (the calendar entry becomes METHOD:CANCEL), its
+// event with the appointment as it was, and its audit line.
+BookingChange Cancellation(pqxx::work& tx, const v1::Booking& current, const v1::SelectionDay& day,
+                           const std::string& applicant_sub, int part, const std::string& reason,
+                           const std::string& cause, absl::Time now) {
+  BookingChange c;
+  v1::Booking& b = c.next;
+  b = current;
+  b.set_status(v1::CANCELLED);
+  b.set_sequence(b.sequence() + 1);
+  b.set_cancel_reason(reason);
+  *b.mutable_update_time() = Ts(now);
+  ev::BookingCancelled e;
+  *e.mutable_booking() = SnapshotOf(FactsWithPosting(tx, b, day, applicant_sub, part), now);
+  e.set_reason(reason);
+  e.set_cause(cause);
+  c.events = EventsOf(std::move(e));
+  c.audit.push_back({.action = "CANCELLED", .reason = reason});
+  return c;
+}
+
+}  // namespace
 
 void PgSchedulingStore::ApplyPosting(pqxx::work& tx, const ev::PostingSnapshot& p) {
   std::optional<std::string> deadline;
@@ -182,12 +323,12 @@ void PgSchedulingStore::ApplyApplicationSubmitted(pqxx::work& tx, const std::str
       application_id, tenant, posting_id, applicant_sub, pg::ToPgTimestamp(clock_.Now()));
 }
 
-void PgSchedulingStore::ApplyApplicationStatus(pqxx::work& tx, const std::string& tenant,
-                                               const std::string& application_id,
-                                               const std::string& posting_id,
-                                               const std::string& applicant_sub,
-                                               const std::string& status,
-                                               const std::string& correlation_id) {
+absl::Status PgSchedulingStore::ApplyApplicationStatus(pqxx::work& tx, const std::string& tenant,
+                                                       const std::string& application_id,
+                                                       const std::string& posting_id,
+                                                       const std::string& applicant_sub,
+                                                       const std::string& status,
+                                                       const std::string& correlation_id) {
   tx.exec_params(
       "INSERT INTO invitations (application_id, tenant_id, posting_id, applicant_sub, status,"
       " updated_at, invited_at) VALUES ($1, $2, $3, $4, $5, $6::timestamptz,"
@@ -200,35 +341,28 @@ void PgSchedulingStore::ApplyApplicationStatus(pqxx::work& tx, const std::string
       // arriving late (redelivered, out of order) does not reopen the invitation.
       " WHERE invitations.status NOT IN ('WITHDRAWN', 'REJECTED')",
       application_id, tenant, posting_id, applicant_sub, status, pg::ToPgTimestamp(clock_.Now()));
-  if (ActionFor(status) != InvitationAction::kCancel) return;
+  if (ActionFor(status) != InvitationAction::kCancel) return absl::OkStatus();
   const absl::Time now = clock_.Now();
+  const store::Actor system = store::Actor::System("applications", tenant, correlation_id);
   for (const auto& row : tx.exec_params(
-           "UPDATE bookings b SET active = false, sequence = b.sequence + 1, updated_at = now(),"
-           " version = b.version + 1 FROM selection_days d, slots s"
-           " WHERE d.id = b.selection_day_id AND s.id = b.slot_id"
-           " AND b.application_id::text = $1 AND b.tenant_id = $2 AND b.active"
-           " RETURNING b.id::text, b.state, b.applicant_sub, d.state, s.part, b.sequence",
+           "SELECT b.data, b.version, b.applicant_sub, d.data, s.part FROM bookings b"
+           " JOIN selection_days d ON d.id = b.selection_day_id JOIN slots s ON s.id = b.slot_id"
+           " WHERE b.application_id::text = $1 AND b.tenant_id = $2 AND b.active FOR UPDATE OF b",
            application_id, tenant)) {
-    v1::Booking b;
-    b.ParseFromString(pg::BytesOf(row[1]));
-    b.set_status(v1::CANCELLED);
-    b.set_sequence(row[5].as<int>());
-    b.set_cancel_reason(status == "WITHDRAWN" ? "Bewerbung zurückgezogen" : "Absage");
-    *b.mutable_update_time() = Ts(now);
-    tx.exec_params("UPDATE bookings SET state = $2 WHERE id = $1", b.id(),
-                   pg::Bytes(b.SerializeAsString()));
-    timers::Cancel(tx, kReminderTimer, b.id());
     v1::SelectionDay day;
     day.ParseFromString(pg::BytesOf(row[3]));
-    store::Actor system = store::Actor::System("applications", tenant, correlation_id);
-    Audit(tx, system, "booking", b.id(), "CANCELLED", b.cancel_reason(), now);
-    ev::BookingCancelled e;
-    *e.mutable_booking() =
-        SnapshotOf(FactsWithPosting(tx, b, day, row[2].as<std::string>(), row[4].as<int>()), now);
-    e.set_reason(b.cancel_reason());
-    e.set_cause(status == "WITHDRAWN" ? "APPLICATION_WITHDRAWN" : "APPLICATION_REJECTED");
-    outbox::Publish(tx, {schema_, tenant, correlation_id, "system:applications", now}, e);
+    auto cancelled = bookings_.Apply<BookingChange>(
+        tx, system, pg::ParseVersioned<v1::Booking>(row),
+        [&](const v1::Booking& current) -> absl::StatusOr<BookingChange> {
+          const bool withdrawn = status == "WITHDRAWN";
+          return Cancellation(tx, current, day, row[2].as<std::string>(), row[4].as<int>(),
+                              withdrawn ? "Bewerbung zurückgezogen" : "Absage",
+                              withdrawn ? "APPLICATION_WITHDRAWN" : "APPLICATION_REJECTED", now);
+        },
+        DropReminder);
+    if (!cancelled.ok()) return cancelled.status();
   }
+  return absl::OkStatus();
 }
 
 void PgSchedulingStore::EraseApplications(pqxx::work& tx,
@@ -294,59 +428,58 @@ absl::StatusOr<v1::SelectionDay> PgSchedulingStore::CreateSelectionDay(
             }
             others.push_back(std::move(o));
           }
-          const std::string id = ids::NewUuid();
-          auto plan = PlanSelectionDay(r, posting, now, others, id);
-          if (!plan.ok()) return plan.status();
-          v1::SelectionDay day = plan->day;
-          day.set_hr_books_only(r.hr_books_only());
-          day.set_etag("1");
-          tx.exec_params(
-              "INSERT INTO selection_days (id, tenant_id, posting_id, day, location, room,"
-              " room_key, barrier_free, video_available, span, state, created_at)"
-              " VALUES ($1, $2, $3, $4::date, $5, $6, $7, $8, $9,"
-              " tstzrange(to_timestamp($10::double precision / 1e6),"
-              " to_timestamp($11::double precision / 1e6)), $12, to_timestamp($13::double "
-              "precision / 1e6))",
-              id, actor.tenant, r.posting_id(), day.date(), r.location(), r.room(),
-              plan->occupancy.location.empty() && r.room().empty()
-                  ? std::string()
-                  : RoomKey(r.location(), r.room()),
-              r.barrier_free_room(), r.video_available(), absl::ToUnixMicros(plan->occupancy.start),
-              absl::ToUnixMicros(plan->occupancy.end), pg::Bytes(day.SerializeAsString()),
-              absl::ToUnixMicros(now));
-          for (const auto& m : plan->occupancy.committee_member_ids) {
-            tx.exec_params(
-                "INSERT INTO committee_sittings (tenant_id, selection_day_id, member_id, span)"
-                " SELECT tenant_id, id, $2, span FROM selection_days WHERE id = $1",
-                id, m);
-          }
-          for (const auto& s : plan->slots) {
-            tx.exec_params(
-                "INSERT INTO slots (id, tenant_id, selection_day_id, idx, part, start_at, end_at)"
-                " VALUES ($1, $2, $3, $4, $5, to_timestamp($6::double precision / 1e6),"
-                " to_timestamp($7::double precision / 1e6))",
-                ids::NewUuid(), actor.tenant, id, s.index, s.kind == PartKind::kWrittenTask ? 1 : 2,
-                absl::ToUnixMicros(s.start), absl::ToUnixMicros(s.end));
-          }
-          ev::SelectionDayScheduled e;
-          e.set_selection_day_id(id);
-          e.set_posting_id(r.posting_id());
-          e.set_date(day.date());
-          e.set_location(r.location());
-          e.set_room(r.room());
-          e.set_video_available(r.video_available());
-          *e.mutable_start_time() = day.start_time();
-          *e.mutable_end_time() = day.end_time();
-          e.set_start_local_text(GermanLocalText(plan->occupancy.start));
-          e.set_end_local_text(GermanLocalText(plan->occupancy.end));
-          e.set_slot_count(day.slot_count());
-          for (const auto& m : r.committee_member_ids()) e.add_committee_member_ids(m);
-          e.set_kennziffer(rows[0][4].as<std::string>());
-          e.set_posting_title(rows[0][5].as<std::string>());
-          e.set_barrier_free_room(r.barrier_free_room());
-          outbox::Publish(tx, {schema_, actor.tenant, actor.correlation_id, actor.sub, now}, e);
-          Audit(tx, actor, "selection_day", id, "SCHEDULED", "", now);
-          return day;
+          std::vector<GeneratedSlot> slots;
+          std::vector<std::string> members;
+          return days_.InsertInTransaction<DayChange>(
+              tx, actor,
+              [&](pqxx::work&, const std::string& id) -> absl::StatusOr<DayChange> {
+                auto plan = PlanSelectionDay(r, posting, now, others, id);
+                if (!plan.ok()) return plan.status();
+                DayChange c;
+                c.next = plan->day;
+                c.next.set_hr_books_only(r.hr_books_only());
+                slots = plan->slots;
+                members = plan->occupancy.committee_member_ids;
+                const v1::SelectionDay& day = c.next;
+                ev::SelectionDayScheduled e;
+                e.set_selection_day_id(id);
+                e.set_posting_id(r.posting_id());
+                e.set_date(day.date());
+                e.set_location(r.location());
+                e.set_room(r.room());
+                e.set_video_available(r.video_available());
+                *e.mutable_start_time() = day.start_time();
+                *e.mutable_end_time() = day.end_time();
+                e.set_start_local_text(GermanLocalText(plan->occupancy.start));
+                e.set_end_local_text(GermanLocalText(plan->occupancy.end));
+                e.set_slot_count(day.slot_count());
+                for (const auto& m : r.committee_member_ids()) e.add_committee_member_ids(m);
+                e.set_kennziffer(rows[0][4].as<std::string>());
+                e.set_posting_title(rows[0][5].as<std::string>());
+                e.set_barrier_free_room(r.barrier_free_room());
+                c.events = EventsOf(std::move(e));
+                c.audit.push_back({.action = "SCHEDULED"});
+                return c;
+              },
+              [&](pqxx::work& tx, const v1::SelectionDay&, DayChange&,
+                  const v1::SelectionDay& written) -> absl::Status {
+                for (const auto& m : members) {
+                  tx.exec_params(
+                      "INSERT INTO committee_sittings (tenant_id, selection_day_id, member_id,"
+                      " span) SELECT tenant_id, id, $2, span FROM selection_days WHERE id = $1",
+                      written.id(), m);
+                }
+                for (const auto& s : slots) {
+                  tx.exec_params(
+                      "INSERT INTO slots (id, tenant_id, selection_day_id, idx, part, start_at,"
+                      " end_at) VALUES ($1, $2, $3, $4, $5, to_timestamp($6::double precision /"
+                      " 1e6), to_timestamp($7::double precision / 1e6))",
+                      ids::NewUuid(), written.tenant_id(), written.id(), s.index,
+                      s.kind == PartKind::kWrittenTask ? 1 : 2, absl::ToUnixMicros(s.start),
+                      absl::ToUnixMicros(s.end));
+                }
+                return absl::OkStatus();
+              });
         });
       });
 }
@@ -376,7 +509,7 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::BookSlot(const store::Actor& acto
           const store::Actor as = InTenant(actor, inv[0][4].as<std::string>());
           auto slot = tx.exec_params(
               "SELECT s.selection_day_id::text, s.idx, s.part, micros(s.start_at),"
-              " micros(s.end_at), d.state, d.barrier_free, d.video_available, d.posting_id::text"
+              " micros(s.end_at), d.data, d.barrier_free, d.video_available, d.posting_id::text"
               " FROM slots s JOIN selection_days d ON d.id = s.selection_day_id"
               " WHERE s.id::text = $1 AND s.tenant_id = $2",
               r.slot_id(), as.tenant);
@@ -414,41 +547,36 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::BookSlot(const store::Actor& acto
           auto end = AccommodatedEnd(g, acc, slot[0][6].as<bool>(), DaySlots(tx, day_id));
           if (!end.ok()) return end.status();
 
-          v1::Booking b;
-          b.set_id(ids::NewUuid());
-          b.set_tenant_id(as.tenant);
-          b.set_selection_day_id(day_id);
-          b.set_slot_id(r.slot_id());
-          b.set_application_id(r.application_id());
-          b.set_posting_id(day.posting_id());
-          b.set_mode(r.mode());
-          *b.mutable_accommodations() = r.accommodations();
-          b.set_status(v1::CONFIRMED);
-          *b.mutable_start_time() = Ts(g.start);
-          *b.mutable_end_time() = Ts(*end);
-          b.set_sequence(0);
-          b.set_ics_uid(IcsUid(b.id()));
-          b.set_booked_by(actor.applicant ? "APPLICANT" : "HR");
-          *b.mutable_create_time() = Ts(now);
-          *b.mutable_update_time() = Ts(now);
-          tx.exec_params(
-              "INSERT INTO bookings (id, tenant_id, selection_day_id, slot_id, application_id,"
-              " applicant_sub, occupied, state, created_at, updated_at) VALUES ($1, $2, $3, $4,"
-              " $5, $6, tstzrange(to_timestamp($7::double precision / 1e6),"
-              " to_timestamp($8::double precision / 1e6)), $9, now(), now())",
-              b.id(), as.tenant, day_id, r.slot_id(), r.application_id(), applicant_sub,
-              absl::ToUnixMicros(g.start), absl::ToUnixMicros(*end),
-              pg::Bytes(b.SerializeAsString()));
-          Audit(tx, as, "booking", b.id(), "CONFIRMED", "", now);
-          if (auto due = ReminderDueTime(g.start, reminder_lead_, now)) {
-            timers::Schedule(tx, kReminderTimer, b.id(), *due,
-                             std::to_string(absl::ToUnixMicros(g.start)));
-          }
-          ev::BookingConfirmed e;
-          *e.mutable_booking() =
-              SnapshotOf(FactsWithPosting(tx, b, day, applicant_sub, slot[0][2].as<int>()), now);
-          outbox::Publish(tx, {schema_, as.tenant, as.correlation_id, as.sub, now}, e);
-          return b;
+          return bookings_.InsertInTransaction<BookingChange>(
+              tx, as,
+              [&](pqxx::work& tx, const std::string& id) -> absl::StatusOr<BookingChange> {
+                BookingChange c;
+                v1::Booking& b = c.next;
+                b.set_id(id);
+                b.set_tenant_id(as.tenant);
+                b.set_selection_day_id(day_id);
+                b.set_slot_id(r.slot_id());
+                b.set_application_id(r.application_id());
+                b.set_posting_id(day.posting_id());
+                b.set_mode(r.mode());
+                *b.mutable_accommodations() = r.accommodations();
+                b.set_status(v1::CONFIRMED);
+                *b.mutable_start_time() = Ts(g.start);
+                *b.mutable_end_time() = Ts(*end);
+                b.set_sequence(0);
+                b.set_ics_uid(IcsUid(b.id()));
+                b.set_booked_by(actor.applicant ? "APPLICANT" : "HR");
+                *b.mutable_create_time() = Ts(now);
+                *b.mutable_update_time() = Ts(now);
+                ev::BookingConfirmed e;
+                *e.mutable_booking() = SnapshotOf(
+                    FactsWithPosting(tx, b, day, applicant_sub, slot[0][2].as<int>()), now);
+                c.events = EventsOf(std::move(e));
+                c.audit.push_back({.action = "CONFIRMED"});
+                return c;
+              },
+              [this, now](pqxx::work& tx, const v1::Booking&, BookingChange&,
+                          const v1::Booking& written) { return MoveReminder(tx, written, now); });
         });
       });
 }
@@ -460,30 +588,28 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::CancelBooking(const store::Actor&
       db_, actor, idem, [&](pqxx::work& tx) -> absl::StatusOr<v1::Booking> {
         auto locked = LockBookingFor(tx, actor, r.booking_id());
         if (!locked.ok()) return locked.status();
-        v1::Booking& b = locked->booking;
-        const store::Actor& as = locked->as;
-        if (b.status() == v1::CANCELLED) {
-          return absl::FailedPreconditionError("the booking is already cancelled");
-        }
-        const absl::Time now = clock_.Now();
-        b.set_status(v1::CANCELLED);
-        b.set_sequence(b.sequence() + 1);
-        b.set_cancel_reason(r.reason());
-        *b.mutable_update_time() = Ts(now);
-        tx.exec_params(
-            "UPDATE bookings SET active = false, sequence = $2, state = $3, updated_at = now(),"
-            " version = version + 1 WHERE id = $1",
-            b.id(), b.sequence(), pg::Bytes(b.SerializeAsString()));
-        timers::Cancel(tx, kReminderTimer, b.id());
-        Audit(tx, as, "booking", b.id(), "CANCELLED", r.reason(), now);
-        ev::BookingCancelled e;
-        *e.mutable_booking() = SnapshotOf(
-            FactsWithPosting(tx, b, locked->day, locked->applicant_sub, locked->part), now);
-        e.set_reason(r.reason());
-        e.set_cause(actor.applicant ? "BY_APPLICANT" : "BY_HR");
-        outbox::Publish(tx, {schema_, as.tenant, as.correlation_id, as.sub, now}, e);
-        return b;
+        return bookings_.Apply<BookingChange>(
+            tx, locked->as, locked->booking,
+            [&](const v1::Booking& current) -> absl::StatusOr<BookingChange> {
+              if (current.status() == v1::CANCELLED) {
+                return absl::FailedPreconditionError("the booking is already cancelled");
+              }
+              return Cancellation(tx, current, locked->day, locked->applicant_sub, locked->part,
+                                  r.reason(), actor.applicant ? "BY_APPLICANT" : "BY_HR",
+                                  clock_.Now());
+            },
+            DropReminder);
       });
+}
+
+absl::Status PgSchedulingStore::MoveReminder(pqxx::work& tx, const v1::Booking& b,
+                                             absl::Time now) const {
+  timers::Cancel(tx, kReminderTimer, b.id());
+  const absl::Time start = FromTs(b.start_time());
+  if (auto due = ReminderDueTime(start, reminder_lead_, now)) {
+    timers::Schedule(tx, kReminderTimer, b.id(), *due, std::to_string(absl::ToUnixMicros(start)));
+  }
+  return absl::OkStatus();
 }
 
 AppointmentFacts FactsOf(const v1::Booking& b, const v1::SelectionDay& day, const std::string& sub,
@@ -525,9 +651,12 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::RescheduleBooking(
           if (b.status() == v1::CANCELLED) {
             return absl::FailedPreconditionError("the booking is cancelled");
           }
+          if (r.slot_id() == b.slot_id()) {
+            return absl::FailedPreconditionError("the booking is already in this slot");
+          }
           auto slot = tx.exec_params(
               "SELECT s.selection_day_id::text, s.idx, s.part, micros(s.start_at),"
-              " micros(s.end_at), d.state, d.barrier_free, d.posting_id::text"
+              " micros(s.end_at), d.data, d.barrier_free, d.posting_id::text"
               " FROM slots s JOIN selection_days d ON d.id = s.selection_day_id"
               " WHERE s.id::text = $1 AND s.tenant_id = $2",
               r.slot_id(), as.tenant);
@@ -561,39 +690,29 @@ absl::StatusOr<v1::Booking> PgSchedulingStore::RescheduleBooking(
               {b.accommodations().barrier_free_room(), b.accommodations().extra_written_minutes()},
               slot[0][6].as<bool>(), DaySlots(tx, slot[0][0].as<std::string>()));
           if (!end.ok()) return end.status();
-          const std::string previous_slot = b.slot_id();
-          const std::string previous_day = b.selection_day_id();
-          const google::protobuf::Timestamp previous_start = b.start_time();
-          const google::protobuf::Timestamp previous_end = b.end_time();
-          b.set_slot_id(r.slot_id());
-          b.set_selection_day_id(slot[0][0].as<std::string>());
-          *b.mutable_start_time() = Ts(g.start);
-          *b.mutable_end_time() = Ts(*end);
-          b.set_sequence(b.sequence() + 1);
-          *b.mutable_update_time() = Ts(now);
-          tx.exec_params(
-              "UPDATE bookings SET slot_id = $2, selection_day_id = $3,"
-              " occupied = tstzrange(to_timestamp($4::double precision / 1e6),"
-              " to_timestamp($5::double precision / 1e6)), sequence = $6, state = $7,"
-              " updated_at = now(), version = version + 1 WHERE id = $1",
-              b.id(), r.slot_id(), b.selection_day_id(), absl::ToUnixMicros(g.start),
-              absl::ToUnixMicros(*end), b.sequence(), pg::Bytes(b.SerializeAsString()));
-          timers::Cancel(tx, kReminderTimer, b.id());
-          if (auto due = ReminderDueTime(g.start, reminder_lead_, now)) {
-            timers::Schedule(tx, kReminderTimer, b.id(), *due,
-                             std::to_string(absl::ToUnixMicros(g.start)));
-          }
-          Audit(tx, as, "booking", b.id(), "RESCHEDULED", previous_slot, now);
+          BookingChange c;
+          c.next = b;
+          v1::Booking& next = c.next;
+          next.set_slot_id(r.slot_id());
+          next.set_selection_day_id(slot[0][0].as<std::string>());
+          *next.mutable_start_time() = Ts(g.start);
+          *next.mutable_end_time() = Ts(*end);
+          next.set_sequence(b.sequence() + 1);
+          *next.mutable_update_time() = Ts(now);
           ev::BookingRescheduled e;
           *e.mutable_booking() = SnapshotOf(
-              FactsWithPosting(tx, b, day, locked->applicant_sub, slot[0][2].as<int>()), now);
-          e.set_previous_slot_id(previous_slot);
-          e.set_previous_selection_day_id(previous_day);
-          *e.mutable_previous_start_time() = previous_start;
-          *e.mutable_previous_end_time() = previous_end;
-          e.set_previous_start_local_text(GermanLocalText(FromTs(previous_start)));
-          outbox::Publish(tx, {schema_, as.tenant, as.correlation_id, as.sub, now}, e);
-          return b;
+              FactsWithPosting(tx, next, day, locked->applicant_sub, slot[0][2].as<int>()), now);
+          e.set_previous_slot_id(b.slot_id());
+          e.set_previous_selection_day_id(b.selection_day_id());
+          *e.mutable_previous_start_time() = b.start_time();
+          *e.mutable_previous_end_time() = b.end_time();
+          e.set_previous_start_local_text(GermanLocalText(FromTs(b.start_time())));
+          c.events = EventsOf(std::move(e));
+          c.audit.push_back({.action = "RESCHEDULED", .reason = b.slot_id()});
+          return bookings_.Apply<BookingChange>(
+              tx, as, b, [&](const v1::Booking&) { return c; },
+              [this, now](pqxx::work& tx, const v1::Booking&, BookingChange&,
+                          const v1::Booking& written) { return MoveReminder(tx, written, now); });
         });
       });
 }
@@ -603,7 +722,7 @@ absl::StatusOr<v1::BookingCalendar> PgSchedulingStore::GetBookingCalendar(
   return pg::ReadValue<v1::BookingCalendar>(
       db_, [&](pqxx::work& tx) -> absl::StatusOr<v1::BookingCalendar> {
         auto rows = tx.exec_params(
-            "SELECT b.state, b.applicant_sub, d.state, s.part, micros(b.updated_at)"
+            "SELECT b.data, b.applicant_sub, d.data, s.part, micros(b.updated_at)"
             " FROM bookings b JOIN selection_days d ON d.id = b.selection_day_id"
             " JOIN slots s ON s.id = b.slot_id WHERE b.id::text = $1 AND (b.tenant_id = $2 OR $3)",
             booking_id, actor.tenant, actor.applicant);
@@ -631,7 +750,7 @@ absl::StatusOr<v1::SelectionDay> PgSchedulingStore::GetSelectionDay(const store:
   return pg::ReadValue<v1::SelectionDay>(
       db_, [&](pqxx::work& tx) -> absl::StatusOr<v1::SelectionDay> {
         auto rows =
-            tx.exec_params("SELECT state, version FROM selection_days d WHERE id::text = $1 AND " +
+            tx.exec_params("SELECT data, version FROM selection_days d WHERE id::text = $1 AND " +
                                std::string(kDayScope),
                            id, actor.tenant, actor.applicant, actor.sub);
         if (rows.empty()) return NotFound("selection day", id);
@@ -652,7 +771,7 @@ absl::StatusOr<v1::ListSlotsResponse> PgSchedulingStore::ListSlots(const store::
   return pg::ReadValue<v1::ListSlotsResponse>(
       db_, [&](pqxx::work& tx) -> absl::StatusOr<v1::ListSlotsResponse> {
         auto day = tx.exec_params(
-            "SELECT state FROM selection_days d WHERE id::text = $1 AND " + std::string(kDayScope),
+            "SELECT data FROM selection_days d WHERE id::text = $1 AND " + std::string(kDayScope),
             r.selection_day_id(), actor.tenant, actor.applicant, actor.sub);
         if (day.empty()) return NotFound("selection day", r.selection_day_id());
         v1::SelectionDay d;
@@ -697,44 +816,29 @@ absl::StatusOr<v1::ListBookingsResponse> PgSchedulingStore::ListBookings(
   if (CommitteeOnly(actor) && r.selection_day_id().empty()) {
     return errors::InvalidField("selection_day_id", "a committee member lists one day's bookings");
   }
-  auto cursor = pg::DecodeKeysetToken(r.page_token());
-  if (!cursor.ok()) return cursor.status();
   const int page_size = PageSize(r.page_size());
-  return pg::ReadValue<v1::ListBookingsResponse>(
-      db_, [&](pqxx::work& tx) -> absl::StatusOr<v1::ListBookingsResponse> {
-        if (CommitteeOnly(actor)) {
-          auto day = tx.exec_params(
-              "SELECT state FROM selection_days WHERE id::text = $1 AND tenant_id = $2",
-              r.selection_day_id(), actor.tenant);
-          v1::SelectionDay d;
-          if (!day.empty()) d.ParseFromString(pg::BytesOf(day[0][0]));
-          if (day.empty() || !Sees(actor, d)) {
-            return NotFound("selection day", r.selection_day_id());
-          }
-        }
-        v1::ListBookingsResponse out;
-        auto rows = tx.exec_params(
-            "SELECT b.state, micros(lower(b.occupied)), b.id::text FROM bookings b"
-            " WHERE ((NOT $5 AND b.tenant_id = $1) OR ($5 AND b.applicant_sub = $6))"
-            " AND ($2 = '' OR b.selection_day_id::text = $2)"
-            " AND ($3 = '' OR EXISTS (SELECT 1 FROM selection_days d"
-            "   WHERE d.id = b.selection_day_id AND d.posting_id::text = $3))"
-            " AND ($4 OR b.active)"
-            " AND ($7::timestamptz IS NULL OR (lower(b.occupied), b.id) > ($7::timestamptz,"
-            "   $8::uuid))"
-            " ORDER BY lower(b.occupied), b.id LIMIT $9",
-            actor.tenant, r.selection_day_id(), r.posting_id(), r.include_cancelled(),
-            actor.applicant, actor.sub, cursor->after_time, cursor->after_id, page_size + 1);
-        for (size_t i = 0; i < rows.size() && static_cast<int>(i) < page_size; ++i) {
-          out.add_bookings()->ParseFromString(pg::BytesOf(rows[i][0]));
-        }
-        if (static_cast<int>(rows.size()) > page_size) {
-          const auto& last = rows[page_size - 1];
-          out.set_next_page_token(pg::EncodeKeysetToken(absl::FromUnixMicros(last[1].as<int64_t>()),
-                                                        last[2].as<std::string>()));
-        }
-        return out;
-      });
+  if (CommitteeOnly(actor)) {  // a day they sit on, or NOT_FOUND
+    auto day = days_.Get(r.selection_day_id(), {"tenant_id", actor.tenant});
+    if (!day.ok()) return day.status();
+    if (!Sees(actor, *day)) return NotFound("selection day", r.selection_day_id());
+  }
+  auto page = bookings_.ListPage(
+      "SELECT b.data, b.version, micros(lower(b.occupied)), b.id::text FROM bookings b"
+      " WHERE ((NOT $5 AND b.tenant_id = $1) OR ($5 AND b.applicant_sub = $6))"
+      " AND ($2 = '' OR b.selection_day_id::text = $2)"
+      " AND ($3 = '' OR EXISTS (SELECT 1 FROM selection_days d"
+      "   WHERE d.id = b.selection_day_id AND d.posting_id::text = $3))"
+      " AND ($4 OR b.active)"
+      " AND ($7::timestamptz IS NULL OR (lower(b.occupied), b.id) > ($7::timestamptz,"
+      "   $8::uuid))"
+      " ORDER BY lower(b.occupied), b.id LIMIT $9",
+      page_size, r.page_token(), actor.tenant, r.selection_day_id(), r.posting_id(),
+      r.include_cancelled(), actor.applicant, actor.sub);
+  if (!page.ok()) return page.status();
+  v1::ListBookingsResponse out;
+  for (auto& b : page->items) *out.add_bookings() = std::move(b);
+  out.set_next_page_token(page->next_page_token);
+  return out;
 }
 
 namespace {
@@ -764,7 +868,7 @@ std::vector<v1::Invitation> InvitationsOf(pqxx::work& tx, const pqxx::result& ro
   if (out.empty()) return out;
   std::map<std::string, std::vector<v1::InvitedDay>> days;
   for (const auto& row : tx.exec_params(
-           "SELECT d.posting_id::text, d.state, (SELECT count(*) FROM slots s"
+           "SELECT d.posting_id::text, d.data, (SELECT count(*) FROM slots s"
            "   WHERE s.selection_day_id = d.id AND s.start_at > $2::timestamptz"
            "   AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = s.id AND b.active))"
            " FROM selection_days d WHERE d.posting_id::text = ANY($1::text[])"
@@ -786,7 +890,7 @@ std::vector<v1::Invitation> InvitationsOf(pqxx::work& tx, const pqxx::result& ro
     d.set_hr_books_only(day.hr_books_only());
   }
   std::map<std::string, v1::Booking> bookings;
-  for (const auto& row : tx.exec_params("SELECT application_id::text, state FROM bookings"
+  for (const auto& row : tx.exec_params("SELECT application_id::text, data FROM bookings"
                                         " WHERE application_id::text = ANY($1::text[]) AND active",
                                         pg::TextArray(applications))) {
     bookings[row[0].as<std::string>()].ParseFromString(pg::BytesOf(row[1]));
@@ -991,7 +1095,7 @@ void PgSchedulingStore::RegisterTimers(timers::Scheduler& scheduler) {
 
 absl::Status PgSchedulingStore::FireReminder(pqxx::work& tx, const timers::Timer& t) {
   auto rows = tx.exec_params(
-      "SELECT b.state, b.applicant_sub, d.state, s.part, b.active, micros(lower(b.occupied))"
+      "SELECT b.data, b.applicant_sub, d.data, s.part, b.active, micros(lower(b.occupied))"
       " FROM bookings b JOIN selection_days d ON d.id = b.selection_day_id"
       " JOIN slots s ON s.id = b.slot_id WHERE b.id::text = $1",
       t.key);

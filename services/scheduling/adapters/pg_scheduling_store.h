@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/clock/clock.h"
+#include "common/pg/aggregate_store.h"
 #include "common/pg/pool.h"
 #include "common/store/command.h"
 #include "common/timers/timers.h"
@@ -27,12 +28,7 @@ class PgSchedulingStore {
   // (STELLENWERK_SCHEDULING_INTERNSHIP_MIN_LEAD_DAYS; seed 000 advises nine months).
   PgSchedulingStore(pg::Pool& db, std::string schema, const Clock& clock,
                     absl::Duration reminder_lead = absl::Hours(48),
-                    int internship_min_lead_days = 28)
-      : db_(db),
-        schema_(std::move(schema)),
-        clock_(clock),
-        reminder_lead_(reminder_lead),
-        internship_min_lead_days_(internship_min_lead_days) {}
+                    int internship_min_lead_days = 28);
 
   absl::Duration reminder_lead() const { return reminder_lead_; }
 
@@ -42,10 +38,11 @@ class PgSchedulingStore {
   // kept for BookSlot's check.
   // WITHDRAWN / REJECTED cancel the application's live bookings (BookingCancelled with
   // METHOD:CANCEL, reminder dropped).
-  void ApplyApplicationStatus(pqxx::work& tx, const std::string& tenant,
-                              const std::string& application_id, const std::string& posting_id,
-                              const std::string& applicant_sub, const std::string& status,
-                              const std::string& correlation_id = "");
+  absl::Status ApplyApplicationStatus(pqxx::work& tx, const std::string& tenant,
+                                      const std::string& application_id,
+                                      const std::string& posting_id,
+                                      const std::string& applicant_sub, const std::string& status,
+                                      const std::string& correlation_id = "");
   // applications.application.submitted.v1: who owns the application (for an applicant's
   // internship request); never overwrites a status heard later.
   void ApplyApplicationSubmitted(pqxx::work& tx, const std::string& tenant,
@@ -101,11 +98,19 @@ class PgSchedulingStore {
   absl::Status FireReminder(pqxx::work& tx, const timers::Timer& timer);
 
  private:
+  // The reminder of booking `b` at its start minus the lead (none once that has passed); an
+  // earlier one is dropped.
+  absl::Status MoveReminder(pqxx::work& tx, const v1::Booking& b, absl::Time now) const;
+
   pg::Pool& db_;
   std::string schema_;
   const Clock& clock_;
   absl::Duration reminder_lead_;
   int internship_min_lead_days_;
+  // Selection days and bookings are aggregates of the shared store: state, events and audit
+  // lines in one transaction, the version the etag.
+  pg::AggregateStore<v1::SelectionDay> days_;
+  pg::AggregateStore<v1::Booking> bookings_;
 };
 
 inline constexpr char kReminderTimer[] = "scheduling.reminder";

@@ -57,7 +57,7 @@ absl::Status InsertDay(pg::Pool& pool, const std::string& tenant, const std::str
     return MapConstraints([&] {
       tx.exec_params(
           "INSERT INTO selection_days (id, tenant_id, posting_id, day, location, room, room_key,"
-          " span, state, created_at) VALUES ($1, $2, $3, $4::timestamptz::date, 'Rathaus', $5,"
+          " span, data, created_at) VALUES ($1, $2, $3, $4::timestamptz::date, 'Rathaus', $5,"
           " lower($5), tstzrange($4::timestamptz, $6::timestamptz), ''::bytea, now())",
           id, tenant, Uuid(), from, room, to);
       for (const auto& m : members) {
@@ -77,7 +77,7 @@ absl::Status Book(pg::Pool& pool, const Fixture& f, int slot, const std::string&
     return MapConstraints([&] {
       tx.exec_params(
           "INSERT INTO bookings (id, tenant_id, selection_day_id, slot_id, application_id,"
-          " applicant_sub, occupied, state, created_at, updated_at)"
+          " applicant_sub, occupied, data, created_at, updated_at)"
           " VALUES ($1, $2, $3, $4, $5, 'sub', tstzrange($6::timestamptz, $7::timestamptz),"
           " ''::bytea, now(), now())",
           Uuid(), f.tenant, f.day, f.slots.at(slot), application, from, to);

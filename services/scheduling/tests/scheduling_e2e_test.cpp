@@ -264,6 +264,10 @@ TEST_F(SchedulingE2eTest, BookingRescheduleAndCancelKeepEveryRule) {
   EXPECT_EQ(Reschedule(ApplicantToken("sub-a"), mine.id(), slots[1].id(), &out).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(Calendar(Hr(), mine.id()).sequence(), 0);
+  // Into its own slot: nothing to move, said so.
+  grpc::Status same = Reschedule(ApplicantToken("sub-a"), mine.id(), mine.slot_id(), &out);
+  EXPECT_EQ(same.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(same.error_message(), "the booking is already in this slot");
   v1::Booking moved;
   ASSERT_TRUE(Reschedule(ApplicantToken("sub-a"), mine.id(), slots[3].id(), &moved).ok());
   EXPECT_EQ(moved.id(), mine.id());
@@ -443,6 +447,40 @@ TEST_F(SchedulingE2eTest, AnApplicantFindsTheirInvitationsAndHrDecidesWhoBooks) 
   update.set_request_id(ids::NewUuid());
   update.clear_etag();
   EXPECT_EQ(stub_->UpdateInvitation(Ctx(Hr()).get(), update, &updated).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+// The postings feed (common/amqp/posting_feed.h): an older version arriving late changes
+// nothing; a posting event without a version is refused and dead-lettered, storing nothing.
+TEST_F(SchedulingE2eTest, PostingChangesAreFollowedByVersionAndAMalformedOneIsDeadLettered) {
+  const std::string posting = Posting("CLOSED");  // version 3
+  ev::PostingUpdated stale;
+  stale.mutable_posting()->set_posting_id(posting);
+  stale.mutable_posting()->set_tenant_id(tenant_);
+  stale.mutable_posting()->set_kennziffer("26/0042");
+  stale.mutable_posting()->set_title("Entwurf");
+  stale.mutable_posting()->set_status("DRAFT");
+  stale.mutable_posting()->set_version(2);
+  Deliver({&stale}, tenant_);
+  v1::SelectionDay day;
+  EXPECT_TRUE(
+      stub_->CreateSelectionDay(Ctx(Hr()).get(), DayRequest(posting, kDate, kNine, 1), &day).ok())
+      << "a late DRAFT must not undo CLOSED";
+
+  const uint64_t dead_before = scheduling_->runtime().consumer().stats().dead_lettered.load();
+  ev::PostingPublished unversioned;
+  unversioned.mutable_posting()->set_posting_id(ids::NewUuid());
+  unversioned.mutable_posting()->set_tenant_id(tenant_);
+  unversioned.mutable_posting()->set_status("PUBLISHED");
+  stellenwerk::testing::PublishToExchange(
+      harness().infra(),
+      {stellenwerk::testing::WireMessage(unversioned, tenant_, kSchedulingStart)});
+  ASSERT_TRUE(stellenwerk::testing::WaitFor(
+      [&] { return scheduling_->runtime().consumer().stats().dead_lettered.load() > dead_before; },
+      absl::Seconds(30)));
+  v1::CreateSelectionDayRequest r =
+      DayRequest(unversioned.posting().posting_id(), kDate, "2026-03-10T14:00:00+01:00", 1);
+  EXPECT_EQ(stub_->CreateSelectionDay(Ctx(Hr()).get(), r, &day).error_code(),
             grpc::StatusCode::NOT_FOUND);
 }
 
@@ -693,8 +731,12 @@ TEST(SchedulingRestartTest, RemindersDueWhileDownFireOnceWithTwoReplicas) {
                       store.ApplyPosting(tx, p);
                       for (int i = 0; i < kBookings; ++i) {
                         apps.push_back(ids::NewUuid());
-                        store.ApplyApplicationStatus(tx, tenant, apps.back(), posting,
-                                                     absl::StrCat("sub-", i), "INVITED");
+                        if (absl::Status st =
+                                store.ApplyApplicationStatus(tx, tenant, apps.back(), posting,
+                                                             absl::StrCat("sub-", i), "INVITED");
+                            !st.ok()) {
+                          return st;
+                        }
                       }
                       return absl::OkStatus();
                     })

@@ -3,6 +3,7 @@
 // wins), the booking rules, cancellation with METHOD:CANCEL and a freed slot.
 #include <atomic>
 #include <thread>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "common/ids/uuid.h"
@@ -110,26 +111,31 @@ TEST(SchedulingStore, DaysBookingsRacesAndCancellation) {
   auto pool = testing::MigratedPool(infra, s.schema, pg::SchedulingMigrations());
   FakeClock clock(kNow);
   PgSchedulingStore store(*pool, s.schema, clock);
-  ASSERT_TRUE(
-      pool->Transact([&](pqxx::work& tx) {
-            ev::PostingSnapshot p;
-            p.set_posting_id(s.posting);
-            p.set_tenant_id(s.tenant);
-            p.set_kennziffer("26/0042");
-            p.set_title("Sachbearbeitung Bürgerbüro");
-            p.set_status("CLOSED");
-            p.set_application_deadline("2026-03-01");
-            p.set_version(3);
-            store.ApplyPosting(tx, p);
-            p.set_status("DRAFT");  // an older version arriving late changes nothing
-            p.set_version(2);
-            store.ApplyPosting(tx, p);
-            store.ApplyApplicationStatus(tx, s.tenant, s.app_a, s.posting, "sub-a", "INVITED");
-            store.ApplyApplicationStatus(tx, s.tenant, s.app_b, s.posting, "sub-b", "INVITED");
-            store.ApplyApplicationStatus(tx, s.tenant, s.app_new, s.posting, "sub-c", "SCREENING");
-            return absl::OkStatus();
-          })
-          .ok());
+  ASSERT_TRUE(pool->Transact([&](pqxx::work& tx) {
+                    ev::PostingSnapshot p;
+                    p.set_posting_id(s.posting);
+                    p.set_tenant_id(s.tenant);
+                    p.set_kennziffer("26/0042");
+                    p.set_title("Sachbearbeitung Bürgerbüro");
+                    p.set_status("CLOSED");
+                    p.set_application_deadline("2026-03-01");
+                    p.set_version(3);
+                    store.ApplyPosting(tx, p);
+                    p.set_status("DRAFT");  // an older version arriving late changes nothing
+                    p.set_version(2);
+                    store.ApplyPosting(tx, p);
+                    for (auto [app, sub, status] : {std::tuple{s.app_a, "sub-a", "INVITED"},
+                                                    std::tuple{s.app_b, "sub-b", "INVITED"},
+                                                    std::tuple{s.app_new, "sub-c", "SCREENING"}}) {
+                      if (absl::Status st = store.ApplyApplicationStatus(tx, s.tenant, app,
+                                                                         s.posting, sub, status);
+                          !st.ok()) {
+                        return st;
+                      }
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
 
   // A day, its event in the same transaction; a replay answers the same and writes nothing.
   auto day = store.CreateSelectionDay(Hr(s.tenant), DayRequest(s, "r-day"));
@@ -269,22 +275,25 @@ TEST(SchedulingStore, RemindersRescheduleAndCalendar) {
   PgSchedulingStore store(*pool, s.schema, clock);
   timers::Scheduler scheduler({}, *pool, clock);
   store.RegisterTimers(scheduler);
-  ASSERT_TRUE(
-      pool->Transact([&](pqxx::work& tx) {
-            ev::PostingSnapshot p;
-            p.set_posting_id(s.posting);
-            p.set_tenant_id(s.tenant);
-            p.set_kennziffer("26/0042");
-            p.set_title("Sachbearbeitung");
-            p.set_status("PUBLISHED");
-            p.set_application_deadline("2026-03-01");
-            p.set_version(1);
-            store.ApplyPosting(tx, p);
-            store.ApplyApplicationStatus(tx, s.tenant, s.app_a, s.posting, "sub-a", "INVITED");
-            store.ApplyApplicationStatus(tx, s.tenant, s.app_b, s.posting, "sub-b", "INVITED");
-            return absl::OkStatus();
-          })
-          .ok());
+  ASSERT_TRUE(pool->Transact([&](pqxx::work& tx) {
+                    ev::PostingSnapshot p;
+                    p.set_posting_id(s.posting);
+                    p.set_tenant_id(s.tenant);
+                    p.set_kennziffer("26/0042");
+                    p.set_title("Sachbearbeitung");
+                    p.set_status("PUBLISHED");
+                    p.set_application_deadline("2026-03-01");
+                    p.set_version(1);
+                    store.ApplyPosting(tx, p);
+                    if (absl::Status st = store.ApplyApplicationStatus(
+                            tx, s.tenant, s.app_a, s.posting, "sub-a", "INVITED");
+                        !st.ok()) {
+                      return st;
+                    }
+                    return store.ApplyApplicationStatus(tx, s.tenant, s.app_b, s.posting, "sub-b",
+                                                        "INVITED");
+                  })
+                  .ok());
   v1::CreateSelectionDayRequest day_request = DayRequest(s, "r-day");
   day_request.set_date("2026-03-31");  // Tuesday after the change on Sunday 29 March
   day_request.set_start_time("2026-03-31T10:00:00+02:00");
@@ -361,9 +370,8 @@ TEST(SchedulingStore, WithdrawalCancelsErasureDeletes) {
   store.RegisterTimers(scheduler);
   auto apply = [&](const std::string& app, const std::string& sub, const std::string& status) {
     ASSERT_TRUE(pool->Transact([&](pqxx::work& tx) {
-                      store.ApplyApplicationStatus(tx, s.tenant, app, s.posting, sub, status,
-                                                   "cid-1");
-                      return absl::OkStatus();
+                      return store.ApplyApplicationStatus(tx, s.tenant, app, s.posting, sub, status,
+                                                          "cid-1");
                     })
                     .ok());
   };
