@@ -778,10 +778,10 @@ NETWORK_MUTATIONS = [
 ]
 
 
-def check_network_mutations(c, label, objs, configmaps):
-    """Each NETWORK_MUTATIONS edit of the rendered objects must make check_data_network or
-    check_pooler fail."""
-    for what, edit in NETWORK_MUTATIONS:
+def check_mutations(c, label, objs, mutations, checks, name):
+    """Each edit of `mutations` applied to a copy of the rendered objects must make one of
+    `checks` (functions of a Checks and the objects) fail: the checker can see what it guards."""
+    for what, edit in mutations:
         bad = copy.deepcopy(objs)
         try:
             edit(bad)
@@ -790,9 +790,9 @@ def check_network_mutations(c, label, objs, configmaps):
             continue
         probe = Checks()
         with contextlib.redirect_stdout(io.StringIO()):
-            check_data_network(probe, label, bad, configmaps)
-            check_pooler(probe, label, bad, configmaps)
-        c.check(probe.failed > 0, label, f"the data-namespace policy checks accepted {what}")
+            for check in checks:
+                check(probe, bad)
+        c.check(probe.failed > 0, label, f"the {name} checks accepted {what}")
 
 
 # An overlay moves the admitted namespaces (ADMITTED_ROLES) with one patch each: rendered
@@ -1183,20 +1183,6 @@ REDIS_AUTH_MUTATIONS = [
 ]
 
 
-def check_redis_auth_mutations(c, label, objs):
-    """Each REDIS_AUTH_MUTATIONS edit of the rendered objects must make check_redis_auth fail."""
-    for what, edit in REDIS_AUTH_MUTATIONS:
-        bad = copy.deepcopy(objs)
-        try:
-            edit(bad)
-        except (StopIteration, KeyError, IndexError, TypeError, ValueError) as e:
-            c.check(False, label, f"mutation '{what}' does not apply: {e!r}")
-            continue
-        probe = Checks()
-        with contextlib.redirect_stdout(io.StringIO()):
-            check_redis_auth(probe, label, bad)
-        c.check(probe.failed > 0, label, f"the Redis AUTH checks accepted {what}")
-
 
 def render(c, kubectl, path, label):
     proc = subprocess.run([kubectl, "kustomize", path], capture_output=True, text=True)
@@ -1454,10 +1440,14 @@ def main():
         rendered[label] = check_objects(c, label, objs)
     check_schemas(c, root, rendered_objects)
     prod_objs = dict(rendered_objects).get("deploy/k8s/overlays/prod", [])
-    check_network_mutations(c, "deploy/k8s/overlays/prod", prod_objs, {
-        (o["metadata"].get("namespace"), o["metadata"]["name"]): o.get("data") or {}
-        for o in prod_objs if o.get("kind") == "ConfigMap"})
-    check_redis_auth_mutations(c, "deploy/k8s/overlays/prod", prod_objs)
+    configmaps = {(o["metadata"].get("namespace"), o["metadata"]["name"]): o.get("data") or {}
+                  for o in prod_objs if o.get("kind") == "ConfigMap"}
+    check_mutations(c, "deploy/k8s/overlays/prod", prod_objs, NETWORK_MUTATIONS,
+                    [lambda probe, bad: check_data_network(probe, "mutant", bad, configmaps),
+                     lambda probe, bad: check_pooler(probe, "mutant", bad, configmaps)],
+                    "data-namespace policy")
+    check_mutations(c, "deploy/k8s/overlays/prod", prod_objs, REDIS_AUTH_MUTATIONS,
+                    [lambda probe, bad: check_redis_auth(probe, "mutant", bad)], "Redis AUTH")
     check_admitted_overlay(c, args.kubectl, dirs[1],
                            dict(rendered_objects).get("deploy/k8s/infra", []))
     prod = rendered.get("deploy/k8s/overlays/prod", {})
