@@ -127,6 +127,7 @@ void NotificationsApp::RegisterConsumers() {
   Hear<ev::BookingCancelled>(consumer, store, clock, wake,
                              appointment(v1::BOOKING_CANCELLED, "CANCEL"));
   Hear<ev::ReminderDue>(consumer, store, clock, wake, appointment(v1::BOOKING_REMINDER, ""));
+  Hear<ev::SelectionDayScheduled>(consumer, store, clock, wake, &Notifier::SelectionDayScheduled);
 
   Hear<ev::StaffingNoticeFiled>(consumer, store, clock, wake, &Notifier::NoticeFiled);
   Hear<ev::StaffingConcernRaised>(consumer, store, clock, wake, &Notifier::ConcernRaised);

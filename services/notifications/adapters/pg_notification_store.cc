@@ -160,6 +160,31 @@ std::optional<ApplicationFacts> PgNotificationStore::Application(
                           rows[0][4].as<std::string>()};
 }
 
+void PgNotificationStore::NoteStatus(pqxx::work& tx, const std::string& application_id,
+                                     const std::string& status) {
+  // WITHDRAWN and REJECTED end an application; a late status event does not reopen it.
+  tx.exec_params(
+      "UPDATE applications SET status = $2 WHERE application_id = $1"
+      " AND status NOT IN ('WITHDRAWN', 'REJECTED')",
+      application_id, status);
+}
+
+std::vector<std::pair<std::string, ApplicationFacts>> PgNotificationStore::Invited(
+    pqxx::work& tx, const std::string& posting_id) {
+  std::vector<std::pair<std::string, ApplicationFacts>> out;
+  for (const auto& row : tx.exec_params(
+           "SELECT application_id::text, tenant_id, posting_id, applicant_sub, kennziffer,"
+           " posting_title FROM applications WHERE posting_id = $1 AND status = 'INVITED'"
+           " ORDER BY application_id",
+           posting_id)) {
+    out.emplace_back(row[0].as<std::string>(),
+                     ApplicationFacts{row[1].as<std::string>(), row[2].as<std::string>(),
+                                      row[3].as<std::string>(), row[4].as<std::string>(),
+                                      row[5].as<std::string>()});
+  }
+  return out;
+}
+
 std::pair<std::string, std::string> PgNotificationStore::PostingRef(pqxx::work& tx,
                                                                     const std::string& posting) {
   if (posting.empty()) return {};
@@ -241,6 +266,13 @@ class PgNotificationStore::Records final : public NotificationRecords {
   }
   std::optional<ApplicationFacts> Application(const std::string& id) override {
     return store_.Application(tx_, id);
+  }
+  void NoteStatus(const std::string& id, const std::string& status) override {
+    store_.NoteStatus(tx_, id, status);
+  }
+  std::vector<std::pair<std::string, ApplicationFacts>> Invited(
+      const std::string& posting_id) override {
+    return store_.Invited(tx_, posting_id);
   }
   std::pair<std::string, std::string> PostingRef(const std::string& posting_id) override {
     return store_.PostingRef(tx_, posting_id);

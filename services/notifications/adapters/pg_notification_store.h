@@ -48,6 +48,9 @@ class PgNotificationStore {
   };
   TenantView Tenant(pqxx::work& tx, const std::string& tenant);
   std::optional<ApplicationFacts> Application(pqxx::work& tx, const std::string& application_id);
+  void NoteStatus(pqxx::work& tx, const std::string& application_id, const std::string& status);
+  std::vector<std::pair<std::string, ApplicationFacts>> Invited(pqxx::work& tx,
+                                                                const std::string& posting_id);
   // The Kennziffer and title of a posting from any application to it ("" if none known).
   std::pair<std::string, std::string> PostingRef(pqxx::work& tx, const std::string& posting_id);
   std::optional<Contact> ContactOf(pqxx::work& tx, const std::string& tenant,

@@ -51,6 +51,12 @@ class NotificationRecords {
   virtual void Remember(const std::string& application_id, const ApplicationFacts& facts,
                         const Contact* contact) = 0;
   virtual std::optional<ApplicationFacts> Application(const std::string& application_id) = 0;
+  // The application's status as last heard (status_changed); a status heard after WITHDRAWN or
+  // REJECTED does not replace it.
+  virtual void NoteStatus(const std::string& application_id, const std::string& status) = 0;
+  // The applications of the posting whose last heard status is INVITED.
+  virtual std::vector<std::pair<std::string, ApplicationFacts>> Invited(
+      const std::string& posting_id) = 0;
   // The Kennziffer and title of a posting from any application to it ("" if none known).
   virtual std::pair<std::string, std::string> PostingRef(const std::string& posting_id) = 0;
   virtual std::optional<Contact> ContactOf(const std::string& tenant, const std::string& sub) = 0;

@@ -170,6 +170,7 @@ void Notifier::AcknowledgmentOverdue(NotificationRecords& r, const std::string& 
 void Notifier::StatusChanged(NotificationRecords& r, const ev::ApplicationStatusChanged& e) {
   auto facts = r.Application(e.application_id());
   if (!facts) return;  // submitted before this service, or erased
+  r.NoteStatus(e.application_id(), e.to());
   if (auto kind = ApplicantLetterFor(e.to())) {
     Planned p;
     About(p, *facts, e.application_id());
@@ -248,6 +249,27 @@ void Notifier::Erased(NotificationRecords& r, const ev::ApplicantErased& e) {
 
 // Scheduling's calendar entry is RFC 5545 text made there: same UID across reschedules, higher
 // SEQUENCE, METHOD:CANCEL when cancelled.
+void Notifier::SelectionDayScheduled(NotificationRecords& r, const ev::SelectionDayScheduled& e) {
+  std::string place = e.location();
+  if (!e.room().empty()) absl::StrAppend(&place, place.empty() ? "" : ", ", "Raum ", e.room());
+  if (e.barrier_free_room()) absl::StrAppend(&place, " (barrierefrei)");
+  if (e.video_available()) {
+    absl::StrAppend(&place, place.empty() ? "per Videokonferenz" : "; auch per Videokonferenz");
+  }
+  for (const auto& [application_id, facts] : r.Invited(e.posting_id())) {
+    Planned p;
+    About(p, facts, application_id);
+    if (!e.kennziffer().empty()) p.values["kennziffer"] = e.kennziffer();
+    if (!e.posting_title().empty()) p.values["stellentitel"] = e.posting_title();
+    p.event_id = e.meta().event_id();  // one per applicant: the recipient is part of the key
+    p.kind = v1::SELECTION_DAY_OFFERED;
+    p.values["termin"] = e.start_local_text();
+    p.values["ort"] = place;
+    ToApplicant(r, p, facts.applicant_sub);
+    r.Record(p);
+  }
+}
+
 void Notifier::Appointment(NotificationRecords& r, const ev::AppointmentSnapshot& b,
                            const ev::EventMeta& meta, Kind kind, const std::string& ics_method) {
   Planned p;

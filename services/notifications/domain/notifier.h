@@ -28,6 +28,9 @@ class Notifier {
                                      const ev::DisabilityRepresentativeInformed& e);
   static void Withdrawn(NotificationRecords& r, const ev::ApplicationWithdrawn& e);
   static void Erased(NotificationRecords& r, const ev::ApplicantErased& e);
+  // Scheduling: a day planned for a posting is offered to its applications already INVITED
+  // (those invited later hear of it in their invitation).
+  static void SelectionDayScheduled(NotificationRecords& r, const ev::SelectionDayScheduled& e);
   // Scheduling: the applicant's appointment; `ics_method` "" sends no calendar entry.
   static void Appointment(NotificationRecords& r, const ev::AppointmentSnapshot& b,
                           const ev::EventMeta& meta, Kind kind, const std::string& ics_method);

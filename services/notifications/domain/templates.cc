@@ -24,6 +24,7 @@ std::vector<std::string> Specific(Kind kind) {
     case v1::NOTICE_WITHDRAWN:
       return {"grund", "regionalstelle", "bezug"};
     case v1::INVITATION:
+    case v1::SELECTION_DAY_OFFERED:
       return {"termin", "ort", "terminwahl"};
     case v1::BOOKING_CONFIRMED:
     case v1::BOOKING_RESCHEDULED:
@@ -135,6 +136,14 @@ TemplateText DefaultTemplate(Kind kind) {
                   "eine Bestätigung mit Kalendereintrag.\n\nSollten Sie keinen der Termine "
                   "wahrnehmen können, teilen Sie uns dies bitte möglichst bald über das "
                   "Bewerbungsportal mit.");
+    case v1::SELECTION_DAY_OFFERED:
+      return Make(absl::StrCat("Auswahltermin geplant – ", ref),
+                  "für das Auswahlverfahren zur Stelle „{{stellentitel}}“, zu dem wir Sie "
+                  "eingeladen haben, ist ein Auswahltag geplant:\n\nBeginn: {{termin}}\nOrt: "
+                  "{{ort}}\n\nIhren Termin wählen Sie bitte im Bewerbungsportal unter „Meine "
+                  "Termine“:\n{{terminwahl}}\n\nLegen wir Ihren Termin für Sie fest, erhalten "
+                  "Sie eine Bestätigung mit Kalendereintrag. Sollten Sie an diesem Tag verhindert "
+                  "sein, teilen Sie uns dies bitte möglichst bald über das Bewerbungsportal mit.");
     case v1::OFFER:
       return Make(absl::StrCat("Ihre Bewerbung: Zusage – ", ref),
                   "wir freuen uns, Ihnen mitteilen zu können, dass wir Ihnen die Stelle "

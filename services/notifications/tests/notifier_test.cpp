@@ -28,6 +28,17 @@ class FakeRecords final : public NotificationRecords {
     if (it == applications.end()) return std::nullopt;
     return it->second;
   }
+  void NoteStatus(const std::string& id, const std::string& status) override {
+    if (statuses[id] != "WITHDRAWN" && statuses[id] != "REJECTED") statuses[id] = status;
+  }
+  std::vector<std::pair<std::string, ApplicationFacts>> Invited(
+      const std::string& posting_id) override {
+    std::vector<std::pair<std::string, ApplicationFacts>> out;
+    for (const auto& [id, f] : applications) {
+      if (f.posting_id == posting_id && statuses[id] == "INVITED") out.emplace_back(id, f);
+    }
+    return out;
+  }
   std::pair<std::string, std::string> PostingRef(const std::string&) override { return {}; }
   std::optional<Contact> ContactOf(const std::string& tenant, const std::string& sub) override {
     auto it = contacts.find(tenant + "/" + sub);
@@ -51,6 +62,7 @@ class FakeRecords final : public NotificationRecords {
 
   std::map<std::string, v1::TenantSettings> settings;
   std::map<std::string, ApplicationFacts> applications;
+  std::map<std::string, std::string> statuses;
   std::map<std::string, Contact> contacts;
   std::vector<Planned> recorded;
   std::vector<std::string> forgotten;
@@ -119,6 +131,58 @@ TEST(Notifier, InterviewedAsksTheThreeBodiesAndRejectionCarriesTheReason) {
   r.recorded.clear();
   s.set_application_id("unknown");
   Notifier::StatusChanged(r, s);
+  EXPECT_TRUE(r.recorded.empty());
+}
+
+// A day planned after the invitation reaches the applications of its posting that are INVITED
+// (not those still in screening, nor a withdrawn one), each once, pointing to "Meine Termine".
+TEST(Notifier, ADayPlannedAfterTheInvitationIsOfferedToTheInvitedApplicants) {
+  FakeRecords r;
+  Notifier::Submitted(r, Submitted(), absl::Now());  // app-1 of posting-1
+  ev::ApplicationSubmitted second = Submitted();
+  second.set_application_id("app-2");
+  second.set_applicant_sub("sub-2");
+  Notifier::Submitted(r, second, absl::Now());
+  ev::ApplicationSubmitted third = Submitted();
+  third.set_application_id("app-3");
+  third.set_applicant_sub("sub-3");
+  Notifier::Submitted(r, third, absl::Now());
+  auto status = [&](const std::string& id, const std::string& to) {
+    ev::ApplicationStatusChanged s;
+    s.mutable_meta()->set_event_id("status-" + id + "-" + to);
+    s.set_application_id(id);
+    s.set_to(to);
+    Notifier::StatusChanged(r, s);
+  };
+  status("app-1", "INVITED");
+  status("app-2", "SCREENING");
+  status("app-3", "INVITED");
+  status("app-3", "WITHDRAWN");
+  status("app-3", "INVITED");  // late: a withdrawn application stays withdrawn
+  r.recorded.clear();
+
+  ev::SelectionDayScheduled day;
+  day.mutable_meta()->set_event_id("day-1");
+  day.set_posting_id(Submitted().posting_id());
+  day.set_location("Rathaus Herne");
+  day.set_room("2.14");
+  day.set_video_available(true);
+  day.set_start_local_text("Dienstag, 10. März 2026, 09:00 Uhr");
+  Notifier::SelectionDayScheduled(r, day);
+  ASSERT_EQ(r.recorded.size(), 1u);
+  const Planned& p = r.recorded[0];
+  EXPECT_EQ(p.kind, v1::SELECTION_DAY_OFFERED);
+  EXPECT_EQ(p.application_id, "app-1");
+  EXPECT_EQ(p.recipient_sub, "sub-1");
+  EXPECT_EQ(p.values.at("termin"), "Dienstag, 10. März 2026, 09:00 Uhr");
+  EXPECT_EQ(p.values.at("ort"), "Rathaus Herne, Raum 2.14; auch per Videokonferenz");
+  const Composed c = Compose(p, DefaultTemplate(p.kind), r.Settings(p.tenant_id), "x@example.org");
+  EXPECT_NE(c.text.body_text.find("„Meine Termine“"), std::string::npos) << c.text.body_text;
+  EXPECT_EQ(c.text.body_text.find("{{"), std::string::npos);
+  // Another posting's day reaches nobody here.
+  r.recorded.clear();
+  day.set_posting_id("posting-other");
+  Notifier::SelectionDayScheduled(r, day);
   EXPECT_TRUE(r.recorded.empty());
 }
 

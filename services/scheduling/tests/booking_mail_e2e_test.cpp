@@ -63,6 +63,24 @@ TEST_F(BookingMailE2eTest, ABookingMailsTheApplicantTheCalendarEntrySchedulingMa
       },
       absl::Seconds(30), absl::Milliseconds(500)))
       << "no booking mail with the calendar entry; last check: " << out;
+  // The day was planned after the invitation: the applicant was told it is there, where and
+  // when, and where to choose the appointment (no calendar entry yet).
+  ASSERT_TRUE(stellenwerk::testing::WaitFor(
+      [&] {
+        for (const auto& m : notifications::MessagesTo(harness().infra().smtp_dir, email)) {
+          out.clear();
+          if (notifications::CheckMail(
+                  m.eml_path,
+                  {"subject~Auswahltermin geplant – Kennziffer 26/0042",
+                   "body~Beginn: Dienstag, 10. März 2026, 09:00 Uhr", "body~Meine Termine"},
+                  &out) == 0) {
+            return true;
+          }
+        }
+        return false;
+      },
+      absl::Seconds(30), absl::Milliseconds(500)))
+      << "no mail offering the planned day; last check: " << out;
 }
 
 }  // namespace
