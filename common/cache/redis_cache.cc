@@ -497,17 +497,14 @@ RedisCache::ReplyPtr RedisCache::Send(std::span<const std::string_view> args, bo
     const std::string_view text(reply->str, reply->len);
     const std::string where = absl::StrCat(context->tcp.host, ":", context->tcp.port);
     // Without AUTH the connection is of no use; an ACL refusal leaves it as good as it was.
-    if (text.substr(0, 6) == "NOAUTH") {
-      redisFree(context);
-      Release(nullptr);
-    } else {
-      Release(context);
-    }
+    const bool noauth = text.substr(0, 6) == "NOAUTH";
+    if (noauth) redisFree(context);
+    Release(noauth ? nullptr : context);
     errors_.fetch_add(1, std::memory_order_relaxed);
     const std::string what = absl::StrCat(
         where, " answered ", absl::string_view(args.front().data(), args.front().size()), " with ",
         absl::string_view(text.data(), text.size()));
-    if (text.substr(0, 6) == "NOAUTH") {
+    if (noauth) {
       OnAuthRefused(false, what);
     } else {
       OnAclRefused(what);

@@ -1,14 +1,13 @@
 // PgApplicationStore: documents.
-#include <openssl/sha.h>
 
 #include <map>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "common/idempotency/idempotency.h"
+#include "common/ids/digest.h"
 #include "common/ids/uuid.h"
 #include "common/logging/log.h"
 #include "common/outbox/events.h"
@@ -29,7 +28,7 @@ absl::StatusOr<v1::Document> PgApplicationStore::SaveDocument(const std::string&
                                                               const v1::Document& meta,
                                                               const std::string& content) {
   v1::Document doc = meta;
-  doc.set_sha256(Sha256Hex(content));
+  doc.set_sha256(ids::Sha256Hex(content));
   absl::Status s = db_.Transact([&](pqxx::work& tx) {
     tx.exec_params(
         "INSERT INTO documents (id, owner_sub, kind, file_name, detected_type, sha256, size_bytes,"

@@ -1,12 +1,9 @@
 #pragma once
 // Row mapping shared by the files of PgApplicationStore (one class, a file per capability).
 
-#include <openssl/sha.h>
-
 #include <string>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/pg/aggregate_store.h"
 #include "google/protobuf/util/time_util.h"
@@ -33,13 +30,6 @@ inline v1::Document DocumentOf(const pqxx::row& r) {
 
 inline v1::Application Parse(const pqxx::row& row) {  // data, version
   return pg::ParseAggregate<v1::Application>(row);
-}
-
-inline std::string Sha256Hex(const std::string& data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
 inline std::string UuidArray(const std::vector<std::string>& ids) {

@@ -816,7 +816,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (route.http_method == "GET") {
       // The resource's own etag when it has one, else one of the bytes.
-      std::string tag = absl::StrCat("\"", etag.empty() ? Sha256Hex(body) : etag, "\"");
+      std::string tag = absl::StrCat("\"", etag.empty() ? ShortSha256Hex(body) : etag, "\"");
       if (!cur_.if_none_match.empty() && IfNoneMatchHits(cur_.if_none_match, tag)) {
         auto res = NewResponse(304, "");
         res->set(http::field::etag, tag);
@@ -1054,7 +1054,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     std::ifstream in(file, std::ios::binary);
     std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::string tag = absl::StrCat("\"", Sha256Hex(content), "\"");
+    std::string tag = absl::StrCat("\"", ShortSha256Hex(content), "\"");
     auto res = NewResponse(200, ContentTypeOf(file));
     res->set(http::field::etag, tag);
     // Revalidated on every use (the portal has no build step that versions file names).

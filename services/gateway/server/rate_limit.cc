@@ -54,7 +54,7 @@ std::string RateLimiter::VerifiedSubject(const std::string& authorization) const
   absl::StatusOr<auth::Claims> claims = verifier_->Verify(
       std::string(absl::StripAsciiWhitespace(authorization.substr(7))), absl::Now());
   if (!claims.ok()) return "";
-  return Sha256Hex(absl::StrCat(claims->tenant, "\n", claims->sub));
+  return ShortSha256Hex(absl::StrCat(claims->tenant, "\n", claims->sub));
 }
 
 std::optional<int> RateLimiter::Decide(absl::Time at, const std::string& client,
